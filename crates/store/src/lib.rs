@@ -1,0 +1,1 @@
+//! keyward-store

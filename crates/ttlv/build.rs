@@ -272,7 +272,7 @@ fn write_tables(out: &mut String, static_name: &str, tables: &[Table]) {
 
 fn write_types(out: &mut String, module: &str, tables: &[Table], is_mask: bool) {
     let static_name = if is_mask { "MASKS" } else { "ENUMERATIONS" };
-    writeln!(out, "pub mod {module} {{\n    use super::*;\n").unwrap();
+    writeln!(out, "#[allow(non_camel_case_types)]\npub mod {module} {{\n    use super::*;\n").unwrap();
     for (index, table) in tables.iter().enumerate() {
         let type_name = ident(&camel_case(&table.name));
         let derive = "#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]";

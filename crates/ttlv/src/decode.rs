@@ -215,19 +215,20 @@ impl Walker<'_> {
         let end = offset + body.len();
         while !body.is_empty() {
             let child_offset = end - body.len();
-            let (rest, _) = self.item(body, child_offset, child_depth).map_err(|e| overrun_inside(e, end))?;
+            let (rest, _) = self.item(body, child_offset, child_depth).map_err(|e| overrun_inside(e, child_offset))?;
             body = rest;
         }
         Ok(())
     }
 }
 
-/// An item that needs more bytes than its structure holds overruns the structure; the message
-/// itself is not truncated (that is reported at the top level).
-fn overrun_inside(error: DecodeError, structure_end: usize) -> DecodeError {
+/// An item that needs more bytes than its structure holds overruns the structure: the message as a
+/// whole holds every byte its header announced (that was checked at the top), so inside a
+/// structure running short is never a truncation. Reported at the child that overruns.
+fn overrun_inside(error: DecodeError, child_offset: usize) -> DecodeError {
     match error.kind {
-        DecodeErrorKind::TruncatedHeader | DecodeErrorKind::TruncatedValue { .. } if error.offset < structure_end => {
-            DecodeError::at(error.offset, DecodeErrorKind::StructureOverrun)
+        DecodeErrorKind::TruncatedHeader | DecodeErrorKind::TruncatedValue { .. } => {
+            DecodeError::at(child_offset, DecodeErrorKind::StructureOverrun)
         }
         _ => error,
     }

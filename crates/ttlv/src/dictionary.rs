@@ -68,7 +68,7 @@ impl TagDef {
     /// The enumeration whose values this tag carries.
     pub fn enumeration(&self) -> Option<&'static EnumDef> {
         match self.values {
-            TagValues::Enumeration(index) => ENUMERATIONS.get(index),
+            TagValues::Enumeration(_) => TagDef::values_def(self.values),
             _ => None,
         }
     }
@@ -76,8 +76,17 @@ impl TagDef {
     /// The mask whose bits this tag carries.
     pub fn mask(&self) -> Option<&'static EnumDef> {
         match self.values {
-            TagValues::Mask(index) => MASKS.get(index),
+            TagValues::Mask(_) => TagDef::values_def(self.values),
             _ => None,
+        }
+    }
+
+    /// The enumeration or mask that a [`TagValues`] points at.
+    pub(crate) fn values_def(values: TagValues) -> Option<&'static EnumDef> {
+        match values {
+            TagValues::Enumeration(index) => ENUMERATIONS.get(index),
+            TagValues::Mask(index) => MASKS.get(index),
+            TagValues::None | TagValues::Tags => None,
         }
     }
 

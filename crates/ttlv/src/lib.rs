@@ -14,6 +14,7 @@ pub mod frame;
 mod item;
 mod item_type;
 pub mod json;
+mod names;
 pub(crate) mod normalize;
 mod tag;
 pub mod text;

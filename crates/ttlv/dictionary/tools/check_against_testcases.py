@@ -49,13 +49,7 @@ DEFAULT_TESTCASES = DICTIONARY_DIR.parents[3] / "shared" / "kmip-testcases"
 # Values in the test cases that the dictionary deliberately does not accept, as
 # (element, value) -> reason. A match is reported as a known deviation, not as a problem.
 KNOWN_DEVIATIONS = {
-    # KMIP 2.x leaves the PKCS#11 Function and PKCS#11 Return Code enumerations to PKCS#11
-    # itself (1-based offsets in CK_FUNCTION_LIST_3_0, CK_RV values); the specification
-    # lists no names, so the dictionary has none. The test cases use PKCS#11's own names.
-    ("PKCS_11Function", "C_Initialize"): "PKCS#11 Function names come from PKCS#11, not KMIP",
-    ("PKCS_11Function", "C_GetInfo"): "PKCS#11 Function names come from PKCS#11, not KMIP",
-    ("PKCS_11Function", "C_Finalize"): "PKCS#11 Function names come from PKCS#11, not KMIP",
-    ("PKCS_11ReturnCode", "OK"): "PKCS#11 Return Code names come from PKCS#11, not KMIP",
+    # None: every value of every test case is in the dictionary.
 }
 
 
@@ -223,7 +217,7 @@ class Dictionary:
                 return tag
         return candidates[0] if candidates else None
 
-    def values(self, table, version):
+    def values(self, table):
         """CamelCase name -> versions, for an enumeration, a mask or the Tag enumeration."""
         if table == "Tag":
             rows = [(t.value, t.name, t.versions) for t in self.tags]
@@ -276,7 +270,7 @@ def check_file(path, dictionary, problems, deviations):
         return dictionary.tags_by_name.get(collapse(name.get("value")))
 
     def check_values(element, table, names, kind):
-        known = dictionary.values(table, version)
+        known = dictionary.values(table)
         for name in names:
             if (element.tag, name) in KNOWN_DEVIATIONS:
                 deviations.append(f"{where}: <{element.tag}> {name!r}: "

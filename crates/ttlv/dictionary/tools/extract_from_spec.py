@@ -147,6 +147,60 @@ ENUM_NAME_FIXES = {
     ("Mask Generator", "MFG1"): "MGF1",
 }
 
+# KMIP 2.x defines the PKCS#11 Function and Return Code enumerations by reference (2.1 §11.38,
+# §11.39): a function is its 1-based position in PKCS#11 3.0's CK_FUNCTION_LIST_3_0, a return
+# code its CK_RV value. The specification lists no rows, so they are written out here, named as
+# the OASIS test cases name them (function names as in PKCS#11, return codes without "CKR_").
+PKCS11_FUNCTIONS = """
+    C_Initialize C_Finalize C_GetInfo C_GetFunctionList C_GetSlotList C_GetSlotInfo
+    C_GetTokenInfo C_GetMechanismList C_GetMechanismInfo C_InitToken C_InitPIN C_SetPIN
+    C_OpenSession C_CloseSession C_CloseAllSessions C_GetSessionInfo C_GetOperationState
+    C_SetOperationState C_Login C_Logout C_CreateObject C_CopyObject C_DestroyObject
+    C_GetObjectSize C_GetAttributeValue C_SetAttributeValue C_FindObjectsInit C_FindObjects
+    C_FindObjectsFinal C_EncryptInit C_Encrypt C_EncryptUpdate C_EncryptFinal C_DecryptInit
+    C_Decrypt C_DecryptUpdate C_DecryptFinal C_DigestInit C_Digest C_DigestUpdate C_DigestKey
+    C_DigestFinal C_SignInit C_Sign C_SignUpdate C_SignFinal C_SignRecoverInit C_SignRecover
+    C_VerifyInit C_Verify C_VerifyUpdate C_VerifyFinal C_VerifyRecoverInit C_VerifyRecover
+    C_DigestEncryptUpdate C_DecryptDigestUpdate C_SignEncryptUpdate C_DecryptVerifyUpdate
+    C_GenerateKey C_GenerateKeyPair C_WrapKey C_UnwrapKey C_DeriveKey C_SeedRandom
+    C_GenerateRandom C_GetFunctionStatus C_CancelFunction C_WaitForSlotEvent
+    C_GetInterfaceList C_GetInterface C_LoginUser C_SessionCancel C_MessageEncryptInit
+    C_EncryptMessage C_EncryptMessageBegin C_EncryptMessageNext C_MessageEncryptFinal
+    C_MessageDecryptInit C_DecryptMessage C_DecryptMessageBegin C_DecryptMessageNext
+    C_MessageDecryptFinal C_MessageSignInit C_SignMessage C_SignMessageBegin C_SignMessageNext
+    C_MessageSignFinal C_MessageVerifyInit C_VerifyMessage C_VerifyMessageBegin
+    C_VerifyMessageNext C_MessageVerifyFinal
+""".split()
+
+# The common CK_RV values of PKCS#11 (vendor-defined codes are extensions).
+PKCS11_RETURN_CODES = {
+    0x000: "OK", 0x001: "CANCEL", 0x002: "HOST_MEMORY", 0x003: "SLOT_ID_INVALID",
+    0x005: "GENERAL_ERROR", 0x006: "FUNCTION_FAILED", 0x007: "ARGUMENTS_BAD", 0x008: "NO_EVENT",
+    0x009: "NEED_TO_CREATE_THREADS", 0x00A: "CANT_LOCK", 0x010: "ATTRIBUTE_READ_ONLY",
+    0x011: "ATTRIBUTE_SENSITIVE", 0x012: "ATTRIBUTE_TYPE_INVALID", 0x013: "ATTRIBUTE_VALUE_INVALID",
+    0x01B: "ACTION_PROHIBITED", 0x020: "DATA_INVALID", 0x021: "DATA_LEN_RANGE", 0x030: "DEVICE_ERROR",
+    0x031: "DEVICE_MEMORY", 0x032: "DEVICE_REMOVED", 0x040: "ENCRYPTED_DATA_INVALID",
+    0x041: "ENCRYPTED_DATA_LEN_RANGE", 0x050: "FUNCTION_CANCELED", 0x051: "FUNCTION_NOT_PARALLEL",
+    0x054: "FUNCTION_NOT_SUPPORTED", 0x060: "KEY_HANDLE_INVALID", 0x062: "KEY_SIZE_RANGE",
+    0x063: "KEY_TYPE_INCONSISTENT", 0x070: "MECHANISM_INVALID", 0x071: "MECHANISM_PARAM_INVALID",
+    0x082: "OBJECT_HANDLE_INVALID", 0x090: "OPERATION_ACTIVE", 0x091: "OPERATION_NOT_INITIALIZED",
+    0x0A0: "PIN_INCORRECT", 0x0B3: "SESSION_HANDLE_INVALID", 0x0C0: "SIGNATURE_INVALID",
+    0x0C1: "SIGNATURE_LEN_RANGE", 0x0D0: "TEMPLATE_INCOMPLETE", 0x0D1: "TEMPLATE_INCONSISTENT",
+    0x0E0: "TOKEN_NOT_PRESENT", 0x101: "USER_NOT_LOGGED_IN", 0x150: "BUFFER_TOO_SMALL",
+    0x190: "CRYPTOKI_NOT_INITIALIZED", 0x191: "CRYPTOKI_ALREADY_INITIALIZED",
+}
+
+
+def add_pkcs11_values(enums):
+    """Fill the PKCS#11 enumerations that the specification defines by reference (2.0 on)."""
+    functions = {index + 1: name for index, name in enumerate(PKCS11_FUNCTIONS)}
+    for name, values in (("PKCS#11 Function", functions), ("PKCS#11 Return Code", PKCS11_RETURN_CODES)):
+        if enums.get(name):
+            sys.exit(f"{name} now has values in the specification; drop the override")
+        enums[name] = OrderedDict(
+            (f"{value:08X}", OrderedDict((v, text) for v in ("2.0", "2.1"))) for value, text in sorted(values.items()))
+
+
 # --------------------------------------------------------------------------------------------
 # Reading the text renderings
 # --------------------------------------------------------------------------------------------
@@ -468,7 +522,7 @@ def aligned(rows):
 
 
 def write_tags(tags, types, enums, masks):
-    rows, comments, problems = [], {}, []
+    rows, comments, problems, used_enum_overrides = [], {}, [], set()
     for tag in sorted(tags, key=lambda t: int(t, 16)):
         tag_types = set(types.get(tag, ()))
         if not tag_types:
@@ -485,6 +539,7 @@ def write_tags(tags, types, enums, masks):
             notes = []
             if "Enumeration" in tag_types:
                 enum = ENUM_FOR_TAG.get(name, name)
+                used_enum_overrides.add(name)
                 if enum != "Tag" and enum not in enums:
                     problems.append(f"tag {tag} {name}: Enumeration without a known enumeration")
                 else:
@@ -492,6 +547,8 @@ def write_tags(tags, types, enums, masks):
             elif name in masks and "Integer" in tag_types:
                 notes.append(f"mask={name}")
             rows.append((tag, name, type_text, format_versions(versions), ";".join(notes)))
+    for name in sorted(set(ENUM_FOR_TAG) - used_enum_overrides):
+        problems.append(f"ENUM_FOR_TAG: {name} is not an Enumeration-typed tag")
     if problems:
         sys.exit("\n".join(problems))
 
@@ -545,6 +602,7 @@ def main():
     used_fixes = set()
     enums = extract_values(specs, ENUM_SECTION, used_fixes)
     masks = extract_values(specs, MASK_SECTION, used_fixes)
+    add_pkcs11_values(enums)
     if set(ENUM_NAME_FIXES) - used_fixes:
         sys.exit(f"ENUM_NAME_FIXES entries that match nothing: {sorted(set(ENUM_NAME_FIXES) - used_fixes)}")
     check_names_are_plain(tags, enums, masks)

@@ -181,6 +181,8 @@ fn main() {
     write_tables(&mut out, "MASKS", &masks);
     write_types(&mut out, "enums", &enums, false);
     write_types(&mut out, "masks", &masks, true);
+    write_for_each(&mut out, "for_each_enumeration", &enums);
+    write_for_each(&mut out, "for_each_mask", &masks);
 
     let out_path = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR is set by cargo")).join("dictionary.rs");
     std::fs::write(out_path, out).expect("writing the generated dictionary");
@@ -298,4 +300,14 @@ fn write_types(out: &mut String, module: &str, tables: &[Table], is_mask: bool) 
         }
     }
     out.push_str("}\n\n");
+}
+
+/// A macro that applies a caller's macro to every generated type, so that other crates implement
+/// their traits for all of them without listing them again.
+fn write_for_each(out: &mut String, macro_name: &str, tables: &[Table]) {
+    writeln!(out, "/// Calls `$m!(Name)` for every generated type of this kind.\n#[macro_export]\nmacro_rules! {macro_name} {{\n    ($m:ident) => {{").unwrap();
+    for table in tables {
+        writeln!(out, "        $m!({});", ident(&camel_case(&table.name))).unwrap();
+    }
+    out.push_str("    };\n}\n\n");
 }

@@ -142,8 +142,12 @@ impl Encoder {
 
     /// Writes an owned item and everything inside it.
     pub fn item(&mut self, item: &Item) {
-        let tag = item.tag;
-        match &item.value {
+        self.value(item.tag, &item.value);
+    }
+
+    /// Writes a value under a tag (an item re-tagged, without copying it).
+    pub fn value(&mut self, tag: Tag, value: &Value) {
+        match value {
             Value::Structure(children) => {
                 let open = self.begin(tag);
                 for child in children {

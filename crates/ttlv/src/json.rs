@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::names::{Naming, enum_text, hex_bytes, mask_text, parse_scalar, parse_tag, tag_text};
 use crate::xml::TEXT_EXPANSION;
-use crate::{Item, ItemType, Limits, Tag, Value, datetime};
+use crate::{Item, ItemType, Limits, Value, datetime};
 
 /// Why a JSON text could not be read, with the path of the item at fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -171,6 +171,7 @@ fn scalar(item_type: ItemType, json: &Json, naming: Naming) -> Result<Value, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Tag;
 
     #[test]
     fn reads_the_specification_forms() {

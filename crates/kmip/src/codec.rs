@@ -16,16 +16,24 @@ pub struct Cx {
     /// Skip fields no type knows instead of refusing them: for a client of a newer minor version
     /// than ours, as KMIP 1.4 §11.1 requires ("ignore unknown fields, process rest normally").
     pub ignore_unknown_fields: bool,
+    /// Write every field, whatever version defines it: the form objects are stored in, so that a
+    /// 1.x-only attribute or field survives to be returned to 1.x clients.
+    pub keep_all_fields: bool,
 }
 
 impl Cx {
     pub const fn new(version: KmipVersion) -> Cx {
-        Cx { version, ignore_unknown_fields: false }
+        Cx { version, ignore_unknown_fields: false, keep_all_fields: false }
+    }
+
+    /// The context of the server's own storage format: the newest version, with every field kept.
+    pub const fn storage() -> Cx {
+        Cx { version: KmipVersion::LATEST, ignore_unknown_fields: false, keep_all_fields: true }
     }
 
     /// True when `tag` exists in this version (extension tags always do).
     pub fn has(&self, tag: Tag) -> bool {
-        keyward_ttlv::dictionary::tag_exists_in(tag, self.version)
+        self.keep_all_fields || keyward_ttlv::dictionary::tag_exists_in(tag, self.version)
     }
 
     pub fn is_1x(&self) -> bool {

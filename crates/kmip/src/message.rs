@@ -51,7 +51,7 @@ pub struct Negotiated {
 
 impl Negotiated {
     pub fn cx(&self) -> Cx {
-        Cx { version: self.version, ignore_unknown_fields: self.newer_minor }
+        Cx { ignore_unknown_fields: self.newer_minor, ..Cx::new(self.version) }
     }
 }
 

@@ -1,1 +1,90 @@
-//! keyward-store
+//! # keyward-store
+//!
+//! Where managed objects live. [`ObjectStore`] is what the dispatcher needs: read an object, commit
+//! a set of changes atomically, find candidates for Locate through indexes. [`SledStore`] is the
+//! production backend: every object encrypted with AES-256-GCM under a key derived from the
+//! key-encryption key, indexes keyed by HMACs so that no attribute value is written in clear, and
+//! every commit flushed to disk (in groups) before it is acknowledged. [`MemoryStore`] is for tests.
+
+mod commit;
+mod index;
+mod kek;
+mod memory;
+mod record;
+mod sealing;
+mod sled_store;
+
+use keyward_kmip::attributes::IndexedAttribute;
+use keyward_kmip::objects::ManagedObject;
+
+pub use commit::CommitTicket;
+pub use index::{IndexKind, IndexTerm};
+pub use kek::Kek;
+pub use memory::MemoryStore;
+pub use sled_store::SledStore;
+
+/// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),
+/// its attributes with their 1.x indexes, and its owner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredObject {
+    pub unique_identifier: String,
+    /// The client identity that created or registered the object.
+    pub owner: String,
+    pub object: Option<ManagedObject>,
+    pub attributes: Vec<IndexedAttribute>,
+    /// Bumped by every committed update; an update must name the revision it read.
+    pub revision: u64,
+}
+
+/// One change of a commit.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A new object; the commit fails if its identifier exists.
+    Insert(StoredObject),
+    /// A new state of an object, which must still be at the revision it carries.
+    Update(StoredObject),
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An insert of an identifier that exists, or an update of an object changed in between.
+    #[error("conflict on {0}: the object changed or already exists")]
+    Conflict(String),
+    #[error("the key-encryption key does not open this store (wrong KEK?)")]
+    WrongKek,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("flushing to disk failed: {0}")]
+    Durability(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> StoreError {
+        StoreError::Backend(error.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What the dispatcher needs of a store. Implementations are shared by all connections: no call
+/// holds a lock across objects.
+pub trait ObjectStore: Send + Sync {
+    /// The object with this identifier.
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>>;
+
+    /// Applies all changes or none. The returned ticket completes when the changes are on disk;
+    /// the response must not be sent before.
+    fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket>;
+
+    /// The identifiers of the objects that match every term (all objects when there are none).
+    /// Candidates only: the caller checks the full filter on the objects.
+    fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>>;
+
+    /// Writes everything committed so far to disk (shutdown).
+    fn flush(&self) -> StoreResult<()>;
+}

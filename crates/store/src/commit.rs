@@ -1,0 +1,201 @@
+//! Group commit: many writers, one fsync.
+//!
+//! A writer applies its changes in memory, then asks for durability and gets a ticket numbered
+//! after every commit before it. One flusher thread loops: it takes the highest number asked for,
+//! flushes the database (which makes every change applied before the flush began durable), and
+//! completes every ticket up to that number. Concurrent commits thus share flushes, and no request
+//! is acknowledged before its data is on disk. A ticket can be waited for by blocking or awaited
+//! as a future, so the store does not depend on an async runtime.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::{StoreError, StoreResult};
+
+#[derive(Default)]
+struct State {
+    /// The highest ticket number handed out.
+    requested: u64,
+    /// Every ticket up to this number is durable.
+    durable: u64,
+    /// Set when a flush failed: nothing after it can be acknowledged.
+    failure: Option<String>,
+    /// Async waiters, with the number they wait for.
+    wakers: Vec<(u64, Waker)>,
+    stopping: bool,
+}
+
+/// The shared state of a store's group commit.
+pub(crate) struct GroupCommit {
+    state: Mutex<State>,
+    /// Wakes the flusher when there is work.
+    work: Condvar,
+    /// Wakes blocked waiters when a flush completes.
+    done: Condvar,
+}
+
+impl GroupCommit {
+    /// Starts the flusher thread, which calls `flush` for each group.
+    pub(crate) fn start(flush: impl Fn() -> Result<(), String> + Send + 'static) -> Arc<GroupCommit> {
+        let shared = Arc::new(GroupCommit { state: Mutex::new(State::default()), work: Condvar::new(), done: Condvar::new() });
+        let flusher = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("keyward-flusher".into())
+            .spawn(move || flusher.run(flush))
+            .expect("spawning the flusher thread");
+        shared
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the counters inconsistent; carry on.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn run(&self, flush: impl Fn() -> Result<(), String>) {
+        loop {
+            let target = {
+                let mut state = self.lock();
+                while state.requested == state.durable && !state.stopping {
+                    state = self.work.wait(state).unwrap_or_else(|p| p.into_inner());
+                }
+                if state.stopping && state.requested == state.durable {
+                    return;
+                }
+                state.requested
+            };
+            let result = flush();
+            let mut state = self.lock();
+            match result {
+                Ok(()) => state.durable = state.durable.max(target),
+                Err(error) => {
+                    tracing::error!(%error, "flushing the store failed; refusing further acknowledgements");
+                    state.failure = Some(error);
+                    state.durable = state.durable.max(target);
+                }
+            }
+            let durable = state.durable;
+            let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.wakers).into_iter().partition(|(n, _)| *n <= durable);
+            state.wakers = waiting;
+            drop(state);
+            self.done.notify_all();
+            for (_, waker) in ready {
+                waker.wake();
+            }
+        }
+    }
+
+    /// A ticket for everything applied before this call.
+    pub(crate) fn ticket(self: &Arc<GroupCommit>) -> CommitTicket {
+        let mut state = self.lock();
+        state.requested += 1;
+        let number = state.requested;
+        drop(state);
+        self.work.notify_one();
+        CommitTicket { inner: Some((Arc::clone(self), number)) }
+    }
+
+    /// Stops the flusher after it has flushed what was asked.
+    pub(crate) fn stop(&self) {
+        self.lock().stopping = true;
+        self.work.notify_one();
+    }
+
+    fn outcome(state: &State, number: u64) -> Option<StoreResult<()>> {
+        if state.durable < number {
+            return None;
+        }
+        Some(match &state.failure {
+            Some(error) => Err(StoreError::Durability(error.clone())),
+            None => Ok(()),
+        })
+    }
+}
+
+/// Completes when a commit is on disk.
+#[must_use = "a commit is only durable once its ticket completes"]
+pub struct CommitTicket {
+    inner: Option<(Arc<GroupCommit>, u64)>,
+}
+
+impl CommitTicket {
+    /// A ticket for a store that is durable at once (the in-memory store, or nothing to write).
+    pub fn ready() -> CommitTicket {
+        CommitTicket { inner: None }
+    }
+
+    /// Blocks until the commit is durable.
+    pub fn wait(self) -> StoreResult<()> {
+        let Some((shared, number)) = self.inner else { return Ok(()) };
+        let mut state = shared.lock();
+        loop {
+            if let Some(outcome) = GroupCommit::outcome(&state, number) {
+                return outcome;
+            }
+            state = shared.done.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Future for CommitTicket {
+    type Output = StoreResult<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some((shared, number)) = &self.inner else { return Poll::Ready(Ok(())) };
+        let mut state = shared.lock();
+        match GroupCommit::outcome(&state, *number) {
+            Some(outcome) => Poll::Ready(outcome),
+            None => {
+                state.wakers.push((*number, cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for CommitTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Some((_, number)) => write!(f, "CommitTicket({number})"),
+            None => f.write_str("CommitTicket(ready)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn concurrent_commits_share_flushes() {
+        let flushes = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&flushes);
+        let group = GroupCommit::start(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            Ok(())
+        });
+        let writers: Vec<_> = (0..32)
+            .map(|_| {
+                let group = Arc::clone(&group);
+                std::thread::spawn(move || group.ticket().wait())
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap().unwrap();
+        }
+        let count = flushes.load(Ordering::SeqCst);
+        assert!(count >= 1 && count < 32, "32 commits took {count} flushes");
+        group.stop();
+    }
+
+    #[test]
+    fn a_failed_flush_fails_its_tickets() {
+        let group = GroupCommit::start(|| Err("disk on fire".into()));
+        assert!(matches!(group.ticket().wait(), Err(StoreError::Durability(_))));
+        group.stop();
+    }
+}

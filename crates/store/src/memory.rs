@@ -1,0 +1,77 @@
+//! An in-memory store, for tests of the layers above. Not durable, not encrypted.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::index::terms_of;
+use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    objects: RwLock<Objects>,
+}
+
+#[derive(Default)]
+struct Objects {
+    by_id: HashMap<String, StoredObject>,
+    /// Identifiers in creation order.
+    created: Vec<String>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>> {
+        let objects = self.objects.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
+        Ok(objects.by_id.get(unique_identifier).cloned())
+    }
+
+    fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
+        let mut objects = self.objects.write().map_err(|_| StoreError::Backend("poisoned".into()))?;
+        // Check everything first, so that a conflict changes nothing.
+        for change in &changes {
+            match change {
+                Change::Insert(o) if objects.by_id.contains_key(&o.unique_identifier) => {
+                    return Err(StoreError::Conflict(o.unique_identifier.clone()));
+                }
+                Change::Update(o) if objects.by_id.get(&o.unique_identifier).map(|c| c.revision) != Some(o.revision) => {
+                    return Err(StoreError::Conflict(o.unique_identifier.clone()));
+                }
+                _ => {}
+            }
+        }
+        for change in changes {
+            if let Change::Insert(o) = &change {
+                objects.created.push(o.unique_identifier.clone());
+            }
+            let (Change::Insert(mut o) | Change::Update(mut o)) = change;
+            o.revision += 1;
+            objects.by_id.insert(o.unique_identifier.clone(), o);
+        }
+        Ok(CommitTicket::ready())
+    }
+
+    fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
+        let objects = self.objects.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
+        let found = objects
+            .created
+            .iter()
+            .rev()
+            .filter_map(|uid| objects.by_id.get(uid))
+            .filter(|o| {
+                let own = terms_of(&o.owner, &o.attributes);
+                terms.iter().all(|t| own.contains(t))
+            })
+            .map(|o| o.unique_identifier.clone())
+            .collect();
+        Ok(found)
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,116 @@
+//! The contract of `ObjectStore`, checked on both backends, and what only the sled store promises:
+//! encryption at rest, the KEK check, and surviving a reopen.
+
+use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
+use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, State};
+use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SymmetricKey};
+use keyward_kmip::Bytes;
+use keyward_store::{Change, IndexKind, IndexTerm, Kek, MemoryStore, ObjectStore, SledStore, StoreError, StoredObject};
+
+const KEY_BYTES: [u8; 32] = *b"\x13\x37SECRET-KEY-MATERIAL-0123456789";
+
+fn symmetric_key(uid: &str, owner: &str, name: &str) -> StoredObject {
+    let key_block = KeyBlock {
+        key_format_type: KeyFormatType::Raw,
+        key_compression_type: None,
+        key_value: Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(Bytes::new(KEY_BYTES.to_vec())), attributes: vec![] }),
+        cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+        cryptographic_length: Some(256),
+        key_wrapping_data: None,
+    };
+    StoredObject {
+        unique_identifier: uid.to_string(),
+        owner: owner.to_string(),
+        object: Some(ManagedObject::SymmetricKey(SymmetricKey { key_block })),
+        attributes: vec![
+            IndexedAttribute::new(Attribute::ObjectType(ObjectType::SymmetricKey)),
+            IndexedAttribute::new(Attribute::Name(Name::text(name))),
+            IndexedAttribute::new(Attribute::State(State::PreActive)),
+            IndexedAttribute::new(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES)),
+            IndexedAttribute::new(Attribute::OperationPolicyName("default".into())),
+        ],
+        revision: 0,
+    }
+}
+
+fn check_contract(store: &dyn ObjectStore) {
+    store.commit(vec![Change::Insert(symmetric_key("a", "alice", "payroll"))]).unwrap().wait().unwrap();
+    store.commit(vec![Change::Insert(symmetric_key("b", "bob", "payroll"))]).unwrap().wait().unwrap();
+    store.commit(vec![Change::Insert(symmetric_key("c", "alice", "backup"))]).unwrap().wait().unwrap();
+
+    // Round trip, including a 1.x-only attribute.
+    let a = store.get("a").unwrap().expect("a exists");
+    assert_eq!(a.revision, 1);
+    assert_eq!(a.attributes, symmetric_key("a", "alice", "payroll").attributes);
+    assert_eq!(a.object, symmetric_key("a", "alice", "payroll").object);
+    assert!(store.get("nope").unwrap().is_none());
+
+    // Index lookups: every term must match; newest first.
+    assert_eq!(store.candidates(&[IndexTerm::name("payroll")]).unwrap(), vec!["b", "a"]);
+    assert_eq!(store.candidates(&[IndexTerm::name("payroll"), IndexTerm::owner("alice")]).unwrap(), vec!["a"]);
+    assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), vec!["c", "a"]);
+    assert_eq!(store.candidates(&[IndexTerm::enumeration(IndexKind::ObjectType, 2)]).unwrap(), vec!["c", "b", "a"]);
+    assert_eq!(store.candidates(&[]).unwrap(), vec!["c", "b", "a"]);
+
+    // An update moves the indexes with it.
+    let mut renamed = a.clone();
+    renamed.attributes[1] = IndexedAttribute::new(Attribute::Name(Name::text("renamed")));
+    store.commit(vec![Change::Update(renamed.clone())]).unwrap().wait().unwrap();
+    assert_eq!(store.candidates(&[IndexTerm::name("payroll")]).unwrap(), vec!["b"]);
+    assert_eq!(store.candidates(&[IndexTerm::name("renamed")]).unwrap(), vec!["a"]);
+    assert_eq!(store.get("a").unwrap().unwrap().revision, 2);
+
+    // Stale revisions and duplicate inserts conflict, and change nothing.
+    assert!(matches!(store.commit(vec![Change::Update(renamed)]), Err(StoreError::Conflict(_))));
+    let both = vec![Change::Insert(symmetric_key("d", "alice", "new")), Change::Insert(symmetric_key("a", "alice", "dup"))];
+    assert!(matches!(store.commit(both), Err(StoreError::Conflict(_))));
+    assert!(store.get("d").unwrap().is_none(), "a failed commit must not apply any of its changes");
+}
+
+#[test]
+fn memory_store_keeps_the_contract() {
+    check_contract(&MemoryStore::new());
+}
+
+#[test]
+fn sled_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    check_contract(&SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap());
+}
+
+#[test]
+fn sled_store_survives_a_reopen_and_refuses_a_wrong_kek() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        store.commit(vec![Change::Insert(symmetric_key("a", "alice", "payroll"))]).unwrap().wait().unwrap();
+    }
+    let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+    assert!(store.get("a").unwrap().is_some());
+    drop(store);
+    assert!(matches!(SledStore::open(dir.path(), &Kek::from_bytes([2; 32])), Err(StoreError::WrongKek)));
+}
+
+#[test]
+fn sled_store_writes_no_plaintext_key_or_name() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        store.commit(vec![Change::Insert(symmetric_key("a", "alice", "very-secret-name"))]).unwrap().wait().unwrap();
+        store.flush().unwrap();
+    }
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(!bytes.windows(KEY_BYTES.len()).any(|w| w == KEY_BYTES), "key bytes in {}", entry.display());
+        assert!(!bytes.windows(16).any(|w| w == b"very-secret-name"), "a name in {}", entry.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}

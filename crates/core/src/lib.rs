@@ -1,1 +1,46 @@
-//! keyward-core
+//! # keyward-core
+//!
+//! The KMIP dispatcher. [`Dispatcher::handle`] takes a client identity and a request message and
+//! writes the response message; it never touches a socket, so everything here is tested and
+//! fuzzed without one. A request that changed objects returns a [`CommitTicket`]: the transport
+//! sends the response only when the ticket completes, that is when the changes are on disk.
+//!
+//! Layout: [`dispatch`] runs a message (version, batch options, placeholders, response size);
+//! [`context`] is what an operation sees (the client, the clock, the objects of the batch);
+//! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
+//! of failures to Result Reasons.
+
+pub mod attributes;
+pub mod context;
+pub mod dispatch;
+pub mod error;
+pub mod lifecycle;
+mod ops;
+pub mod policy;
+
+use std::sync::Arc;
+
+pub use dispatch::Dispatcher;
+pub use error::{OpError, OpResult};
+pub use keyward_store::CommitTicket;
+pub use policy::{Clock, Policy, ServerInformation, SystemClock};
+
+/// Who is asking: the name the transport derived from the client's certificate (its subject
+/// common name by default). Objects belong to the identity that created them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientIdentity {
+    pub name: String,
+}
+
+impl ClientIdentity {
+    pub fn new(name: impl Into<String>) -> ClientIdentity {
+        ClientIdentity { name: name.into() }
+    }
+}
+
+/// Everything the dispatcher is built from.
+pub struct Services {
+    pub store: Arc<dyn keyward_store::ObjectStore>,
+    pub policy: Policy,
+    pub clock: Arc<dyn Clock>,
+}

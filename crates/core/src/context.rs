@@ -1,0 +1,177 @@
+//! What an operation sees: who asks, when, in which version, and the objects of the batch.
+//!
+//! Changes made by the operations of a batch are kept here until the whole batch has run, then
+//! committed together. Reads see earlier changes of the same batch, a failed operation's changes
+//! are dropped, and an Undo batch is simply never committed.
+
+use std::collections::HashMap;
+
+use keyward_kmip::UniqueIdentifierRef;
+use keyward_kmip::enums::UniqueIdentifier as ResultKind;
+use keyward_store::{Change, IndexTerm, StoredObject};
+use keyward_ttlv::KmipVersion;
+
+use crate::error::{OpError, OpResult};
+use crate::lifecycle;
+use crate::{ClientIdentity, Services};
+
+/// The objects a batch has created or changed, not yet committed.
+#[derive(Clone, Default)]
+pub(crate) struct Pending {
+    objects: HashMap<String, PendingObject>,
+    /// Identifiers in the order they were first touched, to commit in that order.
+    order: Vec<String>,
+}
+
+#[derive(Clone)]
+struct PendingObject {
+    object: StoredObject,
+    inserted: bool,
+}
+
+impl Pending {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub(crate) fn into_changes(mut self) -> Vec<Change> {
+        self.order
+            .iter()
+            .filter_map(|uid| self.objects.remove(uid))
+            .map(|p| if p.inserted { Change::Insert(p.object) } else { Change::Update(p.object) })
+            .collect()
+    }
+}
+
+/// What the batch remembers between its operations: the ID Placeholder (1.x and 2.x), the results
+/// of earlier operations and every identifier returned so far (2.x indirect references).
+#[derive(Clone, Default)]
+pub(crate) struct BatchMemory {
+    pub(crate) id_placeholder: Option<String>,
+    results: HashMap<u32, String>,
+    returned: Vec<String>,
+}
+
+/// The context of one operation.
+pub struct Context<'a> {
+    pub(crate) services: &'a Services,
+    pub client: &'a ClientIdentity,
+    pub version: KmipVersion,
+    /// The time of the request, in seconds: every operation of a batch sees the same.
+    pub now: i64,
+    pub(crate) pending: &'a mut Pending,
+    pub(crate) memory: &'a mut BatchMemory,
+}
+
+impl Context<'_> {
+    /// True when the client administers every object.
+    pub fn is_administrator(&self) -> bool {
+        self.services.policy.is_administrator(&self.client.name)
+    }
+
+    /// The identifier an operation refers to: given directly, by an indirect 2.x reference, or,
+    /// when absent, the ID Placeholder left by an earlier operation of the batch.
+    pub fn resolve(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<String> {
+        let missing = |what: &str| OpError::MissingData(format!("no Unique Identifier given and {what}"));
+        match reference {
+            None => self.memory.id_placeholder.clone().ok_or_else(|| missing("no ID Placeholder is set")),
+            Some(UniqueIdentifierRef::Text(uid)) => Ok(uid.clone()),
+            Some(UniqueIdentifierRef::Result(ResultKind::IDPlaceholder)) => {
+                self.memory.id_placeholder.clone().ok_or_else(|| missing("no ID Placeholder is set"))
+            }
+            Some(UniqueIdentifierRef::Result(kind)) => {
+                self.memory.results.get(&kind.0).cloned().ok_or_else(|| missing(&format!("no earlier {kind:?} in the batch")))
+            }
+            Some(UniqueIdentifierRef::Index(index)) => {
+                let returned = &self.memory.returned;
+                let position = if *index >= 0 {
+                    usize::try_from(*index).ok()
+                } else {
+                    returned.len().checked_sub(index.unsigned_abs() as usize)
+                };
+                position
+                    .and_then(|p| returned.get(p))
+                    .cloned()
+                    .ok_or_else(|| OpError::InvalidField(format!("no Unique Identifier number {index} in this batch")))
+            }
+        }
+    }
+
+    /// Reads an object the client may see, with the dates that have arrived applied.
+    pub fn load(&self, uid: &str) -> OpResult<StoredObject> {
+        let mut object = match self.pending.objects.get(uid) {
+            Some(pending) => pending.object.clone(),
+            None => self.services.store.get(uid)?.ok_or_else(|| OpError::ObjectNotFound(uid.to_string()))?,
+        };
+        if object.owner != self.client.name && !self.is_administrator() {
+            return Err(OpError::PermissionDenied(format!("object {uid} belongs to another client")));
+        }
+        lifecycle::refresh(&mut object, self.now);
+        Ok(object)
+    }
+
+    /// Resolves a reference and reads the object.
+    pub fn load_ref(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<StoredObject> {
+        self.load(&self.resolve(reference)?)
+    }
+
+    /// Records a new object.
+    pub fn insert(&mut self, object: StoredObject) {
+        let uid = object.unique_identifier.clone();
+        self.pending.order.push(uid.clone());
+        self.pending.objects.insert(uid, PendingObject { object, inserted: true });
+    }
+
+    /// Records a changed object (read with [`Context::load`]); its Last Change Date becomes now.
+    pub fn update(&mut self, mut object: StoredObject) {
+        crate::attributes::set(
+            &mut object,
+            keyward_kmip::attributes::Attribute::LastChangeDate(keyward_kmip::DateTime(self.now)),
+        );
+        let uid = object.unique_identifier.clone();
+        match self.pending.objects.get_mut(&uid) {
+            Some(pending) => pending.object = object,
+            None => {
+                self.pending.order.push(uid.clone());
+                self.pending.objects.insert(uid, PendingObject { object, inserted: false });
+            }
+        }
+    }
+
+    /// A fresh Unique Identifier.
+    pub fn new_unique_identifier(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Sets the ID Placeholder for the following operations of the batch.
+    pub fn set_placeholder(&mut self, uid: Option<String>) {
+        self.memory.id_placeholder = uid;
+    }
+
+    /// Remembers the identifier an operation produced, for 2.x references to it.
+    pub fn record_result(&mut self, kind: ResultKind, uid: &str) {
+        self.memory.results.insert(kind.0, uid.to_string());
+    }
+
+    /// Remembers identifiers returned in a response, in order (2.x Integer references).
+    pub fn record_returned<'u>(&mut self, uids: impl IntoIterator<Item = &'u String>) {
+        self.memory.returned.extend(uids.into_iter().cloned());
+    }
+
+    /// Identifiers of the objects that may match, newest first: the store's candidates for the
+    /// index terms (restricted to the client's own objects unless it administers), preceded by
+    /// the objects this batch has created.
+    pub fn candidates(&self, mut terms: Vec<IndexTerm>) -> OpResult<Vec<String>> {
+        if !self.is_administrator() {
+            terms.push(IndexTerm::owner(&self.client.name));
+        }
+        let mut found: Vec<String> =
+            self.pending.order.iter().rev().filter(|uid| self.pending.objects.get(*uid).is_some_and(|p| p.inserted)).cloned().collect();
+        for uid in self.services.store.candidates(&terms)? {
+            if !found.contains(&uid) {
+                found.push(uid);
+            }
+        }
+        Ok(found)
+    }
+}

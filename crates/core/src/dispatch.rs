@@ -1,0 +1,218 @@
+//! Running a request message: decode it, run its batch items in order under the batch options,
+//! commit what they changed, and write the response for the version of the request.
+
+use std::sync::Arc;
+
+use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
+use keyward_kmip::message::{
+    BatchItemError, ProtocolVersion, RequestBatchItem, RequestError, RequestMessage, ResponseBatchItem, ResponseHeader,
+    ResponseMessage,
+};
+use keyward_kmip::{Bytes, DateTime};
+use keyward_store::{CommitTicket, StoreError};
+use keyward_ttlv::{Encoder, KmipVersion, Limits};
+
+use crate::context::{BatchMemory, Context, Pending};
+use crate::error::OpError;
+use crate::{ClientIdentity, Services, ops};
+
+/// How often a batch is run again when a concurrent request changed one of its objects between
+/// its reads and its commit.
+const COMMIT_ATTEMPTS: usize = 8;
+
+/// The KMIP dispatcher. Shared by every connection; holds no lock across requests.
+#[derive(Clone)]
+pub struct Dispatcher {
+    services: Arc<Services>,
+}
+
+impl Dispatcher {
+    pub fn new(services: Services) -> Dispatcher {
+        Dispatcher { services: Arc::new(services) }
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Handles one TTLV request message and writes the TTLV response into `out` (cleared first).
+    /// When the request changed objects, the returned ticket completes once they are on disk; the
+    /// response must not be sent before.
+    pub fn handle(&self, client: &ClientIdentity, request: &[u8], limits: &Limits, out: &mut Encoder) -> Option<CommitTicket> {
+        out.clear();
+        let now = self.services.clock.now();
+        let root = match keyward_ttlv::decode(request, limits) {
+            Ok(root) => root,
+            Err(error) => {
+                tracing::debug!(%error, client = %client.name, "undecodable request");
+                write_message_failure(out, None, now, &error.to_string());
+                return None;
+            }
+        };
+        let message = match RequestMessage::decode(root) {
+            Ok(message) => message,
+            Err(RequestError::Malformed { error, version }) => {
+                tracing::debug!(%error, client = %client.name, "malformed request");
+                write_message_failure(out, version, now, &error.to_string());
+                return None;
+            }
+            Err(RequestError::UnsupportedVersion(version)) => {
+                let text = format!("protocol version {}.{} is not supported", version.major, version.minor);
+                write_message_failure(out, Some(version), now, &text);
+                return None;
+            }
+        };
+        self.run(client, message, now, out)
+    }
+
+    fn run(&self, client: &ClientIdentity, message: RequestMessage, now: i64, out: &mut Encoder) -> Option<CommitTicket> {
+        let mut attempt = 0;
+        let (items, ticket) = loop {
+            attempt += 1;
+            let (items, pending) = self.run_batch(client, &message, now);
+            if pending.is_empty() {
+                break (items, None);
+            }
+            match self.services.store.commit(pending.into_changes()) {
+                Ok(ticket) => break (items, Some(ticket)),
+                Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
+                    tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
+                }
+                Err(error) => {
+                    let error = OpError::Store(error);
+                    break (fail_all(&message, &error), None);
+                }
+            }
+        };
+        let response = response_message(&message, now, items);
+        response.encode(out);
+        if let Some(limit) = message.header.maximum_response_size.and_then(|m| usize::try_from(m).ok()) {
+            if out.len() > limit {
+                out.clear();
+                let too_large = fail_all(&message, &OpError::ResponseTooLarge);
+                response_message(&message, now, too_large).encode(out);
+            }
+        }
+        ticket
+    }
+
+    /// Runs the batch items; returns their results and the changes to commit.
+    fn run_batch(&self, client: &ClientIdentity, message: &RequestMessage, now: i64) -> (Vec<ResponseBatchItem>, Pending) {
+        let option = message.header.batch_error_continuation_option.unwrap_or(BatchErrorContinuationOption::Stop);
+        let mut pending = Pending::default();
+        let mut memory = BatchMemory::default();
+        let mut results = Vec::with_capacity(message.batch_items.len());
+        for item in &message.batch_items {
+            let before = (pending.clone(), memory.clone());
+            let result = match item {
+                Ok(item) => {
+                    let mut cx = Context {
+                        services: &self.services,
+                        client,
+                        version: message.version,
+                        now,
+                        pending: &mut pending,
+                        memory: &mut memory,
+                    };
+                    run_item(&mut cx, item, message)
+                }
+                Err(BatchItemError { operation, unique_batch_item_id, error }) => {
+                    failure(message.version, *operation, unique_batch_item_id.clone(), &OpError::Model(error.clone()))
+                }
+            };
+            let failed = result.result_status == ResultStatus::OperationFailed;
+            if failed {
+                // A failed operation leaves nothing behind.
+                (pending, memory) = before;
+            }
+            results.push(result);
+            if failed && option == BatchErrorContinuationOption::Undo {
+                for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
+                    done.result_status = ResultStatus::OperationUndone;
+                    done.payload = None;
+                }
+                return (results, Pending::default());
+            }
+            if failed && option != BatchErrorContinuationOption::Continue {
+                break;
+            }
+        }
+        (results, pending)
+    }
+}
+
+fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMessage) -> ResponseBatchItem {
+    let id = item.unique_batch_item_id.clone();
+    if let Some(extension) = item.message_extensions.iter().find(|e| e.criticality_indicator) {
+        let error = OpError::UnknownCriticalExtension(extension.vendor_identification.clone());
+        return failure(cx.version, Some(item.operation), id, &error);
+    }
+    if message.header.asynchronous_indicator.is_some_and(|a| a.is_mandatory()) {
+        return failure(cx.version, Some(item.operation), id, &OpError::AsynchronousRequired);
+    }
+    match ops::execute(cx, &item.payload) {
+        Ok(payload) => ResponseBatchItem::success(item.operation, id, payload),
+        Err(error) => {
+            tracing::debug!(operation = ?item.operation, %error, "operation failed");
+            failure(cx.version, Some(item.operation), id, &error)
+        }
+    }
+}
+
+fn failure(version: KmipVersion, operation: Option<Operation>, id: Option<Bytes>, error: &OpError) -> ResponseBatchItem {
+    ResponseBatchItem::failure(operation, id, error.result_reason(version), error.to_string())
+}
+
+/// Every batch item of the message failed with the same error.
+fn fail_all(message: &RequestMessage, error: &OpError) -> Vec<ResponseBatchItem> {
+    message
+        .batch_items
+        .iter()
+        .map(|item| match item {
+            Ok(item) => failure(message.version, Some(item.operation), item.unique_batch_item_id.clone(), error),
+            Err(e) => failure(message.version, e.operation, e.unique_batch_item_id.clone(), error),
+        })
+        .collect()
+}
+
+fn response_message(message: &RequestMessage, now: i64, items: Vec<ResponseBatchItem>) -> ResponseMessage {
+    ResponseMessage {
+        header: ResponseHeader {
+            protocol_version: ProtocolVersion::of(message.version),
+            time_stamp: DateTime(now),
+            nonce: None,
+            server_hashed_password: None,
+            attestation_type: Vec::new(),
+            client_correlation_value: message.header.client_correlation_value.clone(),
+            server_correlation_value: None,
+            batch_count: i32::try_from(items.len()).unwrap_or(i32::MAX),
+        },
+        batch_items: items,
+    }
+}
+
+/// The answer to a message that cannot be processed at all: a header and one failed batch item
+/// without an Operation (1.4 §11.1). The header speaks the client's version when it could be
+/// read and is one we know, else the nearest we speak.
+fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, now: i64, message: &str) {
+    let version = match requested {
+        Some(v) => v.negotiate().map(|n| n.version).unwrap_or(if v.major < 1 { KmipVersion::V1_0 } else { KmipVersion::LATEST }),
+        None => KmipVersion::V1_0,
+    };
+    let item = ResponseBatchItem::failure(None, None, ResultReason::InvalidMessage, message);
+    let response = ResponseMessage {
+        header: ResponseHeader {
+            protocol_version: ProtocolVersion::of(version),
+            time_stamp: DateTime(now),
+            nonce: None,
+            server_hashed_password: None,
+            attestation_type: Vec::new(),
+            client_correlation_value: None,
+            server_correlation_value: None,
+            batch_count: 1,
+        },
+        batch_items: vec![item],
+    };
+    out.clear();
+    response.encode(out);
+}

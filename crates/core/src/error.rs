@@ -1,0 +1,152 @@
+//! Why an operation failed, and the one place where failures become KMIP Result Reasons.
+//!
+//! The reason depends on the version of the request: KMIP 2.0 added precise reasons (Attribute
+//! Read Only, Wrong Key Lifecycle State, Object Not Found...) where 1.x had general ones, and a 1.x
+//! client must never receive a value its version does not define.
+
+use keyward_kmip::ModelError;
+use keyward_kmip::enums::{Operation, ResultReason};
+use keyward_store::StoreError;
+use keyward_ttlv::KmipVersion;
+
+/// A failed operation.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    /// The request (or this batch item) does not fit the protocol.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("no object {0}")]
+    ObjectNotFound(String),
+    /// A Template named in a 1.x request does not exist.
+    #[error("no template named {0}")]
+    TemplateNotFound(String),
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("operation {0:?} is not supported")]
+    OperationNotSupported(Operation),
+    #[error("not supported: {0}")]
+    FeatureNotSupported(String),
+    #[error("invalid field: {0}")]
+    InvalidField(String),
+    #[error("missing data: {0}")]
+    MissingData(String),
+    /// The object is not in a state that allows the operation.
+    #[error("{0}")]
+    WrongState(String),
+    /// A client tried to set, change or delete an attribute that only the server sets.
+    #[error("attribute {0} is read-only")]
+    ReadOnlyAttribute(String),
+    #[error("attribute {0} not found")]
+    AttributeNotFound(String),
+    /// A second instance of a single-instance attribute.
+    #[error("attribute {0} may have only one instance")]
+    SingleValuedAttribute(String),
+    #[error("the name {0:?} is already used by another object")]
+    NonUniqueName(String),
+    #[error("object {0} has been destroyed")]
+    ObjectDestroyed(String),
+    #[error("object {0} is archived")]
+    ObjectArchived(String),
+    #[error("the object's usage mask does not allow {0}")]
+    IncompatibleUsageMask(String),
+    #[error("the key is sensitive: {0}")]
+    Sensitive(String),
+    #[error("the key is not extractable: {0}")]
+    NotExtractable(String),
+    #[error("key format type not supported: {0}")]
+    KeyFormatTypeNotSupported(String),
+    #[error("key compression type not supported: {0}")]
+    KeyCompressionTypeNotSupported(String),
+    #[error("cryptographic failure: {0}")]
+    CryptographicFailure(String),
+    /// A Message Extension marked critical that this server does not understand.
+    #[error("critical message extension of {0:?} not understood")]
+    UnknownCriticalExtension(String),
+    #[error("index out of bounds: {0}")]
+    IndexOutOfBounds(String),
+    #[error("the response exceeds the Maximum Response Size")]
+    ResponseTooLarge,
+    #[error("the request needs asynchronous processing, which this server does not do")]
+    AsynchronousRequired,
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    GeneralFailure(String),
+}
+
+pub type OpResult<T> = Result<T, OpError>;
+
+impl OpError {
+    /// The Result Reason for this failure in a response of `version`.
+    pub fn result_reason(&self, version: KmipVersion) -> ResultReason {
+        let v2 = !version.is_1x();
+        let reason = match self {
+            OpError::Model(ModelError::UnexpectedField { .. }) | OpError::Model(ModelError::InvalidValue { .. }) => {
+                ResultReason::InvalidField
+            }
+            OpError::Model(ModelError::UnknownAttribute(_)) if v2 => ResultReason::UnsupportedAttribute,
+            OpError::Model(ModelError::UnknownAttribute(_)) => ResultReason::InvalidField,
+            OpError::Model(ModelError::UnknownOperation(_)) => ResultReason::OperationNotSupported,
+            OpError::Model(_) => ResultReason::InvalidMessage,
+            OpError::ObjectNotFound(_) if v2 => ResultReason::ObjectNotFound,
+            OpError::ObjectNotFound(_) | OpError::TemplateNotFound(_) => ResultReason::ItemNotFound,
+            OpError::PermissionDenied(_) => ResultReason::PermissionDenied,
+            OpError::OperationNotSupported(_) => ResultReason::OperationNotSupported,
+            OpError::FeatureNotSupported(_) | OpError::AsynchronousRequired => ResultReason::FeatureNotSupported,
+            OpError::UnknownCriticalExtension(_) if v2 => ResultReason::UnknownMessageExtension,
+            OpError::UnknownCriticalExtension(_) => ResultReason::FeatureNotSupported,
+            OpError::InvalidField(_) => ResultReason::InvalidField,
+            OpError::MissingData(_) => ResultReason::MissingData,
+            OpError::WrongState(_) if v2 => ResultReason::WrongKeyLifecycleState,
+            // KMIP 1.x has no lifecycle reason; its test cases answer Permission Denied (for
+            // example a Destroy of an Active key, SKLC-M-2-10).
+            OpError::WrongState(_) => ResultReason::PermissionDenied,
+            OpError::ReadOnlyAttribute(_) if v2 => ResultReason::AttributeReadOnly,
+            OpError::ReadOnlyAttribute(_) => ResultReason::PermissionDenied,
+            OpError::AttributeNotFound(_) if v2 => ResultReason::AttributeNotFound,
+            OpError::AttributeNotFound(_) => ResultReason::ItemNotFound,
+            OpError::SingleValuedAttribute(_) if v2 => ResultReason::AttributeSingleValued,
+            OpError::SingleValuedAttribute(_) => ResultReason::IndexOutOfBounds,
+            OpError::NonUniqueName(_) if v2 => ResultReason::NonUniqueNameAttribute,
+            OpError::NonUniqueName(_) => ResultReason::InvalidField,
+            OpError::ObjectDestroyed(_) if v2 => ResultReason::ObjectDestroyed,
+            OpError::ObjectDestroyed(_) => ResultReason::ItemNotFound,
+            OpError::ObjectArchived(_) => ResultReason::ObjectArchived,
+            OpError::IncompatibleUsageMask(_) if v2 => ResultReason::IncompatibleCryptographicUsageMask,
+            OpError::IncompatibleUsageMask(_) => ResultReason::PermissionDenied,
+            OpError::Sensitive(_) => ResultReason::Sensitive,
+            OpError::NotExtractable(_) => ResultReason::NotExtractable,
+            OpError::KeyFormatTypeNotSupported(_) => ResultReason::KeyFormatTypeNotSupported,
+            OpError::KeyCompressionTypeNotSupported(_) => ResultReason::KeyCompressionTypeNotSupported,
+            OpError::CryptographicFailure(_) => ResultReason::CryptographicFailure,
+            OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
+            OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
+            OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
+            OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
+        };
+        // A reason this version does not define (a newer one, or one 2.x retired) falls back to
+        // the general one.
+        if keyward_ttlv::KmipEnum::exists_in(reason, version) { reason } else { ResultReason::GeneralFailure }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_follow_the_version() {
+        let wrong_state = OpError::WrongState("active".into());
+        assert_eq!(wrong_state.result_reason(KmipVersion::V1_0), ResultReason::PermissionDenied);
+        assert_eq!(wrong_state.result_reason(KmipVersion::V2_1), ResultReason::WrongKeyLifecycleState);
+        let missing = OpError::ObjectNotFound("x".into());
+        assert_eq!(missing.result_reason(KmipVersion::V1_4), ResultReason::ItemNotFound);
+        assert_eq!(missing.result_reason(KmipVersion::V2_1), ResultReason::ObjectNotFound);
+        // Index Out of Bounds is 1.x only; 2.x gets its successor.
+        let index = OpError::IndexOutOfBounds("3".into());
+        assert_eq!(index.result_reason(KmipVersion::V1_2), ResultReason::IndexOutOfBounds);
+        assert_eq!(index.result_reason(KmipVersion::V2_0), ResultReason::AttributeInstanceNotFound);
+        // Sensitive exists from 1.4: a 1.2 client gets General Failure.
+        assert_eq!(OpError::Sensitive("k".into()).result_reason(KmipVersion::V1_2), ResultReason::GeneralFailure);
+    }
+}

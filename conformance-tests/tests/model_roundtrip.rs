@@ -3,9 +3,25 @@
 
 use keyward_conformance::testcase::{default_root, find_files, fixed_placeholder, load_with};
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
-use keyward_ttlv::{Encoder, Limits, Tag, decode};
+use keyward_ttlv::{Encoder, Item, Limits, Tag, Value, decode};
 
-fn round_trip(item: &keyward_ttlv::Item) -> Result<(), String> {
+/// Exception: the KMIP 1.0 test cases (v1.0 AKLC, SKFF and SKLC files) spell some 1.x Attribute
+/// Names with runs of spaces ("Cryptographic   Usage Mask") where the specification's name has
+/// one. The model reads such a name as the attribute it means and writes the specification's
+/// spelling, so the expected bytes are taken with the runs in Attribute Name texts collapsed.
+/// Nothing else is changed: any other difference still fails.
+fn with_attribute_name_spaces_collapsed(item: &Item) -> Item {
+    let value = match &item.value {
+        Value::TextString(text) if item.tag == Tag::AttributeName => {
+            Value::TextString(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+        Value::Structure(children) => Value::Structure(children.iter().map(with_attribute_name_spaces_collapsed).collect()),
+        other => other.clone(),
+    };
+    Item::new(item.tag, value)
+}
+
+fn round_trip(item: &Item) -> Result<(), String> {
     let original = item.to_ttlv();
     let root = decode(&original, &Limits::default()).map_err(|e| e.to_string())?;
     let mut out = Encoder::new();
@@ -21,7 +37,7 @@ fn round_trip(item: &keyward_ttlv::Item) -> Result<(), String> {
         let response = ResponseMessage::decode(root).map_err(|e| e.to_string())?;
         response.encode(&mut out);
     }
-    if out.as_bytes() != original {
+    if out.as_bytes() != with_attribute_name_spaces_collapsed(item).to_ttlv() {
         let ours = keyward_ttlv::decode_owned(out.as_bytes(), &Limits::default()).map_err(|e| e.to_string())?;
         return Err(format!(
             "re-encoding differs.\nexpected:\n{}\ngot:\n{}",

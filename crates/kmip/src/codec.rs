@@ -182,6 +182,24 @@ impl Codec for DateTime {
     }
 }
 
+/// A Date-Time Extended (KMIP 2.x): microseconds since the Unix epoch, for the fields whose type
+/// it is (the Submission Date of an Asynchronous Request). A Date-Time is accepted too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DateTimeExtended(pub i64);
+
+impl Codec for DateTimeExtended {
+    fn decode(item: ItemRef<'_>, _: &Cx) -> ModelResult<Self> {
+        match item.value() {
+            ValueRef::DateTimeExtended(micros) => Ok(DateTimeExtended(micros)),
+            ValueRef::DateTime(seconds) => Ok(DateTimeExtended(seconds.saturating_mul(1_000_000))),
+            _ => Err(wrong_type(item, ItemType::DateTimeExtended)),
+        }
+    }
+    fn encode(&self, tag: Tag, out: &mut Encoder, _: &Cx) {
+        out.date_time_extended(tag, self.0);
+    }
+}
+
 /// An Interval in seconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Interval(pub u32);

@@ -12,7 +12,7 @@ pub mod identifiers;
 mod macros;
 pub mod objects;
 
-pub use codec::{BigInt, Bytes, Codec, Cx, DateTime, Interval};
+pub use codec::{BigInt, Bytes, Codec, Cx, DateTime, DateTimeExtended, Interval};
 pub use error::{ModelError, ModelResult};
 pub use identifiers::UniqueIdentifierRef;
 pub use keyward_ttlv::{KmipVersion, Tag, enums, masks};

@@ -1,4 +1,5 @@
-//! Discover Versions (KMIP 1.1 and later; 2.1 §6.1.17): the versions both sides speak.
+//! Discover Versions (2.1 §6.1.16 and, server to client, §6.2.1; 1.4 §4.26 and §5.4; KMIP 1.1
+//! and later): the versions both sides speak.
 
 use crate::kmip_struct;
 use crate::message::ProtocolVersion;

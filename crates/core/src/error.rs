@@ -64,6 +64,13 @@ pub enum OpError {
     UnknownCriticalExtension(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
+    /// An operation the object's nature or attributes do not allow (1.x Illegal Operation).
+    #[error("illegal operation: {0}")]
+    IllegalOperation(String),
+    /// Poll or Cancel of an asynchronous operation that does not exist: this server never
+    /// answers asynchronously.
+    #[error("no asynchronous operation with this correlation value")]
+    UnknownCorrelationValue,
     #[error("the response exceeds the Maximum Response Size")]
     ResponseTooLarge,
     #[error("the request needs asynchronous processing, which this server does not do")]
@@ -121,6 +128,10 @@ impl OpError {
             OpError::CryptographicFailure(_) => ResultReason::CryptographicFailure,
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
+            OpError::IllegalOperation(_) if v2 => ResultReason::InvalidField,
+            OpError::IllegalOperation(_) => ResultReason::IllegalOperation,
+            OpError::UnknownCorrelationValue if v2 => ResultReason::InvalidAsynchronousCorrelationValue,
+            OpError::UnknownCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
             OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
         };

@@ -10,7 +10,9 @@
 //! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
 //! of failures to Result Reasons.
 
+pub mod attribute_rules;
 pub mod attributes;
+pub mod creation;
 pub mod context;
 pub mod dispatch;
 pub mod error;

@@ -19,6 +19,7 @@ pub(crate) mod normalize;
 mod tag;
 pub mod text;
 mod version;
+pub mod version_check;
 mod view;
 pub mod xml;
 

@@ -1,0 +1,174 @@
+//! What every new object gets, whichever operation makes it (Create, Register, later Create Key
+//! Pair, Derive Key, Re-key...): the attributes the client gave, checked against the rules, and
+//! the attributes only the server sets.
+
+use keyward_kmip::attributes::{Attribute, Digest, IndexedAttribute, Name};
+use keyward_kmip::enums::{HashingAlgorithm, KeyFormatType, ObjectType};
+use keyward_kmip::objects::{KeyMaterial, KeyValue, ManagedObject};
+use keyward_kmip::{Bytes, DateTime};
+use keyward_store::{IndexTerm, StoredObject};
+
+use crate::attributes::{add, find, set};
+use crate::context::Context;
+use crate::error::{OpError, OpResult};
+use crate::lifecycle;
+
+/// Checks the attributes a client gives for a new object: only attributes a client may set,
+/// no server (`y-`) custom attributes, one instance of single-instance attributes.
+pub fn check_client_attributes(attributes: &[Attribute]) -> OpResult<()> {
+    for (position, attribute) in attributes.iter().enumerate() {
+        let reference = attribute.reference();
+        if !attribute.rules().client_sets {
+            return Err(OpError::ReadOnlyAttribute(reference.name()));
+        }
+        let repeated = attributes[..position].iter().any(|earlier| reference.matches(earlier));
+        if repeated && !attribute.rules().multiple {
+            return Err(OpError::SingleValuedAttribute(reference.name()));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a Name another live object of the same owner already has (1.4 §11.2: "Trying to create
+/// a new object with the same Name attribute value as an existing object"). Destroyed objects
+/// release their names, so a client can register a replacement under the old name.
+pub fn check_name_unique(cx: &Context<'_>, name: &Name, except: Option<&str>) -> OpResult<()> {
+    for uid in cx.candidates(vec![IndexTerm::name(&name.name_value)])? {
+        if Some(uid.as_str()) == except {
+            continue;
+        }
+        let Ok(other) = cx.load(&uid) else { continue };
+        let destroyed = matches!(
+            lifecycle::stored_state(&other),
+            keyward_kmip::enums::State::Destroyed | keyward_kmip::enums::State::DestroyedCompromised
+        );
+        let same = other.attributes.iter().any(|a| matches!(&a.attribute, Attribute::Name(n) if n.name_value == name.name_value));
+        if same && !destroyed {
+            return Err(OpError::NonUniqueName(name.name_value.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The bytes a digest is computed over: the key material of a key in a byte format, the
+/// certificate, the opaque data.
+fn digest_input(object: &ManagedObject) -> Option<(&[u8], Option<KeyFormatType>)> {
+    match object {
+        ManagedObject::Certificate(c) => Some((c.certificate_value.as_slice(), None)),
+        ManagedObject::OpaqueObject(o) => Some((o.opaque_data_value.as_slice(), None)),
+        other => {
+            let block = other.key_block()?;
+            match &block.key_value {
+                Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(bytes), .. }) => {
+                    Some((bytes.as_slice(), Some(block.key_format_type)))
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The Digest attribute of an object: SHA-256 of its value (2.1 §4.21).
+pub fn digest(object: &ManagedObject) -> Option<Digest> {
+    let (input, key_format_type) = digest_input(object)?;
+    Some(Digest {
+        hashing_algorithm: HashingAlgorithm::SHA_256,
+        digest_value: Some(Bytes::new(keyward_crypto::sha256(input).to_vec())),
+        key_format_type,
+    })
+}
+
+/// Builds a new stored object: the client's attributes (checked), then what the server sets:
+/// identifier, type, state, dates, digest, algorithm and length from the key block, and the
+/// sensitivity flags.
+pub fn new_object(
+    cx: &Context<'_>,
+    object: Option<ManagedObject>,
+    object_type: ObjectType,
+    client_attributes: Vec<Attribute>,
+    generated_by_server: bool,
+) -> OpResult<StoredObject> {
+    check_client_attributes(&client_attributes)?;
+    for attribute in &client_attributes {
+        if let Attribute::Name(name) = attribute {
+            check_name_unique(cx, name, None)?;
+        }
+    }
+    let now = DateTime(cx.now);
+    let unique_identifier = cx.new_unique_identifier();
+    let mut stored = StoredObject {
+        unique_identifier: unique_identifier.clone(),
+        owner: cx.client.name.clone(),
+        object: None,
+        attributes: Vec::with_capacity(client_attributes.len() + 12),
+        revision: 0,
+    };
+    stored.attributes.push(IndexedAttribute::new(Attribute::UniqueIdentifier(unique_identifier)));
+    stored.attributes.push(IndexedAttribute::new(Attribute::ObjectType(object_type)));
+    for attribute in client_attributes {
+        add(&mut stored, attribute);
+    }
+
+    let activation = find(&stored, |a| if let Attribute::ActivationDate(d) = a { Some(*d) } else { None });
+    set(&mut stored, Attribute::State(lifecycle::initial_state(activation, cx.now)));
+    set(&mut stored, Attribute::InitialDate(now));
+    set(&mut stored, Attribute::LastChangeDate(now));
+    if generated_by_server && find(&stored, |a| matches!(a, Attribute::OriginalCreationDate(_)).then_some(())).is_none() {
+        set(&mut stored, Attribute::OriginalCreationDate(now));
+    }
+    if let Some(managed) = &object {
+        if let Some(digest) = digest(managed) {
+            add(&mut stored, Attribute::Digest(digest));
+        }
+        if let Some(block) = managed.key_block() {
+            if let Some(algorithm) = block.cryptographic_algorithm {
+                set(&mut stored, Attribute::CryptographicAlgorithm(algorithm));
+            }
+            if let Some(length) = block.cryptographic_length {
+                set(&mut stored, Attribute::CryptographicLength(length));
+            }
+        }
+    }
+    if find(&stored, |a| matches!(a, Attribute::Fresh(_)).then_some(())).is_none() {
+        set(&mut stored, Attribute::Fresh(true));
+    }
+    let sensitive = find(&stored, |a| if let Attribute::Sensitive(s) = a { Some(*s) } else { None });
+    let extractable = find(&stored, |a| if let Attribute::Extractable(e) = a { Some(*e) } else { None });
+    set(&mut stored, Attribute::Sensitive(sensitive.unwrap_or(false)));
+    set(&mut stored, Attribute::AlwaysSensitive(sensitive.unwrap_or(false)));
+    set(&mut stored, Attribute::Extractable(extractable.unwrap_or(true)));
+    set(&mut stored, Attribute::NeverExtractable(!extractable.unwrap_or(true)));
+    stored.object = object;
+    Ok(stored)
+}
+
+/// Expands a 1.x Template-Attribute: the attributes of the Template objects it names (in order),
+/// then its own attributes, which win over a template's for single-instance attributes.
+pub fn expand_templates(cx: &Context<'_>, attributes: &keyward_kmip::attributes::Attributes) -> OpResult<Vec<Attribute>> {
+    let mut expanded: Vec<Attribute> = Vec::new();
+    for name in &attributes.templates {
+        let template = find_template(cx, name)?;
+        for attribute in template {
+            expanded.push(attribute);
+        }
+    }
+    for attribute in &attributes.attributes {
+        if !attribute.rules().multiple {
+            let reference = attribute.reference();
+            expanded.retain(|a| !reference.matches(a));
+        }
+        expanded.push(attribute.clone());
+    }
+    Ok(expanded)
+}
+
+fn find_template(cx: &Context<'_>, name: &Name) -> OpResult<Vec<Attribute>> {
+    for uid in cx.candidates(vec![IndexTerm::name(&name.name_value)])? {
+        let Ok(object) = cx.load(&uid) else { continue };
+        if let Some(ManagedObject::Template(template)) = &object.object {
+            // A template's own Name names the template, not the objects made from it.
+            return Ok(template.attributes.iter().map(|a| a.attribute.clone()).filter(|a| !matches!(a, Attribute::Name(_))).collect());
+        }
+    }
+    Err(OpError::TemplateNotFound(name.name_value.clone()))
+}

@@ -1,0 +1,32 @@
+//! Add Attribute (2.1 §6.1.3, 1.4 §4.14): a new instance of an attribute. A single-instance
+//! attribute may only be added when the object has none.
+
+use keyward_kmip::attributes::{Attribute, IndexedAttribute};
+use keyward_kmip::payloads::add_attribute::{AddAttributeRequest, AddAttributeResponse};
+
+use crate::attribute_rules::{Change, check};
+use crate::attributes::{add, instances};
+use crate::context::Context;
+use crate::creation::check_name_unique;
+use crate::error::{OpError, OpResult};
+use crate::lifecycle::{effective_state, refresh};
+
+pub(crate) fn run(cx: &mut Context<'_>, request: &AddAttributeRequest) -> OpResult<AddAttributeResponse> {
+    let mut stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let attribute = request.new_attribute.attribute.clone();
+    check(&attribute, Change::Add, effective_state(&stored, cx.now))?;
+    let reference = attribute.reference();
+    if !attribute.rules().multiple && !instances(&stored, &reference).is_empty() {
+        return Err(OpError::SingleValuedAttribute(reference.name()));
+    }
+    if let Attribute::Name(name) = &attribute {
+        check_name_unique(cx, name, Some(&stored.unique_identifier))?;
+    }
+    let index = add(&mut stored, attribute.clone());
+    // An Activation Date in the past takes effect at once.
+    refresh(&mut stored, cx.now);
+    let uid = stored.unique_identifier.clone();
+    cx.update(stored);
+    cx.set_placeholder(Some(uid.clone()));
+    Ok(AddAttributeResponse { unique_identifier: uid, attribute: Some(IndexedAttribute { index, attribute }) })
+}

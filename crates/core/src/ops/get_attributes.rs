@@ -1,0 +1,25 @@
+//! Get Attributes (2.1 §6.1.23, 1.4 §4.12): some or all attributes of an object. An attribute the
+//! object does not have is simply not returned (vCenter asks for `x-Product_Version` on a new key
+//! and expects success); attributes the request's version does not define are left out by the
+//! encoder.
+
+use keyward_kmip::payloads::get_attributes::{GetAttributesRequest, GetAttributesResponse};
+
+use crate::attributes::instances;
+use crate::context::Context;
+use crate::error::OpResult;
+
+pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpResult<GetAttributesResponse> {
+    let stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let attribute = if request.attribute_reference.is_empty() {
+        stored.attributes.clone()
+    } else {
+        let mut selected = Vec::new();
+        for reference in &request.attribute_reference {
+            selected.extend(instances(&stored, reference).into_iter().cloned());
+        }
+        selected
+    };
+    cx.set_placeholder(Some(stored.unique_identifier.clone()));
+    Ok(GetAttributesResponse { unique_identifier: stored.unique_identifier, attribute })
+}

@@ -1,0 +1,49 @@
+//! Modify Attribute (2.1 §6.1.30, 1.4 §4.15): a new value for an existing instance, named by its
+//! 1.x Attribute Index (0 when absent) or by its 2.x current value (the first instance when
+//! absent). A 1.x response echoes the modified attribute; Synology DSM waits for it.
+
+use keyward_kmip::attributes::{Attribute, IndexedAttribute};
+use keyward_kmip::payloads::modify_attribute::{ModifyAttributeRequest, ModifyAttributeResponse};
+
+use crate::attribute_rules::{Change, check};
+use crate::attributes::instances;
+use crate::context::Context;
+use crate::creation::check_name_unique;
+use crate::error::{OpError, OpResult};
+use crate::lifecycle::{effective_state, refresh};
+
+pub(crate) fn run(cx: &mut Context<'_>, request: &ModifyAttributeRequest) -> OpResult<ModifyAttributeResponse> {
+    let mut stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let attribute = request.new_attribute.attribute.clone();
+    let reference = attribute.reference();
+    check(&attribute, Change::Modify, effective_state(&stored, cx.now))?;
+    let existing = instances(&stored, &reference);
+    if existing.is_empty() {
+        return Err(OpError::AttributeNotFound(reference.name()));
+    }
+    let target = match &request.current_attribute {
+        Some(current) => existing.iter().find(|a| a.attribute == current.attribute).map(|a| a.index).ok_or_else(|| {
+            OpError::AttributeNotFound(format!("{} with the given current value", reference.name()))
+        })?,
+        None if cx.version.is_1x() => {
+            let index = request.new_attribute.index;
+            existing.iter().find(|a| a.index == index).map(|a| a.index).ok_or_else(|| {
+                OpError::IndexOutOfBounds(format!("{} has no instance {index}", reference.name()))
+            })?
+        }
+        None => existing[0].index,
+    };
+    if let Attribute::Name(name) = &attribute {
+        check_name_unique(cx, name, Some(&stored.unique_identifier))?;
+    }
+    for instance in stored.attributes.iter_mut() {
+        if instance.index == target && reference.matches(&instance.attribute) {
+            instance.attribute = attribute.clone();
+        }
+    }
+    refresh(&mut stored, cx.now);
+    let uid = stored.unique_identifier.clone();
+    cx.update(stored);
+    cx.set_placeholder(Some(uid.clone()));
+    Ok(ModifyAttributeResponse { unique_identifier: uid, attribute: Some(IndexedAttribute { index: target, attribute }) })
+}

@@ -1,0 +1,189 @@
+//! A dispatcher over an in-memory store with a fixed clock, and requests written in the KMIP XML
+//! encoding, so that tests read like the OASIS test cases.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use keyward_core::{ClientIdentity, Clock, Dispatcher, Policy, Services};
+use keyward_store::MemoryStore;
+use keyward_ttlv::{Encoder, Item, KmipVersion, Limits, Tag, Value, xml};
+
+/// 2023-11-14T22:13:20Z.
+pub const NOW: i64 = 1_700_000_000;
+
+pub struct TestClock(pub AtomicI64);
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub struct Server {
+    pub dispatcher: Dispatcher,
+    pub clock: Arc<TestClock>,
+}
+
+impl Server {
+    pub fn new() -> Server {
+        let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
+        let policy = Policy { administrators: vec!["admin".into()], ..Policy::default() };
+        let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+        Server { dispatcher: Dispatcher::new(services), clock }
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.clock.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    /// Sends a request of `version` holding the given batch items (XML), as `client`; returns the
+    /// response, after checking that it uses only what `version` defines.
+    pub fn send(&self, client: &str, version: KmipVersion, header_extra: &str, items: &[&str]) -> Item {
+        let (major, minor) = (version.major(), version.minor());
+        let request = format!(
+            "<RequestMessage><RequestHeader><ProtocolVersion>\
+             <ProtocolVersionMajor type=\"Integer\" value=\"{major}\"/><ProtocolVersionMinor type=\"Integer\" value=\"{minor}\"/>\
+             </ProtocolVersion>{header_extra}<BatchCount type=\"Integer\" value=\"{}\"/></RequestHeader>{}</RequestMessage>",
+            items.len(),
+            items.concat()
+        );
+        let request = xml::from_str(&request).unwrap_or_else(|e| panic!("test request: {e}\n{request}"));
+        self.send_item(client, &request, version)
+    }
+
+    pub fn send_item(&self, client: &str, request: &Item, version: KmipVersion) -> Item {
+        let mut out = Encoder::new();
+        let ticket = self.dispatcher.handle(&ClientIdentity::new(client), &request.to_ttlv(), &Limits::default(), &mut out);
+        if let Some(ticket) = ticket {
+            ticket.wait().expect("the commit is durable");
+        }
+        let response = keyward_ttlv::decode_owned(out.as_bytes(), &Limits::default()).expect("the response decodes");
+        let problems = keyward_ttlv::version_check::check(&response, version);
+        assert!(problems.is_empty(), "response uses what KMIP {version} does not define: {problems:#?}\n{}", xml::to_string(&response));
+        response
+    }
+
+    /// One batch item, expected to succeed; returns its payload.
+    pub fn ok(&self, client: &str, version: KmipVersion, item: &str) -> Item {
+        let response = self.send(client, version, "", &[item]);
+        let batch = batch_items(&response);
+        assert_eq!(status(batch[0]), "Success", "{}", xml::to_string(&response));
+        batch[0].child(Tag::ResponsePayload).cloned().unwrap_or_else(|| Item::structure(Tag::ResponsePayload, vec![]))
+    }
+
+    /// One batch item, expected to fail; returns its Result Reason name.
+    pub fn fails(&self, client: &str, version: KmipVersion, item: &str) -> String {
+        let response = self.send(client, version, "", &[item]);
+        let batch = batch_items(&response);
+        assert_eq!(status(batch[0]), "OperationFailed", "{}", xml::to_string(&response));
+        reason(batch[0])
+    }
+}
+
+pub fn batch_items(response: &Item) -> Vec<&Item> {
+    response.children().iter().filter(|c| c.tag == Tag::BatchItem).collect()
+}
+
+fn enum_name(item: &Item, tag: Tag) -> String {
+    match item.child(tag).map(|c| &c.value) {
+        Some(Value::Enumeration(v)) => tag.def().and_then(|d| d.enumeration()).and_then(|e| e.value_def(*v)).map_or(format!("{v}"), |d| d.camel.to_string()),
+        _ => String::new(),
+    }
+}
+
+pub fn status(batch_item: &Item) -> String {
+    enum_name(batch_item, Tag::ResultStatus)
+}
+
+pub fn reason(batch_item: &Item) -> String {
+    enum_name(batch_item, Tag::ResultReason)
+}
+
+/// The first text of a tag anywhere under `item`.
+pub fn text(item: &Item, tag: Tag) -> Option<String> {
+    if item.tag == tag {
+        if let Value::TextString(t) = &item.value {
+            return Some(t.clone());
+        }
+    }
+    item.children().iter().find_map(|c| text(c, tag))
+}
+
+/// Every text of a tag anywhere under `item`.
+pub fn texts(item: &Item, tag: Tag) -> Vec<String> {
+    let mut found = Vec::new();
+    if item.tag == tag {
+        if let Value::TextString(t) = &item.value {
+            found.push(t.clone());
+        }
+    }
+    for child in item.children() {
+        found.extend(texts(child, tag));
+    }
+    found
+}
+
+/// The XML of an item, for asserting on its shape.
+pub fn show(item: &Item) -> String {
+    xml::to_string(item)
+}
+
+/// The value of the 1.x attribute `name` (or the 2.x tag) in a Get Attributes response payload.
+pub fn attribute_xml(payload: &Item, name: &str) -> Option<String> {
+    for child in payload.children() {
+        if child.tag == Tag::Attribute {
+            if text(child, Tag::AttributeName).as_deref() == Some(name) {
+                // The whole Attribute: its value is named after the Attribute Name beside it.
+                return Some(show(child));
+            }
+        }
+        if child.tag == Tag::Attributes {
+            let tag = keyward_ttlv::dictionary::tag_by_spec_name(name)?.tag;
+            return child.child(tag).map(show);
+        }
+    }
+    None
+}
+
+pub fn create_aes_1x(name: &str) -> String {
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Create"/><RequestPayload>
+        <ObjectType type="Enumeration" value="SymmetricKey"/>
+        <TemplateAttribute>
+          <Attribute><AttributeName type="TextString" value="Cryptographic Algorithm"/><AttributeValue type="Enumeration" value="AES"/></Attribute>
+          <Attribute><AttributeName type="TextString" value="Cryptographic Length"/><AttributeValue type="Integer" value="256"/></Attribute>
+          <Attribute><AttributeName type="TextString" value="Cryptographic Usage Mask"/><AttributeValue type="Integer" value="Encrypt Decrypt"/></Attribute>
+          <Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>
+        </TemplateAttribute></RequestPayload></BatchItem>"#
+    )
+}
+
+pub fn create_aes_2x(name: &str) -> String {
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Create"/><RequestPayload>
+        <ObjectType type="Enumeration" value="SymmetricKey"/>
+        <Attributes>
+          <CryptographicAlgorithm type="Enumeration" value="AES"/>
+          <CryptographicLength type="Integer" value="256"/>
+          <CryptographicUsageMask type="Integer" value="Encrypt Decrypt"/>
+          <Name><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>
+        </Attributes></RequestPayload></BatchItem>"#
+    )
+}
+
+/// A batch item for an operation that takes only a Unique Identifier (absent: the placeholder).
+pub fn on(operation: &str, uid: Option<&str>) -> String {
+    let uid = uid.map_or(String::new(), |u| format!(r#"<UniqueIdentifier type="TextString" value="{u}"/>"#));
+    format!(r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{uid}</RequestPayload></BatchItem>"#)
+}
+
+pub fn revoke(uid: &str, reason: &str) -> String {
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Revoke"/><RequestPayload>
+        <UniqueIdentifier type="TextString" value="{uid}"/>
+        <RevocationReason><RevocationReasonCode type="Enumeration" value="{reason}"/></RevocationReason>
+        </RequestPayload></BatchItem>"#
+    )
+}

@@ -153,9 +153,13 @@ impl Codec for AttributeRef {
                         _ => return Err(field::unexpected(item, child)),
                     }
                 }
-                let vendor = field::required(vendor, item, Tag::VendorIdentification)?;
                 let name = field::required(name, item, Tag::AttributeName)?;
-                Ok(AttributeRef::Vendor { vendor, name }.normalized())
+                // A reference without a vendor (PyKMIP sends an empty one) names a standard
+                // attribute by its name.
+                match vendor.filter(|v| !v.is_empty()) {
+                    Some(vendor) => Ok(AttributeRef::Vendor { vendor, name }.normalized()),
+                    None => AttributeRef::from_name(&name),
+                }
             }
             _ => Err(wrong_type(item, ItemType::TextString)),
         }

@@ -1,1 +1,35 @@
-fn main() {}
+//! The `keyward` command line. This file only parses arguments and hands each subcommand to its
+//! module under `commands`, which does the work and reports its own errors.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keyward, a KMIP server, and the tools that come with it.
+#[derive(Debug, Parser)]
+#[command(name = "keyward", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the KMIP server (on embedded defaults and a development PKI without --config).
+    Serve(commands::serve::ServeArgs),
+    /// Manage the development PKI: issue client certificates.
+    Pki(commands::pki::PkiArgs),
+    /// Decode and encode KMIP TTLV messages (binary or hex, to and from text, XML and JSON).
+    Ttlv(commands::ttlv::TtlvArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => commands::finish(commands::serve::run(args)),
+        Command::Pki(args) => commands::finish(commands::pki::run(args)),
+        Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
+    }
+}

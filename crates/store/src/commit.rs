@@ -11,6 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
 
 use crate::{StoreError, StoreResult};
 
@@ -37,15 +38,16 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the flusher thread, which calls `flush` for each group.
-    pub(crate) fn start(flush: impl Fn() -> Result<(), String> + Send + 'static) -> Arc<GroupCommit> {
+    /// Starts the flusher thread, which calls `flush` for each group. Join the handle after
+    /// [`GroupCommit::stop`] to be sure the thread (and what `flush` holds) is gone.
+    pub(crate) fn start(flush: impl Fn() -> Result<(), String> + Send + 'static) -> (Arc<GroupCommit>, JoinHandle<()>) {
         let shared = Arc::new(GroupCommit { state: Mutex::new(State::default()), work: Condvar::new(), done: Condvar::new() });
         let flusher = Arc::clone(&shared);
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("keyward-flusher".into())
             .spawn(move || flusher.run(flush))
             .expect("spawning the flusher thread");
-        shared
+        (shared, handle)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -173,7 +175,7 @@ mod tests {
     fn concurrent_commits_share_flushes() {
         let flushes = Arc::new(AtomicU32::new(0));
         let counter = Arc::clone(&flushes);
-        let group = GroupCommit::start(move || {
+        let (group, _) = GroupCommit::start(move || {
             counter.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(20));
             Ok(())
@@ -194,7 +196,7 @@ mod tests {
 
     #[test]
     fn a_failed_flush_fails_its_tickets() {
-        let group = GroupCommit::start(|| Err("disk on fire".into()));
+        let (group, _) = GroupCommit::start(|| Err("disk on fire".into()));
         assert!(matches!(group.ticket().wait(), Err(StoreError::Durability(_))));
         group.stop();
     }

@@ -72,6 +72,8 @@ pub struct SledStore {
     sequence: Tree,
     sealer: Sealer,
     group: Arc<GroupCommit>,
+    /// The flusher thread, joined on drop so that the database is closed when the store is.
+    flusher: Option<std::thread::JoinHandle<()>>,
 }
 
 impl SledStore {
@@ -98,8 +100,8 @@ impl SledStore {
             None => return Err(StoreError::Corrupt("objects without a KEK check value".into())),
         }
         let flusher = db.clone();
-        let group = GroupCommit::start(move || flusher.flush().map(|_| ()).map_err(|e| e.to_string()));
-        Ok(SledStore { db, objects, index, sequence, sealer, group })
+        let (group, flusher) = GroupCommit::start(move || flusher.flush().map(|_| ()).map_err(|e| e.to_string()));
+        Ok(SledStore { db, objects, index, sequence, sealer, group, flusher: Some(flusher) })
     }
 
     fn context(unique_identifier: &str, header: &[u8]) -> Vec<u8> {
@@ -242,5 +244,8 @@ impl ObjectStore for SledStore {
 impl Drop for SledStore {
     fn drop(&mut self) {
         self.group.stop();
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
+        }
     }
 }

@@ -1,0 +1,21 @@
+//! The subcommands of `keyward`, one module each. Every subcommand returns its own error type;
+//! [`finish`] turns the outcome into the process exit status.
+
+pub mod pki;
+pub mod serve;
+pub mod ttlv;
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+/// Prints a failed command's error to stderr and maps the outcome to an exit status: 0 on success,
+/// 1 on failure. (Usage errors never get here: clap exits with 2 for them.)
+pub fn finish<E: Display>(outcome: Result<(), E>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("keyward: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! The server's configuration: what `keyward.toml` holds, and the defaults `keyward serve` runs on
+//! when there is no file. docs/configuration.md describes every setting.
+//!
+//! Unknown keys are refused everywhere: a misspelt setting silently ignored is how a key server
+//! ends up running with a limit or a certificate its operator believes is different.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::identity::IdentitySource;
+use crate::limits::LimitsConfig;
+
+/// The port IANA assigned to KMIP over TLS.
+pub const DEFAULT_PORT: u16 = 5696;
+
+/// Everything the server is configured with.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The address and port to listen on. Loopback by default: serving the network is a decision
+    /// to write down (`0.0.0.0:5696` or `[::]:5696`).
+    pub listen: SocketAddr,
+    /// Where the store, the KEK (by default) and the development PKI live.
+    pub data_dir: PathBuf,
+    /// The key-encryption key file; `<data_dir>/kek` when unset. Created on first start.
+    pub kek_file: Option<PathBuf>,
+    /// How a client's identity is read from its certificate.
+    pub identity: IdentitySource,
+    /// Client identities that may manage every object, whoever owns it.
+    pub administrators: Vec<String>,
+    /// The tracing filter (`info`, `keyward_server=debug,info`, ...); `RUST_LOG` overrides it.
+    pub log_level: String,
+    pub tls: TlsConfig,
+    pub limits: LimitsConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            data_dir: PathBuf::from("./keyward-data"),
+            kek_file: None,
+            identity: IdentitySource::default(),
+            administrators: Vec::new(),
+            log_level: "info".into(),
+            tls: TlsConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+/// The certificates and keys of the TLS layer. With none of `ca`, `cert` and `key` set, the
+/// server uses (and on first start creates) the development PKI in `<data_dir>/pki`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM bundle of the CA certificates client certificates must chain to.
+    pub ca: Option<PathBuf>,
+    /// PEM certificate chain of the server, end-entity certificate first.
+    pub cert: Option<PathBuf>,
+    /// PEM private key of `cert` (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+    /// A second chain with the other key type (ECDSA beside RSA or the reverse), served to clients
+    /// that cannot use the first.
+    pub second_cert: Option<PathBuf>,
+    pub second_key: Option<PathBuf>,
+    /// PEM certificate revocation lists checked against client certificates.
+    pub crls: Vec<PathBuf>,
+    /// How many TLS sessions the server remembers for resumption by session ID; 0 turns the
+    /// cache off.
+    pub session_cache_size: usize,
+    /// Whether the server issues session tickets (stateless resumption).
+    pub session_tickets: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> TlsConfig {
+        TlsConfig {
+            ca: None,
+            cert: None,
+            key: None,
+            second_cert: None,
+            second_key: None,
+            crls: Vec::new(),
+            session_cache_size: 4096,
+            session_tickets: true,
+        }
+    }
+}
+
+/// The files of a complete TLS configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub second: Option<(PathBuf, PathBuf)>,
+}
+
+impl TlsConfig {
+    /// True when no certificate is configured: the development PKI stands in.
+    pub fn uses_dev_pki(&self) -> bool {
+        self.ca.is_none() && self.cert.is_none() && self.key.is_none()
+    }
+
+    /// The configured files, or an error naming what is missing.
+    pub fn files(&self) -> Result<TlsFiles, ConfigError> {
+        let (Some(ca), Some(cert), Some(key)) = (&self.ca, &self.cert, &self.key) else {
+            return Err(ConfigError::Invalid(
+                "tls: `ca`, `cert` and `key` (or --ca, --cert and --key) go together: set all three, \
+                 or none of them for the development PKI"
+                    .into(),
+            ));
+        };
+        let second = match (&self.second_cert, &self.second_key) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (None, None) => None,
+            _ => return Err(ConfigError::Invalid("tls: `second_cert` and `second_key` go together".into())),
+        };
+        Ok(TlsFiles { ca: ca.clone(), cert: cert.clone(), key: key.clone(), second })
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ServerConfig {
+    /// Reads and checks a TOML configuration file.
+    pub fn load(path: &Path) -> Result<ServerConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let config = ServerConfig::from_toml(&text).map_err(|error| match error {
+            ConfigError::Parse { source, .. } => ConfigError::Parse { path: path.into(), source },
+            other => other,
+        })?;
+        Ok(config)
+    }
+
+    /// Parses and checks a configuration given as TOML text.
+    pub fn from_toml(text: &str) -> Result<ServerConfig, ConfigError> {
+        let config: ServerConfig =
+            toml::from_str(text).map_err(|source| ConfigError::Parse { path: PathBuf::new(), source: Box::new(source) })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The KEK file: the configured one or `<data_dir>/kek`.
+    pub fn kek_path(&self) -> PathBuf {
+        self.kek_file.clone().unwrap_or_else(|| self.data_dir.join("kek"))
+    }
+
+    /// Checks what the types cannot: settings that go together, and limits that make sense. Run
+    /// again after command-line overrides.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.tls.uses_dev_pki() {
+            self.tls.files()?;
+        } else if self.tls.second_cert.is_some() || self.tls.second_key.is_some() {
+            return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
+        }
+        if let Some(empty) = self.administrators.iter().find(|a| a.trim().is_empty()) {
+            return Err(ConfigError::Invalid(format!("administrators: {empty:?} is not an identity")));
+        }
+        self.limits.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        assert_eq!(ServerConfig::from_toml("").unwrap(), ServerConfig::default());
+        let config = ServerConfig::default();
+        assert_eq!(config.listen.port(), 5696);
+        assert_eq!(config.kek_path(), Path::new("./keyward-data/kek"));
+        assert!(config.tls.uses_dev_pki());
+    }
+
+    #[test]
+    fn reads_a_full_file() {
+        let config = ServerConfig::from_toml(
+            r#"
+            listen = "0.0.0.0:5697"
+            data_dir = "/var/lib/keyward"
+            kek_file = "/etc/keyward/kek"
+            identity = "san-email"
+            administrators = ["ops@example.com"]
+            log_level = "debug"
+
+            [tls]
+            ca = "/etc/keyward/clients-ca.pem"
+            cert = "/etc/keyward/server-ecdsa.pem"
+            key = "/etc/keyward/server-ecdsa.key"
+            second_cert = "/etc/keyward/server-rsa.pem"
+            second_key = "/etc/keyward/server-rsa.key"
+            crls = ["/etc/keyward/clients.crl"]
+            session_cache_size = 0
+            session_tickets = false
+
+            [limits]
+            max_message_size = 65536
+            max_connections = 10
+            read_timeout = "2s"
+            idle_timeout = "10m"
+            handshake_timeout = 5
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:5697".parse().unwrap());
+        assert_eq!(config.identity, IdentitySource::SanEmail);
+        assert_eq!(config.kek_path(), Path::new("/etc/keyward/kek"));
+        let files = config.tls.files().unwrap();
+        assert_eq!(files.second.unwrap().0, Path::new("/etc/keyward/server-rsa.pem"));
+        assert_eq!(config.limits.max_connections, 10);
+        assert_eq!(config.limits.read_timeout, Duration::from_secs(2));
+        assert_eq!(config.limits.idle_timeout, Duration::from_secs(600));
+        assert_eq!(config.limits.handshake_timeout, Duration::from_secs(5));
+        assert_eq!(config.limits.write_timeout, LimitsConfig::default().write_timeout);
+    }
+
+    #[test]
+    fn refuses_unknown_keys_at_every_level() {
+        for text in ["listne = \"0.0.0.0:1\"", "[tls]\ncert_file = \"x\"", "[limits]\nmax_conections = 3"] {
+            let error = ServerConfig::from_toml(text).unwrap_err();
+            assert!(error.to_string().contains("unknown field"), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn refuses_incomplete_tls_settings() {
+        let error = ServerConfig::from_toml("[tls]\ncert = \"a.pem\"\nkey = \"a.key\"").unwrap_err();
+        assert!(error.to_string().contains("go together"), "{error}");
+        let error = ServerConfig::from_toml("[tls]\nsecond_cert = \"b.pem\"\nsecond_key = \"b.key\"").unwrap_err();
+        assert!(error.to_string().contains("second_cert"), "{error}");
+    }
+
+    #[test]
+    fn refuses_an_empty_administrator() {
+        assert!(ServerConfig::from_toml("administrators = [\" \"]").is_err());
+    }
+}

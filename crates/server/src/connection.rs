@@ -1,0 +1,237 @@
+//! One client connection: the TLS handshake, the client's identity, then requests answered in
+//! order until the client leaves, a limit is hit, or the server stops.
+//!
+//! A connection is in one of three phases, each with its own time limit: the handshake, idle
+//! (waiting for the first byte of the next request) and busy (reading the rest of the request,
+//! running it, waiting for its changes to be durable, writing the response). Shutdown interrupts
+//! the handshake and idle phases only, so a request that has started is always answered.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyward_core::{ClientIdentity, CommitTicket, Dispatcher};
+use keyward_ttlv::Encoder;
+use keyward_ttlv::frame::{FrameError, FrameReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tracing::Instrument;
+use zeroize::Zeroize;
+
+use crate::identity::{IdentityError, IdentitySource};
+use crate::limits::LimitsConfig;
+use crate::shutdown::StopFlag;
+
+/// How long a closing connection may take to say goodbye (TLS close_notify) before it is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The buffer in front of TLS: one TLS record's worth, which holds most requests whole.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub(crate) acceptor: TlsAcceptor,
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) identity: IdentitySource,
+    pub(crate) limits: LimitsConfig,
+    pub(crate) decoder: keyward_ttlv::Limits,
+}
+
+/// Runs a connection to its end. Holds its connection permit until then.
+pub(crate) async fn serve(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stop: StopFlag,
+    _permit: OwnedSemaphorePermit,
+) {
+    // Requests and responses are small and strictly alternate: Nagle's algorithm would only add
+    // latency.
+    let _ = tcp.set_nodelay(true);
+    let handshake = timeout(shared.limits.handshake_timeout, shared.acceptor.accept(tcp));
+    let tls = tokio::select! {
+        outcome = handshake => match outcome {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(error)) => return log_handshake_failure(peer, &error),
+            Err(_) => return tracing::info!(%peer, "TLS handshake timed out"),
+        },
+        () = stop.raised() => return,
+    };
+    let (_, session) = tls.get_ref();
+    let identity = match session.peer_certificates().and_then(|chain| chain.first()) {
+        Some(certificate) => shared.identity.identify(certificate),
+        None => Err(IdentityError::NoCertificate),
+    };
+    let identity = match identity {
+        Ok(identity) => Arc::new(identity),
+        Err(error) => {
+            tracing::warn!(%peer, %error, "client refused: no identity in its certificate");
+            return close(tls).await;
+        }
+    };
+    let span = tracing::info_span!("connection", %peer, client = %identity.name);
+    let (version, suite) = (session.protocol_version(), session.negotiated_cipher_suite());
+    tracing::debug!(parent: &span, ?version, ?suite, "connected");
+    let connection = Connection {
+        stream: BufReader::with_capacity(READ_BUFFER, tls),
+        frames: FrameReader::new(),
+        request: Vec::new(),
+        response: Encoder::new(),
+        identity,
+        shared,
+        stop,
+    };
+    connection.run().instrument(span).await;
+}
+
+/// A connection after its handshake.
+struct Connection {
+    stream: BufReader<TlsStream<TcpStream>>,
+    frames: FrameReader,
+    /// The request being run, copied out of the frame reader so that the dispatcher can run on a
+    /// blocking thread; kept between requests to reuse its allocation.
+    request: Vec<u8>,
+    response: Encoder,
+    identity: Arc<ClientIdentity>,
+    shared: Arc<Shared>,
+    stop: StopFlag,
+}
+
+/// Why a connection ends.
+enum End {
+    /// The client left, or the server is stopping: nothing worth more than a debug line.
+    Quiet(&'static str),
+    /// The client broke a rule or a limit.
+    Refused(String),
+    /// The connection's transport failed; the peer is probably gone.
+    Broken(String),
+    /// The server could not do its part.
+    Failed(String),
+}
+
+impl Connection {
+    async fn run(mut self) {
+        let end = loop {
+            if let Err(end) = self.next_request().await {
+                break end;
+            }
+            if let Err(end) = self.answer().await {
+                break end;
+            }
+            if self.stop.is_raised() {
+                break End::Quiet("server stopping");
+            }
+        };
+        match &end {
+            End::Quiet(reason) => tracing::debug!(reason, "connection closed"),
+            End::Refused(reason) => tracing::info!(%reason, "connection closed"),
+            End::Broken(reason) => tracing::debug!(%reason, "connection lost"),
+            End::Failed(reason) => tracing::error!(%reason, "connection closed"),
+        }
+        // Request and response may hold key material.
+        self.request.zeroize();
+        self.response.clear();
+        if !matches!(end, End::Broken(_)) {
+            close(self.stream.into_inner()).await;
+        }
+    }
+
+    /// Waits for the next request (idle phase) and reads it whole (busy phase) into `request`.
+    async fn next_request(&mut self) -> Result<(), End> {
+        let limits = &self.shared.limits;
+        let first_byte = tokio::select! {
+            waited = timeout(limits.idle_timeout, self.stream.fill_buf()) => waited,
+            () = self.stop.raised() => return Err(End::Quiet("server stopping")),
+        };
+        match first_byte {
+            Err(_) => return Err(End::Quiet("idle timeout")),
+            Ok(Ok([])) => return Err(End::Quiet("client closed the connection")),
+            Ok(Err(error)) => return Err(End::Broken(error.to_string())),
+            Ok(Ok(_)) => {}
+        }
+        let frame = match timeout(limits.read_timeout, self.frames.read(&mut self.stream, &self.shared.decoder)).await {
+            Err(_) => return Err(End::Refused(format!("request not complete after {:?}", limits.read_timeout))),
+            Ok(Err(FrameError::Closed)) => return Err(End::Quiet("client closed the connection")),
+            Ok(Err(FrameError::Truncated(read))) => {
+                return Err(End::Broken(format!("client closed the connection {read} bytes into a request")));
+            }
+            // The stream cannot be trusted to be in step any more: no response, just close.
+            Ok(Err(FrameError::Header(error))) => return Err(End::Refused(format!("invalid message header: {error}"))),
+            Ok(Err(FrameError::Io(error))) => return Err(End::Broken(error.to_string())),
+            Ok(Ok(frame)) => frame,
+        };
+        self.request.zeroize();
+        self.request.extend_from_slice(frame);
+        Ok(())
+    }
+
+    /// Runs the request, waits until its changes are durable, and writes the response.
+    async fn answer(&mut self) -> Result<(), End> {
+        let ticket = self.dispatch().await?;
+        if let Some(ticket) = ticket {
+            // Acknowledging a change that is not on disk would be a lie the client cannot detect;
+            // closing without a response at least tells it the outcome is unknown.
+            ticket.await.map_err(|error| End::Failed(format!("changes not durable, no response sent: {error}")))?;
+        }
+        let write = async {
+            self.stream.write_all(self.response.as_bytes()).await?;
+            self.stream.flush().await
+        };
+        let written = timeout(self.shared.limits.write_timeout, write).await;
+        self.response.clear();
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(End::Broken(error.to_string())),
+            Err(_) => Err(End::Refused(format!("response not taken after {:?}", self.shared.limits.write_timeout))),
+        }
+    }
+
+    /// Runs the dispatcher on tokio's blocking pool: an operation may take long (an RSA key pair
+    /// is generated in the request), and it must not hold up the other connections' I/O.
+    async fn dispatch(&mut self) -> Result<Option<CommitTicket>, End> {
+        let shared = Arc::clone(&self.shared);
+        let identity = Arc::clone(&self.identity);
+        let request = std::mem::take(&mut self.request);
+        let mut response = std::mem::take(&mut self.response);
+        let job = tokio::task::spawn_blocking(move || {
+            let ticket = shared.dispatcher.handle(&identity, &request, &shared.decoder, &mut response);
+            (request, response, ticket)
+        });
+        match job.await {
+            Ok((request, response, ticket)) => {
+                self.request = request;
+                self.response = response;
+                Ok(ticket)
+            }
+            Err(error) => Err(End::Failed(format!("the dispatcher failed: {error}"))),
+        }
+    }
+}
+
+/// Ends a TLS connection politely (close_notify), without waiting long for a peer that is gone.
+async fn close(mut tls: TlsStream<TcpStream>) {
+    let _ = timeout(CLOSE_TIMEOUT, tls.shutdown()).await;
+}
+
+/// Logs a failed handshake at the level it deserves: a refused certificate is an authentication
+/// failure an operator wants to see; a peer that connected and left (a port probe, a load
+/// balancer's health check) is not.
+fn log_handshake_failure(peer: SocketAddr, error: &std::io::Error) {
+    let tls_error = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls_error {
+        Some(
+            rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::InvalidCertRevocationList(_),
+        ) => tracing::warn!(%peer, %error, "client certificate refused"),
+        Some(_) => tracing::info!(%peer, %error, "TLS handshake failed"),
+        None if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+            tracing::debug!(%peer, "client left during the TLS handshake");
+        }
+        None => tracing::debug!(%peer, %error, "TLS handshake failed"),
+    }
+}

@@ -128,6 +128,26 @@ kmip_struct! {
     }
 }
 
+impl RequestHeader {
+    /// A header with only what every request needs: the version and the batch count.
+    pub fn new(version: KmipVersion, batch_count: usize) -> RequestHeader {
+        RequestHeader {
+            protocol_version: ProtocolVersion::of(version),
+            maximum_response_size: None,
+            client_correlation_value: None,
+            server_correlation_value: None,
+            asynchronous_indicator: None,
+            attestation_capable_indicator: None,
+            attestation_type: Vec::new(),
+            authentication: None,
+            batch_error_continuation_option: None,
+            batch_order_option: None,
+            time_stamp: None,
+            batch_count: i32::try_from(batch_count).unwrap_or(i32::MAX),
+        }
+    }
+}
+
 /// One operation of a request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestBatchItem {
@@ -221,6 +241,30 @@ pub enum RequestError {
 }
 
 impl RequestMessage {
+    /// A request of `version` holding these payloads, one batch item each (for clients).
+    pub fn new(version: KmipVersion, payloads: Vec<RequestPayload>) -> RequestMessage {
+        let batch_items: Vec<_> = payloads
+            .into_iter()
+            .map(|payload| {
+                Ok(RequestBatchItem {
+                    operation: payload.operation(),
+                    ephemeral: None,
+                    unique_batch_item_id: None,
+                    payload,
+                    message_extensions: Vec::new(),
+                })
+            })
+            .collect();
+        RequestMessage { header: RequestHeader::new(version, batch_items.len()), batch_items, version }
+    }
+
+    /// The encoded message.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Encoder::new();
+        self.encode(&mut out);
+        out.into_bytes()
+    }
+
     /// Decodes a request message from its validated root item.
     pub fn decode(root: ItemRef<'_>) -> Result<RequestMessage, RequestError> {
         let malformed = |error: ModelError, version: Option<ProtocolVersion>| RequestError::Malformed { error, version };
@@ -411,6 +455,11 @@ pub struct ResponseMessage {
 }
 
 impl ResponseMessage {
+    /// Decodes a whole response buffer (for clients).
+    pub fn from_bytes(bytes: &[u8]) -> ModelResult<ResponseMessage> {
+        ResponseMessage::decode(keyward_ttlv::decode(bytes, &keyward_ttlv::Limits::default())?)
+    }
+
     /// Encodes the response for the version of its header.
     pub fn encode(&self, out: &mut Encoder) {
         let version = KmipVersion::from_numbers(self.header.protocol_version.major, self.header.protocol_version.minor)

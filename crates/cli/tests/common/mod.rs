@@ -1,0 +1,102 @@
+//! Running the built `keyward` binary as an operator does, and talking to it as the development
+//! clients.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use keyward_kmip::message::{RequestMessage, ResponseMessage};
+use keyward_kmip::payloads::RequestPayload;
+use keyward_server::client::{Client, ClientCredentials};
+use keyward_server::pki::DevPki;
+use keyward_ttlv::KmipVersion;
+
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub fn keyward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keyward")).args(args).env_remove("RUST_LOG").output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A running `keyward serve` and the address it printed.
+pub struct Serving {
+    pub child: Child,
+    pub address: SocketAddr,
+    pub banner: String,
+}
+
+/// Starts `keyward serve` on an ephemeral port and waits for its banner.
+pub fn start(data_dir: &Path) -> Serving {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut banner = String::new();
+    let deadline = Instant::now() + PATIENCE;
+    let address = loop {
+        let line =
+            received.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the server prints its address");
+        banner.push_str(&line);
+        banner.push('\n');
+        if let Some(address) = line.strip_prefix("Keyward ").and_then(|rest| rest.rsplit(' ').next()) {
+            break address.parse().unwrap();
+        }
+    };
+    // The rest of the banner (the PKI paths and the PyKMIP snippet) follows at once.
+    while let Ok(line) = received.recv_timeout(Duration::from_millis(500)) {
+        banner.push_str(&line);
+        banner.push('\n');
+    }
+    Serving { child, address, banner }
+}
+
+impl Serving {
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A client with the credentials of a development client of the server in `data_dir`.
+pub fn client_of(address: SocketAddr, data_dir: &Path, name: &str) -> Client {
+    let pki = DevPki::of_data_dir(data_dir);
+    let files = pki.client(name);
+    let credentials = ClientCredentials::from_pem_files(&pki.ca_cert(), &files.cert, &files.key).unwrap();
+    Client::new(address, "localhost", &credentials).unwrap()
+}
+
+/// Sends one request on a fresh connection and decodes the response.
+pub async fn call(client: &Client, version: KmipVersion, payloads: Vec<RequestPayload>) -> ResponseMessage {
+    let request = RequestMessage::new(version, payloads).to_bytes();
+    ResponseMessage::from_bytes(&client.call_once(&request).await.unwrap()).unwrap()
+}

@@ -1,0 +1,92 @@
+//! The real PyKMIP 0.11.0 client against a real server: every operation of PyKMIP's
+//! ProxyKmipClient that the server implements, in PyKMIP's 1.x and 2.0 modes, over TLS 1.2 and
+//! TLS 1.3 (conformance-tests/pykmip/test_pykmip.py).
+//!
+//! PyKMIP comes from PyPI into a virtual environment under the target directory, made on first
+//! use (scripts/test makes it beforehand); `KEYWARD_PYKMIP_PYTHON` names another interpreter.
+
+#[path = "e2e/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TestServer;
+use keyward_server::pki::ADMIN;
+
+const PYKMIP: &str = "pykmip==0.11.0";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A Python interpreter with PyKMIP installed (made once, whichever test asks first).
+fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(install).clone()
+}
+
+fn install() -> PathBuf {
+    if let Some(python) = std::env::var_os("KEYWARD_PYKMIP_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
+    let venv = target.join("pykmip-venv");
+    let python = venv.join("bin/python");
+    let installed = Command::new(&python).args(["-c", "import kmip"]).status().is_ok_and(|s| s.success());
+    if !installed {
+        let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 runs");
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = Command::new(venv.join("bin/pip")).args(["install", "--quiet", PYKMIP]).status().expect("pip runs");
+        assert!(pip.success(), "pip install {PYKMIP} failed");
+    }
+    python
+}
+
+async fn run_suite(server: &TestServer, kmip_version: &str, ssl_version: &str) {
+    let admin = server.pki.client(ADMIN);
+    let mut command = Command::new(python());
+    command
+        .args(["-m", "unittest", "-v", "test_pykmip"])
+        .current_dir(workspace().join("conformance-tests/pykmip"))
+        .env("KEYWARD_HOST", server.address.ip().to_string())
+        .env("KEYWARD_PORT", server.address.port().to_string())
+        .env("KEYWARD_CA", server.pki.ca_cert())
+        .env("KEYWARD_CERT", &admin.cert)
+        .env("KEYWARD_KEY", &admin.key)
+        .env("KEYWARD_KMIP_VERSION", kmip_version)
+        .env("KEYWARD_SSL_VERSION", ssl_version);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("the PyKMIP suite runs")).await.unwrap();
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "PyKMIP in KMIP {kmip_version} over {ssl_version} failed:\n{report}");
+    assert!(report.contains("OK"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_in_1x_mode_over_tls_1_2() {
+    let server = TestServer::start().await;
+    run_suite(&server, "1.2", "PROTOCOL_TLSv1_2").await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_in_1x_mode_over_tls_1_3() {
+    let server = TestServer::start().await;
+    run_suite(&server, "1.4", "PROTOCOL_TLS").await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_in_2_0_mode_over_tls_1_3() {
+    let server = TestServer::start().await;
+    run_suite(&server, "2.0", "PROTOCOL_TLS").await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_in_2_0_mode_over_tls_1_2() {
+    let server = TestServer::start().await;
+    run_suite(&server, "2.0", "PROTOCOL_TLSv1_2").await;
+    server.stop().await.unwrap();
+}

@@ -146,7 +146,8 @@ fn encodes_json_to_the_same_ttlv_as_xml() {
 #[test]
 fn reports_the_offset_of_malformed_input_and_exits_1() {
     // An Integer whose padding is not zero: the fault is the byte after the value, at offset 12.
-    let error = fail(&["ttlv", "decode", "--input", "hex"], b"42 00 20 | 02 | 00 00 00 04 | 00 00 00 08 00 00 01 00", 1);
+    let error =
+        fail(&["ttlv", "decode", "--input", "hex"], b"42 00 20 | 02 | 00 00 00 04 | 00 00 00 08 00 00 01 00", 1);
     assert!(error.contains("padding bytes are not zero at byte 12"), "{error}");
 }
 
@@ -210,7 +211,11 @@ fn counts_offsets_from_the_start_of_the_input_in_later_messages() {
 
 #[test]
 fn reports_the_line_and_column_of_bad_xml() {
-    let error = fail(&["ttlv", "encode", "--output", "hex"], b"<KMIP>\n  <NoSuchTag type=\"Integer\" value=\"1\"/>\n</KMIP>\n", 1);
+    let error = fail(
+        &["ttlv", "encode", "--output", "hex"],
+        b"<KMIP>\n  <NoSuchTag type=\"Integer\" value=\"1\"/>\n</KMIP>\n",
+        1,
+    );
     assert!(error.contains("line 2, column"), "{error}");
     assert!(error.contains("NoSuchTag"), "{error}");
 }

@@ -7,15 +7,10 @@
 #[error("not an ISO 8601 date-time (expected YYYY-MM-DDThh:mm:ss with Z or an offset): {0:?}")]
 pub struct InvalidDateTime(pub String);
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), for the
+/// years a Date-Time can hold.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    i64::try_from(days_from_civil_wide(i128::from(year), month, day)).unwrap_or(if year < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// The (year, month, day) of a count of days since 1970-01-01.
@@ -56,16 +51,22 @@ fn split(seconds: i64) -> (String, String) {
 
 /// Parses an xsd:dateTime into microseconds since the epoch. A missing zone means UTC.
 pub fn parse_micros(text: &str) -> Result<i64, InvalidDateTime> {
-    parse_inner(text.trim()).ok_or_else(|| InvalidDateTime(text.to_string()))
+    let (seconds, fraction) = parse_inner(text.trim()).ok_or_else(|| InvalidDateTime(text.to_string()))?;
+    let micros = seconds.checked_mul(1_000_000).and_then(|m| m.checked_add(i128::from(fraction)));
+    micros.and_then(|m| i64::try_from(m).ok()).ok_or_else(|| InvalidDateTime(text.to_string()))
 }
 
 /// Parses an xsd:dateTime into seconds since the epoch; fractional seconds are truncated, as the
-/// encoding specification says they are for KMIP Date-Times.
+/// encoding specification says they are for KMIP Date-Times. Every i64 second can be read back.
 pub fn parse_seconds(text: &str) -> Result<i64, InvalidDateTime> {
-    parse_micros(text).map(|micros| micros.div_euclid(1_000_000))
+    let (seconds, _) = parse_inner(text.trim()).ok_or_else(|| InvalidDateTime(text.to_string()))?;
+    i64::try_from(seconds).map_err(|_| InvalidDateTime(text.to_string()))
 }
 
-fn parse_inner(text: &str) -> Option<i64> {
+/// Seconds since the epoch and the microseconds within that second. The arithmetic is done in
+/// i128: a year of up to eighteen digits cannot overflow it, so hostile text cannot wrap around
+/// into a plausible date.
+fn parse_inner(text: &str) -> Option<(i128, i64)> {
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -112,8 +113,20 @@ fn parse_inner(text: &str) -> Option<i64> {
             sign * (h * 3600 + m * 60)
         }
     };
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    seconds.checked_mul(1_000_000)?.checked_add(micros_fraction)
+    let days = days_from_civil_wide(i128::from(year), month, day);
+    let seconds = days * 86_400 + i128::from(hour * 3600 + minute * 60 + second - offset_seconds);
+    Some((seconds, micros_fraction))
+}
+
+/// [`days_from_civil`] over i128, for years read from untrusted text.
+fn days_from_civil_wide(year: i128, month: u32, day: u32) -> i128 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i128::from(month);
+    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i128::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 fn digits<T: std::str::FromStr>(text: &str, min: usize, max: usize) -> Option<T> {
@@ -167,6 +180,23 @@ mod tests {
         assert!(parse_seconds("2001-02-29T00:00:00Z").is_err());
         assert!(parse_seconds("2001-01-01 00:00:00Z").is_err());
         assert!(parse_seconds("not a date").is_err());
+    }
+
+    #[test]
+    fn every_second_and_microsecond_of_an_i64_round_trips() {
+        for seconds in [i64::MIN, i64::MIN + 1, -62_135_596_800, 0, 9_223_372_036_855, i64::MAX] {
+            assert_eq!(parse_seconds(&format_seconds(seconds)), Ok(seconds), "{seconds}");
+        }
+        for micros in [i64::MIN, i64::MIN + 775_807, -1, 0, i64::MAX] {
+            assert_eq!(parse_micros(&format_micros(micros)), Ok(micros), "{micros}");
+        }
+    }
+
+    #[test]
+    fn huge_years_are_refused_not_wrapped() {
+        assert!(parse_seconds("999999999999999999-01-01T00:00:00Z").is_err());
+        assert!(parse_seconds("584554051226-01-01T00:00:00Z").is_err());
+        assert!(parse_micros("222222222222222024-01-01T00:00:00Z").is_err());
     }
 
     #[test]

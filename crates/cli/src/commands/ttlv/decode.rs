@@ -115,7 +115,10 @@ mod tests {
     fn refuses_a_short_header_after_a_message() {
         let wire = [message(1), vec![0x42, 0x00]].concat();
         let problem = decode_messages(&wire, &Limits::default()).expect_err("truncated");
-        assert!(matches!(problem, InputProblem::Decode { number: 2, offset: 16, kind: DecodeErrorKind::TruncatedHeader, .. }));
+        assert!(matches!(
+            problem,
+            InputProblem::Decode { number: 2, offset: 16, kind: DecodeErrorKind::TruncatedHeader, .. }
+        ));
     }
 
     #[test]

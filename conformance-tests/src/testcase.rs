@@ -64,11 +64,7 @@ pub fn substitute(text: &str, fill: impl Fn(&str, &str) -> String) -> String {
             continue;
         };
         let placeholder = &line[value_start..value_start + length];
-        let item_type = line
-            .split("type=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or("TextString");
+        let item_type = line.split("type=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("TextString");
         out.push_str(&line[..value_start]);
         out.push_str(&fill(item_type, placeholder));
         out.push_str(&line[value_start + length..]);

@@ -15,7 +15,9 @@ fn with_attribute_name_spaces_collapsed(item: &Item) -> Item {
         Value::TextString(text) if item.tag == Tag::AttributeName => {
             Value::TextString(text.split_whitespace().collect::<Vec<_>>().join(" "))
         }
-        Value::Structure(children) => Value::Structure(children.iter().map(with_attribute_name_spaces_collapsed).collect()),
+        Value::Structure(children) => {
+            Value::Structure(children.iter().map(with_attribute_name_spaces_collapsed).collect())
+        }
         other => other.clone(),
     };
     Item::new(item.tag, value)
@@ -69,5 +71,11 @@ fn every_oasis_message_round_trips_through_the_typed_model() {
         }
     }
     let summary: Vec<&str> = failures.iter().map(|f| f.lines().next().unwrap_or_default()).collect();
-    assert!(failures.is_empty(), "{} failures:\n{}\n\nfirst in full:\n{}", failures.len(), summary.join("\n"), failures[0]);
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}\n\nfirst in full:\n{}",
+        failures.len(),
+        summary.join("\n"),
+        failures[0]
+    );
 }

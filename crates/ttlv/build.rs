@@ -56,7 +56,10 @@ fn fail(file: &str, line: usize, message: impl std::fmt::Display) -> ! {
 /// "1.0-", "1.0-1.4", "2.0-", "1.2", "1.0-1.4,2.1-" into a bit set over VERSIONS.
 fn parse_versions(text: &str, file: &str, line: usize) -> u8 {
     let index = |v: &str| {
-        VERSIONS.iter().position(|known| *known == v.trim()).unwrap_or_else(|| fail(file, line, format!("unknown version {v:?}")))
+        VERSIONS
+            .iter()
+            .position(|known| *known == v.trim())
+            .unwrap_or_else(|| fail(file, line, format!("unknown version {v:?}")))
     };
     let mut bits = 0u8;
     for range in text.split(',') {
@@ -169,7 +172,8 @@ fn main() {
         println!("cargo:rerun-if-changed=dictionary/{file}");
     }
     println!("cargo:rerun-if-changed=src/normalize.rs");
-    let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("dictionary/{file}: {e}"));
+    let read =
+        |file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("dictionary/{file}: {e}"));
     let tags = read_tags(&read("tags.txt"));
     let enums = read_tables(&read("enums.txt"), "enums.txt");
     let masks = read_tables(&read("masks.txt"), "masks.txt");
@@ -190,7 +194,10 @@ fn main() {
 
 fn write_tags(out: &mut String, tags: &[TagRow], enums: &[Table], masks: &[Table]) {
     let position = |tables: &[Table], name: &str, kind: &str| {
-        tables.iter().position(|t| t.name == name).unwrap_or_else(|| panic!("dictionary/tags.txt: unknown {kind} {name:?}"))
+        tables
+            .iter()
+            .position(|t| t.name == name)
+            .unwrap_or_else(|| panic!("dictionary/tags.txt: unknown {kind} {name:?}"))
     };
     out.push_str("/// Every tag KMIP 1.0 to 2.1 define, sorted by value (a renamed tag has a row per name).\n");
     out.push_str("pub static TAGS: &[TagDef] = &[\n");
@@ -219,10 +226,11 @@ fn write_tags(out: &mut String, tags: &[TagRow], enums: &[Table], masks: &[Table
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     for (index, row) in tags.iter().enumerate() {
         let camel = camel_case(&row.name);
-        if let Some(previous) = by_name.insert(camel.clone(), index) {
-            if tags[previous].value != row.value && tags[previous].versions & row.versions != 0 {
-                panic!("dictionary/tags.txt: {camel} names two tags in the same version");
-            }
+        if let Some(previous) = by_name.insert(camel.clone(), index)
+            && tags[previous].value != row.value
+            && tags[previous].versions & row.versions != 0
+        {
+            panic!("dictionary/tags.txt: {camel} names two tags in the same version");
         }
     }
     out.push_str("/// (CamelCase name, index into TAGS), sorted by name.\n");
@@ -237,14 +245,22 @@ fn write_tags(out: &mut String, tags: &[TagRow], enums: &[Table], masks: &[Table
     for row in tags.iter().rev() {
         let name = ident(&camel_case(&row.name));
         if seen.insert(name.clone()) {
-            writeln!(out, "    /// {} ({})\n    pub const {name}: Tag = Tag(0x{:06X});", row.name, version_text(row.versions), row.value).unwrap();
+            writeln!(
+                out,
+                "    /// {} ({})\n    pub const {name}: Tag = Tag(0x{:06X});",
+                row.name,
+                version_text(row.versions),
+                row.value
+            )
+            .unwrap();
         }
     }
     out.push_str("}\n\n");
 }
 
 fn version_text(bits: u8) -> String {
-    let present: Vec<&str> = VERSIONS.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, v)| *v).collect();
+    let present: Vec<&str> =
+        VERSIONS.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, v)| *v).collect();
     match (present.first(), present.last()) {
         (Some(only), _) if present.len() == 1 => format!("KMIP {only}"),
         (Some(first), Some(last)) => format!("KMIP {first} to {last}"),
@@ -255,7 +271,8 @@ fn version_text(bits: u8) -> String {
 fn write_tables(out: &mut String, static_name: &str, tables: &[Table]) {
     writeln!(out, "pub static {static_name}: &[EnumDef] = &[").unwrap();
     for table in tables {
-        writeln!(out, "    EnumDef {{ name: {:?}, camel: {:?}, values: &[", table.name, camel_case(&table.name)).unwrap();
+        writeln!(out, "    EnumDef {{ name: {:?}, camel: {:?}, values: &[", table.name, camel_case(&table.name))
+            .unwrap();
         for row in &table.rows {
             writeln!(
                 out,
@@ -278,7 +295,13 @@ fn write_types(out: &mut String, module: &str, tables: &[Table], is_mask: bool) 
     for (index, table) in tables.iter().enumerate() {
         let type_name = ident(&camel_case(&table.name));
         let derive = "#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]";
-        writeln!(out, "    /// The {} {} (a raw value; unknown and extension values are kept).", table.name, if is_mask { "mask" } else { "enumeration" }).unwrap();
+        writeln!(
+            out,
+            "    /// The {} {} (a raw value; unknown and extension values are kept).",
+            table.name,
+            if is_mask { "mask" } else { "enumeration" }
+        )
+        .unwrap();
         writeln!(out, "    {derive}\n    pub struct {type_name}(pub u32);\n").unwrap();
         writeln!(out, "    #[allow(non_upper_case_globals)]\n    impl {type_name} {{").unwrap();
         let mut seen = BTreeSet::new();
@@ -288,7 +311,14 @@ fn write_types(out: &mut String, module: &str, tables: &[Table], is_mask: bool) 
         for row in rows {
             let name = ident(&camel_case(&row.name));
             if seen.insert(name.clone()) {
-                writeln!(out, "        /// {} ({})\n        pub const {name}: {type_name} = {type_name}(0x{:08X});", row.name, version_text(row.versions), row.value).unwrap();
+                writeln!(
+                    out,
+                    "        /// {} ({})\n        pub const {name}: {type_name} = {type_name}(0x{:08X});",
+                    row.name,
+                    version_text(row.versions),
+                    row.value
+                )
+                .unwrap();
             }
         }
         writeln!(out, "    }}\n").unwrap();

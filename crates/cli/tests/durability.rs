@@ -42,34 +42,51 @@ fn get(uid: &str) -> RequestPayload {
 
 /// The key bytes of a Get response.
 fn key_bytes(payload: &ResponsePayload) -> Option<Vec<u8>> {
-    let ResponsePayload::Get(get) = payload else { return None };
-    let ManagedObject::SymmetricKey(key) = &get.object else { return None };
+    let ResponsePayload::Get(get) = payload else {
+        return None;
+    };
+    let ManagedObject::SymmetricKey(key) = &get.object else {
+        return None;
+    };
     match &key.key_block.key_value {
         Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(bytes), .. }) => Some(bytes.as_slice().to_vec()),
         _ => None,
     }
 }
 
+/// The keys acknowledged so far: identifier, and the key bytes once a Get returned them.
+type Acknowledged = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// Creates keys until the connection breaks; records each (identifier, key) once acknowledged.
-async fn create_until_killed(client: Client, acknowledged: Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+async fn create_until_killed(client: Client, acknowledged: Acknowledged) {
+    let Ok(mut connection) = client.connect().await else {
+        return;
+    };
     loop {
-        let Ok(mut connection) = client.connect().await else { return };
-        loop {
-            let request = keyward_kmip::message::RequestMessage::new(KmipVersion::V2_1, vec![create_aes()]).to_bytes();
-            let Ok(response) = connection.call(&request).await else { return };
-            let Ok(response) = keyward_kmip::message::ResponseMessage::from_bytes(response) else { return };
-            let Some(ResponsePayload::Create(created)) = &response.batch_items[0].payload else { return };
-            let uid = created.unique_identifier.clone();
-            let request = keyward_kmip::message::RequestMessage::new(KmipVersion::V2_1, vec![get(&uid)]).to_bytes();
-            // The Create was acknowledged: the key must survive even if this Get never returns.
-            acknowledged.lock().unwrap().push((uid.clone(), Vec::new()));
-            let Ok(response) = connection.call(&request).await else { return };
-            let Ok(response) = keyward_kmip::message::ResponseMessage::from_bytes(response) else { return };
-            if let Some(bytes) = response.batch_items[0].payload.as_ref().and_then(key_bytes) {
-                let mut list = acknowledged.lock().unwrap();
-                if let Some(entry) = list.iter_mut().find(|(u, _)| *u == uid) {
-                    entry.1 = bytes;
-                }
+        let request = keyward_kmip::message::RequestMessage::new(KmipVersion::V2_1, vec![create_aes()]).to_bytes();
+        let Ok(response) = connection.call(&request).await else {
+            return;
+        };
+        let Ok(response) = keyward_kmip::message::ResponseMessage::from_bytes(response) else {
+            return;
+        };
+        let Some(ResponsePayload::Create(created)) = &response.batch_items[0].payload else {
+            return;
+        };
+        let uid = created.unique_identifier.clone();
+        let request = keyward_kmip::message::RequestMessage::new(KmipVersion::V2_1, vec![get(&uid)]).to_bytes();
+        // The Create was acknowledged: the key must survive even if this Get never returns.
+        acknowledged.lock().unwrap().push((uid.clone(), Vec::new()));
+        let Ok(response) = connection.call(&request).await else {
+            return;
+        };
+        let Ok(response) = keyward_kmip::message::ResponseMessage::from_bytes(response) else {
+            return;
+        };
+        if let Some(bytes) = response.batch_items[0].payload.as_ref().and_then(key_bytes) {
+            let mut list = acknowledged.lock().unwrap();
+            if let Some(entry) = list.iter_mut().find(|(u, _)| *u == uid) {
+                entry.1 = bytes;
             }
         }
     }
@@ -131,11 +148,16 @@ fn acknowledged_keys_survive_sigkill_and_no_key_byte_reaches_the_disk() {
         let mut connection = client.connect().await.unwrap();
         for (uid, key) in &acknowledged {
             let request = keyward_kmip::message::RequestMessage::new(KmipVersion::V2_1, vec![get(uid)]).to_bytes();
-            let response = keyward_kmip::message::ResponseMessage::from_bytes(connection.call(&request).await.unwrap()).unwrap();
+            let response =
+                keyward_kmip::message::ResponseMessage::from_bytes(connection.call(&request).await.unwrap()).unwrap();
             let item = &response.batch_items[0];
             assert_eq!(item.result_status, ResultStatus::Success, "acknowledged key {uid} lost: {item:?}");
             if !key.is_empty() {
-                assert_eq!(item.payload.as_ref().and_then(key_bytes).as_deref(), Some(key.as_slice()), "key {uid} changed");
+                assert_eq!(
+                    item.payload.as_ref().and_then(key_bytes).as_deref(),
+                    Some(key.as_slice()),
+                    "key {uid} changed"
+                );
             }
         }
     });

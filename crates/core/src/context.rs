@@ -79,9 +79,12 @@ impl Context<'_> {
             Some(UniqueIdentifierRef::Result(ResultKind::IDPlaceholder)) => {
                 self.memory.id_placeholder.clone().ok_or_else(|| missing("no ID Placeholder is set"))
             }
-            Some(UniqueIdentifierRef::Result(kind)) => {
-                self.memory.results.get(&kind.0).cloned().ok_or_else(|| missing(&format!("no earlier {kind:?} in the batch")))
-            }
+            Some(UniqueIdentifierRef::Result(kind)) => self
+                .memory
+                .results
+                .get(&kind.0)
+                .cloned()
+                .ok_or_else(|| missing(&format!("no earlier {kind:?} in the batch"))),
             Some(UniqueIdentifierRef::Index(index)) => {
                 let returned = &self.memory.returned;
                 let position = if *index >= 0 {
@@ -165,8 +168,14 @@ impl Context<'_> {
         if !self.is_administrator() {
             terms.push(IndexTerm::owner(&self.client.name));
         }
-        let mut found: Vec<String> =
-            self.pending.order.iter().rev().filter(|uid| self.pending.objects.get(*uid).is_some_and(|p| p.inserted)).cloned().collect();
+        let mut found: Vec<String> = self
+            .pending
+            .order
+            .iter()
+            .rev()
+            .filter(|uid| self.pending.objects.get(*uid).is_some_and(|p| p.inserted))
+            .cloned()
+            .collect();
         for uid in self.services.store.candidates(&terms)? {
             if !found.contains(&uid) {
                 found.push(uid);

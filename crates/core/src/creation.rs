@@ -42,7 +42,10 @@ pub fn check_name_unique(cx: &Context<'_>, name: &Name, except: Option<&str>) ->
             lifecycle::stored_state(&other),
             keyward_kmip::enums::State::Destroyed | keyward_kmip::enums::State::DestroyedCompromised
         );
-        let same = other.attributes.iter().any(|a| matches!(&a.attribute, Attribute::Name(n) if n.name_value == name.name_value));
+        let same = other
+            .attributes
+            .iter()
+            .any(|a| matches!(&a.attribute, Attribute::Name(n) if n.name_value == name.name_value));
         if same && !destroyed {
             return Err(OpError::NonUniqueName(name.name_value.clone()));
         }
@@ -113,7 +116,8 @@ pub fn new_object(
     set(&mut stored, Attribute::State(lifecycle::initial_state(activation, cx.now)));
     set(&mut stored, Attribute::InitialDate(now));
     set(&mut stored, Attribute::LastChangeDate(now));
-    if generated_by_server && find(&stored, |a| matches!(a, Attribute::OriginalCreationDate(_)).then_some(())).is_none() {
+    if generated_by_server && find(&stored, |a| matches!(a, Attribute::OriginalCreationDate(_)).then_some(())).is_none()
+    {
         set(&mut stored, Attribute::OriginalCreationDate(now));
     }
     if let Some(managed) = &object {
@@ -144,7 +148,10 @@ pub fn new_object(
 
 /// Expands a 1.x Template-Attribute: the attributes of the Template objects it names (in order),
 /// then its own attributes, which win over a template's for single-instance attributes.
-pub fn expand_templates(cx: &Context<'_>, attributes: &keyward_kmip::attributes::Attributes) -> OpResult<Vec<Attribute>> {
+pub fn expand_templates(
+    cx: &Context<'_>,
+    attributes: &keyward_kmip::attributes::Attributes,
+) -> OpResult<Vec<Attribute>> {
     let mut expanded: Vec<Attribute> = Vec::new();
     for name in &attributes.templates {
         let template = find_template(cx, name)?;
@@ -167,7 +174,12 @@ fn find_template(cx: &Context<'_>, name: &Name) -> OpResult<Vec<Attribute>> {
         let Ok(object) = cx.load(&uid) else { continue };
         if let Some(ManagedObject::Template(template)) = &object.object {
             // A template's own Name names the template, not the objects made from it.
-            return Ok(template.attributes.iter().map(|a| a.attribute.clone()).filter(|a| !matches!(a, Attribute::Name(_))).collect());
+            return Ok(template
+                .attributes
+                .iter()
+                .map(|a| a.attribute.clone())
+                .filter(|a| !matches!(a, Attribute::Name(_)))
+                .collect());
         }
     }
     Err(OpError::TemplateNotFound(name.name_value.clone()))

@@ -38,7 +38,13 @@ impl Dispatcher {
     /// Handles one TTLV request message and writes the TTLV response into `out` (cleared first).
     /// When the request changed objects, the returned ticket completes once they are on disk; the
     /// response must not be sent before.
-    pub fn handle(&self, client: &ClientIdentity, request: &[u8], limits: &Limits, out: &mut Encoder) -> Option<CommitTicket> {
+    pub fn handle(
+        &self,
+        client: &ClientIdentity,
+        request: &[u8],
+        limits: &Limits,
+        out: &mut Encoder,
+    ) -> Option<CommitTicket> {
         out.clear();
         let now = self.services.clock.now();
         let root = match keyward_ttlv::decode(request, limits) {
@@ -65,7 +71,13 @@ impl Dispatcher {
         self.run(client, message, now, out)
     }
 
-    fn run(&self, client: &ClientIdentity, message: RequestMessage, now: i64, out: &mut Encoder) -> Option<CommitTicket> {
+    fn run(
+        &self,
+        client: &ClientIdentity,
+        message: RequestMessage,
+        now: i64,
+        out: &mut Encoder,
+    ) -> Option<CommitTicket> {
         let mut attempt = 0;
         let (items, ticket) = loop {
             attempt += 1;
@@ -86,18 +98,23 @@ impl Dispatcher {
         };
         let response = response_message(&message, now, items);
         response.encode(out);
-        if let Some(limit) = message.header.maximum_response_size.and_then(|m| usize::try_from(m).ok()) {
-            if out.len() > limit {
-                out.clear();
-                let too_large = fail_all(&message, &OpError::ResponseTooLarge);
-                response_message(&message, now, too_large).encode(out);
-            }
+        if let Some(limit) = message.header.maximum_response_size.and_then(|m| usize::try_from(m).ok())
+            && out.len() > limit
+        {
+            out.clear();
+            let too_large = fail_all(&message, &OpError::ResponseTooLarge);
+            response_message(&message, now, too_large).encode(out);
         }
         ticket
     }
 
     /// Runs the batch items; returns their results and the changes to commit.
-    fn run_batch(&self, client: &ClientIdentity, message: &RequestMessage, now: i64) -> (Vec<ResponseBatchItem>, Pending) {
+    fn run_batch(
+        &self,
+        client: &ClientIdentity,
+        message: &RequestMessage,
+        now: i64,
+    ) -> (Vec<ResponseBatchItem>, Pending) {
         let option = message.header.batch_error_continuation_option.unwrap_or(BatchErrorContinuationOption::Stop);
         let mut pending = Pending::default();
         let mut memory = BatchMemory::default();
@@ -159,7 +176,12 @@ fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMess
     }
 }
 
-fn failure(version: KmipVersion, operation: Option<Operation>, id: Option<Bytes>, error: &OpError) -> ResponseBatchItem {
+fn failure(
+    version: KmipVersion,
+    operation: Option<Operation>,
+    id: Option<Bytes>,
+    error: &OpError,
+) -> ResponseBatchItem {
     ResponseBatchItem::failure(operation, id, error.result_reason(version), error.to_string())
 }
 
@@ -196,7 +218,11 @@ fn response_message(message: &RequestMessage, now: i64, items: Vec<ResponseBatch
 /// read and is one we know, else the nearest we speak.
 fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, now: i64, message: &str) {
     let version = match requested {
-        Some(v) => v.negotiate().map(|n| n.version).unwrap_or(if v.major < 1 { KmipVersion::V1_0 } else { KmipVersion::LATEST }),
+        Some(v) => v.negotiate().map(|n| n.version).unwrap_or(if v.major < 1 {
+            KmipVersion::V1_0
+        } else {
+            KmipVersion::LATEST
+        }),
         None => KmipVersion::V1_0,
     };
     let item = ResponseBatchItem::failure(None, None, ResultReason::InvalidMessage, message);

@@ -12,8 +12,8 @@
 
 pub mod attribute_rules;
 pub mod attributes;
-pub mod creation;
 pub mod context;
+pub mod creation;
 pub mod dispatch;
 pub mod error;
 pub mod lifecycle;

@@ -84,13 +84,20 @@ pub fn is_compromise(code: RevocationReasonCode) -> bool {
 
 /// Revoke (2.1 §6.1.45): a compromise moves the object to Compromised (or Destroyed Compromised)
 /// and records when; any other reason deactivates an Active object.
-pub fn revoke(object: &mut StoredObject, reason: RevocationReason, occurred: Option<DateTime>, now: i64) -> OpResult<()> {
+pub fn revoke(
+    object: &mut StoredObject,
+    reason: RevocationReason,
+    occurred: Option<DateTime>,
+    now: i64,
+) -> OpResult<()> {
     let state = effective_state(object, now);
     let next = if is_compromise(reason.revocation_reason_code) {
         match state {
             State::PreActive | State::Active | State::Deactivated | State::Compromised => State::Compromised,
             State::Destroyed | State::DestroyedCompromised => State::DestroyedCompromised,
-            other => return Err(OpError::WrongState(format!("cannot revoke an object in state {other:?}"))),
+            other => {
+                return Err(OpError::WrongState(format!("cannot revoke an object in state {other:?}")));
+            }
         }
     } else {
         match state {
@@ -120,11 +127,15 @@ pub fn destroy(object: &mut StoredObject, now: i64) -> OpResult<()> {
     let next = match effective_state(object, now) {
         State::PreActive | State::Deactivated => State::Destroyed,
         State::Compromised => State::DestroyedCompromised,
-        State::Active => return Err(OpError::WrongState("an Active object cannot be destroyed; revoke it first".into())),
+        State::Active => {
+            return Err(OpError::WrongState("an Active object cannot be destroyed; revoke it first".into()));
+        }
         State::Destroyed | State::DestroyedCompromised => {
             return Err(OpError::ObjectDestroyed(object.unique_identifier.clone()));
         }
-        other => return Err(OpError::WrongState(format!("cannot destroy an object in state {other:?}"))),
+        other => {
+            return Err(OpError::WrongState(format!("cannot destroy an object in state {other:?}")));
+        }
     };
     object.object = None;
     set(object, Attribute::State(next));
@@ -154,7 +165,10 @@ mod tests {
 
     #[test]
     fn dates_take_effect_when_they_arrive() {
-        let key = object(State::PreActive, vec![Attribute::ActivationDate(DateTime(100)), Attribute::DeactivationDate(DateTime(200))]);
+        let key = object(
+            State::PreActive,
+            vec![Attribute::ActivationDate(DateTime(100)), Attribute::DeactivationDate(DateTime(200))],
+        );
         assert_eq!(effective_state(&key, 99), State::PreActive);
         assert_eq!(effective_state(&key, 100), State::Active);
         assert_eq!(effective_state(&key, 200), State::Deactivated);
@@ -179,7 +193,10 @@ mod tests {
         assert_eq!(stored_state(&key), State::Deactivated);
         revoke(&mut key, reason(RevocationReasonCode::KeyCompromise), Some(DateTime(5)), 20).unwrap();
         assert_eq!(stored_state(&key), State::Compromised);
-        assert_eq!(find(&key, |a| if let Attribute::CompromiseOccurrenceDate(d) = a { Some(*d) } else { None }), Some(DateTime(5)));
+        assert_eq!(
+            find(&key, |a| if let Attribute::CompromiseOccurrenceDate(d) = a { Some(*d) } else { None }),
+            Some(DateTime(5))
+        );
         let mut pre_active = object(State::PreActive, vec![]);
         assert!(revoke(&mut pre_active, reason(RevocationReasonCode::Superseded), None, 1).is_err());
     }

@@ -8,7 +8,11 @@ use keyward_ttlv::{Item, KmipVersion, Tag};
 use support::*;
 
 fn with_id(item: &str, id: &str) -> String {
-    item.replacen("/><RequestPayload>", &format!("/><UniqueBatchItemID type=\"ByteString\" value=\"{id}\"/><RequestPayload>"), 1)
+    item.replacen(
+        "/><RequestPayload>",
+        &format!("/><UniqueBatchItemID type=\"ByteString\" value=\"{id}\"/><RequestPayload>"),
+        1,
+    )
 }
 
 fn statuses(response: &Item) -> Vec<String> {
@@ -18,7 +22,8 @@ fn statuses(response: &Item) -> Vec<String> {
 #[test]
 fn the_id_placeholder_carries_a_new_key_through_the_batch() {
     let server = Server::new();
-    let response = server.send("alice", V1_0, "", &[&create_aes_1x("chained"), &on("Activate", None), &on("Get", None)]);
+    let response =
+        server.send("alice", V1_0, "", &[&create_aes_1x("chained"), &on("Activate", None), &on("Get", None)]);
     assert_eq!(statuses(&response), vec!["Success", "Success", "Success"], "{}", show(&response));
     let ids = texts(&response, Tag::UniqueIdentifier);
     assert!(ids.len() == 3 && ids.iter().all(|id| *id == ids[0]), "{ids:?}");
@@ -33,7 +38,8 @@ fn without_a_placeholder_an_operation_lacks_its_identifier() {
 #[test]
 fn stop_ends_the_batch_at_the_first_failure() {
     let server = Server::new();
-    let response = server.send("alice", V1_4, "", &[&create_aes_1x("a"), &on("Get", Some("nope")), &create_aes_1x("b")]);
+    let response =
+        server.send("alice", V1_4, "", &[&create_aes_1x("a"), &on("Get", Some("nope")), &create_aes_1x("b")]);
     assert_eq!(statuses(&response), vec!["Success", "OperationFailed"]);
     // What succeeded before the failure stays.
     let found = server.ok("alice", V1_4, &locate_name_1x("a"));
@@ -44,7 +50,8 @@ fn stop_ends_the_batch_at_the_first_failure() {
 fn continue_runs_every_item() {
     let server = Server::new();
     let header = r#"<BatchErrorContinuationOption type="Enumeration" value="Continue"/>"#;
-    let response = server.send("alice", V1_4, header, &[&create_aes_1x("a"), &on("Get", Some("nope")), &create_aes_1x("b")]);
+    let response =
+        server.send("alice", V1_4, header, &[&create_aes_1x("a"), &on("Get", Some("nope")), &create_aes_1x("b")]);
     assert_eq!(statuses(&response), vec!["Success", "OperationFailed", "Success"]);
 }
 
@@ -86,7 +93,12 @@ fn indirect_identifiers_of_kmip_2_refer_to_earlier_results() {
         <UniqueIdentifier type="Enumeration" value="Create"/></RequestPayload></BatchItem>"#;
     let get_first = r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload>
         <UniqueIdentifier type="Integer" value="0"/><AttributeReference type="Enumeration" value="State"/></RequestPayload></BatchItem>"#;
-    let response = server.send("alice", V2_1, "", &[&create_aes_2x("first"), &create_aes_2x("second"), activate_created, get_first]);
+    let response = server.send(
+        "alice",
+        V2_1,
+        "",
+        &[&create_aes_2x("first"), &create_aes_2x("second"), activate_created, get_first],
+    );
     assert_eq!(statuses(&response), vec!["Success"; 4], "{}", show(&response));
     let ids = texts(&response, Tag::UniqueIdentifier);
     // Activate acted on the last Create; Get Attributes on the first identifier returned.
@@ -146,7 +158,11 @@ fn a_newer_minor_version_is_answered_in_ours() {
 #[test]
 fn discover_versions_answers_the_versions_both_speak() {
     let server = Server::new();
-    let all = server.ok("alice", V1_4, r#"<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload/></BatchItem>"#);
+    let all = server.ok(
+        "alice",
+        V1_4,
+        r#"<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload/></BatchItem>"#,
+    );
     assert_eq!(all.children().len(), 7, "{}", show(&all));
     let offered = r#"<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload>
         <ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="9"/></ProtocolVersion>
@@ -160,7 +176,12 @@ fn discover_versions_answers_the_versions_both_speak() {
 fn a_request_that_is_not_ttlv_gets_invalid_message() {
     let server = Server::new();
     let mut out = keyward_ttlv::Encoder::new();
-    let ticket = server.dispatcher.handle(&keyward_core::ClientIdentity::new("alice"), b"GET / HTTP/1.1\r\n\r\n", &keyward_ttlv::Limits::default(), &mut out);
+    let ticket = server.dispatcher.handle(
+        &keyward_core::ClientIdentity::new("alice"),
+        b"GET / HTTP/1.1\r\n\r\n",
+        &keyward_ttlv::Limits::default(),
+        &mut out,
+    );
     assert!(ticket.is_none());
     let response = keyward_ttlv::decode_owned(out.as_bytes(), &keyward_ttlv::Limits::default()).unwrap();
     assert_eq!(reason(batch_items(&response)[0]), "InvalidMessage");

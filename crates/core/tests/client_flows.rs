@@ -26,9 +26,17 @@ fn add_attribute(uid: &str, attribute: &str, batch_id: &str) -> String {
 #[test]
 fn vmware_vcenter() {
     let server = Server::new();
-    server.ok("vcenter", V1_1, r#"<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload/></BatchItem>"#);
-    let info = server.ok("vcenter", V1_1, r#"<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload>
-        <QueryFunction type="Enumeration" value="QueryServerInformation"/></RequestPayload></BatchItem>"#);
+    server.ok(
+        "vcenter",
+        V1_1,
+        r#"<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload/></BatchItem>"#,
+    );
+    let info = server.ok(
+        "vcenter",
+        V1_1,
+        r#"<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload>
+        <QueryFunction type="Enumeration" value="QueryServerInformation"/></RequestPayload></BatchItem>"#,
+    );
     assert_eq!(text(&info, Tag::VendorIdentification).as_deref(), Some("Keyward"));
     let create = r#"<BatchItem><Operation type="Enumeration" value="Create"/><RequestPayload>
         <ObjectType type="Enumeration" value="SymmetricKey"/><TemplateAttribute>
@@ -37,8 +45,10 @@ fn vmware_vcenter() {
         <Attribute><AttributeName type="TextString" value="Cryptographic Length"/><AttributeValue type="Integer" value="256"/></Attribute>
         </TemplateAttribute></RequestPayload></BatchItem>"#;
     let uid = text(&server.ok("vcenter", V1_1, create), Tag::UniqueIdentifier).unwrap();
-    let ask = format!(r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload>
-        <UniqueIdentifier type="TextString" value="{uid}"/><AttributeName type="TextString" value="x-Product_Version"/></RequestPayload></BatchItem>"#);
+    let ask = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload>
+        <UniqueIdentifier type="TextString" value="{uid}"/><AttributeName type="TextString" value="x-Product_Version"/></RequestPayload></BatchItem>"#
+    );
     let absent = server.ok("vcenter", V1_1, &ask);
     assert!(texts(&absent, Tag::AttributeName).is_empty());
     let batch = [
@@ -62,9 +72,11 @@ fn vmware_vcenter() {
 fn synology_dsm() {
     let server = Server::new();
     let locate = |name: &str| {
-        format!(r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload>
+        format!(
+            r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload>
             <Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="{name}"/>
-            <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute></RequestPayload></BatchItem>"#)
+            <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute></RequestPayload></BatchItem>"#
+        )
     };
     assert!(texts(&server.ok("dsm", V1_2, &locate("dsm-volume-1")), Tag::UniqueIdentifier).is_empty());
     let register = r#"<BatchItem><Operation type="Enumeration" value="Register"/><RequestPayload>
@@ -78,10 +90,12 @@ fn synology_dsm() {
         <KeyValue><KeyMaterial type="ByteString" value="70617373776f7264"/></KeyValue></KeyBlock></SecretData>
         </RequestPayload></BatchItem>"#;
     let uid = text(&server.ok("dsm", V1_2, register), Tag::UniqueIdentifier).unwrap();
-    let rename = format!(r#"<BatchItem><Operation type="Enumeration" value="ModifyAttribute"/><RequestPayload>
+    let rename = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="ModifyAttribute"/><RequestPayload>
         <UniqueIdentifier type="TextString" value="{uid}"/><Attribute><AttributeName type="TextString" value="Name"/>
         <AttributeIndex type="Integer" value="0"/><AttributeValue><NameValue type="TextString" value="dsm-volume-1"/>
-        <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute></RequestPayload></BatchItem>"#);
+        <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute></RequestPayload></BatchItem>"#
+    );
     let echoed = server.ok("dsm", V1_2, &rename);
     assert!(show(&echoed).contains("dsm-volume-1"), "1.x Modify Attribute must echo the attribute: {}", show(&echoed));
     assert_eq!(texts(&server.ok("dsm", V1_2, &locate("dsm-volume-1")), Tag::UniqueIdentifier), vec![uid.clone()]);
@@ -100,15 +114,22 @@ fn synology_dsm() {
 #[test]
 fn storage_array_batch_with_integer_custom_attributes() {
     let server = Server::new();
-    let register = format!(r#"<BatchItem><Operation type="Enumeration" value="Register"/><RequestPayload>
+    let register = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Register"/><RequestPayload>
         <ObjectType type="Enumeration" value="OpaqueObject"/><TemplateAttribute>{}{}</TemplateAttribute>
         <OpaqueObject><OpaqueDataType type="Enumeration" value="0x80000001"/><OpaqueDataValue type="ByteString" value="c0ffee"/></OpaqueObject>
-        </RequestPayload></BatchItem>"#, custom("x-ResourceID", "Integer", "42"), custom("x-SystemID", "TextString", "array-7"));
+        </RequestPayload></BatchItem>"#,
+        custom("x-ResourceID", "Integer", "42"),
+        custom("x-SystemID", "TextString", "array-7")
+    );
     let uid = text(&server.ok("array", V1_0, &register), Tag::UniqueIdentifier).unwrap();
     let query = r#"<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload>
         <QueryFunction type="Enumeration" value="QueryOperations"/></RequestPayload></BatchItem>"#;
-    let locate = format!(r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload>{}{}</RequestPayload></BatchItem>"#,
-        custom("x-ResourceID", "Integer", "42"), custom("x-SystemID", "TextString", "array-7"));
+    let locate = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload>{}{}</RequestPayload></BatchItem>"#,
+        custom("x-ResourceID", "Integer", "42"),
+        custom("x-SystemID", "TextString", "array-7")
+    );
     let response = server.send("array", V1_0, "", &[query, &locate, &on("Get", None), &on("GetAttributes", None)]);
     assert!(batch_items(&response).iter().all(|b| status(b) == "Success"), "{}", show(&response));
     assert!(show(&response).contains("c0ffee"));
@@ -127,21 +148,25 @@ fn netapp_many_custom_attributes() {
             _ => custom(&format!("x-NETAPP-date-{i}"), "DateTime", "2024-01-01T00:00:00+00:00"),
         };
     }
-    let create = format!(r#"<BatchItem><Operation type="Enumeration" value="Create"/><RequestPayload>
+    let create = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Create"/><RequestPayload>
         <ObjectType type="Enumeration" value="SymmetricKey"/><TemplateAttribute>
         <Attribute><AttributeName type="TextString" value="Cryptographic Algorithm"/><AttributeValue type="Enumeration" value="AES"/></Attribute>
         <Attribute><AttributeName type="TextString" value="Cryptographic Length"/><AttributeValue type="Integer" value="256"/></Attribute>
-        {attributes}</TemplateAttribute></RequestPayload></BatchItem>"#);
+        {attributes}</TemplateAttribute></RequestPayload></BatchItem>"#
+    );
     let uid = text(&server.ok("ontap", V1_2, &create), Tag::UniqueIdentifier).unwrap();
     let names = texts(&server.ok("ontap", V1_2, &on("GetAttributeList", Some(&uid))), Tag::AttributeName);
     assert_eq!(names.iter().filter(|n| n.starts_with("x-NETAPP-")).count(), 16);
 }
 
 fn locate_in_template(name: &str) -> String {
-    format!(r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload><TemplateAttribute>
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload><TemplateAttribute>
         <Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="{name}"/>
         <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>
-        </TemplateAttribute></RequestPayload></BatchItem>"#)
+        </TemplateAttribute></RequestPayload></BatchItem>"#
+    )
 }
 
 /// FortiGate (KMIP 1.0) locates by a Name it puts inside a Template-Attribute, then Gets,
@@ -152,8 +177,12 @@ fn fortigate_locate_by_name_in_a_template_attribute() {
     let first = text(&server.ok("fortigate", V1_0, &create_aes_1x("fgt-1")), Tag::UniqueIdentifier).unwrap();
     let second = text(&server.ok("fortigate", V1_0, &create_aes_1x("fgt-2")), Tag::UniqueIdentifier).unwrap();
     assert_eq!(texts(&server.ok("fortigate", V1_0, &locate_in_template("fgt-1")), Tag::UniqueIdentifier), vec![first]);
-    assert_eq!(texts(&server.ok("fortigate", V1_0, &locate_in_template("fgt-2")), Tag::UniqueIdentifier), vec![second.clone()]);
-    let response = server.send("fortigate", V1_0, "", &[&locate_in_template("fgt-2"), &on("Get", None), &on("Activate", None)]);
+    assert_eq!(
+        texts(&server.ok("fortigate", V1_0, &locate_in_template("fgt-2")), Tag::UniqueIdentifier),
+        vec![second.clone()]
+    );
+    let response =
+        server.send("fortigate", V1_0, "", &[&locate_in_template("fgt-2"), &on("Get", None), &on("Activate", None)]);
     assert!(batch_items(&response).iter().all(|b| status(b) == "Success"), "{}", show(&response));
     server.ok("fortigate", V1_0, &revoke(&second, "CessationOfOperation"));
     server.ok("fortigate", V1_0, &on("Destroy", Some(&second)));
@@ -171,7 +200,11 @@ fn vast_adds_operation_policy_name() {
     let uid = text(&server.ok("vast", V1_4, create), Tag::UniqueIdentifier).unwrap();
     let name = r#"<Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="vast-key"/>
         <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>"#;
-    for attribute in [name.to_string(), custom("Object Group", "TextString", "vast"), custom("Operation Policy Name", "TextString", "default")] {
+    for attribute in [
+        name.to_string(),
+        custom("Object Group", "TextString", "vast"),
+        custom("Operation Policy Name", "TextString", "default"),
+    ] {
         server.ok("vast", V1_4, &add_attribute(&uid, &attribute, "01"));
     }
     let all = show(&server.ok("vast", V1_4, &on("GetAttributes", Some(&uid))));

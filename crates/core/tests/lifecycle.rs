@@ -14,9 +14,13 @@ fn create(server: &Server, version: KmipVersion, name: &str) -> String {
 
 fn state_of(server: &Server, version: KmipVersion, uid: &str) -> String {
     let request = if version.is_1x() {
-        format!(r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/><AttributeName type="TextString" value="State"/></RequestPayload></BatchItem>"#)
+        format!(
+            r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/><AttributeName type="TextString" value="State"/></RequestPayload></BatchItem>"#
+        )
     } else {
-        format!(r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/><AttributeReference type="Enumeration" value="State"/></RequestPayload></BatchItem>"#)
+        format!(
+            r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/><AttributeReference type="Enumeration" value="State"/></RequestPayload></BatchItem>"#
+        )
     };
     let payload = server.ok("alice", version, &request);
     attribute_xml(&payload, "State").expect("the State attribute")
@@ -121,7 +125,9 @@ fn an_activation_date_in_the_past_creates_an_active_key() {
 fn a_1_0_client_sees_only_1_0_attributes() {
     let server = Server::new();
     let uid = create(&server, V1_0, "old");
-    let all = format!(r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/></RequestPayload></BatchItem>"#);
+    let all = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/></RequestPayload></BatchItem>"#
+    );
     // `send` checks every tag, value and attribute name against KMIP 1.0.
     let payload = server.ok("alice", V1_0, &all);
     let names = texts(&payload, Tag::AttributeName);

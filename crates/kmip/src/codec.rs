@@ -147,7 +147,9 @@ impl std::fmt::Debug for BigInt {
 
 impl Codec for BigInt {
     fn decode(item: ItemRef<'_>, _: &Cx) -> ModelResult<Self> {
-        item.as_big_integer().map(|b| BigInt(Zeroizing::new(b.to_vec()))).ok_or_else(|| wrong_type(item, ItemType::BigInteger))
+        item.as_big_integer()
+            .map(|b| BigInt(Zeroizing::new(b.to_vec())))
+            .ok_or_else(|| wrong_type(item, ItemType::BigInteger))
     }
     fn encode(&self, tag: Tag, out: &mut Encoder, _: &Cx) {
         out.big_integer(tag, &self.0);
@@ -218,7 +220,9 @@ macro_rules! enumeration_codec {
     ($name:ident) => {
         impl Codec for keyward_ttlv::enums::$name {
             fn decode(item: ItemRef<'_>, _: &Cx) -> ModelResult<Self> {
-                item.as_enumeration().map(keyward_ttlv::enums::$name).ok_or_else(|| wrong_type(item, ItemType::Enumeration))
+                item.as_enumeration()
+                    .map(keyward_ttlv::enums::$name)
+                    .ok_or_else(|| wrong_type(item, ItemType::Enumeration))
             }
             fn encode(&self, tag: Tag, out: &mut Encoder, _: &Cx) {
                 out.enumeration(tag, self.0);
@@ -233,7 +237,9 @@ macro_rules! mask_codec {
     ($name:ident) => {
         impl Codec for keyward_ttlv::masks::$name {
             fn decode(item: ItemRef<'_>, _: &Cx) -> ModelResult<Self> {
-                item.as_integer().map(|bits| keyward_ttlv::masks::$name(bits as u32)).ok_or_else(|| wrong_type(item, ItemType::Integer))
+                item.as_integer()
+                    .map(|bits| keyward_ttlv::masks::$name(bits as u32))
+                    .ok_or_else(|| wrong_type(item, ItemType::Integer))
             }
             fn encode(&self, tag: Tag, out: &mut Encoder, _: &Cx) {
                 out.integer(tag, self.0 as i32);
@@ -277,10 +283,10 @@ pub mod field {
 
     /// Encodes an optional field when present and defined in the message's version.
     pub fn encode_opt<T: Codec>(value: &Option<T>, tag: Tag, out: &mut Encoder, cx: &Cx) {
-        if let Some(value) = value {
-            if cx.has(tag) {
-                value.encode(tag, out, cx);
-            }
+        if let Some(value) = value
+            && cx.has(tag)
+        {
+            value.encode(tag, out, cx);
         }
     }
 

@@ -83,7 +83,9 @@ macro_rules! kmip_field_encode {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! kmip_field_tag {
-    ($cx:ident, $tag:ident) => { ::keyward_ttlv::Tag::$tag };
+    ($cx:ident, $tag:ident) => {
+        ::keyward_ttlv::Tag::$tag
+    };
     ($cx:ident, $v1:ident | $v2:ident) => {
         if $cx.is_1x() { ::keyward_ttlv::Tag::$v1 } else { ::keyward_ttlv::Tag::$v2 }
     };

@@ -198,7 +198,11 @@ impl RequestBatchItem {
                 Tag::UniqueBatchItemID => field::set_once(&mut unique_batch_item_id, item.tag(), child, cx)?,
                 Tag::RequestPayload if payload.is_none() => payload = Some(child),
                 Tag::RequestPayload => {
-                    return Err(ModelError::DuplicateField { parent: item.tag(), field: child.tag(), offset: child.offset() });
+                    return Err(ModelError::DuplicateField {
+                        parent: item.tag(),
+                        field: child.tag(),
+                        offset: child.offset(),
+                    });
                 }
                 Tag::MessageExtension => message_extensions.push(MessageExtension::decode(child, cx)?),
                 _ => field::unexpected_unless_ignorable(item, child, cx)?,
@@ -267,7 +271,8 @@ impl RequestMessage {
 
     /// Decodes a request message from its validated root item.
     pub fn decode(root: ItemRef<'_>) -> Result<RequestMessage, RequestError> {
-        let malformed = |error: ModelError, version: Option<ProtocolVersion>| RequestError::Malformed { error, version };
+        let malformed =
+            |error: ModelError, version: Option<ProtocolVersion>| RequestError::Malformed { error, version };
         if root.tag() != Tag::RequestMessage {
             return Err(malformed(ModelError::invalid(root.tag(), root.offset(), "not a Request Message"), None));
         }
@@ -278,13 +283,20 @@ impl RequestMessage {
             .and_then(|h| h.child(Tag::ProtocolVersion))
             .and_then(|v| ProtocolVersion::decode(v, &Cx::new(KmipVersion::V1_0)).ok());
         let Some(requested) = requested else {
-            let error = ModelError::MissingField { parent: Tag::RequestHeader, field: Tag::ProtocolVersion, offset: root.offset() };
+            let error = ModelError::MissingField {
+                parent: Tag::RequestHeader,
+                field: Tag::ProtocolVersion,
+                offset: root.offset(),
+            };
             return Err(malformed(error, None));
         };
         let negotiated = requested.negotiate().ok_or(RequestError::UnsupportedVersion(requested.clone()))?;
         let cx = negotiated.cx();
         let header_item = header_item.ok_or_else(|| {
-            malformed(ModelError::MissingField { parent: Tag::RequestMessage, field: Tag::RequestHeader, offset: 0 }, Some(requested.clone()))
+            malformed(
+                ModelError::MissingField { parent: Tag::RequestMessage, field: Tag::RequestHeader, offset: 0 },
+                Some(requested.clone()),
+            )
         })?;
         let header = RequestHeader::decode(header_item, &cx).map_err(|e| malformed(e, Some(requested.clone())))?;
 
@@ -302,11 +314,19 @@ impl RequestMessage {
             }
         }
         if headers > 1 {
-            let error = ModelError::DuplicateField { parent: Tag::RequestMessage, field: Tag::RequestHeader, offset: root.offset() };
+            let error = ModelError::DuplicateField {
+                parent: Tag::RequestMessage,
+                field: Tag::RequestHeader,
+                offset: root.offset(),
+            };
             return Err(malformed(error, Some(requested)));
         }
         if usize::try_from(header.batch_count).ok() != Some(batch_items.len()) || batch_items.is_empty() {
-            let reason = format!("Batch Count is {} but the message holds {} batch items", header.batch_count, batch_items.len());
+            let reason = format!(
+                "Batch Count is {} but the message holds {} batch items",
+                header.batch_count,
+                batch_items.len()
+            );
             return Err(malformed(ModelError::invalid(Tag::BatchCount, root.offset(), reason), Some(requested)));
         }
         Ok(RequestMessage { header, batch_items, version: negotiated.version })
@@ -361,7 +381,11 @@ pub struct ResponseBatchItem {
 }
 
 impl ResponseBatchItem {
-    pub fn success(operation: Operation, unique_batch_item_id: Option<Bytes>, payload: ResponsePayload) -> ResponseBatchItem {
+    pub fn success(
+        operation: Operation,
+        unique_batch_item_id: Option<Bytes>,
+        payload: ResponsePayload,
+    ) -> ResponseBatchItem {
         ResponseBatchItem {
             operation: Some(operation),
             unique_batch_item_id,
@@ -424,7 +448,9 @@ impl ResponseBatchItem {
                 Tag::ResultStatus => field::set_once(&mut result_status, item.tag(), child, cx)?,
                 Tag::ResultReason => field::set_once(&mut result_reason, item.tag(), child, cx)?,
                 Tag::ResultMessage => field::set_once(&mut result_message, item.tag(), child, cx)?,
-                Tag::AsynchronousCorrelationValue => field::set_once(&mut asynchronous_correlation_value, item.tag(), child, cx)?,
+                Tag::AsynchronousCorrelationValue => {
+                    field::set_once(&mut asynchronous_correlation_value, item.tag(), child, cx)?
+                }
                 Tag::ResponsePayload => payload = Some(child),
                 Tag::MessageExtension => field::set_once(&mut message_extension, item.tag(), child, cx)?,
                 _ => field::unexpected_unless_ignorable(item, child, cx)?,

@@ -346,7 +346,9 @@ impl Codec for ManagedObject {
             Tag::OpaqueObject => ManagedObject::OpaqueObject(Codec::decode(item, cx)?),
             Tag::PGPKey => ManagedObject::PgpKey(Codec::decode(item, cx)?),
             Tag::CertificateRequest => ManagedObject::CertificateRequest(Codec::decode(item, cx)?),
-            other => return Err(ModelError::invalid(other, item.offset(), "not a managed object")),
+            other => {
+                return Err(ModelError::invalid(other, item.offset(), "not a managed object"));
+            }
         })
     }
 

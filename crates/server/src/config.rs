@@ -117,7 +117,9 @@ impl TlsConfig {
         let second = match (&self.second_cert, &self.second_key) {
             (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
             (None, None) => None,
-            _ => return Err(ConfigError::Invalid("tls: `second_cert` and `second_key` go together".into())),
+            _ => {
+                return Err(ConfigError::Invalid("tls: `second_cert` and `second_key` go together".into()));
+            }
         };
         Ok(TlsFiles { ca: ca.clone(), cert: cert.clone(), key: key.clone(), second })
     }
@@ -147,8 +149,8 @@ impl ServerConfig {
 
     /// Parses and checks a configuration given as TOML text.
     pub fn from_toml(text: &str) -> Result<ServerConfig, ConfigError> {
-        let config: ServerConfig =
-            toml::from_str(text).map_err(|source| ConfigError::Parse { path: PathBuf::new(), source: Box::new(source) })?;
+        let config: ServerConfig = toml::from_str(text)
+            .map_err(|source| ConfigError::Parse { path: PathBuf::new(), source: Box::new(source) })?;
         config.validate()?;
         Ok(config)
     }

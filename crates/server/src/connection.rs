@@ -154,13 +154,17 @@ impl Connection {
             Ok(Ok(_)) => {}
         }
         let frame = match timeout(limits.read_timeout, self.frames.read(&mut self.stream, &self.shared.decoder)).await {
-            Err(_) => return Err(End::Refused(format!("request not complete after {:?}", limits.read_timeout))),
+            Err(_) => {
+                return Err(End::Refused(format!("request not complete after {:?}", limits.read_timeout)));
+            }
             Ok(Err(FrameError::Closed)) => return Err(End::Quiet("client closed the connection")),
             Ok(Err(FrameError::Truncated(read))) => {
                 return Err(End::Broken(format!("client closed the connection {read} bytes into a request")));
             }
             // The stream cannot be trusted to be in step any more: no response, just close.
-            Ok(Err(FrameError::Header(error))) => return Err(End::Refused(format!("invalid message header: {error}"))),
+            Ok(Err(FrameError::Header(error))) => {
+                return Err(End::Refused(format!("invalid message header: {error}")));
+            }
             Ok(Err(FrameError::Io(error))) => return Err(End::Broken(error.to_string())),
             Ok(Ok(frame)) => frame,
         };

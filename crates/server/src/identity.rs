@@ -77,7 +77,9 @@ impl IdentitySource {
 }
 
 fn parse(certificate: &[u8]) -> Result<X509Certificate<'_>, IdentityError> {
-    X509Certificate::from_der(certificate).map(|(_, parsed)| parsed).map_err(|e| IdentityError::Unparsable(e.to_string()))
+    X509Certificate::from_der(certificate)
+        .map(|(_, parsed)| parsed)
+        .map_err(|e| IdentityError::Unparsable(e.to_string()))
 }
 
 /// The first subject alternative name that `pick` accepts.
@@ -87,7 +89,9 @@ fn alternative_name(
     pick: impl Fn(&GeneralName<'_>) -> Option<String>,
 ) -> Result<String, IdentityError> {
     let extension = certificate.subject_alternative_name().map_err(|e| IdentityError::Unparsable(e.to_string()))?;
-    extension.and_then(|san| san.value.general_names.iter().find_map(pick)).ok_or(IdentityError::NoAlternativeName(kind))
+    extension
+        .and_then(|san| san.value.general_names.iter().find_map(pick))
+        .ok_or(IdentityError::NoAlternativeName(kind))
 }
 
 fn common_name(certificate: &X509Certificate<'_>) -> Result<String, IdentityError> {

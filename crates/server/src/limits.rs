@@ -68,7 +68,11 @@ const MOST_CONNECTIONS: usize = 1_000_000;
 impl LimitsConfig {
     /// The limits the TTLV decoder and frame reader apply to requests.
     pub fn decoder(&self) -> keyward_ttlv::Limits {
-        keyward_ttlv::Limits { max_message_size: self.max_message_size, max_depth: self.max_depth, max_items: self.max_items }
+        keyward_ttlv::Limits {
+            max_message_size: self.max_message_size,
+            max_depth: self.max_depth,
+            max_items: self.max_items,
+        }
     }
 
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {

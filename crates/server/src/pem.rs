@@ -19,7 +19,9 @@ pub enum PemError {
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, PemError> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|error| PemError::Read { origin: path.display().to_string(), error })
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|error| PemError::Read { origin: path.display().to_string(), error })
 }
 
 /// Every certificate in a PEM file, in order.

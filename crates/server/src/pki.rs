@@ -166,11 +166,14 @@ impl DevPki {
         config.tls.second_cert = Some(rsa.cert);
         config.tls.second_key = Some(rsa.key);
         let admin = pem::certificates_from_file(&pki.client(ADMIN).cert)?;
-        let admin_identity = admin.first().and_then(|der| config.identity.identify(der).ok()).map(|identity| identity.name);
+        let admin_identity =
+            admin.first().and_then(|der| config.identity.identify(der).ok()).map(|identity| identity.name);
         match &admin_identity {
             Some(name) if !config.administrators.contains(name) => config.administrators.push(name.clone()),
             Some(_) => {}
-            None => tracing::warn!(source = ?config.identity, "no identity in the development admin certificate"),
+            None => {
+                tracing::warn!(source = ?config.identity, "no identity in the development admin certificate")
+            }
         }
         Ok(Some(AdoptedPki { pki, created, admin_identity }))
     }
@@ -183,7 +186,8 @@ impl DevPki {
         let tag = hex::encode(&Sha256::digest(key.public_key_raw())[..4]);
         params.distinguished_name = name(&format!("Keyward development CA {tag}"));
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         set_validity(&mut params, CA_VALIDITY_DAYS);
         let certificate = params.self_signed(&key)?;
         // The key first: a CA certificate without its key would make `ensure` refuse the directory.
@@ -300,7 +304,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pki = DevPki::at(dir.path().join("pki"));
         assert!(pki.ensure().unwrap());
-        for path in [pki.ca_cert(), pki.ca_key(), pki.ecdsa_server().cert, pki.rsa_server().key, pki.client(ADMIN).cert] {
+        for path in [pki.ca_cert(), pki.ca_key(), pki.ecdsa_server().cert, pki.rsa_server().key, pki.client(ADMIN).cert]
+        {
             assert!(path.exists(), "{}", path.display());
         }
         let before = std::fs::read(pki.ca_cert()).unwrap();

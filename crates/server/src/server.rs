@@ -46,8 +46,9 @@ impl Server {
         config.validate()?;
         let files = config.tls.files()?;
         let tls = crate::tls::server_config(&files, &config.tls)?;
-        let listener =
-            TcpListener::bind(config.listen).await.map_err(|error| ServerError::Bind { address: config.listen, error })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|error| ServerError::Bind { address: config.listen, error })?;
         let local_addr = listener.local_addr().map_err(|error| ServerError::Bind { address: config.listen, error })?;
         let shared = Shared {
             acceptor: TlsAcceptor::from(tls),
@@ -115,7 +116,9 @@ impl Server {
         match flushed {
             Ok(Ok(())) => {}
             Ok(Err(error)) => return Err(ServerError::Flush(error)),
-            Err(error) => return Err(ServerError::Flush(keyward_store::StoreError::Backend(error.to_string()))),
+            Err(error) => {
+                return Err(ServerError::Flush(keyward_store::StoreError::Backend(error.to_string())));
+            }
         }
         tracing::info!("stopped");
         Ok(())

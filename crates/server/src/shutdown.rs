@@ -20,7 +20,9 @@ pub async fn signal() {
                 }
                 return;
             }
-            Err(error) => tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server"),
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the server")
+            }
         }
     }
     if let Err(error) = tokio::signal::ctrl_c().await {

@@ -41,7 +41,8 @@ impl GroupCommit {
     /// Starts the flusher thread, which calls `flush` for each group. Join the handle after
     /// [`GroupCommit::stop`] to be sure the thread (and what `flush` holds) is gone.
     pub(crate) fn start(flush: impl Fn() -> Result<(), String> + Send + 'static) -> (Arc<GroupCommit>, JoinHandle<()>) {
-        let shared = Arc::new(GroupCommit { state: Mutex::new(State::default()), work: Condvar::new(), done: Condvar::new() });
+        let shared =
+            Arc::new(GroupCommit { state: Mutex::new(State::default()), work: Condvar::new(), done: Condvar::new() });
         let flusher = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("keyward-flusher".into())
@@ -78,7 +79,8 @@ impl GroupCommit {
                 }
             }
             let durable = state.durable;
-            let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.wakers).into_iter().partition(|(n, _)| *n <= durable);
+            let (ready, waiting): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut state.wakers).into_iter().partition(|(n, _)| *n <= durable);
             state.wakers = waiting;
             drop(state);
             self.done.notify_all();
@@ -129,7 +131,9 @@ impl CommitTicket {
 
     /// Blocks until the commit is durable.
     pub fn wait(self) -> StoreResult<()> {
-        let Some((shared, number)) = self.inner else { return Ok(()) };
+        let Some((shared, number)) = self.inner else {
+            return Ok(());
+        };
         let mut state = shared.lock();
         loop {
             if let Some(outcome) = GroupCommit::outcome(&state, number) {
@@ -144,7 +148,9 @@ impl Future for CommitTicket {
     type Output = StoreResult<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some((shared, number)) = &self.inner else { return Poll::Ready(Ok(())) };
+        let Some((shared, number)) = &self.inner else {
+            return Poll::Ready(Ok(()));
+        };
         let mut state = shared.lock();
         match GroupCommit::outcome(&state, *number) {
             Some(outcome) => Poll::Ready(outcome),
@@ -190,7 +196,7 @@ mod tests {
             writer.join().unwrap().unwrap();
         }
         let count = flushes.load(Ordering::SeqCst);
-        assert!(count >= 1 && count < 32, "32 commits took {count} flushes");
+        assert!((1..32).contains(&count), "32 commits took {count} flushes");
         group.stop();
     }
 

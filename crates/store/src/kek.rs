@@ -29,7 +29,8 @@ impl Kek {
     /// Reads a KEK file: 64 hexadecimal characters (surrounding whitespace allowed).
     pub fn load(path: &Path) -> StoreResult<Kek> {
         let text = Zeroizing::new(std::fs::read_to_string(path)?);
-        Kek::from_hex(text.trim()).ok_or_else(|| StoreError::Corrupt(format!("{}: not 64 hexadecimal characters", path.display())))
+        Kek::from_hex(text.trim())
+            .ok_or_else(|| StoreError::Corrupt(format!("{}: not 64 hexadecimal characters", path.display())))
     }
 
     /// Reads the KEK file, or creates it with a new key (mode 0600) when there is none.

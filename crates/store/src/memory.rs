@@ -38,7 +38,9 @@ impl ObjectStore for MemoryStore {
                 Change::Insert(o) if objects.by_id.contains_key(&o.unique_identifier) => {
                     return Err(StoreError::Conflict(o.unique_identifier.clone()));
                 }
-                Change::Update(o) if objects.by_id.get(&o.unique_identifier).map(|c| c.revision) != Some(o.revision) => {
+                Change::Update(o)
+                    if objects.by_id.get(&o.unique_identifier).map(|c| c.revision) != Some(o.revision) =>
+                {
                     return Err(StoreError::Conflict(o.unique_identifier.clone()));
                 }
                 _ => {}

@@ -97,7 +97,9 @@ impl SledStore {
                 meta.insert(KEK_CHECK_KEY, sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_KEY)?)?;
                 db.flush()?;
             }
-            None => return Err(StoreError::Corrupt("objects without a KEK check value".into())),
+            None => {
+                return Err(StoreError::Corrupt("objects without a KEK check value".into()));
+            }
         }
         let flusher = db.clone();
         let (group, flusher) = GroupCommit::start(move || flusher.flush().map(|_| ()).map_err(|e| e.to_string()));
@@ -129,17 +131,27 @@ impl SledStore {
         let sequence = if insert {
             self.db.generate_id()?
         } else {
-            let current = self.objects.get(&object.unique_identifier)?.ok_or_else(|| StoreError::Conflict(object.unique_identifier.clone()))?;
+            let current = self
+                .objects
+                .get(&object.unique_identifier)?
+                .ok_or_else(|| StoreError::Conflict(object.unique_identifier.clone()))?;
             Header::parse(&current)?.0.sequence
         };
-        let index_keys: Vec<_> = terms_of(&object.owner, &object.attributes).iter().map(|t| self.sealer.index_key(t)).collect();
+        let index_keys: Vec<_> =
+            terms_of(&object.owner, &object.attributes).iter().map(|t| self.sealer.index_key(t)).collect();
         let header = Header { revision: object.revision + 1, sequence, index_keys };
         let header_bytes = header.to_bytes();
         let plaintext = record::encode(object);
         let sealed = self.sealer.seal(&plaintext, &Self::context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;
         value.extend_from_slice(&sealed);
-        Ok(Prepared { unique_identifier: object.unique_identifier.clone(), insert, expected_revision: object.revision, header, value })
+        Ok(Prepared {
+            unique_identifier: object.unique_identifier.clone(),
+            insert,
+            expected_revision: object.revision,
+            header,
+            value,
+        })
     }
 }
 
@@ -153,7 +165,12 @@ struct Prepared {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-fn apply(prepared: &Prepared, objects: &TransactionalTree, index: &TransactionalTree, sequence: &TransactionalTree) -> TxResult<()> {
+fn apply(
+    prepared: &Prepared,
+    objects: &TransactionalTree,
+    index: &TransactionalTree,
+    sequence: &TransactionalTree,
+) -> TxResult<()> {
     let uid = &prepared.unique_identifier;
     let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
     let current = objects.get(uid.as_bytes())?;
@@ -181,7 +198,9 @@ fn apply(prepared: &Prepared, objects: &TransactionalTree, index: &Transactional
 
 impl ObjectStore for SledStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>> {
-        let Some(value) = self.objects.get(unique_identifier)? else { return Ok(None) };
+        let Some(value) = self.objects.get(unique_identifier)? else {
+            return Ok(None);
+        };
         let (header, header_bytes, sealed) = Header::parse(&value)?;
         let plaintext = self.sealer.open(sealed, &Self::context(unique_identifier, header_bytes))?;
         record::decode(&plaintext, header.revision).map(Some)

@@ -1,10 +1,10 @@
 //! The contract of `ObjectStore`, checked on both backends, and what only the sled store promises:
 //! encryption at rest, the KEK check, and surviving a reopen.
 
+use keyward_kmip::Bytes;
 use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
 use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, State};
 use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SymmetricKey};
-use keyward_kmip::Bytes;
 use keyward_store::{Change, IndexKind, IndexTerm, Kek, MemoryStore, ObjectStore, SledStore, StoreError, StoredObject};
 
 const KEY_BYTES: [u8; 32] = *b"\x13\x37SECRET-KEY-MATERIAL-0123456789";
@@ -13,7 +13,10 @@ fn symmetric_key(uid: &str, owner: &str, name: &str) -> StoredObject {
     let key_block = KeyBlock {
         key_format_type: KeyFormatType::Raw,
         key_compression_type: None,
-        key_value: Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(Bytes::new(KEY_BYTES.to_vec())), attributes: vec![] }),
+        key_value: Some(KeyValue::Plain {
+            key_material: KeyMaterial::Bytes(Bytes::new(KEY_BYTES.to_vec())),
+            attributes: vec![],
+        }),
         cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
         cryptographic_length: Some(256),
         key_wrapping_data: None,
@@ -62,7 +65,8 @@ fn check_contract(store: &dyn ObjectStore) {
 
     // Stale revisions and duplicate inserts conflict, and change nothing.
     assert!(matches!(store.commit(vec![Change::Update(renamed)]), Err(StoreError::Conflict(_))));
-    let both = vec![Change::Insert(symmetric_key("d", "alice", "new")), Change::Insert(symmetric_key("a", "alice", "dup"))];
+    let both =
+        vec![Change::Insert(symmetric_key("d", "alice", "new")), Change::Insert(symmetric_key("a", "alice", "dup"))];
     assert!(matches!(store.commit(both), Err(StoreError::Conflict(_))));
     assert!(store.get("d").unwrap().is_none(), "a failed commit must not apply any of its changes");
 }

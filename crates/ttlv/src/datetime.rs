@@ -10,7 +10,11 @@ pub struct InvalidDateTime(pub String);
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), for the
 /// years a Date-Time can hold.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    i64::try_from(days_from_civil_wide(i128::from(year), month, day)).unwrap_or(if year < 0 { i64::MIN } else { i64::MAX })
+    i64::try_from(days_from_civil_wide(i128::from(year), month, day)).unwrap_or(if year < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 /// The (year, month, day) of a count of days since 1970-01-01.
@@ -45,7 +49,8 @@ fn split(seconds: i64) -> (String, String) {
     let days = seconds.div_euclid(86_400);
     let of_day = seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
-    let date = if year < 0 { format!("-{:04}-{month:02}-{day:02}", -year) } else { format!("{year:04}-{month:02}-{day:02}") };
+    let date =
+        if year < 0 { format!("-{:04}-{month:02}-{day:02}", -year) } else { format!("{year:04}-{month:02}-{day:02}") };
     (date, format!("{:02}:{:02}:{:02}", of_day / 3600, of_day / 60 % 60, of_day % 60))
 }
 
@@ -97,7 +102,9 @@ fn parse_inner(text: &str) -> Option<(i128, i64)> {
     }
     let micros_fraction = match fraction {
         Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => return None,
-        Some(f) => f.bytes().take(6).chain(std::iter::repeat(b'0')).take(6).fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0')),
+        Some(f) => {
+            f.bytes().take(6).chain(std::iter::repeat(b'0')).take(6).fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'))
+        }
         None => 0,
     };
 

@@ -111,10 +111,10 @@ pub fn parse_header(input: &[u8], offset: usize) -> Result<(&[u8], Header), Deco
     }
     let item_type =
         ItemType::from_byte(type_byte).ok_or(DecodeError::at(offset, DecodeErrorKind::UnknownItemType(type_byte)))?;
-    if let Some(expected) = item_type.fixed_length() {
-        if length != expected {
-            return Err(DecodeError::at(offset, DecodeErrorKind::WrongLength { item_type, expected, length }));
-        }
+    if let Some(expected) = item_type.fixed_length()
+        && length != expected
+    {
+        return Err(DecodeError::at(offset, DecodeErrorKind::WrongLength { item_type, expected, length }));
     }
     if item_type == ItemType::BigInteger && (length == 0 || length % 8 != 0) {
         return Err(DecodeError::at(offset, DecodeErrorKind::BigIntegerLength(length)));
@@ -166,7 +166,12 @@ struct Walker<'l> {
 impl Walker<'_> {
     /// Checks the item at the start of `input` (which sits at `offset` in the message) and
     /// everything inside it; returns the rest of the input and a view of the item.
-    fn item<'a>(&mut self, input: &'a [u8], offset: usize, depth: usize) -> Result<(&'a [u8], ItemRef<'a>), DecodeError> {
+    fn item<'a>(
+        &mut self,
+        input: &'a [u8],
+        offset: usize,
+        depth: usize,
+    ) -> Result<(&'a [u8], ItemRef<'a>), DecodeError> {
         self.items += 1;
         if self.items > self.limits.max_items {
             return Err(DecodeError::at(offset, DecodeErrorKind::TooManyItems { limit: self.limits.max_items }));
@@ -183,7 +188,10 @@ impl Walker<'_> {
         // `padded` fits in the buffer, so these conversions and splits cannot fail.
         let taken: nom::IResult<&[u8], &[u8]> = take(padded as usize).parse(after_header);
         let (rest, padded_value) = taken.map_err(|_| {
-            DecodeError::at(value_offset, DecodeErrorKind::TruncatedValue { needed: padded, available: after_header.len() })
+            DecodeError::at(
+                value_offset,
+                DecodeErrorKind::TruncatedValue { needed: padded, available: after_header.len() },
+            )
         })?;
         let (value, padding) = padded_value.split_at(header.length as usize);
         if padding.iter().any(|b| *b != 0) {
@@ -197,10 +205,8 @@ impl Walker<'_> {
                     return Err(DecodeError::at(value_offset, DecodeErrorKind::InvalidBoolean(raw)));
                 }
             }
-            ItemType::TextString => {
-                if std::str::from_utf8(value).is_err() {
-                    return Err(DecodeError::at(value_offset, DecodeErrorKind::InvalidUtf8));
-                }
+            ItemType::TextString if std::str::from_utf8(value).is_err() => {
+                return Err(DecodeError::at(value_offset, DecodeErrorKind::InvalidUtf8));
             }
             _ => {}
         }

@@ -166,7 +166,10 @@ impl EnumDef {
     /// Extension values (high bit set, 0x8XXXXXXX) exist everywhere for enumerations.
     pub fn exists_in(&self, value: u32, version: KmipVersion) -> bool {
         if self.is_mask() {
-            (0..32).map(|bit| 1u32 << bit).filter(|bit| value & bit != 0).all(|bit| self.value_def_in(bit, version).is_some())
+            (0..32)
+                .map(|bit| 1u32 << bit)
+                .filter(|bit| value & bit != 0)
+                .all(|bit| self.value_def_in(bit, version).is_some())
         } else {
             value & 0x8000_0000 != 0 || self.value_def_in(value, version).is_some()
         }

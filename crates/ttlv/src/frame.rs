@@ -38,7 +38,11 @@ impl FrameReader {
 
     /// Reads the next whole message (header and body); the returned slice is valid until the next
     /// call. The message is not decoded: pass it to [`crate::decode`].
-    pub async fn read<'s, R: AsyncRead + Unpin>(&'s mut self, stream: &mut R, limits: &Limits) -> Result<&'s [u8], FrameError> {
+    pub async fn read<'s, R: AsyncRead + Unpin>(
+        &'s mut self,
+        stream: &mut R,
+        limits: &Limits,
+    ) -> Result<&'s [u8], FrameError> {
         self.buf.as_mut_slice().zeroize();
         self.buf.clear();
         let mut header = [0u8; HEADER_LEN];

@@ -51,9 +51,10 @@ fn to_json(item: &Item, siblings: &[Item]) -> Json {
         },
         Value::LongInteger(v) if v.unsigned_abs() < EXACT_JSON_LIMIT as u64 => json!(v),
         Value::LongInteger(v) => Json::String(format!("0x{v:016x}")),
-        Value::BigInteger(v) => {
-            Json::String(format!("0x{}", hex_bytes(&Zeroizing::new(crate::big_integer::padded(v).collect::<Vec<u8>>()))))
-        }
+        Value::BigInteger(v) => Json::String(format!(
+            "0x{}",
+            hex_bytes(&Zeroizing::new(crate::big_integer::padded(v).collect::<Vec<u8>>()))
+        )),
         Value::Enumeration(v) => Json::String(enum_text(*v, naming)),
         Value::Boolean(v) => json!(v),
         Value::TextString(v) => Json::String(v.clone()),
@@ -118,7 +119,9 @@ impl Reader<'_> {
         let tag = parse_tag(tag_text).ok_or_else(|| fail(format!("unknown tag {tag_text:?}")))?;
         let item_type = match object.get("type") {
             None => ItemType::Structure,
-            Some(Json::String(name)) => ItemType::from_name(name).ok_or_else(|| fail(format!("unknown type {name:?}")))?,
+            Some(Json::String(name)) => {
+                ItemType::from_name(name).ok_or_else(|| fail(format!("unknown type {name:?}")))?
+            }
             Some(other) => return Err(fail(format!("\"type\" must be a string, not {other}"))),
         };
         let value = object.get("value").unwrap_or(&Json::Null);
@@ -133,7 +136,9 @@ impl Reader<'_> {
                     }
                     items
                 }
-                other => return Err(fail(format!("a structure's value must be an array, not {other}"))),
+                other => {
+                    return Err(fail(format!("a structure's value must be an array, not {other}")));
+                }
             };
             return Ok(Item::structure(tag, children));
         }
@@ -162,7 +167,9 @@ fn scalar(item_type: ItemType, json: &Json, naming: Naming) -> Result<Value, Str
             Ok(Value::Interval(n.as_u64().and_then(|v| u32::try_from(v).ok()).ok_or_else(out_of_range)?))
         }
         (ItemType::DateTime, Json::Number(n)) => Ok(Value::DateTime(n.as_i64().ok_or_else(out_of_range)?)),
-        (ItemType::DateTimeExtended, Json::Number(n)) => Ok(Value::DateTimeExtended(n.as_i64().ok_or_else(out_of_range)?)),
+        (ItemType::DateTimeExtended, Json::Number(n)) => {
+            Ok(Value::DateTimeExtended(n.as_i64().ok_or_else(out_of_range)?))
+        }
         (ItemType::Boolean, Json::Bool(b)) => Ok(Value::Boolean(*b)),
         (_, other) => Err(format!("{other} is not a valid {item_type} value")),
     }
@@ -176,15 +183,36 @@ mod tests {
     #[test]
     fn reads_the_specification_forms() {
         let cases = [
-            (r#"{"tag": "0x420001", "type":"DateTime", "value":"2001-01-01T10:00:00+10:00"}"#, Item::date_time(Tag::ActivationDate, 978_307_200)),
-            (r#"{"tag": "ActivationDate", "type":"DateTime", "value":"0x000000003a505520"}"#, Item::date_time(Tag::ActivationDate, 0x3a505520)),
-            (r#"{"tag": "0x540001", "type":"LongInteger", "value":"0xfffffffffffffffe"}"#, Item::long_integer(Tag(0x540001), -2)),
+            (
+                r#"{"tag": "0x420001", "type":"DateTime", "value":"2001-01-01T10:00:00+10:00"}"#,
+                Item::date_time(Tag::ActivationDate, 978_307_200),
+            ),
+            (
+                r#"{"tag": "ActivationDate", "type":"DateTime", "value":"0x000000003a505520"}"#,
+                Item::date_time(Tag::ActivationDate, 0x3a505520),
+            ),
+            (
+                r#"{"tag": "0x540001", "type":"LongInteger", "value":"0xfffffffffffffffe"}"#,
+                Item::long_integer(Tag(0x540001), -2),
+            ),
             (r#"{"tag": "0x540001", "type":"LongInteger", "value":-2}"#, Item::long_integer(Tag(0x540001), -2)),
             (r#"{"tag": "ObjectType", "type":"Enumeration", "value":2}"#, Item::enumeration(Tag::ObjectType, 2)),
-            (r#"{"tag": "ObjectType", "type":"Enumeration", "value":"0x00000002"}"#, Item::enumeration(Tag::ObjectType, 2)),
-            (r#"{"tag": "ObjectType", "type":"Enumeration", "value":"SymmetricKey"}"#, Item::enumeration(Tag::ObjectType, 2)),
-            (r#"{"tag": "CryptographicUsageMask", "type":"Integer", "value":"Encrypt|Decrypt"}"#, Item::integer(Tag::CryptographicUsageMask, 12)),
-            (r#"{"tag": "CryptographicUsageMask", "type":"Integer", "value":"Sign|0x0000000c"}"#, Item::integer(Tag::CryptographicUsageMask, 13)),
+            (
+                r#"{"tag": "ObjectType", "type":"Enumeration", "value":"0x00000002"}"#,
+                Item::enumeration(Tag::ObjectType, 2),
+            ),
+            (
+                r#"{"tag": "ObjectType", "type":"Enumeration", "value":"SymmetricKey"}"#,
+                Item::enumeration(Tag::ObjectType, 2),
+            ),
+            (
+                r#"{"tag": "CryptographicUsageMask", "type":"Integer", "value":"Encrypt|Decrypt"}"#,
+                Item::integer(Tag::CryptographicUsageMask, 12),
+            ),
+            (
+                r#"{"tag": "CryptographicUsageMask", "type":"Integer", "value":"Sign|0x0000000c"}"#,
+                Item::integer(Tag::CryptographicUsageMask, 13),
+            ),
             (r#"{"tag": "ObjectType", "value":[]}"#, Item::structure(Tag::ObjectType, vec![])),
         ];
         for (text, expected) in cases {
@@ -201,7 +229,9 @@ mod tests {
 
     #[test]
     fn reports_the_path_of_a_bad_item() {
-        let error = from_str(r#"{"tag":"Attribute","value":[{"tag":"ObjectType","type":"Enumeration","value":"Nope"}]}"#).unwrap_err();
+        let error =
+            from_str(r#"{"tag":"Attribute","value":[{"tag":"ObjectType","type":"Enumeration","value":"Nope"}]}"#)
+                .unwrap_err();
         assert_eq!(error.path, "$.value[0]");
     }
 }

@@ -23,7 +23,9 @@ pub mod version_check;
 mod view;
 pub mod xml;
 
-pub use decode::{DecodeError, DecodeErrorKind, HEADER_LEN, Header, Limits, decode, decode_owned, message_length, parse_header};
+pub use decode::{
+    DecodeError, DecodeErrorKind, HEADER_LEN, Header, Limits, decode, decode_owned, message_length, parse_header,
+};
 pub use dictionary::{KmipEnum, enums, masks};
 pub use encode::{Encoder, Open};
 pub use item::{Item, Value, big_integer};

@@ -5,9 +5,9 @@
 //! sibling Attribute Name ("Cryptographic Algorithm" makes "AES" mean 3).
 
 use crate::dictionary::{EnumDef, TagDef, TagValues, tag_by_name, tag_by_spec_name, tag_def};
+use crate::{Item, Tag, Value};
 use crate::{ItemType, datetime};
 use zeroize::Zeroizing;
-use crate::{Item, Tag, Value};
 
 /// The names that apply to one item's value.
 #[derive(Clone, Copy, Debug)]
@@ -54,10 +54,10 @@ pub(crate) fn tag_text(tag: Tag) -> String {
 /// CamelCase name.
 pub(crate) fn parse_tag(text: &str) -> Option<Tag> {
     let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).or_else(|| text.strip_prefix('x'));
-    if let Some(hex) = hex.filter(|h| h.len() == 6) {
-        if let Ok(value) = u32::from_str_radix(hex, 16) {
-            return Some(Tag(value));
-        }
+    if let Some(hex) = hex.filter(|h| h.len() == 6)
+        && let Ok(value) = u32::from_str_radix(hex, 16)
+    {
+        return Some(Tag(value));
     }
     tag_by_name(text).map(|def| def.tag)
 }
@@ -121,7 +121,9 @@ pub(crate) fn parse_integer(text: &str, naming: Naming) -> Option<i32> {
     if let Some(bits) = parse_hex_bits(text, 4) {
         return Some(bits as u32 as i32);
     }
-    let Naming::Mask(def) = naming else { return None };
+    let Naming::Mask(def) = naming else {
+        return None;
+    };
     let mut value = 0u32;
     for part in text.split(|c: char| c == '|' || c.is_whitespace()).filter(|p| !p.is_empty()) {
         value |= match parse_hex_bits(part, 4) {

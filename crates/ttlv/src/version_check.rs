@@ -32,17 +32,17 @@ fn walk(item: &Item, siblings: &[Item], version: KmipVersion, path: &mut String,
                 if !def.exists_in(*value, version) {
                     problems.push(format!("{path}: {} value 0x{value:08X} not defined in KMIP {version}", def.name));
                 }
-            } else if let Naming::Tags = Naming::for_item(item.tag, siblings) {
-                if !tag_exists_in(Tag(*value), version) {
-                    problems.push(format!("{path}: tag 0x{value:06X} named as a value is not defined in KMIP {version}"));
-                }
+            } else if let Naming::Tags = Naming::for_item(item.tag, siblings)
+                && !tag_exists_in(Tag(*value), version)
+            {
+                problems.push(format!("{path}: tag 0x{value:06X} named as a value is not defined in KMIP {version}"));
             }
         }
         Value::Integer(value) => {
-            if let Naming::Mask(def) = Naming::for_item(item.tag, siblings) {
-                if !def.exists_in(*value as u32, version) {
-                    problems.push(format!("{path}: {} bits 0x{value:08X} not all defined in KMIP {version}", def.name));
-                }
+            if let Naming::Mask(def) = Naming::for_item(item.tag, siblings)
+                && !def.exists_in(*value as u32, version)
+            {
+                problems.push(format!("{path}: {} bits 0x{value:08X} not all defined in KMIP {version}", def.name));
             }
         }
         Value::TextString(name) if item.tag == Tag::AttributeName && version.is_1x() => {
@@ -80,7 +80,10 @@ mod tests {
                 Item::enumeration(Tag::ObjectType, 9),
                 Item::structure(
                     Tag::Attribute,
-                    vec![Item::text(Tag::AttributeName, "Original Creation Date"), Item::date_time(Tag::AttributeValue, 0)],
+                    vec![
+                        Item::text(Tag::AttributeName, "Original Creation Date"),
+                        Item::date_time(Tag::AttributeValue, 0),
+                    ],
                 ),
             ],
         );

@@ -5,9 +5,9 @@
 //! nest and may omit `type`. Enumerations and masks are written by name, Big Integers and Byte
 //! Strings in hex, Date-Times in ISO 8601.
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 use crate::names::{Naming, parse_scalar, parse_tag, scalar_text, tag_text};
 use crate::{Item, ItemType, Limits, Tag, Value};
@@ -47,7 +47,11 @@ fn write_item(out: &mut String, item: &Item, siblings: &[Item], depth: usize) {
         }
         value => {
             let text = scalar_text(value, Naming::for_item(item.tag, siblings), " ");
-            out.push_str(&format!("{indent}<{open} type=\"{}\" value=\"{}\"/>\n", item.item_type(), escape_attribute(&text)));
+            out.push_str(&format!(
+                "{indent}<{open} type=\"{}\" value=\"{}\"/>\n",
+                item.item_type(),
+                escape_attribute(&text)
+            ));
         }
     }
 }
@@ -81,9 +85,18 @@ pub fn parse_items(text: &str) -> Result<Vec<Item>, XmlError> {
 /// [`parse_items`] within limits on nesting depth, item count and text size, so that a hostile
 /// document is refused before it costs more than a TTLV message of the same limits would.
 pub fn parse_items_with(text: &str, limits: &Limits) -> Result<Vec<Item>, XmlError> {
-    let parser = Parser { text, reader: Reader::from_str(text), stack: Vec::new(), wrapper: None, items: Vec::new(), limits, count: 0 };
+    let parser = Parser {
+        text,
+        reader: Reader::from_str(text),
+        stack: Vec::new(),
+        wrapper: None,
+        items: Vec::new(),
+        limits,
+        count: 0,
+    };
     if text.len() > limits.max_message_size.saturating_mul(TEXT_EXPANSION) {
-        return Err(parser.error(format!("document larger than {} bytes", limits.max_message_size.saturating_mul(TEXT_EXPANSION))));
+        return Err(parser
+            .error(format!("document larger than {} bytes", limits.max_message_size.saturating_mul(TEXT_EXPANSION))));
     }
     parser.run()
 }
@@ -128,10 +141,8 @@ impl Parser<'_> {
                 Event::Start(start) => self.start(&start, false)?,
                 Event::Empty(start) => self.start(&start, true)?,
                 Event::End(end) => self.end(end.name().as_ref())?,
-                Event::Text(text) => {
-                    if !text.chars().all(char::is_whitespace) {
-                        return Err(self.error("unexpected text; values belong in the value attribute"));
-                    }
+                Event::Text(text) if !text.chars().all(char::is_whitespace) => {
+                    return Err(self.error("unexpected text; values belong in the value attribute"));
                 }
                 Event::CData(_) => return Err(self.error("unexpected CDATA")),
                 Event::Eof => break,
@@ -159,8 +170,10 @@ impl Parser<'_> {
         let mut value_attr = None;
         for attribute in start.attributes() {
             let attribute = attribute.map_err(|e| self.error(e.to_string()))?;
-            let value =
-                attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|e| self.error(e.to_string()))?.into_owned();
+            let value = attribute
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| self.error(e.to_string()))?
+                .into_owned();
             match attribute.key.as_ref() {
                 "tag" => tag_attr = Some(value),
                 "type" => type_attr = Some(value),
@@ -256,7 +269,8 @@ mod tests {
 
     #[test]
     fn reads_a_scalar_with_an_end_tag() {
-        let item = from_str(r#"<ActivationDate type="DateTime" value="1970-01-01T00:00:01Z"></ActivationDate>"#).unwrap();
+        let item =
+            from_str(r#"<ActivationDate type="DateTime" value="1970-01-01T00:00:01Z"></ActivationDate>"#).unwrap();
         assert_eq!(item, Item::date_time(Tag::ActivationDate, 1));
     }
 
@@ -277,10 +291,7 @@ mod tests {
     fn writes_masks_by_name_inside_attributes() {
         let item = Item::structure(
             Tag::Attribute,
-            vec![
-                Item::text(Tag::AttributeName, "Cryptographic Usage Mask"),
-                Item::integer(Tag::AttributeValue, 12),
-            ],
+            vec![Item::text(Tag::AttributeName, "Cryptographic Usage Mask"), Item::integer(Tag::AttributeValue, 12)],
         );
         let text = to_string(&item);
         assert!(text.contains(r#"<AttributeValue type="Integer" value="Encrypt Decrypt"/>"#), "{text}");

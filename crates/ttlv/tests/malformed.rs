@@ -31,8 +31,14 @@ fn truncated_value() {
 
 #[test]
 fn non_zero_padding() {
-    assert_eq!(refused(&hex("42 00 20 | 02 | 00 00 00 04 | 00 00 00 08 00 00 01 00")), (12, DecodeErrorKind::NonZeroPadding));
-    assert_eq!(refused(&hex("42 00 20 | 08 | 00 00 00 03 | 01 02 03 00 00 00 00 FF")), (11, DecodeErrorKind::NonZeroPadding));
+    assert_eq!(
+        refused(&hex("42 00 20 | 02 | 00 00 00 04 | 00 00 00 08 00 00 01 00")),
+        (12, DecodeErrorKind::NonZeroPadding)
+    );
+    assert_eq!(
+        refused(&hex("42 00 20 | 08 | 00 00 00 03 | 01 02 03 00 00 00 00 FF")),
+        (11, DecodeErrorKind::NonZeroPadding)
+    );
 }
 
 #[test]
@@ -47,18 +53,27 @@ fn wrong_fixed_length() {
 
 #[test]
 fn boolean_other_than_zero_or_one() {
-    assert_eq!(refused(&hex("42 00 20 | 06 | 00 00 00 08 | 00 00 00 00 00 00 00 02")), (8, DecodeErrorKind::InvalidBoolean(2)));
+    assert_eq!(
+        refused(&hex("42 00 20 | 06 | 00 00 00 08 | 00 00 00 00 00 00 00 02")),
+        (8, DecodeErrorKind::InvalidBoolean(2))
+    );
 }
 
 #[test]
 fn invalid_utf8() {
-    assert_eq!(refused(&hex("42 00 20 | 07 | 00 00 00 02 | C3 28 00 00 00 00 00 00")), (8, DecodeErrorKind::InvalidUtf8));
+    assert_eq!(
+        refused(&hex("42 00 20 | 07 | 00 00 00 02 | C3 28 00 00 00 00 00 00")),
+        (8, DecodeErrorKind::InvalidUtf8)
+    );
 }
 
 #[test]
 fn unknown_type_and_tag_range() {
     assert_eq!(refused(&hex("42 00 20 | 0C | 00 00 00 00")), (0, DecodeErrorKind::UnknownItemType(0x0C)));
-    assert_eq!(refused(&hex("43 00 20 | 02 | 00 00 00 04 | 00 00 00 08 00 00 00 00")), (0, DecodeErrorKind::InvalidTag(0x430020)));
+    assert_eq!(
+        refused(&hex("43 00 20 | 02 | 00 00 00 04 | 00 00 00 08 00 00 00 00")),
+        (0, DecodeErrorKind::InvalidTag(0x430020))
+    );
 }
 
 #[test]
@@ -71,7 +86,9 @@ fn structure_overrun() {
 #[test]
 fn structure_length_not_matching_contents() {
     // The structure claims 24 bytes: its 16-byte child leaves 8 bytes that are not an item.
-    let wire = hex("42 00 20 | 01 | 00 00 00 18 | 42 00 04 | 02 | 00 00 00 04 | 00 00 00 FE 00 00 00 00 | 00 00 00 00 00 00 00 00");
+    let wire = hex(
+        "42 00 20 | 01 | 00 00 00 18 | 42 00 04 | 02 | 00 00 00 04 | 00 00 00 FE 00 00 00 00 | 00 00 00 00 00 00 00 00",
+    );
     assert_eq!(refused(&wire), (24, DecodeErrorKind::InvalidTag(0)));
     // A structure length that is not a multiple of eight cannot match padded children.
     let wire = hex("42 00 20 | 01 | 00 00 00 0C | 42 00 04 | 02 | 00 00 00 04 | 00 00 00 FE 00 00 00 00");

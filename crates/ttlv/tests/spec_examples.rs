@@ -85,5 +85,8 @@ fn structure() {
 
 #[test]
 fn date_time_extended_carries_microseconds() {
-    check("42 00 20 | 0B | 00 00 00 08 | 00 04 48 64 5C EF EE 00", Item::date_time_extended(TAG, 1_205_495_800_000_000));
+    check(
+        "42 00 20 | 0B | 00 00 00 08 | 00 04 48 64 5C EF EE 00",
+        Item::date_time_extended(TAG, 1_205_495_800_000_000),
+    );
 }

@@ -56,8 +56,11 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     config.validate()?;
     init_logging(&config.log_level)?;
     let adopted = DevPki::adopt(&mut config).map_err(ServerError::from)?;
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("keyward").build().map_err(ServeError::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("keyward")
+        .build()
+        .map_err(ServeError::Runtime)?;
     runtime.block_on(serve(config, adopted))
 }
 

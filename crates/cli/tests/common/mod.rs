@@ -55,8 +55,9 @@ pub fn start(data_dir: &Path) -> Serving {
     let mut banner = String::new();
     let deadline = Instant::now() + PATIENCE;
     let address = loop {
-        let line =
-            received.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("the server prints its address");
+        let line = received
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the server prints its address");
         banner.push_str(&line);
         banner.push('\n');
         if let Some(address) = line.strip_prefix("Keyward ").and_then(|rest| rest.rsplit(' ').next()) {

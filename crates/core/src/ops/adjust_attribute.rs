@@ -25,7 +25,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &AdjustAttributeRequest) -> OpR
             Value::Integer(v) => i64::from(*v),
             Value::LongInteger(v) => *v,
             Value::Interval(v) => i64::from(*v),
-            _ => return Err(OpError::InvalidField("the Adjustment Value must be a number or an interval".into())),
+            _ => {
+                return Err(OpError::InvalidField("the Adjustment Value must be a number or an interval".into()));
+            }
         },
     };
     let adjust = |value: i64| -> OpResult<i64> {
@@ -33,11 +35,14 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &AdjustAttributeRequest) -> OpR
             AdjustmentType::Increment => value.checked_add(amount),
             AdjustmentType::Decrement => value.checked_sub(amount),
             AdjustmentType::Negate => value.checked_neg(),
-            other => return Err(OpError::InvalidField(format!("unknown Adjustment Type {other:?}"))),
+            other => {
+                return Err(OpError::InvalidField(format!("unknown Adjustment Type {other:?}")));
+            }
         }
         .ok_or_else(|| OpError::InvalidField("the adjusted value is out of range".into()))
     };
-    let narrow = |v: i64| i32::try_from(v).map_err(|_| OpError::InvalidField("the adjusted value is out of range".into()));
+    let narrow =
+        |v: i64| i32::try_from(v).map_err(|_| OpError::InvalidField("the adjusted value is out of range".into()));
     let adjusted = match current {
         Attribute::CryptographicLength(v) => Attribute::CryptographicLength(narrow(adjust(i64::from(v))?)?),
         Attribute::RotateGeneration(v) => Attribute::RotateGeneration(narrow(adjust(i64::from(v))?)?),
@@ -47,7 +52,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &AdjustAttributeRequest) -> OpR
         Attribute::DeactivationDate(DateTime(v)) => Attribute::DeactivationDate(DateTime(adjust(v)?)),
         Attribute::ProcessStartDate(DateTime(v)) => Attribute::ProcessStartDate(DateTime(adjust(v)?)),
         Attribute::ProtectStopDate(DateTime(v)) => Attribute::ProtectStopDate(DateTime(adjust(v)?)),
-        other => return Err(OpError::InvalidField(format!("{} cannot be adjusted", other.reference().name()))),
+        other => {
+            return Err(OpError::InvalidField(format!("{} cannot be adjusted", other.reference().name())));
+        }
     };
     for instance in stored.attributes.iter_mut() {
         if instance.index == index && reference.matches(&instance.attribute) {
@@ -62,5 +69,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &AdjustAttributeRequest) -> OpR
 }
 
 fn interval(value: i64) -> OpResult<Interval> {
-    u32::try_from(value).map(Interval).map_err(|_| OpError::InvalidField("the adjusted interval is out of range".into()))
+    u32::try_from(value)
+        .map(Interval)
+        .map_err(|_| OpError::InvalidField("the adjusted interval is out of range".into()))
 }

@@ -17,7 +17,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CreateRequest) -> OpResult<Cre
     let object = match request.object_type {
         ObjectType::SymmetricKey => symmetric_key(&mut attributes)?,
         ObjectType::SecretData if cx.version >= KmipVersion::V2_0 => secret_data(&attributes)?,
-        other => return Err(OpError::InvalidField(format!("Create cannot make a {other:?}"))),
+        other => {
+            return Err(OpError::InvalidField(format!("Create cannot make a {other:?}")));
+        }
     };
     let stored = new_object(cx, Some(object), request.object_type, attributes, true)?;
     let uid = stored.unique_identifier.clone();
@@ -44,7 +46,9 @@ fn check_length(algorithm: CryptographicAlgorithm, bits: Option<i32>) -> OpResul
         CryptographicAlgorithm::DES3 => match bits {
             Some(112 | 128) => (128, encrypt),
             Some(168 | 192) | None => (192, encrypt),
-            Some(_) => return Err(invalid("the length must be 112 or 168 (128 or 192 with parity)")),
+            Some(_) => {
+                return Err(invalid("the length must be 112 or 168 (128 or 192 with parity)"));
+            }
         },
         CryptographicAlgorithm::HMAC_SHA1
         | CryptographicAlgorithm::HMAC_SHA224
@@ -63,7 +67,9 @@ fn check_length(algorithm: CryptographicAlgorithm, bits: Option<i32>) -> OpResul
                 _ => return Err(invalid("the length must be a whole number of bytes")),
             }
         }
-        other => return Err(OpError::FeatureNotSupported(format!("Create of a {other:?} symmetric key"))),
+        other => {
+            return Err(OpError::FeatureNotSupported(format!("Create of a {other:?} symmetric key")));
+        }
     };
     Ok((usize::try_from(bits).unwrap_or(0) / 8, mask))
 }
@@ -83,11 +89,16 @@ fn symmetric_key(attributes: &mut Vec<Attribute>) -> OpResult<ManagedObject> {
 
 /// 2.x Create of Secret Data: random bytes of the Cryptographic Length (256 bits by default).
 fn secret_data(attributes: &[Attribute]) -> OpResult<ManagedObject> {
-    let bits = find_in(attributes, |a| if let Attribute::CryptographicLength(x) = a { Some(*x) } else { None }).unwrap_or(256);
+    let bits =
+        find_in(attributes, |a| if let Attribute::CryptographicLength(x) = a { Some(*x) } else { None }).unwrap_or(256);
     let bytes = usize::try_from(bits).ok().filter(|b| *b > 0 && b % 8 == 0 && *b <= 65_536).map(|b| b / 8);
-    let bytes = bytes.ok_or_else(|| OpError::InvalidField("the length of Secret Data must be a whole number of bytes".into()))?;
+    let bytes = bytes
+        .ok_or_else(|| OpError::InvalidField("the length of Secret Data must be a whole number of bytes".into()))?;
     let secret = keyward_crypto::random_key(bytes).map_err(|e| OpError::CryptographicFailure(e.to_string()))?;
-    Ok(ManagedObject::SecretData(SecretData { secret_data_type: SecretDataType::Seed, key_block: raw_block(Bytes(secret), None, None) }))
+    Ok(ManagedObject::SecretData(SecretData {
+        secret_data_type: SecretDataType::Seed,
+        key_block: raw_block(Bytes(secret), None, None),
+    }))
 }
 
 fn raw_block(material: Bytes, algorithm: Option<CryptographicAlgorithm>, bits: Option<i32>) -> KeyBlock {

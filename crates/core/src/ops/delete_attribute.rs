@@ -28,7 +28,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &DeleteAttributeRequest) -> OpR
     let victim = match victim {
         Some(victim) => (*victim).clone(),
         None if existing.is_empty() => return Err(OpError::AttributeNotFound(reference.name())),
-        None => return Err(OpError::IndexOutOfBounds(format!("{} has no such instance", reference.name()))),
+        None => {
+            return Err(OpError::IndexOutOfBounds(format!("{} has no such instance", reference.name())));
+        }
     };
     check(&victim.attribute, Change::Delete, effective_state(&stored, cx.now))?;
     stored.attributes.retain(|a| !(a.index == victim.index && reference.matches(&a.attribute)));

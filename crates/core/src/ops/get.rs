@@ -14,12 +14,18 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetRequest) -> OpResult<GetRes
     let stored = cx.load_ref(request.unique_identifier.as_ref())?;
     let object = readable(&stored)?.clone();
     if find(&stored, |a| if let Attribute::Sensitive(s) = a { Some(*s) } else { None }) == Some(true) {
-        return Err(OpError::Sensitive(format!("object {} may not leave the server in the clear", stored.unique_identifier)));
+        return Err(OpError::Sensitive(format!(
+            "object {} may not leave the server in the clear",
+            stored.unique_identifier
+        )));
     }
-    if let (Some(asked), Some(block)) = (request.key_format_type, object.key_block()) {
-        if asked != block.key_format_type {
-            return Err(OpError::KeyFormatTypeNotSupported(format!("{asked:?} (the key is stored as {:?})", block.key_format_type)));
-        }
+    if let (Some(asked), Some(block)) = (request.key_format_type, object.key_block())
+        && asked != block.key_format_type
+    {
+        return Err(OpError::KeyFormatTypeNotSupported(format!(
+            "{asked:?} (the key is stored as {:?})",
+            block.key_format_type
+        )));
     }
     if request.key_compression_type.is_some() {
         return Err(OpError::KeyCompressionTypeNotSupported("keys are not compressed".into()));

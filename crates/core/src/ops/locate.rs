@@ -29,7 +29,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
         }
     }
     if request.object_group_member == Some(ObjectGroupMember::GroupMemberFresh) {
-        matched.retain(|uid| cx.load(uid).is_ok_and(|o| find(&o, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true)));
+        matched.retain(|uid| {
+            cx.load(uid)
+                .is_ok_and(|o| find(&o, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true))
+        });
     }
     if request.object_group_member == Some(ObjectGroupMember::GroupMemberDefault) {
         // The default member of a group is its newest object.
@@ -118,14 +121,18 @@ pub(crate) fn matches_all(object: &StoredObject, filter: &[Attribute], now: i64)
 }
 
 fn group_matches(wanted: &[&Attribute], present: &[&Attribute], object: &StoredObject, now: i64) -> bool {
-    let Some(first) = wanted.first() else { return true };
+    let Some(first) = wanted.first() else {
+        return true;
+    };
     match first {
         Attribute::State(_) => {
             let state = effective_state(object, now);
             wanted.iter().all(|w| matches!(w, Attribute::State(s) if *s == state))
         }
         Attribute::CryptographicUsageMask(_) => wanted.iter().all(|w| {
-            let Attribute::CryptographicUsageMask(asked) = w else { return false };
+            let Attribute::CryptographicUsageMask(asked) = w else {
+                return false;
+            };
             present.iter().any(|p| matches!(p, Attribute::CryptographicUsageMask(m) if m.contains(*asked)))
         }),
         Attribute::UniqueIdentifier(uid) => *uid == object.unique_identifier,

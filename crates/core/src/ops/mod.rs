@@ -91,7 +91,9 @@ pub(crate) fn is_archived(object: &StoredObject) -> bool {
 /// Refuses a destroyed object.
 pub(crate) fn not_destroyed(object: &StoredObject) -> OpResult<()> {
     match stored_state(object) {
-        State::Destroyed | State::DestroyedCompromised => Err(OpError::ObjectDestroyed(object.unique_identifier.clone())),
+        State::Destroyed | State::DestroyedCompromised => {
+            Err(OpError::ObjectDestroyed(object.unique_identifier.clone()))
+        }
         _ => Ok(()),
     }
 }

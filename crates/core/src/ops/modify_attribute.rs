@@ -22,14 +22,18 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ModifyAttributeRequest) -> OpR
         return Err(OpError::AttributeNotFound(reference.name()));
     }
     let target = match &request.current_attribute {
-        Some(current) => existing.iter().find(|a| a.attribute == current.attribute).map(|a| a.index).ok_or_else(|| {
-            OpError::AttributeNotFound(format!("{} with the given current value", reference.name()))
-        })?,
+        Some(current) => {
+            existing.iter().find(|a| a.attribute == current.attribute).map(|a| a.index).ok_or_else(|| {
+                OpError::AttributeNotFound(format!("{} with the given current value", reference.name()))
+            })?
+        }
         None if cx.version.is_1x() => {
             let index = request.new_attribute.index;
-            existing.iter().find(|a| a.index == index).map(|a| a.index).ok_or_else(|| {
-                OpError::IndexOutOfBounds(format!("{} has no instance {index}", reference.name()))
-            })?
+            existing
+                .iter()
+                .find(|a| a.index == index)
+                .map(|a| a.index)
+                .ok_or_else(|| OpError::IndexOutOfBounds(format!("{} has no instance {index}", reference.name())))?
         }
         None => existing[0].index,
     };
@@ -45,5 +49,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ModifyAttributeRequest) -> OpR
     let uid = stored.unique_identifier.clone();
     cx.update(stored);
     cx.set_placeholder(Some(uid.clone()));
-    Ok(ModifyAttributeResponse { unique_identifier: uid, attribute: Some(IndexedAttribute { index: target, attribute }) })
+    Ok(ModifyAttributeResponse {
+        unique_identifier: uid,
+        attribute: Some(IndexedAttribute { index: target, attribute }),
+    })
 }

@@ -16,8 +16,10 @@ const DEFAULT_LEASE_SECONDS: u32 = 3600;
 pub(crate) fn run(cx: &mut Context<'_>, request: &ObtainLeaseRequest) -> OpResult<ObtainLeaseResponse> {
     let stored = cx.load_ref(request.unique_identifier.as_ref())?;
     readable(&stored)?;
-    let lease_time = find(&stored, |a| if let Attribute::LeaseTime(l) = a { Some(*l) } else { None }).unwrap_or(Interval(DEFAULT_LEASE_SECONDS));
-    let last_change_date = find(&stored, |a| if let Attribute::LastChangeDate(d) = a { Some(*d) } else { None }).unwrap_or(DateTime(cx.now));
+    let lease_time = find(&stored, |a| if let Attribute::LeaseTime(l) = a { Some(*l) } else { None })
+        .unwrap_or(Interval(DEFAULT_LEASE_SECONDS));
+    let last_change_date = find(&stored, |a| if let Attribute::LastChangeDate(d) = a { Some(*d) } else { None })
+        .unwrap_or(DateTime(cx.now));
     cx.set_placeholder(Some(stored.unique_identifier.clone()));
     Ok(ObtainLeaseResponse { unique_identifier: stored.unique_identifier, lease_time, last_change_date })
 }

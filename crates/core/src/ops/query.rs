@@ -2,12 +2,12 @@
 //! are limited to what the request's version defines.
 
 use keyward_kmip::attributes::RngParameters;
-use keyward_ttlv::KmipEnum;
 use keyward_kmip::enums::{
-    DRBGAlgorithm, ObjectType, Operation, QueryFunction, RNGAlgorithm, RNGMode, CryptographicAlgorithm,
+    CryptographicAlgorithm, DRBGAlgorithm, ObjectType, Operation, QueryFunction, RNGAlgorithm, RNGMode,
 };
 use keyward_kmip::payloads::query::{QueryRequest, QueryResponse};
 use keyward_kmip::payloads::query_types::{CapabilityInformation, ServerInformation};
+use keyward_ttlv::KmipEnum;
 
 use crate::context::Context;
 use crate::error::OpResult;
@@ -46,7 +46,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         protection_storage_masks: None,
     };
     if asked(QueryFunction::QueryOperations) {
-        response.operation = SUPPORTED_OPERATIONS.iter().copied().filter(|o: &Operation| o.exists_in(version)).collect();
+        response.operation =
+            SUPPORTED_OPERATIONS.iter().copied().filter(|o: &Operation| o.exists_in(version)).collect();
     }
     if asked(QueryFunction::QueryObjects) {
         response.object_type = OBJECT_TYPES.iter().copied().filter(|t| t.exists_in(version)).collect();

@@ -2,10 +2,10 @@
 
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::{ObjectType, UniqueIdentifier};
-use keyward_ttlv::KmipEnum;
 use keyward_kmip::masks::CryptographicUsageMask;
 use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::payloads::register::{RegisterRequest, RegisterResponse};
+use keyward_ttlv::KmipEnum;
 
 use crate::context::Context;
 use crate::creation::{expand_templates, new_object};
@@ -13,7 +13,10 @@ use crate::error::{OpError, OpResult};
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<RegisterResponse> {
     if !request.object_type.exists_in(cx.version) {
-        return Err(OpError::InvalidField(format!("object type {:?} does not exist in KMIP {}", request.object_type, cx.version)));
+        return Err(OpError::InvalidField(format!(
+            "object type {:?} does not exist in KMIP {}",
+            request.object_type, cx.version
+        )));
     }
     if let Some(object) = &request.object {
         if object.object_type() != request.object_type {
@@ -28,10 +31,13 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
         }
     }
     let mut attributes = expand_templates(cx, &request.attributes)?;
-    if request.object_type == ObjectType::SymmetricKey && !attributes.iter().any(|a| matches!(a, Attribute::CryptographicUsageMask(_))) {
+    if request.object_type == ObjectType::SymmetricKey
+        && !attributes.iter().any(|a| matches!(a, Attribute::CryptographicUsageMask(_)))
+    {
         // KMIP says a key always has a usage mask; clients such as libmongocrypt omit it, so the
         // server gives the usual one rather than refuse (interop notes, item 11).
-        attributes.push(Attribute::CryptographicUsageMask(CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt));
+        attributes
+            .push(Attribute::CryptographicUsageMask(CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt));
     }
     // A key block's algorithm and length are the object's; attributes saying otherwise are wrong.
     if let Some(block) = request.object.as_ref().and_then(ManagedObject::key_block) {
@@ -42,7 +48,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
                 _ => false,
             };
             if conflicting {
-                return Err(OpError::InvalidField(format!("{} contradicts the Key Block", attribute.reference().name())));
+                return Err(OpError::InvalidField(format!(
+                    "{} contradicts the Key Block",
+                    attribute.reference().name()
+                )));
             }
         }
     }

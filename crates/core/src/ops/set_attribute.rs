@@ -16,7 +16,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &SetAttributeRequest) -> OpResu
     let attribute = request.new_attribute.attribute.clone();
     let reference = attribute.reference();
     if attribute.rules().multiple {
-        return Err(OpError::InvalidField(format!("{} may have several instances: use Add or Modify Attribute", reference.name())));
+        return Err(OpError::InvalidField(format!(
+            "{} may have several instances: use Add or Modify Attribute",
+            reference.name()
+        )));
     }
     let change = if instances(&stored, &reference).is_empty() { Change::Add } else { Change::Modify };
     check(&attribute, change, effective_state(&stored, cx.now))?;

@@ -55,13 +55,18 @@ impl Server {
 
     pub fn send_item(&self, client: &str, request: &Item, version: KmipVersion) -> Item {
         let mut out = Encoder::new();
-        let ticket = self.dispatcher.handle(&ClientIdentity::new(client), &request.to_ttlv(), &Limits::default(), &mut out);
+        let ticket =
+            self.dispatcher.handle(&ClientIdentity::new(client), &request.to_ttlv(), &Limits::default(), &mut out);
         if let Some(ticket) = ticket {
             ticket.wait().expect("the commit is durable");
         }
         let response = keyward_ttlv::decode_owned(out.as_bytes(), &Limits::default()).expect("the response decodes");
         let problems = keyward_ttlv::version_check::check(&response, version);
-        assert!(problems.is_empty(), "response uses what KMIP {version} does not define: {problems:#?}\n{}", xml::to_string(&response));
+        assert!(
+            problems.is_empty(),
+            "response uses what KMIP {version} does not define: {problems:#?}\n{}",
+            xml::to_string(&response)
+        );
         response
     }
 
@@ -88,7 +93,11 @@ pub fn batch_items(response: &Item) -> Vec<&Item> {
 
 fn enum_name(item: &Item, tag: Tag) -> String {
     match item.child(tag).map(|c| &c.value) {
-        Some(Value::Enumeration(v)) => tag.def().and_then(|d| d.enumeration()).and_then(|e| e.value_def(*v)).map_or(format!("{v}"), |d| d.camel.to_string()),
+        Some(Value::Enumeration(v)) => tag
+            .def()
+            .and_then(|d| d.enumeration())
+            .and_then(|e| e.value_def(*v))
+            .map_or(format!("{v}"), |d| d.camel.to_string()),
         _ => String::new(),
     }
 }
@@ -103,10 +112,10 @@ pub fn reason(batch_item: &Item) -> String {
 
 /// The first text of a tag anywhere under `item`.
 pub fn text(item: &Item, tag: Tag) -> Option<String> {
-    if item.tag == tag {
-        if let Value::TextString(t) = &item.value {
-            return Some(t.clone());
-        }
+    if item.tag == tag
+        && let Value::TextString(t) = &item.value
+    {
+        return Some(t.clone());
     }
     item.children().iter().find_map(|c| text(c, tag))
 }
@@ -114,10 +123,10 @@ pub fn text(item: &Item, tag: Tag) -> Option<String> {
 /// Every text of a tag anywhere under `item`.
 pub fn texts(item: &Item, tag: Tag) -> Vec<String> {
     let mut found = Vec::new();
-    if item.tag == tag {
-        if let Value::TextString(t) = &item.value {
-            found.push(t.clone());
-        }
+    if item.tag == tag
+        && let Value::TextString(t) = &item.value
+    {
+        found.push(t.clone());
     }
     for child in item.children() {
         found.extend(texts(child, tag));
@@ -133,11 +142,9 @@ pub fn show(item: &Item) -> String {
 /// The value of the 1.x attribute `name` (or the 2.x tag) in a Get Attributes response payload.
 pub fn attribute_xml(payload: &Item, name: &str) -> Option<String> {
     for child in payload.children() {
-        if child.tag == Tag::Attribute {
-            if text(child, Tag::AttributeName).as_deref() == Some(name) {
-                // The whole Attribute: its value is named after the Attribute Name beside it.
-                return Some(show(child));
-            }
+        if child.tag == Tag::Attribute && text(child, Tag::AttributeName).as_deref() == Some(name) {
+            // The whole Attribute: its value is named after the Attribute Name beside it.
+            return Some(show(child));
         }
         if child.tag == Tag::Attributes {
             let tag = keyward_ttlv::dictionary::tag_by_spec_name(name)?.tag;
@@ -176,7 +183,9 @@ pub fn create_aes_2x(name: &str) -> String {
 /// A batch item for an operation that takes only a Unique Identifier (absent: the placeholder).
 pub fn on(operation: &str, uid: Option<&str>) -> String {
     let uid = uid.map_or(String::new(), |u| format!(r#"<UniqueIdentifier type="TextString" value="{u}"/>"#));
-    format!(r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{uid}</RequestPayload></BatchItem>"#)
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{uid}</RequestPayload></BatchItem>"#
+    )
 }
 
 pub fn revoke(uid: &str, reason: &str) -> String {

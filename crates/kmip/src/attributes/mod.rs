@@ -226,7 +226,9 @@ impl Attribute {
     /// The reference that names this attribute (its tag, or its vendor and name).
     pub fn reference(&self) -> AttributeRef {
         match self {
-            Attribute::Vendor(vendor) => AttributeRef::Vendor { vendor: vendor.vendor.clone(), name: vendor.name.clone() },
+            Attribute::Vendor(vendor) => {
+                AttributeRef::Vendor { vendor: vendor.vendor.clone(), name: vendor.name.clone() }
+            }
             other => AttributeRef::Standard(other.tag()),
         }
     }

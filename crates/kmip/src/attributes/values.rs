@@ -2,9 +2,9 @@
 //! `String`, `i32`, `bool`, `DateTime`, `Interval` or a dictionary enumeration directly.
 
 use keyward_ttlv::enums::{
-    AlternativeNameType, BlockCipherMode, DRBGAlgorithm, FIPS186Variation, HashingAlgorithm, KeyFormatType, KeyRoleType,
-    KeyValueLocationType, LinkType, MaskGenerator, NameType, PaddingMethod, RNGAlgorithm, RecommendedCurve,
-    RevocationReasonCode, UsageLimitsUnit,
+    AlternativeNameType, BlockCipherMode, DRBGAlgorithm, FIPS186Variation, HashingAlgorithm, KeyFormatType,
+    KeyRoleType, KeyValueLocationType, LinkType, MaskGenerator, NameType, PaddingMethod, RNGAlgorithm,
+    RecommendedCurve, RevocationReasonCode, UsageLimitsUnit,
 };
 use keyward_ttlv::enums::{CryptographicAlgorithm, DigitalSignatureAlgorithm};
 

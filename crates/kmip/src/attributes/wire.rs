@@ -72,9 +72,8 @@ fn split_custom_name(full_name: &str) -> Option<(&str, &str)> {
 /// True for an attribute that 1.x defines and 2.x dropped (Operation Policy Name, the 1.0
 /// certificate attributes).
 fn is_retired_1x_attribute(tag: Tag) -> bool {
-    let retired = tag_def(tag).is_some_and(|d| {
-        d.versions.first().is_some_and(KmipVersion::is_1x) && !d.versions.contains(KmipVersion::V2_0)
-    });
+    let retired = tag_def(tag)
+        .is_some_and(|d| d.versions.first().is_some_and(KmipVersion::is_1x) && !d.versions.contains(KmipVersion::V2_0));
     retired && rules_for(tag).is_some()
 }
 
@@ -120,12 +119,11 @@ impl AttributeRef {
     /// A vendor reference of vendor "x" that carries the name of a retired 1.x attribute means
     /// that attribute (see the module documentation).
     fn normalized(self) -> AttributeRef {
-        if let AttributeRef::Vendor { vendor, name } = &self {
-            if vendor == CLIENT_VENDOR {
-                if let Some(def) = tag_by_spec_name(name).filter(|d| is_retired_1x_attribute(d.tag)) {
-                    return AttributeRef::Standard(def.tag);
-                }
-            }
+        if let AttributeRef::Vendor { vendor, name } = &self
+            && vendor == CLIENT_VENDOR
+            && let Some(def) = tag_by_spec_name(name).filter(|d| is_retired_1x_attribute(d.tag))
+        {
+            return AttributeRef::Standard(def.tag);
         }
         self
     }
@@ -148,8 +146,12 @@ impl Codec for AttributeRef {
                 let mut name: Option<String> = None;
                 for child in item.children() {
                     match child.tag() {
-                        Tag::VendorIdentification => field::set_once(&mut vendor, item.tag(), child, &Cx::new(KmipVersion::LATEST))?,
-                        Tag::AttributeName => field::set_once(&mut name, item.tag(), child, &Cx::new(KmipVersion::LATEST))?,
+                        Tag::VendorIdentification => {
+                            field::set_once(&mut vendor, item.tag(), child, &Cx::new(KmipVersion::LATEST))?
+                        }
+                        Tag::AttributeName => {
+                            field::set_once(&mut name, item.tag(), child, &Cx::new(KmipVersion::LATEST))?
+                        }
                         _ => return Err(field::unexpected(item, child)),
                     }
                 }
@@ -216,13 +218,18 @@ impl IndexedAttribute {
                 Tag::AttributeIndex => field::set_once(&mut index, item.tag(), child, cx)?,
                 Tag::AttributeValue if value.is_none() => value = Some(child),
                 Tag::AttributeValue => {
-                    return Err(ModelError::DuplicateField { parent: item.tag(), field: child.tag(), offset: child.offset() });
+                    return Err(ModelError::DuplicateField {
+                        parent: item.tag(),
+                        field: child.tag(),
+                        offset: child.offset(),
+                    });
                 }
                 _ => field::unexpected_unless_ignorable(item, child, cx)?,
             }
         }
         let name = field::required(name, item, Tag::AttributeName)?;
-        let index = u32::try_from(index.unwrap_or(0)).map_err(|_| ModelError::invalid(Tag::AttributeIndex, item.offset(), "negative index"))?;
+        let index = u32::try_from(index.unwrap_or(0))
+            .map_err(|_| ModelError::invalid(Tag::AttributeIndex, item.offset(), "negative index"))?;
         let reference = match vendor {
             Some(vendor) => AttributeRef::Vendor { vendor, name }.normalized(),
             None => AttributeRef::from_name(&name)?,
@@ -316,7 +323,8 @@ pub fn decode_attribute(item: ItemRef<'_>, cx: &Cx) -> ModelResult<Attribute> {
     if item.tag() == Tag::Attribute {
         return IndexedAttribute::decode_structure(item, cx).map(|a| a.attribute);
     }
-    Attribute::decode_value(item.tag(), item, cx)?.ok_or_else(|| ModelError::UnknownAttribute(format!("{}", item.tag())))
+    Attribute::decode_value(item.tag(), item, cx)?
+        .ok_or_else(|| ModelError::UnknownAttribute(format!("{}", item.tag())))
 }
 
 /// The attributes of a new object, or the attributes to match: a 1.x Template-Attribute
@@ -345,7 +353,10 @@ impl Codec for Attributes {
         expect_structure(item)?;
         let template_form = matches!(
             item.tag(),
-            Tag::TemplateAttribute | Tag::CommonTemplateAttribute | Tag::PrivateKeyTemplateAttribute | Tag::PublicKeyTemplateAttribute
+            Tag::TemplateAttribute
+                | Tag::CommonTemplateAttribute
+                | Tag::PrivateKeyTemplateAttribute
+                | Tag::PublicKeyTemplateAttribute
         );
         let mut attributes = Attributes::default();
         for child in item.children() {

@@ -30,7 +30,11 @@ mod tests {
     use crate::payloads::test_support::{assert_encodes_to, assert_wire_form};
 
     fn product_version() -> IndexedAttribute {
-        let vendor = VendorAttribute { vendor: "x".into(), name: "Product_Version".into(), value: Value::TextString("8.0".into()) };
+        let vendor = VendorAttribute {
+            vendor: "x".into(),
+            name: "Product_Version".into(),
+            value: Value::TextString("8.0".into()),
+        };
         IndexedAttribute::new(Attribute::Vendor(vendor))
     }
 
@@ -69,6 +73,10 @@ mod tests {
             </Attribute>
         </ResponsePayload>"#;
         assert_wire_form(&response, v11, V1_1);
-        assert_encodes_to(&response, r#"<ResponsePayload><UniqueIdentifier type="TextString" value="key-1"/></ResponsePayload>"#, V2_1);
+        assert_encodes_to(
+            &response,
+            r#"<ResponsePayload><UniqueIdentifier type="TextString" value="key-1"/></ResponsePayload>"#,
+            V2_1,
+        );
     }
 }

@@ -69,7 +69,8 @@ mod tests {
         };
         let parts = r#"<UniqueIdentifier type="TextString" value="part-1"/>
             <UniqueIdentifier type="TextString" value="part-2"/>"#;
-        let v12 = format!(r#"<ResponsePayload><ObjectType type="Enumeration" value="SplitKey"/>{parts}</ResponsePayload>"#);
+        let v12 =
+            format!(r#"<ResponsePayload><ObjectType type="Enumeration" value="SplitKey"/>{parts}</ResponsePayload>"#);
         let later = format!("<ResponsePayload>{parts}</ResponsePayload>");
         assert_wire_form(&response, &v12, V1_2);
         assert_encodes_to(&response, &later, V1_3);

@@ -46,7 +46,11 @@ impl Codec for GetResponse {
         }
         let object_type = field::required(object_type, item, Tag::ObjectType)?;
         let object = object.ok_or_else(|| missing_object(item, Some(object_type)))?;
-        Ok(GetResponse { object_type, unique_identifier: field::required(unique_identifier, item, Tag::UniqueIdentifier)?, object })
+        Ok(GetResponse {
+            object_type,
+            unique_identifier: field::required(unique_identifier, item, Tag::UniqueIdentifier)?,
+            object,
+        })
     }
 
     fn encode(&self, tag: Tag, out: &mut Encoder, cx: &Cx) {

@@ -95,7 +95,9 @@ mod tests {
     }
 
     fn response() -> GetAttributesResponse {
-        let name = |text: &str| Attribute::Name(Name { name_value: text.into(), name_type: NameType::UninterpretedTextString });
+        let name = |text: &str| {
+            Attribute::Name(Name { name_value: text.into(), name_type: NameType::UninterpretedTextString })
+        };
         GetAttributesResponse {
             unique_identifier: "key-1".into(),
             attribute: vec![
@@ -165,7 +167,8 @@ mod tests {
     fn an_empty_response_has_an_empty_attributes_structure_in_2x_only() {
         let empty = GetAttributesResponse { unique_identifier: "key-1".into(), attribute: Vec::new() };
         let v14 = r#"<ResponsePayload><UniqueIdentifier type="TextString" value="key-1"/></ResponsePayload>"#;
-        let v21 = r#"<ResponsePayload><UniqueIdentifier type="TextString" value="key-1"/><Attributes/></ResponsePayload>"#;
+        let v21 =
+            r#"<ResponsePayload><UniqueIdentifier type="TextString" value="key-1"/><Attributes/></ResponsePayload>"#;
         assert_wire_form(&empty, v14, V1_4);
         assert_wire_form(&empty, v21, V2_1);
     }

@@ -36,7 +36,9 @@ impl Codec for PutRequest {
             match child.tag() {
                 Tag::UniqueIdentifier => field::set_once(&mut unique_identifier, item.tag(), child, cx)?,
                 Tag::PutFunction => field::set_once(&mut put_function, item.tag(), child, cx)?,
-                Tag::ReplacedUniqueIdentifier => field::set_once(&mut replaced_unique_identifier, item.tag(), child, cx)?,
+                Tag::ReplacedUniqueIdentifier => {
+                    field::set_once(&mut replaced_unique_identifier, item.tag(), child, cx)?
+                }
                 Tag::Attribute | Tag::Attributes => read_attribute_list(&mut attribute, child, cx)?,
                 tag if ManagedObject::is_object_tag(tag) => field::set_once(&mut object, item.tag(), child, cx)?,
                 _ => field::unexpected_unless_ignorable(item, child, cx)?,

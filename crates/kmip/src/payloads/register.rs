@@ -40,7 +40,11 @@ impl Codec for RegisterRequest {
         }
         Ok(RegisterRequest {
             object_type: field::required(object_type, item, Tag::ObjectType)?,
-            attributes: field::required(attributes, item, if cx.is_1x() { Tag::TemplateAttribute } else { Tag::Attributes })?,
+            attributes: field::required(
+                attributes,
+                item,
+                if cx.is_1x() { Tag::TemplateAttribute } else { Tag::Attributes },
+            )?,
             object,
             protection_storage_masks,
         })
@@ -78,7 +82,8 @@ mod tests {
     use crate::payloads::test_support::{assert_wire_form, decode_xml};
 
     fn aes_key() -> ManagedObject {
-        let key_value = KeyValue::Plain { key_material: KeyMaterial::Bytes(Bytes::new([0x01, 0x23])), attributes: Vec::new() };
+        let key_value =
+            KeyValue::Plain { key_material: KeyMaterial::Bytes(Bytes::new([0x01, 0x23])), attributes: Vec::new() };
         ManagedObject::SymmetricKey(SymmetricKey {
             key_block: KeyBlock {
                 key_format_type: KeyFormatType::Raw,

@@ -32,7 +32,8 @@ pub(crate) fn assert_encodes_to<T: Codec>(value: &T, xml: &str, version: KmipVer
     let ours = encode_bytes(value, tag, &Cx::new(version));
     if ours != expected {
         let dump = |bytes: &[u8]| {
-            keyward_ttlv::decode_owned(bytes, &Limits::default()).map_or_else(|e| e.to_string(), |i| keyward_ttlv::text::dump(&i))
+            keyward_ttlv::decode_owned(bytes, &Limits::default())
+                .map_or_else(|e| e.to_string(), |i| keyward_ttlv::text::dump(&i))
         };
         panic!("encoding for {version:?} differs.\nexpected:\n{}\ngot:\n{}", dump(&expected), dump(&ours));
     }

@@ -37,8 +37,11 @@ impl TestServer {
     /// Starts a server on a configuration the test may adjust first.
     pub async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let mut config =
-            ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.path().join("data"), ..ServerConfig::default() };
+        let mut config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            ..ServerConfig::default()
+        };
         adjust(&mut config);
         let adopted = DevPki::adopt(&mut config).unwrap().expect("the tests run on the development PKI");
         let dispatcher = keyward_server::open_dispatcher(&config).unwrap();

@@ -51,7 +51,10 @@ fn destroy(uid: &str) -> RequestPayload {
 fn revoke(uid: &str) -> RequestPayload {
     RequestPayload::Revoke(RevokeRequest {
         unique_identifier: Some(uid.into()),
-        revocation_reason: RevocationReason { revocation_reason_code: RevocationReasonCode::CessationOfOperation, revocation_message: None },
+        revocation_reason: RevocationReason {
+            revocation_reason_code: RevocationReasonCode::CessationOfOperation,
+            revocation_message: None,
+        },
         compromise_occurrence_date: None,
     })
 }

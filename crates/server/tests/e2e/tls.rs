@@ -9,7 +9,9 @@ use keyward_server::pki::{ADMIN, DevPki};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::CertificateDer;
 use rustls::version::{TLS12, TLS13};
-use rustls::{CipherSuite, HandshakeKind, ProtocolVersion, SignatureAlgorithm, SignatureScheme, SupportedProtocolVersion};
+use rustls::{
+    CipherSuite, HandshakeKind, ProtocolVersion, SignatureAlgorithm, SignatureScheme, SupportedProtocolVersion,
+};
 
 use crate::common::{TestServer, assert_discover_versions_answer, discover_versions};
 
@@ -57,7 +59,10 @@ fn tls12_suites_for(algorithm: SignatureAlgorithm) -> CryptoProvider {
         SignatureAlgorithm::RSA => {
             &[CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]
         }
-        _ => &[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384],
+        _ => &[
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        ],
     };
     let mut provider = (*keyward_server::tls::crypto_provider()).clone();
     provider.cipher_suites.retain(|suite| wanted.contains(&suite.suite()));
@@ -69,8 +74,10 @@ fn tls12_suites_for(algorithm: SignatureAlgorithm) -> CryptoProvider {
 fn signature_schemes_for(algorithm: SignatureAlgorithm) -> CryptoProvider {
     let mut provider = (*keyward_server::tls::crypto_provider()).clone();
     let all = provider.signature_verification_algorithms;
-    let mapping: Vec<_> = all.mapping.iter().filter(|(scheme, _)| algorithm_of(*scheme) == Some(algorithm)).copied().collect();
-    provider.signature_verification_algorithms = WebPkiSupportedAlgorithms { all: all.all, mapping: Vec::leak(mapping) };
+    let mapping: Vec<_> =
+        all.mapping.iter().filter(|(scheme, _)| algorithm_of(*scheme) == Some(algorithm)).copied().collect();
+    provider.signature_verification_algorithms =
+        WebPkiSupportedAlgorithms { all: all.all, mapping: Vec::leak(mapping) };
     provider
 }
 

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
-use keyward_kmip::message::{ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage, ResponseMessage};
+use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_server::client::{Client, ClientCredentials};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_server::{Server, ServerConfig, ServerError};
-use keyward_ttlv::{Encoder, KmipVersion};
+use keyward_ttlv::KmipVersion;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -94,35 +94,9 @@ pub fn discover_versions() -> Vec<u8> {
     request(RequestPayload::DiscoverVersions(DiscoverVersionsRequest { protocol_version: Vec::new() }))
 }
 
-/// A request message with one batch item.
+/// A request message in KMIP 1.4 with one batch item.
 pub fn request(payload: RequestPayload) -> Vec<u8> {
-    let message = RequestMessage {
-        header: RequestHeader {
-            protocol_version: ProtocolVersion::of(KmipVersion::V1_4),
-            maximum_response_size: None,
-            client_correlation_value: None,
-            server_correlation_value: None,
-            asynchronous_indicator: None,
-            attestation_capable_indicator: None,
-            attestation_type: Vec::new(),
-            authentication: None,
-            batch_error_continuation_option: None,
-            batch_order_option: None,
-            time_stamp: None,
-            batch_count: 1,
-        },
-        batch_items: vec![Ok(RequestBatchItem {
-            operation: payload.operation(),
-            ephemeral: None,
-            unique_batch_item_id: None,
-            payload,
-            message_extensions: Vec::new(),
-        })],
-        version: KmipVersion::V1_4,
-    };
-    let mut out = Encoder::new();
-    message.encode(&mut out);
-    out.into_bytes()
+    RequestMessage::new(KmipVersion::V1_4, vec![payload]).to_bytes()
 }
 
 pub fn decode_response(bytes: &[u8]) -> ResponseMessage {

@@ -1,3 +1,10 @@
-//! The OASIS KMIP test cases: reading them, and running them against a server.
+//! The OASIS KMIP test cases: reading them, running them against a server, comparing what it
+//! answers with what they expect, and reporting.
 
+pub mod compare;
+pub mod in_process;
+pub mod placeholders;
+pub mod report;
+pub mod run;
 pub mod testcase;
+pub mod tolerances;

@@ -52,24 +52,8 @@ pub fn load_with(path: &Path, fill: impl Fn(&str, &str) -> String) -> Result<Tes
 
 /// Replaces each `value="$PLACEHOLDER"` by `fill(item type, placeholder)`.
 pub fn substitute(text: &str, fill: impl Fn(&str, &str) -> String) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let Some(start) = line.find("value=\"$") else {
-            out.push_str(line);
-            continue;
-        };
-        let value_start = start + "value=\"".len();
-        let Some(length) = line[value_start..].find('"') else {
-            out.push_str(line);
-            continue;
-        };
-        let placeholder = &line[value_start..value_start + length];
-        let item_type = line.split("type=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("TextString");
-        out.push_str(&line[..value_start]);
-        out.push_str(&fill(item_type, placeholder));
-        out.push_str(&line[value_start + length..]);
-    }
-    out
+    crate::placeholders::rewrite_values(text, |item_type, placeholder| Ok(fill(item_type, placeholder)))
+        .unwrap_or_else(|e| e)
 }
 
 /// Fixed stand-ins for placeholders, for tests that only read and write messages: a fixed time
@@ -82,5 +66,64 @@ pub fn fixed_placeholder(item_type: &str, placeholder: &str) -> String {
         }
         "ByteString" => "00112233".to_string(),
         _ => placeholder.to_string(),
+    }
+}
+
+/// Whether a message of a test case is sent or expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Request,
+    Response,
+}
+
+/// The messages of a test case as text, placeholders untouched, in file order.
+pub fn raw_messages(text: &str) -> Vec<(Direction, String)> {
+    let mut messages = Vec::new();
+    let mut rest = text;
+    loop {
+        let request = rest.find("<RequestMessage");
+        let response = rest.find("<ResponseMessage");
+        let (start, direction, end_tag) = match (request, response) {
+            (Some(q), Some(p)) if q < p => (q, Direction::Request, "</RequestMessage>"),
+            (Some(q), None) => (q, Direction::Request, "</RequestMessage>"),
+            (_, Some(p)) => (p, Direction::Response, "</ResponseMessage>"),
+            (None, None) => break,
+        };
+        let Some(length) = rest[start..].find(end_tag) else { break };
+        let end = start + length + end_tag.len();
+        messages.push((direction, rest[start..end].to_string()));
+        rest = &rest[end..];
+    }
+    messages
+}
+
+/// The profile of a test case, from its file name: `SKLC-M-1-14.xml` is SKLC, `CS-BC-M-GCM-1-21.xml`
+/// is CS-BC.
+pub fn profile_of(path: &Path) -> String {
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let cut = name.find("-M-").or_else(|| name.find("-O-")).unwrap_or(name.len());
+    name[..cut].to_string()
+}
+
+/// True for a mandatory test case (`-M-` in its name).
+pub fn is_mandatory(path: &Path) -> bool {
+    path.file_stem().and_then(|s| s.to_str()).is_some_and(|n| n.contains("-M-"))
+}
+
+/// The KMIP version of a test case, from its directory (`v1.4/...`) or the two digits at the end
+/// of its name (`-14.xml`).
+pub fn version_of(path: &Path) -> String {
+    for component in path.components().rev() {
+        if let Some(version) = component.as_os_str().to_str().and_then(|c| c.strip_prefix('v')) {
+            if version.parse::<f32>().is_ok() {
+                return version.to_string();
+            }
+        }
+    }
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let digits: String = name.rsplit('-').next().unwrap_or_default().chars().collect();
+    match digits.as_bytes() {
+        [major, minor] => format!("{}.{}", *major as char, *minor as char),
+        _ => "?".into(),
     }
 }

@@ -146,6 +146,22 @@ pub fn new_object(
     Ok(stored)
 }
 
+/// The generator of server-made keys: aws-lc's CTR_DRBG over AES-256 (NIST SP 800-90A), reseeded
+/// from the operating system, which is what the Random Number Generator attribute records.
+pub fn server_rng() -> keyward_kmip::attributes::RngParameters {
+    use keyward_kmip::enums::{CryptographicAlgorithm, DRBGAlgorithm, RNGAlgorithm};
+    keyward_kmip::attributes::RngParameters {
+        rng_algorithm: RNGAlgorithm::DRBG,
+        cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+        cryptographic_length: Some(256),
+        hashing_algorithm: None,
+        drbg_algorithm: Some(DRBGAlgorithm::CTR),
+        recommended_curve: None,
+        fips186_variation: None,
+        prediction_resistance: Some(true),
+    }
+}
+
 /// Expands a 1.x Template-Attribute: the attributes of the Template objects it names (in order),
 /// then its own attributes, which win over a template's for single-instance attributes.
 pub fn expand_templates(

@@ -13,7 +13,9 @@
 //!
 //! Each field is `one T` (required), `opt T` (`Option<T>`) or `many T` (`Vec<T>`). A field whose
 //! tag changed from 1.x to 2.x names both, `= TemplateAttribute | Attributes`: either is accepted,
-//! and the one of the message's version is written. Decoding accepts
+//! and the one of the message's version is written. A field that a later version added to a
+//! structure under a tag that existed before says so with `@ V1_1`: it is not written for older
+//! versions. Decoding accepts
 //! the fields in any order, refuses unknown KMIP tags and duplicates of single fields, and skips
 //! extension tags (0x54XXXX). Encoding writes the fields in declaration order (the order of the
 //! specification's tables) and leaves out optional and repeated fields whose tag does not exist in
@@ -91,13 +93,22 @@ macro_rules! kmip_field_tag {
     };
 }
 
+/// Whether a field is written in this version: always, or from the version named after `@` (for a
+/// field that reuses a tag older than itself, such as the Key Format Type of a 1.1 Digest).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! kmip_field_in_version {
+    ($cx:ident) => { true };
+    ($cx:ident, $since:ident) => { $cx.keep_all_fields || $cx.version >= ::keyward_ttlv::KmipVersion::$since };
+}
+
 /// Declares a KMIP structure; see the module documentation.
 #[macro_export]
 macro_rules! kmip_struct {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[$field_meta:meta])* $field:ident : $kind:ident $ty:ty = $tag:ident $(| $tag2:ident)? ),* $(,)?
+            $( $(#[$field_meta:meta])* $field:ident : $kind:ident $ty:ty = $tag:ident $(| $tag2:ident)? $(@ $since:ident)? ),* $(,)?
         }
     ) => {
         $(#[$meta])*
@@ -123,7 +134,11 @@ macro_rules! kmip_struct {
             #[allow(unused_variables)]
             fn encode(&self, tag: ::keyward_ttlv::Tag, out: &mut ::keyward_ttlv::Encoder, cx: &$crate::codec::Cx) {
                 let open = out.begin(tag);
-                $( $crate::kmip_field_encode!(&self.$field, $kind, $crate::kmip_field_tag!(cx, $tag $(| $tag2)?), out, cx); )*
+                $(
+                    if $crate::kmip_field_in_version!(cx $(, $since)?) {
+                        $crate::kmip_field_encode!(&self.$field, $kind, $crate::kmip_field_tag!(cx, $tag $(| $tag2)?), out, cx);
+                    }
+                )*
                 out.end(open);
             }
         }

@@ -30,9 +30,12 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CreateRequest) -> OpResult<Cre
     Ok(CreateResponse { object_type: request.object_type, unique_identifier: uid, attributes: None })
 }
 
-/// The key length in bits a symmetric key of this algorithm may have, and the usage mask it gets
-/// when the client gives none.
-fn check_length(algorithm: CryptographicAlgorithm, bits: Option<i32>) -> OpResult<(usize, CryptographicUsageMask)> {
+/// The number of key bytes to generate for a symmetric key of this algorithm, the Cryptographic
+/// Length to record, and the usage mask it gets when the client gives none.
+fn check_length(
+    algorithm: CryptographicAlgorithm,
+    bits: Option<i32>,
+) -> OpResult<(usize, i32, CryptographicUsageMask)> {
     let encrypt = CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt;
     let mac = CryptographicUsageMask::MACGenerate | CryptographicUsageMask::MACVerify;
     let invalid = |why: &str| OpError::InvalidField(format!("{algorithm:?}: {why}"));
@@ -42,13 +45,14 @@ fn check_length(algorithm: CryptographicAlgorithm, bits: Option<i32>) -> OpResul
             Some(_) => return Err(invalid("the length must be 128, 192 or 256")),
             None => return Err(OpError::MissingData("Cryptographic Length".into())),
         },
-        // Two-key (112) or three-key (168) Triple DES, stored with parity bits: 128 or 192.
+        // Two-key (112) or three-key (168) Triple DES: 16 or 24 bytes with their parity bits, the
+        // length kept as the client gave it (the OASIS SKFF cases expect 168 back).
         CryptographicAlgorithm::DES3 => match bits {
-            Some(112 | 128) => (128, encrypt),
-            Some(168 | 192) | None => (192, encrypt),
-            Some(_) => {
-                return Err(invalid("the length must be 112 or 168 (128 or 192 with parity)"));
-            }
+            Some(112) => return Ok((16, 112, encrypt)),
+            Some(128) => return Ok((16, 128, encrypt)),
+            Some(b @ (168 | 192)) => return Ok((24, b, encrypt)),
+            None => return Ok((24, 168, encrypt)),
+            Some(_) => return Err(invalid("the length must be 112 or 168 (128 or 192 with parity)")),
         },
         CryptographicAlgorithm::HMAC_SHA1
         | CryptographicAlgorithm::HMAC_SHA224
@@ -67,23 +71,26 @@ fn check_length(algorithm: CryptographicAlgorithm, bits: Option<i32>) -> OpResul
                 _ => return Err(invalid("the length must be a whole number of bytes")),
             }
         }
-        other => {
-            return Err(OpError::FeatureNotSupported(format!("Create of a {other:?} symmetric key")));
-        }
+        // Any other symmetric algorithm (DES, SKIPJACK, Camellia, ChaCha20...): random bytes of the
+        // length asked, which the client must give.
+        _ => match bits {
+            Some(b) if b >= 8 && b % 8 == 0 && b <= 8192 => (b, encrypt),
+            Some(_) => return Err(invalid("the length must be a whole number of bytes")),
+            None => return Err(OpError::MissingData("Cryptographic Length".into())),
+        },
     };
-    Ok((usize::try_from(bits).unwrap_or(0) / 8, mask))
+    Ok((usize::try_from(bits).unwrap_or(0) / 8, bits, mask))
 }
 
 fn symmetric_key(attributes: &mut Vec<Attribute>) -> OpResult<ManagedObject> {
     let algorithm = find_in(attributes, |a| if let Attribute::CryptographicAlgorithm(x) = a { Some(*x) } else { None })
         .ok_or_else(|| OpError::MissingData("Cryptographic Algorithm".into()))?;
     let length = find_in(attributes, |a| if let Attribute::CryptographicLength(x) = a { Some(*x) } else { None });
-    let (bytes, default_mask) = check_length(algorithm, length)?;
+    let (bytes, bits, default_mask) = check_length(algorithm, length)?;
     if find_in(attributes, |a| matches!(a, Attribute::CryptographicUsageMask(_)).then_some(())).is_none() {
         attributes.push(Attribute::CryptographicUsageMask(default_mask));
     }
     let key = keyward_crypto::random_key(bytes).map_err(|e| OpError::CryptographicFailure(e.to_string()))?;
-    let bits = i32::try_from(bytes * 8).unwrap_or(i32::MAX);
     Ok(ManagedObject::SymmetricKey(SymmetricKey { key_block: raw_block(Bytes(key), Some(algorithm), Some(bits)) }))
 }
 

@@ -49,7 +49,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
     if unique_identifier.len() == 1 {
         cx.record_result(keyward_kmip::enums::UniqueIdentifier::Locate, &unique_identifier[0]);
     }
-    Ok(LocateResponse { located_items: Some(located_items), unique_identifier })
+    // Located Items is OPTIONAL (2.1 §6.1.28); it tells a client that pages through the results
+    // how many there are, and only such a client is given it.
+    let paging = request.maximum_items.is_some() || request.offset_items.is_some();
+    Ok(LocateResponse { located_items: paging.then_some(located_items), unique_identifier })
 }
 
 /// The terms the indexes can answer exactly.

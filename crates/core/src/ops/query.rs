@@ -1,10 +1,7 @@
 //! Query (2.1 §6.1.37, 1.4 §4.25): what the server supports, for each Query Function asked. Lists
 //! are limited to what the request's version defines.
 
-use keyward_kmip::attributes::RngParameters;
-use keyward_kmip::enums::{
-    CryptographicAlgorithm, DRBGAlgorithm, ObjectType, Operation, QueryFunction, RNGAlgorithm, RNGMode,
-};
+use keyward_kmip::enums::{ObjectType, Operation, QueryFunction, RNGMode};
 use keyward_kmip::payloads::query::{QueryRequest, QueryResponse};
 use keyward_kmip::payloads::query_types::{CapabilityInformation, ServerInformation};
 use keyward_ttlv::KmipEnum;
@@ -73,16 +70,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         }
     }
     if asked(QueryFunction::QueryRNGs) {
-        response.rng_parameters.push(RngParameters {
-            rng_algorithm: RNGAlgorithm::DRBG,
-            cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
-            cryptographic_length: Some(256),
-            hashing_algorithm: None,
-            drbg_algorithm: Some(DRBGAlgorithm::CTR),
-            recommended_curve: None,
-            fips186_variation: None,
-            prediction_resistance: Some(true),
-        });
+        response.rng_parameters.push(crate::creation::server_rng());
     }
     if asked(QueryFunction::QueryCapabilities) {
         response.capability_information.push(CapabilityInformation {

@@ -63,7 +63,8 @@ kmip_struct! {
     pub struct Digest {
         hashing_algorithm: one HashingAlgorithm = HashingAlgorithm,
         digest_value: opt Bytes = DigestValue,
-        key_format_type: opt KeyFormatType = KeyFormatType,
+        /// KMIP 1.1 and later.
+        key_format_type: opt KeyFormatType = KeyFormatType @ V1_1,
     }
 }
 

@@ -1,0 +1,139 @@
+//! Running one test case: send each request, compare each response with the expected one.
+
+use std::path::{Path, PathBuf};
+
+use keyward_server::client::Connection;
+use keyward_ttlv::{Item, KmipVersion, Limits, Tag, Value, datetime, version_check, xml};
+
+use crate::compare::{CaseState, Comparison, Difference};
+use crate::placeholders::Sentinels;
+use crate::testcase::{Direction, is_mandatory, profile_of, raw_messages, version_of};
+
+/// How a test case went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// The server answered, but not as expected: the message (counted from 0) and the difference.
+    Fail { message: usize, difference: String },
+    /// The test could not be run to the end (the file, the connection).
+    Error(String),
+}
+
+/// The result of one test-case file.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    pub path: PathBuf,
+    pub version: String,
+    pub profile: String,
+    pub mandatory: bool,
+    pub outcome: Outcome,
+}
+
+/// Sends a TTLV request and returns the TTLV response: over mutual TLS, or over HTTPS in one of
+/// the encodings.
+#[allow(async_fn_in_trait)] // used by the runner only, which needs no Send bound
+pub trait Exchange {
+    async fn exchange(&mut self, request: &Item) -> Result<Item, String>;
+}
+
+/// TTLV over a mutual-TLS connection.
+pub struct TtlvExchange(pub Connection);
+
+impl Exchange for TtlvExchange {
+    async fn exchange(&mut self, request: &Item) -> Result<Item, String> {
+        let response = self.0.call(&request.to_ttlv()).await.map_err(|e| e.to_string())?;
+        keyward_ttlv::decode_owned(response, &Limits::default()).map_err(|e| format!("undecodable response: {e}"))
+    }
+}
+
+/// Literal Date-Times the test case sends: the server must give those back exactly.
+fn sent_dates(messages: &[(Direction, String)]) -> Vec<i64> {
+    let mut dates = Vec::new();
+    for (direction, text) in messages {
+        if *direction != Direction::Request {
+            continue;
+        }
+        for line in text.lines().filter(|l| l.contains("type=\"DateTime\"")) {
+            let value = line.split("value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap_or("");
+            if let Ok(seconds) = datetime::parse_seconds(value) {
+                dates.push(seconds);
+            }
+        }
+    }
+    dates
+}
+
+fn protocol_version(request: &Item) -> Option<KmipVersion> {
+    let version = request.child(Tag::RequestHeader)?.child(Tag::ProtocolVersion)?;
+    let number = |tag| match version.child(tag).map(|i| &i.value) {
+        Some(Value::Integer(v)) => Some(*v),
+        _ => None,
+    };
+    KmipVersion::from_numbers(number(Tag::ProtocolVersionMajor)?, number(Tag::ProtocolVersionMinor)?)
+}
+
+/// Runs one test case over an exchange.
+pub async fn run_case(path: &Path, exchange: &mut impl Exchange) -> CaseResult {
+    let file = path.display().to_string();
+    let outcome = match std::fs::read_to_string(path) {
+        Ok(text) => run_text(&text, file, exchange).await,
+        Err(e) => Outcome::Error(format!("cannot read: {e}")),
+    };
+    CaseResult {
+        path: path.to_path_buf(),
+        version: version_of(path),
+        profile: profile_of(path),
+        mandatory: is_mandatory(path),
+        outcome,
+    }
+}
+
+async fn run_text(text: &str, file: String, exchange: &mut impl Exchange) -> Outcome {
+    let messages = raw_messages(text);
+    if messages.is_empty() {
+        return Outcome::Error("no messages".into());
+    }
+    let mut state =
+        CaseState { sent_dates: sent_dates(&messages), run_started: datetime::now_seconds(), file, ..CaseState::default() };
+    let mut last_request: Option<Item> = None;
+    let mut last_response: Option<Item> = None;
+    for (index, (direction, text)) in messages.iter().enumerate() {
+        match direction {
+            Direction::Request => {
+                let filled = match state.bindings.fill_request(text) {
+                    Ok(filled) => filled,
+                    Err(e) => return Outcome::Error(format!("message {index}: {e}")),
+                };
+                let request = match xml::from_str(&filled) {
+                    Ok(request) => request,
+                    Err(e) => return Outcome::Error(format!("message {index}: the test case does not read: {e}")),
+                };
+                match exchange.exchange(&request).await {
+                    Ok(response) => last_response = Some(response),
+                    Err(e) => return Outcome::Error(format!("message {index}: {e}")),
+                }
+                last_request = Some(request);
+            }
+            Direction::Response => {
+                let (Some(request), Some(actual)) = (&last_request, last_response.take()) else {
+                    return Outcome::Error(format!("message {index}: a response without a request"));
+                };
+                let (marked, sentinels) = Sentinels::mark(text);
+                let expected = match xml::from_str(&marked) {
+                    Ok(expected) => expected,
+                    Err(e) => return Outcome::Error(format!("message {index}: the test case does not read: {e}")),
+                };
+                if let Some(version) = protocol_version(request) {
+                    if let Some(problem) = version_check::check(&actual, version).into_iter().next() {
+                        return Outcome::Fail { message: index, difference: format!("not KMIP {version}: {problem}") };
+                    }
+                }
+                let mut comparison = Comparison { sentinels: &sentinels, state: &mut state, now: datetime::now_seconds() };
+                if let Err(Difference { path, message }) = comparison.message(&expected, &actual, request) {
+                    return Outcome::Fail { message: index, difference: format!("{path}: {message}") };
+                }
+            }
+        }
+    }
+    Outcome::Pass
+}

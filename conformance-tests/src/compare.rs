@@ -36,8 +36,17 @@ pub struct CaseState {
 }
 
 /// The operations whose new objects hold material the server generated.
-const GENERATING: &[&str] =
-    &["Create", "CreateKeyPair", "DeriveKey", "ReKey", "ReKeyKeyPair", "CreateSplitKey", "JoinSplitKey", "Certify", "ReCertify"];
+const GENERATING: &[&str] = &[
+    "Create",
+    "CreateKeyPair",
+    "DeriveKey",
+    "ReKey",
+    "ReKeyKeyPair",
+    "CreateSplitKey",
+    "JoinSplitKey",
+    "Certify",
+    "ReCertify",
+];
 
 /// Where in the message the comparison is.
 #[derive(Clone, Default)]
@@ -70,7 +79,11 @@ fn text(item: &Item, tag: Tag) -> Option<&str> {
 fn short(item: &Item) -> String {
     let xml = keyward_ttlv::xml::to_string(item);
     let flat: String = xml.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.len() > 240 { format!("{}…", &flat[..flat.char_indices().nth(240).map_or(flat.len(), |(i, _)| i)]) } else { flat }
+    if flat.len() > 240 {
+        format!("{}…", &flat[..flat.char_indices().nth(240).map_or(flat.len(), |(i, _)| i)])
+    } else {
+        flat
+    }
 }
 
 impl Comparison<'_> {
@@ -139,7 +152,13 @@ impl Comparison<'_> {
         Difference { path: path.join("/"), message }
     }
 
-    fn item(&mut self, expected: &Item, actual: &Item, path: &mut Vec<String>, scope: &Scope) -> Result<(), Difference> {
+    fn item(
+        &mut self,
+        expected: &Item,
+        actual: &Item,
+        path: &mut Vec<String>,
+        scope: &Scope,
+    ) -> Result<(), Difference> {
         if let Some(placeholder) = self.sentinels.placeholder(&expected.value) {
             if expected.tag != actual.tag {
                 return Err(self.diff(path, format!("expected {}, got {}", expected.tag, actual.tag)));
@@ -166,10 +185,24 @@ impl Comparison<'_> {
             _ if tolerances::attribute_names_equal(expected, actual) => Ok(()),
             (Value::DateTime(e), Value::DateTime(a)) => {
                 let accepted = tolerances::is_response_time_stamp(path)
-                    || tolerances::is_server_clock_date(*e, *a, &self.state.sent_dates, self.state.run_started, self.now);
-                if accepted { Ok(()) } else { Err(self.diff(path, format!("expected {}, got {}", short(expected), short(actual)))) }
+                    || tolerances::is_server_clock_date(
+                        *e,
+                        *a,
+                        &self.state.sent_dates,
+                        self.state.run_started,
+                        self.now,
+                    );
+                if accepted {
+                    Ok(())
+                } else {
+                    Err(self.diff(path, format!("expected {}, got {}", short(expected), short(actual))))
+                }
             }
-            _ if scope.generated && (tolerances::is_digest_value(path) || tolerances::is_generated_key_material(path)) => Ok(()),
+            _ if scope.generated
+                && (tolerances::is_digest_value(path) || tolerances::is_generated_key_material(path)) =>
+            {
+                Ok(())
+            }
             _ => Err(self.diff(path, format!("expected {}, got {}", short(expected), short(actual)))),
         }
     }
@@ -199,7 +232,13 @@ impl Comparison<'_> {
         }
     }
 
-    fn structure(&mut self, expected: &Item, actual: &Item, path: &mut Vec<String>, scope: &Scope) -> Result<(), Difference> {
+    fn structure(
+        &mut self,
+        expected: &Item,
+        actual: &Item,
+        path: &mut Vec<String>,
+        scope: &Scope,
+    ) -> Result<(), Difference> {
         let keep = |c: &&Item| {
             !tolerances::is_result_message(c)
                 && !tolerances::is_server_correlation_value(c)
@@ -228,7 +267,13 @@ impl Comparison<'_> {
 
     /// Matches each expected child with some actual child, in any order. A trial that fails
     /// leaves no binding behind.
-    fn unordered(&mut self, expected: &[&Item], actual: &[&Item], path: &mut Vec<String>, scope: &Scope) -> Result<(), Difference> {
+    fn unordered(
+        &mut self,
+        expected: &[&Item],
+        actual: &[&Item],
+        path: &mut Vec<String>,
+        scope: &Scope,
+    ) -> Result<(), Difference> {
         let mut used = vec![false; actual.len()];
         for e in expected {
             let mut matched = false;

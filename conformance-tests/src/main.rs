@@ -37,6 +37,9 @@ struct Args {
     /// Print the results as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// After each failure, print the response received (as XML).
+    #[arg(long)]
+    verbose: bool,
     /// Only the cases listed in this file (one path per line, relative to PATH) must pass; the exit
     /// status is non-zero only when one of them fails.
     #[arg(long, value_name = "FILE")]
@@ -147,7 +150,7 @@ async fn run_one(file: &Path, address: SocketAddr, credentials: &ClientCredentia
 
 fn report_progress(args: &Args, result: &CaseResult, root: &Path) {
     if !args.json {
-        println!("{}", report::line(result, root));
+        println!("{}", report::line(result, root, args.verbose));
     }
 }
 
@@ -159,8 +162,11 @@ fn exit_code(args: &Args, results: &[CaseResult], root: &Path) -> Result<ExitCod
     let text = std::fs::read_to_string(baseline).map_err(|e| format!("{}: {e}", baseline.display()))?;
     let required: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
     let name = |r: &CaseResult| r.path.strip_prefix(root).unwrap_or(&r.path).display().to_string();
-    let regressions: Vec<String> =
-        results.iter().filter(|r| r.outcome != Outcome::Pass && required.contains(&name(r).as_str())).map(name).collect();
+    let regressions: Vec<String> = results
+        .iter()
+        .filter(|r| r.outcome != Outcome::Pass && required.contains(&name(r).as_str()))
+        .map(name)
+        .collect();
     let improvements =
         results.iter().filter(|r| r.outcome == Outcome::Pass && !required.contains(&name(r).as_str())).count();
     if improvements > 0 {

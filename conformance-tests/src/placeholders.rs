@@ -150,7 +150,10 @@ fn xml_escape(text: &str) -> String {
 
 /// Rewrites each `value="$..."` of the text with `rewrite(item type, placeholder)`. The test cases
 /// write one element per line, its `type` before its `value`.
-pub fn rewrite_values(text: &str, mut rewrite: impl FnMut(&str, &str) -> Result<String, String>) -> Result<String, String> {
+pub fn rewrite_values(
+    text: &str,
+    mut rewrite: impl FnMut(&str, &str) -> Result<String, String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let Some(start) = line.find("value=\"$") else {
@@ -189,7 +192,11 @@ mod tests {
     fn marks_and_recognizes_sentinels() {
         let text = "<A type=\"DateTime\" value=\"$NOW-60\"/>\n<B type=\"ByteString\" value=\"$DATA_0\"/>\n<C type=\"TextString\" value=\"$UNIQUE_IDENTIFIER_0\"/>\n";
         let (marked, sentinels) = Sentinels::mark(text);
-        let items = keyward_ttlv::xml::parse_items(&format!("<KMIP>{}</KMIP>", marked.replace('A', "ActivationDate").replace('B', "Data").replace('C', "UniqueIdentifier"))).unwrap();
+        let items = keyward_ttlv::xml::parse_items(&format!(
+            "<KMIP>{}</KMIP>",
+            marked.replace('A', "ActivationDate").replace('B', "Data").replace('C', "UniqueIdentifier")
+        ))
+        .unwrap();
         assert_eq!(sentinels.placeholder(&items[0].value), Some(Placeholder::Now(-60)));
         assert_eq!(sentinels.placeholder(&items[1].value), Some(Placeholder::Value("$DATA_0".into())));
         assert_eq!(sentinels.placeholder(&items[2].value), Some(Placeholder::Value("$UNIQUE_IDENTIFIER_0".into())));

@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 
 use crate::run::{CaseResult, Outcome};
 
-/// One line for a file.
-pub fn line(result: &CaseResult, root: &std::path::Path) -> String {
+/// One line for a file; with `verbose`, a failure is followed by the response received.
+pub fn line(result: &CaseResult, root: &std::path::Path, verbose: bool) -> String {
     let name = result.path.strip_prefix(root).unwrap_or(&result.path).display();
     match &result.outcome {
         Outcome::Pass => format!("PASS  {name}"),
-        Outcome::Fail { message, difference } => format!("FAIL  {name}: message {message}: {difference}"),
+        Outcome::Fail { message, difference, response } if verbose => {
+            format!("FAIL  {name}: message {message}: {difference}\n{response}")
+        }
+        Outcome::Fail { message, difference, .. } => format!("FAIL  {name}: message {message}: {difference}"),
         Outcome::Error(error) => format!("ERROR {name}: {error}"),
     }
 }
@@ -53,7 +56,9 @@ pub fn json(results: &[CaseResult], root: &std::path::Path) -> String {
         .map(|r| {
             let (status, detail) = match &r.outcome {
                 Outcome::Pass => ("pass", serde_json::Value::Null),
-                Outcome::Fail { message, difference } => ("fail", serde_json::json!({ "message": message, "difference": difference })),
+                Outcome::Fail { message, difference, .. } => {
+                    ("fail", serde_json::json!({ "message": message, "difference": difference }))
+                }
                 Outcome::Error(error) => ("error", serde_json::json!(error)),
             };
             serde_json::json!({
@@ -67,6 +72,8 @@ pub fn json(results: &[CaseResult], root: &std::path::Path) -> String {
         })
         .collect();
     let passed = results.iter().filter(|r| r.outcome == Outcome::Pass).count();
-    serde_json::to_string_pretty(&serde_json::json!({ "passed": passed, "failed": results.len() - passed, "cases": cases }))
-        .unwrap_or_default()
+    serde_json::to_string_pretty(
+        &serde_json::json!({ "passed": passed, "failed": results.len() - passed, "cases": cases }),
+    )
+    .unwrap_or_default()
 }

@@ -13,8 +13,13 @@ use crate::testcase::{Direction, is_mandatory, profile_of, raw_messages, version
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
-    /// The server answered, but not as expected: the message (counted from 0) and the difference.
-    Fail { message: usize, difference: String },
+    /// The server answered, but not as expected: the message (counted from 0), the difference, and
+    /// the response itself (XML) for `--verbose`.
+    Fail {
+        message: usize,
+        difference: String,
+        response: String,
+    },
     /// The test could not be run to the end (the file, the connection).
     Error(String),
 }
@@ -93,8 +98,12 @@ async fn run_text(text: &str, file: String, exchange: &mut impl Exchange) -> Out
     if messages.is_empty() {
         return Outcome::Error("no messages".into());
     }
-    let mut state =
-        CaseState { sent_dates: sent_dates(&messages), run_started: datetime::now_seconds(), file, ..CaseState::default() };
+    let mut state = CaseState {
+        sent_dates: sent_dates(&messages),
+        run_started: datetime::now_seconds(),
+        file,
+        ..CaseState::default()
+    };
     let mut last_request: Option<Item> = None;
     let mut last_response: Option<Item> = None;
     for (index, (direction, text)) in messages.iter().enumerate() {
@@ -125,12 +134,15 @@ async fn run_text(text: &str, file: String, exchange: &mut impl Exchange) -> Out
                 };
                 if let Some(version) = protocol_version(request) {
                     if let Some(problem) = version_check::check(&actual, version).into_iter().next() {
-                        return Outcome::Fail { message: index, difference: format!("not KMIP {version}: {problem}") };
+                        let difference = format!("not KMIP {version}: {problem}");
+                        return Outcome::Fail { message: index, difference, response: xml::to_string(&actual) };
                     }
                 }
-                let mut comparison = Comparison { sentinels: &sentinels, state: &mut state, now: datetime::now_seconds() };
+                let mut comparison =
+                    Comparison { sentinels: &sentinels, state: &mut state, now: datetime::now_seconds() };
                 if let Err(Difference { path, message }) = comparison.message(&expected, &actual, request) {
-                    return Outcome::Fail { message: index, difference: format!("{path}: {message}") };
+                    let difference = format!("{path}: {message}");
+                    return Outcome::Fail { message: index, difference, response: xml::to_string(&actual) };
                 }
             }
         }

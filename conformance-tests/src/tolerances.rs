@@ -34,7 +34,8 @@ pub fn is_query_payload(operation: Option<&str>, item: &Item) -> bool {
 /// regard to order.
 pub fn is_unordered_list(parent: &Item) -> bool {
     let listed = |tag: Tag| matches!(tag, Tag::Attribute | Tag::AttributeName | Tag::AttributeReference);
-    parent.tag == Tag::Attributes || parent.tag == Tag::ResponsePayload && parent.children().iter().any(|c| listed(c.tag))
+    parent.tag == Tag::Attributes
+        || parent.tag == Tag::ResponsePayload && parent.children().iter().any(|c| listed(c.tag))
 }
 
 /// A Server Correlation Value is the server's own (2.1 §8.5: OPTIONAL in a response header); the

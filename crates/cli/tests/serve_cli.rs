@@ -8,8 +8,11 @@ use std::path::Path;
 
 use common::*;
 use keyward_kmip::enums::{Operation, ResultStatus};
+use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
+use keyward_server::Encoding;
+use keyward_server::client::{ClientCredentials, HttpsClient};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_ttlv::KmipVersion;
 
@@ -34,6 +37,7 @@ fn serve_starts_on_defaults_answers_a_client_and_stops_on_sigterm() {
     assert!(serving.banner.contains("[client]\nhost=127.0.0.1\n"), "{}", serving.banner);
     assert!(serving.banner.contains(&format!("port={}", serving.address.port())), "{}", serving.banner);
     assert!(serving.banner.contains("auth_suite"), "{}", serving.banner);
+    assert!(!serving.banner.contains("HTTPS"), "HTTPS is off by default: {}", serving.banner);
 
     assert_discover_versions_succeeds(serving.address, &data_dir, ADMIN);
 
@@ -45,6 +49,40 @@ fn serve_starts_on_defaults_answers_a_client_and_stops_on_sigterm() {
     let again = start(&data_dir);
     assert!(again.banner.contains("Development PKI,"), "{}", again.banner);
     assert!(again.terminate().success());
+}
+
+#[test]
+fn serve_answers_over_https_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let config = dir.path().join("keyward.toml");
+    std::fs::write(&config, "[https]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let serving = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
+    let https: SocketAddr = serving
+        .banner
+        .lines()
+        .find_map(|line| line.strip_prefix("KMIP over HTTPS on "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no HTTPS address in the banner: {}", serving.banner))
+        .parse()
+        .unwrap();
+    assert_ne!(https, serving.address);
+
+    let pki = DevPki::of_data_dir(&data_dir);
+    let admin = pki.client(ADMIN);
+    let credentials = ClientCredentials::from_pem_files(&pki.ca_cert(), &admin.cert, &admin.key).unwrap();
+    let client = HttpsClient::new(https, "localhost", &credentials).unwrap();
+    let request = RequestMessage::new(
+        KmipVersion::V1_2,
+        vec![RequestPayload::DiscoverVersions(DiscoverVersionsRequest { protocol_version: Vec::new() })],
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let reply = runtime.block_on(client.post(Encoding::Ttlv, &request.to_bytes())).unwrap();
+    let response = ResponseMessage::from_bytes(&reply.body).unwrap();
+    assert_eq!(response.batch_items[0].result_status, ResultStatus::Success, "{response:?}");
+    // The KMIP port is served as before.
+    assert_discover_versions_succeeds(serving.address, &data_dir, ADMIN);
+    assert!(serving.terminate().success());
 }
 
 #[test]

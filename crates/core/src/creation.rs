@@ -116,9 +116,11 @@ pub fn new_object(
     set(&mut stored, Attribute::State(lifecycle::initial_state(activation, cx.now)));
     set(&mut stored, Attribute::InitialDate(now));
     set(&mut stored, Attribute::LastChangeDate(now));
-    if generated_by_server && find(&stored, |a| matches!(a, Attribute::OriginalCreationDate(_)).then_some(())).is_none()
-    {
-        set(&mut stored, Attribute::OriginalCreationDate(now));
+    if generated_by_server {
+        if find(&stored, |a| matches!(a, Attribute::OriginalCreationDate(_)).then_some(())).is_none() {
+            set(&mut stored, Attribute::OriginalCreationDate(now));
+        }
+        set(&mut stored, Attribute::RandomNumberGenerator(server_rng()));
     }
     if let Some(managed) = &object {
         if let Some(digest) = digest(managed) {

@@ -136,3 +136,14 @@ fn a_1_0_client_sees_only_1_0_attributes() {
     let v14 = server.ok("alice", V1_4, &all);
     assert!(texts(&v14, Tag::AttributeName).contains(&"Fresh".to_string()));
 }
+
+#[test]
+fn generated_keys_record_their_random_number_generator() {
+    let server = Server::new();
+    let uid = create(&server, V1_4, "rng");
+    let ask = format!(
+        r#"<BatchItem><Operation type="Enumeration" value="GetAttributes"/><RequestPayload><UniqueIdentifier type="TextString" value="{uid}"/><AttributeName type="TextString" value="Random Number Generator"/></RequestPayload></BatchItem>"#
+    );
+    let payload = server.ok("alice", V1_4, &ask);
+    assert!(show(&payload).contains("RNGAlgorithm"), "{}", show(&payload));
+}

@@ -98,8 +98,12 @@ macro_rules! kmip_field_tag {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! kmip_field_in_version {
-    ($cx:ident) => { true };
-    ($cx:ident, $since:ident) => { $cx.keep_all_fields || $cx.version >= ::keyward_ttlv::KmipVersion::$since };
+    ($cx:ident) => {
+        true
+    };
+    ($cx:ident, $since:ident) => {
+        $cx.keep_all_fields || $cx.version >= ::keyward_ttlv::KmipVersion::$since
+    };
 }
 
 /// Declares a KMIP structure; see the module documentation.

@@ -1,8 +1,8 @@
-//! A small KMIP-over-TLS client: connect with a CA and a client certificate, send TTLV messages,
-//! read whole response frames. The end-to-end tests, the conformance runner and the load
-//! generator use it, so it stays lean: one frame buffer per connection, reused for every
-//! response, and TLS sessions resumed across connections of one [`Client`] (rustls keeps them in
-//! the shared client configuration).
+//! A small KMIP client: connect with a CA and a client certificate, send TTLV messages, read whole
+//! response frames. The end-to-end tests, the conformance runner and the load generator use it,
+//! so it stays lean: one frame buffer per connection, reused for every response, and TLS sessions
+//! resumed across connections of one [`Client`] (rustls keeps them in the shared client
+//! configuration). [`HttpsClient`] speaks KMIP over HTTPS with the same credentials.
 //!
 //! ```no_run
 //! # async fn example(request: &[u8]) -> Result<(), keyward_server::client::ClientError> {
@@ -30,6 +30,10 @@ use tokio_rustls::client::TlsStream;
 
 use crate::pem::{self, PemError};
 
+mod https;
+
+pub use https::{HttpsClient, HttpsConnection, HttpsReply};
+
 /// The largest response accepted by default: responses carry whole objects (a Get of a large
 /// certificate chain, a Locate of many identifiers) and come from a trusted server.
 const DEFAULT_MAX_RESPONSE: usize = 64 * 1024 * 1024;
@@ -53,6 +57,14 @@ pub enum ClientError {
     Frame(FrameError),
     #[error("sending the request: {0}")]
     Send(std::io::Error),
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("the server answered HTTP {status}: {text}")]
+    HttpStatus { status: u16, text: String },
+    #[error("invalid HTTP request: {0}")]
+    Request(String),
+    #[error("the response is larger than {limit} bytes")]
+    ResponseTooLarge { limit: usize },
 }
 
 /// A client's trust anchors and certificate.

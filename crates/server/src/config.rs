@@ -15,6 +15,11 @@ use crate::limits::LimitsConfig;
 /// The port IANA assigned to KMIP over TLS.
 pub const DEFAULT_PORT: u16 = 5696;
 
+/// The port of the KMIP-over-HTTPS listener when `[https]` names none: the one after KMIP's.
+/// (The HTTPS profile allows 5696 only to a server that tells HTTP from TTLV on one port; Keyward
+/// keeps the two apart.)
+pub const DEFAULT_HTTPS_PORT: u16 = 5697;
+
 /// Everything the server is configured with.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -34,6 +39,8 @@ pub struct ServerConfig {
     pub log_level: String,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
+    /// KMIP over HTTPS: off without an `[https]` table, on with one.
+    pub https: Option<HttpsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -47,7 +54,24 @@ impl Default for ServerConfig {
             log_level: "info".into(),
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
+            https: None,
         }
+    }
+}
+
+/// The `[https]` table: a second listener for KMIP over HTTPS (`POST /kmip`), with the TLS
+/// settings, identities and limits of the first. Its presence turns it on, so an empty table
+/// serves on the default address.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpsConfig {
+    /// The address and port to listen on; loopback port 5697 by default.
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpsConfig {
+    fn default() -> HttpsConfig {
+        HttpsConfig { listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_HTTPS_PORT)) }
     }
 }
 
@@ -171,6 +195,21 @@ impl ServerConfig {
         if let Some(empty) = self.administrators.iter().find(|a| a.trim().is_empty()) {
             return Err(ConfigError::Invalid(format!("administrators: {empty:?} is not an identity")));
         }
+        // One port cannot carry both: the TTLV listener would read an HTTP request as a malformed
+        // message. Said here in words rather than left to the second bind's "address in use".
+        // (Port 0 asks for a free port, a different one for each listener.)
+        if let Some(https) = &self.https
+            && https.listen.port() == self.listen.port()
+            && https.listen.port() != 0
+            && (https.listen.ip() == self.listen.ip()
+                || https.listen.ip().is_unspecified()
+                || self.listen.ip().is_unspecified())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "https: `listen` ({}) is the KMIP listener's address; give HTTPS a port of its own",
+                https.listen
+            )));
+        }
         self.limits.validate()
     }
 }
@@ -188,6 +227,23 @@ mod tests {
         assert_eq!(config.listen.port(), 5696);
         assert_eq!(config.kek_path(), Path::new("./keyward-data/kek"));
         assert!(config.tls.uses_dev_pki());
+        assert_eq!(config.https, None, "HTTPS is off unless configured");
+    }
+
+    #[test]
+    fn an_https_table_turns_https_on() {
+        let config = ServerConfig::from_toml("[https]").unwrap();
+        assert_eq!(config.https.unwrap().listen, "127.0.0.1:5697".parse().unwrap());
+        let config = ServerConfig::from_toml("[https]\nlisten = \"[::]:8443\"").unwrap();
+        assert_eq!(config.https.unwrap().listen, "[::]:8443".parse().unwrap());
+    }
+
+    #[test]
+    fn refuses_https_on_the_kmip_port() {
+        let error =
+            ServerConfig::from_toml("listen = \"0.0.0.0:5696\"\n[https]\nlisten = \"0.0.0.0:5696\"").unwrap_err();
+        assert!(error.to_string().contains("port of its own"), "{error}");
+        assert!(ServerConfig::from_toml("listen = \"127.0.0.1:0\"\n[https]\nlisten = \"127.0.0.1:0\"").is_ok());
     }
 
     #[test]
@@ -234,7 +290,12 @@ mod tests {
 
     #[test]
     fn refuses_unknown_keys_at_every_level() {
-        for text in ["listne = \"0.0.0.0:1\"", "[tls]\ncert_file = \"x\"", "[limits]\nmax_conections = 3"] {
+        for text in [
+            "listne = \"0.0.0.0:1\"",
+            "[tls]\ncert_file = \"x\"",
+            "[limits]\nmax_conections = 3",
+            "[https]\nlisten_on = \"127.0.0.1:5697\"",
+        ] {
             let error = ServerConfig::from_toml(text).unwrap_err();
             assert!(error.to_string().contains("unknown field"), "{text}: {error}");
         }

@@ -1,5 +1,6 @@
-//! One client connection: the TLS handshake, the client's identity, then requests answered in
-//! order until the client leaves, a limit is hit, or the server stops.
+//! One KMIP-over-TLS connection (TTLV frames, the KMIP port): the TLS handshake, the client's
+//! identity, then requests answered in order until the client leaves, a limit is hit, or the
+//! server stops.
 //!
 //! A connection is in one of three phases, each with its own time limit: the handshake, idle
 //! (waiting for the first byte of the next request) and busy (reading the rest of the request,
@@ -8,9 +9,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use keyward_core::{ClientIdentity, CommitTicket, Dispatcher};
+use keyward_core::{ClientIdentity, CommitTicket};
 use keyward_ttlv::Encoder;
 use keyward_ttlv::frame::{FrameError, FrameReader};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -22,58 +22,28 @@ use tokio_rustls::server::TlsStream;
 use tracing::Instrument;
 use zeroize::Zeroize;
 
-use crate::identity::{IdentityError, IdentitySource};
-use crate::limits::LimitsConfig;
+use crate::handshake::{self, Authenticated, close};
+use crate::server::Shared;
 use crate::shutdown::StopFlag;
-
-/// How long a closing connection may take to say goodbye (TLS close_notify) before it is dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The buffer in front of TLS: one TLS record's worth, which holds most requests whole.
 const READ_BUFFER: usize = 16 * 1024;
-
-/// What every connection shares.
-pub(crate) struct Shared {
-    pub(crate) acceptor: TlsAcceptor,
-    pub(crate) dispatcher: Dispatcher,
-    pub(crate) identity: IdentitySource,
-    pub(crate) limits: LimitsConfig,
-    pub(crate) decoder: keyward_ttlv::Limits,
-}
 
 /// Runs a connection to its end. Holds its connection permit until then.
 pub(crate) async fn serve(
     tcp: TcpStream,
     peer: SocketAddr,
+    acceptor: TlsAcceptor,
     shared: Arc<Shared>,
     mut stop: StopFlag,
     _permit: OwnedSemaphorePermit,
 ) {
-    // Requests and responses are small and strictly alternate: Nagle's algorithm would only add
-    // latency.
-    let _ = tcp.set_nodelay(true);
-    let handshake = timeout(shared.limits.handshake_timeout, shared.acceptor.accept(tcp));
-    let tls = tokio::select! {
-        outcome = handshake => match outcome {
-            Ok(Ok(tls)) => tls,
-            Ok(Err(error)) => return log_handshake_failure(peer, &error),
-            Err(_) => return tracing::info!(%peer, "TLS handshake timed out"),
-        },
-        () = stop.raised() => return,
-    };
-    let (_, session) = tls.get_ref();
-    let identity = match session.peer_certificates().and_then(|chain| chain.first()) {
-        Some(certificate) => shared.identity.identify(certificate),
-        None => Err(IdentityError::NoCertificate),
-    };
-    let identity = match identity {
-        Ok(identity) => Arc::new(identity),
-        Err(error) => {
-            tracing::warn!(%peer, %error, "client refused: no identity in its certificate");
-            return close(tls).await;
-        }
+    let Some(Authenticated { tls, identity }) = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop).await
+    else {
+        return;
     };
     let span = tracing::info_span!("connection", %peer, client = %identity.name);
+    let (_, session) = tls.get_ref();
     let (version, suite) = (session.protocol_version(), session.negotiated_cipher_suite());
     tracing::debug!(parent: &span, ?version, ?suite, "connected");
     let connection = Connection {
@@ -213,29 +183,5 @@ impl Connection {
             }
             Err(error) => Err(End::Failed(format!("the dispatcher failed: {error}"))),
         }
-    }
-}
-
-/// Ends a TLS connection politely (close_notify), without waiting long for a peer that is gone.
-async fn close(mut tls: TlsStream<TcpStream>) {
-    let _ = timeout(CLOSE_TIMEOUT, tls.shutdown()).await;
-}
-
-/// Logs a failed handshake at the level it deserves: a refused certificate is an authentication
-/// failure an operator wants to see; a peer that connected and left (a port probe, a load
-/// balancer's health check) is not.
-fn log_handshake_failure(peer: SocketAddr, error: &std::io::Error) {
-    let tls_error = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match tls_error {
-        Some(
-            rustls::Error::InvalidCertificate(_)
-            | rustls::Error::NoCertificatesPresented
-            | rustls::Error::InvalidCertRevocationList(_),
-        ) => tracing::warn!(%peer, %error, "client certificate refused"),
-        Some(_) => tracing::info!(%peer, %error, "TLS handshake failed"),
-        None if error.kind() == std::io::ErrorKind::UnexpectedEof => {
-            tracing::debug!(%peer, "client left during the TLS handshake");
-        }
-        None => tracing::debug!(%peer, %error, "TLS handshake failed"),
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! The KMIP transport: TTLV messages over mutually authenticated TLS on TCP (port 5696), handed to
 //! the [`keyward_core::Dispatcher`] and answered in order, with limits on everything a client can
-//! make the server spend, and a stop that finishes what was started.
+//! make the server spend, and a stop that finishes what was started. Optionally, KMIP over HTTPS
+//! as well (`POST /kmip`, in TTLV, JSON or XML), on a second port with the same TLS, identities
+//! and limits.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), keyward_server::ServerError> {
@@ -18,8 +20,9 @@
 //!
 //! Layout: [`config`] and [`limits`] are the settings; [`tls`], `cert_resolver` and [`identity`]
 //! the TLS layer and who the client is; `server` accepts connections and stops the server,
-//! `connection` runs one of them; [`shutdown`] has the signals; [`pki`] the development PKI;
-//! [`client`] a client for tests and tools.
+//! `handshake` authenticates a connection, `connection` runs a TTLV one and `https` an HTTPS one;
+//! [`encoding`] names the encodings HTTPS carries; [`shutdown`] has the signals; [`pki`] the
+//! development PKI; [`client`] a client of both transports for tests and tools.
 
 #![forbid(unsafe_code)]
 
@@ -27,8 +30,11 @@ mod cert_resolver;
 pub mod client;
 pub mod config;
 mod connection;
+pub mod encoding;
 mod error;
 mod files;
+mod handshake;
+mod https;
 pub mod identity;
 pub mod limits;
 pub mod pem;
@@ -38,7 +44,8 @@ pub mod shutdown;
 mod store;
 pub mod tls;
 
-pub use config::{ConfigError, DEFAULT_PORT, ServerConfig, TlsConfig, TlsFiles};
+pub use config::{ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_PORT, HttpsConfig, ServerConfig, TlsConfig, TlsFiles};
+pub use encoding::Encoding;
 pub use error::ServerError;
 pub use identity::IdentitySource;
 pub use limits::LimitsConfig;

@@ -1,5 +1,10 @@
 //! The listening server: binding, the accept loop with its connection limit, and the orderly stop.
 //!
+//! There are one or two listeners: KMIP over TLS (TTLV frames), always, and KMIP over HTTPS when
+//! `[https]` is configured. Both take their connections from one pool of `max_connections`
+//! slots, so that the limit keeps meaning what the operator sized file descriptors and memory for:
+//! connections open at once, whatever they carry.
+//!
 //! Connections beyond `max_connections` are accepted and closed at once rather than left in the
 //! kernel's backlog: a client then fails fast and can retry or fail over to another server,
 //! instead of hanging until its own connect timeout while the slots are held (possibly by slow or
@@ -11,15 +16,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyward_core::Dispatcher;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
-use crate::connection::{self, Shared};
 use crate::error::ServerError;
-use crate::shutdown;
+use crate::identity::IdentitySource;
+use crate::limits::LimitsConfig;
+use crate::shutdown::{self, StopFlag};
+use crate::{connection, https};
 
 /// How often at most a refused connection is logged.
 const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(5);
@@ -28,13 +35,37 @@ const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(5);
 /// descriptors, typically): retrying at once would spin.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
+/// What every connection shares, whichever listener accepted it.
+pub(crate) struct Shared {
+    pub(crate) dispatcher: Dispatcher,
+    pub(crate) identity: IdentitySource,
+    pub(crate) limits: LimitsConfig,
+    pub(crate) decoder: keyward_ttlv::Limits,
+}
+
 /// A bound, not yet running, KMIP server.
 pub struct Server {
-    listener: TcpListener,
-    local_addr: SocketAddr,
+    kmip: Listener,
+    https: Option<Listener>,
     shared: Arc<Shared>,
     max_connections: usize,
     shutdown_grace: Duration,
+}
+
+/// A listening socket, the TLS configuration of its connections and what they carry.
+struct Listener {
+    socket: TcpListener,
+    address: SocketAddr,
+    acceptor: TlsAcceptor,
+    transport: Transport,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Transport {
+    /// TTLV frames on the TLS stream, the KMIP port.
+    Ttlv,
+    /// HTTP/1.1 on the TLS stream, KMIP messages in `POST /kmip` bodies.
+    Https,
 }
 
 impl Server {
@@ -46,36 +77,48 @@ impl Server {
         config.validate()?;
         let files = config.tls.files()?;
         let tls = crate::tls::server_config(&files, &config.tls)?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|error| ServerError::Bind { address: config.listen, error })?;
-        let local_addr = listener.local_addr().map_err(|error| ServerError::Bind { address: config.listen, error })?;
+        let kmip = Listener::bind(config.listen, TlsAcceptor::from(Arc::clone(&tls)), Transport::Ttlv).await?;
+        let https = match &config.https {
+            Some(https) => {
+                let acceptor = TlsAcceptor::from(crate::tls::with_alpn(&tls, https::ALPN_PROTOCOLS));
+                Some(Listener::bind(https.listen, acceptor, Transport::Https).await?)
+            }
+            None => None,
+        };
         let shared = Shared {
-            acceptor: TlsAcceptor::from(tls),
             dispatcher,
             identity: config.identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),
         };
         Ok(Server {
-            listener,
-            local_addr,
+            kmip,
+            https,
             shared: Arc::new(shared),
             max_connections: config.limits.max_connections,
             shutdown_grace: config.limits.shutdown_grace,
         })
     }
 
-    /// The address the server listens on (with the port chosen when the configuration said 0).
+    /// The address the server listens on for KMIP over TLS (with the port chosen when the
+    /// configuration said 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.kmip.address
+    }
+
+    /// The address of the KMIP-over-HTTPS listener, when `[https]` is configured.
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.https.as_ref().map(|https| https.address)
     }
 
     /// Serves until `shutdown` completes, then stops: no new connections, idle ones closed,
     /// requests in progress answered (for up to `shutdown_grace`), the store flushed.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { listener, local_addr, shared, max_connections, shutdown_grace } = self;
-        tracing::info!(address = %local_addr, max_connections, "serving KMIP over TLS");
+        let Server { kmip, https, shared, max_connections, shutdown_grace } = self;
+        tracing::info!(address = %kmip.address, max_connections, "serving KMIP over TLS");
+        if let Some(https) = &https {
+            tracing::info!(address = %https.address, path = https::KMIP_PATH, "serving KMIP over HTTPS");
+        }
         let slots = Arc::new(Semaphore::new(max_connections));
         let (trigger, stop) = shutdown::stop_flag();
         let mut connections = JoinSet::new();
@@ -85,10 +128,10 @@ impl Server {
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(ended) = connections.join_next(), if !connections.is_empty() => report(ended),
-                accepted = listener.accept() => match accepted {
+                (accepted, listener) = next_connection(&kmip, https.as_ref()) => match accepted {
                     Ok((tcp, peer)) => match Arc::clone(&slots).try_acquire_owned() {
                         Ok(permit) => {
-                            connections.spawn(connection::serve(tcp, peer, Arc::clone(&shared), stop.clone(), permit));
+                            listener.spawn(&mut connections, tcp, peer, Arc::clone(&shared), stop.clone(), permit);
                         }
                         Err(_) => {
                             drop(tcp);
@@ -100,8 +143,9 @@ impl Server {
             }
         }
 
-        // Closing the socket makes new clients fail at once instead of waiting in the backlog.
-        drop(listener);
+        // Closing the sockets makes new clients fail at once instead of waiting in the backlog.
+        drop(kmip);
+        drop(https);
         trigger.raise();
         tracing::info!(open = connections.len(), "stopping: no new connections, finishing requests in progress");
         let drained = tokio::time::timeout(shutdown_grace, drain(&mut connections)).await;
@@ -122,6 +166,46 @@ impl Server {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+impl Listener {
+    async fn bind(address: SocketAddr, acceptor: TlsAcceptor, transport: Transport) -> Result<Listener, ServerError> {
+        let bind_error = |error| ServerError::Bind { address, error };
+        let socket = TcpListener::bind(address).await.map_err(bind_error)?;
+        let address = socket.local_addr().map_err(bind_error)?;
+        Ok(Listener { socket, address, acceptor, transport })
+    }
+
+    /// Starts the task that runs a connection this listener accepted.
+    fn spawn(
+        &self,
+        connections: &mut JoinSet<()>,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        shared: Arc<Shared>,
+        stop: StopFlag,
+        permit: OwnedSemaphorePermit,
+    ) {
+        let acceptor = self.acceptor.clone();
+        match self.transport {
+            Transport::Ttlv => connections.spawn(connection::serve(tcp, peer, acceptor, shared, stop, permit)),
+            Transport::Https => connections.spawn(https::serve(tcp, peer, acceptor, shared, stop, permit)),
+        };
+    }
+}
+
+/// The next connection on either listener, and the listener it came to.
+async fn next_connection<'l>(
+    kmip: &'l Listener,
+    https: Option<&'l Listener>,
+) -> (std::io::Result<(TcpStream, SocketAddr)>, &'l Listener) {
+    match https {
+        None => (kmip.socket.accept().await, kmip),
+        Some(https) => tokio::select! {
+            accepted = kmip.socket.accept() => (accepted, kmip),
+            accepted = https.socket.accept() => (accepted, https),
+        },
     }
 }
 

@@ -73,6 +73,15 @@ pub(crate) fn server_config(files: &TlsFiles, settings: &TlsConfig) -> Result<Ar
     Ok(Arc::new(config))
 }
 
+/// The same configuration, announcing `protocols` in ALPN. The copy shares the original's session
+/// cache and ticket key: a session is bound to a verified client certificate, whichever listener
+/// it was made on.
+pub(crate) fn with_alpn(config: &Arc<rustls::ServerConfig>, protocols: &[&[u8]]) -> Arc<rustls::ServerConfig> {
+    let mut config = rustls::ServerConfig::clone(config);
+    config.alpn_protocols = protocols.iter().map(|protocol| protocol.to_vec()).collect();
+    Arc::new(config)
+}
+
 fn client_verifier(
     files: &TlsFiles,
     settings: &TlsConfig,

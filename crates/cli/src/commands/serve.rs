@@ -85,7 +85,7 @@ impl ServeArgs {
 async fn serve(config: ServerConfig, adopted: Option<AdoptedPki>) -> Result<(), ServeError> {
     let dispatcher = keyward_server::open_dispatcher(&config)?;
     let server = Server::bind(&config, dispatcher).await?;
-    print_banner(server.local_addr(), &config, adopted.as_ref());
+    print_banner(server.local_addr(), server.https_addr(), &config, adopted.as_ref());
     server.run(stop_requested()).await?;
     Ok(())
 }
@@ -116,8 +116,11 @@ fn init_logging(log_level: &str) -> Result<(), ServeError> {
 
 /// Tells the person who started the server where it is and, with the development PKI, how to
 /// connect to it. Printed on stdout, apart from the log.
-fn print_banner(address: SocketAddr, config: &ServerConfig, adopted: Option<&AdoptedPki>) {
+fn print_banner(address: SocketAddr, https: Option<SocketAddr>, config: &ServerConfig, adopted: Option<&AdoptedPki>) {
     println!("Keyward {} is serving KMIP over TLS on {address}", env!("CARGO_PKG_VERSION"));
+    if let Some(https) = https {
+        println!("KMIP over HTTPS on {https} (POST /kmip: TTLV, JSON or XML)");
+    }
     println!("Data directory: {}", pki::absolute(&config.data_dir).display());
     let Some(adopted) = adopted else { return };
     let dev = &adopted.pki;

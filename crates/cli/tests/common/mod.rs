@@ -35,9 +35,15 @@ pub struct Serving {
 
 /// Starts `keyward serve` on an ephemeral port and waits for its banner.
 pub fn start(data_dir: &Path) -> Serving {
+    start_with(data_dir, &[])
+}
+
+/// The same with more arguments (`--config FILE`, say).
+pub fn start_with(data_dir: &Path, args: &[&str]) -> Serving {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(args)
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -1,8 +1,9 @@
 //! Get Attributes (2.1 §6.1.23, 1.4 §4.12): some or all attributes of an object. An attribute the
 //! object does not have is simply not returned (vCenter asks for `x-Product_Version` on a new key
 //! and expects success); attributes the request's version does not define are left out by the
-//! encoder.
+//! encoder. The one exception is the Random Number Generator (below).
 
+use keyward_kmip::attributes::{Attribute, IndexedAttribute};
 use keyward_kmip::payloads::get_attributes::{GetAttributesRequest, GetAttributesResponse};
 
 use crate::attributes::instances;
@@ -12,7 +13,11 @@ use crate::error::OpResult;
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpResult<GetAttributesResponse> {
     let stored = cx.load_ref(request.unique_identifier.as_ref())?;
     let attribute = if request.attribute_reference.is_empty() {
-        stored.attributes.clone()
+        // Everything but the Random Number Generator, which is returned when asked for by name:
+        // PyKMIP 0.11 cannot read that attribute and fails a whole Get Attributes that carries it.
+        // It only records how the server made the key.
+        let informative = |a: &&IndexedAttribute| !matches!(a.attribute, Attribute::RandomNumberGenerator(_));
+        stored.attributes.iter().filter(informative).cloned().collect()
     } else {
         let mut selected = Vec::new();
         for reference in &request.attribute_reference {

@@ -9,9 +9,9 @@ use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
 use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_server::client::{Client, ClientCredentials};
+use keyward_server::client::{Client, ClientCredentials, HttpsClient};
 use keyward_server::pki::{ADMIN, DevPki};
-use keyward_server::{Server, ServerConfig, ServerError};
+use keyward_server::{HttpsConfig, Server, ServerConfig, ServerError};
 use keyward_ttlv::KmipVersion;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -22,6 +22,8 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 
 pub struct TestServer {
     pub address: SocketAddr,
+    /// The KMIP-over-HTTPS listener, when the test turned it on.
+    pub https: Option<SocketAddr>,
     pub pki: DevPki,
     /// Holds the data directory until the test ends.
     _dir: TempDir,
@@ -47,11 +49,39 @@ impl TestServer {
         let dispatcher = keyward_server::open_dispatcher(&config).unwrap();
         let server = Server::bind(&config, dispatcher).await.unwrap();
         let address = server.local_addr();
+        let https = server.https_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
-        TestServer { address, pki: adopted.pki, _dir: dir, stop: Some(stop), task }
+        TestServer { address, https, pki: adopted.pki, _dir: dir, stop: Some(stop), task }
+    }
+
+    /// Starts a server with KMIP over HTTPS on as well.
+    pub async fn start_https() -> TestServer {
+        TestServer::start_https_with(|_| {}).await
+    }
+
+    pub async fn start_https_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::start_with(|config| {
+            config.https = Some(HttpsConfig { listen: "127.0.0.1:0".parse().unwrap() });
+            adjust(config);
+        })
+        .await
+    }
+
+    pub fn https_address(&self) -> SocketAddr {
+        self.https.expect("the test server serves HTTPS")
+    }
+
+    /// An HTTPS client with the admin's certificate.
+    pub fn https_client(&self) -> HttpsClient {
+        HttpsClient::new(self.https_address(), "localhost", &self.credentials()).unwrap()
+    }
+
+    /// An HTTPS client with its own TLS configuration.
+    pub fn https_client_with(&self, config: rustls::ClientConfig) -> HttpsClient {
+        HttpsClient::with_tls_config(self.https_address(), "localhost", Arc::new(config)).unwrap()
     }
 
     /// The development `admin` client's credentials.

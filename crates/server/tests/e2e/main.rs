@@ -1,7 +1,11 @@
-//! End-to-end tests: a real server on loopback, real TLS, the crate's own client.
+//! End-to-end tests: a real server on loopback, real TLS, the crate's own clients.
 
 mod common;
+mod https_connections;
+mod https_messages;
+mod https_refusals;
 mod operations;
+mod raw_http;
 mod requests;
 mod shutdown;
 mod tls;

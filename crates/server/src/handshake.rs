@@ -1,0 +1,94 @@
+//! The start of every connection, whatever it then carries (TTLV frames or HTTP): the TLS
+//! handshake within its time limit, then the client's identity from its verified certificate. The
+//! two listeners share it so that they authenticate clients in exactly the same way.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyward_core::ClientIdentity;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::identity::IdentityError;
+use crate::server::Shared;
+use crate::shutdown::StopFlag;
+
+/// How long a closing connection may take to say goodbye (TLS close_notify) before it is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A connection whose client is authenticated.
+pub(crate) struct Authenticated {
+    pub(crate) tls: TlsStream<TcpStream>,
+    pub(crate) identity: Arc<ClientIdentity>,
+}
+
+/// Completes the handshake and reads the client's identity. `None` when the connection ends here:
+/// a failed or slow handshake, a certificate without a usable identity (both logged), or the
+/// server stopping (a handshake is not a request in progress).
+pub(crate) async fn accept(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: &TlsAcceptor,
+    shared: &Shared,
+    stop: &mut StopFlag,
+) -> Option<Authenticated> {
+    // Requests and responses are small and strictly alternate: Nagle's algorithm would only add
+    // latency.
+    let _ = tcp.set_nodelay(true);
+    let handshake = timeout(shared.limits.handshake_timeout, acceptor.accept(tcp));
+    let tls = tokio::select! {
+        outcome = handshake => match outcome {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(error)) => {
+                log_handshake_failure(peer, &error);
+                return None;
+            }
+            Err(_) => {
+                tracing::info!(%peer, "TLS handshake timed out");
+                return None;
+            }
+        },
+        () = stop.raised() => return None,
+    };
+    let (_, session) = tls.get_ref();
+    let identity = match session.peer_certificates().and_then(|chain| chain.first()) {
+        Some(certificate) => shared.identity.identify(certificate),
+        None => Err(IdentityError::NoCertificate),
+    };
+    match identity {
+        Ok(identity) => Some(Authenticated { tls, identity: Arc::new(identity) }),
+        Err(error) => {
+            tracing::warn!(%peer, %error, "client refused: no identity in its certificate");
+            close(tls).await;
+            None
+        }
+    }
+}
+
+/// Ends a TLS connection politely (close_notify), without waiting long for a peer that is gone.
+pub(crate) async fn close(mut tls: TlsStream<TcpStream>) {
+    let _ = timeout(CLOSE_TIMEOUT, tls.shutdown()).await;
+}
+
+/// Logs a failed handshake at the level it deserves: a refused certificate is an authentication
+/// failure an operator wants to see; a peer that connected and left (a port probe, a load
+/// balancer's health check) is not.
+fn log_handshake_failure(peer: SocketAddr, error: &std::io::Error) {
+    let tls_error = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls_error {
+        Some(
+            rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::InvalidCertRevocationList(_),
+        ) => tracing::warn!(%peer, %error, "client certificate refused"),
+        Some(_) => tracing::info!(%peer, %error, "TLS handshake failed"),
+        None if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+            tracing::debug!(%peer, "client left during the TLS handshake");
+        }
+        None => tracing::debug!(%peer, %error, "TLS handshake failed"),
+    }
+}

@@ -1,0 +1,67 @@
+//! One KMIP exchange over HTTPS: the request body in its encoding in, the response body in the
+//! same encoding out, once the request's changes are on disk.
+
+use std::sync::Arc;
+
+use keyward_core::{ClientIdentity, CommitTicket};
+use keyward_store::StoreError;
+use keyward_ttlv::{DecodeError, Encoder};
+use zeroize::Zeroizing;
+
+use super::convert;
+use crate::encoding::Encoding;
+use crate::server::Shared;
+
+/// Why a request got no KMIP response. Each is the server's failure, not the client's: a request
+/// the server cannot read is answered in KMIP (Invalid Message).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExchangeError {
+    #[error("the dispatcher failed: {0}")]
+    Dispatcher(#[from] tokio::task::JoinError),
+    #[error("the response cannot be read back to write it in {encoding}: {error}")]
+    Response { encoding: Encoding, error: DecodeError },
+    #[error("changes not durable, no KMIP response sent: {0}")]
+    NotDurable(#[from] StoreError),
+}
+
+/// Runs a request and returns the response body to send.
+///
+/// The work runs on tokio's blocking pool: an operation may take long (an RSA key pair is
+/// generated in the request), and so may reading or writing a large JSON or XML message; neither
+/// may hold up the other connections' I/O.
+pub(crate) async fn run(
+    shared: &Arc<Shared>,
+    identity: &Arc<ClientIdentity>,
+    encoding: Encoding,
+    body: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, ExchangeError> {
+    let (shared, identity) = (Arc::clone(shared), Arc::clone(identity));
+    let job = tokio::task::spawn_blocking(move || answer(&shared, &identity, encoding, &body));
+    let (response, ticket) = job.await??;
+    if let Some(ticket) = ticket {
+        // Acknowledging a change that is not on disk would be a lie the client cannot detect.
+        ticket.await?;
+    }
+    Ok(response)
+}
+
+fn answer(
+    shared: &Shared,
+    identity: &ClientIdentity,
+    encoding: Encoding,
+    body: &[u8],
+) -> Result<(Zeroizing<Vec<u8>>, Option<CommitTicket>), ExchangeError> {
+    let mut response = Encoder::new();
+    let (ticket, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
+        Ok(request) => (shared.dispatcher.handle(identity, &request, &shared.decoder, &mut response), None),
+        Err(unreadable) => {
+            tracing::debug!(reason = %unreadable, "unreadable request");
+            // An empty message is never a request: the dispatcher answers it with Invalid Message
+            // in its usual form (header, time stamp, version), and the real reason goes in after.
+            (shared.dispatcher.handle(identity, &[], &shared.decoder, &mut response), Some(unreadable))
+        }
+    };
+    let body = convert::response_body(encoding, response, unreadable.as_ref())
+        .map_err(|error| ExchangeError::Response { encoding, error })?;
+    Ok((body, ticket))
+}

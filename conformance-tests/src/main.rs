@@ -5,6 +5,7 @@
 //! keyward-conformance --in-process PATH...
 //! ```
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use clap::Parser;
 use keyward_conformance::in_process::Workspace;
 use keyward_conformance::report;
 use keyward_conformance::run::{CaseResult, Outcome, TtlvExchange, run_case};
-use keyward_conformance::testcase::find_files;
+use keyward_conformance::testcase::{find_files, is_mandatory, profile_of};
 use keyward_server::client::{Client, ClientCredentials};
 
 #[derive(Parser)]
@@ -92,12 +93,15 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     if args.in_process {
         let mut workspace = Workspace::new()?;
         let credentials = workspace.credentials()?;
-        for file in &files {
+        for group in sequences(&files) {
             let running = workspace.start().await?;
-            let result = run_one(file, running.address, &credentials).await;
+            let mut generated = HashSet::new();
+            for file in group {
+                let result = run_one(file, running.address, &credentials, &mut generated).await;
+                report_progress(args, &result, &root);
+                results.push(result);
+            }
             running.stop().await;
-            report_progress(args, &result, &root);
-            results.push(result);
         }
     } else {
         let (Some(ca), Some(cert), Some(key), Some(server)) = (&args.ca, &args.cert, &args.key, &args.server) else {
@@ -109,8 +113,9 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("{server}: {e}"))?
             .next()
             .ok_or_else(|| format!("{server}: no address"))?;
+        let mut generated = HashSet::new();
         for file in &files {
-            let result = run_one(file, address, &credentials).await;
+            let result = run_one(file, address, &credentials, &mut generated).await;
             report_progress(args, &result, &root);
             results.push(result);
         }
@@ -131,13 +136,47 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     Ok(exit_code(args, &results, &root)?)
 }
 
-async fn run_one(file: &Path, address: SocketAddr, credentials: &ClientCredentials) -> CaseResult {
+/// The test cases of one profile in one directory build on each other (SASED-M-3 finds what
+/// SASED-M-2 registered), so they run in their numeric order against one server; each such
+/// sequence gets a fresh server, so that no other profile's objects are in its way.
+fn sequences(files: &[PathBuf]) -> Vec<Vec<&PathBuf>> {
+    let key = |path: &PathBuf| {
+        let number = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|name| name.rsplit('-').nth(1))
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0);
+        (path.parent().map(Path::to_path_buf), profile_of(path), is_mandatory(path), number, path.clone())
+    };
+    let mut sorted: Vec<&PathBuf> = files.iter().collect();
+    sorted.sort_by_key(|p| key(p));
+    let mut groups: Vec<Vec<&PathBuf>> = Vec::new();
+    for file in sorted {
+        let same = groups.last().and_then(|g| g.first()).is_some_and(|first| {
+            let (a, b) = (key(first), key(file));
+            (a.0, a.1, a.2) == (b.0, b.1, b.2)
+        });
+        match groups.last_mut() {
+            Some(group) if same => group.push(file),
+            _ => groups.push(vec![file]),
+        }
+    }
+    groups
+}
+
+async fn run_one(
+    file: &Path,
+    address: SocketAddr,
+    credentials: &ClientCredentials,
+    generated: &mut HashSet<String>,
+) -> CaseResult {
     let connection = match Client::new(address, "localhost", credentials) {
         Ok(client) => client.connect().await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
     match connection {
-        Ok(connection) => run_case(file, &mut TtlvExchange(connection)).await,
+        Ok(connection) => run_case(file, &mut TtlvExchange(connection), generated).await,
         Err(e) => CaseResult {
             path: file.to_path_buf(),
             version: keyward_conformance::testcase::version_of(file),

@@ -1,5 +1,6 @@
 //! Running one test case: send each request, compare each response with the expected one.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use keyward_server::client::Connection;
@@ -77,11 +78,12 @@ fn protocol_version(request: &Item) -> Option<KmipVersion> {
     KmipVersion::from_numbers(number(Tag::ProtocolVersionMajor)?, number(Tag::ProtocolVersionMinor)?)
 }
 
-/// Runs one test case over an exchange.
-pub async fn run_case(path: &Path, exchange: &mut impl Exchange) -> CaseResult {
+/// Runs one test case over an exchange. `generated` carries the objects the server generated from
+/// one test case to the next of a sequence (TL-M-3 reads the key TL-M-2 created).
+pub async fn run_case(path: &Path, exchange: &mut impl Exchange, generated: &mut HashSet<String>) -> CaseResult {
     let file = path.display().to_string();
     let outcome = match std::fs::read_to_string(path) {
-        Ok(text) => run_text(&text, file, exchange).await,
+        Ok(text) => run_text(&text, file, exchange, generated).await,
         Err(e) => Outcome::Error(format!("cannot read: {e}")),
     };
     CaseResult {
@@ -93,7 +95,7 @@ pub async fn run_case(path: &Path, exchange: &mut impl Exchange) -> CaseResult {
     }
 }
 
-async fn run_text(text: &str, file: String, exchange: &mut impl Exchange) -> Outcome {
+async fn run_text(text: &str, file: String, exchange: &mut impl Exchange, generated: &mut HashSet<String>) -> Outcome {
     let messages = raw_messages(text);
     if messages.is_empty() {
         return Outcome::Error("no messages".into());
@@ -102,8 +104,19 @@ async fn run_text(text: &str, file: String, exchange: &mut impl Exchange) -> Out
         sent_dates: sent_dates(&messages),
         run_started: datetime::now_seconds(),
         file,
+        generated: std::mem::take(generated),
         ..CaseState::default()
     };
+    let outcome = run_messages(&messages, exchange, &mut state).await;
+    *generated = std::mem::take(&mut state.generated);
+    outcome
+}
+
+async fn run_messages(
+    messages: &[(Direction, String)],
+    exchange: &mut impl Exchange,
+    state: &mut CaseState,
+) -> Outcome {
     let mut last_request: Option<Item> = None;
     let mut last_response: Option<Item> = None;
     for (index, (direction, text)) in messages.iter().enumerate() {
@@ -138,8 +151,7 @@ async fn run_text(text: &str, file: String, exchange: &mut impl Exchange) -> Out
                         return Outcome::Fail { message: index, difference, response: xml::to_string(&actual) };
                     }
                 }
-                let mut comparison =
-                    Comparison { sentinels: &sentinels, state: &mut state, now: datetime::now_seconds() };
+                let mut comparison = Comparison { sentinels: &sentinels, state, now: datetime::now_seconds() };
                 if let Err(Difference { path, message }) = comparison.message(&expected, &actual, request) {
                     let difference = format!("{path}: {message}");
                     return Outcome::Fail { message: index, difference, response: xml::to_string(&actual) };

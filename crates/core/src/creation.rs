@@ -138,6 +138,10 @@ pub fn new_object(
     if find(&stored, |a| matches!(a, Attribute::Fresh(_)).then_some(())).is_none() {
         set(&mut stored, Attribute::Fresh(true));
     }
+    // Objects are kept in software (KMIP 2.x; 1.x clients do not see this attribute).
+    if find(&stored, |a| matches!(a, Attribute::ProtectionStorageMask(_)).then_some(())).is_none() {
+        set(&mut stored, Attribute::ProtectionStorageMask(keyward_kmip::masks::ProtectionStorageMask::Software));
+    }
     let sensitive = find(&stored, |a| if let Attribute::Sensitive(s) = a { Some(*s) } else { None });
     let extractable = find(&stored, |a| if let Attribute::Extractable(e) = a { Some(*e) } else { None });
     set(&mut stored, Attribute::Sensitive(sensitive.unwrap_or(false)));

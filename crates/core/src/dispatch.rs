@@ -144,9 +144,9 @@ impl Dispatcher {
             }
             results.push(result);
             if failed && option == BatchErrorContinuationOption::Undo {
+                // Undone items keep their payload, as the 2.1 test cases show (BL-M-2-21).
                 for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
                     done.result_status = ResultStatus::OperationUndone;
-                    done.payload = None;
                 }
                 return (results, Pending::default());
             }

@@ -213,3 +213,25 @@ fn vast_adds_operation_policy_name() {
     let v2 = show(&server.ok("vast", V2_1, &on("GetAttributes", Some(&uid))));
     assert!(v2.contains("Operation Policy Name") && v2.contains("VendorIdentification"), "{v2}");
 }
+
+/// KMIP 1.x Templates: registered under a Name, then named in a Template-Attribute; their attributes
+/// apply to the new object (SASED-M-1 and -2).
+#[test]
+fn a_registered_template_gives_its_attributes() {
+    let server = Server::new();
+    let template = r#"<BatchItem><Operation type="Enumeration" value="Register"/><RequestPayload>
+        <ObjectType type="Enumeration" value="Template"/><TemplateAttribute>
+        <Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="tpl"/>
+        <NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute></TemplateAttribute>
+        <Template><Attribute><AttributeName type="TextString" value="Object Group"/><AttributeValue type="TextString" value="grp"/></Attribute></Template>
+        </RequestPayload></BatchItem>"#;
+    server.ok("sased", V1_4, template);
+    let secret = r#"<BatchItem><Operation type="Enumeration" value="Register"/><RequestPayload>
+        <ObjectType type="Enumeration" value="SecretData"/><TemplateAttribute>
+        <Name><NameValue type="TextString" value="tpl"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>
+        </TemplateAttribute>
+        <SecretData><SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/>
+        <KeyValue><KeyMaterial type="ByteString" value="2a2a"/></KeyValue></KeyBlock></SecretData></RequestPayload></BatchItem>"#;
+    let uid = text(&server.ok("sased", V1_4, secret), Tag::UniqueIdentifier).unwrap();
+    assert!(show(&server.ok("sased", V1_4, &on("GetAttributes", Some(&uid)))).contains("grp"));
+}

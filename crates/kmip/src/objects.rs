@@ -222,14 +222,16 @@ pub struct Template {
 }
 
 impl Codec for Template {
+    /// A template's attributes come as 1.x Attribute structures; in the server's storage form (and
+    /// from a lenient reading of a 2.x client) as tagged attributes. Both are read.
     fn decode(item: ItemRef<'_>, cx: &Cx) -> ModelResult<Self> {
         expect_structure(item)?;
         let mut attributes = Vec::new();
         for child in item.children() {
-            match child.tag() {
-                Tag::Attribute => attributes.push(IndexedAttribute::decode(child, cx)?),
-                _ => field::unexpected_unless_ignorable(item, child, cx)?,
+            if child.tag().is_extension() && child.tag() != Tag::Attribute {
+                continue;
             }
+            attributes.push(IndexedAttribute::decode(child, cx)?);
         }
         Ok(Template { attributes })
     }

@@ -118,3 +118,16 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn a_template_survives_the_sled_store() {
+    use keyward_kmip::objects::Template;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+    let mut object = symmetric_key("t", "alice", "tpl");
+    object.object = Some(ManagedObject::Template(Template {
+        attributes: vec![IndexedAttribute::new(Attribute::ObjectGroup("group".into()))],
+    }));
+    store.commit(vec![Change::Insert(object.clone())]).unwrap().wait().unwrap();
+    assert_eq!(store.get("t").unwrap().unwrap().object, object.object);
+}

@@ -20,7 +20,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &AddAttributeRequest) -> OpResu
         return Err(OpError::SingleValuedAttribute(reference.name()));
     }
     if let Attribute::Name(name) = &attribute {
-        check_name_unique(cx, name, Some(&stored.unique_identifier))?;
+        // The object's own names count too: a second instance of one of them is a duplicate
+        // (BL-M-8-21).
+        check_name_unique(cx, name, None)?;
     }
     let index = add(&mut stored, attribute.clone());
     // An Activation Date in the past takes effect at once.

@@ -28,10 +28,12 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CheckRequest) -> OpResult<Chec
         }
     }
     cx.set_placeholder(Some(stored.unique_identifier.clone()));
+    // The other fields are returned only where the value asked exceeds what the server allows
+    // (2.1 §6.1.6), which is a failure here: a successful Check returns the identifier alone.
     Ok(CheckResponse {
         unique_identifier: Some(stored.unique_identifier),
-        usage_limits_count: request.usage_limits_count,
-        cryptographic_usage_mask: request.cryptographic_usage_mask,
-        lease_time: request.lease_time,
+        usage_limits_count: None,
+        cryptographic_usage_mask: None,
+        lease_time: None,
     })
 }

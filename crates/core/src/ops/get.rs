@@ -5,7 +5,7 @@
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::payloads::get::{GetRequest, GetResponse};
 
-use crate::attributes::find;
+use crate::attributes::{find, set};
 use crate::context::Context;
 use crate::error::{OpError, OpResult};
 use crate::ops::readable;
@@ -33,6 +33,13 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetRequest) -> OpResult<GetRes
     if request.key_wrapping_specification.is_some() {
         return Err(OpError::FeatureNotSupported("wrapping a key on Get".into()));
     }
-    cx.set_placeholder(Some(stored.unique_identifier.clone()));
-    Ok(GetResponse { object_type: object.object_type(), unique_identifier: stored.unique_identifier, object })
+    let uid = stored.unique_identifier.clone();
+    // A key that has been handed out is no longer fresh (2.1 §4.24).
+    if find(&stored, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true) {
+        let mut stale = stored;
+        set(&mut stale, Attribute::Fresh(false));
+        cx.update(stale);
+    }
+    cx.set_placeholder(Some(uid.clone()));
+    Ok(GetResponse { object_type: object.object_type(), unique_identifier: uid, object })
 }

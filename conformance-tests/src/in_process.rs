@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use keyward_server::client::ClientCredentials;
 use keyward_server::pki::{ADMIN, DevPki};
-use keyward_server::{Server, ServerConfig, TlsConfig};
+use keyward_server::{HttpsConfig, Server, ServerConfig, TlsConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -20,6 +20,8 @@ pub struct Workspace {
 /// A running server of ours.
 pub struct Running {
     pub address: SocketAddr,
+    /// Its KMIP-over-HTTPS listener.
+    pub https_address: Option<SocketAddr>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -63,11 +65,13 @@ impl Workspace {
             data_dir: self.data_dir(),
             administrators: vec![ADMIN.to_string()],
             tls: self.tls(),
+            https: Some(HttpsConfig { listen: "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| e.to_string())? }),
             ..ServerConfig::default()
         };
         let dispatcher = keyward_server::open_dispatcher(&config).map_err(|e| e.to_string())?;
         let server = Server::bind(&config, dispatcher).await.map_err(|e| e.to_string())?;
         let address = server.local_addr();
+        let https_address = server.https_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let _ = server
@@ -76,7 +80,7 @@ impl Workspace {
                 })
                 .await;
         });
-        Ok(Running { address, stop, task })
+        Ok(Running { address, https_address, stop, task })
     }
 
     pub fn path(&self) -> &Path {

@@ -13,9 +13,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use keyward_conformance::in_process::Workspace;
 use keyward_conformance::report;
-use keyward_conformance::run::{CaseResult, Outcome, TtlvExchange, run_case};
+use keyward_conformance::run::{CaseResult, HttpsExchange, Outcome, TtlvExchange, https_encoding_of, run_case};
 use keyward_conformance::testcase::{find_files, is_mandatory, profile_of};
-use keyward_server::client::{Client, ClientCredentials};
+use keyward_server::client::{Client, ClientCredentials, HttpsClient};
 
 #[derive(Parser)]
 #[command(name = "keyward-conformance", about = "Run the OASIS KMIP test cases against a KMIP server")]
@@ -32,6 +32,9 @@ struct Args {
     /// The client key (PEM).
     #[arg(long, requires = "server")]
     key: Option<PathBuf>,
+    /// The server's KMIP-over-HTTPS endpoint, for the MSGENC cases (without it they go over TTLV).
+    #[arg(long, value_name = "HOST:PORT", requires = "server")]
+    https: Option<String>,
     /// Start a Keyward server of our own, on a fresh data directory for each test case.
     #[arg(long, conflicts_with = "server")]
     in_process: bool,
@@ -48,6 +51,9 @@ struct Args {
     /// Write the list of passing cases to this file.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Write the results into this Markdown page, below its marker line (docs/conformance.md).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     /// Test-case files, or directories of them.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -97,7 +103,8 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
             let running = workspace.start().await?;
             let mut generated = HashSet::new();
             for file in group {
-                let result = run_one(file, running.address, &credentials, &mut generated).await;
+                let endpoints = Endpoints { ttlv: running.address, https: running.https_address };
+                let result = run_one(file, &endpoints, &credentials, &mut generated).await;
                 report_progress(args, &result, &root);
                 results.push(result);
             }
@@ -108,14 +115,15 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
             return Err("--server needs --ca, --cert and --key".into());
         };
         let credentials = ClientCredentials::from_pem_files(ca, cert, key).map_err(|e| e.to_string())?;
-        let address = tokio::net::lookup_host(server)
-            .await
-            .map_err(|e| format!("{server}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{server}: no address"))?;
+        let address = resolve(server).await?;
+        let https = match &args.https {
+            Some(https) => Some(resolve(https).await?),
+            None => None,
+        };
+        let endpoints = Endpoints { ttlv: address, https };
         let mut generated = HashSet::new();
         for file in &files {
-            let result = run_one(file, address, &credentials, &mut generated).await;
+            let result = run_one(file, &endpoints, &credentials, &mut generated).await;
             report_progress(args, &result, &root);
             results.push(result);
         }
@@ -124,6 +132,12 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
         println!("{}", report::json(&results, &root));
     } else {
         println!("\n{}\n{}", report::table(&results), report::totals(&results));
+    }
+    if let Some(path) = &args.report {
+        let command: Vec<String> = std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect();
+        let page = std::fs::read_to_string(path).unwrap_or_default();
+        let updated = report::update_page(&page, &report::markdown(&results, &root, &command.join(" ")));
+        std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(path) = &args.write_baseline {
         let passing: Vec<String> = results
@@ -165,26 +179,49 @@ fn sequences(files: &[PathBuf]) -> Vec<Vec<&PathBuf>> {
     groups
 }
 
+/// Where the server under test listens.
+struct Endpoints {
+    ttlv: SocketAddr,
+    https: Option<SocketAddr>,
+}
+
+async fn resolve(host_port: &str) -> Result<SocketAddr, String> {
+    tokio::net::lookup_host(host_port)
+        .await
+        .map_err(|e| format!("{host_port}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host_port}: no address"))
+}
+
 async fn run_one(
     file: &Path,
-    address: SocketAddr,
+    endpoints: &Endpoints,
     credentials: &ClientCredentials,
     generated: &mut HashSet<String>,
 ) -> CaseResult {
-    let connection = match Client::new(address, "localhost", credentials) {
-        Ok(client) => client.connect().await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    match connection {
-        Ok(connection) => run_case(file, &mut TtlvExchange(connection), generated).await,
-        Err(e) => CaseResult {
-            path: file.to_path_buf(),
-            version: keyward_conformance::testcase::version_of(file),
-            profile: keyward_conformance::testcase::profile_of(file),
-            mandatory: keyward_conformance::testcase::is_mandatory(file),
-            outcome: Outcome::Error(format!("cannot connect: {e}")),
+    let outcome = match (https_encoding_of(file), endpoints.https) {
+        (Some(encoding), Some(https)) => match HttpsClient::new(https, "localhost", credentials) {
+            Ok(client) => match client.connect().await {
+                Ok(connection) => Ok(run_case(file, &mut HttpsExchange { connection, encoding }, generated).await),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
         },
-    }
+        _ => match Client::new(endpoints.ttlv, "localhost", credentials) {
+            Ok(client) => match client.connect().await {
+                Ok(connection) => Ok(run_case(file, &mut TtlvExchange(connection), generated).await),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    outcome.unwrap_or_else(|e| CaseResult {
+        path: file.to_path_buf(),
+        version: keyward_conformance::testcase::version_of(file),
+        profile: profile_of(file),
+        mandatory: is_mandatory(file),
+        outcome: Outcome::Error(format!("cannot connect: {e}")),
+    })
 }
 
 fn report_progress(args: &Args, result: &CaseResult, root: &Path) {

@@ -77,3 +77,31 @@ pub fn json(results: &[CaseResult], root: &std::path::Path) -> String {
     )
     .unwrap_or_default()
 }
+
+/// The line of a Markdown page below which [`markdown_page`] writes the results.
+pub const GENERATED_MARKER: &str = "<!-- Everything below this line is written by keyward-conformance --report. -->";
+
+/// The results as the lower part of a Markdown page: the command, the table, the totals, and each
+/// case that did not pass with its first difference.
+pub fn markdown(results: &[CaseResult], root: &std::path::Path, command: &str) -> String {
+    let mut out = format!("{GENERATED_MARKER}\n\n## Results\n\nProduced by:\n\n```sh\n{command}\n```\n\n");
+    out.push_str(&table(results));
+    out.push_str(&format!("\n**{}**\n\n### Cases that do not pass\n\n", totals(results)));
+    for result in results.iter().filter(|r| r.outcome != Outcome::Pass) {
+        let name = result.path.strip_prefix(root).unwrap_or(&result.path).display();
+        let why = match &result.outcome {
+            Outcome::Fail { message, difference, .. } => format!("message {message}: {difference}"),
+            Outcome::Error(error) => error.clone(),
+            Outcome::Pass => continue,
+        };
+        let why: String = why.chars().take(200).collect::<String>().replace('|', "\\|");
+        out.push_str(&format!("- `{name}`: {why}\n"));
+    }
+    out
+}
+
+/// Replaces what follows the marker in an existing page (or appends it).
+pub fn update_page(page: &str, generated: &str) -> String {
+    let kept = page.split(GENERATED_MARKER).next().unwrap_or(page).trim_end();
+    format!("{kept}\n\n{generated}")
+}

@@ -52,6 +52,42 @@ impl Exchange for TtlvExchange {
     }
 }
 
+/// A request over KMIP over HTTPS, in one of its three encodings (the MSGENC profiles).
+pub struct HttpsExchange {
+    pub connection: keyward_server::client::HttpsConnection,
+    pub encoding: keyward_server::Encoding,
+}
+
+impl Exchange for HttpsExchange {
+    async fn exchange(&mut self, request: &Item) -> Result<Item, String> {
+        use keyward_server::Encoding;
+        let body = match self.encoding {
+            Encoding::Ttlv => request.to_ttlv(),
+            Encoding::Json => keyward_ttlv::json::to_string_compact(request).into_bytes(),
+            Encoding::Xml => xml::to_string(request).into_bytes(),
+        };
+        let reply = self.connection.post(self.encoding, &body).await.map_err(|e| e.to_string())?;
+        let text = || String::from_utf8(reply.body.clone()).map_err(|e| format!("response is not UTF-8: {e}"));
+        match self.encoding {
+            Encoding::Ttlv => keyward_ttlv::decode_owned(&reply.body, &Limits::default()).map_err(|e| e.to_string()),
+            Encoding::Json => keyward_ttlv::json::from_str(&text()?).map_err(|e| e.to_string()),
+            Encoding::Xml => xml::from_str(&text()?).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The encoding a test case is about: MSGENC-HTTPS, -JSON and -XML cases go over HTTPS in TTLV,
+/// JSON and XML; every other case over TTLV and mutual TLS.
+pub fn https_encoding_of(path: &Path) -> Option<keyward_server::Encoding> {
+    let name = path.file_name()?.to_str()?;
+    match () {
+        _ if name.starts_with("MSGENC-HTTPS") => Some(keyward_server::Encoding::Ttlv),
+        _ if name.starts_with("MSGENC-JSON") => Some(keyward_server::Encoding::Json),
+        _ if name.starts_with("MSGENC-XML") => Some(keyward_server::Encoding::Xml),
+        _ => None,
+    }
+}
+
 /// Literal Date-Times the test case sends: the server must give those back exactly.
 fn sent_dates(messages: &[(Direction, String)]) -> Vec<i64> {
     let mut dates = Vec::new();

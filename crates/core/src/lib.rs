@@ -19,6 +19,7 @@ pub mod error;
 pub mod lifecycle;
 mod ops;
 pub mod policy;
+pub mod usage;
 
 use std::sync::Arc;
 

@@ -65,7 +65,9 @@ impl Workspace {
             data_dir: self.data_dir(),
             administrators: vec![ADMIN.to_string()],
             tls: self.tls(),
-            https: Some(HttpsConfig { listen: "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| e.to_string())? }),
+            https: Some(HttpsConfig {
+                listen: "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| e.to_string())?,
+            }),
             ..ServerConfig::default()
         };
         let dispatcher = keyward_server::open_dispatcher(&config).map_err(|e| e.to_string())?;

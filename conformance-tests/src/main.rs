@@ -134,7 +134,8 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
         println!("\n{}\n{}", report::table(&results), report::totals(&results));
     }
     if let Some(path) = &args.report {
-        let command: Vec<String> = std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect();
+        let command: Vec<String> =
+            std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect();
         let page = std::fs::read_to_string(path).unwrap_or_default();
         let updated = report::update_page(&page, &report::markdown(&results, &root, &command.join(" ")));
         std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -239,11 +239,12 @@ impl Comparison<'_> {
         path: &mut Vec<String>,
         scope: &Scope,
     ) -> Result<(), Difference> {
-        let keep = |c: &&Item| {
-            !tolerances::is_result_message(c)
-                && !tolerances::is_server_correlation_value(c)
-                && !(scope.all_attributes && tolerances::is_server_optional_attribute(c))
+        let tolerated = |c: &Item| {
+            tolerances::is_result_message(c)
+                || tolerances::is_server_correlation_value(c)
+                || scope.all_attributes && tolerances::is_server_optional_attribute(c)
         };
+        let keep = |c: &&Item| !tolerated(c);
         let expected_children: Vec<&Item> = expected.children().iter().filter(keep).collect();
         let actual_children: Vec<&Item> = actual.children().iter().filter(keep).collect();
         if tolerances::is_unordered_list(expected) {
@@ -271,7 +272,7 @@ impl Comparison<'_> {
         &mut self,
         expected: &[&Item],
         actual: &[&Item],
-        path: &mut Vec<String>,
+        path: &[String],
         scope: &Scope,
     ) -> Result<(), Difference> {
         let mut used = vec![false; actual.len()];
@@ -282,7 +283,7 @@ impl Comparison<'_> {
                     continue;
                 }
                 let saved = self.state.bindings.clone_values();
-                let outcome = self.item(e, a, &mut path.clone(), scope);
+                let outcome = self.item(e, a, &mut path.to_vec(), scope);
                 if outcome.is_ok() {
                     used[index] = true;
                     matched = true;

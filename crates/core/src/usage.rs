@@ -44,11 +44,10 @@ impl Use {
 /// Refuses a use the object's state, usage mask or dates do not allow.
 pub fn check(object: &StoredObject, wanted: Use, now: i64) -> OpResult<()> {
     let state = effective_state(object, now);
-    let state_allows = match (state, wanted.purpose) {
-        (State::Active, _) => true,
-        (State::Deactivated | State::Compromised, Purpose::Process) => true,
-        _ => false,
-    };
+    let state_allows = matches!(
+        (state, wanted.purpose),
+        (State::Active, _) | (State::Deactivated | State::Compromised, Purpose::Process)
+    );
     if !state_allows {
         let what = if wanted.purpose == Purpose::Protect { "apply protection" } else { "process" };
         return Err(OpError::WrongState(format!("an object in state {state:?} cannot {what}")));

@@ -190,13 +190,13 @@ mod tests {
 
     #[test]
     fn marks_and_recognizes_sentinels() {
-        let text = "<A type=\"DateTime\" value=\"$NOW-60\"/>\n<B type=\"ByteString\" value=\"$DATA_0\"/>\n<C type=\"TextString\" value=\"$UNIQUE_IDENTIFIER_0\"/>\n";
+        let text = concat!(
+            "<ActivationDate type=\"DateTime\" value=\"$NOW-60\"/>\n",
+            "<Data type=\"ByteString\" value=\"$DATA_0\"/>\n",
+            "<UniqueIdentifier type=\"TextString\" value=\"$UNIQUE_IDENTIFIER_0\"/>\n",
+        );
         let (marked, sentinels) = Sentinels::mark(text);
-        let items = keyward_ttlv::xml::parse_items(&format!(
-            "<KMIP>{}</KMIP>",
-            marked.replace('A', "ActivationDate").replace('B', "Data").replace('C', "UniqueIdentifier")
-        ))
-        .unwrap();
+        let items = keyward_ttlv::xml::parse_items(&format!("<KMIP>{marked}</KMIP>")).unwrap();
         assert_eq!(sentinels.placeholder(&items[0].value), Some(Placeholder::Now(-60)));
         assert_eq!(sentinels.placeholder(&items[1].value), Some(Placeholder::Value("$DATA_0".into())));
         assert_eq!(sentinels.placeholder(&items[2].value), Some(Placeholder::Value("$UNIQUE_IDENTIFIER_0".into())));

@@ -81,8 +81,10 @@ mod tests {
     use keyward_kmip::attributes::IndexedAttribute;
 
     fn key(state: State, mask: CryptographicUsageMask, extra: Vec<Attribute>) -> StoredObject {
-        let mut attributes =
-            vec![IndexedAttribute::new(Attribute::State(state)), IndexedAttribute::new(Attribute::CryptographicUsageMask(mask))];
+        let mut attributes = vec![
+            IndexedAttribute::new(Attribute::State(state)),
+            IndexedAttribute::new(Attribute::CryptographicUsageMask(mask)),
+        ];
         attributes.extend(extra.into_iter().map(IndexedAttribute::new));
         StoredObject { unique_identifier: "k".into(), owner: "o".into(), object: None, attributes, revision: 1 }
     }
@@ -92,7 +94,10 @@ mod tests {
         let both = CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt;
         assert!(check(&key(State::Active, both, vec![]), Use::ENCRYPT, 0).is_ok());
         for state in [State::PreActive, State::Deactivated, State::Compromised, State::Destroyed] {
-            assert!(matches!(check(&key(state, both, vec![]), Use::ENCRYPT, 0), Err(OpError::WrongState(_))), "{state:?}");
+            assert!(
+                matches!(check(&key(state, both, vec![]), Use::ENCRYPT, 0), Err(OpError::WrongState(_))),
+                "{state:?}"
+            );
         }
     }
 
@@ -108,7 +113,10 @@ mod tests {
     #[test]
     fn the_usage_mask_and_dates_are_enforced() {
         let encrypt = CryptographicUsageMask::Encrypt;
-        assert!(matches!(check(&key(State::Active, encrypt, vec![]), Use::SIGN, 0), Err(OpError::IncompatibleUsageMask(_))));
+        assert!(matches!(
+            check(&key(State::Active, encrypt, vec![]), Use::SIGN, 0),
+            Err(OpError::IncompatibleUsageMask(_))
+        ));
         let stopped = key(State::Active, encrypt, vec![Attribute::ProtectStopDate(DateTime(10))]);
         assert!(check(&stopped, Use::ENCRYPT, 5).is_ok());
         assert!(check(&stopped, Use::ENCRYPT, 11).is_err());

@@ -6,6 +6,7 @@
 //! key-encryption key, indexes keyed by HMACs so that no attribute value is written in clear, and
 //! every commit flushed to disk (in groups) before it is acknowledged. [`MemoryStore`] is for tests.
 
+mod cache;
 mod commit;
 mod index;
 mod kek;

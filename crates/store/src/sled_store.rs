@@ -15,6 +15,7 @@ use std::sync::Arc;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
 
+use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
 use crate::index::terms_of;
 use crate::kek::Kek;
@@ -26,6 +27,9 @@ const FORMAT: u8 = 1;
 const INDEX_KEY_LEN: usize = 1 + INDEX_MAC_LEN;
 const KEK_CHECK_KEY: &[u8] = b"kek-check";
 const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
+/// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
+/// deployment.
+const CACHED_OBJECTS: usize = 16_384;
 
 /// The clear header of a stored object.
 struct Header {
@@ -74,6 +78,7 @@ pub struct SledStore {
     group: Arc<GroupCommit>,
     /// The flusher thread, joined on drop so that the database is closed when the store is.
     flusher: Option<std::thread::JoinHandle<()>>,
+    cache: ObjectCache,
 }
 
 impl SledStore {
@@ -103,7 +108,8 @@ impl SledStore {
         }
         let flusher = db.clone();
         let (group, flusher) = GroupCommit::start(move || flusher.flush().map(|_| ()).map_err(|e| e.to_string()));
-        Ok(SledStore { db, objects, index, sequence, sealer, group, flusher: Some(flusher) })
+        let cache = ObjectCache::new(CACHED_OBJECTS);
+        Ok(SledStore { db, objects, index, sequence, sealer, group, flusher: Some(flusher), cache })
     }
 
     fn context(unique_identifier: &str, header: &[u8]) -> Vec<u8> {
@@ -215,8 +221,23 @@ impl ObjectStore for SledStore {
             Ok(())
         });
         match result {
-            Ok(()) => Ok(self.group.ticket()),
-            Err(TransactionError::Abort(error)) => Err(error),
+            Ok(()) => {
+                // The cache learns the committed state: the objects at their new revisions.
+                for change in changes {
+                    let (Change::Insert(mut object) | Change::Update(mut object)) = change;
+                    object.revision += 1;
+                    self.cache.put(object);
+                }
+                Ok(self.group.ticket())
+            }
+            Err(TransactionError::Abort(error)) => {
+                // Whatever this commit read may be stale: the next read goes to the disk.
+                for change in &changes {
+                    let (Change::Insert(object) | Change::Update(object)) = change;
+                    self.cache.forget(&object.unique_identifier);
+                }
+                Err(error)
+            }
             Err(TransactionError::Storage(error)) => Err(error.into()),
         }
     }

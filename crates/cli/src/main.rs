@@ -23,6 +23,8 @@ enum Command {
     Pki(commands::pki::PkiArgs),
     /// Decode and encode KMIP TTLV messages (binary or hex, to and from text, XML and JSON).
     Ttlv(commands::ttlv::TtlvArgs),
+    /// Load a KMIP server with standard requests and measure it (or the mutual-TLS echo ceiling).
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +33,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
+        Command::Bench(args) => commands::finish(commands::bench::run(args)),
     }
 }

@@ -1,6 +1,7 @@
 //! The subcommands of `keyward`, one module each. Every subcommand returns its own error type;
 //! [`finish`] turns the outcome into the process exit status.
 
+pub mod bench;
 pub mod pki;
 pub mod serve;
 pub mod ttlv;

@@ -16,6 +16,23 @@ use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::{ClientIdentity, Services, ops};
 
+/// Operations that may take milliseconds of CPU.
+const SLOW_OPERATIONS: &[Operation] = &[
+    Operation::CreateKeyPair,
+    Operation::ReKeyKeyPair,
+    Operation::Certify,
+    Operation::ReCertify,
+    Operation::Validate,
+    Operation::Sign,
+    Operation::SignatureVerify,
+    Operation::DeriveKey,
+    Operation::CreateSplitKey,
+    Operation::JoinSplitKey,
+    Operation::Import,
+    Operation::Export,
+    Operation::Register,
+];
+
 /// How often a batch is run again when a concurrent request changed one of its objects between
 /// its reads and its commit.
 const COMMIT_ATTEMPTS: usize = 8;
@@ -33,6 +50,19 @@ impl Dispatcher {
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// True when the request holds an operation that may take long enough (milliseconds of CPU:
+    /// asymmetric key generation and private-key operations, password-based derivation) that a
+    /// transport should run it off its I/O threads. Everything else costs microseconds and is
+    /// better run in place than handed to another thread and back.
+    pub fn may_take_long(&self, request: &[u8], limits: &Limits) -> bool {
+        let Ok(root) = keyward_ttlv::decode(request, limits) else { return false };
+        root.children().filter(|item| item.tag() == keyward_ttlv::Tag::BatchItem).any(|item| {
+            item.child(keyward_ttlv::Tag::Operation)
+                .and_then(|o| o.as_enumeration())
+                .is_none_or(|operation| SLOW_OPERATIONS.contains(&Operation(operation)))
+        })
     }
 
     /// Handles one TTLV request message and writes the TTLV response into `out` (cleared first).

@@ -204,12 +204,17 @@ fn apply(
 
 impl ObjectStore for SledStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>> {
+        if let Some(cached) = self.cache.get(unique_identifier) {
+            return Ok(Some(cached));
+        }
         let Some(value) = self.objects.get(unique_identifier)? else {
             return Ok(None);
         };
         let (header, header_bytes, sealed) = Header::parse(&value)?;
         let plaintext = self.sealer.open(sealed, &Self::context(unique_identifier, header_bytes))?;
-        record::decode(&plaintext, header.revision).map(Some)
+        let object = record::decode(&plaintext, header.revision)?;
+        self.cache.put(object.clone());
+        Ok(Some(object))
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {

@@ -61,6 +61,8 @@ pub struct Context<'a> {
     pub now: i64,
     pub(crate) pending: &'a mut Pending,
     pub(crate) memory: &'a mut BatchMemory,
+    /// Multi-part operations in progress, shared by all requests.
+    pub streams: &'a crate::streams::Streams,
 }
 
 impl Context<'_> {

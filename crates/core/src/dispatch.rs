@@ -14,6 +14,7 @@ use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
+use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
 /// Operations that may take milliseconds of CPU.
@@ -41,11 +42,12 @@ const COMMIT_ATTEMPTS: usize = 8;
 #[derive(Clone)]
 pub struct Dispatcher {
     services: Arc<Services>,
+    streams: Arc<Streams>,
 }
 
 impl Dispatcher {
     pub fn new(services: Services) -> Dispatcher {
-        Dispatcher { services: Arc::new(services) }
+        Dispatcher { services: Arc::new(services), streams: Arc::new(Streams::default()) }
     }
 
     pub fn services(&self) -> &Services {
@@ -160,6 +162,7 @@ impl Dispatcher {
                         now,
                         pending: &mut pending,
                         memory: &mut memory,
+                        streams: &self.streams,
                     };
                     run_item(&mut cx, item, message)
                 }

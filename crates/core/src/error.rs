@@ -59,6 +59,12 @@ pub enum OpError {
     KeyCompressionTypeNotSupported(String),
     #[error("cryptographic failure: {0}")]
     CryptographicFailure(String),
+    /// Cryptographic parameters the specification defines but this server does not offer.
+    #[error("unsupported cryptographic parameters: {0}")]
+    UnsupportedParameters(String),
+    /// The mode needs an IV, counter or nonce, and none was given or asked to be generated.
+    #[error("the operation needs an IV, counter or nonce")]
+    MissingIv,
     /// A Message Extension marked critical that this server does not understand.
     #[error("critical message extension of {0:?} not understood")]
     UnknownCriticalExtension(String),
@@ -71,6 +77,9 @@ pub enum OpError {
     /// answers asynchronously.
     #[error("no asynchronous operation with this correlation value")]
     UnknownCorrelationValue,
+    /// A multi-part operation that does not exist (or not for this client).
+    #[error("no multi-part operation with this correlation value")]
+    InvalidCorrelationValue,
     #[error("the response exceeds the Maximum Response Size")]
     ResponseTooLarge,
     #[error("the request needs asynchronous processing, which this server does not do")]
@@ -126,12 +135,18 @@ impl OpError {
             OpError::KeyFormatTypeNotSupported(_) => ResultReason::KeyFormatTypeNotSupported,
             OpError::KeyCompressionTypeNotSupported(_) => ResultReason::KeyCompressionTypeNotSupported,
             OpError::CryptographicFailure(_) => ResultReason::CryptographicFailure,
+            OpError::UnsupportedParameters(_) if v2 => ResultReason::UnsupportedCryptographicParameters,
+            OpError::UnsupportedParameters(_) => ResultReason::InvalidField,
+            OpError::MissingIv if v2 => ResultReason::MissingInitializationVector,
+            OpError::MissingIv => ResultReason::MissingData,
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
             OpError::IllegalOperation(_) if v2 => ResultReason::InvalidField,
             OpError::IllegalOperation(_) => ResultReason::IllegalOperation,
             OpError::UnknownCorrelationValue if v2 => ResultReason::InvalidAsynchronousCorrelationValue,
             OpError::UnknownCorrelationValue => ResultReason::ItemNotFound,
+            OpError::InvalidCorrelationValue if v2 => ResultReason::InvalidCorrelationValue,
+            OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
             OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
         };

@@ -14,11 +14,13 @@ pub mod attribute_rules;
 pub mod attributes;
 pub mod context;
 pub mod creation;
+pub mod crypto;
 pub mod dispatch;
 pub mod error;
 pub mod lifecycle;
 mod ops;
 pub mod policy;
+pub mod streams;
 pub mod usage;
 
 use std::sync::Arc;

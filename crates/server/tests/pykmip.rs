@@ -48,7 +48,7 @@ async fn run_suite(server: &TestServer, kmip_version: &str, ssl_version: &str) {
     let admin = server.pki.client(ADMIN);
     let mut command = Command::new(python());
     command
-        .args(["-m", "unittest", "-v", "test_pykmip"])
+        .args(["-m", "unittest", "discover", "-v", "-p", "test_*.py"])
         .current_dir(workspace().join("conformance-tests/pykmip"))
         .env("KEYWARD_HOST", server.address.ip().to_string())
         .env("KEYWARD_PORT", server.address.port().to_string())

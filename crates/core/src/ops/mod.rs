@@ -6,27 +6,47 @@ mod add_attribute;
 mod adjust_attribute;
 mod archive;
 mod cancel;
+mod certify;
 mod check;
 mod create;
+mod create_key_pair;
+mod create_split_key;
+mod decrypt;
 mod delete_attribute;
+mod derive_key;
 mod destroy;
 mod discover_versions;
+mod encrypt;
+mod export;
 mod get;
 mod get_attribute_list;
 mod get_attributes;
 mod get_usage_allocation;
+mod hash;
+mod import;
 mod interop;
+mod join_split_key;
 mod locate;
 mod log;
+mod mac;
+mod mac_verify;
 mod modify_attribute;
 mod obtain_lease;
 mod ping;
 mod poll;
 mod query;
+mod re_certify;
+mod re_key;
+mod re_key_key_pair;
 mod recover;
 mod register;
 mod revoke;
+mod rng_retrieve;
+mod rng_seed;
 mod set_attribute;
+mod sign;
+mod signature_verify;
+mod validate;
 
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::{Operation, State};
@@ -39,10 +59,21 @@ use crate::context::Context;
 use crate::error::{OpError, OpResult};
 use crate::lifecycle::stored_state;
 
+/// The Operation of a payload variant: named alike, or given where the names differ
+/// (`Mac(MAC)`).
+macro_rules! operation_of {
+    ($variant:ident) => {
+        Operation::$variant
+    };
+    ($variant:ident $operation:ident) => {
+        Operation::$operation
+    };
+}
+
 macro_rules! operation_table {
-    ($( $variant:ident => $module:ident, )*) => {
+    ($( $variant:ident $(($operation:ident))? => $module:ident, )*) => {
         /// The operations this server implements (others are answered Operation Not Supported).
-        pub(crate) const SUPPORTED_OPERATIONS: &[Operation] = &[ $( Operation::$variant, )* ];
+        pub(crate) const SUPPORTED_OPERATIONS: &[Operation] = &[ $( operation_of!($variant $($operation)?), )* ];
 
         /// Runs one operation.
         pub(crate) fn execute(cx: &mut Context<'_>, payload: &RequestPayload) -> OpResult<ResponsePayload> {
@@ -81,6 +112,26 @@ operation_table! {
     AdjustAttribute => adjust_attribute,
     Interop => interop,
     Ping => ping,
+    CreateKeyPair => create_key_pair,
+    ReKey => re_key,
+    ReKeyKeyPair => re_key_key_pair,
+    DeriveKey => derive_key,
+    Certify => certify,
+    ReCertify => re_certify,
+    Validate => validate,
+    Encrypt => encrypt,
+    Decrypt => decrypt,
+    Sign => sign,
+    SignatureVerify => signature_verify,
+    Mac(MAC) => mac,
+    MacVerify(MACVerify) => mac_verify,
+    RngRetrieve(RNGRetrieve) => rng_retrieve,
+    RngSeed(RNGSeed) => rng_seed,
+    Hash => hash,
+    Import => import,
+    Export => export,
+    CreateSplitKey => create_split_key,
+    JoinSplitKey => join_split_key,
 }
 
 /// True for an object in archival storage (it has an Archive Date until it is recovered).

@@ -1,0 +1,63 @@
+//! The Cryptographic Parameters an operation uses: those of the request, or else those of the
+//! object's Cryptographic Parameters attribute with the lowest Attribute Index (KMIP 1.4 §4.29
+//! Encrypt: "If omitted then the Cryptographic Parameters associated with the Managed
+//! Cryptographic Object with the lowest Attribute Index SHALL be used"). The Cryptographic
+//! Algorithm falls back to the object's.
+
+use keyward_kmip::attributes::{Attribute, CryptographicParameters};
+use keyward_kmip::enums::CryptographicAlgorithm;
+use keyward_store::StoredObject;
+
+use crate::attributes::find;
+
+/// Cryptographic Parameters with every field absent.
+pub fn empty() -> CryptographicParameters {
+    CryptographicParameters {
+        block_cipher_mode: None,
+        padding_method: None,
+        hashing_algorithm: None,
+        key_role_type: None,
+        digital_signature_algorithm: None,
+        cryptographic_algorithm: None,
+        random_iv: None,
+        iv_length: None,
+        tag_length: None,
+        fixed_field_length: None,
+        invocation_field_length: None,
+        counter_length: None,
+        initial_counter_value: None,
+        salt_length: None,
+        mask_generator: None,
+        mask_generator_hashing_algorithm: None,
+        p_source: None,
+        trailer_field: None,
+    }
+}
+
+/// The parameters of an operation on `object`.
+pub fn effective(request: Option<&CryptographicParameters>, object: &StoredObject) -> CryptographicParameters {
+    let mut parameters = match request {
+        Some(given) => given.clone(),
+        None => {
+            let mut attached: Vec<_> = object
+                .attributes
+                .iter()
+                .filter_map(|a| match &a.attribute {
+                    Attribute::CryptographicParameters(p) => Some((a.index, p)),
+                    _ => None,
+                })
+                .collect();
+            attached.sort_by_key(|(index, _)| *index);
+            attached.first().map_or_else(empty, |(_, p)| (*p).clone())
+        }
+    };
+    if parameters.cryptographic_algorithm.is_none() {
+        parameters.cryptographic_algorithm = algorithm_of(object);
+    }
+    parameters
+}
+
+/// The object's Cryptographic Algorithm attribute.
+pub fn algorithm_of(object: &StoredObject) -> Option<CryptographicAlgorithm> {
+    find(object, |a| if let Attribute::CryptographicAlgorithm(x) = a { Some(*x) } else { None })
+}

@@ -182,10 +182,11 @@ async fn run_messages(
                     Err(e) => return Outcome::Error(format!("message {index}: the test case does not read: {e}")),
                 };
                 if let Some(version) = protocol_version(request)
-                    && let Some(problem) = version_check::check(&actual, version).into_iter().next() {
-                        let difference = format!("not KMIP {version}: {problem}");
-                        return Outcome::Fail { message: index, difference, response: xml::to_string(&actual) };
-                    }
+                    && let Some(problem) = version_check::check(&actual, version).into_iter().next()
+                {
+                    let difference = format!("not KMIP {version}: {problem}");
+                    return Outcome::Fail { message: index, difference, response: xml::to_string(&actual) };
+                }
                 let mut comparison = Comparison { sentinels: &sentinels, state, now: datetime::now_seconds() };
                 if let Err(Difference { path, message }) = comparison.message(&expected, &actual, request) {
                     let difference = format!("{path}: {message}");

@@ -115,9 +115,10 @@ pub fn is_mandatory(path: &Path) -> bool {
 pub fn version_of(path: &Path) -> String {
     for component in path.components().rev() {
         if let Some(version) = component.as_os_str().to_str().and_then(|c| c.strip_prefix('v'))
-            && version.parse::<f32>().is_ok() {
-                return version.to_string();
-            }
+            && version.parse::<f32>().is_ok()
+        {
+            return version.to_string();
+        }
     }
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     let digits: String = name.rsplit('-').next().unwrap_or_default().chars().collect();

@@ -69,10 +69,10 @@ impl ObjectCache {
 
     /// Forgets an object (a commit that may have failed half way cannot leave a stale copy).
     pub fn forget(&self, unique_identifier: &str) {
-        if let Ok(mut shard) = self.shard(unique_identifier).lock() {
-            if shard.objects.remove(unique_identifier).is_some() {
-                shard.order.retain(|u| u != unique_identifier);
-            }
+        if let Ok(mut shard) = self.shard(unique_identifier).lock()
+            && shard.objects.remove(unique_identifier).is_some()
+        {
+            shard.order.retain(|u| u != unique_identifier);
         }
     }
 }

@@ -19,10 +19,19 @@ const NONCE_LEN: usize = 12;
 /// the values of one store.
 pub const INDEX_MAC_LEN: usize = 16;
 
+/// The keyed HMAC state is key material: it must wipe itself when dropped. `Hmac` carries no
+/// marker of its own, but all it holds is two SHA-256 cores and a block buffer, which do.
+const _: () = {
+    const fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroized_on_drop::<<Sha256 as sha2::digest::block_api::CoreProxy>::Core>();
+    zeroized_on_drop::<sha2::digest::block_api::Buffer<<Sha256 as sha2::digest::block_api::CoreProxy>::Core>>();
+};
+
 /// The keys derived from a KEK.
 pub struct Sealer {
     cipher: Aes256Gcm,
-    index_key: Zeroizing<[u8; 32]>,
+    /// The HMAC keyed once: each index key clones it instead of hashing the key pads again.
+    index_mac: hmac::Hmac<Sha256>,
 }
 
 impl Sealer {
@@ -34,7 +43,9 @@ impl Sealer {
         let _ = hkdf.expand(b"record sealing v1", record_key.as_mut());
         let _ = hkdf.expand(b"index mac v1", index_key.as_mut());
         let cipher = Aes256Gcm::new_from_slice(record_key.as_ref()).expect("the record key is 32 bytes");
-        Sealer { cipher, index_key }
+        let index_mac = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(index_key.as_ref())
+            .expect("HMAC accepts keys of any length");
+        Sealer { cipher, index_mac }
     }
 
     /// Encrypts `plaintext`, bound to `context`.
@@ -66,8 +77,7 @@ impl Sealer {
 
     /// The opaque form of an index term: its kind, then a MAC of the value.
     pub fn index_key(&self, term: &IndexTerm) -> [u8; 1 + INDEX_MAC_LEN] {
-        let mut mac = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(self.index_key.as_ref())
-            .expect("HMAC accepts keys of any length");
+        let mut mac = self.index_mac.clone();
         mac.update(&[term.kind as u8]);
         mac.update(&term.value);
         let digest = mac.finalize().into_bytes();

@@ -26,18 +26,23 @@ pub(crate) enum ExchangeError {
 
 /// Runs a request and returns the response body to send.
 ///
-/// The work runs on tokio's blocking pool: an operation may take long (an RSA key pair is
-/// generated in the request), and so may reading or writing a large JSON or XML message; neither
-/// may hold up the other connections' I/O.
+/// A binary TTLV request of quick operations runs in place, as on the TTLV port. Anything else
+/// runs on tokio's blocking pool: an operation may take long (an RSA key pair is generated in the
+/// request), and so may reading or writing a large JSON or XML message; neither may hold up the
+/// other connections' I/O.
 pub(crate) async fn run(
     shared: &Arc<Shared>,
     identity: &Arc<ClientIdentity>,
     encoding: Encoding,
     body: Zeroizing<Vec<u8>>,
 ) -> Result<Zeroizing<Vec<u8>>, ExchangeError> {
-    let (shared, identity) = (Arc::clone(shared), Arc::clone(identity));
-    let job = tokio::task::spawn_blocking(move || answer(&shared, &identity, encoding, &body));
-    let (response, ticket) = job.await??;
+    let quick = encoding == Encoding::Ttlv && !shared.dispatcher.may_take_long(&body, &shared.decoder);
+    let (response, ticket) = if quick {
+        answer(shared, identity, encoding, &body)?
+    } else {
+        let (shared, identity) = (Arc::clone(shared), Arc::clone(identity));
+        tokio::task::spawn_blocking(move || answer(&shared, &identity, encoding, &body)).await??
+    };
     if let Some(ticket) = ticket {
         // Acknowledging a change that is not on disk would be a lie the client cannot detect.
         ticket.await?;

@@ -8,65 +8,33 @@
 //! - `index`: index key (kind and HMAC of the value) + sequence + identifier -> nothing.
 //! - `sequence`: creation sequence -> identifier, to list every object newest first.
 //! - `meta`: a sealed check value that proves the KEK is right.
+//!
+//! How a commit is written, and why an index entry may be stale, is in [`write`].
+
+mod header;
+mod write;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::TransactionError;
 use sled::{Transactional, Tree};
 
+use self::header::{Header, IndexKey, parse_index_entry};
+use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
 use crate::index::terms_of;
 use crate::kek::Kek;
 use crate::record;
-use crate::sealing::{INDEX_MAC_LEN, Sealer};
+use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
-const FORMAT: u8 = 1;
-const INDEX_KEY_LEN: usize = 1 + INDEX_MAC_LEN;
 const KEK_CHECK_KEY: &[u8] = b"kek-check";
 const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
 /// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
 /// deployment.
 const CACHED_OBJECTS: usize = 16_384;
-
-/// The clear header of a stored object.
-struct Header {
-    revision: u64,
-    sequence: u64,
-    index_keys: Vec<[u8; INDEX_KEY_LEN]>,
-}
-
-impl Header {
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(19 + self.index_keys.len() * INDEX_KEY_LEN);
-        out.push(FORMAT);
-        out.extend_from_slice(&self.revision.to_be_bytes());
-        out.extend_from_slice(&self.sequence.to_be_bytes());
-        out.extend_from_slice(&u16::try_from(self.index_keys.len()).unwrap_or(u16::MAX).to_be_bytes());
-        for key in &self.index_keys {
-            out.extend_from_slice(key);
-        }
-        out
-    }
-
-    /// Splits a stored value into its header, the header's bytes and the sealed record.
-    fn parse(value: &[u8]) -> StoreResult<(Header, &[u8], &[u8])> {
-        let corrupt = || StoreError::Corrupt("bad object header".into());
-        let fixed = value.get(..19).ok_or_else(corrupt)?;
-        if fixed[0] != FORMAT {
-            return Err(StoreError::Corrupt(format!("unknown record format {}", fixed[0])));
-        }
-        let revision = u64::from_be_bytes(fixed[1..9].try_into().map_err(|_| corrupt())?);
-        let sequence = u64::from_be_bytes(fixed[9..17].try_into().map_err(|_| corrupt())?);
-        let count = usize::from(u16::from_be_bytes(fixed[17..19].try_into().map_err(|_| corrupt())?));
-        let header_len = 19 + count * INDEX_KEY_LEN;
-        let keys = value.get(19..header_len).ok_or_else(corrupt)?;
-        let index_keys = keys.chunks_exact(INDEX_KEY_LEN).map(|k| k.try_into().unwrap_or([0; INDEX_KEY_LEN])).collect();
-        Ok((Header { revision, sequence, index_keys }, &value[..header_len], &value[header_len..]))
-    }
-}
 
 /// The sled store.
 pub struct SledStore {
@@ -79,6 +47,7 @@ pub struct SledStore {
     /// The flusher thread, joined on drop so that the database is closed when the store is.
     flusher: Option<std::thread::JoinHandle<()>>,
     cache: ObjectCache,
+    locks: WriteLocks,
 }
 
 impl SledStore {
@@ -109,7 +78,17 @@ impl SledStore {
         let flusher = db.clone();
         let (group, flusher) = GroupCommit::start(move || flusher.flush().map(|_| ()).map_err(|e| e.to_string()));
         let cache = ObjectCache::new(CACHED_OBJECTS);
-        Ok(SledStore { db, objects, index, sequence, sealer, group, flusher: Some(flusher), cache })
+        Ok(SledStore {
+            db,
+            objects,
+            index,
+            sequence,
+            sealer,
+            group,
+            flusher: Some(flusher),
+            cache,
+            locks: WriteLocks::new(),
+        })
     }
 
     fn context(unique_identifier: &str, header: &[u8]) -> Vec<u8> {
@@ -118,14 +97,6 @@ impl SledStore {
         context.push(0);
         context.extend_from_slice(header);
         context
-    }
-
-    fn index_entry(key: &[u8; INDEX_KEY_LEN], sequence: u64, unique_identifier: &str) -> Vec<u8> {
-        let mut entry = Vec::with_capacity(INDEX_KEY_LEN + 8 + unique_identifier.len());
-        entry.extend_from_slice(key);
-        entry.extend_from_slice(&sequence.to_be_bytes());
-        entry.extend_from_slice(unique_identifier.as_bytes());
-        entry
     }
 
     /// Everything a change writes, prepared (and sealed) outside the transaction.
@@ -159,47 +130,33 @@ impl SledStore {
             value,
         })
     }
-}
 
-struct Prepared {
-    unique_identifier: String,
-    insert: bool,
-    expected_revision: u64,
-    header: Header,
-    value: Vec<u8>,
-}
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn apply(
-    prepared: &Prepared,
-    objects: &TransactionalTree,
-    index: &TransactionalTree,
-    sequence: &TransactionalTree,
-) -> TxResult<()> {
-    let uid = &prepared.unique_identifier;
-    let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
-    let current = objects.get(uid.as_bytes())?;
-    match (&current, prepared.insert) {
-        (Some(_), true) | (None, false) => return Err(abort(StoreError::Conflict(uid.clone()))),
-        (Some(existing), false) => {
-            let (old, _, _) = Header::parse(existing).map_err(abort)?;
-            if old.revision != prepared.expected_revision {
-                return Err(abort(StoreError::Conflict(uid.clone())));
-            }
-            for key in old.index_keys.iter().filter(|k| !prepared.header.index_keys.contains(k)) {
-                index.remove(SledStore::index_entry(key, old.sequence, uid))?;
-            }
+    /// Writes the changes: one object with plain writes, several in a transaction.
+    fn write(&self, changes: &[Change]) -> StoreResult<()> {
+        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+        if let [single] = prepared.as_slice() {
+            return apply_single(single, &self.objects, &self.index, &self.sequence);
         }
-        (None, true) => {
-            sequence.insert(&prepared.header.sequence.to_be_bytes(), uid.as_bytes())?;
+        let result = (&self.objects, &self.index, &self.sequence).transaction(|(objects, index, sequence)| {
+            for change in &prepared {
+                apply_in_transaction(change, objects, index, sequence)?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Abort(error)) => Err(error),
+            Err(TransactionError::Storage(error)) => Err(error.into()),
         }
     }
-    for key in &prepared.header.index_keys {
-        index.insert(SledStore::index_entry(key, prepared.header.sequence, uid), &[][..])?;
+
+    /// True when the object exists with this creation sequence and all these index keys: an
+    /// index or sequence entry that fails this is stale (see [`write`]).
+    fn current(&self, unique_identifier: &str, sequence: u64, keys: &[IndexKey]) -> StoreResult<bool> {
+        let Some(value) = self.objects.get(unique_identifier)? else { return Ok(false) };
+        let (header, _, _) = Header::parse(&value)?;
+        Ok(header.sequence == sequence && keys.iter().all(|k| header.index_keys.contains(k)))
     }
-    objects.insert(uid.as_bytes(), prepared.value.as_slice())?;
-    Ok(())
 }
 
 impl ObjectStore for SledStore {
@@ -218,14 +175,8 @@ impl ObjectStore for SledStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
-        let result = (&self.objects, &self.index, &self.sequence).transaction(|(objects, index, sequence)| {
-            for change in &prepared {
-                apply(change, objects, index, sequence)?;
-            }
-            Ok(())
-        });
-        match result {
+        let _held = self.locks.lock(changes.iter().map(uid_of));
+        match self.write(&changes) {
             Ok(()) => {
                 // The cache learns the committed state: the objects at their new revisions.
                 for change in changes {
@@ -235,46 +186,39 @@ impl ObjectStore for SledStore {
                 }
                 Ok(self.group.ticket())
             }
-            Err(TransactionError::Abort(error)) => {
+            Err(error) => {
                 // Whatever this commit read may be stale: the next read goes to the disk.
                 for change in &changes {
-                    let (Change::Insert(object) | Change::Update(object)) = change;
-                    self.cache.forget(&object.unique_identifier);
+                    self.cache.forget(uid_of(change));
                 }
                 Err(error)
             }
-            Err(TransactionError::Storage(error)) => Err(error.into()),
         }
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        let uid_of = |entry: &[u8]| String::from_utf8(entry.get(INDEX_KEY_LEN + 8..).unwrap_or_default().to_vec()).ok();
-        let Some((first, rest)) = terms.split_first() else {
+        let Some((first, _)) = terms.split_first() else {
             // Every object, newest first.
             let mut all = Vec::new();
             for entry in self.sequence.iter().rev() {
-                let (_, uid) = entry?;
-                all.push(String::from_utf8(uid.to_vec()).map_err(|_| StoreError::Corrupt("identifier".into()))?);
+                let (sequence, uid) = entry?;
+                let uid = String::from_utf8(uid.to_vec()).map_err(|_| StoreError::Corrupt("identifier".into()))?;
+                let sequence = u64::from_be_bytes(sequence.as_ref().try_into().unwrap_or_default());
+                if self.current(&uid, sequence, &[])? {
+                    all.push(uid);
+                }
             }
             return Ok(all);
         };
-        // Entries of the first term come in creation order; the others filter them.
+        // Entries of the first term come in creation order; the object's header is the truth for
+        // the other terms, and for whether the entry is stale.
+        let keys: Vec<IndexKey> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
         let mut found = Vec::new();
-        let others: Vec<_> = rest.iter().map(|t| self.sealer.index_key(t)).collect();
         for entry in self.index.scan_prefix(self.sealer.index_key(first)).rev() {
-            let (key, _) = entry?;
-            let suffix = &key[INDEX_KEY_LEN..];
-            let mut all_match = true;
-            for other in &others {
-                let mut probe = other.to_vec();
-                probe.extend_from_slice(suffix);
-                if !self.index.contains_key(probe)? {
-                    all_match = false;
-                    break;
-                }
-            }
-            if all_match {
-                found.extend(uid_of(&key));
+            let (entry, _) = entry?;
+            let Some((sequence, uid)) = parse_index_entry(&entry) else { continue };
+            if self.current(&uid, sequence, &keys)? {
+                found.push(uid);
             }
         }
         Ok(found)
@@ -292,5 +236,62 @@ impl Drop for SledStore {
         if let Some(flusher) = self.flusher.take() {
             let _ = flusher.join();
         }
+    }
+}
+
+/// The identifier of the object a change is about.
+fn uid_of(change: &Change) -> &str {
+    let (Change::Insert(object) | Change::Update(object)) = change;
+    &object.unique_identifier
+}
+
+#[cfg(test)]
+mod tests {
+    use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
+
+    use super::header::index_entry;
+    use super::*;
+
+    fn named(uid: &str, name: &str) -> StoredObject {
+        StoredObject {
+            unique_identifier: uid.into(),
+            owner: "alice".into(),
+            object: None,
+            attributes: vec![IndexedAttribute::new(Attribute::Name(Name::text(name)))],
+            revision: 0,
+        }
+    }
+
+    /// What a crash can leave behind: index and sequence entries written before an object that
+    /// never was, and the entry of a value an object no longer has.
+    #[test]
+    fn stale_entries_are_never_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        store.commit(vec![Change::Insert(named("a", "old"))]).unwrap().wait().unwrap();
+        let mut renamed = store.get("a").unwrap().unwrap();
+        renamed.attributes = vec![IndexedAttribute::new(Attribute::Name(Name::text("new")))];
+        store.commit(vec![Change::Update(renamed)]).unwrap().wait().unwrap();
+
+        let (old, new) = (IndexTerm::name("old"), IndexTerm::name("new"));
+        let a_sequence = Header::parse(&store.objects.get("a").unwrap().unwrap()).unwrap().0.sequence;
+        store.index.insert(index_entry(&store.sealer.index_key(&old), a_sequence, "a"), &[][..]).unwrap();
+        store.index.insert(index_entry(&store.sealer.index_key(&new), 999, "ghost"), &[][..]).unwrap();
+        store.sequence.insert(999u64.to_be_bytes(), &b"ghost"[..]).unwrap();
+
+        assert!(store.candidates(&[old]).unwrap().is_empty());
+        assert_eq!(store.candidates(&[new]).unwrap(), ["a"]);
+        assert_eq!(store.candidates(&[]).unwrap(), ["a"]);
+    }
+
+    #[test]
+    fn a_multi_object_commit_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        store.commit(vec![Change::Insert(named("a", "one"))]).unwrap().wait().unwrap();
+        let both = vec![Change::Insert(named("b", "two")), Change::Insert(named("a", "again"))];
+        assert!(matches!(store.commit(both), Err(StoreError::Conflict(uid)) if uid == "a"));
+        assert!(store.get("b").unwrap().is_none());
+        assert!(store.candidates(&[IndexTerm::name("two")]).unwrap().is_empty());
     }
 }

@@ -1,0 +1,90 @@
+//! The clear header in front of each sealed object record: what the store needs to maintain the
+//! indexes without decrypting, bound to the record as associated data.
+
+use crate::sealing::INDEX_MAC_LEN;
+use crate::{StoreError, StoreResult};
+
+const FORMAT: u8 = 1;
+const FIXED_LEN: usize = 19;
+pub(super) const INDEX_KEY_LEN: usize = 1 + INDEX_MAC_LEN;
+
+/// An index key: the term's kind and the HMAC of its value.
+pub(super) type IndexKey = [u8; INDEX_KEY_LEN];
+
+pub(super) struct Header {
+    pub(super) revision: u64,
+    /// The object's creation sequence, part of every index entry (newest first listings).
+    pub(super) sequence: u64,
+    /// The index keys of the object at this revision: an index entry whose key is not here is
+    /// stale and never returned.
+    pub(super) index_keys: Vec<IndexKey>,
+}
+
+impl Header {
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(FIXED_LEN + self.index_keys.len() * INDEX_KEY_LEN);
+        out.push(FORMAT);
+        out.extend_from_slice(&self.revision.to_be_bytes());
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out.extend_from_slice(&u16::try_from(self.index_keys.len()).unwrap_or(u16::MAX).to_be_bytes());
+        for key in &self.index_keys {
+            out.extend_from_slice(key);
+        }
+        out
+    }
+
+    /// Splits a stored value into its header, the header's bytes and the sealed record.
+    pub(super) fn parse(value: &[u8]) -> StoreResult<(Header, &[u8], &[u8])> {
+        let corrupt = || StoreError::Corrupt("bad object header".into());
+        let fixed = value.get(..FIXED_LEN).ok_or_else(corrupt)?;
+        if fixed[0] != FORMAT {
+            return Err(StoreError::Corrupt(format!("unknown record format {}", fixed[0])));
+        }
+        let revision = u64::from_be_bytes(fixed[1..9].try_into().map_err(|_| corrupt())?);
+        let sequence = u64::from_be_bytes(fixed[9..17].try_into().map_err(|_| corrupt())?);
+        let count = usize::from(u16::from_be_bytes(fixed[17..19].try_into().map_err(|_| corrupt())?));
+        let header_len = FIXED_LEN + count * INDEX_KEY_LEN;
+        let keys = value.get(FIXED_LEN..header_len).ok_or_else(corrupt)?;
+        let index_keys = keys.chunks_exact(INDEX_KEY_LEN).map(|k| k.try_into().unwrap_or([0; INDEX_KEY_LEN])).collect();
+        Ok((Header { revision, sequence, index_keys }, &value[..header_len], &value[header_len..]))
+    }
+}
+
+/// An entry of the `index` tree: key, creation sequence, identifier.
+pub(super) fn index_entry(key: &IndexKey, sequence: u64, unique_identifier: &str) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(INDEX_KEY_LEN + 8 + unique_identifier.len());
+    entry.extend_from_slice(key);
+    entry.extend_from_slice(&sequence.to_be_bytes());
+    entry.extend_from_slice(unique_identifier.as_bytes());
+    entry
+}
+
+/// The sequence and identifier of an `index` entry.
+pub(super) fn parse_index_entry(entry: &[u8]) -> Option<(u64, String)> {
+    let sequence = u64::from_be_bytes(entry.get(INDEX_KEY_LEN..INDEX_KEY_LEN + 8)?.try_into().ok()?);
+    let uid = String::from_utf8(entry.get(INDEX_KEY_LEN + 8..)?.to_vec()).ok()?;
+    Some((sequence, uid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_reads_back() {
+        let header = Header { revision: 7, sequence: 42, index_keys: vec![[3; INDEX_KEY_LEN], [9; INDEX_KEY_LEN]] };
+        let mut value = header.to_bytes();
+        value.extend_from_slice(b"sealed");
+        let (read, bytes, sealed) = Header::parse(&value).unwrap();
+        assert_eq!((read.revision, read.sequence, read.index_keys), (7, 42, header.index_keys));
+        assert_eq!(bytes.len(), value.len() - 6);
+        assert_eq!(sealed, b"sealed");
+        assert!(Header::parse(&value[..10]).is_err());
+    }
+
+    #[test]
+    fn an_index_entry_reads_back() {
+        let entry = index_entry(&[1; INDEX_KEY_LEN], 5, "uid-1");
+        assert_eq!(parse_index_entry(&entry), Some((5, "uid-1".to_string())));
+    }
+}

@@ -162,3 +162,36 @@ fn a_server_that_is_not_there_is_an_error_not_a_hang() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("cannot connect"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn idle_connections_and_the_memory_they_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let serving = start(&data_dir);
+    let (address, pid) = (serving.address.to_string(), serving.child.id().to_string());
+    let data_dir = data_dir.to_str().unwrap();
+    let output = keyward(&[
+        "bench",
+        "idle",
+        "--json",
+        "--data-dir",
+        data_dir,
+        "--server",
+        &address,
+        "--server-pid",
+        &pid,
+        "--connections",
+        "20",
+        "--duration",
+        "0.5",
+        "--sample-every",
+        "0.2",
+    ]);
+    assert!(serving.terminate().success());
+    assert!(output.status.success(), "keyward bench idle failed: {}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(number(&report, "/connections"), 20.0, "{report:#}");
+    assert_eq!(number(&report, "/answered_at_end"), 20.0, "{report:#}");
+    assert!(number(&report, "/rss_connected_kib") > 0.0, "{report:#}");
+    assert!(report.pointer("/rss_samples_kib").and_then(Value::as_array).is_some_and(|s| s.len() >= 2), "{report:#}");
+}

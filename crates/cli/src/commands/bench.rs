@@ -12,6 +12,7 @@ mod cleanup;
 mod cpu;
 mod echo;
 mod error;
+mod idle;
 mod report;
 mod requests;
 mod response;
@@ -36,6 +37,7 @@ use workload::{Fixtures, Workload};
 pub fn run(args: BenchArgs) -> Result<(), BenchError> {
     match args.tool {
         Some(BenchTool::EchoServer(args)) => echo::run_standalone(args),
+        Some(BenchTool::Idle(args)) => idle::run(args),
         None => run_load(args.load),
     }
 }
@@ -72,11 +74,11 @@ fn run_load(args: LoadArgs) -> Result<(), BenchError> {
 /// Setup, load and cleanup on the server. Returns the report and the fixtures the requests named,
 /// so that the echo server can be sent messages of the very same sizes.
 async fn load_server(args: &LoadArgs, op: Op) -> Result<(RunReport, Fixtures), BenchError> {
-    let files = target::client_files(args)?;
-    let target = target::server(args, &files.credentials()?)?;
+    let files = target::client_files(&args.target)?;
+    let target = target::server(&args.target, &files.credentials()?)?;
     let version = args.kmip_version;
     let run_name = format!("keyward-bench-{}-{}", std::process::id(), keyward_ttlv::datetime::now_micros());
-    let server_process = args.server_pid.map_or(ServerProcess::Unknown, ServerProcess::Pid);
+    let server_process = args.target.server_pid.map_or(ServerProcess::Unknown, ServerProcess::Pid);
     if args.server_is_echo {
         let fixtures = Fixtures::stand_ins(args.payload_size as usize, &run_name);
         progress(op, &target, "load");
@@ -138,7 +140,7 @@ impl EchoSetup {
     /// data directory, one of a throwaway development PKI (the same key types, so the same
     /// handshake cost).
     fn start(args: &LoadArgs) -> Result<EchoSetup, BenchError> {
-        let (pki, throwaway) = match &args.data_dir {
+        let (pki, throwaway) = match &args.target.data_dir {
             Some(dir) => (target::existing_dev_pki(dir)?, None),
             None => {
                 let dir = tempfile::tempdir().map_err(|e| BenchError::Echo(format!("temporary directory: {e}")))?;

@@ -19,11 +19,35 @@ pub struct BenchArgs {
 pub enum BenchTool {
     /// Run the mutual-TLS echo server on its own (the ceiling `--echo` measures in-process).
     EchoServer(EchoServerArgs),
+    /// Hold many connections open and idle, and measure the server's resident memory for them.
+    Idle(IdleArgs),
 }
 
-/// What `keyward bench` sends, where, and how it reports.
+/// `keyward bench idle`.
 #[derive(Debug, Args)]
-pub struct LoadArgs {
+pub struct IdleArgs {
+    #[command(flatten)]
+    pub target: ServerArgs,
+    /// Connections to open and hold (the server's `max_connections` must allow them).
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub connections: u32,
+    /// How long to hold them, once all are open.
+    #[arg(long, value_name = "TIME", default_value = "60s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// How often to read the server's resident memory while holding them.
+    #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_duration)]
+    pub sample_every: Duration,
+    /// Connections opened at once while connecting.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub opening: u32,
+    /// Print the results as one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which server to load and who the client is: shared by the load and `keyward bench idle`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
     /// The KMIP server, as HOST:PORT (the host also names the server in TLS, unless --server-name).
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5696")]
     pub server: String,
@@ -43,6 +67,17 @@ pub struct LoadArgs {
     /// The client's private key (PEM).
     #[arg(long, value_name = "FILE", requires_all = ["ca", "cert"])]
     pub key: Option<PathBuf>,
+    /// The server's process ID, to measure the CPU time (and, idle, the memory) it spends (Linux,
+    /// /proc).
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
+}
+
+/// What `keyward bench` sends, where, and how it reports.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: ServerArgs,
     // Optional for clap, which would otherwise ask for it with `echo-server` too; the load checks it.
     /// The workload (required).
     #[arg(long, value_enum)]
@@ -78,9 +113,6 @@ pub struct LoadArgs {
     /// requests come back instead of responses.
     #[arg(long, conflicts_with_all = ["echo", "compare_echo"])]
     pub server_is_echo: bool,
-    /// The server's process ID, to measure the CPU time it spends (Linux, /proc).
-    #[arg(long, value_name = "PID")]
-    pub server_pid: Option<u32>,
     /// Print the results as one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,

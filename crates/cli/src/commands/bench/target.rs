@@ -9,7 +9,7 @@ use keyward_server::client::{Client, ClientCredentials};
 use keyward_server::pki::{ADMIN, DevPki};
 use rustls::client::Resumption;
 
-use super::args::LoadArgs;
+use super::args::ServerArgs;
 use super::error::BenchError;
 
 /// A KMIP server (or the echo server) and how to reach it.
@@ -72,7 +72,7 @@ impl PemFiles {
 }
 
 /// The client files the arguments name: the admin client of --data-dir, or --ca/--cert/--key.
-pub fn client_files(args: &LoadArgs) -> Result<PemFiles, BenchError> {
+pub fn client_files(args: &ServerArgs) -> Result<PemFiles, BenchError> {
     if let Some(dir) = &args.data_dir {
         return Ok(PemFiles::dev_admin(&DevPki::of_data_dir(dir)));
     }
@@ -83,7 +83,7 @@ pub fn client_files(args: &LoadArgs) -> Result<PemFiles, BenchError> {
 }
 
 /// The server of the arguments: its address, and the name its certificate must carry.
-pub fn server(args: &LoadArgs, credentials: &ClientCredentials) -> Result<Target, BenchError> {
+pub fn server(args: &ServerArgs, credentials: &ClientCredentials) -> Result<Target, BenchError> {
     let address = args
         .server
         .to_socket_addrs()

@@ -24,7 +24,8 @@ enum Command {
     /// Decode and encode KMIP TTLV messages (binary or hex, to and from text, XML and JSON).
     Ttlv(commands::ttlv::TtlvArgs),
     /// Load a KMIP server with standard requests and measure it (or the mutual-TLS echo ceiling).
-    Bench(commands::bench::BenchArgs),
+    // Boxed: the bench's options are many times the size of the others'.
+    Bench(Box<commands::bench::BenchArgs>),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +34,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
-        Command::Bench(args) => commands::finish(commands::bench::run(args)),
+        Command::Bench(args) => commands::finish(commands::bench::run(*args)),
     }
 }

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub administrators: Vec<String>,
     /// The tracing filter (`info`, `keyward_server=debug,info`, ...); `RUST_LOG` overrides it.
     pub log_level: String,
+    /// Threads serving connections; one per core when unset.
+    pub worker_threads: Option<usize>,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
     /// KMIP over HTTPS: off without an `[https]` table, on with one.
@@ -52,6 +54,7 @@ impl Default for ServerConfig {
             identity: IdentitySource::default(),
             administrators: Vec::new(),
             log_level: "info".into(),
+            worker_threads: None,
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             https: None,
@@ -191,6 +194,9 @@ impl ServerConfig {
             self.tls.files()?;
         } else if self.tls.second_cert.is_some() || self.tls.second_key.is_some() {
             return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
+        }
+        if self.worker_threads == Some(0) {
+            return Err(ConfigError::Invalid("worker_threads must be at least 1".into()));
         }
         if let Some(empty) = self.administrators.iter().find(|a| a.trim().is_empty()) {
             return Err(ConfigError::Invalid(format!("administrators: {empty:?} is not an identity")));

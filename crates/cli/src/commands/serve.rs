@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// The server's private key (PEM).
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
+    /// Threads serving connections (default: one per core).
+    #[arg(long, value_name = "N")]
+    worker_threads: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +59,11 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     config.validate()?;
     init_logging(&config.log_level)?;
     let adopted = DevPki::adopt(&mut config).map_err(ServerError::from)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("keyward")
-        .build()
-        .map_err(ServeError::Runtime)?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = config.worker_threads {
+        runtime.worker_threads(threads);
+    }
+    let runtime = runtime.enable_all().thread_name("keyward").build().map_err(ServeError::Runtime)?;
     runtime.block_on(serve(config, adopted))
 }
 
@@ -71,6 +74,9 @@ impl ServeArgs {
         }
         if let Some(dir) = &self.data_dir {
             config.data_dir = dir.clone();
+        }
+        if self.worker_threads.is_some() {
+            config.worker_threads = self.worker_threads;
         }
         for (flag, setting) in
             [(&self.ca, &mut config.tls.ca), (&self.cert, &mut config.tls.cert), (&self.key, &mut config.tls.key)]

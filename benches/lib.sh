@@ -1,0 +1,33 @@
+# Shell functions the benchmark scripts share: progress lines, free ports, servers started in the
+# background and stopped on exit. Sourced, not run.
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# Servers started here, stopped on any exit.
+SERVER_PIDS=()
+stop_servers() {
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    SERVER_PIDS=()
+}
+trap stop_servers EXIT
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+    local port=$1 pid=$2 what=$3
+    for _ in $(seq 1 200); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "$what exited before listening; see $WORK" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "$what is not listening on port $port after 20 s" >&2
+    exit 1
+}

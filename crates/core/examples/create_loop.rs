@@ -50,5 +50,9 @@ fn main() {
     }
     let elapsed = start.elapsed();
     let total = f64::from(threads * rounds);
-    eprintln!("{threads} threads: {:.0} creates/s, {:?} per create", total / elapsed.as_secs_f64(), elapsed / (threads * rounds));
+    eprintln!(
+        "{threads} threads: {:.0} creates/s, {:?} per create",
+        total / elapsed.as_secs_f64(),
+        elapsed / (threads * rounds)
+    );
 }

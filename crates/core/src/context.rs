@@ -7,9 +7,12 @@
 use std::collections::HashMap;
 
 use keyward_kmip::UniqueIdentifierRef;
+use keyward_kmip::enums::Data as DataKind;
 use keyward_kmip::enums::UniqueIdentifier as ResultKind;
+use keyward_kmip::payloads::common::DataRef;
 use keyward_store::{Change, IndexTerm, StoredObject};
 use keyward_ttlv::KmipVersion;
+use zeroize::Zeroizing;
 
 use crate::error::{OpError, OpResult};
 use crate::lifecycle;
@@ -44,12 +47,14 @@ impl Pending {
 }
 
 /// What the batch remembers between its operations: the ID Placeholder (1.x and 2.x), the results
-/// of earlier operations and every identifier returned so far (2.x indirect references).
+/// of earlier operations and every identifier returned so far (2.x indirect references), and the
+/// Data output of the cryptographic operations (2.1 §7.9 Data references).
 #[derive(Clone, Default)]
 pub(crate) struct BatchMemory {
     pub(crate) id_placeholder: Option<String>,
     results: HashMap<u32, String>,
     returned: Vec<String>,
+    data_outputs: Vec<(DataKind, Zeroizing<Vec<u8>>)>,
 }
 
 /// The context of one operation.
@@ -63,6 +68,8 @@ pub struct Context<'a> {
     pub(crate) memory: &'a mut BatchMemory,
     /// Multi-part operations in progress, shared by all requests.
     pub streams: &'a crate::streams::Streams,
+    /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
+    pub ephemeral: bool,
 }
 
 impl Context<'_> {
@@ -161,6 +168,39 @@ impl Context<'_> {
     /// Remembers identifiers returned in a response, in order (2.x Integer references).
     pub fn record_returned<'u>(&mut self, uids: impl IntoIterator<Item = &'u String>) {
         self.memory.returned.extend(uids.into_iter().cloned());
+    }
+
+    /// The bytes of a Data field: given, or (2.1 §7.9) the Data output of an earlier operation of
+    /// the batch, the last of a kind or the n-th (negative: counted back from this one).
+    pub fn data_input(&self, data: &DataRef) -> OpResult<Zeroizing<Vec<u8>>> {
+        let outputs = &self.memory.data_outputs;
+        let found = match data {
+            DataRef::Bytes(bytes) => return Ok(Zeroizing::new(bytes.as_slice().to_vec())),
+            DataRef::Result(kind) => outputs.iter().rev().find(|(k, _)| k == kind),
+            DataRef::Index(index) => {
+                let position = if *index >= 0 {
+                    usize::try_from(*index).ok()
+                } else {
+                    outputs.len().checked_sub(index.unsigned_abs() as usize)
+                };
+                position.and_then(|p| outputs.get(p))
+            }
+        };
+        found
+            .map(|(_, bytes)| bytes.clone())
+            .ok_or_else(|| OpError::InvalidField(format!("no earlier Data output {data:?} in this batch")))
+    }
+
+    /// Records the Data output of an operation for later references, and returns it for the
+    /// response unless the request is Ephemeral.
+    pub fn data_output(
+        &mut self,
+        kind: DataKind,
+        output: impl Into<Zeroizing<Vec<u8>>>,
+    ) -> Option<keyward_kmip::Bytes> {
+        let output = output.into();
+        self.memory.data_outputs.push((kind, output.clone()));
+        (!self.ephemeral).then(|| keyward_kmip::Bytes(output))
     }
 
     /// Identifiers of the objects that may match, newest first: the store's candidates for the

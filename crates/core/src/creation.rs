@@ -2,10 +2,10 @@
 //! Pair, Derive Key, Re-key...): the attributes the client gave, checked against the rules, and
 //! the attributes only the server sets.
 
-use keyward_kmip::attributes::{Attribute, Digest, IndexedAttribute, Name};
-use keyward_kmip::enums::{HashingAlgorithm, KeyFormatType, ObjectType};
+use keyward_kmip::attributes::{Attribute, Attributes, Digest, IndexedAttribute, Link, Name};
+use keyward_kmip::enums::{HashingAlgorithm, KeyFormatType, LinkType, ObjectType};
 use keyward_kmip::objects::{KeyMaterial, KeyValue, ManagedObject};
-use keyward_kmip::{Bytes, DateTime};
+use keyward_kmip::{Bytes, DateTime, UniqueIdentifierRef};
 use keyward_store::{IndexTerm, StoredObject};
 
 use crate::attributes::{add, find, set};
@@ -127,6 +127,7 @@ pub fn new_object(
             add(&mut stored, Attribute::Digest(digest));
         }
         if let Some(block) = managed.key_block() {
+            set(&mut stored, Attribute::KeyFormatType(block.key_format_type));
             if let Some(algorithm) = block.cryptographic_algorithm {
                 set(&mut stored, Attribute::CryptographicAlgorithm(algorithm));
             }
@@ -148,8 +149,87 @@ pub fn new_object(
     set(&mut stored, Attribute::AlwaysSensitive(sensitive.unwrap_or(false)));
     set(&mut stored, Attribute::Extractable(extractable.unwrap_or(true)));
     set(&mut stored, Attribute::NeverExtractable(!extractable.unwrap_or(true)));
+    check_quantum_safe(&stored)?;
     stored.object = object;
     Ok(stored)
+}
+
+/// Refuses an object its client requires to be Quantum Safe (2.1 §4.45) when its algorithm is not.
+/// Grover's search halves the strength of a symmetric key against a quantum computer, so only keys
+/// of 256 bits or more keep 128 bits of security; RSA, DSA, DH and elliptic curves fall to Shor's
+/// algorithm whatever their size. Objects without a Cryptographic Algorithm (opaque data, secrets)
+/// say nothing the server could check, and are taken as the client describes them.
+fn check_quantum_safe(stored: &StoredObject) -> OpResult<()> {
+    use keyward_kmip::enums::CryptographicAlgorithm as A;
+    if find(stored, |a| if let Attribute::QuantumSafe(q) = a { Some(*q) } else { None }) != Some(true) {
+        return Ok(());
+    }
+    let Some(algorithm) = find(stored, |a| if let Attribute::CryptographicAlgorithm(x) = a { Some(*x) } else { None })
+    else {
+        return Ok(());
+    };
+    let length = find(stored, |a| if let Attribute::CryptographicLength(x) = a { Some(*x) } else { None });
+    let post_quantum = [A::XMSS, A::SPHINCS_256, A::McEliece, A::McEliece_6960119, A::McEliece_8192128];
+    let classical_asymmetric =
+        [A::RSA, A::DSA, A::ECDSA, A::DH, A::ECDH, A::ECMQV, A::EC, A::Ed25519, A::Ed448, A::SM2, A::GOSTR34_10_2012];
+    let safe = if post_quantum.contains(&algorithm) {
+        true
+    } else if classical_asymmetric.contains(&algorithm) {
+        false
+    } else {
+        length.is_some_and(|bits| bits >= 256)
+    };
+    if safe {
+        Ok(())
+    } else {
+        Err(OpError::GeneralFailure(format!("{algorithm:?} of {} bits is not quantum safe", length.unwrap_or(0))))
+    }
+}
+
+/// The attributes of one key of a pair (Create Key Pair, Re-key Key Pair): the common attributes,
+/// then the key's own, which take precedence for single-instance attributes; multi-instance
+/// attributes are the union of both (2.1 §6.1.9, 1.4 §4.2). 1.x templates are expanded first, so
+/// the order of precedence is the one 1.4 §4.2 lists.
+pub fn key_pair_attributes(
+    cx: &Context<'_>,
+    common: Option<&Attributes>,
+    own: Option<&Attributes>,
+) -> OpResult<Vec<Attribute>> {
+    let mut merged = match common {
+        Some(common) => expand_templates(cx, common)?,
+        None => Vec::new(),
+    };
+    if let Some(own) = own {
+        for attribute in expand_templates(cx, own)? {
+            if attribute.rules().multiple {
+                if merged.contains(&attribute) {
+                    continue;
+                }
+            } else {
+                let reference = attribute.reference();
+                merged.retain(|a| !reference.matches(a));
+            }
+            merged.push(attribute);
+        }
+    }
+    Ok(merged)
+}
+
+/// Adds a Link of `link_type` to the object `uid`.
+pub fn add_link(stored: &mut StoredObject, link_type: LinkType, uid: &str) {
+    let link = Link { link_type, linked_object_identifier: UniqueIdentifierRef::Text(uid.to_string()) };
+    add(stored, Attribute::Link(link));
+}
+
+/// The identifier the first Link of `link_type` points at.
+pub fn linked(stored: &StoredObject, link_type: LinkType) -> Option<String> {
+    find(stored, |a| match a {
+        Attribute::Link(link) if link.link_type == link_type => match &link.linked_object_identifier {
+            UniqueIdentifierRef::Text(uid) => Some(uid.clone()),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// The generator of server-made keys: aws-lc's CTR_DRBG over AES-256 (NIST SP 800-90A), reseeded

@@ -163,6 +163,7 @@ impl Dispatcher {
                         pending: &mut pending,
                         memory: &mut memory,
                         streams: &self.streams,
+                        ephemeral: item.ephemeral == Some(true),
                     };
                     run_item(&mut cx, item, message)
                 }

@@ -59,6 +59,18 @@ pub enum OpError {
     KeyCompressionTypeNotSupported(String),
     #[error("cryptographic failure: {0}")]
     CryptographicFailure(String),
+    /// Cryptographic Parameters the key they are given for does not have (2.1 §7.18).
+    #[error("bad cryptographic parameters: {0}")]
+    BadCryptographicParameters(String),
+    /// A wrapped key's encoding cannot be produced or read (1.1 and later: Encoding Option Error).
+    #[error("encoding option: {0}")]
+    EncodingOption(String),
+    /// Import of an identifier that exists, without Replace Existing.
+    #[error("object {0} already exists")]
+    ObjectAlreadyExists(String),
+    /// A certificate request that does not parse or whose self-signature does not verify.
+    #[error("invalid certificate request: {0}")]
+    InvalidCsr(String),
     /// Cryptographic parameters the specification defines but this server does not offer.
     #[error("unsupported cryptographic parameters: {0}")]
     UnsupportedParameters(String),
@@ -113,9 +125,11 @@ impl OpError {
             OpError::UnknownCriticalExtension(_) => ResultReason::FeatureNotSupported,
             OpError::InvalidField(_) => ResultReason::InvalidField,
             OpError::MissingData(_) => ResultReason::MissingData,
-            OpError::WrongState(_) if v2 => ResultReason::WrongKeyLifecycleState,
             // KMIP 1.x has no lifecycle reason; its test cases answer Permission Denied (for
-            // example a Destroy of an Active key, SKLC-M-2-10).
+            // example a Destroy of an Active key, SKLC-M-2-10). So do the 2.0 test cases
+            // (AKLC-M-2-20, CS-BC-M-14-20), Permission Denied being among the reasons the 2.0
+            // error tables list; the 2.1 test cases use the precise reason.
+            OpError::WrongState(_) if version >= KmipVersion::V2_1 => ResultReason::WrongKeyLifecycleState,
             OpError::WrongState(_) => ResultReason::PermissionDenied,
             OpError::ReadOnlyAttribute(_) if v2 => ResultReason::AttributeReadOnly,
             OpError::ReadOnlyAttribute(_) => ResultReason::PermissionDenied,
@@ -135,6 +149,12 @@ impl OpError {
             OpError::KeyFormatTypeNotSupported(_) => ResultReason::KeyFormatTypeNotSupported,
             OpError::KeyCompressionTypeNotSupported(_) => ResultReason::KeyCompressionTypeNotSupported,
             OpError::CryptographicFailure(_) => ResultReason::CryptographicFailure,
+            OpError::BadCryptographicParameters(_) if v2 => ResultReason::BadCryptographicParameters,
+            OpError::BadCryptographicParameters(_) => ResultReason::InvalidField,
+            OpError::EncodingOption(_) => ResultReason::EncodingOptionError,
+            OpError::ObjectAlreadyExists(_) => ResultReason::ObjectAlreadyExists,
+            OpError::InvalidCsr(_) if v2 => ResultReason::InvalidCSR,
+            OpError::InvalidCsr(_) => ResultReason::InvalidField,
             OpError::UnsupportedParameters(_) if v2 => ResultReason::UnsupportedCryptographicParameters,
             OpError::UnsupportedParameters(_) => ResultReason::InvalidField,
             OpError::MissingIv if v2 => ResultReason::MissingInitializationVector,
@@ -164,6 +184,7 @@ mod tests {
     fn reasons_follow_the_version() {
         let wrong_state = OpError::WrongState("active".into());
         assert_eq!(wrong_state.result_reason(KmipVersion::V1_0), ResultReason::PermissionDenied);
+        assert_eq!(wrong_state.result_reason(KmipVersion::V2_0), ResultReason::PermissionDenied);
         assert_eq!(wrong_state.result_reason(KmipVersion::V2_1), ResultReason::WrongKeyLifecycleState);
         let missing = OpError::ObjectNotFound("x".into());
         assert_eq!(missing.result_reason(KmipVersion::V1_4), ResultReason::ItemNotFound);

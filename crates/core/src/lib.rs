@@ -20,6 +20,7 @@ pub mod error;
 pub mod lifecycle;
 mod ops;
 pub mod policy;
+pub mod replacement;
 pub mod streams;
 pub mod usage;
 

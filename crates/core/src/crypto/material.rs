@@ -26,7 +26,7 @@ fn plain_material(block: &KeyBlock) -> OpResult<&KeyMaterial> {
     }
 }
 
-fn field<'a>(fields: &'a [Item], tag: Tag) -> Option<&'a Value> {
+fn field(fields: &[Item], tag: Tag) -> Option<&Value> {
     fields.iter().find(|i| i.tag == tag).map(|i| &i.value)
 }
 

@@ -1,11 +1,28 @@
-//! Export: not implemented yet.
+//! Export (2.1 §6.1.18, 1.4 §4.40): an object with all its attributes, for Import elsewhere. The
+//! object is handed out as Get hands it out (format, wrapping, Sensitive and Extractable; see
+//! `crypto::delivery`); a destroyed object, having no value, is not exported.
 
-use keyward_kmip::enums::Operation;
 use keyward_kmip::payloads::export::{ExportRequest, ExportResponse};
 
 use crate::context::Context;
-use crate::error::{OpError, OpResult};
+use crate::crypto::delivery::{Form, deliver};
+use crate::error::OpResult;
 
-pub(crate) fn run(_cx: &mut Context<'_>, _request: &ExportRequest) -> OpResult<ExportResponse> {
-    Err(OpError::OperationNotSupported(Operation::Export))
+pub(crate) fn run(cx: &mut Context<'_>, request: &ExportRequest) -> OpResult<ExportResponse> {
+    let stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let form = Form {
+        key_format_type: request.key_format_type,
+        key_wrap_type: request.key_wrap_type,
+        key_compression_type: request.key_compression_type,
+        wrapping: request.key_wrapping_specification.as_ref(),
+    };
+    let object = deliver(cx, &stored, &form)?;
+    let uid = stored.unique_identifier.clone();
+    cx.set_placeholder(Some(uid.clone()));
+    Ok(ExportResponse {
+        object_type: object.object_type(),
+        unique_identifier: uid,
+        attribute: stored.attributes,
+        object,
+    })
 }

@@ -1,38 +1,24 @@
-//! Get (2.1 §6.1.21, 1.4 §4.11): hand out an object. In this version the object is returned in the
-//! format it is stored in; a different Key Format Type, compression or wrapping is refused until
-//! the cryptographic services convert them.
+//! Get (2.1 §6.1.19, 1.4 §4.11): hand out an object, in the Key Format Type the client asks for
+//! (converted when it is stored in another) and wrapped under another managed key when it gives a
+//! Key Wrapping Specification; see `crypto::delivery` for the rules.
 
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::payloads::get::{GetRequest, GetResponse};
 
 use crate::attributes::{find, set};
 use crate::context::Context;
-use crate::error::{OpError, OpResult};
-use crate::ops::readable;
+use crate::crypto::delivery::{Form, deliver};
+use crate::error::OpResult;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetRequest) -> OpResult<GetResponse> {
     let stored = cx.load_ref(request.unique_identifier.as_ref())?;
-    let object = readable(&stored)?.clone();
-    if find(&stored, |a| if let Attribute::Sensitive(s) = a { Some(*s) } else { None }) == Some(true) {
-        return Err(OpError::Sensitive(format!(
-            "object {} may not leave the server in the clear",
-            stored.unique_identifier
-        )));
-    }
-    if let (Some(asked), Some(block)) = (request.key_format_type, object.key_block())
-        && asked != block.key_format_type
-    {
-        return Err(OpError::KeyFormatTypeNotSupported(format!(
-            "{asked:?} (the key is stored as {:?})",
-            block.key_format_type
-        )));
-    }
-    if request.key_compression_type.is_some() {
-        return Err(OpError::KeyCompressionTypeNotSupported("keys are not compressed".into()));
-    }
-    if request.key_wrapping_specification.is_some() {
-        return Err(OpError::FeatureNotSupported("wrapping a key on Get".into()));
-    }
+    let form = Form {
+        key_format_type: request.key_format_type,
+        key_wrap_type: request.key_wrap_type,
+        key_compression_type: request.key_compression_type,
+        wrapping: request.key_wrapping_specification.as_ref(),
+    };
+    let object = deliver(cx, &stored, &form)?;
     let uid = stored.unique_identifier.clone();
     // A key that has been handed out is no longer fresh (2.1 §4.24).
     if find(&stored, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true) {

@@ -1,7 +1,7 @@
 //! Get Attribute List (2.1 §6.1.22, 1.4 §4.13): the names of an object's attributes, each once,
 //! limited to those the request's version defines.
 
-use keyward_kmip::attributes::{Attribute, AttributeRef};
+use keyward_kmip::attributes::{Attribute, AttributeRef, attribute_exists};
 use keyward_kmip::codec::Cx;
 use keyward_kmip::payloads::get_attribute_list::{GetAttributeListRequest, GetAttributeListResponse};
 
@@ -15,7 +15,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> Op
     for indexed in &stored.attributes {
         let known = match &indexed.attribute {
             Attribute::Vendor(vendor) => !cx.version.is_1x() || vendor.custom_name().is_some(),
-            standard => version.has(standard.tag()),
+            standard => attribute_exists(standard.tag(), &version),
         };
         let reference = indexed.attribute.reference();
         if known && !attribute_reference.contains(&reference) {

@@ -1,14 +1,24 @@
-//! Register (2.1 §6.1.46, 1.4 §4.3): the client hands over an object it made.
+//! Register (2.1 §6.1.43, 1.4 §4.3): the client hands over an object it made.
+//!
+//! A wrapped key is unwrapped with the managed key its Key Wrapping Data names (which must allow
+//! Unwrap Key) and stored in the clear, like every other key. The attributes the object itself
+//! determines are set from it: for an X.509 certificate its type, length, identifier, subject and
+//! issuer, signature algorithm and the algorithm and length of its key; for an asymmetric key its
+//! algorithm, length and curve. A client may restate such an attribute (BL-M-10-21 sends the
+//! Certificate Type) as long as it says what the object says.
 
 use keyward_kmip::attributes::Attribute;
-use keyward_kmip::enums::{ObjectType, UniqueIdentifier};
+use keyward_kmip::enums::{CertificateType, ObjectType, UniqueIdentifier};
 use keyward_kmip::masks::CryptographicUsageMask;
 use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::payloads::register::{RegisterRequest, RegisterResponse};
-use keyward_ttlv::KmipEnum;
+use keyward_store::StoredObject;
+use keyward_ttlv::{KmipEnum, KmipVersion};
 
+use crate::attributes::add;
 use crate::context::Context;
 use crate::creation::{expand_templates, new_object};
+use crate::crypto::{certificate_attributes, keypair, wrapping};
 use crate::error::{OpError, OpResult};
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<RegisterResponse> {
@@ -18,18 +28,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
             request.object_type, cx.version
         )));
     }
-    if let Some(object) = &request.object {
-        if object.object_type() != request.object_type {
-            return Err(OpError::InvalidField(format!(
-                "Object Type is {:?} but the object is a {:?}",
-                request.object_type,
-                object.object_type()
-            )));
-        }
-        if object.key_block().is_some_and(|b| b.key_value.is_none()) {
-            return Err(OpError::MissingData("the Key Block has no Key Value".into()));
-        }
-    }
+    let object = match &request.object {
+        Some(object) => Some(opened(cx, object, request.object_type)?),
+        None => None,
+    };
     let mut attributes = expand_templates(cx, &request.attributes)?;
     if request.object_type == ObjectType::SymmetricKey
         && !attributes.iter().any(|a| matches!(a, Attribute::CryptographicUsageMask(_)))
@@ -40,7 +42,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
             .push(Attribute::CryptographicUsageMask(CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt));
     }
     // A key block's algorithm and length are the object's; attributes saying otherwise are wrong.
-    if let Some(block) = request.object.as_ref().and_then(ManagedObject::key_block) {
+    if let Some(block) = object.as_ref().and_then(ManagedObject::key_block) {
         for attribute in &attributes {
             let conflicting = match attribute {
                 Attribute::CryptographicAlgorithm(a) => block.cryptographic_algorithm.is_some_and(|b| b != *a),
@@ -55,11 +57,86 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
             }
         }
     }
-    let stored = new_object(cx, request.object.clone(), request.object_type, attributes, false)?;
+    let derived = match &object {
+        Some(object) => derived_attributes(object, cx.version)?,
+        None => Vec::new(),
+    };
+    drop_restated(&mut attributes, &derived)?;
+    let mut stored = new_object(cx, object, request.object_type, attributes, false)?;
+    add_derived(&mut stored, derived);
     let uid = stored.unique_identifier.clone();
     cx.insert(stored);
     cx.set_placeholder(Some(uid.clone()));
     cx.record_result(UniqueIdentifier::Register, &uid);
     cx.record_returned([&uid]);
     Ok(RegisterResponse { unique_identifier: uid, attributes: None })
+}
+
+/// The object as it is to be stored: of the type the request says, with a key value, unwrapped.
+fn opened(cx: &Context<'_>, object: &ManagedObject, object_type: ObjectType) -> OpResult<ManagedObject> {
+    if object.object_type() != object_type {
+        return Err(OpError::InvalidField(format!(
+            "Object Type is {object_type:?} but the object is a {:?}",
+            object.object_type()
+        )));
+    }
+    let mut object = object.clone();
+    if let Some(block) = object.key_block_mut() {
+        if block.key_value.is_none() {
+            return Err(OpError::MissingData("the Key Block has no Key Value".into()));
+        }
+        if block.key_wrapping_data.is_some() {
+            *block = wrapping::unwrap(cx, block)?;
+        }
+    }
+    Ok(object)
+}
+
+/// The attributes the object determines.
+pub(crate) fn derived_attributes(object: &ManagedObject, version: KmipVersion) -> OpResult<Vec<Attribute>> {
+    Ok(match object {
+        ManagedObject::Certificate(certificate) if certificate.certificate_type == CertificateType::X_509 => {
+            let info = certificate_attributes::read(certificate)?;
+            certificate_attributes::attributes_of(certificate, &info, version)
+        }
+        ManagedObject::Certificate(certificate) => vec![Attribute::CertificateType(certificate.certificate_type)],
+        ManagedObject::PrivateKey(_) | ManagedObject::PublicKey(_) => {
+            // A key the server cannot read is still stored as given; it says nothing more.
+            keypair::describe(object).map(|info| keypair::attributes_of(&info, version)).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// Adds the attributes the object determines; the client's own value of a settable one (an
+/// algorithm it named) stands.
+pub(crate) fn add_derived(stored: &mut StoredObject, derived: Vec<Attribute>) {
+    for attribute in derived {
+        let reference = attribute.reference();
+        if attribute.rules().multiple || !stored.attributes.iter().any(|a| reference.matches(&a.attribute)) {
+            add(stored, attribute);
+        }
+    }
+}
+
+/// Removes from the client's attributes those only the server sets that restate what the object
+/// determines; one that says something else is refused as read-only.
+fn drop_restated(attributes: &mut Vec<Attribute>, derived: &[Attribute]) -> OpResult<()> {
+    let mut kept = Vec::with_capacity(attributes.len());
+    for attribute in attributes.drain(..) {
+        if attribute.rules().client_sets {
+            kept.push(attribute);
+            continue;
+        }
+        let reference = attribute.reference();
+        let known = derived.iter().filter(|d| reference.matches(d)).collect::<Vec<_>>();
+        if known.is_empty() {
+            // Not one the object determines: new_object refuses it as read-only.
+            kept.push(attribute);
+        } else if !known.contains(&&attribute) {
+            return Err(OpError::ReadOnlyAttribute(reference.name()));
+        }
+    }
+    *attributes = kept;
+    Ok(())
 }

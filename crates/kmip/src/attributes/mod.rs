@@ -205,6 +205,13 @@ attributes! {
     RotateOffset(Interval) [set add];
 }
 
+/// True when the attribute of `tag` exists in the version of `cx`. The tag says so for every
+/// attribute but Key Format Type: a field of the Key Block since 1.0, an attribute only since 2.0
+/// (2.1 §4.26), which 1.x clients such as PyKMIP cannot read as one.
+pub fn attribute_exists(tag: Tag, cx: &Cx) -> bool {
+    cx.has(tag) && !(tag == Tag::KeyFormatType && cx.is_1x() && !cx.keep_all_fields)
+}
+
 impl Attribute {
     /// The rules of this attribute. Client (`x-`) custom and vendor attributes may be set, added,
     /// changed and deleted by clients, and have any number of instances; server (`y-`) ones none

@@ -257,7 +257,9 @@ impl IndexedAttribute {
                     Some(name) => name,
                     None => return, // 2.x vendors other than x and y have no 1.x form
                 },
-                standard if cx.has(standard.tag()) => AttributeRef::Standard(standard.tag()).name(),
+                standard if super::attribute_exists(standard.tag(), cx) => {
+                    AttributeRef::Standard(standard.tag()).name()
+                }
                 _ => return, // not an attribute of this version
             };
             let open = out.begin(tag);
@@ -271,7 +273,7 @@ impl IndexedAttribute {
         }
         match attribute {
             Attribute::Vendor(vendor) => vendor.encode_v2(out),
-            standard if cx.has(standard.tag()) => standard.encode_value(standard.tag(), out, cx),
+            standard if super::attribute_exists(standard.tag(), cx) => standard.encode_value(standard.tag(), out, cx),
             retired if is_retired_1x_attribute(retired.tag()) => {
                 let open = out.begin(Tag::Attribute);
                 out.text(Tag::VendorIdentification, CLIENT_VENDOR);

@@ -1,0 +1,132 @@
+//! What a replacement inherits from the object it replaces: Re-key (2.1 §6.1.46, 1.4 §4.4),
+//! Re-key Key Pair (§6.1.47, 1.4 §4.5) and Re-certify (§6.1.45, 1.4 §4.8).
+//!
+//! The replacement takes the attributes a client could have given the existing object, names
+//! included (which the existing object gives up), with the exceptions of the specification's
+//! tables: dates, links, usage limits, freshness and the generator are made anew, the server's
+//! own attributes are recomputed by `creation::new_object`. With an Offset, the Activation Date
+//! is the replacement's Initial Date (now) plus the Offset, and the other dates move by as much as
+//! the Activation Date did.
+
+use keyward_kmip::attributes::{Attribute, AttributeRef, UsageLimits};
+use keyward_kmip::enums::LinkType;
+use keyward_kmip::{DateTime, Interval, Tag};
+use keyward_store::StoredObject;
+
+use crate::attributes::{find, remove_all};
+use crate::context::Context;
+use crate::creation::add_link;
+use crate::error::OpResult;
+
+/// The dates that move with an Offset. Re-key moves all four (2.1 Table 303); Re-key Key Pair
+/// and Re-certify only the Activation and Deactivation Dates (Tables 308 and 298).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dates {
+    All,
+    ActivationAndDeactivation,
+}
+
+fn is_date(attribute: &Attribute) -> bool {
+    matches!(
+        attribute,
+        Attribute::ActivationDate(_)
+            | Attribute::DeactivationDate(_)
+            | Attribute::ProcessStartDate(_)
+            | Attribute::ProtectStopDate(_)
+    )
+}
+
+/// The attributes the replacement takes from `existing`, its dates computed from `offset`.
+pub fn inherited(existing: &StoredObject, offset: Option<Interval>, dates: Dates, now: i64) -> Vec<Attribute> {
+    let mut inherited: Vec<Attribute> = existing
+        .attributes
+        .iter()
+        .map(|a| &a.attribute)
+        .filter(|a| a.rules().client_sets && !is_date(a))
+        .filter(|a| {
+            !matches!(
+                a,
+                Attribute::Link(_)
+                    | Attribute::Fresh(_)
+                    | Attribute::RandomNumberGenerator(_)
+                    | Attribute::OriginalCreationDate(_)
+            )
+        })
+        .map(|a| match a {
+            // The replacement may be used as much as the existing object could be at first.
+            Attribute::UsageLimits(limits) => Attribute::UsageLimits(UsageLimits {
+                usage_limits_count: Some(limits.usage_limits_total),
+                ..limits.clone()
+            }),
+            other => other.clone(),
+        })
+        .collect();
+    inherited.extend(moved_dates(existing, offset, dates, now));
+    inherited
+}
+
+fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, now: i64) -> Vec<Attribute> {
+    let date = |select: fn(&Attribute) -> Option<DateTime>| find(existing, select).map(DateTime::seconds);
+    let activation = date(|a| if let Attribute::ActivationDate(d) = a { Some(*d) } else { None });
+    let deactivation = date(|a| if let Attribute::DeactivationDate(d) = a { Some(*d) } else { None });
+    let mut others = Vec::new();
+    if dates == Dates::All {
+        if let Some(start) = date(|a| if let Attribute::ProcessStartDate(d) = a { Some(*d) } else { None }) {
+            others.push((start, Attribute::ProcessStartDate as fn(DateTime) -> Attribute));
+        }
+        if let Some(stop) = date(|a| if let Attribute::ProtectStopDate(d) = a { Some(*d) } else { None }) {
+            others.push((stop, Attribute::ProtectStopDate as fn(DateTime) -> Attribute));
+        }
+    }
+    if let Some(deactivation) = deactivation {
+        others.push((deactivation, Attribute::DeactivationDate as fn(DateTime) -> Attribute));
+    }
+    let Some(offset) = offset else {
+        let mut copied: Vec<Attribute> =
+            activation.map(|a| Attribute::ActivationDate(DateTime(a))).into_iter().collect();
+        copied.extend(others.into_iter().map(|(seconds, make)| make(DateTime(seconds))));
+        return copied;
+    };
+    let new_activation = now.saturating_add(i64::from(offset.0));
+    // Without an Activation Date the existing object's dates count from its Initial Date.
+    let base =
+        activation.or_else(|| date(|a| if let Attribute::InitialDate(d) = a { Some(*d) } else { None })).unwrap_or(now);
+    let shift = new_activation.saturating_sub(base);
+    let mut moved = vec![Attribute::ActivationDate(DateTime(new_activation))];
+    moved.extend(others.into_iter().map(|(seconds, make)| make(DateTime(seconds.saturating_add(shift)))));
+    moved
+}
+
+/// The inherited attributes overlaid with the request's own: the request's value of a
+/// single-instance attribute wins, multi-instance attributes are the union of both.
+pub fn overlay(inherited: Vec<Attribute>, requested: Vec<Attribute>) -> Vec<Attribute> {
+    let mut merged = inherited;
+    for attribute in requested {
+        if attribute.rules().multiple {
+            if merged.contains(&attribute) {
+                continue;
+            }
+        } else {
+            let reference = attribute.reference();
+            merged.retain(|a| !reference.matches(a));
+        }
+        merged.push(attribute);
+    }
+    merged
+}
+
+/// The existing object gives up its names, so that the replacement can take them: written before
+/// the replacement is made, which checks its names against the batch's objects.
+pub fn release_names(cx: &mut Context<'_>, existing: &StoredObject) {
+    let mut released = existing.clone();
+    remove_all(&mut released, &AttributeRef::Standard(Tag::Name));
+    cx.update(released);
+}
+
+/// Links the existing object (as the batch now has it) to its replacement.
+pub fn link_to_replacement(cx: &mut Context<'_>, existing_uid: &str, replacement_uid: &str) -> OpResult<()> {
+    let mut existing = cx.load(existing_uid)?;
+    add_link(&mut existing, LinkType::ReplacementObjectLink, replacement_uid);
+    cx.update(existing);
+    Ok(())
+}

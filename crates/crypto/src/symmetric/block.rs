@@ -11,7 +11,7 @@ use aws_lc_rs::cipher::{
 use aws_lc_rs::iv::FixedLength;
 use zeroize::Zeroizing;
 
-use super::{Cipher, Padding, check_iv};
+use super::{Cipher, Padding, check_iv, legacy_des};
 use crate::{CryptoError, CryptoResult};
 
 /// The block cipher family; the key length picks the member.
@@ -105,7 +105,33 @@ fn check_blocks(spec: Spec, len: usize) -> CryptoResult<()> {
     Ok(())
 }
 
+/// The mode [`legacy_des`] computes for a Triple DES key aws-lc refused, if it does this one.
+fn legacy_mode(spec: Spec, refusal: &CryptoResult<impl Sized>) -> Option<legacy_des::Mode> {
+    let refused = matches!(refusal, Err(CryptoError::InvalidKey(_)));
+    match (refused, spec.family, spec.mode) {
+        (true, Family::TripleDes, OperatingMode::ECB) => Some(legacy_des::Mode::Ecb),
+        (true, Family::TripleDes, OperatingMode::CBC) => Some(legacy_des::Mode::Cbc),
+        _ => None,
+    }
+}
+
 pub(super) fn encrypt(spec: Spec, key: &[u8], iv: &[u8], plaintext: &[u8]) -> CryptoResult<Vec<u8>> {
+    let result = aws_lc_encrypt(spec, key, iv, plaintext);
+    match legacy_mode(spec, &result) {
+        Some(mode) => legacy_des::encrypt(mode, spec.padding, key, iv, plaintext),
+        None => result,
+    }
+}
+
+pub(super) fn decrypt(spec: Spec, key: &[u8], iv: &[u8], ciphertext: &[u8]) -> CryptoResult<Zeroizing<Vec<u8>>> {
+    let result = aws_lc_decrypt(spec, key, iv, ciphertext);
+    match legacy_mode(spec, &result) {
+        Some(mode) => legacy_des::decrypt(mode, spec.padding, key, iv, ciphertext),
+        None => result,
+    }
+}
+
+fn aws_lc_encrypt(spec: Spec, key: &[u8], iv: &[u8], plaintext: &[u8]) -> CryptoResult<Vec<u8>> {
     let ctx = context(spec, iv)?;
     check_blocks(spec, plaintext.len())?;
     let key = unbound_key(spec.family, key)?;
@@ -125,7 +151,7 @@ pub(super) fn encrypt(spec: Spec, key: &[u8], iv: &[u8], plaintext: &[u8]) -> Cr
     Ok(buf)
 }
 
-pub(super) fn decrypt(spec: Spec, key: &[u8], iv: &[u8], ciphertext: &[u8]) -> CryptoResult<Zeroizing<Vec<u8>>> {
+fn aws_lc_decrypt(spec: Spec, key: &[u8], iv: &[u8], ciphertext: &[u8]) -> CryptoResult<Zeroizing<Vec<u8>>> {
     let ctx = DecryptionContext::from(context(spec, iv)?);
     if spec.needs_blocks() && !ciphertext.len().is_multiple_of(spec.block_len()) {
         return Err(CryptoError::input(format!("the ciphertext must be a multiple of {} bytes", spec.block_len())));

@@ -19,6 +19,7 @@ mod block;
 mod chacha;
 mod gcm;
 mod keywrap;
+mod legacy_des;
 mod stream;
 mod xts;
 

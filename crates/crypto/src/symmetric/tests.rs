@@ -540,10 +540,27 @@ fn two_key_triple_des_is_accepted_in_both_spellings() {
     for part in [1, 3, 8, 9] {
         assert_eq!(stream(Direction::Encrypt, cipher, &k16, &iv, b"legacy data", part), a.ciphertext);
     }
-    // K1 = K2 degenerates to single DES and is refused.
-    let single = h("0123456789abcdef0123456789abcdef");
-    assert!(matches!(encrypt(cipher, &single, &iv, &[], b"x"), Err(CryptoError::InvalidKey(_))));
     assert!(matches!(encrypt(cipher, &[0; 20], &iv, &[], b"x"), Err(CryptoError::InvalidKey(_))));
+}
+
+#[test]
+fn degenerate_triple_des_keys_a_client_registered_still_work_as_single_des() {
+    // K1 = K2 = K3 is single DES, which aws-lc refuses; the classic DES known answer
+    // (FIPS 81 appendix B: key 0123456789abcdef, "Now is t" gives 3fa40e8a984d4815) must come out.
+    let single = h("0123456789abcdef0123456789abcdef0123456789abcdef");
+    let ecb = Cipher::TripleDesEcb(Padding::None);
+    let out = encrypt(ecb, &single, &[], &[], b"Now is t").unwrap();
+    assert_eq!(hex::encode(&out.ciphertext), "3fa40e8a984d4815");
+    assert_eq!(*decrypt(ecb, &single, &[], &[], &out.ciphertext, None).unwrap(), b"Now is t");
+    // Two-key spelling, CBC with padding: a round trip.
+    let cbc = Cipher::TripleDesCbc(Padding::Pkcs7);
+    let two = h("0123456789abcdef0123456789abcdef");
+    let out = encrypt(cbc, &two, &[7; 8], &[], b"legacy data").unwrap();
+    assert_eq!(*decrypt(cbc, &two, &[7; 8], &[], &out.ciphertext, None).unwrap(), b"legacy data");
+    // The weak key 0101...01 of CS-BC-M-4-12-3DES-13.
+    let weak = [1u8; 24];
+    let out = encrypt(ecb, &weak, &[], &[], &[0; 8]).unwrap();
+    assert_eq!(*decrypt(ecb, &weak, &[], &[], &out.ciphertext, None).unwrap(), [0; 8]);
 }
 
 const SUNSCREEN: &[u8] =

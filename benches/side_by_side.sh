@@ -13,9 +13,9 @@
 # seconds), and only one is loaded at a time.
 #
 # Settings (environment): ROUNDS (2), DURATION and WARMUP in seconds per run (3 and 1), CONNECTIONS
-# ("1 16"), WORKLOADS ("discover create get mix connect connect-resume"), KMIP_VERSION (1.4: both
-# servers speak it; PyKMIP stops at 2.0). Results go to target/side-by-side/<time>/: one JSON
-# report per run, the servers' logs, and table.md.
+# ("1 16"), WORKLOADS ("discover create get encrypt mix connect connect-resume"), KMIP_VERSION (1.4:
+# both servers speak it; PyKMIP stops at 2.0), PAYLOAD_SIZE (1024: bytes per Encrypt, in `mix` too).
+# Results go to target/side-by-side/<time>/: one JSON report per run, the servers' logs, and table.md.
 #
 # PyKMIP comes from PyPI into target/pykmip-venv, the virtual environment the PyKMIP tests use
 # (crates/server/tests/pykmip.rs). Its server runs with the SQLAlchemy pip installs beside it
@@ -29,8 +29,9 @@ ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-3}
 WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-"1 16"}
-WORKLOADS=${WORKLOADS:-"discover create get mix connect connect-resume"}
+WORKLOADS=${WORKLOADS:-"discover create get encrypt mix connect connect-resume"}
 KMIP_VERSION=${KMIP_VERSION:-1.4}
+PAYLOAD_SIZE=${PAYLOAD_SIZE:-1024}
 PYKMIP=pykmip==0.11.0
 VENV=${KEYWARD_PYKMIP_VENV:-$TARGET/pykmip-venv}
 WORK=$TARGET/side-by-side/$(date +%Y%m%d-%H%M%S)
@@ -99,7 +100,7 @@ bench() {
     local out=$RESULTS/$name-$workload-$connections-$round.json
     echo "   round $round: $name $workload x$connections" >&2
     if ! "$KEYWARD" bench --json --op "$op" "${extra[@]}" --connections "$connections" \
-        --duration "$DURATION" --warmup "$WARMUP" --kmip-version "$KMIP_VERSION" "${target[@]}" \
+        --duration "$DURATION" --warmup "$WARMUP" --kmip-version "$KMIP_VERSION" --payload-size "$PAYLOAD_SIZE" "${target[@]}" \
         >"$out" 2>"$out.log"; then
         echo "   (failed: $(tail -1 "$out.log"))" >&2
         rm -f "$out"
@@ -121,7 +122,7 @@ stop_servers
 say "table"
 {
     echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "KMIP $KMIP_VERSION; $DURATION s measured after $WARMUP s of warm-up per run; medians of $ROUNDS rounds; results in $RESULTS"
+    echo "KMIP $KMIP_VERSION; $PAYLOAD_SIZE-byte payloads; $DURATION s measured after $WARMUP s of warm-up per run; medians of $ROUNDS rounds; results in $RESULTS"
     echo
     python3 "$ROOT/benches/side_by_side_table.py" "$RESULTS" "$WORKLOADS" "$CONNECTIONS"
 } | tee "$WORK/table.md"

@@ -379,12 +379,11 @@ pub fn mac_algorithm(parameters: &CryptographicParameters) -> OpResult<MacAlgori
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::parameters::empty;
     use keyward_crypto::asymmetric::Curve;
     use keyward_kmip::Bytes;
 
     fn with(edit: impl FnOnce(&mut CryptographicParameters)) -> CryptographicParameters {
-        let mut parameters = empty();
+        let mut parameters = CryptographicParameters::default();
         edit(&mut parameters);
         parameters
     }
@@ -418,15 +417,18 @@ mod tests {
             let result = tag_length(&with(|p| p.tag_length = given));
             assert_eq!(result.is_ok(), ok, "{given:?}");
         }
-        assert_eq!(tag_length(&empty()).unwrap(), DEFAULT_TAG_LEN);
+        assert_eq!(tag_length(&CryptographicParameters::default()).unwrap(), DEFAULT_TAG_LEN);
     }
 
     #[test]
     fn chacha20_takes_both_nonce_sizes() {
         let cipher = Cipher::ChaCha20 { initial_counter: 0 };
         let nonce = [7u8; 8];
-        assert_eq!(cipher_iv(cipher, &nonce, &empty()).unwrap(), [[0u8; 4].as_slice(), &nonce].concat());
-        assert_eq!(cipher_iv(cipher, &[1u8; 12], &empty()).unwrap(), vec![1u8; 12]);
+        assert_eq!(
+            cipher_iv(cipher, &nonce, &CryptographicParameters::default()).unwrap(),
+            [[0u8; 4].as_slice(), &nonce].concat()
+        );
+        assert_eq!(cipher_iv(cipher, &[1u8; 12], &CryptographicParameters::default()).unwrap(), vec![1u8; 12]);
     }
 
     #[test]
@@ -449,10 +451,10 @@ mod tests {
     #[test]
     fn random_ivs_respect_the_iv_length() {
         let gcm = Cipher::AesGcm { tag_len: 16 };
-        assert_eq!(random_iv(gcm, &empty()).unwrap().len(), 12);
+        assert_eq!(random_iv(gcm, &CryptographicParameters::default()).unwrap().len(), 12);
         assert_eq!(random_iv(gcm, &with(|p| p.iv_length = Some(128))).unwrap().len(), 16);
         assert!(random_iv(Cipher::AesCbc(Padding::None), &with(|p| p.iv_length = Some(96))).is_err());
-        assert_eq!(random_iv(Cipher::AesEcb(Padding::None), &empty()).unwrap().len(), 0);
+        assert_eq!(random_iv(Cipher::AesEcb(Padding::None), &CryptographicParameters::default()).unwrap().len(), 0);
     }
 
     #[test]
@@ -465,7 +467,7 @@ mod tests {
             rsa_encryption_padding(&parameters).unwrap(),
             RsaEncryptionPadding::Oaep { hash: HashAlgorithm::Sha1, mgf1_hash: HashAlgorithm::Sha1, label: b"label" }
         );
-        assert!(matches!(rsa_encryption_padding(&empty()), Err(OpError::MissingData(_))));
+        assert!(matches!(rsa_encryption_padding(&CryptographicParameters::default()), Err(OpError::MissingData(_))));
     }
 
     #[test]
@@ -480,11 +482,11 @@ mod tests {
             SignatureScheme::RsaPss { hash: HashAlgorithm::Sha384, salt_len: Some(20) }
         );
         assert_eq!(
-            signature_scheme(KeyAlgorithm::Rsa, &empty()).unwrap(),
+            signature_scheme(KeyAlgorithm::Rsa, &CryptographicParameters::default()).unwrap(),
             SignatureScheme::RsaPkcs1v15(HashAlgorithm::Sha256)
         );
         assert_eq!(
-            signature_scheme(KeyAlgorithm::Ec(Curve::P384), &empty()).unwrap(),
+            signature_scheme(KeyAlgorithm::Ec(Curve::P384), &CryptographicParameters::default()).unwrap(),
             SignatureScheme::Ecdsa(HashAlgorithm::Sha384)
         );
         let ecdsa = with(|p| p.digital_signature_algorithm = Some(DigitalSignatureAlgorithm::ECDSAWithSHA256));

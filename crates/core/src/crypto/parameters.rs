@@ -10,30 +10,6 @@ use keyward_store::StoredObject;
 
 use crate::attributes::find;
 
-/// Cryptographic Parameters with every field absent.
-pub fn empty() -> CryptographicParameters {
-    CryptographicParameters {
-        block_cipher_mode: None,
-        padding_method: None,
-        hashing_algorithm: None,
-        key_role_type: None,
-        digital_signature_algorithm: None,
-        cryptographic_algorithm: None,
-        random_iv: None,
-        iv_length: None,
-        tag_length: None,
-        fixed_field_length: None,
-        invocation_field_length: None,
-        counter_length: None,
-        initial_counter_value: None,
-        salt_length: None,
-        mask_generator: None,
-        mask_generator_hashing_algorithm: None,
-        p_source: None,
-        trailer_field: None,
-    }
-}
-
 /// The parameters of an operation on `object`.
 pub fn effective(request: Option<&CryptographicParameters>, object: &StoredObject) -> CryptographicParameters {
     let mut parameters = match request {
@@ -48,7 +24,7 @@ pub fn effective(request: Option<&CryptographicParameters>, object: &StoredObjec
                 })
                 .collect();
             attached.sort_by_key(|(index, _)| *index);
-            attached.first().map_or_else(empty, |(_, p)| (*p).clone())
+            attached.first().map_or_else(CryptographicParameters::default, |(_, p)| (*p).clone())
         }
     };
     if parameters.cryptographic_algorithm.is_none() {

@@ -27,7 +27,9 @@ impl Name {
 }
 
 kmip_struct! {
-    /// How an object is to be used in cryptographic operations (2.1 §4.16).
+    /// How an object is to be used in cryptographic operations (2.1 §4.16). The default has
+    /// every field absent.
+    #[derive(Default)]
     pub struct CryptographicParameters {
         block_cipher_mode: opt BlockCipherMode = BlockCipherMode,
         padding_method: opt PaddingMethod = PaddingMethod,

@@ -161,10 +161,12 @@ pub fn decrypt(uid: &str, ciphertext: &[u8], iv: &[u8], tag: &[u8]) -> RequestPa
 }
 
 pub fn sign(uid: &str, data: &[u8]) -> RequestPayload {
-    let mut parameters = no_parameters();
-    parameters.cryptographic_algorithm = Some(CryptographicAlgorithm::RSA);
-    parameters.padding_method = Some(PaddingMethod::PKCS1V1_5);
-    parameters.hashing_algorithm = Some(HashingAlgorithm::SHA_256);
+    let parameters = CryptographicParameters {
+        cryptographic_algorithm: Some(CryptographicAlgorithm::RSA),
+        padding_method: Some(PaddingMethod::PKCS1V1_5),
+        hashing_algorithm: Some(HashingAlgorithm::SHA_256),
+        ..CryptographicParameters::default()
+    };
     RequestPayload::Sign(SignRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: Some(parameters),
@@ -177,32 +179,10 @@ pub fn sign(uid: &str, data: &[u8]) -> RequestPayload {
 }
 
 fn aes_gcm() -> CryptographicParameters {
-    let mut parameters = no_parameters();
-    parameters.cryptographic_algorithm = Some(CryptographicAlgorithm::AES);
-    parameters.block_cipher_mode = Some(BlockCipherMode::GCM);
-    parameters.tag_length = Some(GCM_TAG_LENGTH);
-    parameters
-}
-
-fn no_parameters() -> CryptographicParameters {
     CryptographicParameters {
-        block_cipher_mode: None,
-        padding_method: None,
-        hashing_algorithm: None,
-        key_role_type: None,
-        digital_signature_algorithm: None,
-        cryptographic_algorithm: None,
-        random_iv: None,
-        iv_length: None,
-        tag_length: None,
-        fixed_field_length: None,
-        invocation_field_length: None,
-        counter_length: None,
-        initial_counter_value: None,
-        salt_length: None,
-        mask_generator: None,
-        mask_generator_hashing_algorithm: None,
-        p_source: None,
-        trailer_field: None,
+        cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+        block_cipher_mode: Some(BlockCipherMode::GCM),
+        tag_length: Some(GCM_TAG_LENGTH),
+        ..CryptographicParameters::default()
     }
 }

@@ -286,6 +286,22 @@ mod tests {
         assert_eq!(store.candidates(&[]).unwrap(), ["a"]);
     }
 
+    /// A second insert of one identifier loses at the compare-and-swap, after writing its entries:
+    /// those are stale, and the first object stays as it was.
+    #[test]
+    fn an_insert_over_an_existing_object_is_a_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        store.commit(vec![Change::Insert(named("a", "first"))]).unwrap().wait().unwrap();
+        let again = store.commit(vec![Change::Insert(named("a", "second"))]);
+        assert!(matches!(again, Err(StoreError::Conflict(uid)) if uid == "a"));
+        let kept = store.get("a").unwrap().unwrap();
+        assert_eq!(kept.attributes, named("a", "first").attributes);
+        assert!(store.candidates(&[IndexTerm::name("second")]).unwrap().is_empty());
+        assert_eq!(store.candidates(&[IndexTerm::name("first")]).unwrap(), ["a"]);
+        assert_eq!(store.candidates(&[]).unwrap(), ["a"]);
+    }
+
     #[test]
     fn a_multi_object_commit_is_all_or_nothing() {
         let dir = tempfile::tempdir().unwrap();

@@ -195,3 +195,28 @@ pub fn locate_name_1x(name: &str) -> String {
         </RequestPayload></BatchItem>"#
     )
 }
+
+/// The transports ask `may_take_long` before running a request in place: a batch with any slow
+/// operation (key-pair generation, signing) goes to the blocking pool, a batch of quick ones and
+/// anything unreadable (answered with an error at once) do not.
+#[test]
+fn slow_operations_are_told_from_quick_ones_by_their_headers() {
+    let server = Server::new();
+    let message = |items: &[&str]| {
+        let request = format!(
+            "<RequestMessage><RequestHeader><ProtocolVersion>\
+             <ProtocolVersionMajor type=\"Integer\" value=\"1\"/><ProtocolVersionMinor type=\"Integer\" value=\"4\"/>\
+             </ProtocolVersion><BatchCount type=\"Integer\" value=\"{}\"/></RequestHeader>{}</RequestMessage>",
+            items.len(),
+            items.concat()
+        );
+        keyward_ttlv::xml::from_str(&request).expect("test request").to_ttlv()
+    };
+    let quick = message(&[&on("Get", Some("a")), &on("Activate", Some("a"))]);
+    let slow = message(&[&on("Get", Some("a")), &on("CreateKeyPair", None)]);
+    let dispatcher = &server.dispatcher;
+    assert!(!dispatcher.may_take_long(&quick));
+    assert!(dispatcher.may_take_long(&slow));
+    assert!(!dispatcher.may_take_long(&quick[..quick.len() - 8]), "a cut message is answered at once");
+    assert!(!dispatcher.may_take_long(b"not a message"));
+}

@@ -169,7 +169,7 @@ impl Connection {
     /// a request). A request that may take milliseconds (an RSA key pair is generated in the
     /// request) runs on tokio's blocking pool, so that it does not hold up other connections' I/O.
     async fn dispatch(&mut self) -> Result<Option<CommitTicket>, End> {
-        if !self.shared.dispatcher.may_take_long(&self.request, &self.shared.decoder) {
+        if !self.shared.dispatcher.may_take_long(&self.request) {
             let shared = &self.shared;
             return Ok(shared.dispatcher.handle(&self.identity, &self.request, &shared.decoder, &mut self.response));
         }

@@ -16,6 +16,7 @@ mod item_type;
 pub mod json;
 mod names;
 pub(crate) mod normalize;
+pub mod peek;
 mod tag;
 pub mod text;
 mod version;

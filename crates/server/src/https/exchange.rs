@@ -36,7 +36,7 @@ pub(crate) async fn run(
     encoding: Encoding,
     body: Zeroizing<Vec<u8>>,
 ) -> Result<Zeroizing<Vec<u8>>, ExchangeError> {
-    let quick = encoding == Encoding::Ttlv && !shared.dispatcher.may_take_long(&body, &shared.decoder);
+    let quick = encoding == Encoding::Ttlv && !shared.dispatcher.may_take_long(&body);
     let (response, ticket) = if quick {
         answer(shared, identity, encoding, &body)?
     } else {

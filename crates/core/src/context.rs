@@ -5,6 +5,7 @@
 //! are dropped, and an Undo batch is simply never committed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use keyward_kmip::UniqueIdentifierRef;
 use keyward_kmip::enums::Data as DataKind;
@@ -109,22 +110,35 @@ impl Context<'_> {
         }
     }
 
-    /// Reads an object the client may see, with the dates that have arrived applied.
+    /// Reads an object the client may see, with the dates that have arrived applied, to change it.
     pub fn load(&self, uid: &str) -> OpResult<StoredObject> {
+        self.read(uid).map(Arc::unwrap_or_clone)
+    }
+
+    /// Reads an object the client may see, with the dates that have arrived applied, to look at
+    /// it: shared with the store's cache, copied only when a date moved its state.
+    pub fn read(&self, uid: &str) -> OpResult<Arc<StoredObject>> {
         let mut object = match self.pending.objects.get(uid) {
-            Some(pending) => pending.object.clone(),
+            Some(pending) => Arc::new(pending.object.clone()),
             None => self.services.store.get(uid)?.ok_or_else(|| OpError::ObjectNotFound(uid.to_string()))?,
         };
         if object.owner != self.client.name && !self.is_administrator() {
             return Err(OpError::PermissionDenied(format!("object {uid} belongs to another client")));
         }
-        lifecycle::refresh(&mut object, self.now);
+        if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
+            lifecycle::refresh(Arc::make_mut(&mut object), self.now);
+        }
         Ok(object)
     }
 
-    /// Resolves a reference and reads the object.
+    /// Resolves a reference and reads the object, to change it.
     pub fn load_ref(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<StoredObject> {
         self.load(&self.resolve(reference)?)
+    }
+
+    /// Resolves a reference and reads the object, to look at it (see [`Context::read`]).
+    pub fn read_ref(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<Arc<StoredObject>> {
+        self.read(&self.resolve(reference)?)
     }
 
     /// Records a new object.

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::StoredObject;
 
@@ -15,7 +15,7 @@ const SHARDS: usize = 16;
 
 #[derive(Default)]
 struct Shard {
-    objects: HashMap<String, StoredObject>,
+    objects: HashMap<String, Arc<StoredObject>>,
     /// Insertion order, for eviction.
     order: VecDeque<String>,
 }
@@ -42,14 +42,14 @@ impl ObjectCache {
         &self.shards[index]
     }
 
-    pub fn get(&self, unique_identifier: &str) -> Option<StoredObject> {
+    pub fn get(&self, unique_identifier: &str) -> Option<Arc<StoredObject>> {
         let shard = self.shard(unique_identifier).lock().ok()?;
         shard.objects.get(unique_identifier).cloned()
     }
 
     /// Remembers an object as it now is (after a read, or a committed change). A copy older than
     /// the one cached is ignored: two commits of one object may reach this in either order.
-    pub fn put(&self, object: StoredObject) {
+    pub fn put(&self, object: Arc<StoredObject>) {
         if self.per_shard == 0 {
             return;
         }
@@ -88,12 +88,12 @@ mod tests {
     #[test]
     fn keeps_the_latest_and_evicts_the_oldest() {
         let cache = ObjectCache::new(SHARDS); // one object per shard
-        cache.put(object("a", 1));
-        cache.put(object("a", 3));
-        cache.put(object("a", 2));
+        cache.put(Arc::new(object("a", 1)));
+        cache.put(Arc::new(object("a", 3)));
+        cache.put(Arc::new(object("a", 2)));
         assert_eq!(cache.get("a").map(|o| o.revision), Some(3), "a late, older copy must not win");
         for i in 0..1000 {
-            cache.put(object(&format!("k{i}"), 1));
+            cache.put(Arc::new(object(&format!("k{i}"), 1)));
         }
         let kept = (0..1000).filter(|i| cache.get(&format!("k{i}")).is_some()).count();
         assert!(kept <= SHARDS, "{kept} objects kept");

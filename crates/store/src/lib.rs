@@ -15,6 +15,8 @@ mod record;
 mod sealing;
 mod sled_store;
 
+use std::sync::Arc;
+
 use keyward_kmip::attributes::IndexedAttribute;
 use keyward_kmip::objects::ManagedObject;
 
@@ -75,8 +77,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// What the dispatcher needs of a store. Implementations are shared by all connections: no call
 /// holds a lock across objects.
 pub trait ObjectStore: Send + Sync {
-    /// The object with this identifier.
-    fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>>;
+    /// The object with this identifier, shared with the store's cache: most readers (Get,
+    /// Encrypt...) only look at it, and a deep copy of every attribute per request is measurable.
+    /// A caller that changes it takes its own copy (`Arc::unwrap_or_clone`, `Arc::make_mut`).
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>>;
 
     /// Applies all changes or none. The returned ticket completes when the changes are on disk;
     /// the response must not be sent before.

@@ -1,7 +1,7 @@
 //! An in-memory store, for tests of the layers above. Not durable, not encrypted.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use crate::index::terms_of;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
@@ -25,9 +25,9 @@ impl MemoryStore {
 }
 
 impl ObjectStore for MemoryStore {
-    fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>> {
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
         let objects = self.objects.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        Ok(objects.by_id.get(unique_identifier).cloned())
+        Ok(objects.by_id.get(unique_identifier).cloned().map(Arc::new))
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {

@@ -56,7 +56,7 @@ fn check_contract(store: &dyn ObjectStore) {
     assert_eq!(store.candidates(&[]).unwrap(), vec!["c", "b", "a"]);
 
     // An update moves the indexes with it.
-    let mut renamed = a.clone();
+    let mut renamed = (*a).clone();
     renamed.attributes[1] = IndexedAttribute::new(Attribute::Name(Name::text("renamed")));
     store.commit(vec![Change::Update(renamed.clone())]).unwrap().wait().unwrap();
     assert_eq!(store.candidates(&[IndexTerm::name("payroll")]).unwrap(), vec!["b"]);
@@ -145,7 +145,7 @@ fn concurrent_updates_of_one_object_through_the_cache() {
             std::thread::spawn(move || {
                 let mut committed = 0;
                 while committed < 25 {
-                    let current = store.get("k").unwrap().unwrap();
+                    let current = std::sync::Arc::unwrap_or_clone(store.get("k").unwrap().unwrap());
                     match store.commit(vec![Change::Update(current)]) {
                         Ok(ticket) => {
                             ticket.wait().unwrap();

@@ -3,6 +3,8 @@
 //! destroyed or archived; state, usage mask and dates, see [`crate::usage`]), with the
 //! Cryptographic Parameters the operation uses, and charged to its Usage Limits.
 
+use std::sync::Arc;
+
 use keyward_crypto::mac::MacAlgorithm;
 use keyward_kmip::UniqueIdentifierRef;
 use keyward_kmip::attributes::{Attribute, CryptographicParameters};
@@ -22,7 +24,8 @@ use crate::usage::{self, Purpose, Use};
 
 /// A key that may be used as asked.
 pub struct KeyInUse {
-    pub stored: StoredObject,
+    /// Shared with the store's cache; [`allocate`] takes its own copy to change it.
+    pub stored: Arc<StoredObject>,
     /// The request's parameters, or the key's (with the key's algorithm when they name none).
     pub parameters: CryptographicParameters,
 }
@@ -35,7 +38,7 @@ impl KeyInUse {
         given: Option<&CryptographicParameters>,
         wanted: Use,
     ) -> OpResult<KeyInUse> {
-        let stored = cx.load_ref(reference)?;
+        let stored = cx.read_ref(reference)?;
         readable(&stored)?;
         usage::check(&stored, wanted, cx.now)?;
         let parameters = effective(given, &stored);
@@ -103,8 +106,8 @@ pub fn allocate(cx: &mut Context<'_>, key: &mut KeyInUse, wanted: Use, usage: Us
     }
     if asked > 0 {
         limits.usage_limits_count = Some(remaining - asked);
-        set(&mut key.stored, Attribute::UsageLimits(limits));
-        cx.update(key.stored.clone());
+        set(Arc::make_mut(&mut key.stored), Attribute::UsageLimits(limits));
+        cx.update(StoredObject::clone(&key.stored));
     }
     Ok(())
 }

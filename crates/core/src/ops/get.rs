@@ -2,6 +2,8 @@
 //! (converted when it is stored in another) and wrapped under another managed key when it gives a
 //! Key Wrapping Specification; see `crypto::delivery` for the rules.
 
+use std::sync::Arc;
+
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::payloads::get::{GetRequest, GetResponse};
 
@@ -11,7 +13,7 @@ use crate::crypto::delivery::{Form, deliver};
 use crate::error::OpResult;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetRequest) -> OpResult<GetResponse> {
-    let stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let stored = cx.read_ref(request.unique_identifier.as_ref())?;
     let form = Form {
         key_format_type: request.key_format_type,
         key_wrap_type: request.key_wrap_type,
@@ -22,7 +24,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetRequest) -> OpResult<GetRes
     let uid = stored.unique_identifier.clone();
     // A key that has been handed out is no longer fresh (2.1 §4.24).
     if find(&stored, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true) {
-        let mut stale = stored;
+        let mut stale = Arc::unwrap_or_clone(stored);
         set(&mut stale, Attribute::Fresh(false));
         cx.update(stale);
     }

@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::error::OpResult;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> OpResult<GetAttributeListResponse> {
-    let stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let stored = cx.read_ref(request.unique_identifier.as_ref())?;
     let version = Cx::new(cx.version);
     let mut attribute_reference: Vec<AttributeRef> = Vec::new();
     for indexed in &stored.attributes {
@@ -23,5 +23,5 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> Op
         }
     }
     cx.set_placeholder(Some(stored.unique_identifier.clone()));
-    Ok(GetAttributeListResponse { unique_identifier: stored.unique_identifier, attribute_reference })
+    Ok(GetAttributeListResponse { unique_identifier: stored.unique_identifier.clone(), attribute_reference })
 }

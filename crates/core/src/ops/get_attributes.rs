@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::OpResult;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpResult<GetAttributesResponse> {
-    let stored = cx.load_ref(request.unique_identifier.as_ref())?;
+    let stored = cx.read_ref(request.unique_identifier.as_ref())?;
     let attribute = if request.attribute_reference.is_empty() {
         // Everything but the Random Number Generator, which is returned when asked for by name:
         // PyKMIP 0.11 cannot read that attribute and fails a whole Get Attributes that carries it.
@@ -26,5 +26,5 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpRes
         selected
     };
     cx.set_placeholder(Some(stored.unique_identifier.clone()));
-    Ok(GetAttributesResponse { unique_identifier: stored.unique_identifier, attribute })
+    Ok(GetAttributesResponse { unique_identifier: stored.unique_identifier.clone(), attribute })
 }

@@ -23,14 +23,14 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
     let storage = request.storage_status_mask.unwrap_or(StorageStatusMask::OnLineStorage);
     let mut matched: Vec<String> = Vec::new();
     for uid in cx.candidates(index_terms(filter))? {
-        let Ok(object) = cx.load(&uid) else { continue };
+        let Ok(object) = cx.read(&uid) else { continue };
         if in_storage(&object, storage, cx.now) && matches_all(&object, filter, cx.now) {
             matched.push(uid);
         }
     }
     if request.object_group_member == Some(ObjectGroupMember::GroupMemberFresh) {
         matched.retain(|uid| {
-            cx.load(uid)
+            cx.read(uid)
                 .is_ok_and(|o| find(&o, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true))
         });
     }

@@ -162,7 +162,7 @@ impl SledStore {
 }
 
 impl ObjectStore for SledStore {
-    fn get(&self, unique_identifier: &str) -> StoreResult<Option<StoredObject>> {
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
         if let Some(cached) = self.cache.get(unique_identifier) {
             return Ok(Some(cached));
         }
@@ -171,8 +171,8 @@ impl ObjectStore for SledStore {
         };
         let (header, header_bytes, sealed) = Header::parse(&value)?;
         let plaintext = self.sealer.open(sealed, &Self::context(unique_identifier, header_bytes))?;
-        let object = record::decode(&plaintext, header.revision)?;
-        self.cache.put(object.clone());
+        let object = Arc::new(record::decode(&plaintext, header.revision)?);
+        self.cache.put(Arc::clone(&object));
         Ok(Some(object))
     }
 
@@ -184,7 +184,7 @@ impl ObjectStore for SledStore {
                 for change in changes {
                     let (Change::Insert(mut object) | Change::Update(mut object)) = change;
                     object.revision += 1;
-                    self.cache.put(object);
+                    self.cache.put(Arc::new(object));
                 }
                 Ok(self.group.ticket())
             }
@@ -271,7 +271,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
         store.commit(vec![Change::Insert(named("a", "old"))]).unwrap().wait().unwrap();
-        let mut renamed = store.get("a").unwrap().unwrap();
+        let mut renamed = Arc::unwrap_or_clone(store.get("a").unwrap().unwrap());
         renamed.attributes = vec![IndexedAttribute::new(Attribute::Name(Name::text("new")))];
         store.commit(vec![Change::Update(renamed)]).unwrap().wait().unwrap();
 

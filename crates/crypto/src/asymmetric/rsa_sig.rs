@@ -48,11 +48,7 @@ pub(super) fn signing(scheme: SignatureScheme) -> Option<&'static RsaSignatureEn
                 HashAlgorithm::Sha512 => (&sig::RSA_PSS_SHA512, &SIGN_PSS_512),
                 _ => return None,
             };
-            match salt_len {
-                None => Some(default),
-                Some(n) if n == hash.output_len() => Some(default),
-                Some(n) => table.get(n),
-            }
+            with_salt(hash, salt_len, default, table)
         }
         _ => None,
     }
@@ -79,12 +75,23 @@ pub(super) fn verification(scheme: SignatureScheme, bits: u32) -> Option<&'stati
                 HashAlgorithm::Sha512 => (&sig::RSA_PSS_2048_8192_SHA512, &VERIFY_PSS_512),
                 _ => return None,
             };
-            match salt_len {
-                None => Some(default),
-                Some(n) if n == hash.output_len() => Some(default),
-                Some(n) => table.get(n),
-            }
+            with_salt(hash, salt_len, default, table)
         }
         _ => None,
+    }
+}
+
+/// The PSS algorithm for a salt length: aws-lc-rs's own value for a salt of the hash's length (or
+/// none given), else the table's entry (none beyond [`MAX_TABLE_SALT`]).
+fn with_salt<T>(
+    hash: HashAlgorithm,
+    salt_len: Option<usize>,
+    default: &'static T,
+    table: &'static [T; TABLE],
+) -> Option<&'static T> {
+    match salt_len {
+        None => Some(default),
+        Some(n) if n == hash.output_len() => Some(default),
+        Some(n) => table.get(n),
     }
 }

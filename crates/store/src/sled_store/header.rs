@@ -1,4 +1,4 @@
-//! The clear header in front of each sealed object record: what the store needs to maintain the
+//! The clear header in front of each sealed object record: what the store needs to rebuild the
 //! indexes without decrypting, bound to the record as associated data.
 
 use crate::sealing::INDEX_MAC_LEN;
@@ -13,10 +13,9 @@ pub(super) type IndexKey = [u8; INDEX_KEY_LEN];
 
 pub(super) struct Header {
     pub(super) revision: u64,
-    /// The object's creation sequence, part of every index entry (newest first listings).
+    /// The object's creation sequence (listings are newest first).
     pub(super) sequence: u64,
-    /// The index keys of the object at this revision: an index entry whose key is not here is
-    /// stale and never returned.
+    /// The index keys of the object at this revision, from which the indexes are rebuilt.
     pub(super) index_keys: Vec<IndexKey>,
 }
 
@@ -50,22 +49,6 @@ impl Header {
     }
 }
 
-/// An entry of the `index` tree: key, creation sequence, identifier.
-pub(super) fn index_entry(key: &IndexKey, sequence: u64, unique_identifier: &str) -> Vec<u8> {
-    let mut entry = Vec::with_capacity(INDEX_KEY_LEN + 8 + unique_identifier.len());
-    entry.extend_from_slice(key);
-    entry.extend_from_slice(&sequence.to_be_bytes());
-    entry.extend_from_slice(unique_identifier.as_bytes());
-    entry
-}
-
-/// The sequence and identifier of an `index` entry.
-pub(super) fn parse_index_entry(entry: &[u8]) -> Option<(u64, String)> {
-    let sequence = u64::from_be_bytes(entry.get(INDEX_KEY_LEN..INDEX_KEY_LEN + 8)?.try_into().ok()?);
-    let uid = String::from_utf8(entry.get(INDEX_KEY_LEN + 8..)?.to_vec()).ok()?;
-    Some((sequence, uid))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,11 +63,5 @@ mod tests {
         assert_eq!(bytes.len(), value.len() - 6);
         assert_eq!(sealed, b"sealed");
         assert!(Header::parse(&value[..10]).is_err());
-    }
-
-    #[test]
-    fn an_index_entry_reads_back() {
-        let entry = index_entry(&[1; INDEX_KEY_LEN], 5, "uid-1");
-        assert_eq!(parse_index_entry(&entry), Some((5, "uid-1".to_string())));
     }
 }

@@ -5,22 +5,23 @@
 //! - `objects`: identifier -> header (format, revision, creation sequence, index keys) followed
 //!   by the sealed record. The header is in the clear so that updates can maintain the indexes
 //!   without decrypting; it is bound to the record as associated data.
-//! - `index`: index key (kind and HMAC of the value) + sequence + identifier -> nothing.
-//! - `sequence`: creation sequence -> identifier, to list every object newest first.
 //! - `meta`: a sealed check value that proves the KEK is right.
 //!
-//! How a commit is written, and why an index entry may be stale, is in [`write`].
+//! The Locate indexes live in memory, rebuilt from the headers at open ([`resident_index`]); how
+//! a commit is written is in [`write`].
 
 mod header;
+mod resident_index;
 mod write;
 
 use std::path::Path;
 use std::sync::Arc;
 
+use sled::Tree;
 use sled::transaction::TransactionError;
-use sled::{Transactional, Tree};
 
-use self::header::{Header, IndexKey, parse_index_entry};
+use self::header::{Header, IndexKey};
+use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
@@ -35,13 +36,15 @@ const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
 /// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
 /// deployment.
 const CACHED_OBJECTS: usize = 16_384;
+/// Trees of earlier versions, which kept the indexes on disk: dropped at open, as nothing reads
+/// them.
+const LEGACY_INDEX_TREES: [&str; 2] = ["index", "sequence"];
 
 /// The sled store.
 pub struct SledStore {
     db: sled::Db,
     objects: Tree,
-    index: Tree,
-    sequence: Tree,
+    index: ResidentIndex,
     sealer: Sealer,
     group: Arc<GroupCommit>,
     /// The flusher thread, joined on drop so that the database is closed when the store is.
@@ -58,8 +61,6 @@ impl SledStore {
         // material) for less rewriting; about 15% less CPU per durable Create here.
         let db = sled::Config::new().path(dir.join("objects.sled")).mode(sled::Mode::HighThroughput).open()?;
         let objects = db.open_tree("objects")?;
-        let index = db.open_tree("index")?;
-        let sequence = db.open_tree("sequence")?;
         let meta = db.open_tree("meta")?;
         let sealer = Sealer::new(kek);
         match meta.get(KEK_CHECK_KEY)? {
@@ -77,6 +78,16 @@ impl SledStore {
                 return Err(StoreError::Corrupt("objects without a KEK check value".into()));
             }
         }
+        for legacy in LEGACY_INDEX_TREES {
+            db.drop_tree(legacy)?;
+        }
+        let index = ResidentIndex::default();
+        for entry in objects.iter() {
+            let (uid, value) = entry?;
+            let uid = std::str::from_utf8(&uid).map_err(|_| StoreError::Corrupt("identifier".into()))?;
+            let header = Header::parse(&value)?.0;
+            index.update(uid, header.sequence, &[], &header.index_keys);
+        }
         let flusher = db.clone();
         let (group, flusher) = GroupCommit::start(move || flusher.flush().map(|_| ()).map_err(|e| e.to_string()));
         let cache = ObjectCache::new(CACHED_OBJECTS);
@@ -84,7 +95,6 @@ impl SledStore {
             db,
             objects,
             index,
-            sequence,
             sealer,
             group,
             flusher: Some(flusher),
@@ -107,14 +117,16 @@ impl SledStore {
             Change::Insert(object) => (object, true),
             Change::Update(object) => (object, false),
         };
-        let sequence = if insert {
-            self.db.generate_id()?
+        // The caller holds the object's stripe: what is read here stays current until written.
+        let (sequence, old_index_keys) = if insert {
+            (self.db.generate_id()?, Vec::new())
         } else {
             let current = self
                 .objects
                 .get(&object.unique_identifier)?
                 .ok_or_else(|| StoreError::Conflict(object.unique_identifier.clone()))?;
-            Header::parse(&current)?.0.sequence
+            let old = Header::parse(&current)?.0;
+            (old.sequence, old.index_keys)
         };
         let index_keys: Vec<_> =
             terms_of(&object.owner, &object.attributes).iter().map(|t| self.sealer.index_key(t)).collect();
@@ -129,35 +141,35 @@ impl SledStore {
             insert,
             expected_revision: object.revision,
             header,
+            old_index_keys,
             value,
         })
     }
 
-    /// Writes the changes: one object with plain writes, several in a transaction.
+    /// Writes the changes (one object with a single write, several in a transaction), then
+    /// brings the indexes up to date.
     fn write(&self, changes: &[Change]) -> StoreResult<()> {
         let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
         if let [single] = prepared.as_slice() {
-            return apply_single(single, &self.objects, &self.index, &self.sequence);
-        }
-        let result = (&self.objects, &self.index, &self.sequence).transaction(|(objects, index, sequence)| {
-            for change in &prepared {
-                apply_in_transaction(change, objects, index, sequence)?;
+            apply_single(single, &self.objects)?;
+        } else {
+            let result = self.objects.transaction(|objects| {
+                for change in &prepared {
+                    apply_in_transaction(change, objects)?;
+                }
+                Ok(())
+            });
+            match result {
+                Ok(()) => {}
+                Err(TransactionError::Abort(error)) => return Err(error),
+                Err(TransactionError::Storage(error)) => return Err(error.into()),
             }
-            Ok(())
-        });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Abort(error)) => Err(error),
-            Err(TransactionError::Storage(error)) => Err(error.into()),
         }
-    }
-
-    /// True when the object exists with this creation sequence and all these index keys: an
-    /// index or sequence entry that fails this is stale (see [`write`]).
-    fn current(&self, unique_identifier: &str, sequence: u64, keys: &[IndexKey]) -> StoreResult<bool> {
-        let Some(value) = self.objects.get(unique_identifier)? else { return Ok(false) };
-        let (header, _, _) = Header::parse(&value)?;
-        Ok(header.sequence == sequence && keys.iter().all(|k| header.index_keys.contains(k)))
+        for change in &prepared {
+            let header = &change.header;
+            self.index.update(&change.unique_identifier, header.sequence, &change.old_index_keys, &header.index_keys);
+        }
+        Ok(())
     }
 }
 
@@ -199,31 +211,8 @@ impl ObjectStore for SledStore {
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        let Some((first, _)) = terms.split_first() else {
-            // Every object, newest first.
-            let mut all = Vec::new();
-            for entry in self.sequence.iter().rev() {
-                let (sequence, uid) = entry?;
-                let uid = String::from_utf8(uid.to_vec()).map_err(|_| StoreError::Corrupt("identifier".into()))?;
-                let sequence = u64::from_be_bytes(sequence.as_ref().try_into().unwrap_or_default());
-                if self.current(&uid, sequence, &[])? {
-                    all.push(uid);
-                }
-            }
-            return Ok(all);
-        };
-        // Entries of the first term come in creation order; the object's header is the truth for
-        // the other terms, and for whether the entry is stale.
         let keys: Vec<IndexKey> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
-        let mut found = Vec::new();
-        for entry in self.index.scan_prefix(self.sealer.index_key(first)).rev() {
-            let (entry, _) = entry?;
-            let Some((sequence, uid)) = parse_index_entry(&entry) else { continue };
-            if self.current(&uid, sequence, &keys)? {
-                found.push(uid);
-            }
-        }
-        Ok(found)
+        Ok(self.index.candidates(&keys))
     }
 
     fn flush(&self) -> StoreResult<()> {
@@ -251,7 +240,6 @@ fn uid_of(change: &Change) -> &str {
 mod tests {
     use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
 
-    use super::header::index_entry;
     use super::*;
 
     fn named(uid: &str, name: &str) -> StoredObject {
@@ -264,30 +252,30 @@ mod tests {
         }
     }
 
-    /// What a crash can leave behind: index and sequence entries written before an object that
-    /// never was, and the entry of a value an object no longer has.
+    /// The indexes are rebuilt from the objects' headers when the store opens: a renamed object
+    /// is found by its new name only, and listings stay newest first.
     #[test]
-    fn stale_entries_are_never_returned() {
+    fn indexes_are_rebuilt_at_open() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
-        store.commit(vec![Change::Insert(named("a", "old"))]).unwrap().wait().unwrap();
-        let mut renamed = Arc::unwrap_or_clone(store.get("a").unwrap().unwrap());
-        renamed.attributes = vec![IndexedAttribute::new(Attribute::Name(Name::text("new")))];
-        store.commit(vec![Change::Update(renamed)]).unwrap().wait().unwrap();
-
-        let (old, new) = (IndexTerm::name("old"), IndexTerm::name("new"));
-        let a_sequence = Header::parse(&store.objects.get("a").unwrap().unwrap()).unwrap().0.sequence;
-        store.index.insert(index_entry(&store.sealer.index_key(&old), a_sequence, "a"), &[][..]).unwrap();
-        store.index.insert(index_entry(&store.sealer.index_key(&new), 999, "ghost"), &[][..]).unwrap();
-        store.sequence.insert(999u64.to_be_bytes(), &b"ghost"[..]).unwrap();
-
-        assert!(store.candidates(&[old]).unwrap().is_empty());
-        assert_eq!(store.candidates(&[new]).unwrap(), ["a"]);
-        assert_eq!(store.candidates(&[]).unwrap(), ["a"]);
+        let kek = Kek::from_bytes([1; 32]);
+        {
+            let store = SledStore::open(dir.path(), &kek).unwrap();
+            store.commit(vec![Change::Insert(named("a", "old"))]).unwrap().wait().unwrap();
+            store.commit(vec![Change::Insert(named("b", "other"))]).unwrap().wait().unwrap();
+            let mut renamed = Arc::unwrap_or_clone(store.get("a").unwrap().unwrap());
+            renamed.attributes = vec![IndexedAttribute::new(Attribute::Name(Name::text("new")))];
+            store.commit(vec![Change::Update(renamed)]).unwrap().wait().unwrap();
+            assert!(store.candidates(&[IndexTerm::name("old")]).unwrap().is_empty());
+        }
+        let store = SledStore::open(dir.path(), &kek).unwrap();
+        assert!(store.candidates(&[IndexTerm::name("old")]).unwrap().is_empty());
+        assert_eq!(store.candidates(&[IndexTerm::name("new")]).unwrap(), ["a"]);
+        assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
+        assert_eq!(store.candidates(&[]).unwrap(), ["b", "a"]);
     }
 
-    /// A second insert of one identifier loses at the compare-and-swap, after writing its entries:
-    /// those are stale, and the first object stays as it was.
+    /// A second insert of one identifier loses at the compare-and-swap: the first object and its
+    /// index entries stay as they were.
     #[test]
     fn an_insert_over_an_existing_object_is_a_conflict() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,23 +1,21 @@
-//! Applying a commit to the sled trees.
+//! Applying a commit to the sled tree of objects.
 //!
-//! A commit of one object (nearly all of them) is three kinds of plain writes, in an order that
-//! keeps every state a crash can leave consistent: first the new index and sequence entries, then
-//! the object itself (the commit point: one key, atomic), then the removal of index entries the
-//! new revision no longer has. sled recovers a prefix of what was written, so a recovered object
-//! always has its index entries; an entry without its object (a crash before the commit point, a
-//! removal not yet on disk) is stale, and readers skip every entry whose key is not in the
-//! object's header. A commit of several objects (a key pair, a re-key) uses a sled transaction,
-//! which costs two extra log writes and syncs on sled's own threads.
+//! Each object is one value: its clear header (revision, creation sequence, index keys) and the
+//! sealed record, so a commit of one object (nearly all of them) is a single atomic write, and a
+//! new object goes in with one compare-and-swap on its identifier. A commit of several objects (a
+//! key pair, a re-key) uses a sled transaction. The indexes are not written at all: they are
+//! derived from the headers (see [`super::resident_index`]), and updated once the write is done.
 //!
-//! Writers of the same object are serialized by striped locks, taken in order, so that a removal
-//! of an older revision never deletes an entry a newer revision has just added.
+//! Writers of the same object are serialized by striped locks, taken in order, so that the
+//! revision a change read is still current when it is written, and the indexes see the changes
+//! of one object in the order they were made.
 
 use std::sync::{Mutex, MutexGuard};
 
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::header::{Header, index_entry};
+use super::header::{Header, IndexKey};
 use crate::{StoreError, StoreResult};
 
 const STRIPES: usize = 256;
@@ -28,6 +26,8 @@ pub(super) struct Prepared {
     pub(super) insert: bool,
     pub(super) expected_revision: u64,
     pub(super) header: Header,
+    /// The index keys of the revision this change replaces (none for a new object).
+    pub(super) old_index_keys: Vec<IndexKey>,
     pub(super) value: Vec<u8>,
 }
 
@@ -60,90 +60,47 @@ fn stripe_of(unique_identifier: &str) -> usize {
     usize::try_from(hash % STRIPES as u64).unwrap_or(0)
 }
 
-/// The current header of an object, checked against what the change expects.
-fn check_current(prepared: &Prepared, current: Option<&[u8]>) -> StoreResult<Option<Header>> {
+/// Checks the object's current value against what the change expects.
+fn check_current(prepared: &Prepared, current: Option<&[u8]>) -> StoreResult<()> {
     let conflict = || StoreError::Conflict(prepared.unique_identifier.clone());
     match (current, prepared.insert) {
         (Some(_), true) | (None, false) => Err(conflict()),
-        (None, true) => Ok(None),
+        (None, true) => Ok(()),
         (Some(existing), false) => {
             let (old, _, _) = Header::parse(existing)?;
             if old.revision != prepared.expected_revision {
                 return Err(conflict());
             }
-            Ok(Some(old))
+            Ok(())
         }
     }
 }
 
-/// Writes one change with plain writes; the caller holds its stripe.
-pub(super) fn apply_single(prepared: &Prepared, objects: &Tree, index: &Tree, sequence: &Tree) -> StoreResult<()> {
+/// Writes one change; the caller holds its stripe.
+pub(super) fn apply_single(prepared: &Prepared, objects: &Tree) -> StoreResult<()> {
+    let uid = prepared.unique_identifier.as_bytes();
+    let value = prepared.value.as_slice();
     if prepared.insert {
-        return insert_single(prepared, objects, index, sequence);
+        // A new object: written if its identifier is free, in one step rather than a read and a
+        // write.
+        return match objects.compare_and_swap(uid, None::<&[u8]>, Some(value))? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::Conflict(prepared.unique_identifier.clone())),
+        };
     }
-    let uid = &prepared.unique_identifier;
-    let current = objects.get(uid.as_bytes())?;
-    let old = check_current(prepared, current.as_deref())?;
-    let new = &prepared.header;
-    if old.is_none() {
-        sequence.insert(new.sequence.to_be_bytes(), uid.as_bytes())?;
-    }
-    let had = |key| old.as_ref().is_some_and(|o| o.index_keys.contains(key));
-    for key in new.index_keys.iter().filter(|k| !had(k)) {
-        index.insert(index_entry(key, new.sequence, uid), &[][..])?;
-    }
-    objects.insert(uid.as_bytes(), prepared.value.as_slice())?;
-    if let Some(old) = old {
-        for key in old.index_keys.iter().filter(|k| !new.index_keys.contains(k)) {
-            index.remove(index_entry(key, old.sequence, uid))?;
-        }
-    }
+    check_current(prepared, objects.get(uid)?.as_deref())?;
+    objects.insert(uid, value)?;
     Ok(())
-}
-
-/// A new object: its entries, then the object if its identifier is free, in one compare-and-swap
-/// (the commit point) rather than a read and a write. On a conflict the entries written before are
-/// stale, and readers skip them as they skip those of a crash.
-fn insert_single(prepared: &Prepared, objects: &Tree, index: &Tree, sequence: &Tree) -> StoreResult<()> {
-    let uid = &prepared.unique_identifier;
-    let new = &prepared.header;
-    sequence.insert(new.sequence.to_be_bytes(), uid.as_bytes())?;
-    for key in &new.index_keys {
-        index.insert(index_entry(key, new.sequence, uid), &[][..])?;
-    }
-    match objects.compare_and_swap(uid.as_bytes(), None::<&[u8]>, Some(prepared.value.as_slice()))? {
-        Ok(()) => Ok(()),
-        Err(_) => Err(StoreError::Conflict(uid.clone())),
-    }
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 /// Writes one change of a multi-object commit inside a sled transaction.
-pub(super) fn apply_in_transaction(
-    prepared: &Prepared,
-    objects: &TransactionalTree,
-    index: &TransactionalTree,
-    sequence: &TransactionalTree,
-) -> TxResult<()> {
-    let uid = &prepared.unique_identifier;
-    let current = objects.get(uid.as_bytes())?;
-    let old = check_current(prepared, current.as_deref()).map_err(ConflictableTransactionError::Abort)?;
-    let new = &prepared.header;
-    match &old {
-        None => {
-            sequence.insert(&new.sequence.to_be_bytes(), uid.as_bytes())?;
-        }
-        Some(old) => {
-            for key in old.index_keys.iter().filter(|k| !new.index_keys.contains(k)) {
-                index.remove(index_entry(key, old.sequence, uid))?;
-            }
-        }
-    }
-    for key in &new.index_keys {
-        index.insert(index_entry(key, new.sequence, uid), &[][..])?;
-    }
-    objects.insert(uid.as_bytes(), prepared.value.as_slice())?;
+pub(super) fn apply_in_transaction(prepared: &Prepared, objects: &TransactionalTree) -> TxResult<()> {
+    let uid = prepared.unique_identifier.as_bytes();
+    let current = objects.get(uid)?;
+    check_current(prepared, current.as_deref()).map_err(ConflictableTransactionError::Abort)?;
+    objects.insert(uid, prepared.value.as_slice())?;
     Ok(())
 }
 

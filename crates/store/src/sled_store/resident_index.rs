@@ -1,0 +1,114 @@
+//! The Locate indexes, held in memory and rebuilt from the objects' clear headers when the store
+//! opens.
+//!
+//! Everything an index entry says (the object's creation sequence and the HMAC keys of its
+//! indexed values) is already in the header written with the object, in the same atomic write.
+//! Writing it a second time as sled entries cost about five inserts per object, most of a durable
+//! Create's CPU, and left stale entries behind a crash that every reader had to check against the
+//! object. Derived from the headers, the indexes cannot disagree with what is on disk. The price
+//! is memory (about 150 bytes per object) and a scan of the headers at start-up.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::header::IndexKey;
+
+#[derive(Default)]
+pub(super) struct ResidentIndex {
+    entries: RwLock<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// Every object by creation sequence, for listings newest first.
+    by_sequence: BTreeMap<u64, Arc<str>>,
+    /// The creation sequences of the objects that have each index key.
+    by_key: HashMap<IndexKey, BTreeSet<u64>>,
+}
+
+impl ResidentIndex {
+    fn read(&self) -> RwLockReadGuard<'_, Entries> {
+        // Every change below completes or leaves the maps as they were: a panic elsewhere while
+        // the lock was held cannot have broken them.
+        self.entries.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Entries> {
+        self.entries.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records that the object created at `sequence` now has `new` keys instead of `old` (empty
+    /// for a new object). Callers serialize changes of one object.
+    pub(super) fn update(&self, unique_identifier: &str, sequence: u64, old: &[IndexKey], new: &[IndexKey]) {
+        let mut entries = self.write();
+        entries.by_sequence.entry(sequence).or_insert_with(|| Arc::from(unique_identifier));
+        for key in old.iter().filter(|k| !new.contains(k)) {
+            if let Some(set) = entries.by_key.get_mut(key) {
+                set.remove(&sequence);
+                if set.is_empty() {
+                    entries.by_key.remove(key);
+                }
+            }
+        }
+        for key in new.iter().filter(|k| !old.contains(k)) {
+            entries.by_key.entry(*key).or_default().insert(sequence);
+        }
+    }
+
+    /// The identifiers of the objects that have every key (all objects for none), newest first.
+    pub(super) fn candidates(&self, keys: &[IndexKey]) -> Vec<String> {
+        let entries = self.read();
+        let identifier = |sequence: &u64| entries.by_sequence.get(sequence).map(|uid| uid.to_string());
+        if keys.is_empty() {
+            return entries.by_sequence.values().rev().map(|uid| uid.to_string()).collect();
+        }
+        let mut sets = Vec::with_capacity(keys.len());
+        for key in keys {
+            match entries.by_key.get(key) {
+                Some(set) => sets.push(set),
+                None => return Vec::new(),
+            }
+        }
+        // Walk the smallest set, probe the others.
+        sets.sort_by_key(|set| set.len());
+        let Some((smallest, others)) = sets.split_first() else { return Vec::new() };
+        smallest
+            .iter()
+            .rev()
+            .filter(|sequence| others.iter().all(|set| set.contains(sequence)))
+            .filter_map(identifier)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RED: IndexKey = [1; 17];
+    const BLUE: IndexKey = [2; 17];
+    const OWNER: IndexKey = [3; 17];
+
+    #[test]
+    fn candidates_match_every_key_newest_first() {
+        let index = ResidentIndex::default();
+        index.update("a", 1, &[], &[OWNER, RED]);
+        index.update("b", 2, &[], &[OWNER, BLUE]);
+        index.update("c", 3, &[], &[OWNER, RED]);
+        assert_eq!(index.candidates(&[]), ["c", "b", "a"]);
+        assert_eq!(index.candidates(&[RED]), ["c", "a"]);
+        assert_eq!(index.candidates(&[OWNER, BLUE]), ["b"]);
+        assert!(index.candidates(&[RED, BLUE]).is_empty());
+        assert!(index.candidates(&[[9; 17]]).is_empty());
+    }
+
+    #[test]
+    fn an_update_moves_the_object_between_keys() {
+        let index = ResidentIndex::default();
+        index.update("a", 1, &[], &[OWNER, RED]);
+        index.update("a", 1, &[OWNER, RED], &[OWNER, BLUE]);
+        assert!(index.candidates(&[RED]).is_empty());
+        assert_eq!(index.candidates(&[BLUE]), ["a"]);
+        assert_eq!(index.candidates(&[]), ["a"]);
+    }
+}

@@ -40,7 +40,7 @@ pub(crate) struct GroupCommit {
 impl GroupCommit {
     /// Starts the flusher thread, which calls `flush` for each group. Join the handle after
     /// [`GroupCommit::stop`] to be sure the thread (and what `flush` holds) is gone.
-    pub(crate) fn start(flush: impl Fn() -> Result<(), String> + Send + 'static) -> (Arc<GroupCommit>, JoinHandle<()>) {
+    pub(crate) fn start(flush: impl FnMut() -> Result<(), String> + Send + 'static) -> (Arc<GroupCommit>, JoinHandle<()>) {
         let shared =
             Arc::new(GroupCommit { state: Mutex::new(State::default()), work: Condvar::new(), done: Condvar::new() });
         let flusher = Arc::clone(&shared);
@@ -56,7 +56,7 @@ impl GroupCommit {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn run(&self, flush: impl Fn() -> Result<(), String>) {
+    fn run(&self, mut flush: impl FnMut() -> Result<(), String>) {
         loop {
             let target = {
                 let mut state = self.lock();

@@ -157,7 +157,8 @@ impl Dispatcher {
         let mut memory = BatchMemory::default();
         let mut results = Vec::with_capacity(message.batch_items.len());
         for item in &message.batch_items {
-            let before = (pending.clone(), memory.clone());
+            pending.checkpoint();
+            let before = memory.checkpoint();
             let result = match item {
                 Ok(item) => {
                     let mut cx = Context {
@@ -179,7 +180,8 @@ impl Dispatcher {
             let failed = result.result_status == ResultStatus::OperationFailed;
             if failed {
                 // A failed operation leaves nothing behind.
-                (pending, memory) = before;
+                pending.roll_back();
+                memory.roll_back(before);
             }
             results.push(result);
             if failed && option == BatchErrorContinuationOption::Undo {

@@ -133,6 +133,9 @@ impl SledStore {
                 .get(&object.unique_identifier)?
                 .ok_or_else(|| StoreError::Conflict(object.unique_identifier.clone()))?;
             let old = Header::parse(&current)?.0;
+            if old.revision != object.revision {
+                return Err(StoreError::Conflict(object.unique_identifier.clone()));
+            }
             (old.sequence, old.index_keys)
         };
         let index_keys: Vec<_> =
@@ -146,7 +149,6 @@ impl SledStore {
         Ok(Prepared {
             unique_identifier: object.unique_identifier.clone(),
             insert,
-            expected_revision: object.revision,
             header,
             old_index_keys,
             value,

@@ -20,11 +20,11 @@ use crate::{StoreError, StoreResult};
 
 const STRIPES: usize = 256;
 
-/// A change, sealed and ready to write.
+/// A change, sealed and ready to write. An update has been checked against the object's current
+/// revision already, under the object's stripe.
 pub(super) struct Prepared {
     pub(super) unique_identifier: String,
     pub(super) insert: bool,
-    pub(super) expected_revision: u64,
     pub(super) header: Header,
     /// The index keys of the revision this change replaces (none for a new object).
     pub(super) old_index_keys: Vec<IndexKey>,
@@ -60,22 +60,6 @@ fn stripe_of(unique_identifier: &str) -> usize {
     usize::try_from(hash % STRIPES as u64).unwrap_or(0)
 }
 
-/// Checks the object's current value against what the change expects.
-fn check_current(prepared: &Prepared, current: Option<&[u8]>) -> StoreResult<()> {
-    let conflict = || StoreError::Conflict(prepared.unique_identifier.clone());
-    match (current, prepared.insert) {
-        (Some(_), true) | (None, false) => Err(conflict()),
-        (None, true) => Ok(()),
-        (Some(existing), false) => {
-            let (old, _, _) = Header::parse(existing)?;
-            if old.revision != prepared.expected_revision {
-                return Err(conflict());
-            }
-            Ok(())
-        }
-    }
-}
-
 /// Writes one change; the caller holds its stripe.
 pub(super) fn apply_single(prepared: &Prepared, objects: &Tree) -> StoreResult<()> {
     let uid = prepared.unique_identifier.as_bytes();
@@ -88,7 +72,6 @@ pub(super) fn apply_single(prepared: &Prepared, objects: &Tree) -> StoreResult<(
             Err(_) => Err(StoreError::Conflict(prepared.unique_identifier.clone())),
         };
     }
-    check_current(prepared, objects.get(uid)?.as_deref())?;
     objects.insert(uid, value)?;
     Ok(())
 }
@@ -98,8 +81,9 @@ type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 /// Writes one change of a multi-object commit inside a sled transaction.
 pub(super) fn apply_in_transaction(prepared: &Prepared, objects: &TransactionalTree) -> TxResult<()> {
     let uid = prepared.unique_identifier.as_bytes();
-    let current = objects.get(uid)?;
-    check_current(prepared, current.as_deref()).map_err(ConflictableTransactionError::Abort)?;
+    if prepared.insert && objects.get(uid)?.is_some() {
+        return Err(ConflictableTransactionError::Abort(StoreError::Conflict(prepared.unique_identifier.clone())));
+    }
     objects.insert(uid, prepared.value.as_slice())?;
     Ok(())
 }

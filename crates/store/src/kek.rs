@@ -48,6 +48,9 @@ impl Kek {
         file.write_all(hex.as_bytes())?;
         file.write_all(b"\n")?;
         file.sync_all()?;
+        // And its name: a store sealed under a KEK whose file a power cut took away is lost.
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::File::open(parent)?.sync_all()?;
         tracing::info!(path = %path.display(), "created a new key-encryption key");
         Ok(kek)
     }

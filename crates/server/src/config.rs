@@ -39,6 +39,9 @@ pub struct ServerConfig {
     pub log_level: String,
     /// Threads serving connections; one per core when unset.
     pub worker_threads: Option<usize>,
+    /// The most memory the store's page cache may hold, in bytes (decrypted objects are cached
+    /// apart from it).
+    pub store_cache_size: u64,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
     /// KMIP over HTTPS: off without an `[https]` table, on with one.
@@ -55,6 +58,7 @@ impl Default for ServerConfig {
             administrators: Vec::new(),
             log_level: "info".into(),
             worker_threads: None,
+            store_cache_size: keyward_store::SledOptions::default().cache_capacity,
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             https: None,
@@ -262,6 +266,7 @@ mod tests {
             identity = "san-email"
             administrators = ["ops@example.com"]
             log_level = "debug"
+            store_cache_size = 268435456
 
             [tls]
             ca = "/etc/keyward/clients-ca.pem"
@@ -285,6 +290,7 @@ mod tests {
         assert_eq!(config.listen, "0.0.0.0:5697".parse().unwrap());
         assert_eq!(config.identity, IdentitySource::SanEmail);
         assert_eq!(config.kek_path(), Path::new("/etc/keyward/kek"));
+        assert_eq!(config.store_cache_size, 256 * 1024 * 1024);
         let files = config.tls.files().unwrap();
         assert_eq!(files.second.unwrap().0, Path::new("/etc/keyward/server-rsa.pem"));
         assert_eq!(config.limits.max_connections, 10);

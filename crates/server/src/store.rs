@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
-use keyward_store::{Kek, SledStore, StoreError};
+use keyward_store::{Kek, SledOptions, SledStore, StoreError};
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
@@ -27,7 +27,8 @@ pub fn open_dispatcher(config: &ServerConfig) -> Result<Dispatcher, ServerError>
         files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
     }
     let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
-    let store = SledStore::open(data_dir, &kek).map_err(|error| match error {
+    let options = SledOptions { cache_capacity: config.store_cache_size };
+    let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
         StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
         error => ServerError::Store { path: data_dir.clone(), error },
     })?;

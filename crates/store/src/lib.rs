@@ -24,7 +24,7 @@ pub use commit::CommitTicket;
 pub use index::{IndexKind, IndexTerm};
 pub use kek::Kek;
 pub use memory::MemoryStore;
-pub use sled_store::SledStore;
+pub use sled_store::{SledOptions, SledStore};
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),
 /// its attributes with their 1.x indexes, and its owner.

@@ -42,6 +42,21 @@ const CACHED_OBJECTS: usize = 16_384;
 /// them.
 const LEGACY_INDEX_TREES: [&str; 2] = ["index", "sequence"];
 
+/// How the sled store is opened.
+#[derive(Clone, Debug)]
+pub struct SledOptions {
+    /// The most memory sled's page cache may hold, in bytes. The header scan at open reads every
+    /// object once, so a large store fills it at start-up.
+    pub cache_capacity: u64,
+}
+
+impl Default for SledOptions {
+    fn default() -> SledOptions {
+        // sled's own default.
+        SledOptions { cache_capacity: 1024 * 1024 * 1024 }
+    }
+}
+
 /// The sled store.
 pub struct SledStore {
     db: sled::Db,
@@ -56,13 +71,23 @@ pub struct SledStore {
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it.
+    /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
+    /// not open it.
     pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {
+        SledStore::open_with(dir, kek, &SledOptions::default())
+    }
+
+    /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it.
+    pub fn open_with(dir: &Path, kek: &Kek, options: &SledOptions) -> StoreResult<SledStore> {
         std::fs::create_dir_all(dir)?;
         // HighThroughput: sled cleans its log segments later, trading disk space (small for key
         // material) for less rewriting; about 15% less CPU per durable Create here.
         let sled_dir = dir.join("objects.sled");
-        let db = sled::Config::new().path(&sled_dir).mode(sled::Mode::HighThroughput).open()?;
+        let db = sled::Config::new()
+            .path(&sled_dir)
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(options.cache_capacity)
+            .open()?;
         let objects = db.open_tree("objects")?;
         let meta = db.open_tree("meta")?;
         let sealer = Sealer::new(kek);

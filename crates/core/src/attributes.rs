@@ -38,6 +38,25 @@ pub fn remove_all(object: &mut StoredObject, reference: &AttributeRef) {
     object.attributes.retain(|a| !reference.matches(&a.attribute));
 }
 
+/// `base` overlaid with `over`: the value of a single-instance attribute in `over` wins,
+/// multi-instance attributes are the union of both (Create Key Pair's common and own attributes,
+/// a replacement's inherited and requested ones).
+pub fn overlay(base: Vec<Attribute>, over: Vec<Attribute>) -> Vec<Attribute> {
+    let mut merged = base;
+    for attribute in over {
+        if attribute.rules().multiple {
+            if merged.contains(&attribute) {
+                continue;
+            }
+        } else {
+            let reference = attribute.reference();
+            merged.retain(|a| !reference.matches(a));
+        }
+        merged.push(attribute);
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,24 +195,15 @@ pub fn key_pair_attributes(
     common: Option<&Attributes>,
     own: Option<&Attributes>,
 ) -> OpResult<Vec<Attribute>> {
-    let mut merged = match common {
+    let common = match common {
         Some(common) => expand_templates(cx, common)?,
         None => Vec::new(),
     };
-    if let Some(own) = own {
-        for attribute in expand_templates(cx, own)? {
-            if attribute.rules().multiple {
-                if merged.contains(&attribute) {
-                    continue;
-                }
-            } else {
-                let reference = attribute.reference();
-                merged.retain(|a| !reference.matches(a));
-            }
-            merged.push(attribute);
-        }
-    }
-    Ok(merged)
+    let own = match own {
+        Some(own) => expand_templates(cx, own)?,
+        None => Vec::new(),
+    };
+    Ok(crate::attributes::overlay(common, own))
 }
 
 /// Adds a Link of `link_type` to the object `uid`.

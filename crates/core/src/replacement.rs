@@ -97,24 +97,6 @@ fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, 
     moved
 }
 
-/// The inherited attributes overlaid with the request's own: the request's value of a
-/// single-instance attribute wins, multi-instance attributes are the union of both.
-pub fn overlay(inherited: Vec<Attribute>, requested: Vec<Attribute>) -> Vec<Attribute> {
-    let mut merged = inherited;
-    for attribute in requested {
-        if attribute.rules().multiple {
-            if merged.contains(&attribute) {
-                continue;
-            }
-        } else {
-            let reference = attribute.reference();
-            merged.retain(|a| !reference.matches(a));
-        }
-        merged.push(attribute);
-    }
-    merged
-}
-
 /// The existing object gives up its names, so that the replacement can take them: written before
 /// the replacement is made, which checks its names against the batch's objects.
 pub fn release_names(cx: &mut Context<'_>, existing: &StoredObject) {

@@ -12,6 +12,7 @@ use keyward_kmip::payloads::re_certify::{ReCertifyRequest, ReCertifyResponse};
 use keyward_kmip::{Bytes, UniqueIdentifierRef};
 
 use super::register::{add_derived, derived_attributes};
+use crate::attributes;
 use crate::context::Context;
 use crate::creation::{add_link, expand_templates, linked, new_object};
 use crate::crypto::certificate_attributes;
@@ -36,7 +37,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
         .ok_or_else(|| OpError::MissingData("name the issuing CA with a Link of type Parent Link".into()))?;
     let authority = issuing::authority(cx, &parent)?;
 
-    let mut attributes = replacement::overlay(
+    let mut attributes = attributes::overlay(
         replacement::inherited(&existing, request.offset, Dates::ActivationAndDeactivation, cx.now),
         requested,
     );

@@ -7,6 +7,7 @@ use keyward_kmip::enums::{KeyFormatType, LinkType, ObjectType, UniqueIdentifier}
 use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SymmetricKey};
 use keyward_kmip::payloads::re_key::{ReKeyRequest, ReKeyResponse};
 
+use crate::attributes;
 use crate::context::Context;
 use crate::creation::{add_link, expand_templates, new_object};
 use crate::crypto::material::symmetric_key;
@@ -44,7 +45,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
         None => Vec::new(),
     };
     let inherited = replacement::inherited(&existing, request.offset, Dates::All, cx.now);
-    let attributes = replacement::overlay(inherited, requested);
+    let attributes = attributes::overlay(inherited, requested);
 
     replacement::release_names(cx, &existing);
     let mut replacing = new_object(cx, Some(new_key), ObjectType::SymmetricKey, attributes, true)?;

@@ -9,6 +9,7 @@ use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::payloads::re_key_key_pair::{ReKeyKeyPairRequest, ReKeyKeyPairResponse};
 use keyward_store::StoredObject;
 
+use crate::attributes;
 use crate::context::Context;
 use crate::creation::{add_link, key_pair_attributes, linked, new_object};
 use crate::crypto::keypair;
@@ -74,5 +75,5 @@ fn successor_attributes(
     now: i64,
 ) -> Vec<Attribute> {
     let inherited = replacement::inherited(existing, request.offset, Dates::ActivationAndDeactivation, now);
-    replacement::overlay(inherited, requested)
+    attributes::overlay(inherited, requested)
 }

@@ -49,7 +49,10 @@ def unique(label):
     return "{0}-{1}".format(label, uuid.uuid4())
 
 
-class PyKmipClientTest(unittest.TestCase):
+class ConnectedClient:
+    """One client connection for all the tests of a class (a mixin, so that discovery does not
+    take it for a test case of its own)."""
+
     @classmethod
     def setUpClass(cls):
         cls.client = connect()
@@ -57,6 +60,9 @@ class PyKmipClientTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.client.close()
+
+
+class PyKmipClientTest(ConnectedClient, unittest.TestCase):
 
     def create_aes(self, name=None, length=256):
         return self.client.create(

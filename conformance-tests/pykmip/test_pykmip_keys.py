@@ -19,7 +19,7 @@ from kmip.core.messages.contents import Operation
 from kmip.pie import exceptions
 from kmip.pie import objects
 
-from test_pykmip import connect, unique
+from test_pykmip import ConnectedClient, unique
 
 ATTRIBUTES = attribute_factories.AttributeFactory()
 
@@ -43,14 +43,7 @@ def ttlv_items(data):
         offset += 8 + length + (-length % 8)
 
 
-class PyKmipKeysTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.client = connect()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
+class PyKmipKeysTest(ConnectedClient, unittest.TestCase):
 
     def test_create_key_pair_makes_an_rsa_pair_that_signs_and_verifies(self):
         public_uid, private_uid = self.client.create_key_pair(

@@ -17,7 +17,7 @@ from kmip.core import enums
 from kmip.pie import exceptions
 from kmip.pie import objects
 
-from test_pykmip import connect, unique
+from test_pykmip import ConnectedClient, unique
 
 # NIST SP 800-38A, appendix F: the AES-128 key, the first IV and plaintext block, and the
 # ciphertexts of F.1.1 (ECB) and F.2.1 (CBC).
@@ -60,16 +60,12 @@ OAEP_SHA256 = {
 LOCAL_OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA256(), label=None)
 
 
-class PyKmipUseTest(unittest.TestCase):
+class PyKmipUseTest(ConnectedClient, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.client = connect()
+        super().setUpClass()
         cls.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cls.private_uid, cls.public_uid = cls.register_pair(cls.private_key)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
 
     @classmethod
     def register_pair(cls, private_key):

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use keyward_server::client::ClientCredentials;
+use keyward_client::ClientCredentials;
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_server::{HttpsConfig, Server, ServerConfig, TlsConfig};
 use tokio::sync::oneshot;

@@ -2,6 +2,7 @@
 //! answers with what they expect, and reporting.
 
 pub mod compare;
+#[cfg(feature = "in-process")]
 pub mod in_process;
 pub mod placeholders;
 pub mod report;

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
+#[cfg(feature = "in-process")]
 use keyward_conformance::in_process::Workspace;
 use keyward_conformance::report;
 use keyward_conformance::run::{CaseResult, HttpsExchange, Outcome, TtlvExchange, https_encoding_of, run_case};
 use keyward_conformance::testcase::{find_files, is_mandatory, profile_of};
-use keyward_server::client::{Client, ClientCredentials, HttpsClient};
+use keyward_client::{Client, ClientCredentials, HttpsClient};
 
 #[derive(Parser)]
 #[command(name = "keyward-conformance", about = "Run the OASIS KMIP test cases against a KMIP server")]
@@ -97,19 +98,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     let root = root_of(&args.paths);
     let mut results = Vec::with_capacity(files.len());
     if args.in_process {
-        let mut workspace = Workspace::new()?;
-        let credentials = workspace.credentials()?;
-        for group in sequences(&files) {
-            let running = workspace.start().await?;
-            let mut generated = HashSet::new();
-            for file in group {
-                let endpoints = Endpoints { ttlv: running.address, https: running.https_address };
-                let result = run_one(file, &endpoints, &credentials, &mut generated).await;
-                report_progress(args, &result, &root);
-                results.push(result);
-            }
-            running.stop().await;
-        }
+        run_in_process(args, &files, &root, &mut results).await?;
     } else {
         let (Some(ca), Some(cert), Some(key), Some(server)) = (&args.ca, &args.cert, &args.key, &args.server) else {
             return Err("--server needs --ca, --cert and --key".into());
@@ -154,6 +143,7 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
 /// The test cases of one profile in one directory build on each other (SASED-M-3 finds what
 /// SASED-M-2 registered), so they run in their numeric order against one server; each such
 /// sequence gets a fresh server, so that no other profile's objects are in its way.
+#[cfg(feature = "in-process")]
 fn sequences(files: &[PathBuf]) -> Vec<Vec<&PathBuf>> {
     let key = |path: &PathBuf| {
         let number = path
@@ -254,4 +244,34 @@ fn exit_code(args: &Args, results: &[CaseResult], root: &Path) -> Result<ExitCod
     }
     eprintln!("{} cases of the baseline fail:\n  {}", regressions.len(), regressions.join("\n  "));
     Ok(ExitCode::FAILURE)
+}
+
+/// `--in-process`: a fresh Keyward server per sequence of test cases (needs the `in-process`
+/// feature, on by default, which links the server; without it the runner is a pure client).
+#[cfg(feature = "in-process")]
+async fn run_in_process(
+    args: &Args,
+    files: &[PathBuf],
+    root: &Path,
+    results: &mut Vec<CaseResult>,
+) -> Result<(), String> {
+    let mut workspace = Workspace::new()?;
+    let credentials = workspace.credentials()?;
+    for group in sequences(files) {
+        let running = workspace.start().await?;
+        let mut generated = HashSet::new();
+        for file in group {
+            let endpoints = Endpoints { ttlv: running.address, https: running.https_address };
+            let result = run_one(file, &endpoints, &credentials, &mut generated).await;
+            report_progress(args, &result, root);
+            results.push(result);
+        }
+        running.stop().await;
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "in-process"))]
+async fn run_in_process(_: &Args, _: &[PathBuf], _: &Path, _: &mut Vec<CaseResult>) -> Result<(), String> {
+    Err("this runner was built without the in-process feature; give --server instead".into())
 }

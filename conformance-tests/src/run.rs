@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use keyward_server::client::Connection;
+use keyward_client::Connection;
 use keyward_ttlv::{Item, KmipVersion, Limits, Tag, Value, datetime, version_check, xml};
 
 use crate::compare::{CaseState, Comparison, Difference};
@@ -54,13 +54,13 @@ impl Exchange for TtlvExchange {
 
 /// A request over KMIP over HTTPS, in one of its three encodings (the MSGENC profiles).
 pub struct HttpsExchange {
-    pub connection: keyward_server::client::HttpsConnection,
-    pub encoding: keyward_server::Encoding,
+    pub connection: keyward_client::HttpsConnection,
+    pub encoding: keyward_client::Encoding,
 }
 
 impl Exchange for HttpsExchange {
     async fn exchange(&mut self, request: &Item) -> Result<Item, String> {
-        use keyward_server::Encoding;
+        use keyward_client::Encoding;
         let body = match self.encoding {
             Encoding::Ttlv => request.to_ttlv(),
             Encoding::Json => keyward_ttlv::json::to_string_compact(request).into_bytes(),
@@ -78,12 +78,12 @@ impl Exchange for HttpsExchange {
 
 /// The encoding a test case is about: MSGENC-HTTPS, -JSON and -XML cases go over HTTPS in TTLV,
 /// JSON and XML; every other case over TTLV and mutual TLS.
-pub fn https_encoding_of(path: &Path) -> Option<keyward_server::Encoding> {
+pub fn https_encoding_of(path: &Path) -> Option<keyward_client::Encoding> {
     let name = path.file_name()?.to_str()?;
     match () {
-        _ if name.starts_with("MSGENC-HTTPS") => Some(keyward_server::Encoding::Ttlv),
-        _ if name.starts_with("MSGENC-JSON") => Some(keyward_server::Encoding::Json),
-        _ if name.starts_with("MSGENC-XML") => Some(keyward_server::Encoding::Xml),
+        _ if name.starts_with("MSGENC-HTTPS") => Some(keyward_client::Encoding::Ttlv),
+        _ if name.starts_with("MSGENC-JSON") => Some(keyward_client::Encoding::Json),
+        _ if name.starts_with("MSGENC-XML") => Some(keyward_client::Encoding::Xml),
         _ => None,
     }
 }

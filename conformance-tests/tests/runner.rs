@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use keyward_conformance::in_process::Workspace;
 use keyward_conformance::run::{Outcome, TtlvExchange, run_case};
-use keyward_server::client::Client;
+use keyward_client::Client;
 
 const CASE: &str = r#"<KMIP>
 <RequestMessage>

@@ -11,7 +11,7 @@ use common::*;
 use keyward_kmip::message::RequestMessage;
 use keyward_kmip::payloads::RequestPayload;
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
-use keyward_server::client::{Client, ClientCredentials};
+use keyward_client::{Client, ClientCredentials};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_ttlv::KmipVersion;
 use serde_json::Value;

@@ -15,7 +15,7 @@ use keyward_kmip::objects::{KeyMaterial, KeyValue, ManagedObject};
 use keyward_kmip::payloads::create::CreateRequest;
 use keyward_kmip::payloads::get::GetRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_server::client::Client;
+use keyward_client::Client;
 use keyward_server::pki::ADMIN;
 use keyward_ttlv::KmipVersion;
 

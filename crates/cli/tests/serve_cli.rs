@@ -11,8 +11,8 @@ use keyward_kmip::enums::{Operation, ResultStatus};
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
-use keyward_server::Encoding;
-use keyward_server::client::{ClientCredentials, HttpsClient};
+use keyward_client::Encoding;
+use keyward_client::{ClientCredentials, HttpsClient};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_ttlv::KmipVersion;
 

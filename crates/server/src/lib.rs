@@ -21,23 +21,20 @@
 //! Layout: [`config`] and [`limits`] are the settings; [`tls`], `cert_resolver` and [`identity`]
 //! the TLS layer and who the client is; `server` accepts connections and stops the server,
 //! `handshake` authenticates a connection, `connection` runs a TTLV one and `https` an HTTPS one;
-//! [`encoding`] names the encodings HTTPS carries; [`shutdown`] has the signals; [`pki`] the
-//! development PKI; [`client`] a client of both transports for tests and tools.
+//! [`shutdown`] has the signals; [`pki`] the development PKI. The encodings HTTPS carries, the
+//! PEM reader and a client of both transports live in `keyward-client`, which this crate shares.
 
 #![forbid(unsafe_code)]
 
 mod cert_resolver;
-pub mod client;
 pub mod config;
 mod connection;
-pub mod encoding;
 mod error;
 mod files;
 mod handshake;
 mod https;
 pub mod identity;
 pub mod limits;
-pub mod pem;
 pub mod pki;
 mod server;
 pub mod shutdown;
@@ -45,7 +42,7 @@ mod store;
 pub mod tls;
 
 pub use config::{ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_PORT, HttpsConfig, ServerConfig, TlsConfig, TlsFiles};
-pub use encoding::Encoding;
+pub use keyward_client::Encoding;
 pub use error::ServerError;
 pub use identity::IdentitySource;
 pub use limits::LimitsConfig;

@@ -23,7 +23,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::config::ServerConfig;
 use crate::files::{self, Access};
-use crate::pem::{self, PemError};
+use keyward_client::pem::{self, PemError};
 
 /// The client certificate made with the PKI, whose identity becomes an administrator.
 pub const ADMIN: &str = "admin";

@@ -11,7 +11,7 @@ use rustls::{CipherSuite, RootCertStore, SupportedCipherSuite};
 
 use crate::cert_resolver::ByKeyType;
 use crate::config::{TlsConfig, TlsFiles};
-use crate::pem::{self, PemError};
+use keyward_client::pem::{self, PemError};
 
 /// The TLS 1.2 suites offered: forward secrecy (ECDHE) and an AEAD the KMIP profiles name
 /// (AES-GCM). TLS 1.3 suites all qualify.

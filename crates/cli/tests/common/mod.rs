@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
-use keyward_server::client::{Client, ClientCredentials};
+use keyward_client::{Client, ClientCredentials};
 use keyward_server::pki::DevPki;
 use keyward_ttlv::KmipVersion;
 

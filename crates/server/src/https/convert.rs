@@ -7,7 +7,7 @@ use std::ops::Deref;
 use keyward_ttlv::{DecodeError, Encoder, Item, Limits, Tag, Value, json, xml};
 use zeroize::Zeroizing;
 
-use crate::encoding::Encoding;
+use keyward_client::Encoding;
 
 /// Why a JSON or XML body is not a KMIP message: the text for the Result Message of the Invalid
 /// Message answer.

@@ -9,7 +9,7 @@ use keyward_ttlv::{DecodeError, Encoder};
 use zeroize::Zeroizing;
 
 use super::convert;
-use crate::encoding::Encoding;
+use keyward_client::Encoding;
 use crate::server::Shared;
 
 /// Why a request got no KMIP response. Each is the server's failure, not the client's: a request

@@ -31,7 +31,7 @@ use super::KMIP_PATH;
 use super::body::{self, BodyError, ResponseBody, SecretBuf};
 use super::deadlines::Activity;
 use super::exchange;
-use crate::encoding::media_type;
+use keyward_client::encoding::media_type;
 use crate::server::Shared;
 
 /// The service of one connection: its client is known, each request is a KMIP exchange.

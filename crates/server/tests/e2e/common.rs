@@ -9,7 +9,7 @@ use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
 use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_server::client::{Client, ClientCredentials, HttpsClient};
+use keyward_client::{Client, ClientCredentials, HttpsClient};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_server::{HttpsConfig, Server, ServerConfig, ServerError};
 use keyward_ttlv::KmipVersion;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use keyward_server::Encoding;
+use keyward_client::Encoding;
 
 use crate::common::{PATIENCE, TestServer, assert_discover_versions_answer, discover_versions};
 use crate::raw_http::{RawHttps, post_head};

@@ -3,8 +3,8 @@
 
 use keyward_kmip::enums::{ResultReason, ResultStatus};
 use keyward_kmip::message::ResponseMessage;
-use keyward_server::Encoding;
-use keyward_server::client::{ClientCredentials, HttpsClient};
+use keyward_client::Encoding;
+use keyward_client::{ClientCredentials, HttpsClient};
 use keyward_ttlv::{Tag, Value, json, xml};
 
 use crate::common::{TestServer, assert_discover_versions_answer, decode_response, discover_versions};

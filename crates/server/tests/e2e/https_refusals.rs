@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keyward_server::Encoding;
+use keyward_client::Encoding;
 use rustls::pki_types::ServerName;
 use rustls::version::{TLS12, TLS13};
 use tokio::net::TcpStream;

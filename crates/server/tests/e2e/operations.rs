@@ -13,7 +13,7 @@ use keyward_kmip::payloads::locate::LocateRequest;
 use keyward_kmip::payloads::revoke::RevokeRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_kmip::{UniqueIdentifierRef, attributes::RevocationReason};
-use keyward_server::client::{ClientCredentials, Connection};
+use keyward_client::{ClientCredentials, Connection};
 use keyward_ttlv::KmipVersion;
 
 use crate::common::TestServer;
@@ -131,7 +131,7 @@ async fn another_identity_cannot_reach_a_key() {
     let bob = server.pki.issue_client("bob").unwrap();
     let connect = |files: &keyward_server::pki::CertFiles| {
         let credentials = ClientCredentials::from_pem_files(&server.pki.ca_cert(), &files.cert, &files.key).unwrap();
-        keyward_server::client::Client::new(server.address, "localhost", &credentials).unwrap()
+        keyward_client::Client::new(server.address, "localhost", &credentials).unwrap()
     };
     let mut alice = connect(&alice).connect().await.unwrap();
     let mut bob = connect(&bob).connect().await.unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use keyward_server::client::{ClientError, Connection};
+use keyward_client::{ClientError, Connection};
 use keyward_ttlv::{Item, Tag};
 
 use crate::common::{PATIENCE, TestServer, assert_discover_versions_answer, assert_invalid_message, discover_versions};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use keyward_server::client::ClientError;
+use keyward_client::ClientError;
 
 use crate::common::{PATIENCE, TestServer, assert_discover_versions_answer, discover_versions};
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use keyward_kmip::KmipVersion;
 use keyward_kmip::enums::Operation;
 use keyward_kmip::payloads::RequestPayload;
-use keyward_server::client::Client;
+use keyward_client::Client;
 
 use super::requests;
 use super::setup::{call_batch, outcome};
@@ -98,7 +98,7 @@ async fn destroy_on_one_connection(client: &Client, version: KmipVersion, object
 /// Sends one batch of Revoke and Destroy items; counts the destroyed objects and returns those
 /// whose Destroy failed. Their reasons are recorded only for objects not retried.
 async fn destroy_batch(
-    connection: &mut keyward_server::client::Connection,
+    connection: &mut keyward_client::Connection,
     version: KmipVersion,
     objects: &[OwnedObject],
     report: &mut CleanupReport,

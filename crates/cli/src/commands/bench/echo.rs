@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyward_server::pem;
+use keyward_client::pem;
 use keyward_ttlv::Limits;
 use keyward_ttlv::frame::FrameReader;
 use rustls::RootCertStore;

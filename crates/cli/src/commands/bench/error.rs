@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use keyward_server::client::ClientError;
+use keyward_client::ClientError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keyward_kmip::KmipVersion;
-use keyward_server::client::{Client, Connection};
+use keyward_client::{Client, Connection};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 

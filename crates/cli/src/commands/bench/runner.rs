@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keyward_server::client::{Client, ClientError, Connection};
+use keyward_client::{Client, ClientError, Connection};
 
 use super::cpu::{self, CpuTimes};
 use super::echo;

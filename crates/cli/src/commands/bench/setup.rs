@@ -11,7 +11,7 @@ use keyward_kmip::KmipVersion;
 use keyward_kmip::enums::ResultStatus;
 use keyward_kmip::message::{ResponseBatchItem, ResponseMessage};
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_server::client::{Client, Connection};
+use keyward_client::{Client, Connection};
 
 use super::args::Op;
 use super::cleanup::OwnedObject;

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use keyward_server::client::{Client, ClientCredentials};
+use keyward_client::{Client, ClientCredentials};
 use keyward_server::pki::{ADMIN, DevPki};
 use rustls::client::Resumption;
 

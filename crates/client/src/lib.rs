@@ -1,3 +1,5 @@
+//! # keyward-client
+//!
 //! A small KMIP client: connect with a CA and a client certificate, send TTLV messages, read whole
 //! response frames. The end-to-end tests, the conformance runner and the load generator use it,
 //! so it stays lean: one frame buffer per connection, reused for every response, and TLS sessions
@@ -5,14 +7,16 @@
 //! configuration). [`HttpsClient`] speaks KMIP over HTTPS with the same credentials.
 //!
 //! ```no_run
-//! # async fn example(request: &[u8]) -> Result<(), keyward_server::client::ClientError> {
-//! use keyward_server::client::{Client, ClientCredentials};
+//! # async fn example(request: &[u8]) -> Result<(), keyward_client::ClientError> {
+//! use keyward_client::{Client, ClientCredentials};
 //! let credentials = ClientCredentials::from_pem_files("pki/ca.pem".as_ref(), "admin.pem".as_ref(), "admin.key".as_ref())?;
 //! let client = Client::new("127.0.0.1:5696".parse().unwrap(), "localhost", &credentials)?;
 //! let mut connection = client.connect().await?;
 //! let response = connection.call(request).await?;
 //! # Ok(()) }
 //! ```
+
+#![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,10 +32,13 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::pem::{self, PemError};
+use crate::pem::PemError;
 
+pub mod encoding;
 mod https;
+pub mod pem;
 
+pub use encoding::Encoding;
 pub use https::{HttpsClient, HttpsConnection, HttpsReply};
 
 /// The largest response accepted by default: responses carry whole objects (a Get of a large
@@ -94,9 +101,10 @@ impl ClientCredentials {
         })
     }
 
-    /// A client configuration with the server's cipher suites, TLS 1.3 and 1.2.
+    /// A client configuration with aws-lc-rs's cipher suites (all AEAD, as the KMIP profiles
+    /// ask), TLS 1.3 and 1.2: the server narrows the choice, the client offers what is sound.
     pub fn tls_config(&self) -> Result<rustls::ClientConfig, ClientError> {
-        self.tls_config_with(crate::tls::crypto_provider(), rustls::DEFAULT_VERSIONS)
+        self.tls_config_with(Arc::new(rustls::crypto::aws_lc_rs::default_provider()), rustls::DEFAULT_VERSIONS)
     }
 
     /// A client configuration with a chosen provider (cipher suites, signature schemes) and

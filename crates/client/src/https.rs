@@ -4,10 +4,10 @@
 //! [`HttpsClient`] resume each other's TLS sessions.
 //!
 //! ```no_run
-//! # async fn example(credentials: &keyward_server::client::ClientCredentials, json: &[u8])
-//! # -> Result<(), keyward_server::client::ClientError> {
-//! use keyward_server::Encoding;
-//! use keyward_server::client::HttpsClient;
+//! # async fn example(credentials: &keyward_client::ClientCredentials, json: &[u8])
+//! # -> Result<(), keyward_client::ClientError> {
+//! use keyward_client::Encoding;
+//! use keyward_client::HttpsClient;
 //! let client = HttpsClient::new("127.0.0.1:5697".parse().unwrap(), "localhost", credentials)?;
 //! let mut connection = client.connect().await?;
 //! let reply = connection.post(Encoding::Json, json).await?;

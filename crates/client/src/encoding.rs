@@ -45,7 +45,7 @@ impl Encoding {
 
 /// The known media type of a `Content-Type` value, in its canonical lowercase spelling, with its
 /// encoding: the server answers in the type it was asked in.
-pub(crate) fn media_type(value: &str) -> Option<(&'static str, Encoding)> {
+pub fn media_type(value: &str) -> Option<(&'static str, Encoding)> {
     let essence = value.split(';').next().unwrap_or_default().trim();
     MEDIA_TYPES.into_iter().find(|(name, _)| name.eq_ignore_ascii_case(essence))
 }

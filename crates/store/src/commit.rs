@@ -6,13 +6,18 @@
 //! completes every ticket up to that number. Concurrent commits thus share flushes, and no request
 //! is acknowledged before its data is on disk. A ticket can be waited for by blocking or awaited
 //! as a future, so the store does not depend on an async runtime.
+//!
+//! The [`StoreObserver`] hears how long each group flush took and, when a ticket completes, how
+//! long its commit took to become durable.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
+use crate::observer::StoreObserver;
 use crate::{StoreError, StoreResult};
 
 #[derive(Default)]
@@ -35,14 +40,22 @@ pub(crate) struct GroupCommit {
     work: Condvar,
     /// Wakes blocked waiters when a flush completes.
     done: Condvar,
+    observer: Arc<dyn StoreObserver>,
 }
 
 impl GroupCommit {
     /// Starts the flusher thread, which calls `flush` for each group. Join the handle after
     /// [`GroupCommit::stop`] to be sure the thread (and what `flush` holds) is gone.
-    pub(crate) fn start(flush: impl FnMut() -> Result<(), String> + Send + 'static) -> (Arc<GroupCommit>, JoinHandle<()>) {
-        let shared =
-            Arc::new(GroupCommit { state: Mutex::new(State::default()), work: Condvar::new(), done: Condvar::new() });
+    pub(crate) fn start(
+        flush: impl FnMut() -> Result<(), String> + Send + 'static,
+        observer: Arc<dyn StoreObserver>,
+    ) -> (Arc<GroupCommit>, JoinHandle<()>) {
+        let shared = Arc::new(GroupCommit {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            done: Condvar::new(),
+            observer,
+        });
         let flusher = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("keyward-flusher".into())
@@ -90,14 +103,14 @@ impl GroupCommit {
         }
     }
 
-    /// A ticket for everything applied before this call.
-    pub(crate) fn ticket(self: &Arc<GroupCommit>) -> CommitTicket {
+    /// A ticket for everything applied before this call, for a commit asked for at `since`.
+    pub(crate) fn ticket(self: &Arc<GroupCommit>, since: Instant) -> CommitTicket {
         let mut state = self.lock();
         state.requested += 1;
         let number = state.requested;
         drop(state);
         self.work.notify_one();
-        CommitTicket { inner: Some((Arc::clone(self), number)) }
+        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since }) }
     }
 
     /// Stops the flusher after it has flushed what was asked.
@@ -120,7 +133,23 @@ impl GroupCommit {
 /// Completes when a commit is on disk.
 #[must_use = "a commit is only durable once its ticket completes"]
 pub struct CommitTicket {
-    inner: Option<(Arc<GroupCommit>, u64)>,
+    inner: Option<Waiting>,
+}
+
+/// A ticket of a store that writes to disk.
+struct Waiting {
+    group: Arc<GroupCommit>,
+    number: u64,
+    /// When the commit was asked for, to tell the observer how long durability took.
+    since: Instant,
+}
+
+impl Waiting {
+    fn completed(&self, outcome: &StoreResult<()>) {
+        if outcome.is_ok() {
+            self.group.observer.commit_durable(self.since.elapsed());
+        }
+    }
 }
 
 impl CommitTicket {
@@ -131,15 +160,17 @@ impl CommitTicket {
 
     /// Blocks until the commit is durable.
     pub fn wait(self) -> StoreResult<()> {
-        let Some((shared, number)) = self.inner else {
+        let Some(waiting) = self.inner else {
             return Ok(());
         };
-        let mut state = shared.lock();
+        let mut state = waiting.group.lock();
         loop {
-            if let Some(outcome) = GroupCommit::outcome(&state, number) {
+            if let Some(outcome) = GroupCommit::outcome(&state, waiting.number) {
+                drop(state);
+                waiting.completed(&outcome);
                 return outcome;
             }
-            state = shared.done.wait(state).unwrap_or_else(|p| p.into_inner());
+            state = waiting.group.done.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -148,14 +179,18 @@ impl Future for CommitTicket {
     type Output = StoreResult<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some((shared, number)) = &self.inner else {
+        let Some(waiting) = &self.inner else {
             return Poll::Ready(Ok(()));
         };
-        let mut state = shared.lock();
-        match GroupCommit::outcome(&state, *number) {
-            Some(outcome) => Poll::Ready(outcome),
+        let mut state = waiting.group.lock();
+        match GroupCommit::outcome(&state, waiting.number) {
+            Some(outcome) => {
+                drop(state);
+                waiting.completed(&outcome);
+                Poll::Ready(outcome)
+            }
             None => {
-                state.wakers.push((*number, cx.waker().clone()));
+                state.wakers.push((waiting.number, cx.waker().clone()));
                 Poll::Pending
             }
         }
@@ -165,7 +200,7 @@ impl Future for CommitTicket {
 impl std::fmt::Debug for CommitTicket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.inner {
-            Some((_, number)) => write!(f, "CommitTicket({number})"),
+            Some(waiting) => write!(f, "CommitTicket({})", waiting.number),
             None => f.write_str("CommitTicket(ready)"),
         }
     }
@@ -174,6 +209,7 @@ impl std::fmt::Debug for CommitTicket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observer::NoObserver;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
@@ -181,15 +217,18 @@ mod tests {
     fn concurrent_commits_share_flushes() {
         let flushes = Arc::new(AtomicU32::new(0));
         let counter = Arc::clone(&flushes);
-        let (group, _) = GroupCommit::start(move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(20));
-            Ok(())
-        });
+        let (group, _) = GroupCommit::start(
+            move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                Ok(())
+            },
+            Arc::new(NoObserver),
+        );
         let writers: Vec<_> = (0..32)
             .map(|_| {
                 let group = Arc::clone(&group);
-                std::thread::spawn(move || group.ticket().wait())
+                std::thread::spawn(move || group.ticket(Instant::now()).wait())
             })
             .collect();
         for writer in writers {
@@ -202,8 +241,55 @@ mod tests {
 
     #[test]
     fn a_failed_flush_fails_its_tickets() {
-        let (group, _) = GroupCommit::start(|| Err("disk on fire".into()));
-        assert!(matches!(group.ticket().wait(), Err(StoreError::Durability(_))));
+        let (group, _) = GroupCommit::start(|| Err("disk on fire".into()), Arc::new(NoObserver));
+        assert!(matches!(group.ticket(Instant::now()).wait(), Err(StoreError::Durability(_))));
         group.stop();
+    }
+
+    /// Counts what the observer hears.
+    #[derive(Default)]
+    struct Durable(AtomicU32);
+
+    impl StoreObserver for Durable {
+        fn commit_durable(&self, elapsed: Duration) {
+            assert!(elapsed >= Duration::from_millis(5), "{elapsed:?}");
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_observer_hears_each_durable_commit_once() {
+        let observer = Arc::new(Durable::default());
+        let (group, _) = GroupCommit::start(
+            || {
+                std::thread::sleep(Duration::from_millis(5));
+                Ok(())
+            },
+            Arc::clone(&observer) as Arc<dyn StoreObserver>,
+        );
+        group.ticket(Instant::now()).wait().unwrap();
+        let ticket = group.ticket(Instant::now());
+        block_on(ticket).unwrap();
+        assert_eq!(observer.0.load(Ordering::SeqCst), 2);
+        group.stop();
+    }
+
+    /// Polls a future to its end on this thread (the store has no async runtime to lend).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        struct ThreadWaker(std::thread::Thread);
+        impl std::task::Wake for ThreadWaker {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+            std::thread::park();
+        }
     }
 }

@@ -5,12 +5,15 @@
 //! production backend: every object encrypted with AES-256-GCM under a key derived from the
 //! key-encryption key, indexes keyed by HMACs so that no attribute value is written in clear, and
 //! every commit flushed to disk (in groups) before it is acknowledged. [`MemoryStore`] is for tests.
+//! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
+//! metrics); the store itself knows no exporter.
 
 mod cache;
 mod commit;
 mod index;
 mod kek;
 mod memory;
+mod observer;
 mod record;
 mod sealing;
 mod sled_store;
@@ -24,6 +27,7 @@ pub use commit::CommitTicket;
 pub use index::{IndexKind, IndexTerm};
 pub use kek::Kek;
 pub use memory::MemoryStore;
+pub use observer::{NoObserver, StoreObserver};
 pub use sled_store::{SledOptions, SledStore};
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),

@@ -17,6 +17,7 @@ mod write;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use sled::Tree;
 use sled::transaction::TransactionError;
@@ -29,6 +30,7 @@ use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
 use crate::index::terms_of;
 use crate::kek::Kek;
+use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
@@ -43,17 +45,25 @@ const CACHED_OBJECTS: usize = 16_384;
 const LEGACY_INDEX_TREES: [&str; 2] = ["index", "sequence"];
 
 /// How the sled store is opened.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SledOptions {
     /// The most memory sled's page cache may hold, in bytes. The header scan at open reads every
     /// object once, so a large store fills it at start-up.
     pub cache_capacity: u64,
+    /// Told about cache lookups, commits and flushes (the server's metrics); nobody by default.
+    pub observer: Arc<dyn StoreObserver>,
 }
 
 impl Default for SledOptions {
     fn default() -> SledOptions {
         // sled's own default.
-        SledOptions { cache_capacity: 1024 * 1024 * 1024 }
+        SledOptions { cache_capacity: 1024 * 1024 * 1024, observer: Arc::new(NoObserver) }
+    }
+}
+
+impl std::fmt::Debug for SledOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledOptions").field("cache_capacity", &self.cache_capacity).finish_non_exhaustive()
     }
 }
 
@@ -68,6 +78,7 @@ pub struct SledStore {
     flusher: Option<std::thread::JoinHandle<()>>,
     cache: ObjectCache,
     locks: WriteLocks,
+    observer: Arc<dyn StoreObserver>,
 }
 
 impl SledStore {
@@ -118,10 +129,16 @@ impl SledStore {
         }
         let flusher = db.clone();
         let mut disk = DiskSync::open(&sled_dir)?;
-        let (group, flusher) = GroupCommit::start(move || {
+        let observer = Arc::clone(&options.observer);
+        let flush = move || {
+            let started = Instant::now();
             flusher.flush().map_err(|e| e.to_string())?;
-            disk.sync().map_err(|e| e.to_string())
-        });
+            let syncing = Instant::now();
+            disk.sync().map_err(|e| e.to_string())?;
+            observer.flushed(started.elapsed(), syncing.elapsed());
+            Ok(())
+        };
+        let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
         let cache = ObjectCache::new(CACHED_OBJECTS);
         Ok(SledStore {
             db,
@@ -132,6 +149,7 @@ impl SledStore {
             flusher: Some(flusher),
             cache,
             locks: WriteLocks::new(),
+            observer: Arc::clone(&options.observer),
         })
     }
 
@@ -171,13 +189,7 @@ impl SledStore {
         let sealed = self.sealer.seal(&plaintext, &Self::context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;
         value.extend_from_slice(&sealed);
-        Ok(Prepared {
-            unique_identifier: object.unique_identifier.clone(),
-            insert,
-            header,
-            old_index_keys,
-            value,
-        })
+        Ok(Prepared { unique_identifier: object.unique_identifier.clone(), insert, header, old_index_keys, value })
     }
 
     /// Writes the changes (one object with a single write, several in a transaction), then
@@ -210,8 +222,10 @@ impl SledStore {
 impl ObjectStore for SledStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
         if let Some(cached) = self.cache.get(unique_identifier) {
+            self.observer.cache_lookup(true);
             return Ok(Some(cached));
         }
+        self.observer.cache_lookup(false);
         let Some(value) = self.objects.get(unique_identifier)? else {
             return Ok(None);
         };
@@ -223,6 +237,7 @@ impl ObjectStore for SledStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
+        let asked = Instant::now();
         let _held = self.locks.lock(changes.iter().map(uid_of));
         match self.write(&changes) {
             Ok(()) => {
@@ -232,7 +247,7 @@ impl ObjectStore for SledStore {
                     object.revision += 1;
                     self.cache.put(Arc::new(object));
                 }
-                Ok(self.group.ticket())
+                Ok(self.group.ticket(asked))
             }
             Err(error) => {
                 // Whatever this commit read may be stale: the next read goes to the disk.
@@ -251,7 +266,7 @@ impl ObjectStore for SledStore {
 
     fn flush(&self) -> StoreResult<()> {
         // Through the flusher, which makes the flush durable (see [`disk_sync`]).
-        self.group.ticket().wait()
+        self.group.ticket(Instant::now()).wait()
     }
 }
 
@@ -341,6 +356,44 @@ mod tests {
         let store = SledStore::open(dir.path(), &kek).unwrap();
         assert_eq!(store.get("big").unwrap().unwrap().attributes, named("big", &long_name).attributes);
         assert_eq!(store.candidates(&[IndexTerm::name(&long_name)]).unwrap(), ["big"]);
+    }
+
+    /// What a counting observer heard.
+    #[derive(Default)]
+    struct Heard {
+        hits: std::sync::atomic::AtomicU32,
+        misses: std::sync::atomic::AtomicU32,
+        durable: std::sync::atomic::AtomicU32,
+        flushes: std::sync::atomic::AtomicU32,
+    }
+
+    impl StoreObserver for Heard {
+        fn cache_lookup(&self, hit: bool) {
+            let counter = if hit { &self.hits } else { &self.misses };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        fn commit_durable(&self, _: std::time::Duration) {
+            self.durable.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        fn flushed(&self, flush: std::time::Duration, fsync: std::time::Duration) {
+            assert!(fsync <= flush);
+            self.flushes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_observer_hears_cache_lookups_commits_and_flushes() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let dir = tempfile::tempdir().unwrap();
+        let heard = Arc::new(Heard::default());
+        let options = SledOptions { observer: Arc::clone(&heard) as Arc<dyn StoreObserver>, ..SledOptions::default() };
+        let store = SledStore::open_with(dir.path(), &Kek::from_bytes([1; 32]), &options).unwrap();
+        store.commit(vec![Change::Insert(named("a", "one"))]).unwrap().wait().unwrap();
+        assert!(store.get("a").unwrap().is_some(), "cached by the commit");
+        assert!(store.get("nothing").unwrap().is_none());
+        assert_eq!((heard.hits.load(SeqCst), heard.misses.load(SeqCst)), (1, 1));
+        assert_eq!(heard.durable.load(SeqCst), 1);
+        assert!(heard.flushes.load(SeqCst) >= 1);
     }
 
     #[test]

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
+use keyward_client::{Client, ClientCredentials, HttpsClient};
 #[cfg(feature = "in-process")]
 use keyward_conformance::in_process::Workspace;
 use keyward_conformance::report;
 use keyward_conformance::run::{CaseResult, HttpsExchange, Outcome, TtlvExchange, https_encoding_of, run_case};
 use keyward_conformance::testcase::{find_files, is_mandatory, profile_of};
-use keyward_client::{Client, ClientCredentials, HttpsClient};
 
 #[derive(Parser)]
 #[command(name = "keyward-conformance", about = "Run the OASIS KMIP test cases against a KMIP server")]

@@ -13,12 +13,41 @@ pub struct TestCase {
 }
 
 /// The root of the OASIS test cases: `KMIP_TESTCASES`, or `../shared/kmip-testcases` beside the
-/// workspace.
+/// workspace. They are OASIS documents, not ours, so the repository does not carry them.
 pub fn default_root() -> PathBuf {
     match std::env::var_os("KMIP_TESTCASES") {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kmip-testcases"),
     }
+}
+
+/// Set by `scripts/test` when it finds no test cases, so that a clone with nothing beside it still
+/// runs every other test; the script says loudly what it left out.
+pub const SKIP_VARIABLE: &str = "KEYWARD_SKIP_OASIS";
+
+/// The test cases' root for a test that needs them: `None` when they are absent and
+/// [`SKIP_VARIABLE`] is set; absent otherwise, a panic that names the path and how to get them.
+pub fn required_root() -> Option<PathBuf> {
+    let root = default_root();
+    if root.is_dir() {
+        return Some(root);
+    }
+    if std::env::var_os(SKIP_VARIABLE).is_some() {
+        eprintln!("skipped: no OASIS test cases at {} ({SKIP_VARIABLE} is set)", root.display());
+        return None;
+    }
+    panic!("{}", missing_message(&root));
+}
+
+/// What to tell someone whose test cases are not where they were looked for.
+pub fn missing_message(root: &Path) -> String {
+    format!(
+        "the OASIS KMIP test cases are not at {}: put the profile test cases there \
+         (vX.Y/{{mandatory,optional}}/*.xml, as the OASIS KMIP Technical Committee publishes them with the \
+         KMIP Profiles), or set KMIP_TESTCASES to their directory; scripts/test skips the tests that need \
+         them when it finds none",
+        root.display()
+    )
 }
 
 /// Every `.xml` file under `path` (or `path` itself), sorted.

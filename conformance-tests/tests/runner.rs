@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
+use keyward_client::Client;
 use keyward_conformance::in_process::Workspace;
 use keyward_conformance::run::{Outcome, TtlvExchange, run_case};
-use keyward_client::Client;
 
 const CASE: &str = r#"<KMIP>
 <RequestMessage>

@@ -8,10 +8,10 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
 use common::*;
+use keyward_client::{Client, ClientCredentials};
 use keyward_kmip::message::RequestMessage;
 use keyward_kmip::payloads::RequestPayload;
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
-use keyward_client::{Client, ClientCredentials};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_ttlv::KmipVersion;
 use serde_json::Value;

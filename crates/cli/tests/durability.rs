@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{client_of, start};
+use keyward_client::Client;
 use keyward_kmip::attributes::{Attribute, Attributes};
 use keyward_kmip::enums::{CryptographicAlgorithm, ObjectType, ResultStatus};
 use keyward_kmip::objects::{KeyMaterial, KeyValue, ManagedObject};
 use keyward_kmip::payloads::create::CreateRequest;
 use keyward_kmip::payloads::get::GetRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_client::Client;
 use keyward_server::pki::ADMIN;
 use keyward_ttlv::KmipVersion;
 

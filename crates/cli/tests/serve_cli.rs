@@ -7,12 +7,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use common::*;
+use keyward_client::Encoding;
+use keyward_client::{ClientCredentials, HttpsClient};
 use keyward_kmip::enums::{Operation, ResultStatus};
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
-use keyward_client::Encoding;
-use keyward_client::{ClientCredentials, HttpsClient};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_ttlv::KmipVersion;
 

@@ -42,9 +42,9 @@ mod store;
 pub mod tls;
 
 pub use config::{ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_PORT, HttpsConfig, ServerConfig, TlsConfig, TlsFiles};
-pub use keyward_client::Encoding;
 pub use error::ServerError;
 pub use identity::IdentitySource;
+pub use keyward_client::Encoding;
 pub use limits::LimitsConfig;
 pub use server::Server;
 pub use store::open_dispatcher;

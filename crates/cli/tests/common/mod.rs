@@ -10,9 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use keyward_client::{Client, ClientCredentials};
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
-use keyward_client::{Client, ClientCredentials};
 use keyward_server::pki::DevPki;
 use keyward_ttlv::KmipVersion;
 

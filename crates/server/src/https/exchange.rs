@@ -9,8 +9,8 @@ use keyward_ttlv::{DecodeError, Encoder};
 use zeroize::Zeroizing;
 
 use super::convert;
-use keyward_client::Encoding;
 use crate::server::Shared;
+use keyward_client::Encoding;
 
 /// Why a request got no KMIP response. Each is the server's failure, not the client's: a request
 /// the server cannot read is answered in KMIP (Invalid Message).

@@ -31,8 +31,8 @@ use super::KMIP_PATH;
 use super::body::{self, BodyError, ResponseBody, SecretBuf};
 use super::deadlines::Activity;
 use super::exchange;
-use keyward_client::encoding::media_type;
 use crate::server::Shared;
+use keyward_client::encoding::media_type;
 
 /// The service of one connection: its client is known, each request is a KMIP exchange.
 #[derive(Clone)]

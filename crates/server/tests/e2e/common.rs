@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use keyward_client::{Client, ClientCredentials, HttpsClient};
 use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
 use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_client::{Client, ClientCredentials, HttpsClient};
 use keyward_server::pki::{ADMIN, DevPki};
 use keyward_server::{HttpsConfig, Server, ServerConfig, ServerError};
 use keyward_ttlv::KmipVersion;

@@ -1,10 +1,10 @@
 //! KMIP over HTTPS, the messages: the three encodings, the OASIS test cases of the HTTPS and JSON
 //! profiles, unreadable bodies, and the identities of the TLS port.
 
-use keyward_kmip::enums::{ResultReason, ResultStatus};
-use keyward_kmip::message::ResponseMessage;
 use keyward_client::Encoding;
 use keyward_client::{ClientCredentials, HttpsClient};
+use keyward_kmip::enums::{ResultReason, ResultStatus};
+use keyward_kmip::message::ResponseMessage;
 use keyward_ttlv::{Tag, Value, json, xml};
 
 use crate::common::{TestServer, assert_discover_versions_answer, decode_response, discover_versions};

@@ -1,6 +1,7 @@
 //! The managed-object lifecycle over mutual TLS, in each protocol version, with batches, and with
 //! a second client identity that must not see the first one's keys.
 
+use keyward_client::{ClientCredentials, Connection};
 use keyward_kmip::attributes::{Attribute, Attributes, Name};
 use keyward_kmip::enums::{
     BatchErrorContinuationOption, CryptographicAlgorithm, ObjectType, ResultReason, ResultStatus, RevocationReasonCode,
@@ -13,7 +14,6 @@ use keyward_kmip::payloads::locate::LocateRequest;
 use keyward_kmip::payloads::revoke::RevokeRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_kmip::{UniqueIdentifierRef, attributes::RevocationReason};
-use keyward_client::{ClientCredentials, Connection};
 use keyward_ttlv::KmipVersion;
 
 use crate::common::TestServer;

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use keyward_client::{ClientCredentials, ClientError};
 use keyward_client::pem;
+use keyward_client::{ClientCredentials, ClientError};
 use keyward_server::pki::{ADMIN, DevPki};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::CertificateDer;

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use keyward_client::Client;
 use keyward_kmip::KmipVersion;
 use keyward_kmip::enums::Operation;
 use keyward_kmip::payloads::RequestPayload;
-use keyward_client::Client;
 
 use super::requests;
 use super::setup::{call_batch, outcome};

@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keyward_kmip::KmipVersion;
 use keyward_client::{Client, Connection};
+use keyward_kmip::KmipVersion;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 

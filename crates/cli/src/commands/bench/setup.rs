@@ -7,11 +7,11 @@
 //! note, and stand-ins of the same size take the place of what it would have made: the load then
 //! measures the server's refusals, and the report says so.
 
+use keyward_client::{Client, Connection};
 use keyward_kmip::KmipVersion;
 use keyward_kmip::enums::ResultStatus;
 use keyward_kmip::message::{ResponseBatchItem, ResponseMessage};
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
-use keyward_client::{Client, Connection};
 
 use super::args::Op;
 use super::cleanup::OwnedObject;

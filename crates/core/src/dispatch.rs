@@ -14,6 +14,7 @@ use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
+use crate::observer::{DispatchObserver, NoObserver};
 use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
@@ -43,11 +44,32 @@ const COMMIT_ATTEMPTS: usize = 8;
 pub struct Dispatcher {
     services: Arc<Services>,
     streams: Arc<Streams>,
+    observer: Arc<dyn DispatchObserver>,
+}
+
+/// What [`Dispatcher::handle_message`] tells the transport besides the response.
+#[derive(Debug)]
+#[must_use = "a response must not be sent before its ticket completes"]
+pub struct Handled {
+    /// Completes once the request's changes are on disk; `None` when it changed nothing.
+    pub ticket: Option<CommitTicket>,
+    /// The operation of every batch item of the message; `None` when the message could not be
+    /// read or mixes operations. Transports label their timings with it.
+    pub operation: Option<Operation>,
 }
 
 impl Dispatcher {
     pub fn new(services: Services) -> Dispatcher {
-        Dispatcher { services: Arc::new(services), streams: Arc::new(Streams::default()) }
+        Dispatcher {
+            services: Arc::new(services),
+            streams: Arc::new(Streams::default()),
+            observer: Arc::new(NoObserver),
+        }
+    }
+
+    /// The same dispatcher, telling `observer` the outcome of every batch item it answers.
+    pub fn with_observer(self, observer: Arc<dyn DispatchObserver>) -> Dispatcher {
+        Dispatcher { observer, ..self }
     }
 
     pub fn services(&self) -> &Services {
@@ -82,30 +104,53 @@ impl Dispatcher {
         limits: &Limits,
         out: &mut Encoder,
     ) -> Option<CommitTicket> {
+        self.handle_message(client, request, limits, out).ticket
+    }
+
+    /// [`Self::handle`], also saying which operation the message was.
+    pub fn handle_message(
+        &self,
+        client: &ClientIdentity,
+        request: &[u8],
+        limits: &Limits,
+        out: &mut Encoder,
+    ) -> Handled {
         out.clear();
         let now = self.services.clock.now();
         let root = match keyward_ttlv::decode(request, limits) {
             Ok(root) => root,
             Err(error) => {
                 tracing::debug!(%error, client = %client.name, "undecodable request");
-                write_message_failure(out, None, now, &error.to_string());
-                return None;
+                return self.message_failure(out, None, now, &error.to_string());
             }
         };
         let message = match RequestMessage::decode(root) {
             Ok(message) => message,
             Err(RequestError::Malformed { error, version }) => {
                 tracing::debug!(%error, client = %client.name, "malformed request");
-                write_message_failure(out, version, now, &error.to_string());
-                return None;
+                return self.message_failure(out, version, now, &error.to_string());
             }
             Err(RequestError::UnsupportedVersion(version)) => {
                 let text = format!("protocol version {}.{} is not supported", version.major, version.minor);
-                write_message_failure(out, Some(version), now, &text);
-                return None;
+                return self.message_failure(out, Some(version), now, &text);
             }
         };
-        self.run(client, message, now, out)
+        let operation = operation_of(&message);
+        let ticket = self.run(client, message, now, out);
+        Handled { ticket, operation }
+    }
+
+    /// Answers a message that cannot be processed at all, and tells the observer.
+    fn message_failure(&self, out: &mut Encoder, version: Option<ProtocolVersion>, now: i64, text: &str) -> Handled {
+        write_message_failure(out, version, now, text);
+        self.observer.item_answered(None, ResultStatus::OperationFailed, Some(ResultReason::InvalidMessage));
+        Handled { ticket: None, operation: None }
+    }
+
+    fn observe(&self, items: &[ResponseBatchItem]) {
+        for item in items {
+            self.observer.item_answered(item.operation, item.result_status, item.result_reason);
+        }
     }
 
     fn run(
@@ -140,7 +185,10 @@ impl Dispatcher {
         {
             out.clear();
             let too_large = fail_all(&message, &OpError::ResponseTooLarge);
+            self.observe(&too_large);
             response_message(&message, now, too_large).encode(out);
+        } else {
+            self.observe(&response.batch_items);
         }
         ticket
     }
@@ -197,6 +245,16 @@ impl Dispatcher {
         }
         (results, pending)
     }
+}
+
+/// The one operation of a message's batch items, if they agree.
+fn operation_of(message: &RequestMessage) -> Option<Operation> {
+    let mut operations = message.batch_items.iter().map(|item| match item {
+        Ok(item) => Some(item.operation),
+        Err(error) => error.operation,
+    });
+    let first = operations.next()??;
+    operations.all(|operation| operation == Some(first)).then_some(first)
 }
 
 fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMessage) -> ResponseBatchItem {

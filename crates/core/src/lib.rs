@@ -8,7 +8,8 @@
 //! Layout: [`dispatch`] runs a message (version, batch options, placeholders, response size);
 //! [`context`] is what an operation sees (the client, the clock, the objects of the batch);
 //! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
-//! of failures to Result Reasons.
+//! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
+//! items.
 
 pub mod attribute_rules;
 pub mod attributes;
@@ -18,6 +19,7 @@ pub mod crypto;
 pub mod dispatch;
 pub mod error;
 pub mod lifecycle;
+pub mod observer;
 mod ops;
 pub mod policy;
 pub mod replacement;
@@ -26,9 +28,10 @@ pub mod usage;
 
 use std::sync::Arc;
 
-pub use dispatch::Dispatcher;
+pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;
+pub use observer::DispatchObserver;
 pub use policy::{Clock, Policy, ServerInformation, SystemClock};
 
 /// Who is asking: the name the transport derived from the client's certificate (its subject

@@ -6,6 +6,10 @@
 //! resumed across connections of one [`Client`] (rustls keeps them in the shared client
 //! configuration). [`HttpsClient`] speaks KMIP over HTTPS with the same credentials.
 //!
+//! [`Session`] adds typed calls on top of a connection: it negotiates the protocol version, builds
+//! requests with keyward-kmip's payloads and turns a refused operation into an
+//! [`OperationError`] with its Result Status, Result Reason and Result Message.
+//!
 //! ```no_run
 //! # async fn example(request: &[u8]) -> Result<(), keyward_client::ClientError> {
 //! use keyward_client::{Client, ClientCredentials};
@@ -36,10 +40,14 @@ use crate::pem::PemError;
 
 pub mod encoding;
 mod https;
+pub mod operations;
 pub mod pem;
+pub mod session;
 
 pub use encoding::Encoding;
 pub use https::{HttpsClient, HttpsConnection, HttpsReply};
+pub use operations::{CipherInput, Encrypted, KeyPairIds, LocateFilter, Located};
+pub use session::{OperationError, Session, SessionError};
 
 /// The largest response accepted by default: responses carry whole objects (a Get of a large
 /// certificate chain, a Locate of many identifiers) and come from a trusted server.

@@ -1,0 +1,264 @@
+//! Encrypt, Decrypt, Sign, Signature Verify, MAC and MAC Verify, each in one part. The key stays
+//! on the server; only data, IVs, tags, signatures and MACs travel.
+
+use keyward_kmip::Bytes;
+use keyward_kmip::attributes::CryptographicParameters;
+use keyward_kmip::enums::{Operation, ValidityIndicator};
+use keyward_kmip::payloads::decrypt::DecryptRequest;
+use keyward_kmip::payloads::encrypt::EncryptRequest;
+use keyward_kmip::payloads::mac::MacRequest;
+use keyward_kmip::payloads::mac_verify::MacVerifyRequest;
+use keyward_kmip::payloads::sign::SignRequest;
+use keyward_kmip::payloads::signature_verify::SignatureVerifyRequest;
+use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
+
+use crate::session::{Session, SessionError, unexpected};
+
+/// The input of Encrypt or Decrypt besides the key and the parameters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CipherInput<'a> {
+    /// The plaintext (Encrypt) or the ciphertext (Decrypt).
+    pub data: &'a [u8],
+    /// The IV, counter or nonce; for Encrypt, absent lets the server make a fresh one.
+    pub iv: Option<&'a [u8]>,
+    /// Additional authenticated data (GCM, ChaCha20-Poly1305).
+    pub aad: Option<&'a [u8]>,
+    /// The authentication tag to check (Decrypt only).
+    pub tag: Option<&'a [u8]>,
+}
+
+/// What Encrypt returns: the ciphertext, the IV the server made (when it made one), and the tag of
+/// an authenticated mode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encrypted {
+    pub data: Bytes,
+    pub iv: Option<Bytes>,
+    pub tag: Option<Bytes>,
+}
+
+fn bytes(value: Option<&[u8]>) -> Option<Bytes> {
+    value.map(Bytes::new)
+}
+
+pub fn encrypt_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    input: CipherInput<'_>,
+) -> RequestPayload {
+    RequestPayload::Encrypt(EncryptRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(Bytes::new(input.data).into()),
+        iv_counter_nonce: bytes(input.iv),
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+        authenticated_encryption_additional_data: bytes(input.aad),
+    })
+}
+
+pub fn decrypt_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    input: CipherInput<'_>,
+) -> RequestPayload {
+    RequestPayload::Decrypt(DecryptRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(Bytes::new(input.data).into()),
+        iv_counter_nonce: bytes(input.iv),
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+        authenticated_encryption_additional_data: bytes(input.aad),
+        authenticated_encryption_tag: bytes(input.tag),
+    })
+}
+
+pub fn sign_request(uid: &str, parameters: Option<CryptographicParameters>, data: &[u8]) -> RequestPayload {
+    RequestPayload::Sign(SignRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(Bytes::new(data).into()),
+        digested_data: None,
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+    })
+}
+
+pub fn signature_verify_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    data: &[u8],
+    signature: &[u8],
+) -> RequestPayload {
+    RequestPayload::SignatureVerify(SignatureVerifyRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(Bytes::new(data).into()),
+        digested_data: None,
+        signature_data: Some(Bytes::new(signature)),
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+    })
+}
+
+pub fn mac_request(uid: &str, parameters: Option<CryptographicParameters>, data: &[u8]) -> RequestPayload {
+    RequestPayload::Mac(MacRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(Bytes::new(data).into()),
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+    })
+}
+
+pub fn mac_verify_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    data: &[u8],
+    mac: &[u8],
+) -> RequestPayload {
+    RequestPayload::MacVerify(MacVerifyRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(Bytes::new(data).into()),
+        mac_data: Some(Bytes::new(mac)),
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+    })
+}
+
+/// A single-part answer must carry its output; KMIP makes it optional only for streamed parts.
+fn required(value: Option<Bytes>, operation: Operation, field: &str) -> Result<Bytes, SessionError> {
+    value.ok_or_else(|| {
+        SessionError::Unexpected(format!("{} answered without {field}", crate::session::enum_name(operation)))
+    })
+}
+
+impl Session {
+    pub async fn encrypt(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        input: CipherInput<'_>,
+    ) -> Result<Encrypted, SessionError> {
+        match self.call(encrypt_request(uid, parameters, input)).await? {
+            ResponsePayload::Encrypt(response) => Ok(Encrypted {
+                data: required(response.data, Operation::Encrypt, "Data")?,
+                iv: response.iv_counter_nonce,
+                tag: response.authenticated_encryption_tag,
+            }),
+            _ => Err(unexpected(Operation::Encrypt)),
+        }
+    }
+
+    /// The plaintext (zeroized when dropped).
+    pub async fn decrypt(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        input: CipherInput<'_>,
+    ) -> Result<Bytes, SessionError> {
+        match self.call(decrypt_request(uid, parameters, input)).await? {
+            ResponsePayload::Decrypt(response) => required(response.data, Operation::Decrypt, "Data"),
+            _ => Err(unexpected(Operation::Decrypt)),
+        }
+    }
+
+    pub async fn sign(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+    ) -> Result<Bytes, SessionError> {
+        match self.call(sign_request(uid, parameters, data)).await? {
+            ResponsePayload::Sign(response) => required(response.signature_data, Operation::Sign, "Signature Data"),
+            _ => Err(unexpected(Operation::Sign)),
+        }
+    }
+
+    /// Whether the signature is valid: `Valid`, `Invalid`, or `Unknown` when the server cannot
+    /// tell. A signature that does not verify is an answer, not an error.
+    pub async fn signature_verify(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<ValidityIndicator, SessionError> {
+        match self.call(signature_verify_request(uid, parameters, data, signature)).await? {
+            ResponsePayload::SignatureVerify(response) => response.validity_indicator.ok_or_else(|| {
+                SessionError::Unexpected("Signature Verify answered without a Validity Indicator".into())
+            }),
+            _ => Err(unexpected(Operation::SignatureVerify)),
+        }
+    }
+
+    pub async fn mac(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+    ) -> Result<Bytes, SessionError> {
+        match self.call(mac_request(uid, parameters, data)).await? {
+            ResponsePayload::Mac(response) => required(response.mac_data, Operation::MAC, "MAC Data"),
+            _ => Err(unexpected(Operation::MAC)),
+        }
+    }
+
+    /// Whether the MAC is valid (see [`Session::signature_verify`]).
+    pub async fn mac_verify(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+        mac: &[u8],
+    ) -> Result<ValidityIndicator, SessionError> {
+        match self.call(mac_verify_request(uid, parameters, data, mac)).await? {
+            ResponsePayload::MacVerify(response) => response
+                .validity_indicator
+                .ok_or_else(|| SessionError::Unexpected("MAC Verify answered without a Validity Indicator".into())),
+            _ => Err(unexpected(Operation::MACVerify)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use keyward_kmip::enums::BlockCipherMode;
+
+    use super::*;
+
+    #[test]
+    fn encrypt_lets_the_server_make_the_iv_unless_one_is_given() {
+        let gcm = CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..Default::default() };
+        let input = CipherInput { data: b"plain", aad: Some(b"header"), ..CipherInput::default() };
+        let RequestPayload::Encrypt(request) = encrypt_request("key-1", Some(gcm), input) else { panic!() };
+        assert_eq!(request.iv_counter_nonce, None);
+        assert_eq!(request.data.as_ref().and_then(|d| d.as_bytes()), Some(&b"plain"[..]));
+        assert_eq!(request.authenticated_encryption_additional_data, Some(Bytes::new(*b"header")));
+    }
+
+    #[test]
+    fn decrypt_carries_the_iv_and_the_tag() {
+        let input = CipherInput { data: b"secret", iv: Some(&[1; 12]), aad: None, tag: Some(&[2; 16]) };
+        let RequestPayload::Decrypt(request) = decrypt_request("key-1", None, input) else { panic!() };
+        assert_eq!(request.iv_counter_nonce, Some(Bytes::new([1; 12])));
+        assert_eq!(request.authenticated_encryption_tag, Some(Bytes::new([2; 16])));
+    }
+
+    #[test]
+    fn verification_requests_carry_what_is_checked() {
+        let RequestPayload::SignatureVerify(request) = signature_verify_request("pub-1", None, b"data", b"sig") else {
+            panic!()
+        };
+        assert_eq!(request.signature_data, Some(Bytes::new(*b"sig")));
+        let RequestPayload::MacVerify(request) = mac_verify_request("mac-1", None, b"data", b"mac") else { panic!() };
+        assert_eq!(request.mac_data, Some(Bytes::new(*b"mac")));
+    }
+}

@@ -4,7 +4,7 @@
 //! committed together. Reads see earlier changes of the same batch, a failed operation's changes
 //! are dropped, and an Undo batch is simply never committed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use keyward_kmip::UniqueIdentifierRef;
@@ -283,11 +283,12 @@ impl Context<'_> {
             .filter(|uid| self.pending.objects.get(*uid).is_some_and(|p| p.inserted))
             .cloned()
             .collect();
-        for uid in self.services.store.candidates(&terms)? {
-            if !found.contains(&uid) {
-                found.push(uid);
-            }
-        }
+        // The store's candidates are distinct; only this batch's new objects can repeat one (a
+        // set of them, not a scan of everything found so far, which made large Locates quadratic).
+        let inserted: HashSet<String> = found.iter().cloned().collect();
+        let stored = self.services.store.candidates(&terms)?;
+        found.reserve(stored.len());
+        found.extend(stored.into_iter().filter(|uid| !inserted.contains(uid)));
         Ok(found)
     }
 }

@@ -168,6 +168,8 @@ impl OpError {
             OpError::InvalidCorrelationValue if v2 => ResultReason::InvalidCorrelationValue,
             OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
+            // 2.0 added Server Limit Exceeded; 1.x falls back to General Failure below.
+            OpError::Store(StoreError::LimitExceeded(_)) => ResultReason::ServerLimitExceeded,
             OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
         };
         // A reason this version does not define (a newer one, or one 2.x retired) falls back to
@@ -195,5 +197,9 @@ mod tests {
         assert_eq!(index.result_reason(KmipVersion::V2_0), ResultReason::AttributeInstanceNotFound);
         // Sensitive exists from 1.4: a 1.2 client gets General Failure.
         assert_eq!(OpError::Sensitive("k".into()).result_reason(KmipVersion::V1_2), ResultReason::GeneralFailure);
+        // A record too large for the store: Server Limit Exceeded from 2.0, General Failure before.
+        let crowded = OpError::Store(StoreError::LimitExceeded("names".into()));
+        assert_eq!(crowded.result_reason(KmipVersion::V2_0), ResultReason::ServerLimitExceeded);
+        assert_eq!(crowded.result_reason(KmipVersion::V1_4), ResultReason::GeneralFailure);
     }
 }

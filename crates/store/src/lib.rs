@@ -66,6 +66,9 @@ pub enum StoreError {
     Durability(String),
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The record is larger than the store can hold (see [`MAX_INDEX_TERMS`]); nothing was written.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -77,6 +80,22 @@ impl From<sled::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The most index terms one object may have (its owner, type, algorithm and state, and one per
+/// Name and Object Group): a record's clear header counts them in 16 bits. A commit of an object
+/// with more is refused whole, in every backend, rather than written with a count that would make
+/// it unreadable once it leaves the cache.
+pub const MAX_INDEX_TERMS: usize = u16::MAX as usize;
+
+/// Refuses an object with more index terms than [`MAX_INDEX_TERMS`].
+pub(crate) fn check_index_terms(unique_identifier: &str, count: usize) -> StoreResult<()> {
+    if count > MAX_INDEX_TERMS {
+        return Err(StoreError::LimitExceeded(format!(
+            "object {unique_identifier} would have {count} indexed values (names, groups...); at most {MAX_INDEX_TERMS}"
+        )));
+    }
+    Ok(())
+}
 
 /// What the dispatcher needs of a store. Implementations are shared by all connections: no call
 /// holds a lock across objects.

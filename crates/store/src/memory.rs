@@ -34,6 +34,8 @@ impl ObjectStore for MemoryStore {
         let mut objects = self.objects.write().map_err(|_| StoreError::Backend("poisoned".into()))?;
         // Check everything first, so that a conflict changes nothing.
         for change in &changes {
+            let (Change::Insert(o) | Change::Update(o)) = change;
+            crate::check_index_terms(&o.unique_identifier, terms_of(&o.owner, &o.attributes).len())?;
             match change {
                 Change::Insert(o) if objects.by_id.contains_key(&o.unique_identifier) => {
                     return Err(StoreError::Conflict(o.unique_identifier.clone()));

@@ -69,6 +69,15 @@ fn check_contract(store: &dyn ObjectStore) {
         vec![Change::Insert(symmetric_key("d", "alice", "new")), Change::Insert(symmetric_key("a", "alice", "dup"))];
     assert!(matches!(store.commit(both), Err(StoreError::Conflict(_))));
     assert!(store.get("d").unwrap().is_none(), "a failed commit must not apply any of its changes");
+
+    // More indexed values than a record can count is refused whole, not written unreadable.
+    let mut crowded = symmetric_key("e", "alice", "crowded");
+    crowded.attributes.extend(
+        (0..keyward_store::MAX_INDEX_TERMS)
+            .map(|i| IndexedAttribute::new(Attribute::Name(Name::text(format!("n{i}"))))),
+    );
+    assert!(matches!(store.commit(vec![Change::Insert(crowded)]), Err(StoreError::LimitExceeded(_))));
+    assert!(store.get("e").unwrap().is_none());
 }
 
 #[test]

@@ -20,16 +20,21 @@ pub(super) struct Header {
 }
 
 impl Header {
-    pub(super) fn to_bytes(&self) -> Vec<u8> {
+    /// The header's bytes; more index keys than its 16-bit count can say is an error, never a
+    /// saturated count (which would make the record unreadable).
+    pub(super) fn to_bytes(&self) -> StoreResult<Vec<u8>> {
+        let count = u16::try_from(self.index_keys.len()).map_err(|_| {
+            StoreError::LimitExceeded(format!("{} index keys in one record header", self.index_keys.len()))
+        })?;
         let mut out = Vec::with_capacity(FIXED_LEN + self.index_keys.len() * INDEX_KEY_LEN);
         out.push(FORMAT);
         out.extend_from_slice(&self.revision.to_be_bytes());
         out.extend_from_slice(&self.sequence.to_be_bytes());
-        out.extend_from_slice(&u16::try_from(self.index_keys.len()).unwrap_or(u16::MAX).to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
         for key in &self.index_keys {
             out.extend_from_slice(key);
         }
-        out
+        Ok(out)
     }
 
     /// Splits a stored value into its header, the header's bytes and the sealed record.
@@ -56,12 +61,19 @@ mod tests {
     #[test]
     fn a_header_reads_back() {
         let header = Header { revision: 7, sequence: 42, index_keys: vec![[3; INDEX_KEY_LEN], [9; INDEX_KEY_LEN]] };
-        let mut value = header.to_bytes();
+        let mut value = header.to_bytes().unwrap();
         value.extend_from_slice(b"sealed");
         let (read, bytes, sealed) = Header::parse(&value).unwrap();
         assert_eq!((read.revision, read.sequence, read.index_keys), (7, 42, header.index_keys));
         assert_eq!(bytes.len(), value.len() - 6);
         assert_eq!(sealed, b"sealed");
         assert!(Header::parse(&value[..10]).is_err());
+    }
+
+    #[test]
+    fn more_index_keys_than_the_count_can_say_is_an_error() {
+        let header =
+            Header { revision: 1, sequence: 1, index_keys: vec![[0; INDEX_KEY_LEN]; usize::from(u16::MAX) + 1] };
+        assert!(matches!(header.to_bytes(), Err(StoreError::LimitExceeded(_))));
     }
 }

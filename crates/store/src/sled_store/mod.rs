@@ -181,10 +181,11 @@ impl SledStore {
             }
             (old.sequence, old.index_keys)
         };
-        let index_keys: Vec<_> =
-            terms_of(&object.owner, &object.attributes).iter().map(|t| self.sealer.index_key(t)).collect();
+        let terms = terms_of(&object.owner, &object.attributes);
+        crate::check_index_terms(&object.unique_identifier, terms.len())?;
+        let index_keys: Vec<_> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
         let header = Header { revision: object.revision + 1, sequence, index_keys };
-        let header_bytes = header.to_bytes();
+        let header_bytes = header.to_bytes()?;
         let plaintext = record::encode(object);
         let sealed = self.sealer.seal(&plaintext, &Self::context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;

@@ -15,6 +15,9 @@ use crate::limits::LimitsConfig;
 /// The port IANA assigned to KMIP over TLS.
 pub const DEFAULT_PORT: u16 = 5696;
 
+/// The port of the health and metrics listener when `[metrics]` names none.
+pub const DEFAULT_METRICS_PORT: u16 = 9696;
+
 /// The port of the KMIP-over-HTTPS listener when `[https]` names none: the one after KMIP's.
 /// (The HTTPS profile allows 5696 only to a server that tells HTTP from TTLV on one port; Keyward
 /// keeps the two apart.)
@@ -37,6 +40,8 @@ pub struct ServerConfig {
     pub administrators: Vec<String>,
     /// The tracing filter (`info`, `keyward_server=debug,info`, ...); `RUST_LOG` overrides it.
     pub log_level: String,
+    /// How log lines are written: `text` for people, `json` (one object a line) for collectors.
+    pub log_format: LogFormat,
     /// Threads serving connections; one per core when unset.
     pub worker_threads: Option<usize>,
     /// The most memory the store's page cache may hold, in bytes (decrypted objects are cached
@@ -46,6 +51,8 @@ pub struct ServerConfig {
     pub limits: LimitsConfig,
     /// KMIP over HTTPS: off without an `[https]` table, on with one.
     pub https: Option<HttpsConfig>,
+    /// The plain-HTTP health and metrics listener: on by default, on loopback.
+    pub metrics: MetricsConfig,
 }
 
 impl Default for ServerConfig {
@@ -57,12 +64,54 @@ impl Default for ServerConfig {
             identity: IdentitySource::default(),
             administrators: Vec::new(),
             log_level: "info".into(),
+            log_format: LogFormat::Text,
             worker_threads: None,
             store_cache_size: keyward_store::SledOptions::default().cache_capacity,
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             https: None,
+            metrics: MetricsConfig::default(),
         }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text per event, for a person or a journal.
+    #[default]
+    Text,
+    /// One JSON object per line, with the fields of the event and of its spans (the request id).
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<LogFormat, ConfigError> {
+        match text {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(ConfigError::Invalid(format!("log_format: {other:?} is neither \"text\" nor \"json\""))),
+        }
+    }
+}
+
+/// The `[metrics]` table: a plain-HTTP listener (no TLS: it is on loopback unless the operator
+/// says otherwise) with `/health`, `/ready` and `/metrics` (Prometheus).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Whether the listener runs, and the server counts for it.
+    pub enabled: bool,
+    /// The address and port to listen on; loopback port 9696 by default.
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> MetricsConfig {
+        MetricsConfig { enabled: true, listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_METRICS_PORT)) }
     }
 }
 
@@ -209,19 +258,32 @@ impl ServerConfig {
         // message. Said here in words rather than left to the second bind's "address in use".
         // (Port 0 asks for a free port, a different one for each listener.)
         if let Some(https) = &self.https
-            && https.listen.port() == self.listen.port()
-            && https.listen.port() != 0
-            && (https.listen.ip() == self.listen.ip()
-                || https.listen.ip().is_unspecified()
-                || self.listen.ip().is_unspecified())
+            && same_port(https.listen, self.listen)
         {
             return Err(ConfigError::Invalid(format!(
                 "https: `listen` ({}) is the KMIP listener's address; give HTTPS a port of its own",
                 https.listen
             )));
         }
+        if self.metrics.enabled {
+            let taken = std::iter::once(("KMIP", self.listen)).chain(self.https.iter().map(|h| ("HTTPS", h.listen)));
+            for (listener, address) in taken {
+                if same_port(self.metrics.listen, address) {
+                    return Err(ConfigError::Invalid(format!(
+                        "metrics: `listen` ({}) is the {listener} listener's address; give metrics a port of its own",
+                        self.metrics.listen
+                    )));
+                }
+            }
+        }
         self.limits.validate()
     }
+}
+
+/// True when two listening addresses would collide. (Port 0 asks for a free port, a different one
+/// for each listener.)
+fn same_port(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port() && a.port() != 0 && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 #[cfg(test)]
@@ -238,6 +300,41 @@ mod tests {
         assert_eq!(config.kek_path(), Path::new("./keyward-data/kek"));
         assert!(config.tls.uses_dev_pki());
         assert_eq!(config.https, None, "HTTPS is off unless configured");
+        assert!(config.metrics.enabled, "health and metrics are on by default");
+        assert_eq!(config.metrics.listen, "127.0.0.1:9696".parse().unwrap());
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn reads_the_metrics_table() {
+        let config = ServerConfig::from_toml("[metrics]\nlisten = \"0.0.0.0:9100\"").unwrap();
+        assert_eq!(config.metrics, MetricsConfig { enabled: true, listen: "0.0.0.0:9100".parse().unwrap() });
+        let config = ServerConfig::from_toml("[metrics]\nenabled = false").unwrap();
+        assert!(!config.metrics.enabled);
+        assert_eq!(config.metrics.listen, MetricsConfig::default().listen);
+        let error = ServerConfig::from_toml("[metrics]\nenabled = \"no\"").unwrap_err();
+        assert!(error.to_string().contains("invalid type"), "{error}");
+    }
+
+    #[test]
+    fn refuses_metrics_on_a_kmip_port() {
+        let error = ServerConfig::from_toml("[metrics]\nlisten = \"127.0.0.1:5696\"").unwrap_err();
+        assert!(error.to_string().contains("KMIP listener's address"), "{error}");
+        let error =
+            ServerConfig::from_toml("[https]\nlisten = \"0.0.0.0:8443\"\n[metrics]\nlisten = \"127.0.0.1:8443\"")
+                .unwrap_err();
+        assert!(error.to_string().contains("HTTPS listener's address"), "{error}");
+        // Off, its address does not matter.
+        assert!(ServerConfig::from_toml("[metrics]\nenabled = false\nlisten = \"127.0.0.1:5696\"").is_ok());
+    }
+
+    #[test]
+    fn reads_the_log_format() {
+        assert_eq!(ServerConfig::from_toml("log_format = \"json\"").unwrap().log_format, LogFormat::Json);
+        assert_eq!(ServerConfig::from_toml("log_format = \"text\"").unwrap().log_format, LogFormat::Text);
+        assert!(ServerConfig::from_toml("log_format = \"xml\"").is_err());
+        assert_eq!("json".parse::<LogFormat>().unwrap(), LogFormat::Json);
+        assert!("JSON ".parse::<LogFormat>().is_err());
     }
 
     #[test]
@@ -307,6 +404,8 @@ mod tests {
             "[tls]\ncert_file = \"x\"",
             "[limits]\nmax_conections = 3",
             "[https]\nlisten_on = \"127.0.0.1:5697\"",
+            "[metrics]\nport = 9696",
+            "log_fromat = \"json\"",
         ] {
             let error = ServerConfig::from_toml(text).unwrap_err();
             assert!(error.to_string().contains("unknown field"), "{text}: {error}");

@@ -6,16 +6,19 @@
 //! (waiting for the first byte of the next request) and busy (reading the rest of the request,
 //! running it, waiting for its changes to be durable, writing the response). Shutdown interrupts
 //! the handshake and idle phases only, so a request that has started is always answered.
+//!
+//! Each request runs in a span of its own (`request`, with its `request_id`) inside the
+//! connection's, and is timed from its last byte read to its response written for the metrics.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
-use keyward_core::{ClientIdentity, CommitTicket};
+use keyward_core::{ClientIdentity, Handled};
 use keyward_ttlv::Encoder;
 use keyward_ttlv::frame::{FrameError, FrameReader};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -23,23 +26,24 @@ use tracing::Instrument;
 use zeroize::Zeroize;
 
 use crate::handshake::{self, Authenticated, close};
-use crate::server::Shared;
+use crate::request_id;
+use crate::server::{Shared, Slot, Transport};
 use crate::shutdown::StopFlag;
 
 /// The buffer in front of TLS: one TLS record's worth, which holds most requests whole.
 const READ_BUFFER: usize = 16 * 1024;
 
-/// Runs a connection to its end. Holds its connection permit until then.
+/// Runs a connection to its end. Holds its connection slot until then.
 pub(crate) async fn serve(
     tcp: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
     mut stop: StopFlag,
-    _permit: OwnedSemaphorePermit,
+    _slot: Slot,
 ) {
-    let Some(Authenticated { tls, identity }) = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop).await
-    else {
+    let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, Transport::Ttlv).await;
+    let Some(Authenticated { tls, identity }) = authenticated else {
         return;
     };
     let span = tracing::info_span!("connection", %peer, client = %identity.name);
@@ -83,25 +87,36 @@ enum End {
     Failed(String),
 }
 
-impl Connection {
-    async fn run(mut self) {
-        let end = loop {
-            if let Err(end) = self.next_request().await {
-                break end;
-            }
-            if let Err(end) = self.answer().await {
-                break end;
-            }
-            if self.stop.is_raised() {
-                break End::Quiet("server stopping");
-            }
-        };
-        match &end {
+impl End {
+    fn log(&self) {
+        match self {
             End::Quiet(reason) => tracing::debug!(reason, "connection closed"),
             End::Refused(reason) => tracing::info!(%reason, "connection closed"),
             End::Broken(reason) => tracing::debug!(%reason, "connection lost"),
             End::Failed(reason) => tracing::error!(%reason, "connection closed"),
         }
+    }
+}
+
+impl Connection {
+    async fn run(mut self) {
+        let end = loop {
+            if let Err(end) = self.next_request().await {
+                end.log();
+                break end;
+            }
+            let span = request_id::span(self.shared.request_ids.next());
+            if let Err(end) = self.answer().instrument(span.clone()).await {
+                // Logged in the request's span: the line says which request ended the connection.
+                span.in_scope(|| end.log());
+                break end;
+            }
+            if self.stop.is_raised() {
+                let end = End::Quiet("server stopping");
+                end.log();
+                break end;
+            }
+        };
         // Request and response may hold key material.
         self.request.zeroize();
         self.response.clear();
@@ -145,7 +160,8 @@ impl Connection {
 
     /// Runs the request, waits until its changes are durable, and writes the response.
     async fn answer(&mut self) -> Result<(), End> {
-        let ticket = self.dispatch().await?;
+        let started = Instant::now();
+        let Handled { ticket, operation } = self.dispatch().await?;
         if let Some(ticket) = ticket {
             // Acknowledging a change that is not on disk would be a lie the client cannot detect;
             // closing without a response at least tells it the outcome is unknown.
@@ -158,7 +174,14 @@ impl Connection {
         let written = timeout(self.shared.limits.write_timeout, write).await;
         self.response.clear();
         match written {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                let elapsed = started.elapsed();
+                tracing::debug!(?operation, ?elapsed, "request answered");
+                if let Some(metrics) = &self.shared.metrics {
+                    metrics.request_answered(operation, elapsed);
+                }
+                Ok(())
+            }
             Ok(Err(error)) => Err(End::Broken(error.to_string())),
             Err(_) => Err(End::Refused(format!("response not taken after {:?}", self.shared.limits.write_timeout))),
         }
@@ -168,24 +191,28 @@ impl Connection {
     /// another thread and back cost more than the work (measured: three to five context switches
     /// a request). A request that may take milliseconds (an RSA key pair is generated in the
     /// request) runs on tokio's blocking pool, so that it does not hold up other connections' I/O.
-    async fn dispatch(&mut self) -> Result<Option<CommitTicket>, End> {
+    async fn dispatch(&mut self) -> Result<Handled, End> {
         if !self.shared.dispatcher.may_take_long(&self.request) {
             let shared = &self.shared;
-            return Ok(shared.dispatcher.handle(&self.identity, &self.request, &shared.decoder, &mut self.response));
+            let dispatcher = &shared.dispatcher;
+            return Ok(dispatcher.handle_message(&self.identity, &self.request, &shared.decoder, &mut self.response));
         }
         let shared = Arc::clone(&self.shared);
         let identity = Arc::clone(&self.identity);
         let request = std::mem::take(&mut self.request);
         let mut response = std::mem::take(&mut self.response);
+        // The blocking pool's thread has no span of its own: carry the request's over.
+        let span = tracing::Span::current();
         let job = tokio::task::spawn_blocking(move || {
-            let ticket = shared.dispatcher.handle(&identity, &request, &shared.decoder, &mut response);
-            (request, response, ticket)
+            let _entered = span.enter();
+            let handled = shared.dispatcher.handle_message(&identity, &request, &shared.decoder, &mut response);
+            (request, response, handled)
         });
         match job.await {
-            Ok((request, response, ticket)) => {
+            Ok((request, response, handled)) => {
                 self.request = request;
                 self.response = response;
-                Ok(ticket)
+                Ok(handled)
             }
             Err(error) => Err(End::Failed(format!("the dispatcher failed: {error}"))),
         }

@@ -14,7 +14,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::identity::IdentityError;
-use crate::server::Shared;
+use crate::metrics::HandshakeFailure;
+use crate::server::{Shared, Transport};
 use crate::shutdown::StopFlag;
 
 /// How long a closing connection may take to say goodbye (TLS close_notify) before it is dropped.
@@ -28,14 +29,21 @@ pub(crate) struct Authenticated {
 
 /// Completes the handshake and reads the client's identity. `None` when the connection ends here:
 /// a failed or slow handshake, a certificate without a usable identity (both logged), or the
-/// server stopping (a handshake is not a request in progress).
+/// server stopping (a handshake is not a request in progress). Failures are counted in the
+/// metrics under the listener that accepted the connection.
 pub(crate) async fn accept(
     tcp: TcpStream,
     peer: SocketAddr,
     acceptor: &TlsAcceptor,
     shared: &Shared,
     stop: &mut StopFlag,
+    listener: Transport,
 ) -> Option<Authenticated> {
+    let failed = |failure| {
+        if let Some(metrics) = &shared.metrics {
+            metrics.handshake_failed(listener, failure);
+        }
+    };
     // Requests and responses are small and strictly alternate: Nagle's algorithm would only add
     // latency.
     let _ = tcp.set_nodelay(true);
@@ -44,11 +52,12 @@ pub(crate) async fn accept(
         outcome = handshake => match outcome {
             Ok(Ok(tls)) => tls,
             Ok(Err(error)) => {
-                log_handshake_failure(peer, &error);
+                failed(log_handshake_failure(peer, &error));
                 return None;
             }
             Err(_) => {
                 tracing::info!(%peer, "TLS handshake timed out");
+                failed(HandshakeFailure::Timeout);
                 return None;
             }
         },
@@ -63,6 +72,7 @@ pub(crate) async fn accept(
         Ok(identity) => Some(Authenticated { tls, identity: Arc::new(identity) }),
         Err(error) => {
             tracing::warn!(%peer, %error, "client refused: no identity in its certificate");
+            failed(HandshakeFailure::NoIdentity);
             close(tls).await;
             None
         }
@@ -76,19 +86,34 @@ pub(crate) async fn close(mut tls: TlsStream<TcpStream>) {
 
 /// Logs a failed handshake at the level it deserves: a refused certificate is an authentication
 /// failure an operator wants to see; a peer that connected and left (a port probe, a load
-/// balancer's health check) is not.
-fn log_handshake_failure(peer: SocketAddr, error: &std::io::Error) {
+/// balancer's health check) is not. Returns the failure's kind for the metrics.
+fn log_handshake_failure(peer: SocketAddr, error: &std::io::Error) -> HandshakeFailure {
     let tls_error = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match tls_error {
         Some(
             rustls::Error::InvalidCertificate(_)
             | rustls::Error::NoCertificatesPresented
             | rustls::Error::InvalidCertRevocationList(_),
-        ) => tracing::warn!(%peer, %error, "client certificate refused"),
-        Some(_) => tracing::info!(%peer, %error, "TLS handshake failed"),
+        ) => {
+            tracing::warn!(%peer, %error, "client certificate refused");
+            HandshakeFailure::Certificate
+        }
+        Some(_) => {
+            tracing::info!(%peer, %error, "TLS handshake failed");
+            HandshakeFailure::Protocol
+        }
         None if error.kind() == std::io::ErrorKind::UnexpectedEof => {
             tracing::debug!(%peer, "client left during the TLS handshake");
+            HandshakeFailure::Closed
         }
-        None => tracing::debug!(%peer, %error, "TLS handshake failed"),
+        None => {
+            tracing::debug!(%peer, %error, "TLS handshake failed");
+            use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+            if matches!(error.kind(), ConnectionReset | ConnectionAborted | BrokenPipe) {
+                HandshakeFailure::Closed
+            } else {
+                HandshakeFailure::Protocol
+            }
+        }
     }
 }

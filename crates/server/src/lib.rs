@@ -21,7 +21,9 @@
 //! Layout: [`config`] and [`limits`] are the settings; [`tls`], `cert_resolver` and [`identity`]
 //! the TLS layer and who the client is; `server` accepts connections and stops the server,
 //! `handshake` authenticates a connection, `connection` runs a TTLV one and `https` an HTTPS one;
-//! [`shutdown`] has the signals; [`pki`] the development PKI. The encodings HTTPS carries, the
+//! [`shutdown`] has the signals; [`pki`] the development PKI; [`metrics`] what the server counts,
+//! `metrics_listener` the plain-HTTP health and metrics endpoints, `request_id` the id each
+//! request's log lines carry. The encodings HTTPS carries, the
 //! PEM reader and a client of both transports live in `keyward-client`, which this crate shares.
 
 #![forbid(unsafe_code)]
@@ -35,16 +37,23 @@ mod handshake;
 mod https;
 pub mod identity;
 pub mod limits;
+pub mod metrics;
+mod metrics_listener;
 pub mod pki;
+mod request_id;
 mod server;
 pub mod shutdown;
 mod store;
 pub mod tls;
 
-pub use config::{ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_PORT, HttpsConfig, ServerConfig, TlsConfig, TlsFiles};
+pub use config::{
+    ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_METRICS_PORT, DEFAULT_PORT, HttpsConfig, LogFormat, MetricsConfig,
+    ServerConfig, TlsConfig, TlsFiles,
+};
 pub use error::ServerError;
 pub use identity::IdentitySource;
 pub use keyward_client::Encoding;
 pub use limits::LimitsConfig;
+pub use metrics::Metrics;
 pub use server::Server;
-pub use store::open_dispatcher;
+pub use store::{open_dispatcher, open_dispatcher_with_metrics};

@@ -9,6 +9,10 @@
 //! kernel's backlog: a client then fails fast and can retry or fail over to another server,
 //! instead of hanging until its own connect timeout while the slots are held (possibly by slow or
 //! hostile peers). Refusals are logged as warnings, at most one line every few seconds.
+//!
+//! With [`Metrics`], the server also runs the health and metrics listener (`[metrics]`), counts
+//! connections and handshakes, and says it is ready from the moment it accepts until it begins to
+//! stop.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,6 +29,9 @@ use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
+use crate::metrics::{Metrics, OpenConnection};
+use crate::metrics_listener::{MetricsListener, Readiness};
+use crate::request_id::RequestIds;
 use crate::shutdown::{self, StopFlag};
 use crate::{connection, https};
 
@@ -41,6 +48,10 @@ pub(crate) struct Shared {
     pub(crate) identity: IdentitySource,
     pub(crate) limits: LimitsConfig,
     pub(crate) decoder: keyward_ttlv::Limits,
+    /// `None` when the server counts nothing (no [`Metrics`] given): then no request pays for a
+    /// clock reading either.
+    pub(crate) metrics: Option<Metrics>,
+    pub(crate) request_ids: RequestIds,
 }
 
 /// A bound, not yet running, KMIP server.
@@ -50,6 +61,21 @@ pub struct Server {
     shared: Arc<Shared>,
     max_connections: usize,
     shutdown_grace: Duration,
+    monitor: Option<Monitor>,
+    readiness: Readiness,
+}
+
+/// The health and metrics listener's task, serving from the bind on (`/ready` says 503 until the
+/// server runs) and stopped when the server is dropped, whether it ran or not.
+struct Monitor {
+    address: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A listening socket, the TLS configuration of its connections and what they carry.
@@ -60,12 +86,19 @@ struct Listener {
     transport: Transport,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Transport {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
     /// TTLV frames on the TLS stream, the KMIP port.
-    Ttlv,
+    Ttlv = 0,
     /// HTTP/1.1 on the TLS stream, KMIP messages in `POST /kmip` bodies.
-    Https,
+    Https = 1,
+}
+
+/// A connection's place among `max_connections`, and its count in the metrics: both are given
+/// back when the connection's task ends and drops it.
+pub(crate) struct Slot {
+    _permit: OwnedSemaphorePermit,
+    _open: Option<OpenConnection>,
 }
 
 impl Server {
@@ -73,7 +106,29 @@ impl Server {
     /// configuration must name its certificates (see [`crate::pki::DevPki::adopt`] for the
     /// development PKI); the dispatcher comes from [`crate::open_dispatcher`] or, in tests, from
     /// any store.
+    ///
+    /// This server counts nothing and runs no health and metrics listener, whatever `[metrics]`
+    /// says: that takes [`Self::bind_with_metrics`].
     pub async fn bind(config: &ServerConfig, dispatcher: Dispatcher) -> Result<Server, ServerError> {
+        Server::bind_observed(config, dispatcher, None).await
+    }
+
+    /// [`Self::bind`], counting into `metrics` (which the store and the dispatcher should report
+    /// to as well: see [`crate::open_dispatcher_with_metrics`]), and binding the health and
+    /// metrics listener when `[metrics]` is enabled.
+    pub async fn bind_with_metrics(
+        config: &ServerConfig,
+        dispatcher: Dispatcher,
+        metrics: Metrics,
+    ) -> Result<Server, ServerError> {
+        Server::bind_observed(config, dispatcher, Some(metrics)).await
+    }
+
+    async fn bind_observed(
+        config: &ServerConfig,
+        dispatcher: Dispatcher,
+        metrics: Option<Metrics>,
+    ) -> Result<Server, ServerError> {
         config.validate()?;
         let files = config.tls.files()?;
         let tls = crate::tls::server_config(&files, &config.tls)?;
@@ -85,11 +140,22 @@ impl Server {
             }
             None => None,
         };
+        let readiness = Readiness::default();
+        let monitor = match &metrics {
+            Some(metrics) if config.metrics.enabled => {
+                let listener = MetricsListener::bind(config.metrics.listen, metrics.clone(), readiness.clone()).await?;
+                // A task of its own, so that it answers whatever the KMIP connections are doing.
+                Some(Monitor { address: listener.address(), task: tokio::spawn(listener.serve()) })
+            }
+            _ => None,
+        };
         let shared = Shared {
             dispatcher,
             identity: config.identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),
+            metrics,
+            request_ids: RequestIds::new(),
         };
         Ok(Server {
             kmip,
@@ -97,6 +163,8 @@ impl Server {
             shared: Arc::new(shared),
             max_connections: config.limits.max_connections,
             shutdown_grace: config.limits.shutdown_grace,
+            monitor,
+            readiness,
         })
     }
 
@@ -111,10 +179,15 @@ impl Server {
         self.https.as_ref().map(|https| https.address)
     }
 
+    /// The address of the health and metrics listener, when it runs.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.monitor.as_ref().map(|monitor| monitor.address)
+    }
+
     /// Serves until `shutdown` completes, then stops: no new connections, idle ones closed,
     /// requests in progress answered (for up to `shutdown_grace`), the store flushed.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { kmip, https, shared, max_connections, shutdown_grace } = self;
+        let Server { kmip, https, shared, max_connections, shutdown_grace, monitor, readiness } = self;
         tracing::info!(address = %kmip.address, max_connections, "serving KMIP over TLS");
         if let Some(https) = &https {
             tracing::info!(address = %https.address, path = https::KMIP_PATH, "serving KMIP over HTTPS");
@@ -124,6 +197,7 @@ impl Server {
         let mut connections = JoinSet::new();
         let mut refusals = RefusalLog::default();
         tokio::pin!(shutdown);
+        readiness.set(true);
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
@@ -131,10 +205,15 @@ impl Server {
                 (accepted, listener) = next_connection(&kmip, https.as_ref()) => match accepted {
                     Ok((tcp, peer)) => match Arc::clone(&slots).try_acquire_owned() {
                         Ok(permit) => {
-                            listener.spawn(&mut connections, tcp, peer, Arc::clone(&shared), stop.clone(), permit);
+                            let open = shared.metrics.as_ref().map(|m| m.connection_opened(listener.transport));
+                            let slot = Slot { _permit: permit, _open: open };
+                            listener.spawn(&mut connections, tcp, peer, Arc::clone(&shared), stop.clone(), slot);
                         }
                         Err(_) => {
                             drop(tcp);
+                            if let Some(metrics) = &shared.metrics {
+                                metrics.connection_refused();
+                            }
                             refusals.refused(peer, max_connections);
                         }
                     },
@@ -143,6 +222,7 @@ impl Server {
             }
         }
 
+        readiness.set(false);
         // Closing the sockets makes new clients fail at once instead of waiting in the backlog.
         drop(kmip);
         drop(https);
@@ -157,6 +237,8 @@ impl Server {
         }
         let store = Arc::clone(&shared.dispatcher.services().store);
         let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+        // Health and metrics were served until now, /ready saying 503 while the server drained.
+        drop(monitor);
         match flushed {
             Ok(Ok(())) => {}
             Ok(Err(error)) => return Err(ServerError::Flush(error)),
@@ -185,12 +267,12 @@ impl Listener {
         peer: SocketAddr,
         shared: Arc<Shared>,
         stop: StopFlag,
-        permit: OwnedSemaphorePermit,
+        slot: Slot,
     ) {
         let acceptor = self.acceptor.clone();
         match self.transport {
-            Transport::Ttlv => connections.spawn(connection::serve(tcp, peer, acceptor, shared, stop, permit)),
-            Transport::Https => connections.spawn(https::serve(tcp, peer, acceptor, shared, stop, permit)),
+            Transport::Ttlv => connections.spawn(connection::serve(tcp, peer, acceptor, shared, stop, slot)),
+            Transport::Https => connections.spawn(https::serve(tcp, peer, acceptor, shared, stop, slot)),
         };
     }
 }

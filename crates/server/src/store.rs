@@ -9,6 +9,7 @@ use keyward_store::{Kek, SledOptions, SledStore, StoreError};
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::files;
+use crate::metrics::Metrics;
 
 /// The name sled gives the store inside the data directory.
 const STORE_NAME: &str = "objects.sled";
@@ -16,6 +17,16 @@ const STORE_NAME: &str = "objects.sled";
 /// Opens the store of `config` (creating the data directory and, on first start, the KEK) and
 /// builds the dispatcher over it.
 pub fn open_dispatcher(config: &ServerConfig) -> Result<Dispatcher, ServerError> {
+    open(config, None)
+}
+
+/// [`open_dispatcher`], with the store and the dispatcher reporting to `metrics` (give the same to
+/// [`crate::Server::bind_with_metrics`]).
+pub fn open_dispatcher_with_metrics(config: &ServerConfig, metrics: &Metrics) -> Result<Dispatcher, ServerError> {
+    open(config, Some(metrics))
+}
+
+fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, ServerError> {
     let data_dir = &config.data_dir;
     files::create_private_dir(data_dir).map_err(|error| ServerError::DataDir { path: data_dir.clone(), error })?;
     let kek_path = config.kek_path();
@@ -27,13 +38,20 @@ pub fn open_dispatcher(config: &ServerConfig) -> Result<Dispatcher, ServerError>
         files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
     }
     let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
-    let options = SledOptions { cache_capacity: config.store_cache_size };
+    let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
+    if let Some(metrics) = metrics {
+        options.observer = metrics.store_observer();
+    }
     let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
         StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
         error => ServerError::Store { path: data_dir.clone(), error },
     })?;
     let policy = Policy { administrators: config.administrators.clone(), ..Policy::default() };
-    Ok(Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) }))
+    let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    Ok(match metrics {
+        Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
+        None => dispatcher,
+    })
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::Args;
 use keyward_server::pki::{self, AdoptedPki, DevPki};
-use keyward_server::{ConfigError, Server, ServerConfig, ServerError};
+use keyward_server::{ConfigError, LogFormat, Metrics, Server, ServerConfig, ServerError};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Args)]
@@ -36,6 +37,31 @@ pub struct ServeArgs {
     /// Threads serving connections (default: one per core).
     #[arg(long, value_name = "N")]
     worker_threads: Option<usize>,
+    /// Where to serve /health, /ready and /metrics over plain HTTP (default 127.0.0.1:9696), or
+    /// `off`.
+    #[arg(long, value_name = "ADDRESS:PORT|off")]
+    metrics_listen: Option<MetricsListen>,
+    /// How log lines are written: `text`, or `json` (one object a line).
+    #[arg(long, value_name = "text|json")]
+    log_format: Option<LogFormat>,
+}
+
+/// The value of `--metrics-listen`.
+#[derive(Clone, Copy, Debug)]
+enum MetricsListen {
+    Off,
+    On(SocketAddr),
+}
+
+impl FromStr for MetricsListen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<MetricsListen, String> {
+        if text == "off" {
+            return Ok(MetricsListen::Off);
+        }
+        text.parse().map(MetricsListen::On).map_err(|_| format!("{text:?} is neither ADDRESS:PORT nor `off`"))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +83,7 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     };
     args.apply(&mut config);
     config.validate()?;
-    init_logging(&config.log_level)?;
+    init_logging(&config.log_level, config.log_format)?;
     let adopted = DevPki::adopt(&mut config).map_err(ServerError::from)?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = config.worker_threads {
@@ -78,6 +104,17 @@ impl ServeArgs {
         if self.worker_threads.is_some() {
             config.worker_threads = self.worker_threads;
         }
+        match self.metrics_listen {
+            Some(MetricsListen::Off) => config.metrics.enabled = false,
+            Some(MetricsListen::On(address)) => {
+                config.metrics.enabled = true;
+                config.metrics.listen = address;
+            }
+            None => {}
+        }
+        if let Some(format) = self.log_format {
+            config.log_format = format;
+        }
         for (flag, setting) in
             [(&self.ca, &mut config.tls.ca), (&self.cert, &mut config.tls.cert), (&self.key, &mut config.tls.key)]
         {
@@ -89,9 +126,15 @@ impl ServeArgs {
 }
 
 async fn serve(config: ServerConfig, adopted: Option<AdoptedPki>) -> Result<(), ServeError> {
-    let dispatcher = keyward_server::open_dispatcher(&config)?;
-    let server = Server::bind(&config, dispatcher).await?;
-    print_banner(server.local_addr(), server.https_addr(), &config, adopted.as_ref());
+    // Metrics off means nothing is counted at all, not only that nothing is served.
+    let server = if config.metrics.enabled {
+        let metrics = Metrics::new();
+        let dispatcher = keyward_server::open_dispatcher_with_metrics(&config, &metrics)?;
+        Server::bind_with_metrics(&config, dispatcher, metrics).await?
+    } else {
+        Server::bind(&config, keyward_server::open_dispatcher(&config)?).await?
+    };
+    print_banner(&server, &config, adopted.as_ref());
     server.run(stop_requested()).await?;
     Ok(())
 }
@@ -107,25 +150,49 @@ async fn stop_requested() {
     });
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` when it is set and by `log_level` otherwise.
-fn init_logging(log_level: &str) -> Result<(), ServeError> {
-    let filter = match EnvFilter::try_from_default_env() {
-        Ok(filter) => filter,
-        Err(_) => EnvFilter::try_new(log_level)
+/// Logs go to stderr, filtered by `RUST_LOG` when it is set and by `log_level` otherwise, as text
+/// or as one JSON object a line.
+fn init_logging(log_level: &str, format: LogFormat) -> Result<(), ServeError> {
+    // A RUST_LOG that does not parse is passed over for the configured level, as before.
+    let from_env = std::env::var("RUST_LOG").ok().and_then(|env| EnvFilter::try_new(with_quiet_sled(&env)).ok());
+    let filter = match from_env {
+        Some(filter) => filter,
+        None => EnvFilter::try_new(with_quiet_sled(log_level))
             .map_err(|error| ServeError::LogFilter { filter: log_level.into(), error: error.to_string() })?,
     };
-    // Colours only for a person at a terminal; a journal or a file gets plain text.
-    let colours = std::io::stderr().is_terminal();
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours).init();
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => {
+            // Colours only for a person at a terminal; a journal or a file gets plain text.
+            subscriber.with_ansi(std::io::stderr().is_terminal()).init();
+        }
+        // The current span's fields (the request id) and the list of spans come with each event.
+        LogFormat::Json => subscriber.json().with_ansi(false).init(),
+    }
     Ok(())
+}
+
+/// sled's own log lines (at debug, a line per page-cache event) are noise to an operator: off up
+/// to warnings unless the filter names sled itself.
+fn with_quiet_sled(filter: &str) -> String {
+    let names_sled = filter.split(',').any(|directive| directive.trim().starts_with("sled"));
+    match filter.trim() {
+        _ if names_sled => filter.to_owned(),
+        "" => "sled=warn".to_owned(),
+        filter => format!("{filter},sled=warn"),
+    }
 }
 
 /// Tells the person who started the server where it is and, with the development PKI, how to
 /// connect to it. Printed on stdout, apart from the log.
-fn print_banner(address: SocketAddr, https: Option<SocketAddr>, config: &ServerConfig, adopted: Option<&AdoptedPki>) {
+fn print_banner(server: &Server, config: &ServerConfig, adopted: Option<&AdoptedPki>) {
+    let address = server.local_addr();
     println!("Keyward {} is serving KMIP over TLS on {address}", env!("CARGO_PKG_VERSION"));
-    if let Some(https) = https {
+    if let Some(https) = server.https_addr() {
         println!("KMIP over HTTPS on {https} (POST /kmip: TTLV, JSON or XML)");
+    }
+    if let Some(metrics) = server.metrics_addr() {
+        println!("Health and metrics on http://{metrics} (/health, /ready, /metrics)");
     }
     println!("Data directory: {}", pki::absolute(&config.data_dir).display());
     let Some(adopted) = adopted else { return };
@@ -137,6 +204,10 @@ fn print_banner(address: SocketAddr, https: Option<SocketAddr>, config: &ServerC
     println!("  CA certificate       {}", pki::absolute(&dev.ca_cert()).display());
     println!("  client certificate   {}", pki::absolute(&admin.cert).display());
     println!("  client key           {}", pki::absolute(&admin.key).display());
+    // A ready-made profile for the client commands, written on the first start (never replaced).
+    if let Some(profile) = super::dev_profile::ensure(dev, &connect_host(address), address.port()) {
+        println!("  client profile       {} (keyward --profile FILE keys list)", profile.display());
+    }
     match &adopted.admin_identity {
         Some(identity) => println!("  client identity      {identity} (an administrator)"),
         None => println!("  client identity      none under identity = {:?}", config.identity),
@@ -159,5 +230,26 @@ fn connect_host(address: SocketAddr) -> String {
         SocketAddr::V4(v4) if v4.ip().is_unspecified() => "127.0.0.1".into(),
         SocketAddr::V6(v6) if v6.ip().is_unspecified() => "::1".into(),
         other => other.ip().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sled_is_quiet_unless_the_filter_names_it() {
+        assert_eq!(with_quiet_sled("debug"), "debug,sled=warn");
+        assert_eq!(with_quiet_sled("keyward_server=debug,info"), "keyward_server=debug,info,sled=warn");
+        assert_eq!(with_quiet_sled("debug,sled=trace"), "debug,sled=trace");
+        assert_eq!(with_quiet_sled("info, sled::pagecache=debug"), "info, sled::pagecache=debug");
+        assert_eq!(with_quiet_sled(""), "sled=warn");
+    }
+
+    #[test]
+    fn metrics_listen_is_an_address_or_off() {
+        assert!(matches!("off".parse(), Ok(MetricsListen::Off)));
+        assert!(matches!("127.0.0.1:0".parse(), Ok(MetricsListen::On(_))));
+        assert!("9696".parse::<MetricsListen>().is_err());
     }
 }

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use keyward_core::{ClientIdentity, CommitTicket};
+use keyward_core::{ClientIdentity, Handled};
 use keyward_store::StoreError;
+use keyward_ttlv::enums::Operation;
 use keyward_ttlv::{DecodeError, Encoder};
 use zeroize::Zeroizing;
 
@@ -24,7 +25,8 @@ pub(crate) enum ExchangeError {
     NotDurable(#[from] StoreError),
 }
 
-/// Runs a request and returns the response body to send.
+/// Runs a request and returns the response body to send, and the request's operation (see
+/// [`Handled::operation`]) for the metrics.
 ///
 /// A binary TTLV request of quick operations runs in place, as on the TTLV port. Anything else
 /// runs on tokio's blocking pool: an operation may take long (an RSA key pair is generated in the
@@ -35,19 +37,21 @@ pub(crate) async fn run(
     identity: &Arc<ClientIdentity>,
     encoding: Encoding,
     body: Zeroizing<Vec<u8>>,
-) -> Result<Zeroizing<Vec<u8>>, ExchangeError> {
+) -> Result<(Zeroizing<Vec<u8>>, Option<Operation>), ExchangeError> {
     let quick = encoding == Encoding::Ttlv && !shared.dispatcher.may_take_long(&body);
-    let (response, ticket) = if quick {
+    let (response, Handled { ticket, operation }) = if quick {
         answer(shared, identity, encoding, &body)?
     } else {
         let (shared, identity) = (Arc::clone(shared), Arc::clone(identity));
-        tokio::task::spawn_blocking(move || answer(&shared, &identity, encoding, &body)).await??
+        // The blocking pool's thread has no span of its own: carry the request's over.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| answer(&shared, &identity, encoding, &body))).await??
     };
     if let Some(ticket) = ticket {
         // Acknowledging a change that is not on disk would be a lie the client cannot detect.
         ticket.await?;
     }
-    Ok(response)
+    Ok((response, operation))
 }
 
 fn answer(
@@ -55,18 +59,18 @@ fn answer(
     identity: &ClientIdentity,
     encoding: Encoding,
     body: &[u8],
-) -> Result<(Zeroizing<Vec<u8>>, Option<CommitTicket>), ExchangeError> {
+) -> Result<(Zeroizing<Vec<u8>>, Handled), ExchangeError> {
     let mut response = Encoder::new();
-    let (ticket, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
-        Ok(request) => (shared.dispatcher.handle(identity, &request, &shared.decoder, &mut response), None),
+    let (handled, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
+        Ok(request) => (shared.dispatcher.handle_message(identity, &request, &shared.decoder, &mut response), None),
         Err(unreadable) => {
             tracing::debug!(reason = %unreadable, "unreadable request");
             // An empty message is never a request: the dispatcher answers it with Invalid Message
             // in its usual form (header, time stamp, version), and the real reason goes in after.
-            (shared.dispatcher.handle(identity, &[], &shared.decoder, &mut response), Some(unreadable))
+            (shared.dispatcher.handle_message(identity, &[], &shared.decoder, &mut response), Some(unreadable))
         }
     };
     let body = convert::response_body(encoding, response, unreadable.as_ref())
         .map_err(|error| ExchangeError::Response { encoding, error })?;
-    Ok((body, ticket))
+    Ok((body, handled))
 }

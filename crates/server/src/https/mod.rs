@@ -32,12 +32,11 @@ use std::sync::Arc;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use crate::handshake::{self, Authenticated};
-use crate::server::Shared;
+use crate::server::{Shared, Slot, Transport};
 use crate::shutdown::StopFlag;
 use deadlines::{Activity, Deadlines};
 use service::KmipService;
@@ -52,17 +51,17 @@ pub(crate) const ALPN_PROTOCOLS: &[&[u8]] = &[b"http/1.1"];
 /// a handful of short headers; hyper does not accept less than 8 KiB.
 const MAX_HEAD_SIZE: usize = 16 * 1024;
 
-/// Runs an HTTPS connection to its end. Holds its connection permit until then.
+/// Runs an HTTPS connection to its end. Holds its connection slot until then.
 pub(crate) async fn serve(
     tcp: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
     mut stop: StopFlag,
-    _permit: OwnedSemaphorePermit,
+    _slot: Slot,
 ) {
-    let Some(Authenticated { tls, identity }) = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop).await
-    else {
+    let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, Transport::Https).await;
+    let Some(Authenticated { tls, identity }) = authenticated else {
         return;
     };
     let span = tracing::info_span!("https", %peer, client = %identity.name);

@@ -25,12 +25,14 @@ use hyper::service::Service;
 use hyper::{Method, Request, Response, StatusCode};
 use keyward_core::ClientIdentity;
 use tokio::time::Instant;
+use tracing::Instrument;
 use zeroize::Zeroizing;
 
 use super::KMIP_PATH;
 use super::body::{self, BodyError, ResponseBody, SecretBuf};
 use super::deadlines::Activity;
 use super::exchange;
+use crate::request_id;
 use crate::server::Shared;
 use keyward_client::encoding::media_type;
 
@@ -70,8 +72,16 @@ impl KmipService {
             Ok(body) => body,
             Err(error) => return body_refusal(&error, limits.read_timeout),
         };
+        let started = std::time::Instant::now();
         match exchange::run(&self.shared, &self.identity, encoding, body).await {
-            Ok(response) => kmip_response(media_type, response),
+            Ok((response, operation)) => {
+                let elapsed = started.elapsed();
+                tracing::debug!(?operation, ?elapsed, "request answered");
+                if let Some(metrics) = &self.shared.metrics {
+                    metrics.request_answered(operation, elapsed);
+                }
+                kmip_response(media_type, response)
+            }
             Err(error) => {
                 tracing::error!(%error, "request not answered");
                 closing(refusal(
@@ -92,11 +102,15 @@ impl Service<Request<Incoming>> for KmipService {
         // Marked at once, not when the future first runs: the connection is busy from here.
         let in_flight = self.activity.request_started();
         let service = self.clone();
-        Box::pin(async move {
-            let response = service.respond(request, in_flight.first_byte).await;
-            drop(in_flight);
-            Ok(response)
-        })
+        let span = request_id::span(self.shared.request_ids.next());
+        Box::pin(
+            async move {
+                let response = service.respond(request, in_flight.first_byte).await;
+                drop(in_flight);
+                Ok(response)
+            }
+            .instrument(span),
+        )
     }
 }
 

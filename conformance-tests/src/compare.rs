@@ -60,6 +60,8 @@ struct Scope {
     generated: bool,
     /// The object of this batch item is a public key or a certificate.
     public_key: bool,
+    /// The Protocol Versions a Discover Versions request listed.
+    asked_versions: Vec<Item>,
 }
 
 pub struct Comparison<'a> {
@@ -138,7 +140,10 @@ impl Comparison<'_> {
         let uid = actual.child(Tag::ResponsePayload).and_then(|p| text(p, Tag::UniqueIdentifier));
         let generated = uid.is_some_and(|u| self.state.generated.contains(u));
         let public_key = uid.is_some_and(|u| self.state.public_keys.contains(u));
-        Scope { operation, all_attributes, generated, public_key }
+        let asked_versions = request_payload
+            .map(|p| p.children().iter().filter(|c| c.tag == Tag::ProtocolVersion).cloned().collect())
+            .unwrap_or_default();
+        Scope { operation, all_attributes, generated, public_key, asked_versions }
     }
 
     /// Remembers the public keys and certificates registered by the request (in its batch items'
@@ -294,6 +299,14 @@ impl Comparison<'_> {
         let actual_children: Vec<&Item> = actual.children().iter().filter(keep).collect();
         if tolerances::is_unordered_list(expected) {
             return self.unordered(&expected_children, &actual_children, path, scope);
+        }
+        if tolerances::is_discover_versions_superset(
+            scope.operation.as_deref(),
+            &scope.asked_versions,
+            &expected_children,
+            &actual_children,
+        ) {
+            return Ok(());
         }
         for (index, e) in expected_children.iter().enumerate() {
             path.push(segment(e, index + 1));

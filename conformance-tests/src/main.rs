@@ -145,13 +145,9 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
 /// sequence gets a fresh server, so that no other profile's objects are in its way.
 #[cfg(feature = "in-process")]
 fn sequences(files: &[PathBuf]) -> Vec<Vec<&PathBuf>> {
+    use keyward_conformance::testcase::sequence_number;
     let key = |path: &PathBuf| {
-        let number = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .and_then(|name| name.rsplit('-').nth(1))
-            .and_then(|n| n.parse::<u32>().ok())
-            .unwrap_or(0);
+        let number = sequence_number(path).unwrap_or(0);
         (path.parent().map(Path::to_path_buf), profile_of(path), is_mandatory(path), number, path.clone())
     };
     let mut sorted: Vec<&PathBuf> = files.iter().collect();

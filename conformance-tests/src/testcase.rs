@@ -129,14 +129,44 @@ pub fn raw_messages(text: &str) -> Vec<(Direction, String)> {
 /// The profile of a test case, from its file name: `SKLC-M-1-14.xml` is SKLC, `CS-BC-M-GCM-1-21.xml`
 /// is CS-BC.
 pub fn profile_of(path: &Path) -> String {
-    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    let cut = name.find("-M-").or_else(|| name.find("-O-")).unwrap_or(name.len());
+    let name = stem(path);
+    let cut = marker(name).map_or(name.len(), |(at, _)| at);
     name[..cut].to_string()
 }
 
-/// True for a mandatory test case (`-M-` in its name).
+/// True for a mandatory test case (`-M-` in its name, or `_M_`).
 pub fn is_mandatory(path: &Path) -> bool {
-    path.file_stem().and_then(|s| s.to_str()).is_some_and(|n| n.contains("-M-"))
+    marker(stem(path)).is_some_and(|(_, mandatory)| mandatory)
+}
+
+/// The number of a test case within its profile: the last number before the version
+/// (`SASED-M-3-14` is 3, `CS-BC-M-GCM-1-14` is 1), whatever separates the parts.
+pub fn sequence_number(path: &Path) -> Option<u32> {
+    let mut parts = stem(path).rsplit(is_separator);
+    parts.next();
+    parts.next().and_then(|n| n.parse().ok())
+}
+
+fn stem(path: &Path) -> &str {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or_default()
+}
+
+/// Test-case names separate their parts with `-` (the OASIS profiles' files) or `_` (other suites).
+fn is_separator(c: char) -> bool {
+    c == '-' || c == '_'
+}
+
+/// Where the mandatory/optional marker (`M` or `O`, a part of its own) starts in a name, and
+/// whether it is `M`.
+fn marker(name: &str) -> Option<(usize, bool)> {
+    let mut start = 0;
+    for part in name.split(is_separator) {
+        if start > 0 && (part == "M" || part == "O") {
+            return Some((start - 1, part == "M"));
+        }
+        start += part.len() + 1;
+    }
+    None
 }
 
 /// The KMIP version of a test case, from its directory (`v1.4/...`) or the two digits at the end
@@ -150,9 +180,31 @@ pub fn version_of(path: &Path) -> String {
         }
     }
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-    let digits: String = name.rsplit('-').next().unwrap_or_default().chars().collect();
+    let digits: String = name.rsplit(is_separator).next().unwrap_or_default().chars().collect();
     match digits.as_bytes() {
         [major, minor] => format!("{}.{}", *major as char, *minor as char),
         _ => "?".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_read_whatever_separates_their_parts() {
+        for (name, profile, mandatory, number, version) in [
+            ("v1.4/mandatory/SASED-M-3-14.xml", "SASED", true, Some(3), "1.4"),
+            ("CS-BC-M-GCM-1-14.xml", "CS-BC", true, Some(1), "1.4"),
+            ("SUITEB_128-M-1-14.xml", "SUITEB_128", true, Some(1), "1.4"),
+            ("TC_SKLC_O_2_12.xml", "TC_SKLC", false, Some(2), "1.2"),
+            ("OMOS-O-1-14.xml", "OMOS", false, Some(1), "1.4"),
+        ] {
+            let path = Path::new(name);
+            assert_eq!(profile_of(path), profile, "{name}");
+            assert_eq!(is_mandatory(path), mandatory, "{name}");
+            assert_eq!(sequence_number(path), number, "{name}");
+            assert_eq!(version_of(path), version, "{name}");
+        }
     }
 }

@@ -38,6 +38,30 @@ pub fn is_unordered_list(parent: &Item) -> bool {
         || parent.tag == Tag::ResponsePayload && parent.children().iter().any(|c| listed(c.tag))
 }
 
+/// Discover Versions (1.4 §4.26, 2.1 §6.1.19): the server answers with the versions it supports,
+/// "ranked in decreasing order of preference", all of them when the client listed none, else "only
+/// the protocol versions that are supported by both". A reference server that spoke fewer versions
+/// wrote fewer. A server that speaks more answers as rightly, provided every version the test case
+/// expects is in its answer in the same relative order, and, when the client listed versions,
+/// nothing outside that list.
+pub fn is_discover_versions_superset(
+    operation: Option<&str>,
+    asked: &[Item],
+    expected: &[&Item],
+    actual: &[&Item],
+) -> bool {
+    let versions = |items: &[&Item]| items.iter().all(|i| i.tag == Tag::ProtocolVersion);
+    if operation != Some("DiscoverVersions") || !versions(expected) || !versions(actual) {
+        return false;
+    }
+    if !asked.is_empty() && !actual.iter().all(|a| asked.contains(a)) {
+        return false;
+    }
+    // The expected versions are a subsequence of the actual ones.
+    let mut remaining = actual.iter();
+    expected.iter().all(|e| remaining.any(|a| a == e))
+}
+
 /// A Server Correlation Value is the server's own (2.1 §8.5: OPTIONAL in a response header); the
 /// reference server of the 2.1 test cases sends one, others need not.
 pub fn is_server_correlation_value(item: &Item) -> bool {
@@ -246,6 +270,28 @@ mod tests {
 
     fn path(parts: &[&str]) -> Vec<String> {
         parts.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn version(major: i32, minor: i32) -> Item {
+        Item::structure(
+            Tag::ProtocolVersion,
+            vec![Item::integer(Tag::ProtocolVersionMajor, major), Item::integer(Tag::ProtocolVersionMinor, minor)],
+        )
+    }
+
+    #[test]
+    fn more_versions_than_expected_are_accepted_in_the_expected_order_only() {
+        let (v21, v14, v12, v11) = (version(2, 1), version(1, 4), version(1, 2), version(1, 1));
+        let ours = [&v21, &v14, &v12, &v11];
+        let op = Some("DiscoverVersions");
+        assert!(is_discover_versions_superset(op, &[], &[&v12, &v11], &ours));
+        assert!(!is_discover_versions_superset(op, &[], &[&v11, &v12], &ours), "order of preference");
+        assert!(!is_discover_versions_superset(op, &[], &[&v12, &v11], &[&v12]), "a version is missing");
+        // The client listed 1.2 and 1.1: 2.1 is not among them.
+        let asked = [v12.clone(), v11.clone()];
+        assert!(is_discover_versions_superset(op, &asked, &[&v12, &v11], &[&v12, &v11]));
+        assert!(!is_discover_versions_superset(op, &asked, &[&v12, &v11], &ours));
+        assert!(!is_discover_versions_superset(Some("Query"), &[], &[&v12], &ours));
     }
 
     #[test]

@@ -19,16 +19,17 @@ use serde_json::Value;
 
 const PYKMIP: &str = "pykmip==0.11.0";
 
-/// The HTTPS listener's line in development.toml, which a test replaces with an ephemeral port.
-const DEVELOPMENT_HTTPS: &str = "listen = \"127.0.0.1:5697\"";
+/// The HTTPS and metrics listeners' lines in development.toml, which the tests replace with
+/// ephemeral ports.
+const DEVELOPMENT_LISTENERS: [&str; 2] = ["listen = \"127.0.0.1:5697\"", "listen = \"127.0.0.1:9696\""];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `keyward serve --config examples/config/development.toml`, on ephemeral ports (the flags
-/// override the file's KMIP address and data directory; the HTTPS port is changed in a copy) so
-/// that tests and a server someone is running do not collide.
+/// override the file's KMIP address and data directory; the HTTPS and metrics ports are changed in
+/// a copy) so that tests and a server someone is running do not collide.
 struct Development {
     _dir: tempfile::TempDir,
     data_dir: PathBuf,
@@ -38,10 +39,13 @@ struct Development {
 impl Development {
     fn start() -> Development {
         let dir = tempfile::tempdir().unwrap();
-        let text = std::fs::read_to_string(workspace().join("examples/config/development.toml")).unwrap();
-        assert!(text.contains(DEVELOPMENT_HTTPS), "development.toml's HTTPS listener moved; update this test");
+        let mut text = std::fs::read_to_string(workspace().join("examples/config/development.toml")).unwrap();
+        for listener in DEVELOPMENT_LISTENERS {
+            assert!(text.contains(listener), "development.toml no longer has {listener}; update this test");
+            text = text.replace(listener, "listen = \"127.0.0.1:0\"");
+        }
         let config = dir.path().join("development.toml");
-        std::fs::write(&config, text.replace(DEVELOPMENT_HTTPS, "listen = \"127.0.0.1:0\"")).unwrap();
+        std::fs::write(&config, text).unwrap();
         let data_dir = dir.path().join("data");
         let serving = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
         Development { _dir: dir, data_dir, serving }

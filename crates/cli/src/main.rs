@@ -11,11 +11,16 @@ mod commands;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use commands::client_error::finish as client_finish;
+use commands::crypto_ops::{self, CipherArgs, CryptoArgs, MacArgs, SignArgs, VerifyArgs};
 
 /// Keyward, a KMIP server, and the tools that come with it.
 #[derive(Debug, Parser)]
 #[command(name = "keyward", version, about)]
 struct Cli {
+    /// Where the client commands connect, with what credentials, and whether they print JSON.
+    #[command(flatten)]
+    client: commands::connection::ClientOptions,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,14 +36,50 @@ enum Command {
     /// Load a KMIP server with standard requests and measure it (or the mutual-TLS echo ceiling).
     // Boxed: the bench's options are many times the size of the others'.
     Bench(Box<commands::bench::BenchArgs>),
+    /// Manage keys on a KMIP server: create, register, list, show, get, activate, revoke, destroy, rekey.
+    Keys(commands::keys::KeysArgs),
+    /// Encrypt a file with a symmetric key held by the server.
+    Encrypt(CryptoArgs<CipherArgs>),
+    /// Decrypt a file written by `keyward encrypt`.
+    Decrypt(CryptoArgs<CipherArgs>),
+    /// Sign a file with a private key held by the server.
+    Sign(CryptoArgs<SignArgs>),
+    /// Verify a signature with a public key held by the server (exit status 5 when invalid).
+    Verify(CryptoArgs<VerifyArgs>),
+    /// Compute (or, with --verify, check) a MAC with a key held by the server.
+    Mac(CryptoArgs<MacArgs>),
+}
+
+impl Command {
+    /// The commands that talk to a KMIP server as a client, for which the connection flags count.
+    fn is_client(&self) -> bool {
+        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_))
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let client = cli.client;
+    if client.any_connection_flag() && !cli.command.is_client() {
+        eprintln!(
+            "keyward: --server, --server-name, --ca, --cert, --key and --profile before the command are for the client commands"
+        );
+        return ExitCode::from(2);
+    }
+    let json = client.json;
     match cli.command {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
         Command::Bench(args) => commands::finish(commands::bench::run(*args)),
+        Command::Keys(args) => {
+            let json = json || args.json();
+            client_finish(commands::keys::run(&client, args), json)
+        }
+        Command::Encrypt(args) => client_finish(crypto_ops::encrypt(&client, args), json),
+        Command::Decrypt(args) => client_finish(crypto_ops::decrypt(&client, args), json),
+        Command::Sign(args) => client_finish(crypto_ops::sign(&client, args), json),
+        Command::Verify(args) => client_finish(crypto_ops::verify(&client, args), json),
+        Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
     }
 }

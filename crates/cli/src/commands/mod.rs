@@ -1,8 +1,19 @@
 //! The subcommands of `keyward`, one module each. Every subcommand returns its own error type;
-//! [`finish`] turns the outcome into the process exit status.
+//! [`finish`] turns the outcome into the process exit status. The client commands (`keys`,
+//! `encrypt`, `decrypt`, `sign`, `verify`, `mac`) share `connection`, `output` and `client_error`,
+//! which gives them exit statuses of their own (docs/cli.md).
 
 pub mod bench;
+pub mod client_error;
+pub mod connection;
+pub mod crypto_ops;
+pub mod dev_profile;
+pub mod keys;
+pub mod local_files;
+pub mod output;
+pub mod pem_text;
 pub mod pki;
+pub mod profile;
 pub mod serve;
 pub mod ttlv;
 

@@ -19,13 +19,13 @@ use keyward_kmip::attributes::{
     Attribute, AttributeRef, Attributes, CryptographicParameters, IndexedAttribute, Name, RevocationReason,
     VendorAttribute,
 };
-use keyward_kmip::codec::{Bytes, DateTime};
+use keyward_kmip::codec::{Bytes, DateTime, Raw};
 use keyward_kmip::enums::{
-    BlockCipherMode, CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, PaddingMethod, QueryFunction,
-    ResultReason, ResultStatus, RevocationReasonCode, SecretDataType, State,
+    BlockCipherMode, CredentialType, CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, PaddingMethod,
+    QueryFunction, ResultReason, ResultStatus, RevocationReasonCode, SecretDataType, State,
 };
 use keyward_kmip::masks::CryptographicUsageMask;
-use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseMessage};
+use keyward_kmip::message::{Authentication, Credential, ProtocolVersion, RequestMessage, ResponseMessage};
 use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SecretData, SymmetricKey};
 use keyward_kmip::payloads::add_attribute::AddAttributeRequest;
 use keyward_kmip::payloads::create::CreateRequest;
@@ -44,7 +44,7 @@ use keyward_kmip::payloads::register::RegisterRequest;
 use keyward_kmip::payloads::revoke::RevokeRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_ttlv::KmipVersion::{self, V1_0, V1_1, V1_2, V1_4, V2_0};
-use keyward_ttlv::{Limits, Tag, Value};
+use keyward_ttlv::{Item, Limits, Tag, Value};
 
 // ---------------------------------------------------------------------------------------------
 // Sending and reading
@@ -309,6 +309,17 @@ async fn vmware_vsphere_standard_key_provider() {
     assert!(answer!(versions, DiscoverVersions).protocol_version.contains(&ProtocolVersion::of(V1_1)));
     let info = once(&vcenter, message(V1_1, vec![query(&[QueryFunction::QueryServerInformation])])).await;
     assert!(answer!(info, Query).vendor_identification.is_some(), "vCenter shows the vendor it finds");
+    // With a User name and Password filled in, vCenter sends them as a credential: Keyward
+    // identifies clients by certificate and leaves the credential unread.
+    let mut with_password = message(V1_1, vec![query(&[QueryFunction::QueryServerInformation])]);
+    let login = Value::Structure(vec![Item::text(Tag::Username, "vcenter"), Item::text(Tag::Password, "secret")]);
+    with_password.header.authentication = Some(Authentication {
+        credential: vec![Credential {
+            credential_type: CredentialType::UsernameAndPassword,
+            credential_value: Raw(login),
+        }],
+    });
+    answer!(once(&vcenter, with_password).await, Query);
 
     let create = create_aes(256, vec![usage(&[CryptographicUsageMask::Encrypt, CryptographicUsageMask::Decrypt])]);
     let key = created(&once(&vcenter, message(V1_1, vec![create])).await);
@@ -427,7 +438,8 @@ async fn mongodb_libmongocrypt() {
         final_indicator: None,
         authenticated_encryption_additional_data: None,
     });
-    // A key must be Active before it encrypts (KMIP 1.4 §3.22): a Pre-Active one is refused.
+    // A key must be Active before it encrypts (KMIP 1.4 §3.22); a Pre-Active one is refused with
+    // Permission Denied (Table 353).
     let too_early = once(&mongodb, message(V1_2, vec![encrypt.clone()])).await;
     assert_eq!(failed(&too_early, 0), ResultReason::PermissionDenied);
     answer!(once(&mongodb, message(V1_0, vec![activate(&key)])).await, Activate);
@@ -683,7 +695,7 @@ async fn veeam_backup_and_replication() {
         assert_eq!(block.cryptographic_length, Some(2048));
     }
 
-    // KMIP 1.4 §4.21: an Active key may not be destroyed; revoked first, it may.
+    // KMIP 1.4 §4.21 and Table 348: an Active key may not be destroyed; revoked first, it may.
     assert_eq!(
         failed(&on(&mut connection, message(V1_4, vec![destroy(&private)])).await, 0),
         ResultReason::PermissionDenied

@@ -289,17 +289,37 @@ fn material_of(len: usize, seed: u8) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // The flows
 
-/// vCenter's Unique Batch Item IDs in the capture: "QLKC" and a counter, eight bytes.
+/// vCenter's Unique Batch Item IDs in the capture: "QLKC" and a counter from 1 in each message,
+/// eight bytes, on every request but Discover Versions.
 fn vcenter_batch_id(counter: u8) -> [u8; 8] {
     [b'Q', b'L', b'K', b'C', counter, 0, 0, 0]
+}
+
+/// A KMIP 1.1 request as vCenter numbers its batch items.
+fn vcenter_message(payloads: Vec<RequestPayload>) -> RequestMessage {
+    let mut request = message(V1_1, payloads);
+    for (counter, item) in (1u8..).zip(request.batch_items.iter_mut()) {
+        item.as_mut().unwrap().unique_batch_item_id = Some(Bytes::new(vcenter_batch_id(counter)));
+    }
+    request
+}
+
+/// Sends a vCenter request on a connection of its own; every answer carries back its item's ID.
+async fn vcenter_call(vcenter: &Client, request: RequestMessage) -> ResponseMessage {
+    let response = once(vcenter, request).await;
+    for (counter, item) in (1u8..).zip(&response.batch_items) {
+        assert_eq!(item.unique_batch_item_id.as_ref().map(Bytes::as_slice), Some(&vcenter_batch_id(counter)[..]));
+    }
+    response
 }
 
 /// docs/clients/vmware-vsphere.md. vCenter as a Standard Key Provider client, KMIP 1.1, from a
 /// capture published by Cosmian (crate/server/src/tests/ttlv_tests/integrations/vmware.rs) and
 /// ../shared/interop-notes.md item 6: Discover Versions with an empty payload, Query Server
-/// Information, Create of an AES-256 key for Encrypt and Decrypt, Get Attributes of a custom
-/// attribute the key does not have yet, one batch of three Add Attribute with 8-byte Unique Batch
-/// Item IDs and no Batch Order Option, Get. vCenter may open a connection per request.
+/// Information, Create of an AES-256 key for Encrypt and Decrypt (no Name, no Activate), Get
+/// Attributes of a custom attribute the key does not have yet, one batch of three Add Attribute
+/// with 8-byte Unique Batch Item IDs and no Batch Order Option, Get. vCenter may open a
+/// connection per request.
 #[tokio::test]
 async fn vmware_vsphere_standard_key_provider() {
     let server = TestServer::start().await;
@@ -307,11 +327,12 @@ async fn vmware_vsphere_standard_key_provider() {
 
     let versions = once(&vcenter, message(V1_1, vec![discover_versions()])).await;
     assert!(answer!(versions, DiscoverVersions).protocol_version.contains(&ProtocolVersion::of(V1_1)));
-    let info = once(&vcenter, message(V1_1, vec![query(&[QueryFunction::QueryServerInformation])])).await;
+    let server_information = || query(&[QueryFunction::QueryServerInformation]);
+    let info = vcenter_call(&vcenter, vcenter_message(vec![server_information()])).await;
     assert!(answer!(info, Query).vendor_identification.is_some(), "vCenter shows the vendor it finds");
     // With a User name and Password filled in, vCenter sends them as a credential: Keyward
     // identifies clients by certificate and leaves the credential unread.
-    let mut with_password = message(V1_1, vec![query(&[QueryFunction::QueryServerInformation])]);
+    let mut with_password = vcenter_message(vec![server_information()]);
     let login = Value::Structure(vec![Item::text(Tag::Username, "vcenter"), Item::text(Tag::Password, "secret")]);
     with_password.header.authentication = Some(Authentication {
         credential: vec![Credential {
@@ -319,14 +340,14 @@ async fn vmware_vsphere_standard_key_provider() {
             credential_value: Raw(login),
         }],
     });
-    answer!(once(&vcenter, with_password).await, Query);
+    answer!(vcenter_call(&vcenter, with_password).await, Query);
 
     let create = create_aes(256, vec![usage(&[CryptographicUsageMask::Encrypt, CryptographicUsageMask::Decrypt])]);
-    let key = created(&once(&vcenter, message(V1_1, vec![create])).await);
+    let key = created(&vcenter_call(&vcenter, vcenter_message(vec![create])).await);
 
     // The key has no x-Product_Version yet: success with no attribute, not an error.
     let product_version = || get_attributes(&key, vec![custom_ref("x-Product_Version")]);
-    let absent = once(&vcenter, message(V1_1, vec![product_version()])).await;
+    let absent = vcenter_call(&vcenter, vcenter_message(vec![product_version()])).await;
     assert!(answer!(absent, GetAttributes).attribute.is_empty());
 
     let tags =
@@ -340,22 +361,17 @@ async fn vmware_vsphere_standard_key_provider() {
             })
         })
         .collect();
-    let mut batch = message(V1_1, adds);
-    for (counter, item) in (1u8..).zip(batch.batch_items.iter_mut()) {
-        item.as_mut().unwrap().unique_batch_item_id = Some(Bytes::new(vcenter_batch_id(counter)));
-    }
-    let added = once(&vcenter, batch).await;
+    let added = vcenter_call(&vcenter, vcenter_message(adds)).await;
     assert_eq!(added.batch_items.len(), 3);
-    for (counter, (index, item)) in (1u8..).zip(added.batch_items.iter().enumerate()) {
-        assert_eq!(item.unique_batch_item_id.as_ref().map(Bytes::as_slice), Some(&vcenter_batch_id(counter)[..]));
+    for index in 0..3 {
         let echo = answer!(added, index, AddAttribute);
         assert!(echo.attribute.is_some(), "a 1.x Add Attribute response echoes the attribute");
     }
 
-    let present = once(&vcenter, message(V1_1, vec![product_version()])).await;
+    let present = vcenter_call(&vcenter, vcenter_message(vec![product_version()])).await;
     assert_eq!(text_of(answer!(present, GetAttributes), "x-Product_Version").as_deref(), Some(tags[0].1));
 
-    let fetched = once(&vcenter, message(V1_1, vec![get(&key)])).await;
+    let fetched = vcenter_call(&vcenter, vcenter_message(vec![get(&key)])).await;
     assert_eq!(material(&fetched).len(), 32);
     assert_eq!(answer!(fetched, Get).object_type, ObjectType::SymmetricKey);
     server.stop().await.unwrap();

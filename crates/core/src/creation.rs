@@ -2,10 +2,10 @@
 //! Pair, Derive Key, Re-key...): the attributes the client gave, checked against the rules, and
 //! the attributes only the server sets.
 
-use keyward_kmip::attributes::{Attribute, Attributes, Digest, IndexedAttribute, Link, Name};
-use keyward_kmip::enums::{HashingAlgorithm, KeyFormatType, LinkType, ObjectType};
-use keyward_kmip::objects::{KeyMaterial, KeyValue, ManagedObject};
-use keyward_kmip::{Bytes, DateTime, UniqueIdentifierRef};
+use keyward_kmip::attributes::{Attribute, Attributes, IndexedAttribute, Link, Name};
+use keyward_kmip::enums::{LinkType, ObjectType};
+use keyward_kmip::objects::ManagedObject;
+use keyward_kmip::{DateTime, UniqueIdentifierRef};
 use keyward_store::{IndexTerm, StoredObject};
 
 use crate::attributes::{add, find, set};
@@ -53,34 +53,6 @@ pub fn check_name_unique(cx: &Context<'_>, name: &Name, except: Option<&str>) ->
     Ok(())
 }
 
-/// The bytes a digest is computed over: the key material of a key in a byte format, the
-/// certificate, the opaque data.
-fn digest_input(object: &ManagedObject) -> Option<(&[u8], Option<KeyFormatType>)> {
-    match object {
-        ManagedObject::Certificate(c) => Some((c.certificate_value.as_slice(), None)),
-        ManagedObject::OpaqueObject(o) => Some((o.opaque_data_value.as_slice(), None)),
-        other => {
-            let block = other.key_block()?;
-            match &block.key_value {
-                Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(bytes), .. }) => {
-                    Some((bytes.as_slice(), Some(block.key_format_type)))
-                }
-                _ => None,
-            }
-        }
-    }
-}
-
-/// The Digest attribute of an object: SHA-256 of its value (2.1 §4.21).
-pub fn digest(object: &ManagedObject) -> Option<Digest> {
-    let (input, key_format_type) = digest_input(object)?;
-    Some(Digest {
-        hashing_algorithm: HashingAlgorithm::SHA_256,
-        digest_value: Some(Bytes::new(keyward_crypto::sha256(input).to_vec())),
-        key_format_type,
-    })
-}
-
 /// Builds a new stored object: the client's attributes (checked), then what the server sets:
 /// identifier, type, state, dates, digest, algorithm and length from the key block, and the
 /// sensitivity flags.
@@ -123,7 +95,7 @@ pub fn new_object(
         set(&mut stored, Attribute::RandomNumberGenerator(server_rng()));
     }
     if let Some(managed) = &object {
-        if let Some(digest) = digest(managed) {
+        for digest in crate::digest::digests(managed, cx.version) {
             add(&mut stored, Attribute::Digest(digest));
         }
         if let Some(block) = managed.key_block() {

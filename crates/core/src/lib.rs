@@ -16,6 +16,7 @@ pub mod attributes;
 pub mod context;
 pub mod creation;
 pub mod crypto;
+pub mod digest;
 pub mod dispatch;
 pub mod error;
 pub mod lifecycle;

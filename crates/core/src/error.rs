@@ -38,6 +38,15 @@ pub enum OpError {
     ReadOnlyAttribute(String),
     #[error("attribute {0} not found")]
     AttributeNotFound(String),
+    /// The object has the attribute, but not the instance a 1.x Attribute Index or a 2.x Current
+    /// Attribute names: 1.x "No matching attribute instance exists" is Item Not Found (1.4 Tables
+    /// 342 and 343, 1.0 Tables 240 and 241); 2.x has Attribute Instance Not Found.
+    #[error("{0}")]
+    AttributeInstanceNotFound(String),
+    /// Modify Attribute of an attribute the object does not have: "it needs to first be added",
+    /// Invalid Field in 1.x (1.4 Table 342, 1.0 Table 240), Attribute Not Found in 2.x.
+    #[error("attribute {0} does not exist; it must be added first")]
+    AttributeNotYetAdded(String),
     /// A second instance of a single-instance attribute.
     #[error("attribute {0} may have only one instance")]
     SingleValuedAttribute(String),
@@ -135,6 +144,10 @@ impl OpError {
             OpError::ReadOnlyAttribute(_) => ResultReason::PermissionDenied,
             OpError::AttributeNotFound(_) if v2 => ResultReason::AttributeNotFound,
             OpError::AttributeNotFound(_) => ResultReason::ItemNotFound,
+            OpError::AttributeInstanceNotFound(_) if v2 => ResultReason::AttributeInstanceNotFound,
+            OpError::AttributeInstanceNotFound(_) => ResultReason::ItemNotFound,
+            OpError::AttributeNotYetAdded(_) if v2 => ResultReason::AttributeNotFound,
+            OpError::AttributeNotYetAdded(_) => ResultReason::InvalidField,
             OpError::SingleValuedAttribute(_) if v2 => ResultReason::AttributeSingleValued,
             OpError::SingleValuedAttribute(_) => ResultReason::IndexOutOfBounds,
             OpError::NonUniqueName(_) if v2 => ResultReason::NonUniqueNameAttribute,

@@ -1,6 +1,7 @@
-//! Modify Attribute (2.1 §6.1.30, 1.4 §4.15): a new value for an existing instance, named by its
-//! 1.x Attribute Index (0 when absent) or by its 2.x current value (the first instance when
-//! absent). A 1.x response echoes the modified attribute; Synology DSM waits for it.
+//! Modify Attribute (2.1 §6.1.34, 1.4 §4.15): a new value for an existing instance, named by its
+//! 1.x Attribute Index (0 when absent) or by its 2.x current value (the only instance when
+//! absent). The instance keeps its index (1.4 §2.1.1). A 1.x response echoes the modified
+//! attribute; Synology DSM waits for it.
 
 use keyward_kmip::attributes::{Attribute, IndexedAttribute};
 use keyward_kmip::payloads::modify_attribute::{ModifyAttributeRequest, ModifyAttributeResponse};
@@ -19,21 +20,34 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ModifyAttributeRequest) -> OpR
     check(&attribute, Change::Modify, effective_state(&stored, cx.now))?;
     let existing = instances(&stored, &reference);
     if existing.is_empty() {
-        return Err(OpError::AttributeNotFound(reference.name()));
+        // "Only existing attributes MAY be changed"; 1.x calls this Invalid Field.
+        return Err(OpError::AttributeNotYetAdded(reference.name()));
     }
     let target = match &request.current_attribute {
         Some(current) => {
             existing.iter().find(|a| a.attribute == current.attribute).map(|a| a.index).ok_or_else(|| {
-                OpError::AttributeNotFound(format!("{} with the given current value", reference.name()))
+                OpError::AttributeInstanceNotFound(format!(
+                    "{} has no instance of the given current value",
+                    reference.name()
+                ))
             })?
         }
         None if cx.version.is_1x() => {
+            // 1.4 §4.15: an absent index is 0; "Specifying an Attribute Index for which there
+            // exists no Attribute object SHALL result in an error" (Item Not Found, Table 342).
             let index = request.new_attribute.index;
-            existing
-                .iter()
-                .find(|a| a.index == index)
-                .map(|a| a.index)
-                .ok_or_else(|| OpError::IndexOutOfBounds(format!("{} has no instance {index}", reference.name())))?
+            existing.iter().find(|a| a.index == index).map(|a| a.index).ok_or_else(|| {
+                OpError::AttributeInstanceNotFound(format!("{} has no instance of index {index}", reference.name()))
+            })?
+        }
+        // 2.1 §6.1.34 (2.0 alike): without a Current Attribute a single instance is the one; of
+        // several, "the specific instance of the attribute is unable to be determined".
+        None if existing.len() > 1 => {
+            return Err(OpError::AttributeInstanceNotFound(format!(
+                "{} has {} instances: the Current Attribute must say which",
+                reference.name(),
+                existing.len()
+            )));
         }
         None => existing[0].index,
     };

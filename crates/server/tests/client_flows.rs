@@ -377,6 +377,44 @@ async fn vmware_vsphere_standard_key_provider() {
     server.stop().await.unwrap();
 }
 
+/// A certificate like the one vCenter makes for itself when the KMS is told to trust "the
+/// vCenter certificate" or a CSR from vCenter: RSA, and no Extended Key Usage extension at all,
+/// which the PyKMIP server refused (PyKMIP issues #234, #402). Signed here by the server's CA, as
+/// an operator would put vCenter's CA into `ca`.
+fn vcenter_own_certificate(server: &TestServer, common_name: &str) -> Client {
+    let read = |path: std::path::PathBuf| std::fs::read_to_string(path).unwrap();
+    let ca_key = rcgen::KeyPair::from_pem(&read(server.pki.ca_key())).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_pem(&read(server.pki.ca_cert()), ca_key).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature, rcgen::KeyUsagePurpose::KeyEncipherment];
+    let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap();
+    let certificate = params.signed_by(&key, &issuer).unwrap();
+    let ca = read(server.pki.ca_cert());
+    let credentials =
+        ClientCredentials::from_pem(ca.as_bytes(), certificate.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .unwrap();
+    Client::new(server.address, "localhost", &credentials).unwrap()
+}
+
+/// docs/clients/vmware-vsphere.md, the trust step done the other way: Keyward trusts a certificate
+/// vCenter made itself. It has no Extended Key Usage; RFC 5280 §4.2.1.12 reads that as "any
+/// purpose", and Keyward accepts it and names the client by its common name. That is another
+/// identity than a certificate Keyward issued, so keys made under one are not the other's.
+#[tokio::test]
+async fn vmware_vsphere_with_vcenter_own_certificate() {
+    let server = TestServer::start().await;
+    let vcenter = vcenter_own_certificate(&server, "vcenter-01.example.com");
+    let create = create_aes(256, vec![usage(&[CryptographicUsageMask::Encrypt, CryptographicUsageMask::Decrypt])]);
+    let key = created(&vcenter_call(&vcenter, vcenter_message(vec![create])).await);
+    assert_eq!(material(&vcenter_call(&vcenter, vcenter_message(vec![get(&key)])).await).len(), 32);
+
+    let issued = client_named(&server, "vcenter");
+    let denied = vcenter_call(&issued, vcenter_message(vec![get(&key)])).await;
+    assert_eq!(failed(&denied, 0), ResultReason::PermissionDenied);
+    server.stop().await.unwrap();
+}
+
 /// docs/clients/netapp-ontap.md. ONTAP's external key manager in KMIP 1.x. Confirmed: it sends
 /// about sixteen `x-NETAPP-*` custom attributes with text values, x-NETAPP-ClusterName among them
 /// (PyKMIP issue #489). Not confirmed: whether it creates or registers its keys, the exact minor

@@ -60,7 +60,7 @@ fi
 say "Keyward server"
 KEYWARD_PORT=$(free_port)
 "$KEYWARD" serve --data-dir "$KEYWARD_DATA" --listen "127.0.0.1:$KEYWARD_PORT" \
-    >"$WORK/keyward.out" 2>"$WORK/keyward.log" &
+    --metrics-listen "127.0.0.1:$(free_port)" >"$WORK/keyward.out" 2>"$WORK/keyward.log" &
 KEYWARD_PID=$!
 SERVER_PIDS+=("$KEYWARD_PID")
 wait_for_port "$KEYWARD_PORT" "$KEYWARD_PID" "keyward serve"

@@ -37,7 +37,7 @@ for threads in 1 2; do
     say "Keyward with $threads worker thread(s)"
     PORT[$threads]=$(free_port)
     "$KEYWARD" serve --data-dir "$WORK/data-$threads" --listen "127.0.0.1:${PORT[$threads]}" \
-        --worker-threads "$threads" >"$WORK/keyward-$threads.out" 2>"$WORK/keyward-$threads.log" &
+        --worker-threads "$threads" --metrics-listen off >"$WORK/keyward-$threads.out" 2>"$WORK/keyward-$threads.log" &
     PID[$threads]=$!
     SERVER_PIDS+=("${PID[$threads]}")
     wait_for_port "${PORT[$threads]}" "${PID[$threads]}" "keyward serve --worker-threads $threads"

@@ -26,10 +26,12 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A running `keyward serve` and the address it printed.
+/// A running `keyward serve` and the addresses it printed.
 pub struct Serving {
     pub child: Child,
     pub address: SocketAddr,
+    /// The health and metrics listener's address, unless the test turned it off.
+    pub metrics: Option<SocketAddr>,
     pub banner: String,
 }
 
@@ -40,15 +42,19 @@ pub fn start(data_dir: &Path) -> Serving {
 
 /// The same with more arguments (`--config FILE`, say).
 pub fn start_with(data_dir: &Path, args: &[&str]) -> Serving {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    serve(data_dir, args, Stdio::null())
+}
+
+/// Starts `keyward serve` as [`start_with`] does, its log going to `stderr`. The health and
+/// metrics listener takes an ephemeral port too (tests run servers side by side), unless `args`
+/// say where.
+pub fn serve(data_dir: &Path, args: &[&str], stderr: Stdio) -> Serving {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+    if !args.contains(&"--metrics-listen") {
+        command.args(["--metrics-listen", "127.0.0.1:0"]);
+    }
+    let mut child = command.args(args).env_remove("RUST_LOG").stdout(Stdio::piped()).stderr(stderr).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (lines, received) = mpsc::channel();
     std::thread::spawn(move || {
@@ -75,7 +81,12 @@ pub fn start_with(data_dir: &Path, args: &[&str]) -> Serving {
         banner.push_str(&line);
         banner.push('\n');
     }
-    Serving { child, address, banner }
+    let metrics = banner
+        .lines()
+        .find_map(|line| line.strip_prefix("Health and metrics on http://"))
+        .and_then(|rest| rest.split(' ').next())
+        .map(|address| address.parse().unwrap());
+    Serving { child, address, metrics, banner }
 }
 
 impl Serving {

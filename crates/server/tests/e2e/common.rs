@@ -11,7 +11,7 @@ use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_server::pki::{ADMIN, DevPki};
-use keyward_server::{HttpsConfig, Server, ServerConfig, ServerError};
+use keyward_server::{HttpsConfig, Metrics, Server, ServerConfig, ServerError};
 use keyward_ttlv::KmipVersion;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -24,6 +24,8 @@ pub struct TestServer {
     pub address: SocketAddr,
     /// The KMIP-over-HTTPS listener, when the test turned it on.
     pub https: Option<SocketAddr>,
+    /// The health and metrics listener, when the test started the server with metrics.
+    pub metrics: Option<SocketAddr>,
     pub pki: DevPki,
     /// Holds the data directory until the test ends.
     _dir: TempDir,
@@ -38,23 +40,39 @@ impl TestServer {
 
     /// Starts a server on a configuration the test may adjust first.
     pub async fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::start_observed(adjust, false).await
+    }
+
+    /// Starts a server that counts, with its health and metrics listener on an ephemeral port.
+    pub async fn start_with_metrics(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::start_observed(adjust, true).await
+    }
+
+    async fn start_observed(adjust: impl FnOnce(&mut ServerConfig), metrics: bool) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().join("data"),
             ..ServerConfig::default()
         };
+        config.metrics.listen = "127.0.0.1:0".parse().unwrap();
         adjust(&mut config);
         let adopted = DevPki::adopt(&mut config).unwrap().expect("the tests run on the development PKI");
-        let dispatcher = keyward_server::open_dispatcher(&config).unwrap();
-        let server = Server::bind(&config, dispatcher).await.unwrap();
+        let server = if metrics {
+            let metrics = Metrics::new();
+            let dispatcher = keyward_server::open_dispatcher_with_metrics(&config, &metrics).unwrap();
+            Server::bind_with_metrics(&config, dispatcher, metrics).await.unwrap()
+        } else {
+            Server::bind(&config, keyward_server::open_dispatcher(&config).unwrap()).await.unwrap()
+        };
         let address = server.local_addr();
         let https = server.https_addr();
+        let metrics = server.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
-        TestServer { address, https, pki: adopted.pki, _dir: dir, stop: Some(stop), task }
+        TestServer { address, https, metrics, pki: adopted.pki, _dir: dir, stop: Some(stop), task }
     }
 
     /// Starts a server with KMIP over HTTPS on as well.

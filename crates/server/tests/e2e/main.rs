@@ -4,6 +4,7 @@ mod common;
 mod https_connections;
 mod https_messages;
 mod https_refusals;
+mod metrics;
 mod operations;
 mod raw_http;
 mod requests;

@@ -398,8 +398,9 @@ fn vcenter_own_certificate(server: &TestServer, common_name: &str) -> Client {
 }
 
 /// docs/clients/vmware-vsphere.md, the trust step done the other way: Keyward trusts a certificate
-/// vCenter made itself. It has no Extended Key Usage; RFC 5280 §4.2.1.12 reads that as "any
-/// purpose", and Keyward accepts it and names the client by its common name. That is another
+/// vCenter made itself. It has no Extended Key Usage, which restricts nothing (RFC 5280
+/// §4.2.1.12 limits only certificates that carry the extension); Keyward accepts it and names the
+/// client by its common name. That is another
 /// identity than a certificate Keyward issued, so keys made under one are not the other's.
 #[tokio::test]
 async fn vmware_vsphere_with_vcenter_own_certificate() {

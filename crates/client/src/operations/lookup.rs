@@ -2,6 +2,7 @@
 
 use keyward_kmip::attributes::{Attribute, AttributeRef, Attributes, Name};
 use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, State};
+use keyward_kmip::masks::StorageStatusMask;
 use keyward_kmip::payloads::get::{GetRequest, GetResponse};
 use keyward_kmip::payloads::get_attributes::GetAttributesRequest;
 use keyward_kmip::payloads::locate::LocateRequest;
@@ -21,6 +22,9 @@ pub struct LocateFilter {
     pub maximum_items: Option<i32>,
     /// Skip this many matches first (Offset Items, KMIP 1.3 and later).
     pub offset_items: Option<i32>,
+    /// Search destroyed objects too (the Destroyed Storage bit of the Storage Status Mask, KMIP
+    /// 2.0 and later); by default Locate searches on-line objects only.
+    pub include_destroyed: bool,
 }
 
 /// What Locate found.
@@ -52,6 +56,9 @@ pub fn locate_request(filter: &LocateFilter) -> RequestPayload {
     RequestPayload::Locate(LocateRequest {
         maximum_items: filter.maximum_items,
         offset_items: filter.offset_items,
+        storage_status_mask: filter
+            .include_destroyed
+            .then_some(StorageStatusMask::OnLineStorage | StorageStatusMask::DestroyedStorage),
         attributes: Attributes::new(attributes),
         ..LocateRequest::default()
     })
@@ -129,13 +136,16 @@ mod tests {
             algorithm: None,
             maximum_items: Some(10),
             offset_items: Some(20),
+            include_destroyed: true,
         };
         let RequestPayload::Locate(request) = locate_request(&filter) else { panic!("not a Locate") };
         let tags: Vec<Tag> = request.attributes.attributes.iter().map(Attribute::tag).collect();
         assert_eq!(tags, [Tag::Name, Tag::ObjectGroup, Tag::ObjectType, Tag::State]);
         assert_eq!((request.maximum_items, request.offset_items), (Some(10), Some(20)));
+        assert_eq!(request.storage_status_mask, Some(StorageStatusMask(0b101)));
         let RequestPayload::Locate(everything) = locate_request(&LocateFilter::default()) else { panic!() };
         assert!(everything.attributes.attributes.is_empty());
+        assert_eq!(everything.storage_status_mask, None);
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct ListArgs {
     /// Skip this many objects first (the next page: --offset 100).
     #[arg(long, value_name = "N")]
     offset: Option<i32>,
+    /// List destroyed objects too (implied by --state destroyed or destroyed-compromised).
+    #[arg(long)]
+    include_destroyed: bool,
 }
 
 /// The columns of the listing, by the attribute each shows.
@@ -95,6 +98,7 @@ pub fn run(options: &ClientOptions, output: Output, args: ListArgs) -> Result<()
     if args.limit < 1 || args.offset.is_some_and(|offset| offset < 0) {
         return Err(CliError::Usage("--limit must be at least 1 and --offset at least 0".into()));
     }
+    let destroyed_state = matches!(args.state, Some(StateFilter::Destroyed | StateFilter::DestroyedCompromised));
     let filter = LocateFilter {
         name: args.name,
         object_group: args.group,
@@ -103,6 +107,8 @@ pub fn run(options: &ClientOptions, output: Output, args: ListArgs) -> Result<()
         algorithm: None,
         maximum_items: Some(args.limit),
         offset_items: args.offset,
+        // A destroyed object is kept in "destroyed storage", which Locate leaves out unless asked.
+        include_destroyed: args.include_destroyed || destroyed_state,
     };
     let (located, rows) = with_session(options, async |session| {
         let located = session.locate(&filter).await?;

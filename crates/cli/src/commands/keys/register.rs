@@ -103,14 +103,23 @@ fn object(args: &RegisterArgs, contents: &[u8]) -> Result<ManagedObject, CliErro
     let (der, format) = if format == InputFormat::Pem {
         let (kind, der) = pem_text::first_block(contents).ok_or_else(|| usage("no PEM block found in the file"))?;
         decoded = der;
-        let format = match kind {
-            SectionKind::PrivateKey => InputFormat::Pkcs8,
-            SectionKind::RsaPrivateKey => InputFormat::Pkcs1,
-            SectionKind::EcPrivateKey => InputFormat::Sec1,
-            SectionKind::PublicKey => InputFormat::X509,
-            SectionKind::Certificate => InputFormat::Der,
+        // The label says what the block is, so it must agree with --type.
+        let (holds, format) = match kind {
+            SectionKind::PrivateKey => (RegisterType::PrivateKey, InputFormat::Pkcs8),
+            SectionKind::RsaPrivateKey => (RegisterType::PrivateKey, InputFormat::Pkcs1),
+            SectionKind::EcPrivateKey => (RegisterType::PrivateKey, InputFormat::Sec1),
+            SectionKind::PublicKey => (RegisterType::PublicKey, InputFormat::X509),
+            SectionKind::Certificate => (RegisterType::Certificate, InputFormat::Der),
             _ => return Err(usage("the PEM block is not a key or a certificate")),
         };
+        if holds != args.object_type {
+            let name = |t: RegisterType| t.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+            return Err(CliError::Usage(format!(
+                "the PEM block holds a {}, not a {} (--type)",
+                name(holds),
+                name(args.object_type)
+            )));
+        }
         (&decoded[..], format)
     } else {
         (contents, format)

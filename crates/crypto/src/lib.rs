@@ -2,7 +2,8 @@
 //!
 //! Key generation and cryptographic operations for Keyward. Everything comes from aws-lc-rs
 //! (FIPS-validated, constant-time private-key operations) or, where aws-lc-rs lacks a primitive,
-//! from the RustCrypto crates; nothing is hand-rolled. Secret outputs (plaintexts, derived keys,
+//! from the RustCrypto crates; nothing is hand-rolled except the finite-field arithmetic of
+//! [`secret_sharing`], which no such library offers. Secret outputs (plaintexts, derived keys,
 //! private keys) are returned in [`zeroize::Zeroizing`] buffers.
 //!
 //! The API knows nothing of KMIP: algorithms and modes are plain enums, inputs are byte slices.
@@ -18,6 +19,7 @@
 //! | [`random`] | Random bytes and keys from aws-lc's DRBG; seeding (accepted and ignored). |
 //! | [`asymmetric`] | Key pairs (RSA, ECDSA on P-256/P-384/P-521/secp256k1, Ed25519, X25519), sign and verify (whole message, pre-computed digest, streaming), RSA encryption (OAEP, PKCS#1 v1.5). |
 //! | [`formats`] | Conversions between key formats (PKCS#1, PKCS#8, SEC1, SubjectPublicKeyInfo, raw and transparent components) and introspection of a key's algorithm, size and curve. |
+//! | [`secret_sharing`] | Shamir's threshold sharing for KMIP's Polynomial Sharing split key methods: GF(2^8), GF(2^16) and a prime field ([`secret_sharing::split`], [`secret_sharing::join`]). |
 //! | [`certificates`] | X.509 parsing and description, issuing certificates from a public key or a PKCS#10 request, chain validation. |
 //!
 //! Errors are [`CryptoError`]: `Unsupported` (the algorithm, mode or parameter combination is not
@@ -32,6 +34,7 @@ pub mod hash;
 pub mod kdf;
 pub mod mac;
 pub mod random;
+pub mod secret_sharing;
 pub mod symmetric;
 
 pub use hash::sha256;

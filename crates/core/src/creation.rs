@@ -178,6 +178,22 @@ pub fn key_pair_attributes(
     Ok(crate::attributes::overlay(common, own))
 }
 
+/// Refuses attributes that would give both keys of a pair the same Name. 1.4 §4.2 and 2.1
+/// §6.1.9 count Name among the "attributes not common to both keys", for the Private and Public
+/// Key attributes; a Name in the common attributes (or the same Name in both) would make the
+/// second key clash with the first, and the client should hear that, not that some other object
+/// holds the name.
+pub fn check_names_apart(private: &[Attribute], public: &[Attribute]) -> OpResult<()> {
+    for attribute in private {
+        if let Attribute::Name(name) = attribute
+            && public.iter().any(|other| matches!(other, Attribute::Name(n) if n.name_value == name.name_value))
+        {
+            return Err(OpError::NameForBothKeys(name.name_value.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// Adds a Link of `link_type` to the object `uid`.
 pub fn add_link(stored: &mut StoredObject, link_type: LinkType, uid: &str) {
     let link = Link { link_type, linked_object_identifier: UniqueIdentifierRef::Text(uid.to_string()) };

@@ -52,8 +52,16 @@ pub enum OpError {
     SingleValuedAttribute(String),
     #[error("the name {0:?} is already used by another object")]
     NonUniqueName(String),
+    /// Create Key Pair or Re-key Key Pair attributes that give both keys one Name (in the common
+    /// attributes, or in both keys' own): the pair would break the uniqueness of names by itself.
+    #[error("the name {0:?} would name both keys of the pair; a Name belongs in one key's own attributes")]
+    NameForBothKeys(String),
     #[error("object {0} has been destroyed")]
     ObjectDestroyed(String),
+    /// Destroy of an object already destroyed: Permission Denied in 1.x ("Object exists, but has
+    /// already been destroyed", 1.4 Table 348, 1.0 alike), Object Destroyed in 2.x.
+    #[error("object {0} has already been destroyed")]
+    AlreadyDestroyed(String),
     #[error("object {0} is archived")]
     ObjectArchived(String),
     #[error("the object's usage mask does not allow {0}")]
@@ -152,8 +160,15 @@ impl OpError {
             OpError::SingleValuedAttribute(_) => ResultReason::IndexOutOfBounds,
             OpError::NonUniqueName(_) if v2 => ResultReason::NonUniqueNameAttribute,
             OpError::NonUniqueName(_) => ResultReason::InvalidField,
+            // 2.1 Table 192 lists Non Unique Name Attribute, "trying to perform an operation that
+            // requests the server to break the constraint on Name attribute being unique"; 1.4
+            // Table 329 says Invalid Field for a Name that is not unique.
+            OpError::NameForBothKeys(_) if v2 => ResultReason::NonUniqueNameAttribute,
+            OpError::NameForBothKeys(_) => ResultReason::InvalidField,
             OpError::ObjectDestroyed(_) if v2 => ResultReason::ObjectDestroyed,
             OpError::ObjectDestroyed(_) => ResultReason::ItemNotFound,
+            OpError::AlreadyDestroyed(_) if v2 => ResultReason::ObjectDestroyed,
+            OpError::AlreadyDestroyed(_) => ResultReason::PermissionDenied,
             OpError::ObjectArchived(_) => ResultReason::ObjectArchived,
             OpError::IncompatibleUsageMask(_) if v2 => ResultReason::IncompatibleCryptographicUsageMask,
             OpError::IncompatibleUsageMask(_) => ResultReason::PermissionDenied,

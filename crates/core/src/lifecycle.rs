@@ -131,7 +131,7 @@ pub fn destroy(object: &mut StoredObject, now: i64) -> OpResult<()> {
             return Err(OpError::WrongState("an Active object cannot be destroyed; revoke it first".into()));
         }
         State::Destroyed | State::DestroyedCompromised => {
-            return Err(OpError::ObjectDestroyed(object.unique_identifier.clone()));
+            return Err(OpError::AlreadyDestroyed(object.unique_identifier.clone()));
         }
         other => {
             return Err(OpError::WrongState(format!("cannot destroy an object in state {other:?}")));
@@ -208,6 +208,6 @@ mod tests {
         let mut compromised = object(State::Compromised, vec![]);
         destroy(&mut compromised, 1).unwrap();
         assert_eq!(stored_state(&compromised), State::DestroyedCompromised);
-        assert!(matches!(destroy(&mut compromised, 2), Err(OpError::ObjectDestroyed(_))));
+        assert!(matches!(destroy(&mut compromised, 2), Err(OpError::AlreadyDestroyed(_))));
     }
 }

@@ -13,6 +13,12 @@ pub enum ModelError {
     Ttlv(#[from] DecodeError),
     #[error("{parent} lacks the required field {field} (at byte {offset})")]
     MissingField { parent: Tag, field: Tag, offset: usize },
+    /// A payload that carries a managed object (Register, Import, Put...) without one, and
+    /// without an Object Type to say which tag it should have come under.
+    #[error(
+        "{parent} lacks the managed object (Symmetric Key, Private Key, Certificate...) it carries (at byte {offset})"
+    )]
+    MissingObject { parent: Tag, offset: usize },
     #[error("{parent} does not have a field {field} (at byte {offset})")]
     UnexpectedField { parent: Tag, field: Tag, offset: usize },
     #[error("{field} appears twice in {parent} (at byte {offset})")]

@@ -6,7 +6,7 @@ use keyward_kmip::enums::{LinkType, ObjectType, UniqueIdentifier};
 use keyward_kmip::payloads::create_key_pair::{CreateKeyPairRequest, CreateKeyPairResponse};
 
 use crate::context::Context;
-use crate::creation::{add_link, key_pair_attributes, new_object};
+use crate::creation::{add_link, check_names_apart, key_pair_attributes, new_object};
 use crate::crypto::keypair::{self, PairRequest};
 use crate::error::{OpError, OpResult};
 
@@ -14,6 +14,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CreateKeyPairRequest) -> OpRes
     let common = request.common_attributes.as_ref();
     let mut private_attributes = key_pair_attributes(cx, common, request.private_key_attributes.as_ref())?;
     let mut public_attributes = key_pair_attributes(cx, common, request.public_key_attributes.as_ref())?;
+    check_names_apart(&private_attributes, &public_attributes)?;
     let pair = keypair::requested_pair(&private_attributes)?;
     if keypair::requested_pair(&public_attributes)? != pair {
         return Err(OpError::InvalidField(

@@ -11,7 +11,7 @@ use keyward_store::StoredObject;
 
 use crate::attributes;
 use crate::context::Context;
-use crate::creation::{add_link, key_pair_attributes, linked, new_object};
+use crate::creation::{add_link, check_names_apart, key_pair_attributes, linked, new_object};
 use crate::crypto::keypair;
 use crate::error::{OpError, OpResult};
 use crate::ops::readable;
@@ -35,6 +35,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     let common = request.common_attributes.as_ref();
     let private_requested = key_pair_attributes(cx, common, request.private_key_attributes.as_ref())?;
     let public_requested = key_pair_attributes(cx, common, request.public_key_attributes.as_ref())?;
+    check_names_apart(&private_requested, &public_requested)?;
     let private_attributes = successor_attributes(&old_private, private_requested, request, cx.now);
     let public_attributes = successor_attributes(&old_public, public_requested, request, cx.now);
 

@@ -7,11 +7,14 @@ use keyward_ttlv::{ItemRef, Tag};
 
 use crate::error::ModelError;
 
-/// The error for a payload without its object, naming the tag the Object Type calls for (or
-/// Object Type itself when the payload has none).
+/// The error for a payload without its object, naming the tag the Object Type calls for. Without
+/// an Object Type (a 1.4 Import has none) it is the object that is missing, not the Object Type:
+/// saying "lacks Object Type" sent clients looking for the wrong field.
 pub(crate) fn missing_object(parent: ItemRef<'_>, object_type: Option<ObjectType>) -> ModelError {
-    let field = object_type.and_then(object_tag).unwrap_or(Tag::ObjectType);
-    ModelError::MissingField { parent: parent.tag(), field, offset: parent.offset() }
+    match object_type.and_then(object_tag) {
+        Some(field) => ModelError::MissingField { parent: parent.tag(), field, offset: parent.offset() },
+        None => ModelError::MissingObject { parent: parent.tag(), offset: parent.offset() },
+    }
 }
 
 /// The tag that carries an object of this type.

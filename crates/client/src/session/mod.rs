@@ -18,8 +18,7 @@ pub mod negotiation;
 pub use error::{OperationError, SessionError, enum_name};
 
 use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
-use keyward_kmip::message::RequestMessage;
-use keyward_kmip::message::{ResponseBatchItem, ResponseMessage};
+use keyward_kmip::message::{ProtocolVersion, RequestMessage, ResponseBatchItem, ResponseMessage};
 use keyward_kmip::payloads::discover_versions::DiscoverVersionsRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_kmip::{Bytes, KmipVersion};
@@ -45,22 +44,38 @@ impl Session {
     }
 
     /// Negotiates the version on an open connection with Discover Versions. A server that does
-    /// not know the operation (a KMIP 1.0 server) is spoken to in 1.0.
+    /// not know the operation (a KMIP 1.0 server) is spoken to in 1.0; one that refuses a 1.x
+    /// message (a 2.x-only server) is asked again in 2.x.
     pub async fn negotiate(connection: Connection) -> Result<Session, SessionError> {
         let mut session = Session::with_version(connection, negotiation::DISCOVERY_VERSION);
-        let asked = RequestPayload::DiscoverVersions(DiscoverVersionsRequest { protocol_version: Vec::new() });
-        let offered = match session.call(asked).await {
-            Ok(ResponsePayload::DiscoverVersions(response)) => response.protocol_version,
-            Ok(_) => return Err(unexpected(Operation::DiscoverVersions)),
+        let offered = match session.discover_versions().await {
             Err(SessionError::Failed(error)) if error.reason == Some(ResultReason::OperationNotSupported) => {
                 session.version = KmipVersion::V1_0;
                 return Ok(session);
             }
-            Err(error) => return Err(error),
+            Err(SessionError::Failed(error))
+                if matches!(
+                    error.reason,
+                    Some(ResultReason::UnsupportedProtocolVersion | ResultReason::InvalidMessage)
+                ) =>
+            {
+                session.version = KmipVersion::LATEST;
+                session.discover_versions().await?
+            }
+            other => other?,
         };
         session.version = negotiation::choose(&offered)
             .ok_or_else(|| SessionError::NoCommonVersion { offered: negotiation::describe(&offered) })?;
         Ok(session)
+    }
+
+    /// Every version the server speaks (asking for none lists them all, 2.1 §6.1.16).
+    async fn discover_versions(&mut self) -> Result<Vec<ProtocolVersion>, SessionError> {
+        let asked = RequestPayload::DiscoverVersions(DiscoverVersionsRequest { protocol_version: Vec::new() });
+        match self.call(asked).await? {
+            ResponsePayload::DiscoverVersions(response) => Ok(response.protocol_version),
+            _ => Err(unexpected(Operation::DiscoverVersions)),
+        }
     }
 
     /// A session of a version chosen by the caller, without asking the server.

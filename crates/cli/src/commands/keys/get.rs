@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use keyward_kmip::Tag;
 use keyward_kmip::attributes::{Attribute, AttributeRef};
-use keyward_kmip::enums::KeyFormatType;
+use keyward_kmip::enums::{KeyFormatType, ObjectType};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -25,7 +25,7 @@ pub struct GetArgs {
     #[arg(long, value_enum)]
     format: Option<GetFormat>,
     /// The file to write (mode 0600); without it the bytes go to stdout, which must not be a
-    /// terminal.
+    /// terminal (public keys and certificates excepted).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Write key material to stdout even when it is a terminal.
@@ -69,7 +69,8 @@ pub fn run(options: &ClientOptions, output: Output, args: GetArgs) -> Result<(),
     };
     match &args.out {
         Some(path) => local_files::write(path, &bytes, Exposure::Secret)?,
-        None => local_files::write_secret_to_stdout(&bytes, args.force)?,
+        // A public key or a certificate may be shown anywhere; anything else only on request.
+        None => local_files::write_secret_to_stdout(&bytes, args.force || is_public(fetched.object_type))?,
     }
     if let Some(path) = &args.out {
         let human = format!("wrote {} bytes ({format_name}) to {}", bytes.len(), path.display());
@@ -85,4 +86,9 @@ pub fn run(options: &ClientOptions, output: Output, args: GetArgs) -> Result<(),
         );
     }
     Ok(())
+}
+
+/// Objects whose value is no secret.
+fn is_public(object_type: ObjectType) -> bool {
+    matches!(object_type, ObjectType::PublicKey | ObjectType::Certificate)
 }

@@ -26,6 +26,7 @@ pub enum Mode {
     Gcm,
     /// With PKCS#7 padding.
     Cbc,
+    /// Counter mode: a 16-byte initial counter block.
     Ctr,
 }
 
@@ -52,8 +53,10 @@ pub struct CipherArgs {
     /// The symmetric key's unique identifier.
     #[arg(long, value_name = "UID")]
     key: String,
+    /// The file to read: the plaintext (encrypt), or what encrypt wrote (decrypt).
     #[arg(long = "in", value_name = "FILE")]
     input: PathBuf,
+    /// The file to write (decrypt creates it mode 0600).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// The mode (decrypt: read from the file unless --iv-file is given).

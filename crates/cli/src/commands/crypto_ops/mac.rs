@@ -17,6 +17,7 @@ pub struct MacArgs {
     /// The key's unique identifier.
     #[arg(long, value_name = "UID")]
     key: String,
+    /// The file to MAC.
     #[arg(long = "in", value_name = "FILE")]
     input: PathBuf,
     /// Where to write the MAC; without it (and without --verify), it is printed in hex.

@@ -54,6 +54,7 @@ pub struct SignArgs {
     /// The private key's unique identifier.
     #[arg(long, value_name = "UID")]
     key: String,
+    /// The file to sign.
     #[arg(long = "in", value_name = "FILE")]
     input: PathBuf,
     /// Where to write the signature; without it, it is printed in hex.
@@ -68,6 +69,7 @@ pub struct VerifyArgs {
     /// The public key's unique identifier.
     #[arg(long, value_name = "UID")]
     key: String,
+    /// The file that was signed.
     #[arg(long = "in", value_name = "FILE")]
     input: PathBuf,
     /// The signature to check (as `keyward sign --signature` wrote it).

@@ -120,6 +120,7 @@ impl Curve {
 
 #[derive(Debug, Args)]
 pub struct CreatePairArgs {
+    /// The kind of pair.
     #[arg(long, value_enum)]
     algorithm: PairAlgorithm,
     /// RSA: the modulus length (2048, 3072, 4096, 8192; default 2048). EC: 256, 384 or 521.
@@ -131,6 +132,7 @@ pub struct CreatePairArgs {
     /// A name: the private key gets NAME, the public key NAME.pub.
     #[arg(long)]
     name: Option<String>,
+    /// An object group for both keys.
     #[arg(long)]
     group: Option<String>,
     /// Activate both keys at once.

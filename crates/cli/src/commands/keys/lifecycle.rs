@@ -43,6 +43,7 @@ impl Reason {
 
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
+    /// The object's unique identifier.
     uid: String,
     /// Why: a compromise moves the object to Compromised; any other reason deactivates it.
     #[arg(long, value_enum, default_value = "cessation-of-operation")]
@@ -54,6 +55,7 @@ pub struct RevokeArgs {
 
 #[derive(Debug, Args)]
 pub struct RekeyArgs {
+    /// The symmetric key to replace.
     uid: String,
     /// Seconds from the new key's creation to its activation (default: it takes the old key's
     /// dates as they are).

@@ -70,8 +70,10 @@ pub struct ListArgs {
     /// Only objects of this group.
     #[arg(long)]
     group: Option<String>,
+    /// Only objects of this type.
     #[arg(long = "type", value_enum)]
     object_type: Option<TypeFilter>,
+    /// Only objects in this state.
     #[arg(long, value_enum)]
     state: Option<StateFilter>,
     /// At most this many objects.

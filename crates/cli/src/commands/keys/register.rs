@@ -47,6 +47,7 @@ pub enum InputFormat {
 
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
+    /// What the file holds.
     #[arg(long = "type", value_enum)]
     object_type: RegisterType,
     /// The file to read.
@@ -59,8 +60,10 @@ pub struct RegisterArgs {
     /// A symmetric key's algorithm.
     #[arg(long, value_enum, default_value = "aes")]
     algorithm: SymmetricAlgorithm,
+    /// A name, unique among this client's objects.
     #[arg(long)]
     name: Option<String>,
+    /// An object group.
     #[arg(long)]
     group: Option<String>,
     /// Activate the object at once.

@@ -94,10 +94,10 @@ impl Session {
         let request = Zeroizing::new(RequestMessage::new(self.version, vec![payload]).to_bytes());
         let response = self.connection.call(&request).await?;
         let mut items = read_response(response, &self.limits)?;
-        match (items.pop(), items.is_empty()) {
-            (Some(item), true) => Ok(item_result(item, operation)?),
-            _ => Err(SessionError::Unexpected(format!("{} batch items for one request", items.len() + 1))),
+        if items.len() != 1 {
+            return Err(SessionError::Unexpected(format!("{} batch items for one request", items.len())));
         }
+        item_result(items.remove(0), operation)
     }
 
     /// Sends several operations in one message; the server goes on past a failed item, so each

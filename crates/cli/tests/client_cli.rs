@@ -364,3 +364,51 @@ fn nothing_listening_and_a_wrong_ca_are_connection_failures() {
     let wrong_ca = pki.join("clients/admin.pem").display().to_string();
     fails(&f.kw(&["--ca", &wrong_ca, "keys", "list"]), 3, &["TLS"]);
 }
+
+/// The typed calls under the CLI, spoken in KMIP 1.4 (Template-Attributes, attribute names as
+/// text) as well as in the 2.1 the CLI negotiates.
+#[test]
+fn the_session_makes_the_same_calls_in_kmip_1_4() {
+    use keyward_client::session::Session;
+    use keyward_client::{CipherInput, LocateFilter};
+    use keyward_kmip::attributes::{Attribute, CryptographicParameters, Name};
+    use keyward_kmip::enums::{BlockCipherMode, CryptographicAlgorithm, ResultReason, State};
+    use keyward_ttlv::KmipVersion;
+
+    let f = Fixture::start();
+    let data_dir = f.dir.path().join("data");
+    let client = client_of(f.serving.as_ref().unwrap().address, &data_dir, "admin");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let negotiated = Session::open(&client).await.unwrap();
+        assert_eq!(negotiated.version(), KmipVersion::V2_1);
+        negotiated.close().await;
+
+        let mut session = Session::with_version(client.connect().await.unwrap(), KmipVersion::V1_4);
+        let uid = session
+            .create_symmetric_key(vec![
+                Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES),
+                Attribute::CryptographicLength(128),
+                Attribute::Name(Name::text("old-client")),
+            ])
+            .await
+            .unwrap();
+        let filter = LocateFilter { name: Some("old-client".into()), ..LocateFilter::default() };
+        assert_eq!(session.locate(&filter).await.unwrap().unique_identifiers, [uid.clone()]);
+        let gcm = CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..Default::default() };
+        let input = CipherInput { data: b"secret", ..CipherInput::default() };
+        // Pre-Active: 1.4 has no Wrong Key Lifecycle State, the server says Permission Denied.
+        let refused = session.encrypt(&uid, Some(gcm.clone()), input).await.unwrap_err();
+        assert_eq!(refused.operation_error().and_then(|e| e.reason), Some(ResultReason::PermissionDenied));
+        session.activate(&uid).await.unwrap();
+        let sealed = session.encrypt(&uid, Some(gcm.clone()), input).await.unwrap();
+        let iv = sealed.iv.as_ref().unwrap();
+        let tag = sealed.tag.as_ref().unwrap();
+        let back =
+            CipherInput { data: sealed.data.as_slice(), iv: Some(iv.as_slice()), aad: None, tag: Some(tag.as_slice()) };
+        assert_eq!(session.decrypt(&uid, Some(gcm), back).await.unwrap().as_slice(), b"secret");
+        let attributes = session.get_attributes(&uid, Vec::new()).await.unwrap();
+        assert!(attributes.contains(&Attribute::State(State::Active)), "{attributes:?}");
+        session.close().await;
+    });
+}

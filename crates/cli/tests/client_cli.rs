@@ -394,7 +394,7 @@ fn the_session_makes_the_same_calls_in_kmip_1_4() {
             .await
             .unwrap();
         let filter = LocateFilter { name: Some("old-client".into()), ..LocateFilter::default() };
-        assert_eq!(session.locate(&filter).await.unwrap().unique_identifiers, [uid.clone()]);
+        assert_eq!(session.locate(&filter).await.unwrap().unique_identifiers, std::slice::from_ref(&uid));
         let gcm = CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..Default::default() };
         let input = CipherInput { data: b"secret", ..CipherInput::default() };
         // Pre-Active: 1.4 has no Wrong Key Lifecycle State, the server says Permission Denied.

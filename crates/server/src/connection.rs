@@ -176,7 +176,7 @@ impl Connection {
         match written {
             Ok(Ok(())) => {
                 let elapsed = started.elapsed();
-                tracing::debug!(?operation, ?elapsed, "request answered");
+                request_id::answered(operation, elapsed);
                 if let Some(metrics) = &self.shared.metrics {
                     metrics.request_answered(operation, elapsed);
                 }

@@ -9,6 +9,9 @@
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use keyward_ttlv::enums::Operation;
 
 /// Hands out the ids of one server.
 pub(crate) struct RequestIds {
@@ -44,6 +47,14 @@ impl fmt::Display for RequestId {
 /// The span of one request, a child of its connection's.
 pub(crate) fn span(id: RequestId) -> tracing::Span {
     tracing::info_span!("request", request_id = %id)
+}
+
+/// The debug line that ends a request's lines: which operation (by its KMIP name), and how long.
+pub(crate) fn answered(operation: Option<Operation>, elapsed: Duration) {
+    match operation {
+        Some(operation) => tracing::debug!(?operation, ?elapsed, "request answered"),
+        None => tracing::debug!(?elapsed, "request answered"),
+    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl KmipService {
         match exchange::run(&self.shared, &self.identity, encoding, body).await {
             Ok((response, operation)) => {
                 let elapsed = started.elapsed();
-                tracing::debug!(?operation, ?elapsed, "request answered");
+                request_id::answered(operation, elapsed);
                 if let Some(metrics) = &self.shared.metrics {
                     metrics.request_answered(operation, elapsed);
                 }

@@ -81,7 +81,8 @@ pub fn new_object(
     stored.attributes.push(IndexedAttribute::new(Attribute::UniqueIdentifier(unique_identifier)));
     stored.attributes.push(IndexedAttribute::new(Attribute::ObjectType(object_type)));
     for attribute in client_attributes {
-        add(&mut stored, attribute);
+        // A client's Usage Limits Count is ignored: the count starts at the total.
+        add(&mut stored, crate::usage_limits::from_client(attribute));
     }
 
     let activation = find(&stored, |a| if let Attribute::ActivationDate(d) = a { Some(*d) } else { None });

@@ -99,6 +99,18 @@ pub enum OpError {
     UnknownCriticalExtension(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
+    /// Get Usage Allocation of an object that cannot apply protection: Illegal Operation in 1.x
+    /// (1.4 Table 345), Invalid Object Type in 2.x (2.1 §6.1.23.1).
+    #[error("{0}")]
+    NotForProtection(String),
+    /// Get Usage Allocation of an object without Usage Limits: Illegal Operation in 1.x (1.4
+    /// Table 345), Attribute Not Found in 2.x (2.1 §6.1.23.1).
+    #[error("the object has no Usage Limits")]
+    NoUsageLimits,
+    /// Get Usage Allocation of more units than are left: Permission Denied in 1.x (1.4 Table 345,
+    /// "not able to grant the requested amount"), Usage Limit Exceeded in 2.x.
+    #[error("usage allocation refused: {0}")]
+    AllocationRefused(String),
     /// An operation the object's nature or attributes do not allow (1.x Illegal Operation).
     #[error("illegal operation: {0}")]
     IllegalOperation(String),
@@ -189,6 +201,11 @@ impl OpError {
             OpError::MissingIv => ResultReason::MissingData,
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
+            OpError::NotForProtection(_) if v2 => ResultReason::InvalidObjectType,
+            OpError::NoUsageLimits if v2 => ResultReason::AttributeNotFound,
+            OpError::NotForProtection(_) | OpError::NoUsageLimits => ResultReason::IllegalOperation,
+            OpError::AllocationRefused(_) if v2 => ResultReason::UsageLimitExceeded,
+            OpError::AllocationRefused(_) => ResultReason::PermissionDenied,
             OpError::IllegalOperation(_) if v2 => ResultReason::InvalidField,
             OpError::IllegalOperation(_) => ResultReason::IllegalOperation,
             OpError::UnknownCorrelationValue if v2 => ResultReason::InvalidAsynchronousCorrelationValue,

@@ -26,6 +26,7 @@ pub mod policy;
 pub mod replacement;
 pub mod streams;
 pub mod usage;
+pub mod usage_limits;
 
 use std::sync::Arc;
 

@@ -10,10 +10,12 @@ use crate::context::Context;
 use crate::creation::check_name_unique;
 use crate::error::{OpError, OpResult};
 use crate::lifecycle::{effective_state, refresh};
+use crate::usage_limits;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &AddAttributeRequest) -> OpResult<AddAttributeResponse> {
     let mut stored = cx.load_ref(request.unique_identifier.as_ref())?;
-    let attribute = request.new_attribute.attribute.clone();
+    // The Usage Limits Count is the server's (1.4 §3.21): it starts at the total.
+    let attribute = usage_limits::from_client(request.new_attribute.attribute.clone());
     check(&attribute, Change::Add, effective_state(&stored, cx.now))?;
     let reference = attribute.reference();
     if !attribute.rules().multiple && !instances(&stored, &reference).is_empty() {

@@ -16,6 +16,7 @@ use crate::attributes::instances;
 use crate::context::Context;
 use crate::error::{OpError, OpResult};
 use crate::lifecycle::effective_state;
+use crate::usage_limits;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &DeleteAttributeRequest) -> OpResult<DeleteAttributeResponse> {
     let mut stored = cx.load_ref(request.unique_identifier.as_ref())?;
@@ -43,6 +44,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &DeleteAttributeRequest) -> OpR
     let state = effective_state(&stored, cx.now);
     for victim in &victims {
         check(&victim.attribute, Change::Delete, state)?;
+        usage_limits::check_client_change(&stored, &victim.attribute)?;
     }
     stored
         .attributes

@@ -12,12 +12,16 @@ use crate::context::Context;
 use crate::creation::check_name_unique;
 use crate::error::{OpError, OpResult};
 use crate::lifecycle::{effective_state, refresh};
+use crate::usage_limits;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &ModifyAttributeRequest) -> OpResult<ModifyAttributeResponse> {
     let mut stored = cx.load_ref(request.unique_identifier.as_ref())?;
-    let attribute = request.new_attribute.attribute.clone();
+    // A new Total corrects the old one and the count follows it, until units have been allocated
+    // (1.4 §3.21); the client never sets the count.
+    let attribute = usage_limits::from_client(request.new_attribute.attribute.clone());
     let reference = attribute.reference();
     check(&attribute, Change::Modify, effective_state(&stored, cx.now))?;
+    usage_limits::check_client_change(&stored, &attribute)?;
     let existing = instances(&stored, &reference);
     if existing.is_empty() {
         // "Only existing attributes MAY be changed"; 1.x calls this Invalid Field.

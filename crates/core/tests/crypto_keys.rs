@@ -1096,9 +1096,9 @@ fn an_xor_split_joins_back_into_the_key() {
     let got = get(&server, V2_1, &joined, None);
     assert_eq!(bytes(&got, Tag::KeyMaterial), Some(h(key_hex)));
     assert_eq!(enumeration_name(&got, Tag::CryptographicAlgorithm).as_deref(), Some("AES"));
-    assert_eq!(server.fails(OWNER, V2_1, &join(&parts[..2])), "InvalidField");
-    let shamir = payload.replace(r#"value="XOR""#, r#"value="PolynomialSharingGF2_8""#);
-    assert_eq!(server.fails(OWNER, V2_1, &item("CreateSplitKey", &shamir)), "FeatureNotSupported");
+    // Fewer parts than the threshold: Cryptographic Failure (1.4 §11.40). Polynomial sharing is in
+    // split_keys.rs.
+    assert_eq!(server.fails(OWNER, V2_1, &join(&parts[..2])), "CryptographicFailure");
 }
 
 #[test]

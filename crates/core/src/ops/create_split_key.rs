@@ -1,6 +1,7 @@
 //! Create Split Key (2.1 §6.1.10, 1.4 §4.38): a new key, or an existing one, split into Split Key
-//! objects by XOR (see `crypto::splitting`). Every part gets the request's attributes, except its
-//! Names: names are unique, so they go to part 1, the part the ID Placeholder designates.
+//! objects by XOR or by polynomial sharing (see `crypto::splitting`). Every part gets the
+//! request's attributes, except its Names: names are unique, so they go to part 1, the part the ID
+//! Placeholder designates.
 
 use keyward_kmip::Bytes;
 use keyward_kmip::attributes::Attribute;
@@ -23,19 +24,26 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CreateSplitKeyRequest) -> OpRe
             request.object_type
         )));
     }
-    let count =
-        splitting::check_method(request.split_key_method, request.split_key_parts, request.split_key_threshold)?;
+    let plan = splitting::plan(
+        request.split_key_method,
+        request.split_key_parts,
+        request.split_key_threshold,
+        request.prime_field_size.as_ref(),
+    )?;
     let attributes = expand_templates(cx, &request.attributes)?;
     let key = key_to_split(cx, request, &attributes)?;
-    let mut uids = Vec::with_capacity(count);
-    for (index, part) in splitting::split(&key.value, count)?.into_iter().enumerate() {
+    let prime_field_size = plan.prime_field_size(request.prime_field_size.as_ref());
+    let length = plan.recorded_length(key.value.len(), key.length);
+    let parts = splitting::split(&plan, &key.value, key.algorithm, length)?;
+    let mut uids = Vec::with_capacity(parts.len());
+    for (index, part) in parts.into_iter().enumerate() {
         let identifier = i32::try_from(index + 1).unwrap_or(i32::MAX);
         let object = ManagedObject::SplitKey(SplitKey {
             split_key_parts: request.split_key_parts,
             key_part_identifier: identifier,
             split_key_threshold: request.split_key_threshold,
             split_key_method: request.split_key_method,
-            prime_field_size: None,
+            prime_field_size: prime_field_size.clone(),
             key_block: KeyBlock {
                 key_format_type: KeyFormatType::Raw,
                 key_compression_type: None,
@@ -44,7 +52,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CreateSplitKeyRequest) -> OpRe
                     attributes: Vec::new(),
                 }),
                 cryptographic_algorithm: key.algorithm,
-                cryptographic_length: key.length,
+                cryptographic_length: length,
                 key_wrapping_data: None,
             },
         });

@@ -1,5 +1,6 @@
-//! Join Split Key (2.1 §6.1.27, 1.4 §4.39): the key that XOR Split Key parts make together (see
-//! `crypto::splitting`), as a Symmetric Key (of the parts' algorithm and length) or Secret Data.
+//! Join Split Key (2.1 §6.1.27, 1.4 §4.39): the key that Split Key parts make together, by XOR or
+//! by polynomial sharing from any threshold of them (see `crypto::splitting`), as a Symmetric Key
+//! (of the parts' algorithm and length) or Secret Data.
 
 use keyward_kmip::Bytes;
 use keyward_kmip::attributes::Attribute;
@@ -27,22 +28,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &JoinSplitKeyRequest) -> OpResu
             }
         }
     }
-    let first = parts.first().ok_or_else(|| OpError::MissingData("the parts to join".into()))?.clone();
-    let count = splitting::check_method(first.split_key_method, first.split_key_parts, first.split_key_threshold)?;
-    let same_split = |p: &SplitKey| {
-        p.split_key_method == first.split_key_method
-            && p.split_key_parts == first.split_key_parts
-            && p.split_key_threshold == first.split_key_threshold
-    };
-    let mut identifiers: Vec<i32> = parts.iter().map(|p| p.key_part_identifier).collect();
-    identifiers.sort_unstable();
-    identifiers.dedup();
-    if !parts.iter().all(same_split) || identifiers.len() != parts.len() || parts.len() < count {
-        return Err(OpError::InvalidField(format!("joining needs the {count} different parts of one split")));
-    }
     let values =
         parts.iter().map(|p| symmetric_key(&ManagedObject::SplitKey(p.clone()))).collect::<OpResult<Vec<_>>>()?;
-    let key = splitting::join(&values)?;
+    let key = splitting::join(&parts, &values)?;
+    let first = parts.first().ok_or_else(|| OpError::MissingData("the parts to join".into()))?;
     let algorithm = first.key_block.cryptographic_algorithm;
     let length = first.key_block.cryptographic_length;
     let mut attributes = match &request.attributes {

@@ -287,6 +287,14 @@ fn key_pairs_signatures_macs_and_registration_through_keyward_profile() {
     ok(&["keys", "get", &registered, "--format", "pkcs8", "--out", &f.path("again.der")]);
     ok(&["keys", "get", private, "--format", "pkcs8", "--out", &f.path("first.der")]);
     assert_eq!(std::fs::read(f.file("again.der")).unwrap(), std::fs::read(f.file("first.der")).unwrap());
+    // Registered without --usage, a private key may sign (the CLI gives it Sign).
+    ok(&["keys", "activate", &registered]);
+    ok(&["sign", "--key", &registered, "--in", &f.path("doc"), "--signature", &f.path("again.sig")]);
+    ok(&["verify", "--key", public, "--in", &f.path("doc"), "--signature", &f.path("again.sig")]);
+
+    // An AES key made for CMAC with --usage.
+    let cmac = ok(&["keys", "create", "--usage", "mac-generate,mac-verify", "--activate"]);
+    assert_eq!(ok(&["mac", "--key", &cmac, "--in", &f.path("doc")]).len(), 32);
 
     // A raw symmetric key and a secret, registered and read back byte for byte.
     std::fs::write(f.file("aes.key"), [0x5a; 16]).unwrap();

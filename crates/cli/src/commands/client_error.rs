@@ -161,7 +161,8 @@ fn hint_for(error: &OperationError, uid: &str) -> Option<String> {
                 .to_string()
         }
         ResultReason::IncompatibleCryptographicUsageMask => {
-            "the key's usage mask does not allow this operation: use a key made for it (keyward keys show UID)"
+            "the key's usage mask does not allow this operation (keyward keys show UID): use a key made for it, \
+             or create or register one with --usage"
                 .to_string()
         }
         ResultReason::NonUniqueNameAttribute => "another of your objects has that name: choose another --name".into(),

@@ -5,6 +5,7 @@ use keyward_kmip::attributes::{Attribute, CryptographicDomainParameters, Name};
 use keyward_kmip::enums::{CryptographicAlgorithm, RecommendedCurve};
 use serde_json::json;
 
+use super::usage::{self, Usage};
 use crate::commands::client_error::CliError;
 use crate::commands::connection::{ClientOptions, with_session};
 use crate::commands::output::Output;
@@ -56,6 +57,9 @@ pub struct CreateArgs {
     /// An object group, to find the key by later (keys list --group).
     #[arg(long)]
     group: Option<String>,
+    /// What the key may do, comma-separated (default: the server's choice for the algorithm).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    usage: Vec<Usage>,
     /// Activate the key at once (otherwise it is Pre-Active and cannot protect data yet).
     #[arg(long)]
     activate: bool,
@@ -79,6 +83,7 @@ pub fn create(options: &ClientOptions, output: Output, args: CreateArgs) -> Resu
         attributes.push(Attribute::CryptographicLength(length));
     }
     attributes.extend(naming(&args.name, &args.group));
+    attributes.extend(usage::mask(&args.usage));
     let uid = with_session(options, async |session| {
         let uid = session.create_symmetric_key(attributes).await?;
         if args.activate {

@@ -10,6 +10,7 @@ mod lifecycle;
 mod list;
 mod register;
 mod show;
+mod usage;
 
 use clap::{Args, Subcommand};
 

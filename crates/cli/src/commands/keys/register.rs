@@ -12,6 +12,7 @@ use rustls::pki_types::pem::SectionKind;
 use serde_json::json;
 
 use super::create::{SymmetricAlgorithm, naming};
+use super::usage::{self, Usage};
 use crate::commands::client_error::CliError;
 use crate::commands::connection::{ClientOptions, with_session};
 use crate::commands::local_files;
@@ -66,6 +67,10 @@ pub struct RegisterArgs {
     /// An object group.
     #[arg(long)]
     group: Option<String>,
+    /// What the object may do, comma-separated (default: encrypt,decrypt for a symmetric key, sign
+    /// for a private key, verify for a public key).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    usage: Vec<Usage>,
     /// Activate the object at once.
     #[arg(long)]
     activate: bool,
@@ -156,10 +161,21 @@ fn object(args: &RegisterArgs, contents: &[u8]) -> Result<ManagedObject, CliErro
     })
 }
 
+/// A registered key pair half gets no usage mask from the server, which then refuses every use of
+/// it: the CLI gives each half the use its kind is for.
+fn default_usage(object_type: RegisterType) -> Option<keyward_kmip::attributes::Attribute> {
+    match object_type {
+        RegisterType::PrivateKey => usage::mask(&[Usage::Sign]),
+        RegisterType::PublicKey => usage::mask(&[Usage::Verify]),
+        _ => None,
+    }
+}
+
 pub fn run(options: &ClientOptions, output: Output, args: RegisterArgs) -> Result<(), CliError> {
     let contents = local_files::read(&args.input)?;
     let object = object(&args, &contents)?;
-    let attributes = naming(&args.name, &args.group);
+    let mut attributes = naming(&args.name, &args.group);
+    attributes.extend(usage::mask(&args.usage).or_else(|| default_usage(args.object_type)));
     let activate = args.activate;
     let uid = with_session(options, async |session| {
         let uid = session.register(object, attributes).await?;

@@ -272,12 +272,17 @@ fn parts_that_do_not_belong_together_are_refused() {
     let b = split("PolynomialSharingGF2_8", 5, 2);
     let c = split("PolynomialSharingGF2_16", 5, 3);
     let d = split("PolynomialSharingGF2_8", 4, 3);
+    let twin = split("PolynomialSharingGF2_8", 5, 3);
     for version in [V1_4, V2_1] {
         // Another threshold, another method, another number of parts.
         for other in [&b[1], &c[1], &d[1]] {
             let request = join("SymmetricKey", &[&a[0], other, &a[2]]);
             assert_eq!(server.fails(OWNER, version, &request), "InvalidField", "{version}");
         }
+        // A split like the first: with more parts than the threshold, the extra one is checked
+        // against the others (with exactly the threshold nothing could tell).
+        let request = join("SymmetricKey", &[&a[0], &a[1], &a[2], &twin[3]]);
+        assert_eq!(server.fails(OWNER, version, &request), "InvalidField", "{version}");
         // The same part twice.
         let request = join("SymmetricKey", &[&a[0], &a[2], &a[0]]);
         assert_eq!(server.fails(OWNER, version, &request), "InvalidField");

@@ -9,6 +9,9 @@
 //!   its share; a prime-field part also carries the Prime Field Size (2.1 §2.8 Table 9: REQUIRED
 //!   for that method).
 //!
+//! Parts of one split have the same method, counts and prime; when more parts than the threshold
+//! are given, keyward-crypto also checks the further ones against the first threshold of them.
+//!
 //! Errors, as the 1.2–1.4 error tables (1.4 §11.39, §11.40) name them: an unsupported method and
 //! incorrect values (counts, a prime that is not one, parts of different splits, a Key Part
 //! Identifier twice) are Invalid Field; fewer parts than the threshold at Join is Cryptographic
@@ -197,7 +200,7 @@ pub fn join(parts: &[SplitKey], values: &[Zeroizing<Vec<u8>>]) -> OpResult<Zeroi
         }
     };
     let shares: Vec<(u8, &[u8])> = identifiers.iter().copied().zip(values.iter().map(|v| v.as_slice())).collect();
-    secret_sharing::join(&method, &shares).map_err(failure)
+    secret_sharing::join(&method, &shares, plan.threshold).map_err(failure)
 }
 
 /// The `count` parts of `key` for XOR.

@@ -81,15 +81,27 @@ pub fn split(method: &Method, secret: &[u8], threshold: usize, parts: usize) -> 
     }
 }
 
-/// The secret that the parts `(Key Part Identifier, bytes)` recover. All the parts given are
-/// interpolated, so they must be of one split; the caller checks that there are at least as many
-/// as the threshold (fewer give a wrong value, not an error: nothing in a part tells).
-pub fn join(method: &Method, shares: &[(u8, &[u8])]) -> CryptoResult<Zeroizing<Vec<u8>>> {
+/// The secret that the parts `(Key Part Identifier, bytes)` of a split with this `threshold`
+/// recover. The first `threshold` parts give it; each further part is checked to lie on the same
+/// polynomials, so that parts of different splits are refused when there are more than needed.
+/// The caller checks that there are at least `threshold` parts: fewer give a wrong value, not an
+/// error, since nothing in a part tells.
+pub fn join(method: &Method, shares: &[(u8, &[u8])], threshold: usize) -> CryptoResult<Zeroizing<Vec<u8>>> {
     match method {
-        Method::Gf256 => polynomial::join::<gf256::Gf256>(shares),
-        Method::Gf65536 => polynomial::join::<gf65536::Gf65536>(shares),
-        Method::Prime { field, secret_len } => field.join(shares, *secret_len),
+        Method::Gf256 => polynomial::join::<gf256::Gf256>(shares, threshold),
+        Method::Gf65536 => polynomial::join::<gf65536::Gf65536>(shares, threshold),
+        Method::Prime { field, secret_len } => field.join(shares, threshold, *secret_len),
     }
+}
+
+/// Whether a part computed from others is the part given, without stopping at the first
+/// difference.
+fn same_bytes(expected: &[u8], given: &[u8]) -> bool {
+    expected.len() == given.len() && expected.iter().zip(given).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn different_splits() -> CryptoError {
+    CryptoError::input("the parts are not of one split: a part is not on the others' polynomial")
 }
 
 fn check_counts(threshold: usize, parts: usize) -> CryptoResult<()> {

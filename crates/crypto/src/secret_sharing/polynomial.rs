@@ -59,9 +59,9 @@ pub fn split<F: Field>(secret: &[u8], threshold: usize, parts: usize) -> CryptoR
     Ok(shares)
 }
 
-/// The Lagrange weights at 0 of the points `xs`: secret = Σ weight_i · y_i. The x are public
-/// (Key Part Identifiers), so nothing here is secret.
-fn weights_at_zero<F: Field>(xs: &[F]) -> Vec<F> {
+/// The Lagrange weights at `point` of the points `xs`: f(point) = Σ weight_i · y_i. The x are
+/// public (Key Part Identifiers), so nothing here is secret.
+fn weights_at<F: Field>(point: F, xs: &[F]) -> Vec<F> {
     xs.iter()
         .enumerate()
         .map(|(i, xi)| {
@@ -69,20 +69,18 @@ fn weights_at_zero<F: Field>(xs: &[F]) -> Vec<F> {
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                // (0 − x_j) / (x_i − x_j), and minus is plus in characteristic 2.
-                .fold((F::one(), F::one()), |(n, d), (_, xj)| (n * *xj, d * (*xi + *xj)));
+                // (point − x_j) / (x_i − x_j), and minus is plus in characteristic 2.
+                .fold((F::one(), F::one()), |(n, d), (_, xj)| (n * (point + *xj), d * (*xi + *xj)));
             numerator * denominator.inverse()
         })
         .collect()
 }
 
-/// The secret the parts `(Key Part Identifier, bytes)` recover. Every part given is used, so
-/// they must all be of one split; the identifiers must be distinct and nonzero.
-pub fn join<F: Field>(shares: &[(u8, &[u8])]) -> CryptoResult<Zeroizing<Vec<u8>>> {
-    let len = super::common_length(shares)?;
+/// The value at `point` of the polynomials through `shares`, piece by piece.
+fn interpolate<F: Field>(point: F, shares: &[(u8, &[u8])], len: usize) -> CryptoResult<Zeroizing<Vec<u8>>> {
     let xs: Vec<F> = shares.iter().map(|(x, _)| F::from_part(*x)).collect();
-    let weights = weights_at_zero(&xs);
-    let mut secret = Zeroizing::new(Vec::with_capacity(len));
+    let weights = weights_at(point, &xs);
+    let mut value = Zeroizing::new(Vec::with_capacity(len));
     let mut offset = 0;
     while offset < len {
         let width = F::WIDTH.min(len - offset);
@@ -91,9 +89,24 @@ pub fn join<F: Field>(shares: &[(u8, &[u8])]) -> CryptoResult<Zeroizing<Vec<u8>>
             let y = bytes.get(offset..offset + width).ok_or_else(|| CryptoError::input("a part is too short"))?;
             piece = piece + *weight * F::read(y);
         }
-        piece.write(width, &mut secret);
+        piece.write(width, &mut value);
         piece.zeroize();
         offset += width;
     }
-    Ok(secret)
+    Ok(value)
+}
+
+/// The secret the parts `(Key Part Identifier, bytes)` recover: the first `threshold` parts give
+/// it, and every further part must lie on the same polynomials (else the parts are of different
+/// splits). The identifiers must be distinct and nonzero.
+pub fn join<F: Field>(shares: &[(u8, &[u8])], threshold: usize) -> CryptoResult<Zeroizing<Vec<u8>>> {
+    let len = super::common_length(shares)?;
+    let (basis, further) = shares.split_at(threshold.clamp(1, shares.len()));
+    for (x, given) in further {
+        let expected = interpolate::<F>(F::from_part(*x), basis, len)?;
+        if !super::same_bytes(&expected, given) {
+            return Err(super::different_splits());
+        }
+    }
+    interpolate::<F>(F::zero(), basis, len)
 }

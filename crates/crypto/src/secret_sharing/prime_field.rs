@@ -163,25 +163,17 @@ impl PrimeField {
         Ok(shares)
     }
 
-    /// The secret of `secret_len` bytes the parts `(Key Part Identifier, bytes)` recover. Every
-    /// part given is used; the identifiers must be distinct and nonzero.
-    pub fn join(&self, shares: &[(u8, &[u8])], secret_len: usize) -> CryptoResult<Zeroizing<Vec<u8>>> {
-        let len = super::common_length(shares)?;
-        if len != self.width {
-            return Err(CryptoError::input("a part's length is not the Prime Field Size's"));
-        }
-        if secret_len > self.max_secret_len() {
-            return Err(CryptoError::input("the secret is longer than the Prime Field Size allows"));
-        }
+    /// The value at `point` of the polynomial through `shares`, by Lagrange: Σ y_i · Π (point −
+    /// x_j) / (x_i − x_j) over j ≠ i. The x are public.
+    fn interpolate(&self, point: &BoxedMontyForm, shares: &[(u8, &[u8])]) -> CryptoResult<Zeroizing<BoxedMontyForm>> {
         let xs: Vec<BoxedMontyForm> = shares.iter().map(|(x, _)| self.small(*x)).collect();
-        let mut secret = Zeroizing::new(BoxedMontyForm::zero(&self.params));
+        let mut value = Zeroizing::new(BoxedMontyForm::zero(&self.params));
         for (i, (_, bytes)) in shares.iter().enumerate() {
-            // Lagrange weight at 0: Π x_j / (x_j − x_i) over j ≠ i; the x are public.
             let mut numerator = BoxedMontyForm::one(&self.params);
             let mut denominator = BoxedMontyForm::one(&self.params);
             for (_, xj) in xs.iter().enumerate().filter(|(j, _)| *j != i) {
-                numerator *= xj;
-                denominator *= xj.clone() - &xs[i];
+                numerator *= point.clone() - xj;
+                denominator *= xs[i].clone() - xj;
             }
             let inverse = denominator
                 .invert_vartime()
@@ -189,10 +181,37 @@ impl PrimeField {
                 .ok_or_else(|| CryptoError::input("two parts have the same identifier"))?;
             let y = self.element(bytes)?;
             let term = Zeroizing::new(&*y * &(numerator * &inverse));
-            let next = &*secret + &*term;
-            secret.zeroize();
-            *secret = next;
+            let next = &*value + &*term;
+            value.zeroize();
+            *value = next;
         }
+        Ok(value)
+    }
+
+    /// The secret of `secret_len` bytes the parts `(Key Part Identifier, bytes)` recover: the
+    /// first `threshold` give it, and every further part must lie on the same polynomial. The
+    /// identifiers must be distinct and nonzero.
+    pub fn join(
+        &self,
+        shares: &[(u8, &[u8])],
+        threshold: usize,
+        secret_len: usize,
+    ) -> CryptoResult<Zeroizing<Vec<u8>>> {
+        let len = super::common_length(shares)?;
+        if len != self.width {
+            return Err(CryptoError::input("a part's length is not the Prime Field Size's"));
+        }
+        if secret_len > self.max_secret_len() {
+            return Err(CryptoError::input("the secret is longer than the Prime Field Size allows"));
+        }
+        let (basis, further) = shares.split_at(threshold.clamp(1, shares.len()));
+        for (x, given) in further {
+            let expected = self.interpolate(&self.small(*x), basis)?;
+            if !super::same_bytes(&self.bytes(&expected, self.width)?, given) {
+                return Err(super::different_splits());
+            }
+        }
+        let secret = self.interpolate(&BoxedMontyForm::zero(&self.params), basis)?;
         self.bytes(&secret, secret_len)
     }
 }

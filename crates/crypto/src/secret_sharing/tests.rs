@@ -39,7 +39,7 @@ fn known_gf256_parts_join() {
     let parts = [h("3c7e"), h("60e0"), h("7661"), h("3dd9")];
     for subset in subsets(4, 3) {
         let shares: Vec<(u8, &[u8])> = subset.iter().map(|i| (*i as u8 + 1, parts[*i].as_slice())).collect();
-        assert_eq!(join(&Method::Gf256, &shares).unwrap().as_slice(), h("2aff"), "{subset:?}");
+        assert_eq!(join(&Method::Gf256, &shares, 3).unwrap().as_slice(), h("2aff"), "{subset:?}");
     }
 }
 
@@ -50,7 +50,7 @@ fn known_gf65536_parts_join_with_an_odd_last_byte() {
     let parts = [h("b8f932"), h("5bb5ac"), h("f178c8"), h("982d71")];
     for subset in subsets(4, 3) {
         let shares: Vec<(u8, &[u8])> = subset.iter().map(|i| (*i as u8 + 1, parts[*i].as_slice())).collect();
-        assert_eq!(join(&Method::Gf65536, &shares).unwrap().as_slice(), h("123456"), "{subset:?}");
+        assert_eq!(join(&Method::Gf65536, &shares, 3).unwrap().as_slice(), h("123456"), "{subset:?}");
     }
 }
 
@@ -67,7 +67,7 @@ fn known_prime_field_parts_join() {
     ];
     for subset in subsets(4, 3) {
         let shares: Vec<(u8, &[u8])> = subset.iter().map(|i| (*i as u8 + 1, parts[*i].as_slice())).collect();
-        assert_eq!(join(&method, &shares).unwrap().as_slice(), h("000102030405060708090a0b0c0d0e0f"), "{subset:?}");
+        assert_eq!(join(&method, &shares, 3).unwrap().as_slice(), h("000102030405060708090a0b0c0d0e0f"), "{subset:?}");
     }
 }
 
@@ -107,7 +107,7 @@ fn a_prime_field_must_exceed_the_secret() {
     let method = Method::Prime { field, secret_len: 16 };
     let parts = split(&method, &[0xff; 16], 2, 3).unwrap();
     assert!(parts.iter().all(|p| p.len() == 17));
-    assert_eq!(join(&method, &pick(&parts, &[0, 2])).unwrap().as_slice(), [0xff; 16]);
+    assert_eq!(join(&method, &pick(&parts, &[0, 2]), 2).unwrap().as_slice(), [0xff; 16]);
 }
 
 #[test]
@@ -119,18 +119,18 @@ fn counts_and_parts_are_checked() {
     assert!(split(&Method::Gf256, b"secret", 255, 255).is_ok());
     let parts = split(&Method::Gf256, b"secret", 2, 3).unwrap();
     // Duplicate or zero identifiers, parts of different lengths, nothing at all.
-    assert!(join(&Method::Gf256, &[(1, &parts[0]), (1, &parts[0])]).is_err());
-    assert!(join(&Method::Gf256, &[(0, &parts[0]), (1, &parts[0])]).is_err());
-    assert!(join(&Method::Gf256, &[(1, &parts[0]), (2, &parts[1][..3])]).is_err());
-    assert!(join(&Method::Gf256, &[]).is_err());
+    assert!(join(&Method::Gf256, &[(1, &parts[0]), (1, &parts[0])], 2).is_err());
+    assert!(join(&Method::Gf256, &[(0, &parts[0]), (1, &parts[0])], 2).is_err());
+    assert!(join(&Method::Gf256, &[(1, &parts[0]), (2, &parts[1][..3])], 2).is_err());
+    assert!(join(&Method::Gf256, &[], 2).is_err());
     let field = PrimeField::new(&poly1305_prime()).unwrap();
     let method = Method::Prime { field, secret_len: 16 };
     let parts = split(&method, &[7; 16], 2, 3).unwrap();
-    assert!(join(&method, &[(1, &parts[0]), (1, &parts[1])]).is_err());
-    assert!(join(&method, &[(1, &parts[0][1..]), (2, &parts[1][1..])]).is_err());
+    assert!(join(&method, &[(1, &parts[0]), (1, &parts[1])], 2).is_err());
+    assert!(join(&method, &[(1, &parts[0][1..]), (2, &parts[1][1..])], 2).is_err());
     // A value not below p.
     let too_big = h("03fffffffffffffffffffffffffffffffb");
-    assert!(join(&method, &[(1, &too_big), (2, &parts[1])]).is_err());
+    assert!(join(&method, &[(1, &too_big), (2, &parts[1])], 2).is_err());
 }
 
 fn methods(secret_len: usize) -> Vec<Method> {
@@ -156,7 +156,7 @@ proptest! {
         for method in methods(secret.len()) {
             let parts = split(&method, &secret, k, n).unwrap();
             for subset in subsets(n, k).into_iter().chain(std::iter::once((0..n).collect())) {
-                let joined = join(&method, &pick(&parts, &subset)).unwrap();
+                let joined = join(&method, &pick(&parts, &subset), k).unwrap();
                 prop_assert_eq!(joined.as_slice(), secret.as_slice(), "{:?} {:?}", method, subset);
             }
         }
@@ -181,7 +181,7 @@ proptest! {
             let mut shares = known.clone();
             let forged_part = [*y];
             shares.push((u8::try_from(k).unwrap(), &forged_part));
-            join(&Method::Gf256, &shares).unwrap().as_slice() == [target]
+            join(&Method::Gf256, &shares, k).unwrap().as_slice() == [target]
         });
         prop_assert!(forged.is_some());
     }
@@ -195,7 +195,7 @@ proptest! {
     ) {
         for method in methods(32) {
             let parts = split(&method, &secret, n, n).unwrap();
-            let joined = join(&method, &pick(&parts, &(0..n - 1).collect::<Vec<_>>()));
+            let joined = join(&method, &pick(&parts, &(0..n - 1).collect::<Vec<_>>()), n);
             if let Ok(joined) = joined {
                 prop_assert_ne!(joined.as_slice(), secret.as_slice());
             }
@@ -211,11 +211,15 @@ fn every_subset_of_five_parts_with_threshold_three() {
         assert_eq!(parts.len(), 5);
         for k in 3..=5 {
             for subset in subsets(5, k) {
-                assert_eq!(join(&method, &pick(&parts, &subset)).unwrap().as_slice(), secret, "{method:?} {subset:?}");
+                assert_eq!(
+                    join(&method, &pick(&parts, &subset), 3).unwrap().as_slice(),
+                    secret,
+                    "{method:?} {subset:?}"
+                );
             }
         }
         for subset in subsets(5, 2) {
-            let joined = join(&method, &pick(&parts, &subset));
+            let joined = join(&method, &pick(&parts, &subset), 3);
             assert!(joined.map(|j| j.as_slice() != secret).unwrap_or(true), "{method:?} {subset:?}");
         }
     }
@@ -228,4 +232,18 @@ fn parts_look_nothing_like_the_secret_and_differ_between_splits() {
     let b = split(&Method::Gf65536, &secret, 2, 3).unwrap();
     assert!(a.iter().all(|p| p.as_slice() != secret));
     assert_ne!(a[0].as_slice(), b[0].as_slice());
+}
+
+#[test]
+fn a_part_of_another_split_is_caught_when_there_are_more_than_the_threshold() {
+    let secret = h("00112233445566778899aabbccddeeff");
+    for method in methods(secret.len()) {
+        let a = split(&method, &secret, 2, 4).unwrap();
+        let b = split(&method, &secret, 2, 4).unwrap();
+        // Parts 1 and 2 of one split, part 3 of another: two give a value, the third disagrees.
+        let mixed = [(1u8, a[0].as_slice()), (2, a[1].as_slice()), (3, b[2].as_slice())];
+        assert!(join(&method, &mixed, 2).is_err(), "{method:?}");
+        let consistent = [(1u8, a[0].as_slice()), (2, a[1].as_slice()), (3, a[2].as_slice()), (4, a[3].as_slice())];
+        assert_eq!(join(&method, &consistent, 2).unwrap().as_slice(), secret);
+    }
 }

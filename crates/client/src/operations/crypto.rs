@@ -36,6 +36,38 @@ pub struct Encrypted {
     pub tag: Option<Bytes>,
 }
 
+/// Where a request sits in a multi-part operation (KMIP 1.3 and later): the data of a large file
+/// goes in several requests, tied by the Correlation Value the first answer returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// The first part: the server starts a stream (Init Indicator).
+    First,
+    /// A later part of the stream with this Correlation Value; `last` ends it (Final Indicator).
+    Next { correlation: &'a [u8], last: bool },
+}
+
+impl Step<'_> {
+    /// The Correlation Value, Init Indicator and Final Indicator of a request.
+    fn fields(step: Option<Step<'_>>) -> (Option<Bytes>, Option<bool>, Option<bool>) {
+        match step {
+            None => (None, None, None),
+            Some(Step::First) => (None, Some(true), None),
+            Some(Step::Next { correlation, last }) => (Some(Bytes::new(correlation)), None, last.then_some(true)),
+        }
+    }
+}
+
+/// The answer to one part: the output so far (a streamed authenticated decryption gives it all
+/// with the last part), the IV the server made and the tag (Encrypt), and the Correlation Value
+/// of the stream for the next part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartOutput {
+    pub data: Option<Bytes>,
+    pub iv: Option<Bytes>,
+    pub tag: Option<Bytes>,
+    pub correlation: Option<Bytes>,
+}
+
 fn bytes(value: Option<&[u8]>) -> Option<Bytes> {
     value.map(Bytes::new)
 }
@@ -45,14 +77,25 @@ pub fn encrypt_request(
     parameters: Option<CryptographicParameters>,
     input: CipherInput<'_>,
 ) -> RequestPayload {
+    encrypt_part_request(uid, parameters, input, None)
+}
+
+/// Encrypt of a whole (`step` None) or of one part of a stream.
+pub fn encrypt_part_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    input: CipherInput<'_>,
+    step: Option<Step<'_>>,
+) -> RequestPayload {
+    let (correlation_value, init_indicator, final_indicator) = Step::fields(step);
     RequestPayload::Encrypt(EncryptRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: parameters,
         data: Some(Bytes::new(input.data).into()),
         iv_counter_nonce: bytes(input.iv),
-        correlation_value: None,
-        init_indicator: None,
-        final_indicator: None,
+        correlation_value,
+        init_indicator,
+        final_indicator,
         authenticated_encryption_additional_data: bytes(input.aad),
     })
 }
@@ -62,14 +105,25 @@ pub fn decrypt_request(
     parameters: Option<CryptographicParameters>,
     input: CipherInput<'_>,
 ) -> RequestPayload {
+    decrypt_part_request(uid, parameters, input, None)
+}
+
+/// Decrypt of a whole (`step` None) or of one part of a stream.
+pub fn decrypt_part_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    input: CipherInput<'_>,
+    step: Option<Step<'_>>,
+) -> RequestPayload {
+    let (correlation_value, init_indicator, final_indicator) = Step::fields(step);
     RequestPayload::Decrypt(DecryptRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: parameters,
         data: Some(Bytes::new(input.data).into()),
         iv_counter_nonce: bytes(input.iv),
-        correlation_value: None,
-        init_indicator: None,
-        final_indicator: None,
+        correlation_value,
+        init_indicator,
+        final_indicator,
         authenticated_encryption_additional_data: bytes(input.aad),
         authenticated_encryption_tag: bytes(input.tag),
     })
@@ -154,6 +208,41 @@ impl Session {
                 tag: response.authenticated_encryption_tag,
             }),
             _ => Err(unexpected(Operation::Encrypt)),
+        }
+    }
+
+    /// One part of a streamed encryption.
+    pub async fn encrypt_part(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        input: CipherInput<'_>,
+        step: Step<'_>,
+    ) -> Result<PartOutput, SessionError> {
+        match self.call(encrypt_part_request(uid, parameters, input, Some(step))).await? {
+            ResponsePayload::Encrypt(response) => Ok(PartOutput {
+                data: response.data,
+                iv: response.iv_counter_nonce,
+                tag: response.authenticated_encryption_tag,
+                correlation: response.correlation_value,
+            }),
+            _ => Err(unexpected(Operation::Encrypt)),
+        }
+    }
+
+    /// One part of a streamed decryption.
+    pub async fn decrypt_part(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        input: CipherInput<'_>,
+        step: Step<'_>,
+    ) -> Result<PartOutput, SessionError> {
+        match self.call(decrypt_part_request(uid, parameters, input, Some(step))).await? {
+            ResponsePayload::Decrypt(response) => {
+                Ok(PartOutput { data: response.data, iv: None, tag: None, correlation: response.correlation_value })
+            }
+            _ => Err(unexpected(Operation::Decrypt)),
         }
     }
 
@@ -250,6 +339,21 @@ mod tests {
         let RequestPayload::Decrypt(request) = decrypt_request("key-1", None, input) else { panic!() };
         assert_eq!(request.iv_counter_nonce, Some(Bytes::new([1; 12])));
         assert_eq!(request.authenticated_encryption_tag, Some(Bytes::new([2; 16])));
+    }
+
+    #[test]
+    fn parts_carry_their_indicators_and_correlation_value() {
+        let input = CipherInput { data: b"part", ..CipherInput::default() };
+        let RequestPayload::Encrypt(first) = encrypt_part_request("k", None, input, Some(Step::First)) else {
+            panic!()
+        };
+        assert_eq!((first.init_indicator, first.final_indicator, first.correlation_value), (Some(true), None, None));
+        let last = Step::Next { correlation: b"c-1", last: true };
+        let RequestPayload::Decrypt(last) = decrypt_part_request("k", None, input, Some(last)) else { panic!() };
+        assert_eq!((last.init_indicator, last.final_indicator), (None, Some(true)));
+        assert_eq!(last.correlation_value, Some(Bytes::new(*b"c-1")));
+        let RequestPayload::Encrypt(whole) = encrypt_request("k", None, input) else { panic!() };
+        assert_eq!((whole.init_indicator, whole.final_indicator, whole.correlation_value), (None, None, None));
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub fn new_object(
 
     let activation = find(&stored, |a| if let Attribute::ActivationDate(d) = a { Some(*d) } else { None });
     set(&mut stored, Attribute::State(lifecycle::initial_state(activation, cx.now)));
+    // "Set based on attributes values, such as dates" (2.1 Table 304): a replacement whose
+    // Deactivation Date has passed too, copied from its predecessor, starts out Deactivated.
+    lifecycle::refresh(&mut stored, cx.now);
     set(&mut stored, Attribute::InitialDate(now));
     set(&mut stored, Attribute::LastChangeDate(now));
     if generated_by_server {

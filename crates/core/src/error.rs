@@ -99,6 +99,10 @@ pub enum OpError {
     UnknownCriticalExtension(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
+    /// A Re-key, Re-key Key Pair or Re-certify with an Offset and a date the Offset computes:
+    /// Invalid Message (1.4 Tables 331, 332 and 335; 2.1 Table 307 lists it).
+    #[error("an Offset cannot be given together with the {0} it computes")]
+    OffsetWithDates(String),
     /// Get Usage Allocation of an object that cannot apply protection: Illegal Operation in 1.x
     /// (1.4 Table 345), Invalid Object Type in 2.x (2.1 §6.1.23.1).
     #[error("{0}")]
@@ -201,6 +205,7 @@ impl OpError {
             OpError::MissingIv => ResultReason::MissingData,
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
+            OpError::OffsetWithDates(_) => ResultReason::InvalidMessage,
             OpError::NotForProtection(_) if v2 => ResultReason::InvalidObjectType,
             OpError::NoUsageLimits if v2 => ResultReason::AttributeNotFound,
             OpError::NotForProtection(_) | OpError::NoUsageLimits => ResultReason::IllegalOperation,

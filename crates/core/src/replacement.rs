@@ -6,7 +6,9 @@
 //! tables: dates, links, usage limits, freshness and the generator are made anew, the server's
 //! own attributes are recomputed by `creation::new_object`. With an Offset, the Activation Date
 //! is the replacement's Initial Date (now) plus the Offset, and the other dates move by as much as
-//! the Activation Date did.
+//! the Activation Date did (1.0 Table 116, 2.1 Tables 303 and 308). An Offset comes without the
+//! dates it computes (Invalid Message, 1.4 Tables 331, 332 and 335), and needs an Activation Date
+//! of the existing object to move its other dates from (Illegal Operation, 1.4 Tables 331, 332).
 
 use keyward_kmip::attributes::{Attribute, AttributeRef, UsageLimits};
 use keyward_kmip::enums::LinkType;
@@ -16,7 +18,7 @@ use keyward_store::StoredObject;
 use crate::attributes::{find, remove_all};
 use crate::context::Context;
 use crate::creation::add_link;
-use crate::error::OpResult;
+use crate::error::{OpError, OpResult};
 
 /// The dates that move with an Offset. Re-key moves all four (2.1 Table 303); Re-key Key Pair
 /// and Re-certify only the Activation and Deactivation Dates (Tables 308 and 298).
@@ -36,8 +38,32 @@ fn is_date(attribute: &Attribute) -> bool {
     )
 }
 
+/// Refuses an Offset given together with a date it computes: "Offset field is not permitted to be
+/// specified at the same time as any of the Activation Date, Process Start Date, Protect Stop
+/// Date, or Deactivation Date attributes" (1.4 Table 331; Tables 332 and 335 name the Activation
+/// and Deactivation Dates), Invalid Message in every version (2.1 Table 307 lists it too).
+pub fn check_offset(offset: Option<Interval>, requested: &[Attribute], dates: Dates) -> OpResult<()> {
+    if offset.is_none() {
+        return Ok(());
+    }
+    let computed = |a: &&Attribute| match a {
+        Attribute::ActivationDate(_) | Attribute::DeactivationDate(_) => true,
+        Attribute::ProcessStartDate(_) | Attribute::ProtectStopDate(_) => dates == Dates::All,
+        _ => false,
+    };
+    match requested.iter().find(computed) {
+        Some(date) => Err(OpError::OffsetWithDates(date.reference().name())),
+        None => Ok(()),
+    }
+}
+
 /// The attributes the replacement takes from `existing`, its dates computed from `offset`.
-pub fn inherited(existing: &StoredObject, offset: Option<Interval>, dates: Dates, now: i64) -> Vec<Attribute> {
+pub fn inherited(
+    existing: &StoredObject,
+    offset: Option<Interval>,
+    dates: Dates,
+    now: i64,
+) -> OpResult<Vec<Attribute>> {
     let mut inherited: Vec<Attribute> = existing
         .attributes
         .iter()
@@ -61,11 +87,11 @@ pub fn inherited(existing: &StoredObject, offset: Option<Interval>, dates: Dates
             other => other.clone(),
         })
         .collect();
-    inherited.extend(moved_dates(existing, offset, dates, now));
-    inherited
+    inherited.extend(moved_dates(existing, offset, dates, now)?);
+    Ok(inherited)
 }
 
-fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, now: i64) -> Vec<Attribute> {
+fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, now: i64) -> OpResult<Vec<Attribute>> {
     let date = |select: fn(&Attribute) -> Option<DateTime>| find(existing, select).map(DateTime::seconds);
     let activation = date(|a| if let Attribute::ActivationDate(d) = a { Some(*d) } else { None });
     let deactivation = date(|a| if let Attribute::DeactivationDate(d) = a { Some(*d) } else { None });
@@ -85,16 +111,27 @@ fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, 
         let mut copied: Vec<Attribute> =
             activation.map(|a| Attribute::ActivationDate(DateTime(a))).into_iter().collect();
         copied.extend(others.into_iter().map(|(seconds, make)| make(DateTime(seconds))));
-        return copied;
+        return Ok(copied);
     };
+    // AT2 = IT2 + Offset, where IT2 is the replacement's Initial Date: now.
     let new_activation = now.saturating_add(i64::from(offset.0));
-    // Without an Activation Date the existing object's dates count from its Initial Date.
-    let base =
-        activation.or_else(|| date(|a| if let Attribute::InitialDate(d) = a { Some(*d) } else { None })).unwrap_or(now);
-    let shift = new_activation.saturating_sub(base);
     let mut moved = vec![Attribute::ActivationDate(DateTime(new_activation))];
+    let Some(activation) = activation else {
+        // The other dates move by AT2 - AT1, which an existing object without an Activation Date
+        // does not define: "An offset cannot be used to specify new Process Start, Protect Stop
+        // and/or Deactivation Date attribute values since no Activation Date has been specified
+        // for the existing key" (1.4 Tables 331 and 332: Illegal Operation).
+        if let Some((_, make)) = others.first() {
+            let name = make(DateTime(0)).reference().name();
+            return Err(OpError::IllegalOperation(format!(
+                "an Offset cannot move the {name} of an object that has no Activation Date"
+            )));
+        }
+        return Ok(moved);
+    };
+    let shift = new_activation.saturating_sub(activation);
     moved.extend(others.into_iter().map(|(seconds, make)| make(DateTime(seconds.saturating_add(shift)))));
-    moved
+    Ok(moved)
 }
 
 /// The existing object gives up its names, so that the replacement can take them: written before

@@ -37,8 +37,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
         .ok_or_else(|| OpError::MissingData("name the issuing CA with a Link of type Parent Link".into()))?;
     let authority = issuing::authority(cx, &parent)?;
 
+    replacement::check_offset(request.offset, &requested, Dates::ActivationAndDeactivation)?;
     let mut attributes = attributes::overlay(
-        replacement::inherited(&existing, request.offset, Dates::ActivationAndDeactivation, cx.now),
+        replacement::inherited(&existing, request.offset, Dates::ActivationAndDeactivation, cx.now)?,
         requested,
     );
     // The new certificate is for the same key, from the same CA, as the links say.

@@ -44,7 +44,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
         Some(attributes) => expand_templates(cx, attributes)?,
         None => Vec::new(),
     };
-    let inherited = replacement::inherited(&existing, request.offset, Dates::All, cx.now);
+    replacement::check_offset(request.offset, &requested, Dates::All)?;
+    let inherited = replacement::inherited(&existing, request.offset, Dates::All, cx.now)?;
     let attributes = attributes::overlay(inherited, requested);
 
     replacement::release_names(cx, &existing);

@@ -36,8 +36,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     let private_requested = key_pair_attributes(cx, common, request.private_key_attributes.as_ref())?;
     let public_requested = key_pair_attributes(cx, common, request.public_key_attributes.as_ref())?;
     check_names_apart(&private_requested, &public_requested)?;
-    let private_attributes = successor_attributes(&old_private, private_requested, request, cx.now);
-    let public_attributes = successor_attributes(&old_public, public_requested, request, cx.now);
+    let private_attributes = successor_attributes(&old_private, private_requested, request, cx.now)?;
+    let public_attributes = successor_attributes(&old_public, public_requested, request, cx.now)?;
 
     replacement::release_names(cx, &old_private);
     replacement::release_names(cx, &old_public);
@@ -74,7 +74,8 @@ fn successor_attributes(
     requested: Vec<Attribute>,
     request: &ReKeyKeyPairRequest,
     now: i64,
-) -> Vec<Attribute> {
-    let inherited = replacement::inherited(existing, request.offset, Dates::ActivationAndDeactivation, now);
-    attributes::overlay(inherited, requested)
+) -> OpResult<Vec<Attribute>> {
+    replacement::check_offset(request.offset, &requested, Dates::ActivationAndDeactivation)?;
+    let inherited = replacement::inherited(existing, request.offset, Dates::ActivationAndDeactivation, now)?;
+    Ok(attributes::overlay(inherited, requested))
 }

@@ -190,6 +190,27 @@ fn a_symmetric_key_from_creation_to_destruction_through_the_profile_serve_wrote(
     f.ok(&["decrypt", "--key", &uid, "--in", &f.path("a.kwe"), "--out", &f.path("back3.txt"), "--aad", &f.path("aad")]);
     assert_eq!(std::fs::read(f.file("back3.txt")).unwrap(), b"the quick brown fox");
 
+    // A file larger than one part (1 MiB) goes in parts, and comes back whole; a changed byte
+    // fails the tag at the end, and no plaintext is left behind.
+    let big: Vec<u8> = (0..2_500_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(f.file("big.bin"), &big).unwrap();
+    f.ok(&["encrypt", "--key", &uid, "--in", &f.path("big.bin"), "--out", &f.path("big.kwe")]);
+    f.ok(&["decrypt", "--key", &uid, "--in", &f.path("big.kwe"), "--out", &f.path("big.back")]);
+    assert!(std::fs::read(f.file("big.back")).unwrap() == big);
+    let mut tampered = std::fs::read(f.file("big.kwe")).unwrap();
+    tampered[1_500_000] ^= 1;
+    std::fs::write(f.file("big.bad"), &tampered).unwrap();
+    fails(
+        &f.kw(&["decrypt", "--key", &uid, "--in", &f.path("big.bad"), "--out", &f.path("big.none")]),
+        1,
+        &["Decrypt"],
+    );
+    assert!(!f.file("big.none").exists() && !f.file("big.none.partial").exists());
+    let cbc = ["--mode", "cbc", "--iv-file", &f.path("big.iv")];
+    f.ok(&[&["encrypt", "--key", &uid, "--in", &f.path("big.bin"), "--out", &f.path("big.cbc")][..], &cbc].concat());
+    f.ok(&[&["decrypt", "--key", &uid, "--in", &f.path("big.cbc"), "--out", &f.path("big.back2")][..], &cbc].concat());
+    assert!(std::fs::read(f.file("big.back2")).unwrap() == big);
+
     // The key itself: into a 0600 file, or down a pipe (never a terminal).
     let got = f.json(&["keys", "get", &uid, "--out", &f.path("key.bin")]);
     assert_eq!(got["bytes"], 32);

@@ -1,16 +1,21 @@
 //! `keyward encrypt` and `keyward decrypt`: a file through the server's Encrypt or Decrypt with a
-//! symmetric key, in one part (the file must fit in one KMIP message).
+//! symmetric key. A file of up to [`PART_SIZE`] bytes goes in one request; a larger one in parts
+//! of that size (KMIP 1.3 streaming), read and written as it goes.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use keyward_client::CipherInput;
+use keyward_client::{CipherInput, Session, SessionError, Step};
 use keyward_kmip::attributes::CryptographicParameters;
 use keyward_kmip::enums::{BlockCipherMode, PaddingMethod};
+use keyward_kmip::{Bytes, KmipVersion};
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::container::Sealed;
+use super::chunks::{self, Chunks, PART_SIZE};
+use super::container::{Header, MAX_HEADER};
+use super::pending_file::PendingFile;
 use crate::commands::client_error::CliError;
 use crate::commands::connection::{ClientOptions, with_session};
 use crate::commands::local_files::{self, Exposure};
@@ -71,31 +76,98 @@ pub struct CipherArgs {
     aad: Option<PathBuf>,
 }
 
+/// Whether `len` bytes go in parts: more than one part's worth, to a server that streams.
+fn streamed(session: &Session, len: u64) -> bool {
+    len > PART_SIZE as u64 && session.version() >= KmipVersion::V1_3
+}
+
+fn no_correlation() -> CliError {
+    CliError::from(SessionError::Unexpected("a part answered without a Correlation Value".into()))
+}
+
+/// Where `encrypt` writes: the KWE1 file (header first, the tag filled in at the end), or the raw
+/// ciphertext with the IV in a file of its own and the tag appended.
+struct Sink {
+    out: PendingFile,
+    iv_file: Option<PathBuf>,
+    mode: Mode,
+    tag_offset: Option<u64>,
+}
+
+impl Sink {
+    fn tag_len(&self) -> usize {
+        if self.mode == Mode::Gcm { GCM_TAG_LENGTH } else { 0 }
+    }
+
+    /// Called once the IV is known, before any ciphertext.
+    fn start(&mut self, iv: Option<&Bytes>) -> Result<(), CliError> {
+        let iv = iv.map(|iv| iv.as_slice().to_vec()).unwrap_or_default();
+        match &self.iv_file {
+            Some(path) => local_files::write(path, &iv, Exposure::Public),
+            None => {
+                let header = Header { mode: self.mode, iv, tag: vec![0; self.tag_len()] };
+                self.tag_offset = Some(header.tag_offset());
+                let bytes = header.to_bytes().map_err(|e| CliError::Usage(e.to_string()))?;
+                self.out.append(&bytes)
+            }
+        }
+    }
+
+    fn finish(mut self, tag: Option<Bytes>) -> Result<(), CliError> {
+        let tag = tag.map(|tag| tag.as_slice().to_vec()).unwrap_or_default();
+        if tag.len() != self.tag_len() {
+            let message = format!("the server returned a tag of {} bytes, not {}", tag.len(), self.tag_len());
+            return Err(CliError::from(SessionError::Unexpected(message)));
+        }
+        match self.tag_offset {
+            Some(offset) => self.out.patch(offset, &tag)?,
+            None => self.out.append(&tag)?,
+        }
+        self.out.commit()
+    }
+}
+
 pub fn encrypt(options: &ClientOptions, output: Output, args: CipherArgs) -> Result<(), CliError> {
     let mode = args.mode.unwrap_or(Mode::Gcm);
-    let plaintext = local_files::read(&args.input)?;
+    let (file, size) = chunks::open(&args.input)?;
     let aad = args.aad.as_deref().map(local_files::read).transpose()?;
+    let out = PendingFile::create(&args.out, Exposure::Public)?;
+    let mut sink = Sink { out, iv_file: args.iv_file.clone(), mode, tag_offset: None };
     let uid = args.key;
-    let encrypted = with_session(options, async |session| {
-        let input = CipherInput { data: &plaintext, aad: aad.as_deref().map(|a| &a[..]), ..CipherInput::default() };
-        session.encrypt(&uid, Some(mode.parameters()), input).await.map_err(|e| CliError::from_session(e, Some(&uid)))
+    let tag = with_session(options, async |session| {
+        let fail = |error| CliError::from_session(error, Some(&uid));
+        let parameters = Some(mode.parameters());
+        let aad = aad.as_deref().map(|aad| &aad[..]);
+        let mut chunks = Chunks::new(file, &args.input, size);
+        if !streamed(session, size) {
+            let data = chunks.next(usize::MAX)?;
+            let input = CipherInput { data: &data, aad, ..CipherInput::default() };
+            let sealed = session.encrypt(&uid, parameters, input).await.map_err(fail)?;
+            sink.start(sealed.iv.as_ref())?;
+            sink.out.append(sealed.data.as_slice())?;
+            return Ok(sealed.tag);
+        }
+        let first = chunks.next(PART_SIZE)?;
+        let input = CipherInput { data: &first, aad, ..CipherInput::default() };
+        let mut part = session.encrypt_part(&uid, parameters.clone(), input, Step::First).await.map_err(fail)?;
+        sink.start(part.iv.as_ref())?;
+        loop {
+            if let Some(data) = &part.data {
+                sink.out.append(data.as_slice())?;
+            }
+            if chunks.remaining() == 0 {
+                return Ok(part.tag);
+            }
+            let correlation = part.correlation.take().ok_or_else(no_correlation)?;
+            let data = chunks.next(PART_SIZE)?;
+            let step = Step::Next { correlation: correlation.as_slice(), last: chunks.remaining() == 0 };
+            let input = CipherInput { data: &data, ..CipherInput::default() };
+            part = session.encrypt_part(&uid, parameters.clone(), input, step).await.map_err(fail)?;
+        }
     })?;
-    let iv = encrypted.iv.as_ref().map(|iv| iv.as_slice().to_vec()).unwrap_or_default();
-    let tag = encrypted.tag.as_ref().map(|tag| tag.as_slice().to_vec()).unwrap_or_default();
-    let form = match &args.iv_file {
-        Some(iv_file) => {
-            local_files::write(iv_file, &iv, Exposure::Public)?;
-            local_files::write(&args.out, &[encrypted.data.as_slice(), &tag].concat(), Exposure::Public)?;
-            "raw"
-        }
-        None => {
-            let sealed = Sealed { mode, iv, tag, ciphertext: encrypted.data.as_slice().to_vec() };
-            let bytes = sealed.to_bytes().map_err(|e| CliError::Usage(e.to_string()))?;
-            local_files::write(&args.out, &bytes, Exposure::Public)?;
-            "kwe1"
-        }
-    };
-    let human = format!("encrypted {} bytes to {}", plaintext.len(), args.out.display());
+    sink.finish(tag)?;
+    let form = if args.iv_file.is_some() { "raw" } else { "kwe1" };
+    let human = format!("encrypted {size} bytes to {}", args.out.display());
     output.print(
         &human,
         json!({
@@ -109,51 +181,92 @@ pub fn encrypt(options: &ClientOptions, output: Output, args: CipherArgs) -> Res
     Ok(())
 }
 
-pub fn decrypt(options: &ClientOptions, output: Output, args: CipherArgs) -> Result<(), CliError> {
-    let contents = local_files::read(&args.input)?;
-    let sealed = match &args.iv_file {
-        Some(iv_file) => {
-            let mode = args.mode.unwrap_or(Mode::Gcm);
-            let iv = local_files::read(iv_file)?.to_vec();
-            let tag_len = if mode == Mode::Gcm { GCM_TAG_LENGTH } else { 0 };
-            let split = contents
-                .len()
-                .checked_sub(tag_len)
-                .ok_or_else(|| CliError::Usage("the input is shorter than a GCM tag".into()))?;
-            let (ciphertext, tag) = contents.split_at(split);
-            Sealed { mode, iv, tag: tag.to_vec(), ciphertext: ciphertext.to_vec() }
-        }
-        None => {
-            let sealed = Sealed::from_bytes(&contents).map_err(|e| CliError::Usage(e.to_string()))?;
-            if args.mode.is_some_and(|mode| mode != sealed.mode) {
-                return Err(CliError::Usage(format!(
-                    "the file was encrypted with {:?}, not {:?}",
-                    sealed.mode, args.mode
-                )));
+/// What `decrypt` reads before the ciphertext: the mode, IV and tag, and how many ciphertext
+/// bytes follow. Leaves the file at the first ciphertext byte.
+struct Source {
+    mode: Mode,
+    iv: Vec<u8>,
+    tag: Vec<u8>,
+    len: u64,
+}
+
+impl Source {
+    fn read(file: &mut File, size: u64, args: &CipherArgs) -> Result<Source, CliError> {
+        let failed = |error| CliError::io(&args.input, error);
+        match &args.iv_file {
+            // Raw: the IV apart, and GCM's tag in the last bytes.
+            Some(iv_file) => {
+                let mode = args.mode.unwrap_or(Mode::Gcm);
+                let iv = local_files::read(iv_file)?.to_vec();
+                let tag_len = if mode == Mode::Gcm { GCM_TAG_LENGTH } else { 0 };
+                let len = size
+                    .checked_sub(tag_len as u64)
+                    .ok_or_else(|| CliError::Usage("the input is shorter than a GCM tag".into()))?;
+                let mut tag = vec![0; tag_len];
+                file.seek(SeekFrom::Start(len)).map_err(failed)?;
+                file.read_exact(&mut tag).map_err(failed)?;
+                file.seek(SeekFrom::Start(0)).map_err(failed)?;
+                Ok(Source { mode, iv, tag, len })
             }
-            sealed
+            None => {
+                let mut head = Vec::new();
+                file.by_ref().take(MAX_HEADER as u64).read_to_end(&mut head).map_err(failed)?;
+                let (header, header_len) = Header::parse(&head).map_err(|e| CliError::Usage(e.to_string()))?;
+                if let Some(mode) = args.mode.filter(|mode| *mode != header.mode) {
+                    let message = format!("the file was encrypted with {:?}, not {mode:?}", header.mode);
+                    return Err(CliError::Usage(message));
+                }
+                file.seek(SeekFrom::Start(header_len as u64)).map_err(failed)?;
+                Ok(Source { mode: header.mode, iv: header.iv, tag: header.tag, len: size - header_len as u64 })
+            }
         }
-    };
+    }
+}
+
+pub fn decrypt(options: &ClientOptions, output: Output, args: CipherArgs) -> Result<(), CliError> {
+    let (mut file, size) = chunks::open(&args.input)?;
+    let source = Source::read(&mut file, size, &args)?;
     let aad = args.aad.as_deref().map(local_files::read).transpose()?;
+    let mut out = PendingFile::create(&args.out, Exposure::Secret)?;
     let uid = args.key;
-    let plaintext = with_session(options, async |session| {
-        let input = CipherInput {
-            data: &sealed.ciphertext,
-            iv: (!sealed.iv.is_empty()).then_some(&sealed.iv[..]),
-            aad: aad.as_deref().map(|a| &a[..]),
-            tag: (!sealed.tag.is_empty()).then_some(&sealed.tag[..]),
-        };
-        session
-            .decrypt(&uid, Some(sealed.mode.parameters()), input)
-            .await
-            .map_err(|e| CliError::from_session(e, Some(&uid)))
+    let written = with_session(options, async |session| {
+        let fail = |error| CliError::from_session(error, Some(&uid));
+        let parameters = Some(source.mode.parameters());
+        let iv = (!source.iv.is_empty()).then_some(&source.iv[..]);
+        let tag = (!source.tag.is_empty()).then_some(&source.tag[..]);
+        let aad = aad.as_deref().map(|aad| &aad[..]);
+        let mut chunks = Chunks::new(file, &args.input, source.len);
+        if !streamed(session, source.len) {
+            let data = chunks.next(usize::MAX)?;
+            let input = CipherInput { data: &data, iv, aad, tag };
+            let plaintext = session.decrypt(&uid, parameters, input).await.map_err(fail)?;
+            out.append(plaintext.as_slice())?;
+            return Ok(plaintext.as_slice().len() as u64);
+        }
+        let first = chunks.next(PART_SIZE)?;
+        let input = CipherInput { data: &first, iv, aad, tag: None };
+        let mut part = session.decrypt_part(&uid, parameters.clone(), input, Step::First).await.map_err(fail)?;
+        let mut written = 0;
+        loop {
+            // An authenticated mode gives the whole plaintext with the last part, once the tag
+            // is checked; the others give each part's plaintext as it comes.
+            if let Some(data) = &part.data {
+                out.append(data.as_slice())?;
+                written += data.as_slice().len() as u64;
+            }
+            if chunks.remaining() == 0 {
+                return Ok(written);
+            }
+            let correlation = part.correlation.take().ok_or_else(no_correlation)?;
+            let data = chunks.next(PART_SIZE)?;
+            let last = chunks.remaining() == 0;
+            let input = CipherInput { data: &data, tag: if last { tag } else { None }, ..CipherInput::default() };
+            let step = Step::Next { correlation: correlation.as_slice(), last };
+            part = session.decrypt_part(&uid, parameters.clone(), input, step).await.map_err(fail)?;
+        }
     })?;
-    let plaintext = Zeroizing::new(plaintext.as_slice().to_vec());
-    local_files::write(&args.out, &plaintext, Exposure::Secret)?;
-    let human = format!("decrypted {} bytes to {}", plaintext.len(), args.out.display());
-    output.print(
-        &human,
-        json!({ "unique_identifier": uid, "out": args.out.display().to_string(), "bytes": plaintext.len() }),
-    );
+    out.commit()?;
+    let human = format!("decrypted {written} bytes to {}", args.out.display());
+    output.print(&human, json!({ "unique_identifier": uid, "out": args.out.display().to_string(), "bytes": written }));
     Ok(())
 }

@@ -11,18 +11,24 @@
 //! 7+n     t     authentication tag
 //! 7+n+t   ...   ciphertext
 //! ```
+//!
+//! The tag comes before the ciphertext although it is known only at the end of a streamed
+//! encryption: the writer leaves room for it and fills it in last, so the reader can check the
+//! whole file with one pass.
 
 use super::cipher::Mode;
 
 const MAGIC: &[u8; 4] = b"KWE1";
 
-/// The parts of an encrypted file.
+/// The longest header: magic, mode, two lengths, and an IV and a tag of 255 bytes each.
+pub const MAX_HEADER: usize = 4 + 1 + 1 + 255 + 1 + 255;
+
+/// What precedes the ciphertext.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sealed {
+pub struct Header {
     pub mode: Mode,
     pub iv: Vec<u8>,
     pub tag: Vec<u8>,
-    pub ciphertext: Vec<u8>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -54,28 +60,35 @@ fn mode_of(code: u8) -> Result<Mode, ContainerError> {
     }
 }
 
-impl Sealed {
+impl Header {
     pub fn to_bytes(&self) -> Result<Vec<u8>, ContainerError> {
         let iv_len = u8::try_from(self.iv.len()).map_err(|_| ContainerError::TooLong)?;
         let tag_len = u8::try_from(self.tag.len()).map_err(|_| ContainerError::TooLong)?;
-        let mut out = Vec::with_capacity(7 + self.iv.len() + self.tag.len() + self.ciphertext.len());
+        let mut out = Vec::with_capacity(7 + self.iv.len() + self.tag.len());
         out.extend_from_slice(MAGIC);
         out.push(mode_code(self.mode));
         out.push(iv_len);
         out.extend_from_slice(&self.iv);
         out.push(tag_len);
         out.extend_from_slice(&self.tag);
-        out.extend_from_slice(&self.ciphertext);
         Ok(out)
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Sealed, ContainerError> {
+    /// Where the tag starts in the file.
+    pub fn tag_offset(&self) -> u64 {
+        7 + self.iv.len() as u64
+    }
+
+    /// Reads a header from the start of a file; returns it and its length (where the ciphertext
+    /// starts).
+    pub fn parse(bytes: &[u8]) -> Result<(Header, usize), ContainerError> {
         let rest = bytes.strip_prefix(MAGIC).ok_or(ContainerError::NotAContainer)?;
         let (&mode, rest) = rest.split_first().ok_or(ContainerError::Truncated)?;
         let mode = mode_of(mode)?;
         let (iv, rest) = length_prefixed(rest)?;
-        let (tag, ciphertext) = length_prefixed(rest)?;
-        Ok(Sealed { mode, iv: iv.to_vec(), tag: tag.to_vec(), ciphertext: ciphertext.to_vec() })
+        let (tag, rest) = length_prefixed(rest)?;
+        let header = Header { mode, iv: iv.to_vec(), tag: tag.to_vec() };
+        Ok((header, bytes.len() - rest.len()))
     }
 }
 
@@ -94,19 +107,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sealed_file_reads_back_and_its_layout_is_the_documented_one() {
-        let sealed = Sealed { mode: Mode::Gcm, iv: vec![1; 12], tag: vec![2; 16], ciphertext: b"cipher".to_vec() };
-        let bytes = sealed.to_bytes().unwrap();
-        assert_eq!(&bytes[..6], b"KWE1\x01\x0c");
-        assert_eq!(bytes[18], 16);
-        assert_eq!(&bytes[35..], b"cipher");
-        assert_eq!(Sealed::from_bytes(&bytes).unwrap(), sealed);
+    fn a_header_reads_back_and_its_layout_is_the_documented_one() {
+        let header = Header { mode: Mode::Gcm, iv: vec![1; 12], tag: vec![2; 16] };
+        let mut file = header.to_bytes().unwrap();
+        assert_eq!(&file[..6], b"KWE1\x01\x0c");
+        assert_eq!(file[18], 16);
+        assert_eq!(header.tag_offset(), 19);
+        file.extend_from_slice(b"cipher");
+        let (read, len) = Header::parse(&file).unwrap();
+        assert_eq!(read, header);
+        assert_eq!(&file[len..], b"cipher");
+        let cbc = Header { mode: Mode::Cbc, iv: vec![3; 16], tag: Vec::new() };
+        assert_eq!(Header::parse(&cbc.to_bytes().unwrap()).unwrap(), (cbc, 23));
     }
 
     #[test]
     fn damaged_files_are_refused() {
-        assert_eq!(Sealed::from_bytes(b"plain text"), Err(ContainerError::NotAContainer));
-        assert_eq!(Sealed::from_bytes(b"KWE1\x01\x0c\x01"), Err(ContainerError::Truncated));
-        assert_eq!(Sealed::from_bytes(b"KWE1\x09\x00\x00"), Err(ContainerError::UnknownMode(9)));
+        assert_eq!(Header::parse(b"plain text"), Err(ContainerError::NotAContainer));
+        assert_eq!(Header::parse(b"KWE1\x01\x0c\x01"), Err(ContainerError::Truncated));
+        assert_eq!(Header::parse(b"KWE1\x09\x00\x00"), Err(ContainerError::UnknownMode(9)));
+        let long = Header { mode: Mode::Ctr, iv: vec![0; 256], tag: Vec::new() };
+        assert_eq!(long.to_bytes(), Err(ContainerError::TooLong));
     }
 }

@@ -1,9 +1,11 @@
 //! The cryptographic commands: `encrypt`, `decrypt`, `sign`, `verify` and `mac`. The key never
 //! leaves the server; the data goes to it and the result comes back.
 
+mod chunks;
 mod cipher;
 mod container;
 mod mac;
+mod pending_file;
 mod signature;
 
 use clap::Args;

@@ -52,6 +52,15 @@ pub enum OpError {
     SingleValuedAttribute(String),
     #[error("the name {0:?} is already used by another object")]
     NonUniqueName(String),
+    /// Add or Modify Attribute giving a Name that another object (or another instance) has:
+    /// Illegal Operation in 1.x (1.4 Tables 341 and 342, 1.0 Tables 239 and 240), where Create
+    /// and Register say Invalid Field; Non Unique Name Attribute in 2.x.
+    #[error("the name {0:?} is already used by another object")]
+    NameInUse(String),
+    /// Add Attribute of a single-instance attribute the object has: "The specified attribute
+    /// already exists", Illegal Operation in 1.x (1.4 Table 341); Attribute Single Valued in 2.x.
+    #[error("the object already has {0}, which may have only one instance")]
+    AttributeExists(String),
     /// Create Key Pair or Re-key Key Pair attributes that give both keys one Name (in the common
     /// attributes, or in both keys' own): the pair would break the uniqueness of names by itself.
     #[error("the name {0:?} would name both keys of the pair; a Name belongs in one key's own attributes")]
@@ -179,6 +188,9 @@ impl OpError {
             // 2.1 Table 192 lists Non Unique Name Attribute, "trying to perform an operation that
             // requests the server to break the constraint on Name attribute being unique"; 1.4
             // Table 329 says Invalid Field for a Name that is not unique.
+            OpError::NameInUse(_) if v2 => ResultReason::NonUniqueNameAttribute,
+            OpError::AttributeExists(_) if v2 => ResultReason::AttributeSingleValued,
+            OpError::NameInUse(_) | OpError::AttributeExists(_) => ResultReason::IllegalOperation,
             OpError::NameForBothKeys(_) if v2 => ResultReason::NonUniqueNameAttribute,
             OpError::NameForBothKeys(_) => ResultReason::InvalidField,
             OpError::ObjectDestroyed(_) if v2 => ResultReason::ObjectDestroyed,

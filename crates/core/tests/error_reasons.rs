@@ -1,6 +1,8 @@
 //! Result Reasons and messages of failures the OASIS vectors do not reach, as the error-handling
 //! tables give them: a second Destroy (Permission Denied in 1.x, 1.4 Table 348; Object Destroyed
-//! in 2.x), an Import without its object, a key pair whose attributes give both keys one Name.
+//! in 2.x), an Import without its object, a key pair whose attributes give both keys one Name,
+//! Add and Modify Attribute with a Name taken or a second single instance (Illegal Operation in
+//! 1.x, 1.4 Tables 341 and 342).
 
 mod support;
 
@@ -113,4 +115,58 @@ fn a_name_already_held_by_another_object_still_says_so() {
     let (reason, message) = failure(&server, V2_1, &request);
     assert_eq!(reason, "NonUniqueNameAttribute");
     assert!(message.contains("another object"), "{message}");
+}
+
+fn name_attribute(version: KmipVersion, name: &str) -> String {
+    if version.is_1x() {
+        format!(
+            r#"<Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>"#
+        )
+    } else {
+        format!(
+            r#"<NewAttribute><Name><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name></NewAttribute>"#
+        )
+    }
+}
+
+fn contact_attribute(version: KmipVersion, value: &str) -> String {
+    if version.is_1x() {
+        format!(
+            r#"<Attribute><AttributeName type="TextString" value="Contact Information"/><AttributeValue type="TextString" value="{value}"/></Attribute>"#
+        )
+    } else {
+        format!(r#"<NewAttribute><ContactInformation type="TextString" value="{value}"/></NewAttribute>"#)
+    }
+}
+
+#[test]
+fn adding_or_modifying_to_a_taken_name_or_a_second_single_instance_is_illegal_operation_in_1_x() {
+    for version in KmipVersion::ALL {
+        let server = Server::new();
+        let create = |name: &str| {
+            let request = if version.is_1x() { create_aes_1x(name) } else { create_aes_2x(name) };
+            text(&server.ok(OWNER, version, &request), Tag::UniqueIdentifier).unwrap()
+        };
+        create("first");
+        let second = create("second");
+        let uid = format!(r#"<UniqueIdentifier type="TextString" value="{second}"/>"#);
+
+        // 1.4 Table 341: "Trying to add a Name attribute with the same value that another object
+        // already has"; Table 342: "Trying to set the Name attribute value to a value already used
+        // by another object". Create and Register say Invalid Field for the same (Tables 328, 330).
+        let taken = if version.is_1x() { "IllegalOperation" } else { "NonUniqueNameAttribute" };
+        let add = item("AddAttribute", &format!("{uid}{}", name_attribute(version, "first")));
+        assert_eq!(failure(&server, version, &add).0, taken, "Add, KMIP {version}");
+        let modify = item("ModifyAttribute", &format!("{uid}{}", name_attribute(version, "first")));
+        assert_eq!(failure(&server, version, &modify).0, taken, "Modify, KMIP {version}");
+        let create_again = if version.is_1x() { create_aes_1x("first") } else { create_aes_2x("first") };
+        let on_create = if version.is_1x() { "InvalidField" } else { "NonUniqueNameAttribute" };
+        assert_eq!(failure(&server, version, &create_again).0, on_create, "Create, KMIP {version}");
+
+        // "The specified attribute already exists": Illegal Operation; 2.x Attribute Single Valued.
+        server.ok(OWNER, version, &item("AddAttribute", &format!("{uid}{}", contact_attribute(version, "a"))));
+        let again = item("AddAttribute", &format!("{uid}{}", contact_attribute(version, "b")));
+        let exists = if version.is_1x() { "IllegalOperation" } else { "AttributeSingleValued" };
+        assert_eq!(failure(&server, version, &again).0, exists, "KMIP {version}");
+    }
 }

@@ -56,7 +56,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ModifyAttributeRequest) -> OpR
         None => existing[0].index,
     };
     if let Attribute::Name(name) = &attribute {
-        check_name_unique(cx, name, Some(&stored.unique_identifier))?;
+        check_name_unique(cx, name, Some(&stored.unique_identifier)).map_err(super::add_attribute::name_in_use)?;
     }
     for instance in stored.attributes.iter_mut() {
         if instance.index == target && reference.matches(&instance.attribute) {

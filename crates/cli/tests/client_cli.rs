@@ -290,12 +290,29 @@ fn key_pairs_signatures_macs_and_registration_through_keyward_profile() {
         true
     );
 
+    // A file larger than one part is signed, verified and MACed in parts.
+    let big: Vec<u8> = (0..2_200_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(f.file("big"), &big).unwrap();
+    ok(&["sign", "--key", private, "--in", &f.path("big"), "--signature", &f.path("big.sig")]);
+    ok(&["verify", "--key", public, "--in", &f.path("big"), "--signature", &f.path("big.sig")]);
+    let mut changed = big.clone();
+    changed[2_100_000] ^= 1;
+    std::fs::write(f.file("big.changed"), &changed).unwrap();
+    fails(
+        &env(&["verify", "--key", public, "--in", &f.path("big.changed"), "--signature", &f.path("big.sig")]),
+        5,
+        &[],
+    );
+
     // MAC with an HMAC key, checked, and a wrong one refused (5).
     let hmac = ok(&["keys", "create", "--algorithm", "hmac-sha256", "--activate"]);
     ok(&["mac", "--key", &hmac, "--in", &f.path("doc"), "--out", &f.path("doc.mac")]);
     assert_eq!(std::fs::read(f.file("doc.mac")).unwrap().len(), 32);
     assert_eq!(ok(&["mac", "--key", &hmac, "--in", &f.path("doc"), "--verify", &f.path("doc.mac")]), "MAC valid");
     fails(&env(&["mac", "--key", &hmac, "--in", &f.path("forged"), "--verify", &f.path("doc.mac")]), 5, &["MAC"]);
+    ok(&["mac", "--key", &hmac, "--in", &f.path("big"), "--out", &f.path("big.mac")]);
+    ok(&["mac", "--key", &hmac, "--in", &f.path("big"), "--verify", &f.path("big.mac")]);
+    fails(&env(&["mac", "--key", &hmac, "--in", &f.path("big.changed"), "--verify", &f.path("big.mac")]), 5, &[]);
 
     // PEM out and back in: the private key registered again is the same key.
     let got = json(&["--json", "keys", "get", private, "--format", "pem", "--out", &f.path("rsa.pem")]);

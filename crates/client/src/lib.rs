@@ -46,7 +46,7 @@ pub mod session;
 
 pub use encoding::Encoding;
 pub use https::{HttpsClient, HttpsConnection, HttpsReply};
-pub use operations::{CipherInput, Encrypted, KeyPairIds, LocateFilter, Located, PartOutput, Step};
+pub use operations::{CipherInput, Encrypted, KeyPairIds, LocateFilter, Located, PartOutput, Step, VerifyPart};
 pub use session::{OperationError, Session, SessionError};
 
 /// The largest response accepted by default: responses carry whole objects (a Get of a large

@@ -57,6 +57,13 @@ impl Step<'_> {
     }
 }
 
+/// The answer to one part of a streamed verification: the verdict comes with the last part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifyPart {
+    pub validity: Option<ValidityIndicator>,
+    pub correlation: Option<Bytes>,
+}
+
 /// The answer to one part: the output so far (a streamed authenticated decryption gives it all
 /// with the last part), the IV the server made and the tag (Encrypt), and the Correlation Value
 /// of the stream for the next part.
@@ -130,14 +137,25 @@ pub fn decrypt_part_request(
 }
 
 pub fn sign_request(uid: &str, parameters: Option<CryptographicParameters>, data: &[u8]) -> RequestPayload {
+    sign_part_request(uid, parameters, data, None)
+}
+
+/// Sign of a whole (`step` None) or of one part of a stream.
+pub fn sign_part_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    data: &[u8],
+    step: Option<Step<'_>>,
+) -> RequestPayload {
+    let (correlation_value, init_indicator, final_indicator) = Step::fields(step);
     RequestPayload::Sign(SignRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: parameters,
         data: Some(Bytes::new(data).into()),
         digested_data: None,
-        correlation_value: None,
-        init_indicator: None,
-        final_indicator: None,
+        correlation_value,
+        init_indicator,
+        final_indicator,
     })
 }
 
@@ -147,26 +165,49 @@ pub fn signature_verify_request(
     data: &[u8],
     signature: &[u8],
 ) -> RequestPayload {
+    signature_verify_part_request(uid, parameters, data, Some(signature), None)
+}
+
+/// Signature Verify of a whole or of one part; the signature goes with the last part.
+pub fn signature_verify_part_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    data: &[u8],
+    signature: Option<&[u8]>,
+    step: Option<Step<'_>>,
+) -> RequestPayload {
+    let (correlation_value, init_indicator, final_indicator) = Step::fields(step);
     RequestPayload::SignatureVerify(SignatureVerifyRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: parameters,
         data: Some(Bytes::new(data).into()),
         digested_data: None,
-        signature_data: Some(Bytes::new(signature)),
-        correlation_value: None,
-        init_indicator: None,
-        final_indicator: None,
+        signature_data: bytes(signature),
+        correlation_value,
+        init_indicator,
+        final_indicator,
     })
 }
 
 pub fn mac_request(uid: &str, parameters: Option<CryptographicParameters>, data: &[u8]) -> RequestPayload {
+    mac_part_request(uid, parameters, data, None)
+}
+
+/// MAC of a whole or of one part.
+pub fn mac_part_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    data: &[u8],
+    step: Option<Step<'_>>,
+) -> RequestPayload {
+    let (correlation_value, init_indicator, final_indicator) = Step::fields(step);
     RequestPayload::Mac(MacRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: parameters,
         data: Some(Bytes::new(data).into()),
-        correlation_value: None,
-        init_indicator: None,
-        final_indicator: None,
+        correlation_value,
+        init_indicator,
+        final_indicator,
     })
 }
 
@@ -176,14 +217,26 @@ pub fn mac_verify_request(
     data: &[u8],
     mac: &[u8],
 ) -> RequestPayload {
+    mac_verify_part_request(uid, parameters, data, Some(mac), None)
+}
+
+/// MAC Verify of a whole or of one part; the MAC goes with the last part.
+pub fn mac_verify_part_request(
+    uid: &str,
+    parameters: Option<CryptographicParameters>,
+    data: &[u8],
+    mac: Option<&[u8]>,
+    step: Option<Step<'_>>,
+) -> RequestPayload {
+    let (correlation_value, init_indicator, final_indicator) = Step::fields(step);
     RequestPayload::MacVerify(MacVerifyRequest {
         unique_identifier: Some(uid.into()),
         cryptographic_parameters: parameters,
         data: Some(Bytes::new(data).into()),
-        mac_data: Some(Bytes::new(mac)),
-        correlation_value: None,
-        init_indicator: None,
-        final_indicator: None,
+        mac_data: bytes(mac),
+        correlation_value,
+        init_indicator,
+        final_indicator,
     })
 }
 
@@ -243,6 +296,75 @@ impl Session {
                 Ok(PartOutput { data: response.data, iv: None, tag: None, correlation: response.correlation_value })
             }
             _ => Err(unexpected(Operation::Decrypt)),
+        }
+    }
+
+    /// One part of a streamed signature: the signature comes with the last part.
+    pub async fn sign_part(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+        step: Step<'_>,
+    ) -> Result<PartOutput, SessionError> {
+        match self.call(sign_part_request(uid, parameters, data, Some(step))).await? {
+            ResponsePayload::Sign(response) => Ok(PartOutput {
+                data: response.signature_data,
+                iv: None,
+                tag: None,
+                correlation: response.correlation_value,
+            }),
+            _ => Err(unexpected(Operation::Sign)),
+        }
+    }
+
+    /// One part of a streamed Signature Verify; give the signature with the last part.
+    pub async fn signature_verify_part(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+        signature: Option<&[u8]>,
+        step: Step<'_>,
+    ) -> Result<VerifyPart, SessionError> {
+        match self.call(signature_verify_part_request(uid, parameters, data, signature, Some(step))).await? {
+            ResponsePayload::SignatureVerify(response) => {
+                Ok(VerifyPart { validity: response.validity_indicator, correlation: response.correlation_value })
+            }
+            _ => Err(unexpected(Operation::SignatureVerify)),
+        }
+    }
+
+    /// One part of a streamed MAC: the MAC comes with the last part.
+    pub async fn mac_part(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+        step: Step<'_>,
+    ) -> Result<PartOutput, SessionError> {
+        match self.call(mac_part_request(uid, parameters, data, Some(step))).await? {
+            ResponsePayload::Mac(response) => {
+                Ok(PartOutput { data: response.mac_data, iv: None, tag: None, correlation: response.correlation_value })
+            }
+            _ => Err(unexpected(Operation::MAC)),
+        }
+    }
+
+    /// One part of a streamed MAC Verify; give the MAC with the last part.
+    pub async fn mac_verify_part(
+        &mut self,
+        uid: &str,
+        parameters: Option<CryptographicParameters>,
+        data: &[u8],
+        mac: Option<&[u8]>,
+        step: Step<'_>,
+    ) -> Result<VerifyPart, SessionError> {
+        match self.call(mac_verify_part_request(uid, parameters, data, mac, Some(step))).await? {
+            ResponsePayload::MacVerify(response) => {
+                Ok(VerifyPart { validity: response.validity_indicator, correlation: response.correlation_value })
+            }
+            _ => Err(unexpected(Operation::MACVerify)),
         }
     }
 

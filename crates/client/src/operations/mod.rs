@@ -8,6 +8,6 @@ pub mod lifecycle;
 pub mod lookup;
 pub mod objects;
 
-pub use crypto::{CipherInput, Encrypted, PartOutput, Step};
+pub use crypto::{CipherInput, Encrypted, PartOutput, Step, VerifyPart};
 pub use lookup::{LocateFilter, Located};
 pub use objects::KeyPairIds;

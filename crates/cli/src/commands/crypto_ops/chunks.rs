@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use keyward_client::{Session, SessionError, Step};
+use keyward_kmip::{Bytes, KmipVersion};
 use zeroize::Zeroizing;
 
 use crate::commands::client_error::CliError;
@@ -38,6 +40,39 @@ impl Chunks {
         self.file.read_exact(&mut buffer).map_err(|error| CliError::io(&self.path, error))?;
         self.remaining -= len as u64;
         Ok(buffer)
+    }
+}
+
+/// Whether `len` bytes go in parts: more than one part's worth, to a server that streams.
+pub fn streamed(session: &Session, len: u64) -> bool {
+    len > PART_SIZE as u64 && session.version() >= KmipVersion::V1_3
+}
+
+pub fn no_correlation() -> CliError {
+    CliError::from(SessionError::Unexpected("a part answered without a Correlation Value".into()))
+}
+
+/// Sends every remaining byte in parts of [`PART_SIZE`]: `send` gets each part's data, its step
+/// (the first starts the stream, the last ends it) and whether it is the last; `correlation`
+/// reads the Correlation Value for the next part from an answer. Returns the last answer.
+pub async fn in_parts<T>(
+    chunks: &mut Chunks,
+    mut send: impl AsyncFnMut(&[u8], Step<'_>, bool) -> Result<T, CliError>,
+    correlation: impl Fn(&mut T) -> Option<Bytes>,
+) -> Result<T, CliError> {
+    let mut previous: Option<Bytes> = None;
+    loop {
+        let data = chunks.next(PART_SIZE)?;
+        let last = chunks.remaining() == 0;
+        let step = match &previous {
+            None => Step::First,
+            Some(value) => Step::Next { correlation: value.as_slice(), last },
+        };
+        let mut answer = send(&data, step, last).await?;
+        if last {
+            return Ok(answer);
+        }
+        previous = Some(correlation(&mut answer).ok_or_else(no_correlation)?);
     }
 }
 

@@ -7,13 +7,13 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use keyward_client::{CipherInput, Session, SessionError, Step};
+use keyward_client::{CipherInput, SessionError, Step};
+use keyward_kmip::Bytes;
 use keyward_kmip::attributes::CryptographicParameters;
 use keyward_kmip::enums::{BlockCipherMode, PaddingMethod};
-use keyward_kmip::{Bytes, KmipVersion};
 use serde_json::json;
 
-use super::chunks::{self, Chunks, PART_SIZE};
+use super::chunks::{self, Chunks, PART_SIZE, no_correlation, streamed};
 use super::container::{Header, MAX_HEADER};
 use super::pending_file::PendingFile;
 use crate::commands::client_error::CliError;
@@ -74,15 +74,6 @@ pub struct CipherArgs {
     /// Additional authenticated data (GCM), needed again to decrypt.
     #[arg(long, value_name = "FILE")]
     aad: Option<PathBuf>,
-}
-
-/// Whether `len` bytes go in parts: more than one part's worth, to a server that streams.
-fn streamed(session: &Session, len: u64) -> bool {
-    len > PART_SIZE as u64 && session.version() >= KmipVersion::V1_3
-}
-
-fn no_correlation() -> CliError {
-    CliError::from(SessionError::Unexpected("a part answered without a Correlation Value".into()))
 }
 
 /// Where `encrypt` writes: the KWE1 file (header first, the tag filled in at the end), or the raw

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::signature::report_validity;
+use keyward_client::{PartOutput, SessionError, Step, VerifyPart};
+
+use super::chunks::{self, Chunks, in_parts, streamed};
+use super::signature::{report_validity, required_output};
 use crate::commands::client_error::CliError;
 use crate::commands::connection::{ClientOptions, with_session};
 use crate::commands::local_files::{self, Exposure};
@@ -29,17 +32,37 @@ pub struct MacArgs {
 }
 
 pub fn run(options: &ClientOptions, output: Output, args: MacArgs) -> Result<(), CliError> {
-    let data = local_files::read(&args.input)?;
+    let (file, size) = chunks::open(&args.input)?;
     let uid = args.key;
     if let Some(path) = &args.verify {
         let mac = local_files::read(path)?;
         let validity = with_session(options, async |session| {
-            session.mac_verify(&uid, None, &data, &mac).await.map_err(|e| CliError::from_session(e, Some(&uid)))
+            let fail = |error| CliError::from_session(error, Some(&uid));
+            let mut chunks = Chunks::new(file, &args.input, size);
+            if !streamed(session, size) {
+                let data = chunks.next(usize::MAX)?;
+                return session.mac_verify(&uid, None, &data, &mac).await.map_err(fail);
+            }
+            let send = async |data: &[u8], step: Step<'_>, last: bool| {
+                session.mac_verify_part(&uid, None, data, last.then_some(&mac[..]), step).await.map_err(fail)
+            };
+            let last = in_parts(&mut chunks, send, |part: &mut VerifyPart| part.correlation.take()).await?;
+            last.validity.ok_or_else(|| CliError::from(SessionError::Unexpected("no Validity Indicator".into())))
         })?;
         return report_validity(output, &uid, validity, "MAC");
     }
     let mac = with_session(options, async |session| {
-        session.mac(&uid, None, &data).await.map_err(|e| CliError::from_session(e, Some(&uid)))
+        let fail = |error| CliError::from_session(error, Some(&uid));
+        let mut chunks = Chunks::new(file, &args.input, size);
+        if !streamed(session, size) {
+            let data = chunks.next(usize::MAX)?;
+            return session.mac(&uid, None, &data).await.map_err(fail);
+        }
+        let send = async |data: &[u8], step: Step<'_>, _last: bool| {
+            session.mac_part(&uid, None, data, step).await.map_err(fail)
+        };
+        let last = in_parts(&mut chunks, send, |part: &mut PartOutput| part.correlation.take()).await?;
+        required_output(last.data, "MAC")
     })?;
     let hex = hex::encode(mac.as_slice());
     match &args.out {

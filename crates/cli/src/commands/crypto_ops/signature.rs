@@ -4,10 +4,13 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use keyward_client::{PartOutput, SessionError, Step, VerifyPart};
+use keyward_kmip::Bytes;
 use keyward_kmip::attributes::CryptographicParameters;
 use keyward_kmip::enums::{HashingAlgorithm, PaddingMethod, ValidityIndicator};
 use serde_json::json;
 
+use super::chunks::{self, Chunks, in_parts, streamed};
 use crate::commands::client_error::CliError;
 use crate::commands::connection::{ClientOptions, with_session};
 use crate::commands::local_files::{self, Exposure};
@@ -79,12 +82,27 @@ pub struct VerifyArgs {
     scheme: SchemeArgs,
 }
 
+/// A signature, or MAC, that the last part of a stream must carry.
+pub(super) fn required_output(output: Option<Bytes>, what: &str) -> Result<Bytes, CliError> {
+    output.ok_or_else(|| CliError::from(SessionError::Unexpected(format!("the last part answered without its {what}"))))
+}
+
 pub fn sign(options: &ClientOptions, output: Output, args: SignArgs) -> Result<(), CliError> {
-    let data = local_files::read(&args.input)?;
+    let (file, size) = chunks::open(&args.input)?;
     let uid = args.key;
     let parameters = args.scheme.parameters();
     let signature = with_session(options, async |session| {
-        session.sign(&uid, parameters, &data).await.map_err(|e| CliError::from_session(e, Some(&uid)))
+        let fail = |error| CliError::from_session(error, Some(&uid));
+        let mut chunks = Chunks::new(file, &args.input, size);
+        if !streamed(session, size) {
+            let data = chunks.next(usize::MAX)?;
+            return session.sign(&uid, parameters, &data).await.map_err(fail);
+        }
+        let send = async |data: &[u8], step: Step<'_>, _last: bool| {
+            session.sign_part(&uid, parameters.clone(), data, step).await.map_err(fail)
+        };
+        let last = in_parts(&mut chunks, send, |part: &mut PartOutput| part.correlation.take()).await?;
+        required_output(last.data, "signature")
     })?;
     let hex = hex::encode(signature.as_slice());
     match &args.signature {
@@ -102,15 +120,23 @@ pub fn sign(options: &ClientOptions, output: Output, args: SignArgs) -> Result<(
 }
 
 pub fn verify(options: &ClientOptions, output: Output, args: VerifyArgs) -> Result<(), CliError> {
-    let data = local_files::read(&args.input)?;
+    let (file, size) = chunks::open(&args.input)?;
     let signature = local_files::read(&args.signature)?;
     let uid = args.key;
     let parameters = args.scheme.parameters();
     let validity = with_session(options, async |session| {
-        session
-            .signature_verify(&uid, parameters, &data, &signature)
-            .await
-            .map_err(|e| CliError::from_session(e, Some(&uid)))
+        let fail = |error| CliError::from_session(error, Some(&uid));
+        let mut chunks = Chunks::new(file, &args.input, size);
+        if !streamed(session, size) {
+            let data = chunks.next(usize::MAX)?;
+            return session.signature_verify(&uid, parameters, &data, &signature).await.map_err(fail);
+        }
+        let send = async |data: &[u8], step: Step<'_>, last: bool| {
+            let signature = last.then_some(&signature[..]);
+            session.signature_verify_part(&uid, parameters.clone(), data, signature, step).await.map_err(fail)
+        };
+        let last = in_parts(&mut chunks, send, |part: &mut VerifyPart| part.correlation.take()).await?;
+        last.validity.ok_or_else(|| CliError::from(SessionError::Unexpected("no Validity Indicator".into())))
     })?;
     report_validity(output, &uid, validity, "signature")
 }

@@ -118,10 +118,9 @@ fn transport(error: ClientError) -> CliError {
         ClientError::Handshake { .. } => {
             Some("check --ca (the CA that signed the server's certificate) and --server-name (a name it carries)")
         }
-        ClientError::Closed | ClientError::Frame(_) | ClientError::Send(_) => Some(
-            "the server closed the connection: check that it trusts the CA of --cert and --key, and that the \
-                 request fits its max_message_size (sign, verify and mac send the whole file)",
-        ),
+        ClientError::Closed | ClientError::Frame(_) | ClientError::Send(_) => {
+            Some("the server closed the connection: check that it trusts the CA of --cert and --key")
+        }
         ClientError::Credentials(_) | ClientError::Tls(_) => Some("check --ca, --cert and --key (PEM files)"),
         _ => None,
     };

@@ -51,6 +51,11 @@ pub use prime_field::PrimeField;
 /// GF(2^8) there are 255 nonzero ones.
 pub const MAX_PARTS: usize = 255;
 
+/// The longest secret shared, in bytes: 32,768 bits, four times the largest key Create makes. The
+/// work grows with length × parts × threshold (up to 255 × 255 field products a byte), and this
+/// bounds it to seconds.
+pub const MAX_SECRET_LEN: usize = 4_096;
+
 /// A polynomial sharing method and its field.
 #[derive(Clone, Debug)]
 pub enum Method {
@@ -66,8 +71,8 @@ pub enum Method {
 /// ≤ [`MAX_PARTS`]); part i is the share at x = i.
 pub fn split(method: &Method, secret: &[u8], threshold: usize, parts: usize) -> CryptoResult<Vec<Zeroizing<Vec<u8>>>> {
     check_counts(threshold, parts)?;
-    if secret.is_empty() {
-        return Err(CryptoError::input("there is no secret to split"));
+    if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
+        return Err(CryptoError::input(format!("a secret of 1 to {MAX_SECRET_LEN} bytes is split")));
     }
     match method {
         Method::Gf256 => polynomial::split::<gf256::Gf256>(secret, threshold, parts),
@@ -130,8 +135,8 @@ fn common_length(shares: &[(u8, &[u8])]) -> CryptoResult<usize> {
             return Err(CryptoError::input("the parts are of different lengths"));
         }
     }
-    if first.is_empty() {
-        return Err(CryptoError::input("the parts are empty"));
+    if first.is_empty() || first.len() > MAX_SECRET_LEN {
+        return Err(CryptoError::input(format!("parts of 1 to {MAX_SECRET_LEN} bytes are joined")));
     }
     Ok(first.len())
 }

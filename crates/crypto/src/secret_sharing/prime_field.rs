@@ -163,29 +163,49 @@ impl PrimeField {
         Ok(shares)
     }
 
-    /// The value at `point` of the polynomial through `shares`, by Lagrange: Σ y_i · Π (point −
-    /// x_j) / (x_i − x_j) over j ≠ i. The x are public.
-    fn interpolate(&self, point: &BoxedMontyForm, shares: &[(u8, &[u8])]) -> CryptoResult<Zeroizing<BoxedMontyForm>> {
+    /// What interpolating through `shares` needs whatever the point: the x, the y and the inverses
+    /// of the Lagrange denominators Π (x_i − x_j) over j ≠ i (k inversions once, not per point).
+    fn basis(&self, shares: &[(u8, &[u8])]) -> CryptoResult<Basis> {
         let xs: Vec<BoxedMontyForm> = shares.iter().map(|(x, _)| self.small(*x)).collect();
-        let mut value = Zeroizing::new(BoxedMontyForm::zero(&self.params));
-        for (i, (_, bytes)) in shares.iter().enumerate() {
-            let mut numerator = BoxedMontyForm::one(&self.params);
+        let mut inverse_denominators = Vec::with_capacity(xs.len());
+        for (i, xi) in xs.iter().enumerate() {
             let mut denominator = BoxedMontyForm::one(&self.params);
             for (_, xj) in xs.iter().enumerate().filter(|(j, _)| *j != i) {
-                numerator *= point.clone() - xj;
-                denominator *= xs[i].clone() - xj;
+                denominator *= xi.clone() - xj;
             }
+            // The x are public, so a variable-time inversion reveals nothing.
             let inverse = denominator
                 .invert_vartime()
                 .into_option()
                 .ok_or_else(|| CryptoError::input("two parts have the same identifier"))?;
-            let y = self.element(bytes)?;
-            let term = Zeroizing::new(&*y * &(numerator * &inverse));
+            inverse_denominators.push(inverse);
+        }
+        let ys = shares.iter().map(|(_, bytes)| self.element(bytes)).collect::<CryptoResult<Vec<_>>>()?;
+        Ok(Basis { xs, inverse_denominators, ys })
+    }
+
+    /// The value at `point` of the polynomial through the basis, by Lagrange:
+    /// Σ y_i · Π (point − x_j) / (x_i − x_j) over j ≠ i, the numerators from prefix and suffix
+    /// products.
+    fn evaluate(&self, basis: &Basis, point: &BoxedMontyForm) -> Zeroizing<BoxedMontyForm> {
+        let k = basis.xs.len();
+        let differences: Vec<BoxedMontyForm> = basis.xs.iter().map(|x| point.clone() - x).collect();
+        // suffix[i] = Π differences[i..]; the prefix is carried along the sum.
+        let mut suffix = vec![BoxedMontyForm::one(&self.params); k + 1];
+        for i in (0..k).rev() {
+            suffix[i] = &suffix[i + 1] * &differences[i];
+        }
+        let mut prefix = BoxedMontyForm::one(&self.params);
+        let mut value = Zeroizing::new(BoxedMontyForm::zero(&self.params));
+        for i in 0..k {
+            let weight = &(&prefix * &suffix[i + 1]) * &basis.inverse_denominators[i];
+            let term = Zeroizing::new(&*basis.ys[i] * &weight);
             let next = &*value + &*term;
             value.zeroize();
             *value = next;
+            prefix *= &differences[i];
         }
-        Ok(value)
+        value
     }
 
     /// The secret of `secret_len` bytes the parts `(Key Part Identifier, bytes)` recover: the
@@ -204,16 +224,24 @@ impl PrimeField {
         if secret_len > self.max_secret_len() {
             return Err(CryptoError::input("the secret is longer than the Prime Field Size allows"));
         }
-        let (basis, further) = shares.split_at(threshold.clamp(1, shares.len()));
+        let (first, further) = shares.split_at(threshold.clamp(1, shares.len()));
+        let basis = self.basis(first)?;
         for (x, given) in further {
-            let expected = self.interpolate(&self.small(*x), basis)?;
+            let expected = self.evaluate(&basis, &self.small(*x));
             if !super::same_bytes(&self.bytes(&expected, self.width)?, given) {
                 return Err(super::different_splits());
             }
         }
-        let secret = self.interpolate(&BoxedMontyForm::zero(&self.params), basis)?;
+        let secret = self.evaluate(&basis, &BoxedMontyForm::zero(&self.params));
         self.bytes(&secret, secret_len)
     }
+}
+
+/// The first threshold parts of a join, ready to interpolate through.
+struct Basis {
+    xs: Vec<BoxedMontyForm>,
+    inverse_denominators: Vec<BoxedMontyForm>,
+    ys: Vec<Zeroizing<BoxedMontyForm>>,
 }
 
 /// Baillie-PSW, then [`MILLER_RABIN_ROUNDS`] Miller-Rabin rounds with random bases in [2, p − 2].

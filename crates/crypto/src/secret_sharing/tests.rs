@@ -116,6 +116,8 @@ fn counts_and_parts_are_checked() {
         assert!(split(&Method::Gf256, b"secret", threshold, parts).is_err(), "{threshold} of {parts}");
     }
     assert!(split(&Method::Gf256, b"", 2, 3).is_err());
+    assert!(split(&Method::Gf256, &[1; MAX_SECRET_LEN + 1], 2, 3).is_err());
+    assert!(split(&Method::Gf256, &[1; MAX_SECRET_LEN], 2, 3).is_ok());
     assert!(split(&Method::Gf256, b"secret", 255, 255).is_ok());
     let parts = split(&Method::Gf256, b"secret", 2, 3).unwrap();
     // Duplicate or zero identifiers, parts of different lengths, nothing at all.

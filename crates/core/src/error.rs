@@ -108,6 +108,16 @@ pub enum OpError {
     UnknownCriticalExtension(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
+    /// Re-key of an object that is not a symmetric key, Re-key Key Pair of one that is not a
+    /// private key: "Object specified is not able to be re-keyed", Permission Denied in 1.x (1.4
+    /// Tables 331 and 332, 1.0 Table 230), Invalid Object Type in 2.x (2.1 Tables 307 and 312).
+    #[error("{0}")]
+    NotReKeyable(String),
+    /// Re-key or Re-key Key Pair of a key whose value is gone (destroyed): Key Value Not Present
+    /// (1.2 and later, 2.x); 1.0 and 1.1 have no such reason and say the object cannot be
+    /// re-keyed, Permission Denied.
+    #[error("object {0} has no key value any more")]
+    KeyValueNotPresent(String),
     /// A Re-key, Re-key Key Pair or Re-certify with an Offset and a date the Offset computes:
     /// Invalid Message (1.4 Tables 331, 332 and 335; 2.1 Table 307 lists it).
     #[error("an Offset cannot be given together with the {0} it computes")]
@@ -218,6 +228,10 @@ impl OpError {
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
             OpError::OffsetWithDates(_) => ResultReason::InvalidMessage,
+            OpError::NotReKeyable(_) if v2 => ResultReason::InvalidObjectType,
+            OpError::NotReKeyable(_) => ResultReason::PermissionDenied,
+            OpError::KeyValueNotPresent(_) if version >= KmipVersion::V1_2 => ResultReason::KeyValueNotPresent,
+            OpError::KeyValueNotPresent(_) => ResultReason::PermissionDenied,
             OpError::NotForProtection(_) if v2 => ResultReason::InvalidObjectType,
             OpError::NoUsageLimits if v2 => ResultReason::AttributeNotFound,
             OpError::NotForProtection(_) | OpError::NoUsageLimits => ResultReason::IllegalOperation,

@@ -12,6 +12,7 @@
 
 use keyward_kmip::attributes::{Attribute, AttributeRef, UsageLimits};
 use keyward_kmip::enums::LinkType;
+use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::{DateTime, Interval, Tag};
 use keyward_store::StoredObject;
 
@@ -132,6 +133,16 @@ fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, 
     let shift = new_activation.saturating_sub(activation);
     moved.extend(others.into_iter().map(|(seconds, make)| make(DateTime(seconds.saturating_add(shift)))));
     Ok(moved)
+}
+
+/// The object a Re-key or Re-key Key Pair replaces, with its key value: an archived object is
+/// Object Archived, a destroyed one has no key value to replace (Key Value Not Present, 1.4
+/// Tables 331 and 332).
+pub fn replaced_key(existing: &StoredObject) -> OpResult<&ManagedObject> {
+    match crate::ops::readable(existing) {
+        Err(OpError::ObjectDestroyed(uid)) => Err(OpError::KeyValueNotPresent(uid)),
+        other => other,
+    }
 }
 
 /// The existing object gives up its names, so that the replacement can take them: written before

@@ -1062,10 +1062,10 @@ fn re_key_key_pair_replaces_both_halves_with_a_pair_of_the_same_kind() {
     );
     let items = batch_items(&batch);
     assert_eq!(enumeration_name(items[1], Tag::ObjectType).as_deref(), Some("PrivateKey"), "{}", show(&batch));
-    // Only key pairs: a symmetric key is refused.
+    // Only key pairs: a symmetric key is "not able to be re-keyed" (1.4 Table 332).
     let aes = register_aes(&server, "000102030405060708090a0b0c0d0e0f", "Encrypt", "");
     let refused = format!(r#"<PrivateKeyUniqueIdentifier type="TextString" value="{aes}"/>"#);
-    assert_eq!(server.fails(OWNER, V1_4, &item("ReKeyKeyPair", &refused)), "IllegalOperation");
+    assert_eq!(server.fails(OWNER, V1_4, &item("ReKeyKeyPair", &refused)), "PermissionDenied");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 //! Re-key and the lifecycle dates in every version (1.0 §4.4 Table 116, 1.4 §4.4 and Table 331,
 //! 2.1 §6.1.46 Table 303): every date of the replacement computed from the Offset, the existing key
 //! left in the state its own dates give, an Offset refused with the dates it computes or without
-//! an Activation Date to move them from; a key whose Deactivation Date has passed is Deactivated
-//! when read, and Obtain Lease (1.4 §4.17, 2.1 §6.1.35) gives it no lease.
+//! an Activation Date to move them from, and an object that cannot be re-keyed; a key whose
+//! Deactivation Date has passed is Deactivated when read, and Obtain Lease (1.4 §4.17, 2.1
+//! §6.1.35) gives it no lease.
 
 mod support;
 
@@ -256,5 +257,35 @@ fn a_lease_ends_at_the_deactivation_date_and_none_is_issued_after_it() {
         assert_eq!(seen(&server, version, &ending).state, "Deactivated", "{version}");
         // 1.4 Table 344: a lease the server will not issue is Permission Denied.
         assert_eq!(lease(&server, version, &ending), Err("PermissionDenied".into()), "{version}");
+    }
+}
+
+#[test]
+fn what_cannot_be_re_keyed_is_refused_with_the_tables_reasons() {
+    for version in KmipVersion::ALL {
+        let server = Server::new();
+        // A destroyed key: "The Key Value is not present on the server" (1.2 Table 294 and
+        // later); 1.0 and 1.1 know no such reason: "not able to be re-keyed", Permission Denied.
+        let destroyed = create(&server, version, &[]);
+        server.ok(OWNER, version, &on("Destroy", Some(&destroyed)));
+        let gone = if version >= KmipVersion::V1_2 { "KeyValueNotPresent" } else { "PermissionDenied" };
+        assert_eq!(server.fails(OWNER, version, &re_key(&destroyed, None, "")), gone, "{version}");
+
+        // Not a symmetric key: Permission Denied in 1.x (1.4 Table 331), Invalid Object Type in
+        // 2.x (2.1 Table 307).
+        let mask = if version.is_1x() {
+            r#"<Attribute><AttributeName type="TextString" value="Cryptographic Usage Mask"/><AttributeValue type="Integer" value="DeriveKey"/></Attribute>"#
+        } else {
+            r#"<CryptographicUsageMask type="Integer" value="DeriveKey"/>"#
+        };
+        let secret = format!(
+            r#"<ObjectType type="Enumeration" value="SecretData"/>{}
+            <SecretData><SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/>
+            <KeyValue><KeyMaterial type="ByteString" value="70617373776f7264"/></KeyValue></KeyBlock></SecretData>"#,
+            attributes(version, mask)
+        );
+        let uid = text(&server.ok(OWNER, version, &item("Register", &secret)), Tag::UniqueIdentifier).unwrap();
+        let not_a_key = if version.is_1x() { "PermissionDenied" } else { "InvalidObjectType" };
+        assert_eq!(server.fails(OWNER, version, &re_key(&uid, None, "")), not_a_key, "{version}");
     }
 }

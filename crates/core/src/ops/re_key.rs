@@ -12,14 +12,13 @@ use crate::context::Context;
 use crate::creation::{add_link, expand_templates, new_object};
 use crate::crypto::material::symmetric_key;
 use crate::error::{OpError, OpResult};
-use crate::ops::readable;
 use crate::replacement::{self, Dates};
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKeyResponse> {
     let existing = cx.load_ref(request.unique_identifier.as_ref())?;
-    let old_key = readable(&existing)?;
+    let old_key = replacement::replaced_key(&existing)?;
     let ManagedObject::SymmetricKey(SymmetricKey { key_block: old_block }) = old_key else {
-        return Err(OpError::IllegalOperation(format!(
+        return Err(OpError::NotReKeyable(format!(
             "Re-key replaces symmetric keys, not a {:?}",
             old_key.object_type()
         )));

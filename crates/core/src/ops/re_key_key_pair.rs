@@ -14,14 +14,13 @@ use crate::context::Context;
 use crate::creation::{add_link, check_names_apart, key_pair_attributes, linked, new_object};
 use crate::crypto::keypair;
 use crate::error::{OpError, OpResult};
-use crate::ops::readable;
 use crate::replacement::{self, Dates};
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResult<ReKeyKeyPairResponse> {
     let old_private = cx.load_ref(request.private_key_unique_identifier.as_ref())?;
-    let private_key = readable(&old_private)?;
+    let private_key = replacement::replaced_key(&old_private)?;
     if !matches!(private_key, ManagedObject::PrivateKey(_)) {
-        return Err(OpError::IllegalOperation(format!(
+        return Err(OpError::NotReKeyable(format!(
             "Re-key Key Pair replaces a pair named by its private key, not a {:?}",
             private_key.object_type()
         )));

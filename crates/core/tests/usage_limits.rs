@@ -199,3 +199,38 @@ fn no_allocation_after_the_protect_stop_date() {
         assert_eq!(limits_of(&server, version, &uid), (Some(10), Some(9)), "{version}");
     }
 }
+
+#[test]
+fn an_allocation_needs_a_count_and_an_object_that_protects() {
+    for version in KmipVersion::ALL {
+        let server = Server::new();
+        let uid = create(&server, version, &usage_limits(version, 10, None));
+        server.ok(OWNER, version, &on("Activate", Some(&uid)));
+        // 1.4 Table 345: "No Usage Limits Count is specified": Invalid Message.
+        let without_count = item("GetUsageAllocation", &uid_xml(&uid));
+        assert_eq!(server.fails(OWNER, version, &without_count), "InvalidMessage", "{version}");
+
+        // Secret Data does not apply cryptographic protection: Illegal Operation in 1.x (Table
+        // 345), Invalid Object Type in 2.x (2.1 §6.1.23.1).
+        let attributes = [
+            attribute(
+                version,
+                "Cryptographic Usage Mask",
+                "CryptographicUsageMask",
+                r#" type="Integer" value="DeriveKey">"#,
+            ),
+            usage_limits(version, 10, None),
+        ]
+        .concat();
+        let wrapper = if version.is_1x() { "TemplateAttribute" } else { "Attributes" };
+        let secret = format!(
+            r#"<ObjectType type="Enumeration" value="SecretData"/><{wrapper}>{attributes}</{wrapper}>
+            <SecretData><SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/>
+            <KeyValue><KeyMaterial type="ByteString" value="70617373776f7264"/></KeyValue></KeyBlock></SecretData>"#
+        );
+        let secret = text(&server.ok(OWNER, version, &item("Register", &secret)), Tag::UniqueIdentifier).unwrap();
+        server.ok(OWNER, version, &on("Activate", Some(&secret)));
+        let not_protecting = if version.is_1x() { "IllegalOperation" } else { "InvalidObjectType" };
+        assert_eq!(server.fails(OWNER, version, &allocate(&secret, 1)), not_protecting, "{version}");
+    }
+}

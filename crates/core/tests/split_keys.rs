@@ -313,3 +313,84 @@ fn parts_join_into_secret_data_too() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A Split Key registered by a client (2.1), made elsewhere.
+fn register_part(server: &Server, fields: &str, material: &str) -> String {
+    let payload = format!(
+        r#"<ObjectType type="Enumeration" value="SplitKey"/><Attributes/>
+        <SplitKey>{fields}<KeyBlock><KeyFormatType type="Enumeration" value="Raw"/>
+        <KeyValue><KeyMaterial type="ByteString" value="{material}"/></KeyValue>
+        <CryptographicAlgorithm type="Enumeration" value="AES"/><CryptographicLength type="Integer" value="16"/>
+        </KeyBlock></SplitKey>"#
+    );
+    text(&server.ok(OWNER, V2_1, &item("Register", &payload)), Tag::UniqueIdentifier).unwrap()
+}
+
+fn part_fields(parts: i32, identifier: i32, threshold: i32, method: &str, prime: &str) -> String {
+    let prime = if prime.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<PrimeFieldSize type="BigInteger" value="{prime}"/>"#)
+    };
+    format!(
+        r#"<SplitKeyParts type="Integer" value="{parts}"/><KeyPartIdentifier type="Integer" value="{identifier}"/>
+        <SplitKeyThreshold type="Integer" value="{threshold}"/><SplitKeyMethod type="Enumeration" value="{method}"/>{prime}"#
+    )
+}
+
+#[test]
+fn registered_parts_made_elsewhere_join() {
+    // Made by a reference implementation apart from Keyward's (keyward-crypto's secret_sharing
+    // known-answer test): the secret 2a ff, each byte on its own polynomial of degree 2 in the
+    // FIPS 197 field, evaluated at 1 to 4.
+    let server = Server::new();
+    let gf8 = "PolynomialSharingGF2_8";
+    let parts: Vec<String> = [(1, "3c7e"), (2, "60e0"), (3, "7661"), (4, "3dd9")]
+        .iter()
+        .map(|(x, y)| register_part(&server, &part_fields(4, *x, 3, gf8, ""), y))
+        .collect();
+    for chosen in [[0, 1, 2], [1, 2, 3], [3, 0, 2]] {
+        let uids: Vec<&String> = chosen.iter().map(|i| &parts[*i]).collect();
+        let uid = text(&server.ok(OWNER, V2_1, &join("SecretData", &uids)), Tag::UniqueIdentifier).unwrap();
+        assert_eq!(hex(&key_material(&server, V2_1, &uid)), "2aff", "{chosen:?}");
+    }
+}
+
+#[test]
+fn malformed_registered_parts_are_refused_without_harm() {
+    let server = Server::new();
+    let gf8 = "PolynomialSharingGF2_8";
+    let prime_method = "PolynomialSharingPrimeField";
+    let good = register_part(&server, &part_fields(3, 1, 2, gf8, ""), "0102");
+    let cases: [(String, &str); 8] = [
+        (part_fields(3, 0, 2, gf8, ""), "0304"),    // Key Part Identifier 0
+        (part_fields(3, 4, 2, gf8, ""), "0304"),    // above Split Key Parts
+        (part_fields(3, -2, 2, gf8, ""), "0304"),   // negative
+        (part_fields(3, 2, 2, gf8, ""), "030405"),  // another length
+        (part_fields(1000, 2, 2, gf8, ""), "0304"), // too many parts
+        (part_fields(3, 2, 0, gf8, ""), "0304"),    // no threshold
+        (part_fields(3, 2, 2, "XOR", ""), "0304"),  // another method
+        (part_fields(3, 2, 2, "PolynomialSharingGF2_16", ""), "0304"),
+    ];
+    for (fields, material) in &cases {
+        let other = register_part(&server, fields, material);
+        let reason = server.fails(OWNER, V2_1, &join("SecretData", &[&good, &other]));
+        assert_eq!(reason, "InvalidField", "{fields}");
+        let reason = server.fails(OWNER, V1_4, &join("SecretData", &[&other, &good]));
+        assert!(["InvalidField", "CryptographicFailure"].contains(&reason.as_str()), "{fields}: {reason}");
+    }
+    // Prime field parts: no prime, a negative one, a composite one, values not below p, values
+    // longer than p.
+    for (prime, material) in [
+        ("", "0102"),
+        ("ffffffffffffff01", "0102"),
+        ("0000000000000103", "0102"),
+        ("0000000000000101", "ffff"),
+        ("0000000000000101", "000102"),
+    ] {
+        let one = register_part(&server, &part_fields(3, 1, 2, prime_method, prime), material);
+        let two = register_part(&server, &part_fields(3, 2, 2, prime_method, prime), material);
+        let reason = server.fails(OWNER, V2_1, &join("SecretData", &[&one, &two]));
+        assert_eq!(reason, "InvalidField", "{prime} {material}");
+    }
+}

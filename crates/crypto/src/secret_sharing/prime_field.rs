@@ -42,7 +42,7 @@ pub struct PrimeField {
 
 impl PrimeField {
     /// The field of the prime `prime`, an unsigned big-endian integer (leading zero bytes allowed).
-    /// Anything that is not a prime of 3 to [`MAX_PRIME_BITS`] bits is refused.
+    /// Anything that is not a prime of 9 to [`MAX_PRIME_BITS`] bits is refused.
     pub fn new(prime: &[u8]) -> CryptoResult<PrimeField> {
         let first = prime.iter().position(|b| *b != 0).unwrap_or(prime.len());
         let magnitude = &prime[first..];
@@ -57,10 +57,13 @@ impl PrimeField {
                 "the Prime Field Size must be a prime of at most {MAX_PRIME_BITS} bits"
             )));
         }
-        let modulus = Odd::new(value)
-            .into_option()
-            .filter(|m| m.as_ref().bit_width_vartime() >= 2)
-            .ok_or_else(|| CryptoError::input("the Prime Field Size is not an odd prime"))?;
+        // p > 2^L and a secret has at least 8 bits, so p > 256; then the x of every part (1 to
+        // 255) is a distinct nonzero element.
+        if value.bit_width_vartime() < 9 {
+            return Err(CryptoError::input("the Prime Field Size must be bigger than 2^8"));
+        }
+        let modulus =
+            Odd::new(value).into_option().ok_or_else(|| CryptoError::input("the Prime Field Size is not a prime"))?;
         if !is_probable_prime(&modulus)? {
             return Err(CryptoError::input("the Prime Field Size is not a prime"));
         }
@@ -80,7 +83,7 @@ impl PrimeField {
 
     /// The largest secret, in bytes, this field can share: p > 2^(8·len).
     pub fn max_secret_len(&self) -> usize {
-        // p is odd and at least 3, so p > 2^(8·len) exactly when bits(p) > 8·len.
+        // p is odd and above 256, so p > 2^(8·len) exactly when bits(p) > 8·len.
         (self.bits() as usize - 1) / 8
     }
 
@@ -249,10 +252,6 @@ fn is_probable_prime(candidate: &Odd<BoxedUint>) -> CryptoResult<bool> {
     let value = candidate.as_ref();
     if !is_prime(Flavor::Any, value) {
         return Ok(false);
-    }
-    if value.bit_width_vartime() <= 8 {
-        // Baillie-PSW is exact for such small numbers (and [2, p − 2] may be empty).
-        return Ok(true);
     }
     let test = MillerRabin::new(candidate.clone());
     let bytes = value.bit_width_vartime().div_ceil(8) as usize;

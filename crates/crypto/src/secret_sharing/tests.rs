@@ -84,6 +84,8 @@ fn primes_are_told_from_composites() {
     // Leading zero bytes are allowed (a Big Integer is padded to 8 bytes).
     assert!(PrimeField::new(&h("00000000000001010101")).is_err()); // 0x10101 = 3 · 21931
     assert!(PrimeField::new(&h("0000000000010001")).is_ok()); // 65537
+    assert!(PrimeField::new(&h("0101")).is_ok()); // 257, the smallest above 2^8
+    assert!(PrimeField::new(&[251]).is_err()); // a prime, but no secret fits below it
     // 2^130 − 3 is divisible by 5 (2^4 ≡ 1 mod 5, so 2^130 ≡ 4); 2^128 + 1 = 274177 · ...;
     // a Carmichael number; an even number; zero, one, nothing.
     assert!(PrimeField::new(&h("03fffffffffffffffffffffffffffffffd")).is_err());

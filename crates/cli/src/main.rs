@@ -58,7 +58,11 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A script that asked for JSON gets its usage errors in JSON too.
+        Err(error) => return commands::client_error::parse_failure(error),
+    };
     let client = cli.client;
     if client.any_connection_flag() && !cli.command.is_client() {
         eprintln!(

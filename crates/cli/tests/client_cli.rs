@@ -392,6 +392,9 @@ fn failures_before_the_server_answers_have_their_exit_statuses() {
     // No server given, and no profile: 2, as for clap's own usage errors.
     fails(&run(None, &["keys", "list"]), 2, &["--server"]);
     fails(&run(None, &["keys", "revoke", "k", "--reason", "bored"]), 2, &["bored"]);
+    let refused = run(None, &["--json", "keys", "revoke", "k", "--reason", "bored"]);
+    let error: Value = serde_json::from_str(text(&refused.stderr).trim()).unwrap();
+    assert_eq!((error["error"]["kind"].as_str(), error["error"]["exit_code"].as_i64()), (Some("usage"), Some(2)));
     // Connection flags mean nothing to the server's own commands.
     fails(&run(None, &["--server", "127.0.0.1:9", "ttlv", "decode"]), 2, &["client commands"]);
     // A profile named by $KEYWARD_PROFILE that does not exist: 3.

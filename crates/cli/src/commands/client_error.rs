@@ -173,6 +173,28 @@ fn hint_for(error: &OperationError, uid: &str) -> Option<String> {
     Some(hint)
 }
 
+/// The client commands, as the first word after the options names them.
+const CLIENT_COMMANDS: [&str; 6] = ["keys", "encrypt", "decrypt", "sign", "verify", "mac"];
+
+/// What to do with arguments clap refused: for a client command given `--json`, the usage error as
+/// a JSON object on stderr with exit status 2; otherwise clap's own report (help and version
+/// included, which are not errors).
+pub fn parse_failure(error: clap::Error) -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The values of options are not told apart from words here: a client command's name anywhere
+    // will do, since JSON is only asked for by scripts of the client commands.
+    let client = args.iter().any(|arg| CLIENT_COMMANDS.contains(&arg.as_str()));
+    if !(error.use_stderr() && client && args.iter().any(|arg| arg == "--json")) {
+        error.exit()
+    }
+    // clap's report is its finding, a blank line, then the usage and a pointer to --help.
+    let report = error.to_string();
+    let finding: Vec<&str> = report.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+    let usage = CliError::Usage(finding.join(" ").trim_start_matches("error: ").to_string());
+    eprintln!("{}", usage.to_json());
+    ExitCode::from(usage.exit_code())
+}
+
 /// Reports a client command's outcome and turns it into the exit status.
 pub fn finish(outcome: Result<(), CliError>, json_errors: bool) -> ExitCode {
     match outcome {

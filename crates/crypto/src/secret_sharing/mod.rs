@@ -33,7 +33,10 @@
 //! - **The prime field's layout** is in [`prime_field`].
 //!
 //! Every coefficient comes from the system generator ([`crate::random`]); secrets, coefficients
-//! and parts are held in [`Zeroizing`] buffers.
+//! and parts are held in [`Zeroizing`] buffers. Arithmetic on secret values is constant-time:
+//! masks instead of tables in GF(2^8) and GF(2^16), crypto-bigint's Montgomery form in GF(p).
+//! Only public values (Key Part Identifiers, the prime) go through variable-time code: the
+//! Lagrange denominators, the primality test.
 
 pub mod gf256;
 pub mod gf65536;

@@ -178,6 +178,8 @@ impl Dispatcher {
                 }
             }
         };
+        // A response that changed nothing may still have read changes not yet on disk.
+        let ticket = ticket.or_else(|| Some(self.services.store.read_fence()).filter(|fence| !fence.is_ready()));
         let response = response_message(&message, now, items);
         response.encode(out);
         if let Some(limit) = message.header.maximum_response_size.and_then(|m| usize::try_from(m).ok())

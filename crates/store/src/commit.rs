@@ -7,11 +7,20 @@
 //! is acknowledged before its data is on disk. A ticket can be waited for by blocking or awaited
 //! as a future, so the store does not depend on an async runtime.
 //!
+//! Reads never outrun durability. A writer reserves its number *before* its changes become visible
+//! (to the cache or the database) and marks it applied after; the flusher only flushes a prefix of
+//! numbers that are all applied. A reader, after its reads, asks for a fence: a ticket for every
+//! number reserved so far. Whatever it saw was reserved before it saw it, so once the fence
+//! completes it is on disk: a client never encrypts under a key that a power cut then erases.
+//! When nothing is pending the fence is two atomic loads.
+//!
 //! The [`StoreObserver`] hears how long each group flush took and, when a ticket completes, how
 //! long its commit took to become durable.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
@@ -22,8 +31,12 @@ use crate::{StoreError, StoreResult};
 
 #[derive(Default)]
 struct State {
-    /// The highest ticket number handed out.
-    requested: u64,
+    /// The highest number reserved by a writer (its changes may be visible).
+    reserved: u64,
+    /// Every number up to this one is applied (or abandoned): a flush covers them.
+    applied: u64,
+    /// Numbers applied out of order, above `applied`.
+    applied_ahead: BTreeSet<u64>,
     /// Every ticket up to this number is durable.
     durable: u64,
     /// Set when a flush failed: nothing after it can be acknowledged.
@@ -41,6 +54,12 @@ pub(crate) struct GroupCommit {
     /// Wakes blocked waiters when a flush completes.
     done: Condvar,
     observer: Arc<dyn StoreObserver>,
+    /// Copies of `reserved` and `durable` (written under the lock), so that a read fence with
+    /// nothing pending takes no lock.
+    reserved: AtomicU64,
+    durable: AtomicU64,
+    /// Set with `failure`: a fence then fails too.
+    failed: AtomicBool,
 }
 
 impl GroupCommit {
@@ -55,6 +74,9 @@ impl GroupCommit {
             work: Condvar::new(),
             done: Condvar::new(),
             observer,
+            reserved: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            failed: AtomicBool::new(false),
         });
         let flusher = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -73,13 +95,13 @@ impl GroupCommit {
         loop {
             let target = {
                 let mut state = self.lock();
-                while state.requested == state.durable && !state.stopping {
+                while state.applied == state.durable && !state.stopping {
                     state = self.work.wait(state).unwrap_or_else(|p| p.into_inner());
                 }
-                if state.stopping && state.requested == state.durable {
+                if state.stopping && state.applied == state.durable {
                     return;
                 }
-                state.requested
+                state.applied
             };
             let result = flush();
             let mut state = self.lock();
@@ -88,10 +110,12 @@ impl GroupCommit {
                 Err(error) => {
                     tracing::error!(%error, "flushing the store failed; refusing further acknowledgements");
                     state.failure = Some(error);
+                    self.failed.store(true, Ordering::Release);
                     state.durable = state.durable.max(target);
                 }
             }
             let durable = state.durable;
+            self.durable.store(durable, Ordering::Release);
             let (ready, waiting): (Vec<_>, Vec<_>) =
                 std::mem::take(&mut state.wakers).into_iter().partition(|(n, _)| *n <= durable);
             state.wakers = waiting;
@@ -103,14 +127,51 @@ impl GroupCommit {
         }
     }
 
-    /// A ticket for everything applied before this call, for a commit asked for at `since`.
-    pub(crate) fn ticket(self: &Arc<GroupCommit>, since: Instant) -> CommitTicket {
+    /// Reserves a number for changes about to become visible; call it before applying them.
+    /// The reservation must be ended ([`Reservation::applied`], or dropped when the changes
+    /// failed) or no later flush can complete.
+    pub(crate) fn reserve(self: &Arc<GroupCommit>) -> Reservation {
         let mut state = self.lock();
-        state.requested += 1;
-        let number = state.requested;
+        state.reserved += 1;
+        let number = state.reserved;
+        self.reserved.store(number, Ordering::Release);
         drop(state);
-        self.work.notify_one();
-        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since }) }
+        Reservation { group: Arc::clone(self), number, since: Instant::now(), ended: false }
+    }
+
+    fn end(&self, number: u64) {
+        let mut state = self.lock();
+        state.applied_ahead.insert(number);
+        let before = state.applied;
+        loop {
+            let next = state.applied + 1;
+            if !state.applied_ahead.remove(&next) {
+                break;
+            }
+            state.applied = next;
+        }
+        let advanced = state.applied > before;
+        drop(state);
+        if advanced {
+            self.work.notify_one();
+        }
+    }
+
+    /// A ticket for everything reserved so far: what a reader may have seen. Ready at once when
+    /// it is all durable already (two atomic loads, no lock).
+    pub(crate) fn fence(self: &Arc<GroupCommit>) -> CommitTicket {
+        let number = self.reserved.load(Ordering::Acquire);
+        if self.durable.load(Ordering::Acquire) >= number && !self.failed.load(Ordering::Acquire) {
+            return CommitTicket::ready();
+        }
+        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since: Instant::now() }) }
+    }
+
+    /// A ticket for everything applied before this call (a flush with nothing of its own).
+    pub(crate) fn ticket(self: &Arc<GroupCommit>, since: Instant) -> CommitTicket {
+        let mut reservation = self.reserve();
+        reservation.since = since;
+        reservation.applied()
     }
 
     /// Stops the flusher after it has flushed what was asked.
@@ -127,6 +188,33 @@ impl GroupCommit {
             Some(error) => Err(StoreError::Durability(error.clone())),
             None => Ok(()),
         })
+    }
+}
+
+/// A writer's place in the order of commits, from before its changes are visible until they are
+/// applied. Dropped without [`Reservation::applied`] (the changes failed), it is ended all the
+/// same, so that later flushes are not held up.
+pub(crate) struct Reservation {
+    group: Arc<GroupCommit>,
+    number: u64,
+    since: Instant,
+    ended: bool,
+}
+
+impl Reservation {
+    /// The changes are applied: the ticket completes when they are on disk.
+    pub(crate) fn applied(mut self) -> CommitTicket {
+        self.ended = true;
+        self.group.end(self.number);
+        CommitTicket { inner: Some(Waiting { group: Arc::clone(&self.group), number: self.number, since: self.since }) }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.group.end(self.number);
+        }
     }
 }
 
@@ -156,6 +244,11 @@ impl CommitTicket {
     /// A ticket for a store that is durable at once (the in-memory store, or nothing to write).
     pub fn ready() -> CommitTicket {
         CommitTicket { inner: None }
+    }
+
+    /// True when there is nothing to wait for.
+    pub fn is_ready(&self) -> bool {
+        self.inner.is_none()
     }
 
     /// Blocks until the commit is durable.
@@ -243,6 +336,64 @@ mod tests {
     fn a_failed_flush_fails_its_tickets() {
         let (group, _) = GroupCommit::start(|| Err("disk on fire".into()), Arc::new(NoObserver));
         assert!(matches!(group.ticket(Instant::now()).wait(), Err(StoreError::Durability(_))));
+        group.stop();
+    }
+
+    /// A flusher that flushes only when told to, so that a test can hold a flush back.
+    fn gated() -> (Arc<GroupCommit>, std::sync::mpsc::Sender<()>) {
+        let (open, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let (group, _) = GroupCommit::start(
+            move || {
+                let _ = gate.lock().unwrap().recv();
+                Ok(())
+            },
+            Arc::new(NoObserver),
+        );
+        (group, open)
+    }
+
+    #[test]
+    fn a_fence_waits_for_what_was_reserved_before_it() {
+        let (group, open) = gated();
+        assert!(group.fence().is_ready(), "nothing pending: no wait");
+        // A writer reserves, applies (its change is now visible) and gets a ticket.
+        let ticket = group.reserve().applied();
+        // A reader that saw the change fences: it must wait for the same flush.
+        let fence = group.fence();
+        assert!(!fence.is_ready());
+        open.send(()).unwrap();
+        ticket.wait().unwrap();
+        fence.wait().unwrap();
+        assert!(group.fence().is_ready());
+        group.stop();
+        let _ = open.send(());
+    }
+
+    #[test]
+    fn a_flush_covers_only_what_is_applied() {
+        let (group, open) = gated();
+        let slow = group.reserve();
+        let fast = group.reserve().applied();
+        // The flusher may run, but number 2 cannot be durable while number 1 is still being
+        // applied: its flush would not hold number 1's changes.
+        open.send(()).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(group.lock().durable < 2);
+        let slow = slow.applied();
+        open.send(()).unwrap();
+        slow.wait().unwrap();
+        fast.wait().unwrap();
+        group.stop();
+        let _ = open.send(());
+    }
+
+    #[test]
+    fn an_abandoned_reservation_holds_nothing_up() {
+        let (group, _) = GroupCommit::start(|| Ok(()), Arc::new(NoObserver));
+        drop(group.reserve());
+        group.reserve().applied().wait().unwrap();
+        assert!(group.fence().is_ready());
         group.stop();
     }
 

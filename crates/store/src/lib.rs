@@ -113,6 +113,11 @@ pub trait ObjectStore: Send + Sync {
     /// Candidates only: the caller checks the full filter on the objects.
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>>;
 
+    /// A ticket for every commit a reader may have seen so far: a response that read objects is
+    /// sent once it completes, so that no client acts on a change a power cut could still erase.
+    /// Ready at once (and cheap) when nothing is pending.
+    fn read_fence(&self) -> CommitTicket;
+
     /// Writes everything committed so far to disk (shutdown).
     fn flush(&self) -> StoreResult<()>;
 }

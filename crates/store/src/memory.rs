@@ -75,6 +75,10 @@ impl ObjectStore for MemoryStore {
         Ok(found)
     }
 
+    fn read_fence(&self) -> CommitTicket {
+        CommitTicket::ready()
+    }
+
     fn flush(&self) -> StoreResult<()> {
         Ok(())
     }

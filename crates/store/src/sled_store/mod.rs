@@ -227,6 +227,12 @@ impl ObjectStore for SledStore {
             return Ok(Some(cached));
         }
         self.observer.cache_lookup(false);
+        // Under the object's stripe, as commits are: a copy read from disk just before a commit
+        // cannot then be cached over the commit's (the cache may have evicted that one already).
+        let _held = self.locks.lock(std::iter::once(unique_identifier));
+        if let Some(cached) = self.cache.get(unique_identifier) {
+            return Ok(Some(cached));
+        }
         let Some(value) = self.objects.get(unique_identifier)? else {
             return Ok(None);
         };
@@ -238,8 +244,9 @@ impl ObjectStore for SledStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        let asked = Instant::now();
         let _held = self.locks.lock(changes.iter().map(uid_of));
+        // Reserved before anything is visible, so that a reader's fence covers it (commit.rs).
+        let reservation = self.group.reserve();
         match self.write(&changes) {
             Ok(()) => {
                 // The cache learns the committed state: the objects at their new revisions.
@@ -248,7 +255,7 @@ impl ObjectStore for SledStore {
                     object.revision += 1;
                     self.cache.put(Arc::new(object));
                 }
-                Ok(self.group.ticket(asked))
+                Ok(reservation.applied())
             }
             Err(error) => {
                 // Whatever this commit read may be stale: the next read goes to the disk.
@@ -263,6 +270,10 @@ impl ObjectStore for SledStore {
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
         let keys: Vec<IndexKey> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
         Ok(self.index.candidates(&keys))
+    }
+
+    fn read_fence(&self) -> CommitTicket {
+        self.group.fence()
     }
 
     fn flush(&self) -> StoreResult<()> {

@@ -412,6 +412,9 @@ fn nothing_listening_and_a_wrong_ca_are_connection_failures() {
     // A CA that did not sign the server's certificate (the client's own certificate stands in).
     let wrong_ca = pki.join("clients/admin.pem").display().to_string();
     fails(&f.kw(&["--ca", &wrong_ca, "keys", "list"]), 3, &["TLS"]);
+    // A server name its certificate does not carry: 3; the name it carries (localhost): fine.
+    fails(&f.kw(&["--server-name", "kms.example.com", "keys", "list"]), 3, &["TLS", "--server-name"]);
+    f.ok(&["--server-name", "localhost", "keys", "list"]);
 }
 
 /// The typed calls under the CLI, spoken in KMIP 1.4 (Template-Attributes, attribute names as

@@ -251,3 +251,31 @@ fn a_generated_key_in_1_x_has_one_digest_in_the_format_it_is_served_in() {
     let expected = vec![(Some(format), digest_of_material(find(&stored, Tag::KeyMaterial).unwrap()))];
     assert_eq!(digests(&server, V1_4, &private), expected);
 }
+
+#[test]
+fn opaque_secret_data_has_its_default_raw_digest_in_2_x() {
+    let secret = b"password";
+    let block = format!(
+        r#"<SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/>
+        <KeyValue><KeyMaterial type="ByteString" value="{}"/></KeyValue></KeyBlock>"#,
+        hex::encode(secret)
+    );
+    for version in KmipVersion::ALL {
+        let server = Server::new();
+        let uid = register(&server, version, "SecretData", &block, "DeriveKey");
+        let mut expected = Vec::new();
+        if !version.is_1x() {
+            // 2.1 Table 81: Secret Data is Raw by default; the bytes are the same.
+            expected.push((Some("Raw".to_string()), sha256(secret)));
+        }
+        expected.push((format_in(version, "Opaque"), sha256(secret)));
+        assert_eq!(digests(&server, version, &uid), expected, "KMIP {version}");
+    }
+    // The default format is one the server produces.
+    let server = Server::new();
+    let uid = register(&server, V2_1, "SecretData", &block, "DeriveKey");
+    let request = format!(r#"{}<KeyFormatType type="Enumeration" value="Raw"/>"#, uid_xml(&uid));
+    let payload = server.ok(OWNER, V2_1, &item("Get", &request));
+    assert_eq!(enumeration_name(find(&payload, Tag::KeyFormatType).unwrap()), "Raw");
+    assert_eq!(byte_string(find(&payload, Tag::KeyMaterial).unwrap()), secret.to_vec());
+}

@@ -1,7 +1,7 @@
 //! A key in another Key Format Type than the one it is stored in (Get, Export): raw and
-//! transparent symmetric keys, PKCS#1 / PKCS#8 / SEC1 / transparent private keys, PKCS#1 / X.509 /
-//! transparent public keys. A conversion the key does not have (an EC key as PKCS#1, a symmetric
-//! key as PKCS#8) is Key Format Type Not Supported.
+//! transparent symmetric keys, raw and opaque secret data, PKCS#1 / PKCS#8 / SEC1 / transparent
+//! private keys, PKCS#1 / X.509 / transparent public keys. A conversion the key does not have (an
+//! EC key as PKCS#1, a symmetric key as PKCS#8) is Key Format Type Not Supported.
 
 use keyward_kmip::enums::KeyFormatType;
 use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject};
@@ -22,6 +22,11 @@ pub fn convert(object: &ManagedObject, format: KeyFormatType) -> OpResult<Manage
     }
     let material = match object {
         ManagedObject::SymmetricKey(_) => symmetric_key_material(&symmetric_key(object)?, format)?,
+        // Secret Data is bytes whatever the format says; Raw is its default format (2.1 Table 81),
+        // which a server "SHALL" produce, and 1.x clients register it as Opaque.
+        ManagedObject::SecretData(_) if matches!(format, KeyFormatType::Raw | KeyFormatType::Opaque) => {
+            symmetric_key_material(&symmetric_key(object)?, format)?
+        }
         ManagedObject::PrivateKey(_) => private_key_material(&private_key_pkcs8(object)?, format)?,
         ManagedObject::PublicKey(_) => public_key_material(&public_key_spki(object)?, format)?,
         other => {

@@ -40,6 +40,27 @@ fn names_are_unique_per_owner() {
     assert_eq!(server.fails("alice", V2_1, &create_aes_2x("shared-name")), "NonUniqueNameAttribute");
 }
 
+/// Uniqueness holds under concurrency, not only in sequence: the store refuses a second claim on
+/// a Name that another request took after this one checked, and the request, run again, sees it.
+#[test]
+fn concurrent_creates_of_one_name_let_exactly_one_win() {
+    let server = Server::new();
+    let reasons: Vec<String> = std::thread::scope(|scope| {
+        let creates: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    let response = server.send("alice", V2_1, "", &[&create_aes_2x("contested")]);
+                    let batch = batch_items(&response);
+                    if status(batch[0]) == "Success" { "Success".to_string() } else { reason(batch[0]) }
+                })
+            })
+            .collect();
+        creates.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert_eq!(reasons.iter().filter(|r| *r == "Success").count(), 1, "{reasons:?}");
+    assert!(reasons.iter().filter(|r| *r != "Success").all(|r| r == "NonUniqueNameAttribute"), "{reasons:?}");
+}
+
 #[test]
 fn an_unknown_object_is_not_found() {
     let server = Server::new();

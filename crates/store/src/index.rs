@@ -1,6 +1,7 @@
-//! The attributes Locate searches by, as index terms.
+//! The attributes Locate searches by, as index terms, and the claims that keep Names unique.
 
 use keyward_kmip::attributes::{Attribute, IndexedAttribute};
+use keyward_kmip::enums::State;
 
 /// What an index term is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -12,6 +13,9 @@ pub enum IndexKind {
     State = 4,
     ObjectGroup = 5,
     Algorithm = 6,
+    /// A live object's claim on one of its Names for its owner: at most one object holds each
+    /// (KMIP 1.4 §3.2, 2.1 §4.36: a Name is unique among an owner's live objects).
+    NameClaim = 7,
 }
 
 /// "The object has this value for this attribute." Values are canonical bytes (text as UTF-8,
@@ -29,6 +33,15 @@ impl IndexTerm {
 
     pub fn name(name: &str) -> IndexTerm {
         IndexTerm { kind: IndexKind::Name, value: name.as_bytes().to_vec() }
+    }
+
+    /// The claim of `owner` on `name`: owner and name with a separator no identity holds.
+    pub fn name_claim(owner: &str, name: &str) -> IndexTerm {
+        let mut value = Vec::with_capacity(owner.len() + 1 + name.len());
+        value.extend_from_slice(owner.as_bytes());
+        value.push(0);
+        value.extend_from_slice(name.as_bytes());
+        IndexTerm { kind: IndexKind::NameClaim, value }
     }
 
     pub fn object_group(group: &str) -> IndexTerm {
@@ -52,12 +65,26 @@ impl IndexTerm {
     }
 }
 
-/// Every term of an object, sorted and without duplicates.
+/// Every term of an object, sorted and without duplicates: what Locate searches by, and, while
+/// the object is not destroyed (a destroyed object releases its names), a claim on each Name.
 pub fn terms_of(owner: &str, attributes: &[IndexedAttribute]) -> Vec<IndexTerm> {
+    let destroyed = attributes.iter().any(
+        |a| matches!(a.attribute, Attribute::State(s) if s == State::Destroyed || s == State::DestroyedCompromised),
+    );
+    let claims = attributes.iter().filter(|_| !destroyed).filter_map(|a| match &a.attribute {
+        Attribute::Name(name) => Some(IndexTerm::name_claim(owner, &name.name_value)),
+        _ => None,
+    });
     let mut terms: Vec<IndexTerm> = std::iter::once(IndexTerm::owner(owner))
         .chain(attributes.iter().filter_map(|a| IndexTerm::of_attribute(&a.attribute)))
+        .chain(claims)
         .collect();
     terms.sort();
     terms.dedup();
     terms
+}
+
+/// The claims among an object's terms.
+pub(crate) fn claims(terms: &[IndexTerm]) -> impl Iterator<Item = &IndexTerm> {
+    terms.iter().filter(|t| t.kind == IndexKind::NameClaim)
 }

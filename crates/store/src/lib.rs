@@ -55,8 +55,10 @@ pub enum Change {
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// An insert of an identifier that exists, or an update of an object changed in between.
-    #[error("conflict on {0}: the object changed or already exists")]
+    /// An insert of an identifier that exists, an update of an object changed in between, or a
+    /// claim (a Name of its owner) that another object holds since the caller checked: the
+    /// caller runs its request again and finds what changed.
+    #[error("conflict on {0}: the object changed or already exists, or one of its names is taken")]
     Conflict(String),
     #[error("the key-encryption key does not open this store (wrong KEK?)")]
     WrongKek,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use crate::index::terms_of;
+use crate::index::{claims, terms_of};
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
 #[derive(Default)]
@@ -33,9 +33,21 @@ impl ObjectStore for MemoryStore {
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
         let mut objects = self.objects.write().map_err(|_| StoreError::Backend("poisoned".into()))?;
         // Check everything first, so that a conflict changes nothing.
+        let mut claimed = std::collections::HashSet::new();
         for change in &changes {
             let (Change::Insert(o) | Change::Update(o)) = change;
-            crate::check_index_terms(&o.unique_identifier, terms_of(&o.owner, &o.attributes).len())?;
+            let terms = terms_of(&o.owner, &o.attributes);
+            crate::check_index_terms(&o.unique_identifier, terms.len())?;
+            // A Name claimed by an object outside this commit, or twice within it.
+            for claim in claims(&terms) {
+                let outside = objects.by_id.values().any(|other| {
+                    !changes.iter().any(|c| uid_of_change(c) == other.unique_identifier)
+                        && terms_of(&other.owner, &other.attributes).contains(claim)
+                });
+                if outside || !claimed.insert(claim.clone()) {
+                    return Err(StoreError::Conflict(o.unique_identifier.clone()));
+                }
+            }
             match change {
                 Change::Insert(o) if objects.by_id.contains_key(&o.unique_identifier) => {
                     return Err(StoreError::Conflict(o.unique_identifier.clone()));
@@ -82,4 +94,9 @@ impl ObjectStore for MemoryStore {
     fn flush(&self) -> StoreResult<()> {
         Ok(())
     }
+}
+
+fn uid_of_change(change: &Change) -> &str {
+    let (Change::Insert(o) | Change::Update(o)) = change;
+    &o.unique_identifier
 }

@@ -70,6 +70,19 @@ fn check_contract(store: &dyn ObjectStore) {
     assert!(matches!(store.commit(both), Err(StoreError::Conflict(_))));
     assert!(store.get("d").unwrap().is_none(), "a failed commit must not apply any of its changes");
 
+    // A Name of an owner is held by one live object at a time: a second claim conflicts (the
+    // caller runs again and finds it), another owner's is free, and a destroyed object releases it.
+    let taken = store.commit(vec![Change::Insert(symmetric_key("f", "alice", "backup"))]);
+    assert!(matches!(taken, Err(StoreError::Conflict(_))));
+    assert!(store.get("f").unwrap().is_none());
+    let mut destroyed = (*store.get("c").unwrap().unwrap()).clone();
+    destroyed.attributes[2] = IndexedAttribute::new(Attribute::State(State::Destroyed));
+    store.commit(vec![Change::Update(destroyed)]).unwrap().wait().unwrap();
+    store.commit(vec![Change::Insert(symmetric_key("f", "alice", "backup"))]).unwrap().wait().unwrap();
+    let twice =
+        vec![Change::Insert(symmetric_key("g", "carol", "x")), Change::Insert(symmetric_key("h", "carol", "x"))];
+    assert!(matches!(store.commit(twice), Err(StoreError::Conflict(_))));
+
     // More indexed values than a record can count is refused whole, not written unreadable.
     let mut crowded = symmetric_key("e", "alice", "crowded");
     crowded.attributes.extend(
@@ -80,15 +93,37 @@ fn check_contract(store: &dyn ObjectStore) {
     assert!(store.get("e").unwrap().is_none());
 }
 
+/// Many threads create objects of one owner with one Name at once: exactly one wins.
+fn check_concurrent_claims(store: &(dyn ObjectStore + Sync)) {
+    let winners = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let winners = &winners;
+            scope.spawn(move || {
+                let object = symmetric_key(&format!("t{thread}"), "dave", "contested");
+                if let Ok(ticket) = store.commit(vec![Change::Insert(object)]) {
+                    ticket.wait().unwrap();
+                    winners.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert_eq!(winners.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(store.candidates(&[IndexTerm::name("contested")]).unwrap().len(), 1);
+}
+
 #[test]
 fn memory_store_keeps_the_contract() {
     check_contract(&MemoryStore::new());
+    check_concurrent_claims(&MemoryStore::new());
 }
 
 #[test]
 fn sled_store_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     check_contract(&SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    check_concurrent_claims(&SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap());
 }
 
 #[test]

@@ -28,7 +28,7 @@ use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
-use crate::index::terms_of;
+use crate::index::{claims, terms_of};
 use crate::kek::Kek;
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
@@ -78,6 +78,8 @@ pub struct SledStore {
     flusher: Option<std::thread::JoinHandle<()>>,
     cache: ObjectCache,
     locks: WriteLocks,
+    /// Held while a commit that claims Names checks and takes them.
+    claims: std::sync::Mutex<()>,
     observer: Arc<dyn StoreObserver>,
 }
 
@@ -149,6 +151,7 @@ impl SledStore {
             flusher: Some(flusher),
             cache,
             locks: WriteLocks::new(),
+            claims: std::sync::Mutex::new(()),
             observer: Arc::clone(&options.observer),
         })
     }
@@ -184,19 +187,31 @@ impl SledStore {
         let terms = terms_of(&object.owner, &object.attributes);
         crate::check_index_terms(&object.unique_identifier, terms.len())?;
         let index_keys: Vec<_> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
+        let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t)).collect();
         let header = Header { revision: object.revision + 1, sequence, index_keys };
         let header_bytes = header.to_bytes()?;
         let plaintext = record::encode(object);
         let sealed = self.sealer.seal(&plaintext, &Self::context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;
         value.extend_from_slice(&sealed);
-        Ok(Prepared { unique_identifier: object.unique_identifier.clone(), insert, header, old_index_keys, value })
+        Ok(Prepared {
+            unique_identifier: object.unique_identifier.clone(),
+            insert,
+            header,
+            old_index_keys,
+            claim_keys,
+            value,
+        })
     }
 
     /// Writes the changes (one object with a single write, several in a transaction), then
     /// brings the indexes up to date.
     fn write(&self, changes: &[Change]) -> StoreResult<()> {
         let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+        // Claims are checked and taken under one lock, held until the indexes show them: two
+        // commits of the same Name cannot both pass (a check before the commit could).
+        let _claiming = prepared.iter().any(|p| !p.claim_keys.is_empty()).then(|| self.lock_claims());
+        self.check_claims(&prepared)?;
         if let [single] = prepared.as_slice() {
             apply_single(single, &self.objects)?;
         } else {
@@ -215,6 +230,29 @@ impl SledStore {
         for change in &prepared {
             let header = &change.header;
             self.index.update(&change.unique_identifier, header.sequence, &change.old_index_keys, &header.index_keys);
+        }
+        Ok(())
+    }
+}
+
+impl SledStore {
+    fn lock_claims(&self) -> std::sync::MutexGuard<'_, ()> {
+        // Nothing is left half-done under this lock by a panic: carry on.
+        self.claims.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses a commit that claims what an object outside it holds, or what two of its own
+    /// changes both claim.
+    fn check_claims(&self, prepared: &[Prepared]) -> StoreResult<()> {
+        let in_commit = |uid: &str| prepared.iter().any(|p| p.unique_identifier == uid);
+        for (position, change) in prepared.iter().enumerate() {
+            for key in &change.claim_keys {
+                let held_outside = self.index.candidates(std::slice::from_ref(key)).into_iter().find(|h| !in_commit(h));
+                let held_twice = prepared[position + 1..].iter().any(|other| other.claim_keys.contains(key));
+                if held_outside.is_some() || held_twice {
+                    return Err(StoreError::Conflict(change.unique_identifier.clone()));
+                }
+            }
         }
         Ok(())
     }

@@ -28,6 +28,8 @@ pub(super) struct Prepared {
     pub(super) header: Header,
     /// The index keys of the revision this change replaces (none for a new object).
     pub(super) old_index_keys: Vec<IndexKey>,
+    /// Those of the new index keys that are claims (one object at most may hold each).
+    pub(super) claim_keys: Vec<IndexKey>,
     pub(super) value: Vec<u8>,
 }
 

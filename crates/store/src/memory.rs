@@ -38,8 +38,10 @@ impl ObjectStore for MemoryStore {
             let (Change::Insert(o) | Change::Update(o)) = change;
             let terms = terms_of(&o.owner, &o.attributes);
             crate::check_index_terms(&o.unique_identifier, terms.len())?;
-            // A Name claimed by an object outside this commit, or twice within it.
-            for claim in claims(&terms) {
+            // A Name newly claimed that an object outside this commit holds, or claimed twice
+            // within it.
+            let held = objects.by_id.get(&o.unique_identifier).map(|old| terms_of(&old.owner, &old.attributes));
+            for claim in claims(&terms).filter(|c| !held.as_ref().is_some_and(|h| h.contains(c))) {
                 let outside = objects.by_id.values().any(|other| {
                     !changes.iter().any(|c| uid_of_change(c) == other.unique_identifier)
                         && terms_of(&other.owner, &other.attributes).contains(claim)

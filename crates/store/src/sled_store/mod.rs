@@ -242,11 +242,12 @@ impl SledStore {
     }
 
     /// Refuses a commit that claims what an object outside it holds, or what two of its own
-    /// changes both claim.
+    /// changes both claim. A claim the object held already is not checked again: objects written
+    /// before claims existed may share a Name, and must stay writable.
     fn check_claims(&self, prepared: &[Prepared]) -> StoreResult<()> {
         let in_commit = |uid: &str| prepared.iter().any(|p| p.unique_identifier == uid);
         for (position, change) in prepared.iter().enumerate() {
-            for key in &change.claim_keys {
+            for key in change.claim_keys.iter().filter(|k| !change.old_index_keys.contains(k)) {
                 let held_outside = self.index.candidates(std::slice::from_ref(key)).into_iter().find(|h| !in_commit(h));
                 let held_twice = prepared[position + 1..].iter().any(|other| other.claim_keys.contains(key));
                 if held_outside.is_some() || held_twice {

@@ -28,6 +28,28 @@ fn assert_discover_versions_succeeds(address: SocketAddr, data_dir: &Path, clien
     assert_eq!(response.batch_items[0].result_status, ResultStatus::Success, "{response:?}");
 }
 
+/// Everything under `dir` that the server created is its user's alone: directories 0700, files
+/// 0600 (the store's files included, which sled creates with default modes), but for the
+/// development PKI's certificates, which are public and written 0644 on purpose.
+fn assert_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut pending = vec![dir.to_path_buf()];
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        let mode = metadata.permissions().mode() & 0o777;
+        if metadata.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let certificate = path.extension().is_some_and(|e| e == "pem");
+            assert!(mode & 0o077 == 0 || certificate && mode == 0o644, "{} is {mode:o}", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen > 5, "only {seen} files under {}", dir.display());
+}
+
 #[test]
 fn serve_starts_on_defaults_answers_a_client_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -44,6 +66,7 @@ fn serve_starts_on_defaults_answers_a_client_and_stops_on_sigterm() {
     let status = serving.terminate();
     assert!(status.success(), "{status:?}");
     assert!(data_dir.join("kek").exists());
+    assert_private(&data_dir);
 
     // A second start finds everything in place.
     let again = start(&data_dir);

@@ -8,6 +8,7 @@ pub mod client_error;
 pub mod connection;
 pub mod crypto_ops;
 pub mod dev_profile;
+mod file_modes;
 pub mod keys;
 pub mod local_files;
 pub mod output;

@@ -84,6 +84,7 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
     args.apply(&mut config);
     config.validate()?;
     init_logging(&config.log_level, config.log_format)?;
+    super::file_modes::keep_new_files_private();
     let adopted = DevPki::adopt(&mut config).map_err(ServerError::from)?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = config.worker_threads {

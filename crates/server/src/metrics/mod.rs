@@ -163,6 +163,41 @@ mod tests {
         assert!(metrics.render().contains("keyward_connections_open{listener=\"kmip\"} 0"));
     }
 
+    /// What counting costs a Get, in nanoseconds: its batch item, its duration and its cache hit,
+    /// on one thread and on two at once (the same counters, as two worker threads would).
+    /// `cargo test --release -p keyward-server --lib -- --ignored --nocapture cost_of_counting`
+    #[test]
+    #[ignore = "a measurement, run by hand"]
+    fn cost_of_counting_a_get() {
+        const CALLS: u32 = 5_000_000;
+        let metrics = Metrics::new();
+        let run = |metrics: Metrics| {
+            let (kmip, store) = (metrics.dispatch_observer(), metrics.store_observer());
+            let started = std::time::Instant::now();
+            for i in 0..CALLS {
+                store.cache_lookup(true);
+                kmip.item_answered(Some(Operation::Get), ResultStatus::Success, None);
+                metrics.request_answered(Some(Operation::Get), Duration::from_nanos(40_000 + u64::from(i % 1000)));
+            }
+            started.elapsed().as_nanos() as f64 / f64::from(CALLS)
+        };
+        let alone = run(metrics.clone());
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                std::thread::spawn({
+                    let metrics = metrics.clone();
+                    move || run(metrics)
+                })
+            })
+            .collect();
+        let together: Vec<f64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        println!(
+            "counting a Get: {alone:.1} ns on one thread; {:.1} and {:.1} ns on two at once",
+            together[0], together[1]
+        );
+        assert!(metrics.render().contains(&format!("keyward_store_cache_hits_total {}", 3 * CALLS)));
+    }
+
     #[test]
     fn two_servers_count_apart() {
         let (a, b) = (Metrics::new(), Metrics::new());

@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use keyward_client::{Client, ClientCredentials};
+use keyward_client::{Client, ClientCredentials, Encoding};
 use keyward_kmip::attributes::{Attribute, Attributes, Name};
 use keyward_kmip::enums::{CryptographicAlgorithm, ObjectType, ResultReason, ResultStatus};
 use keyward_kmip::payloads::RequestPayload;
 use keyward_kmip::payloads::create::CreateRequest;
 use keyward_kmip::payloads::get::GetRequest;
 use keyward_server::pki::{ADMIN, DevPki};
-use keyward_server::{Metrics, Server, ServerConfig};
+use keyward_server::{HttpsConfig, Metrics, Server, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -130,6 +130,24 @@ async fn kmip_requests_move_the_counters_with_their_labels() {
 }
 
 #[tokio::test]
+async fn https_requests_are_counted_under_their_listener() {
+    let server = TestServer::start_with_metrics(|config| {
+        config.https = Some(HttpsConfig { listen: "127.0.0.1:0".parse().unwrap() });
+    })
+    .await;
+    let metrics = server.metrics.unwrap();
+    let reply = server.https_client().post(Encoding::Ttlv, &discover_versions()).await.unwrap();
+    assert_eq!(reply.status, 200);
+    let samples = scrape(metrics).await;
+    assert_eq!(sample(&samples, "keyward_connections_accepted_total{listener=\"https\"}"), 1.0);
+    assert_eq!(sample(&samples, "keyward_connections_accepted_total{listener=\"kmip\"}"), 0.0);
+    let series = "keyward_kmip_requests_total{operation=\"DiscoverVersions\",result=\"Success\"}";
+    assert_eq!(sample(&samples, series), 1.0);
+    assert_eq!(sample(&samples, "keyward_kmip_request_duration_seconds_count{operation=\"DiscoverVersions\"}"), 1.0);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn failed_handshakes_are_counted_by_reason() {
     let server = TestServer::start_with_metrics(|_| {}).await;
     let metrics = server.metrics.unwrap();
@@ -185,8 +203,11 @@ async fn health_and_ready_answer_while_the_kmip_port_is_saturated() {
             while Instant::now() < load_until {
                 // Durable Creates and quick Discover Versions: the store's flusher and the
                 // connection threads both busy.
-                let request =
-                    if answered % 2 == 0 { create(&format!("load-{n}-{answered}")) } else { discover_versions() };
+                let request = if answered.is_multiple_of(2) {
+                    create(&format!("load-{n}-{answered}"))
+                } else {
+                    discover_versions()
+                };
                 connection.call(&request).await.unwrap();
                 answered += 1;
             }

@@ -119,3 +119,41 @@ fn serve_log_format_json_writes_json_lines_that_carry_the_request_id() {
         );
     }
 }
+
+#[test]
+fn serve_log_format_json_at_info_gives_a_refused_request_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    // At info no request has a span up front (it would cost every request); a refusal gets one.
+    let config = dir.path().join("keyward.toml");
+    std::fs::write(&config, "[https]\nlisten = \"127.0.0.1:0\"\n[limits]\nmax_message_size = 1024\n").unwrap();
+    let log_path = dir.path().join("keyward.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let serving = serve(&data_dir, &["--config", config.to_str().unwrap(), "--log-format", "json"], log.into());
+    let https: SocketAddr = serving
+        .banner
+        .lines()
+        .find_map(|line| line.strip_prefix("KMIP over HTTPS on "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pki = keyward_server::pki::DevPki::of_data_dir(&data_dir);
+    let admin = pki.client(ADMIN);
+    let credentials =
+        keyward_client::ClientCredentials::from_pem_files(&pki.ca_cert(), &admin.cert, &admin.key).unwrap();
+    let client = keyward_client::HttpsClient::new(https, "localhost", &credentials).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let refused = runtime.block_on(client.post(keyward_client::Encoding::Ttlv, &[0; 4096]));
+    assert!(refused.is_err(), "a body over max_message_size was taken");
+    assert!(serving.terminate().success());
+
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let refusal = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .find(|line| line["fields"]["message"] == "request refused")
+        .unwrap_or_else(|| panic!("no refusal logged:\n{text}"));
+    let id = refusal["span"]["request_id"].as_str().unwrap_or_else(|| panic!("no request id: {refusal}"));
+    assert_eq!(id.split_once('-').map(|(tag, _)| tag.len()), Some(8), "{id}");
+}

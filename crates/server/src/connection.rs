@@ -7,8 +7,9 @@
 //! running it, waiting for its changes to be durable, writing the response). Shutdown interrupts
 //! the handshake and idle phases only, so a request that has started is always answered.
 //!
-//! Each request runs in a span of its own (`request`, with its `request_id`) inside the
-//! connection's, and is timed from its last byte read to its response written for the metrics.
+//! Each request has a `request_id` for the lines written about it (see `request_id` for when it
+//! runs in a span of its own), and is timed from its last byte read to its response written for
+//! the metrics.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use tracing::Instrument;
 use zeroize::Zeroize;
 
 use crate::handshake::{self, Authenticated, close};
-use crate::request_id;
+use crate::request_id::{self, Request};
 use crate::server::{Shared, Slot, Transport};
 use crate::shutdown::StopFlag;
 
@@ -105,10 +106,10 @@ impl Connection {
                 end.log();
                 break end;
             }
-            let span = request_id::span(self.shared.request_ids.next());
-            if let Err(end) = self.answer().instrument(span.clone()).await {
+            let request = Request::start(&self.shared.request_ids);
+            if let Err(end) = self.answer().instrument(request.span()).await {
                 // Logged in the request's span: the line says which request ended the connection.
-                span.in_scope(|| end.log());
+                request.log(|| end.log());
                 break end;
             }
             if self.stop.is_raised() {

@@ -32,7 +32,7 @@ use super::KMIP_PATH;
 use super::body::{self, BodyError, ResponseBody, SecretBuf};
 use super::deadlines::Activity;
 use super::exchange;
-use crate::request_id;
+use crate::request_id::{self, Request as RequestLog};
 use crate::server::Shared;
 use keyward_client::encoding::media_type;
 
@@ -49,7 +49,12 @@ impl KmipService {
         KmipService { shared, identity, activity }
     }
 
-    async fn respond(&self, request: Request<Incoming>, first_byte: Instant) -> Response<ResponseBody> {
+    async fn respond(
+        &self,
+        request: Request<Incoming>,
+        first_byte: Instant,
+        log: &RequestLog,
+    ) -> Response<ResponseBody> {
         if request.uri().path() != KMIP_PATH {
             return refusal(StatusCode::NOT_FOUND, "KMIP is served at /kmip.");
         }
@@ -70,7 +75,7 @@ impl KmipService {
         let deadline = first_byte + limits.read_timeout;
         let body = match body::read(request.into_body(), limits.max_message_size, deadline).await {
             Ok(body) => body,
-            Err(error) => return body_refusal(&error, limits.read_timeout),
+            Err(error) => return body_refusal(&error, limits.read_timeout, log),
         };
         let started = std::time::Instant::now();
         match exchange::run(&self.shared, &self.identity, encoding, body).await {
@@ -83,7 +88,7 @@ impl KmipService {
                 kmip_response(media_type, response)
             }
             Err(error) => {
-                tracing::error!(%error, "request not answered");
+                log.log(|| tracing::error!(%error, "request not answered"));
                 closing(refusal(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "The server failed; the request's outcome is unknown.",
@@ -102,10 +107,11 @@ impl Service<Request<Incoming>> for KmipService {
         // Marked at once, not when the future first runs: the connection is busy from here.
         let in_flight = self.activity.request_started();
         let service = self.clone();
-        let span = request_id::span(self.shared.request_ids.next());
+        let log = RequestLog::start(&self.shared.request_ids);
+        let span = log.span();
         Box::pin(
             async move {
-                let response = service.respond(request, in_flight.first_byte).await;
+                let response = service.respond(request, in_flight.first_byte, &log).await;
                 drop(in_flight);
                 Ok(response)
             }
@@ -123,14 +129,14 @@ fn kmip_response(media_type: &'static str, body: Zeroizing<Vec<u8>>) -> Response
     response
 }
 
-fn body_refusal(error: &BodyError, read_timeout: std::time::Duration) -> Response<ResponseBody> {
+fn body_refusal(error: &BodyError, read_timeout: std::time::Duration, log: &RequestLog) -> Response<ResponseBody> {
     let response = match error {
         BodyError::TooLarge { .. } => {
-            tracing::info!(%error, "request refused");
+            log.log(|| tracing::info!(%error, "request refused"));
             refusal(StatusCode::PAYLOAD_TOO_LARGE, "The message is larger than the server accepts.")
         }
         BodyError::TimedOut => {
-            tracing::info!(timeout = ?read_timeout, "request not complete in time");
+            log.log(|| tracing::info!(timeout = ?read_timeout, "request not complete in time"));
             refusal(StatusCode::REQUEST_TIMEOUT, "The message did not arrive in time.")
         }
         // The peer is most likely gone; the answer is for the rare one still listening.

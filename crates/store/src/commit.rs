@@ -164,7 +164,8 @@ impl GroupCommit {
         if self.durable.load(Ordering::Acquire) >= number && !self.failed.load(Ordering::Acquire) {
             return CommitTicket::ready();
         }
-        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since: Instant::now() }) }
+        // A reader waiting for others' commits is not a commit: the observer does not time it.
+        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since: None }) }
     }
 
     /// A ticket for everything applied before this call (a flush with nothing of its own).
@@ -206,7 +207,9 @@ impl Reservation {
     pub(crate) fn applied(mut self) -> CommitTicket {
         self.ended = true;
         self.group.end(self.number);
-        CommitTicket { inner: Some(Waiting { group: Arc::clone(&self.group), number: self.number, since: self.since }) }
+        CommitTicket {
+            inner: Some(Waiting { group: Arc::clone(&self.group), number: self.number, since: Some(self.since) }),
+        }
     }
 }
 
@@ -228,14 +231,15 @@ pub struct CommitTicket {
 struct Waiting {
     group: Arc<GroupCommit>,
     number: u64,
-    /// When the commit was asked for, to tell the observer how long durability took.
-    since: Instant,
+    /// When the commit was asked for, to tell the observer how long durability took; `None` for
+    /// a read fence, which is no commit.
+    since: Option<Instant>,
 }
 
 impl Waiting {
     fn completed(&self, outcome: &StoreResult<()>) {
-        if outcome.is_ok() {
-            self.group.observer.commit_durable(self.since.elapsed());
+        if let (Ok(()), Some(since)) = (outcome, self.since) {
+            self.group.observer.commit_durable(since.elapsed());
         }
     }
 }
@@ -422,6 +426,12 @@ mod tests {
         let ticket = group.ticket(Instant::now());
         block_on(ticket).unwrap();
         assert_eq!(observer.0.load(Ordering::SeqCst), 2);
+        // A read waiting for a commit in flight is no commit of its own.
+        let reservation = group.reserve();
+        let fence = group.fence();
+        drop(reservation.applied());
+        fence.wait().unwrap();
+        assert_eq!(observer.0.load(Ordering::SeqCst), 2, "a fence was timed as a commit");
         group.stop();
     }
 

@@ -14,16 +14,6 @@ const OWNER: &str = "alice";
 const V1: [KmipVersion; 5] =
     [KmipVersion::V1_0, KmipVersion::V1_1, KmipVersion::V1_2, KmipVersion::V1_3, KmipVersion::V1_4];
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
-fn uid_xml(uid: &str) -> String {
-    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
-}
-
 fn create(server: &Server, version: KmipVersion, name: &str) -> String {
     let request = if version.is_1x() { create_aes_1x(name) } else { create_aes_2x(name) };
     text(&server.ok(OWNER, version, &request), Tag::UniqueIdentifier).expect("an identifier")
@@ -32,12 +22,6 @@ fn create(server: &Server, version: KmipVersion, name: &str) -> String {
 fn name_value_1x(name: &str) -> String {
     format!(
         r#"<AttributeValue><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue>"#
-    )
-}
-
-fn name_2x(name: &str) -> String {
-    format!(
-        r#"<Name><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>"#
     )
 }
 

@@ -14,42 +14,8 @@ use support::*;
 
 const OWNER: &str = "alice";
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
-fn uid_xml(uid: &str) -> String {
-    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
-}
-
-fn name_2x(name: &str) -> String {
-    format!(
-        r#"<Name><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>"#
-    )
-}
-
 fn date(seconds: i64) -> String {
     format_seconds(seconds)
-}
-
-/// The first Byte String of `tag` anywhere under `item`.
-fn bytes(item: &Item, tag: Tag) -> Option<Vec<u8>> {
-    if item.tag == tag
-        && let Value::ByteString(b) = &item.value
-    {
-        return Some(b.to_vec());
-    }
-    item.children().iter().find_map(|c| bytes(c, tag))
-}
-
-/// The first item of `tag` anywhere under `item`.
-fn find(item: &Item, tag: Tag) -> Option<&Item> {
-    if item.tag == tag {
-        return Some(item);
-    }
-    item.children().iter().find_map(|c| find(c, tag))
 }
 
 fn enumeration_name(item: &Item, tag: Tag) -> Option<String> {

@@ -12,23 +12,6 @@ use support::*;
 
 const OWNER: &str = "alice";
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
-fn uid_xml(uid: &str) -> String {
-    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
-}
-
-fn find(item: &Item, tag: Tag) -> Option<&Item> {
-    if item.tag == tag {
-        return Some(item);
-    }
-    item.children().iter().find_map(|c| find(c, tag))
-}
-
 fn byte_string(item: &Item) -> Vec<u8> {
     match &item.value {
         Value::ByteString(bytes) => bytes.to_vec(),

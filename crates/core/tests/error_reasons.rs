@@ -12,12 +12,6 @@ use support::*;
 
 const OWNER: &str = "alice";
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
 /// Sends one item expected to fail; returns its Result Reason and Result Message.
 fn failure(server: &Server, version: KmipVersion, request: &str) -> (String, String) {
     let response = server.send(OWNER, version, "", &[request]);

@@ -14,16 +14,6 @@ use support::*;
 
 const OWNER: &str = "alice";
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
-fn uid_xml(uid: &str) -> String {
-    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
-}
-
 /// The 1.x attribute name and 2.x tag of each date.
 const DATES: [(&str, &str, Tag); 4] = [
     ("Activation Date", "ActivationDate", Tag::ActivationDate),

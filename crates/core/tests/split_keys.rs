@@ -20,26 +20,6 @@ fn p521() -> String {
     format!("00000000000001{}", "ff".repeat(65))
 }
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
-fn uid_xml(uid: &str) -> String {
-    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
-}
-
-/// The first Byte String of `tag` anywhere under `item`.
-fn bytes(item: &Item, tag: Tag) -> Option<Vec<u8>> {
-    if item.tag == tag
-        && let Value::ByteString(b) = &item.value
-    {
-        return Some(b.to_vec());
-    }
-    item.children().iter().find_map(|c| bytes(c, tag))
-}
-
 fn integer(item: &Item, tag: Tag) -> Option<i32> {
     if item.tag == tag
         && let Value::Integer(i) = &item.value

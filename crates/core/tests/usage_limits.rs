@@ -13,16 +13,6 @@ use support::*;
 
 const OWNER: &str = "alice";
 
-fn item(operation: &str, payload: &str) -> String {
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
-    )
-}
-
-fn uid_xml(uid: &str) -> String {
-    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
-}
-
 fn limits_fields(total: i64, count: Option<i64>) -> String {
     let count = count.map_or(String::new(), |c| format!(r#"<UsageLimitsCount type="LongInteger" value="{c}"/>"#));
     format!(

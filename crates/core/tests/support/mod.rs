@@ -180,12 +180,46 @@ pub fn create_aes_2x(name: &str) -> String {
     )
 }
 
+/// A batch item of `operation` with the request payload's fields (XML).
+pub fn item(operation: &str, payload: &str) -> String {
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{payload}</RequestPayload></BatchItem>"#
+    )
+}
+
+/// A Unique Identifier field.
+pub fn uid_xml(uid: &str) -> String {
+    format!(r#"<UniqueIdentifier type="TextString" value="{uid}"/>"#)
+}
+
+/// A 2.x Name (Uninterpreted Text String).
+pub fn name_2x(name: &str) -> String {
+    format!(
+        r#"<Name><NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>"#
+    )
+}
+
+/// The first item of `tag` anywhere under `item`.
+pub fn find(item: &Item, tag: Tag) -> Option<&Item> {
+    if item.tag == tag {
+        return Some(item);
+    }
+    item.children().iter().find_map(|c| find(c, tag))
+}
+
+/// The first Byte String of `tag` anywhere under `item`.
+pub fn bytes(item: &Item, tag: Tag) -> Option<Vec<u8>> {
+    if item.tag == tag
+        && let Value::ByteString(b) = &item.value
+    {
+        return Some(b.to_vec());
+    }
+    item.children().iter().find_map(|c| bytes(c, tag))
+}
+
 /// A batch item for an operation that takes only a Unique Identifier (absent: the placeholder).
 pub fn on(operation: &str, uid: Option<&str>) -> String {
-    let uid = uid.map_or(String::new(), |u| format!(r#"<UniqueIdentifier type="TextString" value="{u}"/>"#));
-    format!(
-        r#"<BatchItem><Operation type="Enumeration" value="{operation}"/><RequestPayload>{uid}</RequestPayload></BatchItem>"#
-    )
+    item(operation, &uid.map_or(String::new(), uid_xml))
 }
 
 pub fn revoke(uid: &str, reason: &str) -> String {

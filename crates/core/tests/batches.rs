@@ -202,16 +202,7 @@ pub fn locate_name_1x(name: &str) -> String {
 #[test]
 fn slow_operations_are_told_from_quick_ones_by_their_headers() {
     let server = Server::new();
-    let message = |items: &[&str]| {
-        let request = format!(
-            "<RequestMessage><RequestHeader><ProtocolVersion>\
-             <ProtocolVersionMajor type=\"Integer\" value=\"1\"/><ProtocolVersionMinor type=\"Integer\" value=\"4\"/>\
-             </ProtocolVersion><BatchCount type=\"Integer\" value=\"{}\"/></RequestHeader>{}</RequestMessage>",
-            items.len(),
-            items.concat()
-        );
-        keyward_ttlv::xml::from_str(&request).expect("test request").to_ttlv()
-    };
+    let message = |items: &[&str]| request_message(V1_4, "", items).to_ttlv();
     let quick = message(&[&on("Get", Some("a")), &on("Activate", Some("a"))]);
     let slow = message(&[&on("Get", Some("a")), &on("CreateKeyPair", None)]);
     let dispatcher = &server.dispatcher;

@@ -9,7 +9,7 @@ use keyward_core::observer::DispatchObserver;
 use keyward_core::{ClientIdentity, Dispatcher};
 use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
 use keyward_ttlv::KmipVersion::V1_4;
-use keyward_ttlv::{Encoder, Limits, xml};
+use keyward_ttlv::{Encoder, Limits};
 use support::*;
 
 type Heard = (Option<Operation>, ResultStatus, Option<ResultReason>);
@@ -68,14 +68,7 @@ fn an_unreadable_message_is_one_failed_item_without_an_operation() {
 fn a_message_is_labelled_with_its_operation_when_its_items_agree() {
     let server = Server::new();
     let operation_of = |dispatcher: &Dispatcher, items: &[&str]| {
-        let request = format!(
-            "<RequestMessage><RequestHeader><ProtocolVersion>\
-             <ProtocolVersionMajor type=\"Integer\" value=\"1\"/><ProtocolVersionMinor type=\"Integer\" value=\"4\"/>\
-             </ProtocolVersion><BatchCount type=\"Integer\" value=\"{}\"/></RequestHeader>{}</RequestMessage>",
-            items.len(),
-            items.concat()
-        );
-        let request = xml::from_str(&request).unwrap().to_ttlv();
+        let request = request_message(V1_4, "", items).to_ttlv();
         let handled =
             dispatcher.handle_message(&ClientIdentity::new("alice"), &request, &Limits::default(), &mut Encoder::new());
         if let Some(ticket) = handled.ticket {

@@ -41,16 +41,7 @@ impl Server {
     /// Sends a request of `version` holding the given batch items (XML), as `client`; returns the
     /// response, after checking that it uses only what `version` defines.
     pub fn send(&self, client: &str, version: KmipVersion, header_extra: &str, items: &[&str]) -> Item {
-        let (major, minor) = (version.major(), version.minor());
-        let request = format!(
-            "<RequestMessage><RequestHeader><ProtocolVersion>\
-             <ProtocolVersionMajor type=\"Integer\" value=\"{major}\"/><ProtocolVersionMinor type=\"Integer\" value=\"{minor}\"/>\
-             </ProtocolVersion>{header_extra}<BatchCount type=\"Integer\" value=\"{}\"/></RequestHeader>{}</RequestMessage>",
-            items.len(),
-            items.concat()
-        );
-        let request = xml::from_str(&request).unwrap_or_else(|e| panic!("test request: {e}\n{request}"));
-        self.send_item(client, &request, version)
+        self.send_item(client, &request_message(version, header_extra, items), version)
     }
 
     pub fn send_item(&self, client: &str, request: &Item, version: KmipVersion) -> Item {
@@ -85,6 +76,20 @@ impl Server {
         assert_eq!(status(batch[0]), "OperationFailed", "{}", xml::to_string(&response));
         reason(batch[0])
     }
+}
+
+/// A request message of `version` holding the given batch items (XML), with `header_extra` (XML)
+/// in its header before the Batch Count.
+pub fn request_message(version: KmipVersion, header_extra: &str, items: &[&str]) -> Item {
+    let (major, minor) = (version.major(), version.minor());
+    let request = format!(
+        "<RequestMessage><RequestHeader><ProtocolVersion>\
+         <ProtocolVersionMajor type=\"Integer\" value=\"{major}\"/><ProtocolVersionMinor type=\"Integer\" value=\"{minor}\"/>\
+         </ProtocolVersion>{header_extra}<BatchCount type=\"Integer\" value=\"{}\"/></RequestHeader>{}</RequestMessage>",
+        items.len(),
+        items.concat()
+    );
+    xml::from_str(&request).unwrap_or_else(|e| panic!("test request: {e}\n{request}"))
 }
 
 pub fn batch_items(response: &Item) -> Vec<&Item> {

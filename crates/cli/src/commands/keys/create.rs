@@ -1,6 +1,7 @@
 //! `keys create` and `keys create-pair`: keys the server generates.
 
 use clap::{Args, ValueEnum};
+use keyward_client::Session;
 use keyward_kmip::attributes::{Attribute, CryptographicDomainParameters, Name};
 use keyward_kmip::enums::{CryptographicAlgorithm, RecommendedCurve};
 use serde_json::json;
@@ -84,14 +85,25 @@ pub fn create(options: &ClientOptions, output: Output, args: CreateArgs) -> Resu
     }
     attributes.extend(naming(&args.name, &args.group));
     attributes.extend(usage::mask(&args.usage));
+    new_object(options, output, args.activate, async |session| Ok(session.create_symmetric_key(attributes).await?))
+}
+
+/// Makes one object with `make` (a Create or a Register) in a session, activates it when
+/// `activate` says so, and prints its identifier.
+pub fn new_object(
+    options: &ClientOptions,
+    output: Output,
+    activate: bool,
+    make: impl AsyncFnOnce(&mut Session) -> Result<String, CliError>,
+) -> Result<(), CliError> {
     let uid = with_session(options, async |session| {
-        let uid = session.create_symmetric_key(attributes).await?;
-        if args.activate {
+        let uid = make(session).await?;
+        if activate {
             session.activate(&uid).await.map_err(|e| CliError::from_session(e, Some(&uid)))?;
         }
         Ok(uid)
     })?;
-    output.print(&uid, json!({ "unique_identifier": uid, "active": args.activate }));
+    output.print(&uid, json!({ "unique_identifier": uid, "active": activate }));
     Ok(())
 }
 

@@ -9,12 +9,11 @@ use keyward_kmip::objects::{
     Certificate, KeyBlock, KeyMaterial, KeyValue, ManagedObject, PrivateKey, PublicKey, SecretData, SymmetricKey,
 };
 use rustls::pki_types::pem::SectionKind;
-use serde_json::json;
 
-use super::create::{SymmetricAlgorithm, naming};
+use super::create::{SymmetricAlgorithm, naming, new_object};
 use super::usage::{self, Usage};
 use crate::commands::client_error::CliError;
-use crate::commands::connection::{ClientOptions, with_session};
+use crate::commands::connection::ClientOptions;
 use crate::commands::local_files;
 use crate::commands::output::Output;
 use crate::commands::pem_text;
@@ -176,16 +175,7 @@ pub fn run(options: &ClientOptions, output: Output, args: RegisterArgs) -> Resul
     let object = object(&args, &contents)?;
     let mut attributes = naming(&args.name, &args.group);
     attributes.extend(usage::mask(&args.usage).or_else(|| default_usage(args.object_type)));
-    let activate = args.activate;
-    let uid = with_session(options, async |session| {
-        let uid = session.register(object, attributes).await?;
-        if activate {
-            session.activate(&uid).await.map_err(|e| CliError::from_session(e, Some(&uid)))?;
-        }
-        Ok(uid)
-    })?;
-    output.print(&uid, json!({ "unique_identifier": uid, "active": activate }));
-    Ok(())
+    new_object(options, output, args.activate, async |session| Ok(session.register(object, attributes).await?))
 }
 
 #[cfg(test)]

@@ -91,11 +91,7 @@ fn a_symmetric_key_from_creation_to_destruction_through_the_profile_serve_wrote(
     let f = Fixture::start();
     let banner = &f.serving.as_ref().unwrap().banner;
     assert!(banner.contains("client profile") && banner.contains("admin-profile.toml"), "{banner}");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&f.profile).unwrap().permissions().mode() & 0o777, 0o600);
-    }
+    assert_owner_only(&f.profile);
 
     // Create: the identifier alone on stdout, for scripts.
     let uid =
@@ -127,7 +123,7 @@ fn a_symmetric_key_from_creation_to_destruction_through_the_profile_serve_wrote(
     let refused = f.kw(&["encrypt", "--key", &uid, "--in", &f.path("plain.txt"), "--out", &f.path("c.kwe")]);
     fails(&refused, 1, &[&format!("keyward keys activate {uid}")]);
     let refused = f.kw(&["--json", "encrypt", "--key", &uid, "--in", &f.path("plain.txt"), "--out", &f.path("c.kwe")]);
-    let error: Value = serde_json::from_str(text(&refused.stderr).trim()).unwrap();
+    let error = stderr_json(&refused);
     assert_eq!(error["error"]["exit_code"], 1);
     assert_eq!(error["error"]["operation"], "Encrypt");
     assert!(error["error"]["result_reason"].is_string(), "{error}");
@@ -217,11 +213,7 @@ fn a_symmetric_key_from_creation_to_destruction_through_the_profile_serve_wrote(
     assert_eq!(got["format"], "Raw");
     let key = std::fs::read(f.file("key.bin")).unwrap();
     assert_eq!(key.len(), 32);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(f.file("key.bin")).unwrap().permissions().mode() & 0o777, 0o600);
-    }
+    assert_owner_only(&f.file("key.bin"));
     let piped = f.kw(&["keys", "get", &uid]);
     assert!(piped.status.success());
     assert_eq!(piped.stdout, key);
@@ -242,7 +234,7 @@ fn a_symmetric_key_from_creation_to_destruction_through_the_profile_serve_wrote(
     let unknown = f.kw(&["keys", "show", "no-such-key"]);
     fails(&unknown, 1, &["Object Not Found", "keyward keys list"]);
     let unknown = f.kw(&["keys", "--json", "get", "no-such-key", "--out", &f.path("none")]);
-    let error: Value = serde_json::from_str(text(&unknown.stderr).trim()).unwrap();
+    let error = stderr_json(&unknown);
     assert_eq!(error["error"]["result_reason"], "Object Not Found");
     assert_eq!(error["error"]["kind"], "kmip");
 }
@@ -272,7 +264,7 @@ fn key_pairs_signatures_macs_and_registration_through_keyward_profile() {
     fails(&forged, 5, &["not valid"]);
     let forged =
         env(&["--json", "verify", "--key", public, "--in", &f.path("forged"), "--signature", &f.path("doc.sig")]);
-    let error: Value = serde_json::from_str(text(&forged.stderr).trim()).unwrap();
+    let error = stderr_json(&forged);
     assert_eq!(error["error"]["exit_code"], 5);
     // PSS with SHA-384, the signature printed in hex.
     let hex_signature = ok(&["sign", "--key", private, "--in", &f.path("doc"), "--pss", "--hash", "sha384"]);
@@ -379,7 +371,7 @@ fn failures_before_the_server_answers_have_their_exit_statuses() {
     let mut args = vec!["--json"];
     args.extend(credentials);
     args.extend(["keys", "list"]);
-    let error: Value = serde_json::from_str(text(&run(None, &args).stderr).trim()).unwrap();
+    let error = stderr_json(&run(None, &args));
     assert_eq!(error["error"]["kind"], "connection");
     assert_eq!(error["error"]["exit_code"], 3);
 
@@ -393,7 +385,7 @@ fn failures_before_the_server_answers_have_their_exit_statuses() {
     fails(&run(None, &["keys", "list"]), 2, &["--server"]);
     fails(&run(None, &["keys", "revoke", "k", "--reason", "bored"]), 2, &["bored"]);
     let refused = run(None, &["--json", "keys", "revoke", "k", "--reason", "bored"]);
-    let error: Value = serde_json::from_str(text(&refused.stderr).trim()).unwrap();
+    let error = stderr_json(&refused);
     assert_eq!((error["error"]["kind"].as_str(), error["error"]["exit_code"].as_i64()), (Some("usage"), Some(2)));
     // Connection flags mean nothing to the server's own commands.
     fails(&run(None, &["--server", "127.0.0.1:9", "ttlv", "decode"]), 2, &["client commands"]);

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use keyward_kmip::payloads::RequestPayload;
@@ -47,6 +47,22 @@ fn get_missing() -> RequestPayload {
     })
 }
 
+/// Starts `keyward serve` with the configuration `config` (written in `dir`) and
+/// `--log-format json`, its log going to a file in `dir`; the server and the log's path.
+fn serve_logging_json(dir: &Path, data_dir: &Path, config: &str) -> (Serving, PathBuf) {
+    let config_path = dir.join("keyward.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let log_path = dir.join("keyward.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let serving = serve(data_dir, &["--config", config_path.to_str().unwrap(), "--log-format", "json"], log.into());
+    (serving, log_path)
+}
+
+/// A line of a JSON log, which must parse.
+fn json_line(line: &str) -> Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
 #[test]
 fn serve_serves_health_and_metrics_where_its_banner_says() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,21 +99,13 @@ fn serve_log_format_json_writes_json_lines_that_carry_the_request_id() {
     let data_dir = dir.path().join("data");
     // At debug a failed operation and each answer are logged in the request; sled, left alone,
     // would add lines of its own at that level.
-    let config = dir.path().join("keyward.toml");
-    std::fs::write(&config, "log_level = \"debug\"\n").unwrap();
-    let log_path = dir.path().join("keyward.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let serving = serve(&data_dir, &["--config", config.to_str().unwrap(), "--log-format", "json"], log.into());
+    let (serving, log_path) = serve_logging_json(dir.path(), &data_dir, "log_level = \"debug\"\n");
     send(serving.address, &data_dir, get_missing());
     send(serving.address, &data_dir, get_missing());
     assert!(serving.terminate().success());
 
     let text = std::fs::read_to_string(&log_path).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
-        .collect();
+    let lines: Vec<Value> = text.lines().filter(|line| !line.trim().is_empty()).map(json_line).collect();
     assert!(lines.len() > 4, "{text}");
     for line in &lines {
         let target = line["target"].as_str().unwrap_or_else(|| panic!("no target: {line}"));
@@ -125,24 +133,10 @@ fn serve_log_format_json_at_info_gives_a_refused_request_its_id() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     // At info no request has a span up front (it would cost every request); a refusal gets one.
-    let config = dir.path().join("keyward.toml");
-    std::fs::write(&config, "[https]\nlisten = \"127.0.0.1:0\"\n[limits]\nmax_message_size = 1024\n").unwrap();
-    let log_path = dir.path().join("keyward.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let serving = serve(&data_dir, &["--config", config.to_str().unwrap(), "--log-format", "json"], log.into());
-    let https: SocketAddr = serving
-        .banner
-        .lines()
-        .find_map(|line| line.strip_prefix("KMIP over HTTPS on "))
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap()
-        .parse()
-        .unwrap();
-    let pki = keyward_server::pki::DevPki::of_data_dir(&data_dir);
-    let admin = pki.client(ADMIN);
-    let credentials =
-        keyward_client::ClientCredentials::from_pem_files(&pki.ca_cert(), &admin.cert, &admin.key).unwrap();
-    let client = keyward_client::HttpsClient::new(https, "localhost", &credentials).unwrap();
+    let config = "[https]\nlisten = \"127.0.0.1:0\"\n[limits]\nmax_message_size = 1024\n";
+    let (serving, log_path) = serve_logging_json(dir.path(), &data_dir, config);
+    let https = serving.banner_address("KMIP over HTTPS on ").unwrap();
+    let client = https_client_of(https, &data_dir, ADMIN);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let refused = runtime.block_on(client.post(keyward_client::Encoding::Ttlv, &[0; 4096]));
     assert!(refused.is_err(), "a body over max_message_size was taken");
@@ -151,7 +145,7 @@ fn serve_log_format_json_at_info_gives_a_refused_request_its_id() {
     let text = std::fs::read_to_string(&log_path).unwrap();
     let refusal = text
         .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .map(json_line)
         .find(|line| line["fields"]["message"] == "request refused")
         .unwrap_or_else(|| panic!("no refusal logged:\n{text}"));
     let id = refusal["span"]["request_id"].as_str().unwrap_or_else(|| panic!("no request id: {refusal}"));

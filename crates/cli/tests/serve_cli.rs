@@ -8,7 +8,6 @@ use std::path::Path;
 
 use common::*;
 use keyward_client::Encoding;
-use keyward_client::{ClientCredentials, HttpsClient};
 use keyward_kmip::enums::{Operation, ResultStatus};
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
@@ -81,20 +80,12 @@ fn serve_answers_over_https_when_configured() {
     let config = dir.path().join("keyward.toml");
     std::fs::write(&config, "[https]\nlisten = \"127.0.0.1:0\"\n").unwrap();
     let serving = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
-    let https: SocketAddr = serving
-        .banner
-        .lines()
-        .find_map(|line| line.strip_prefix("KMIP over HTTPS on "))
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("no HTTPS address in the banner: {}", serving.banner))
-        .parse()
-        .unwrap();
+    let https = serving
+        .banner_address("KMIP over HTTPS on ")
+        .unwrap_or_else(|| panic!("no HTTPS address in the banner: {}", serving.banner));
     assert_ne!(https, serving.address);
 
-    let pki = DevPki::of_data_dir(&data_dir);
-    let admin = pki.client(ADMIN);
-    let credentials = ClientCredentials::from_pem_files(&pki.ca_cert(), &admin.cert, &admin.key).unwrap();
-    let client = HttpsClient::new(https, "localhost", &credentials).unwrap();
+    let client = https_client_of(https, &data_dir, ADMIN);
     let request = RequestMessage::new(
         KmipVersion::V1_2,
         vec![RequestPayload::DiscoverVersions(DiscoverVersionsRequest { protocol_version: Vec::new() })],
@@ -148,11 +139,7 @@ fn pki_issues_client_certificates_that_the_server_accepts() {
     let files = DevPki::of_data_dir(&data_dir).client("backup-01");
     assert!(stdout.contains(&files.cert.file_name().unwrap().to_string_lossy().into_owned()), "{stdout}");
     assert!(stdout.contains("certfile="), "{stdout}");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&files.key).unwrap().permissions().mode() & 0o777, 0o600);
-    }
+    assert_owner_only(&files.key);
 
     let again = keyward(&["pki", "issue-client", "backup-01", "--data-dir", data_dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(1));

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use keyward_client::{Client, ClientCredentials};
+use keyward_client::{Client, ClientCredentials, HttpsClient};
 use keyward_kmip::message::{RequestMessage, ResponseMessage};
 use keyward_kmip::payloads::RequestPayload;
 use keyward_server::pki::DevPki;
@@ -24,6 +24,20 @@ pub fn keyward(args: &[&str]) -> Output {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The JSON document a command run with `--json` wrote on stderr.
+pub fn stderr_json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(text(&output.stderr).trim()).unwrap()
+}
+
+/// Asserts that the file at `path` is its owner's alone (0600), on Unix.
+pub fn assert_owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600, "{}", path.display());
+    }
 }
 
 /// A running `keyward serve` and the addresses it printed.
@@ -81,15 +95,26 @@ pub fn serve(data_dir: &Path, args: &[&str], stderr: Stdio) -> Serving {
         banner.push_str(&line);
         banner.push('\n');
     }
-    let metrics = banner
-        .lines()
-        .find_map(|line| line.strip_prefix("Health and metrics on http://"))
-        .and_then(|rest| rest.split(' ').next())
-        .map(|address| address.parse().unwrap());
+    let metrics = banner_address(&banner, "Health and metrics on http://");
     Serving { child, address, metrics, banner }
 }
 
+/// The address on the banner's line that starts with `prefix` (the word after it).
+fn banner_address(banner: &str, prefix: &str) -> Option<SocketAddr> {
+    banner
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix))
+        .and_then(|rest| rest.split(' ').next())
+        .map(|address| address.parse().unwrap())
+}
+
 impl Serving {
+    /// The address the banner gives on the line that starts with `prefix`, as
+    /// `"KMIP over HTTPS on "`.
+    pub fn banner_address(&self, prefix: &str) -> Option<SocketAddr> {
+        banner_address(&self.banner, prefix)
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
@@ -105,12 +130,21 @@ impl Serving {
     }
 }
 
-/// A client with the credentials of a development client of the server in `data_dir`.
-pub fn client_of(address: SocketAddr, data_dir: &Path, name: &str) -> Client {
+/// The credentials of a development client of the server in `data_dir`.
+pub fn credentials_of(data_dir: &Path, name: &str) -> ClientCredentials {
     let pki = DevPki::of_data_dir(data_dir);
     let files = pki.client(name);
-    let credentials = ClientCredentials::from_pem_files(&pki.ca_cert(), &files.cert, &files.key).unwrap();
-    Client::new(address, "localhost", &credentials).unwrap()
+    ClientCredentials::from_pem_files(&pki.ca_cert(), &files.cert, &files.key).unwrap()
+}
+
+/// A client with the credentials of a development client of the server in `data_dir`.
+pub fn client_of(address: SocketAddr, data_dir: &Path, name: &str) -> Client {
+    Client::new(address, "localhost", &credentials_of(data_dir, name)).unwrap()
+}
+
+/// The same for KMIP over HTTPS.
+pub fn https_client_of(address: SocketAddr, data_dir: &Path, name: &str) -> HttpsClient {
+    HttpsClient::new(address, "localhost", &credentials_of(data_dir, name)).unwrap()
 }
 
 /// Sends one request on a fresh connection and decodes the response.

@@ -26,9 +26,10 @@ use tokio_rustls::server::TlsStream;
 use tracing::Instrument;
 use zeroize::Zeroize;
 
+use crate::admission::Slot;
 use crate::handshake::{self, Authenticated, close};
 use crate::request_id::{self, Request};
-use crate::server::{Shared, Slot, Transport};
+use crate::server::{Shared, Transport};
 use crate::shutdown::StopFlag;
 
 /// The buffer in front of TLS: one TLS record's worth, which holds most requests whole.
@@ -41,9 +42,9 @@ pub(crate) async fn serve(
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
     mut stop: StopFlag,
-    _slot: Slot,
+    mut slot: Slot,
 ) {
-    let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, Transport::Ttlv).await;
+    let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, &mut slot, Transport::Ttlv).await;
     let Some(Authenticated { tls, identity }) = authenticated else {
         return;
     };

@@ -13,6 +13,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::admission::Slot;
 use crate::identity::IdentityError;
 use crate::metrics::HandshakeFailure;
 use crate::server::{Shared, Transport};
@@ -29,7 +30,8 @@ pub(crate) struct Authenticated {
 
 /// Completes the handshake and reads the client's identity. `None` when the connection ends here:
 /// a failed or slow handshake, a certificate without a usable identity (both logged), or the
-/// server stopping (a handshake is not a request in progress). Failures are counted in the
+/// server stopping (a handshake is not a request in progress), an eviction by a newer handshake
+/// (see `admission`), or `max_connections` authenticated clients already connected. Failures are counted in the
 /// metrics under the listener that accepted the connection.
 pub(crate) async fn accept(
     tcp: TcpStream,
@@ -37,6 +39,7 @@ pub(crate) async fn accept(
     acceptor: &TlsAcceptor,
     shared: &Shared,
     stop: &mut StopFlag,
+    slot: &mut Slot,
     listener: Transport,
 ) -> Option<Authenticated> {
     let failed = |failure| {
@@ -62,7 +65,20 @@ pub(crate) async fn accept(
             }
         },
         () = stop.raised() => return None,
+        () = slot.evicted() => {
+            tracing::debug!(%peer, "handshake evicted by a newer connection");
+            failed(HandshakeFailure::Timeout);
+            return None;
+        }
     };
+    if !slot.authenticated() {
+        tracing::warn!(%peer, "client refused after its handshake: max_connections reached");
+        if let Some(metrics) = &shared.metrics {
+            metrics.connection_refused();
+        }
+        close(tls).await;
+        return None;
+    }
     let (_, session) = tls.get_ref();
     let identity = match session.peer_certificates().and_then(|chain| chain.first()) {
         Some(certificate) => shared.identity.identify(certificate),

@@ -28,6 +28,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admission;
 mod cert_resolver;
 pub mod config;
 mod connection;

@@ -21,8 +21,15 @@ pub struct LimitsConfig {
     pub max_depth: usize,
     /// The most items in one request.
     pub max_items: usize,
-    /// The most connections open at once; the ones beyond are accepted and closed at once.
+    /// The most authenticated connections open at once; the ones beyond are accepted and closed
+    /// at once.
     pub max_connections: usize,
+    /// The most connections in their TLS handshake at once, apart from `max_connections`; a
+    /// newcomer beyond evicts the oldest handshake of the peer address holding the most.
+    pub max_handshakes: usize,
+    /// The most connections in their TLS handshake from one peer address; a newcomer beyond
+    /// evicts that address's oldest.
+    pub max_handshakes_per_peer: usize,
     /// How long a client has to complete the TLS handshake.
     #[serde(deserialize_with = "duration")]
     pub handshake_timeout: Duration,
@@ -49,7 +56,14 @@ impl Default for LimitsConfig {
             max_depth: decoder.max_depth,
             max_items: decoder.max_items,
             max_connections: 1024,
-            handshake_timeout: Duration::from_secs(10),
+            // A handshake takes milliseconds: 256 at once is a burst of reconnecting clients
+            // handled with room to spare, and bounds what unauthenticated peers hold.
+            max_handshakes: 256,
+            // Room for a NAT or a host running many clients, well under the pool.
+            max_handshakes_per_peer: 32,
+            // Long enough for a TLS handshake over a slow link, short enough that a silent peer's
+            // place comes back soon.
+            handshake_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(300),
@@ -85,6 +99,12 @@ impl LimitsConfig {
         }
         if self.max_connections > MOST_CONNECTIONS {
             return invalid(&format!("max_connections must be at most {MOST_CONNECTIONS}"));
+        }
+        if self.max_handshakes == 0 || self.max_handshakes_per_peer == 0 {
+            return invalid("max_handshakes and max_handshakes_per_peer must be at least 1");
+        }
+        if self.max_handshakes > MOST_CONNECTIONS {
+            return invalid(&format!("max_handshakes must be at most {MOST_CONNECTIONS}"));
         }
         let timeouts = [
             ("handshake_timeout", self.handshake_timeout),
@@ -166,6 +186,8 @@ mod tests {
         assert!(tiny.validate().is_err());
         let absurd = LimitsConfig { max_connections: usize::MAX, ..LimitsConfig::default() };
         assert!(absurd.validate().is_err());
+        let no_handshakes = LimitsConfig { max_handshakes_per_peer: 0, ..LimitsConfig::default() };
+        assert!(no_handshakes.validate().is_err());
         assert!(LimitsConfig::default().validate().is_ok());
     }
 }

@@ -5,6 +5,10 @@
 //! slots, so that the limit keeps meaning what the operator sized file descriptors and memory for:
 //! connections open at once, whatever they carry.
 //!
+//! Connections still in their TLS handshake do not take one of those slots: they have a pool of
+//! their own, `max_handshakes` with at most `max_handshakes_per_peer` from one address (see
+//! `admission`), so that unauthenticated peers cannot lock authenticated clients out.
+//!
 //! Connections beyond `max_connections` are accepted and closed at once rather than left in the
 //! kernel's backlog: a client then fails fast and can retry or fail over to another server,
 //! instead of hanging until its own connect timeout while the slots are held (possibly by slow or
@@ -21,15 +25,16 @@ use std::time::{Duration, Instant};
 
 use keyward_core::Dispatcher;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::admission::{HandshakeGate, Slot};
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
-use crate::metrics::{Metrics, OpenConnection};
+use crate::metrics::Metrics;
 use crate::metrics_listener::{MetricsListener, Readiness};
 use crate::request_id::RequestIds;
 use crate::shutdown::{self, StopFlag};
@@ -92,13 +97,6 @@ pub(crate) enum Transport {
     Ttlv = 0,
     /// HTTP/1.1 on the TLS stream, KMIP messages in `POST /kmip` bodies.
     Https = 1,
-}
-
-/// A connection's place among `max_connections`, and its count in the metrics: both are given
-/// back when the connection's task ends and drops it.
-pub(crate) struct Slot {
-    _permit: OwnedSemaphorePermit,
-    _open: Option<OpenConnection>,
 }
 
 impl Server {
@@ -193,6 +191,7 @@ impl Server {
             tracing::info!(address = %https.address, path = https::KMIP_PATH, "serving KMIP over HTTPS");
         }
         let slots = Arc::new(Semaphore::new(max_connections));
+        let handshakes = HandshakeGate::new(shared.limits.max_handshakes, shared.limits.max_handshakes_per_peer);
         let (trigger, stop) = shutdown::stop_flag();
         let mut connections = JoinSet::new();
         let mut refusals = RefusalLog::default();
@@ -203,13 +202,14 @@ impl Server {
                 () = &mut shutdown => break,
                 Some(ended) = connections.join_next(), if !connections.is_empty() => report(ended),
                 (accepted, listener) = next_connection(&kmip, https.as_ref()) => match accepted {
-                    Ok((tcp, peer)) => match Arc::clone(&slots).try_acquire_owned() {
-                        Ok(permit) => {
+                    // With every authenticated slot taken, a handshake would only end in a refusal.
+                    Ok((tcp, peer)) => match slots.available_permits() {
+                        1.. => {
                             let open = shared.metrics.as_ref().map(|m| m.connection_opened(listener.transport));
-                            let slot = Slot { _permit: permit, _open: open };
+                            let slot = Slot::new(handshakes.admit(peer.ip()), Arc::clone(&slots), open);
                             listener.spawn(&mut connections, tcp, peer, Arc::clone(&shared), stop.clone(), slot);
                         }
-                        Err(_) => {
+                        0 => {
                             drop(tcp);
                             if let Some(metrics) = &shared.metrics {
                                 metrics.connection_refused();

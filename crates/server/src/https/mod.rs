@@ -35,8 +35,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
+use crate::admission::Slot;
 use crate::handshake::{self, Authenticated};
-use crate::server::{Shared, Slot, Transport};
+use crate::server::{Shared, Transport};
 use crate::shutdown::StopFlag;
 use deadlines::{Activity, Deadlines};
 use service::KmipService;
@@ -58,9 +59,9 @@ pub(crate) async fn serve(
     acceptor: TlsAcceptor,
     shared: Arc<Shared>,
     mut stop: StopFlag,
-    _slot: Slot,
+    mut slot: Slot,
 ) {
-    let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, Transport::Https).await;
+    let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, &mut slot, Transport::Https).await;
     let Some(Authenticated { tls, identity }) = authenticated else {
         return;
     };

@@ -18,7 +18,8 @@ pub(crate) enum HandshakeFailure {
     Certificate = 0,
     /// The certificate was valid but carried no identity under the configured rule.
     NoIdentity = 1,
-    /// The handshake did not complete within `handshake_timeout`.
+    /// The handshake did not complete within `handshake_timeout`, or a newer connection took its
+    /// place among `max_handshakes` (an unfinished handshake either way).
     Timeout = 2,
     /// The peer closed the connection during the handshake (a port probe, a health check).
     Closed = 3,

@@ -1,6 +1,7 @@
 //! End-to-end tests: a real server on loopback, real TLS, the crate's own clients.
 
 mod common;
+mod handshake_flood;
 mod https_connections;
 mod https_messages;
 mod https_refusals;

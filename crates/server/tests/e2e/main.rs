@@ -2,6 +2,7 @@
 
 mod common;
 mod handshake_flood;
+mod header_flood;
 mod https_connections;
 mod https_messages;
 mod https_refusals;

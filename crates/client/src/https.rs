@@ -27,11 +27,10 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
-use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 
-use super::{ClientCredentials, ClientError, DEFAULT_MAX_RESPONSE};
+use super::{ClientCredentials, ClientError, DEFAULT_MAX_RESPONSE, tls_connect};
 use crate::encoding::Encoding;
 
 /// The target URI the profile recommends, and Keyward serves.
@@ -112,14 +111,7 @@ impl HttpsClient {
 
     /// Opens a connection and completes the TLS handshake.
     pub async fn connect(&self) -> Result<HttpsConnection, ClientError> {
-        let address = self.address;
-        let tcp = TcpStream::connect(address).await.map_err(|error| ClientError::Connect { address, error })?;
-        let _ = tcp.set_nodelay(true);
-        let tls = self
-            .connector
-            .connect(self.server_name.clone(), tcp)
-            .await
-            .map_err(|error| ClientError::Handshake { address, error })?;
+        let tls = tls_connect(self.address, &self.connector, &self.server_name).await?;
         let (sender, connection) = http1::handshake(TokioIo::new(tls)).await?;
         let driver = tokio::spawn(async move {
             if let Err(error) = connection.await {

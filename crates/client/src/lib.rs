@@ -53,6 +53,18 @@ pub use session::{OperationError, Session, SessionError};
 /// certificate chain, a Locate of many identifiers) and come from a trusted server.
 const DEFAULT_MAX_RESPONSE: usize = 64 * 1024 * 1024;
 
+/// Connects to `address` (without Nagle's delay) and completes the TLS handshake with a server
+/// whose certificate names `server_name`: how [`Client`] and [`HttpsClient`] open a connection.
+async fn tls_connect(
+    address: SocketAddr,
+    connector: &TlsConnector,
+    server_name: &ServerName<'static>,
+) -> Result<TlsStream<TcpStream>, ClientError> {
+    let tcp = TcpStream::connect(address).await.map_err(|error| ClientError::Connect { address, error })?;
+    let _ = tcp.set_nodelay(true);
+    connector.connect(server_name.clone(), tcp).await.map_err(|error| ClientError::Handshake { address, error })
+}
+
 /// What can go wrong on the client side.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -173,14 +185,7 @@ impl Client {
 
     /// Opens a connection and completes the TLS handshake.
     pub async fn connect(&self) -> Result<Connection, ClientError> {
-        let address = self.address;
-        let tcp = TcpStream::connect(address).await.map_err(|error| ClientError::Connect { address, error })?;
-        let _ = tcp.set_nodelay(true);
-        let stream = self
-            .connector
-            .connect(self.server_name.clone(), tcp)
-            .await
-            .map_err(|error| ClientError::Handshake { address, error })?;
+        let stream = tls_connect(self.address, &self.connector, &self.server_name).await?;
         Ok(Connection { stream, frames: FrameReader::new(), limits: self.limits })
     }
 

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use keyward_client::{PartOutput, SessionError, Step, VerifyPart};
+use keyward_client::{PartOutput, Step, VerifyPart};
 
 use super::chunks::{self, Chunks, in_parts, streamed};
-use super::signature::{report_validity, required_output};
+use super::signature::{report_validity, required_output, required_validity};
 use crate::commands::client_error::CliError;
 use crate::commands::connection::{ClientOptions, with_session};
 use crate::commands::local_files::{self, Exposure};
@@ -47,7 +47,7 @@ pub fn run(options: &ClientOptions, output: Output, args: MacArgs) -> Result<(),
                 session.mac_verify_part(&uid, None, data, last.then_some(&mac[..]), step).await.map_err(fail)
             };
             let last = in_parts(&mut chunks, send, |part: &mut VerifyPart| part.correlation.take()).await?;
-            last.validity.ok_or_else(|| CliError::from(SessionError::Unexpected("no Validity Indicator".into())))
+            required_validity(last)
         })?;
         return report_validity(output, &uid, validity, "MAC");
     }

@@ -87,6 +87,11 @@ pub(super) fn required_output(output: Option<Bytes>, what: &str) -> Result<Bytes
     output.ok_or_else(|| CliError::from(SessionError::Unexpected(format!("the last part answered without its {what}"))))
 }
 
+/// The verdict the last part of a streamed verification (signature or MAC) must carry.
+pub(super) fn required_validity(last: VerifyPart) -> Result<ValidityIndicator, CliError> {
+    last.validity.ok_or_else(|| CliError::from(SessionError::Unexpected("no Validity Indicator".into())))
+}
+
 pub fn sign(options: &ClientOptions, output: Output, args: SignArgs) -> Result<(), CliError> {
     let (file, size) = chunks::open(&args.input)?;
     let uid = args.key;
@@ -136,7 +141,7 @@ pub fn verify(options: &ClientOptions, output: Output, args: VerifyArgs) -> Resu
             session.signature_verify_part(&uid, parameters.clone(), data, signature, step).await.map_err(fail)
         };
         let last = in_parts(&mut chunks, send, |part: &mut VerifyPart| part.correlation.take()).await?;
-        last.validity.ok_or_else(|| CliError::from(SessionError::Unexpected("no Validity Indicator".into())))
+        required_validity(last)
     })?;
     report_validity(output, &uid, validity, "signature")
 }

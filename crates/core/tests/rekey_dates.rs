@@ -8,7 +8,6 @@
 mod support;
 
 use keyward_ttlv::KmipVersion::{self, V2_1};
-use keyward_ttlv::datetime::format_seconds;
 use keyward_ttlv::{Item, Tag, Value};
 use support::*;
 
@@ -24,22 +23,7 @@ const DATES: [(&str, &str, Tag); 4] = [
 
 fn date_attribute(version: KmipVersion, tag: Tag, seconds: i64) -> String {
     let (name, camel, _) = DATES.iter().find(|d| d.2 == tag).expect("a lifecycle date");
-    let value = format_seconds(seconds);
-    if version.is_1x() {
-        format!(
-            r#"<Attribute><AttributeName type="TextString" value="{name}"/><AttributeValue type="DateTime" value="{value}"/></Attribute>"#
-        )
-    } else {
-        format!(r#"<{camel} type="DateTime" value="{value}"/>"#)
-    }
-}
-
-fn attributes(version: KmipVersion, inner: &str) -> String {
-    if version.is_1x() {
-        format!("<TemplateAttribute>{inner}</TemplateAttribute>")
-    } else {
-        format!("<Attributes>{inner}</Attributes>")
-    }
+    versioned_date(version, name, camel, seconds)
 }
 
 /// An AES key with the given dates.
@@ -55,7 +39,7 @@ fn create(server: &Server, version: KmipVersion, dates: &[(Tag, i64)]) -> String
     let dates: String = dates.iter().map(|(tag, seconds)| date_attribute(version, *tag, *seconds)).collect();
     let payload = format!(
         r#"<ObjectType type="Enumeration" value="SymmetricKey"/>{}"#,
-        attributes(version, &format!("{common}{dates}"))
+        versioned_attributes(version, &format!("{common}{dates}"))
     );
     text(&server.ok(OWNER, version, &item("Create", &payload)), Tag::UniqueIdentifier).expect("an identifier")
 }
@@ -178,7 +162,8 @@ fn an_offset_with_the_dates_it_computes_or_without_an_activation_date_is_refused
         // 1.4 Table 331: "Offset field is not permitted to be specified at the same time as any
         // of the Activation Date, Process Start Date, Protect Stop Date, or Deactivation Date".
         for (_, _, tag) in DATES {
-            let with_date = re_key(&dated, Some(60), &attributes(version, &date_attribute(version, tag, NOW + 5)));
+            let with_date =
+                re_key(&dated, Some(60), &versioned_attributes(version, &date_attribute(version, tag, NOW + 5)));
             assert_eq!(server.fails(OWNER, version, &with_date), "InvalidMessage", "{tag} in {version}");
         }
 
@@ -272,7 +257,7 @@ fn what_cannot_be_re_keyed_is_refused_with_the_tables_reasons() {
             r#"<ObjectType type="Enumeration" value="SecretData"/>{}
             <SecretData><SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/>
             <KeyValue><KeyMaterial type="ByteString" value="70617373776f7264"/></KeyValue></KeyBlock></SecretData>"#,
-            attributes(version, mask)
+            versioned_attributes(version, mask)
         );
         let uid = text(&server.ok(OWNER, version, &item("Register", &secret)), Tag::UniqueIdentifier).unwrap();
         let not_a_key = if version.is_1x() { "PermissionDenied" } else { "InvalidObjectType" };

@@ -7,7 +7,6 @@
 mod support;
 
 use keyward_ttlv::KmipVersion;
-use keyward_ttlv::datetime::format_seconds;
 use keyward_ttlv::{Item, Tag, Value};
 use support::*;
 
@@ -35,17 +34,6 @@ fn usage_limits(version: KmipVersion, total: i64, count: Option<i64>) -> String 
     attribute(version, "Usage Limits", "UsageLimits", &format!(">{}", limits_fields(total, count)))
 }
 
-fn date(version: KmipVersion, name: &str, tag: &str, seconds: i64) -> String {
-    let value = format_seconds(seconds);
-    if version.is_1x() {
-        format!(
-            r#"<Attribute><AttributeName type="TextString" value="{name}"/><AttributeValue type="DateTime" value="{value}"/></Attribute>"#
-        )
-    } else {
-        format!(r#"<{tag} type="DateTime" value="{value}"/>"#)
-    }
-}
-
 /// Creates an AES key with the extra attributes (in the version's form).
 fn create(server: &Server, version: KmipVersion, extra: &str) -> String {
     let common = [
@@ -59,9 +47,10 @@ fn create(server: &Server, version: KmipVersion, extra: &str) -> String {
         ),
     ]
     .concat();
-    let wrapper = if version.is_1x() { "TemplateAttribute" } else { "Attributes" };
-    let payload =
-        format!(r#"<ObjectType type="Enumeration" value="SymmetricKey"/><{wrapper}>{common}{extra}</{wrapper}>"#);
+    let payload = format!(
+        r#"<ObjectType type="Enumeration" value="SymmetricKey"/>{}"#,
+        versioned_attributes(version, &format!("{common}{extra}"))
+    );
     text(&server.ok(OWNER, version, &item("Create", &payload)), Tag::UniqueIdentifier).expect("an identifier")
 }
 
@@ -178,8 +167,8 @@ fn no_allocation_after_the_protect_stop_date() {
         let server = Server::new();
         let extra = [
             usage_limits(version, 10, None),
-            date(version, "Activation Date", "ActivationDate", NOW),
-            date(version, "Protect Stop Date", "ProtectStopDate", NOW + 60),
+            versioned_date(version, "Activation Date", "ActivationDate", NOW),
+            versioned_date(version, "Protect Stop Date", "ProtectStopDate", NOW + 60),
         ]
         .concat();
         let uid = create(&server, version, &extra);
@@ -212,11 +201,11 @@ fn an_allocation_needs_a_count_and_an_object_that_protects() {
             usage_limits(version, 10, None),
         ]
         .concat();
-        let wrapper = if version.is_1x() { "TemplateAttribute" } else { "Attributes" };
         let secret = format!(
-            r#"<ObjectType type="Enumeration" value="SecretData"/><{wrapper}>{attributes}</{wrapper}>
+            r#"<ObjectType type="Enumeration" value="SecretData"/>{}
             <SecretData><SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/>
-            <KeyValue><KeyMaterial type="ByteString" value="70617373776f7264"/></KeyValue></KeyBlock></SecretData>"#
+            <KeyValue><KeyMaterial type="ByteString" value="70617373776f7264"/></KeyValue></KeyBlock></SecretData>"#,
+            versioned_attributes(version, &attributes)
         );
         let secret = text(&server.ok(OWNER, version, &item("Register", &secret)), Tag::UniqueIdentifier).unwrap();
         server.ok(OWNER, version, &on("Activate", Some(&secret)));

@@ -222,6 +222,28 @@ pub fn bytes(item: &Item, tag: Tag) -> Option<Vec<u8>> {
     item.children().iter().find_map(|c| bytes(c, tag))
 }
 
+/// Attributes in `version`'s form: a 1.x Template-Attribute, a 2.x Attributes structure.
+pub fn versioned_attributes(version: KmipVersion, inner: &str) -> String {
+    if version.is_1x() {
+        format!("<TemplateAttribute>{inner}</TemplateAttribute>")
+    } else {
+        format!("<Attributes>{inner}</Attributes>")
+    }
+}
+
+/// A Date-Time attribute in `version`'s form: in 1.x an Attribute named `name`, in 2.x the field
+/// `tag`.
+pub fn versioned_date(version: KmipVersion, name: &str, tag: &str, seconds: i64) -> String {
+    let value = keyward_ttlv::datetime::format_seconds(seconds);
+    if version.is_1x() {
+        format!(
+            r#"<Attribute><AttributeName type="TextString" value="{name}"/><AttributeValue type="DateTime" value="{value}"/></Attribute>"#
+        )
+    } else {
+        format!(r#"<{tag} type="DateTime" value="{value}"/>"#)
+    }
+}
+
 /// A batch item for an operation that takes only a Unique Identifier (absent: the placeholder).
 pub fn on(operation: &str, uid: Option<&str>) -> String {
     item(operation, &uid.map_or(String::new(), uid_xml))

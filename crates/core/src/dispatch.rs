@@ -18,6 +18,11 @@ use crate::observer::{DispatchObserver, NoObserver};
 use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
+mod budget;
+
+use budget::Budget;
+pub use budget::DEFAULT_MAX_RESPONSE_SIZE;
+
 /// Operations that may take milliseconds of CPU.
 const SLOW_OPERATIONS: &[Operation] = &[
     Operation::CreateKeyPair,
@@ -45,6 +50,9 @@ pub struct Dispatcher {
     services: Arc<Services>,
     streams: Arc<Streams>,
     observer: Arc<dyn DispatchObserver>,
+    /// The server's bound on a response, whatever the client's Maximum Response Size (see
+    /// `budget`).
+    max_response_size: usize,
 }
 
 /// What [`Dispatcher::handle_message`] tells the transport besides the response.
@@ -64,7 +72,14 @@ impl Dispatcher {
             services: Arc::new(services),
             streams: Arc::new(Streams::default()),
             observer: Arc::new(NoObserver),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
+    }
+
+    /// The same dispatcher, bounding every response (and the outputs a batch retains) to
+    /// `max_response_size` bytes.
+    pub fn with_max_response_size(self, max_response_size: usize) -> Dispatcher {
+        Dispatcher { max_response_size, ..self }
     }
 
     /// The same dispatcher, telling `observer` the outcome of every batch item it answers.
@@ -182,9 +197,10 @@ impl Dispatcher {
         let ticket = ticket.or_else(|| Some(self.services.store.read_fence()).filter(|fence| !fence.is_ready()));
         let response = response_message(&message, now, items);
         response.encode(out);
-        if let Some(limit) = message.header.maximum_response_size.and_then(|m| usize::try_from(m).ok())
-            && out.len() > limit
-        {
+        // Items were counted as they ran; the header and the small outputs are counted here. A
+        // length too long to write is never sent cut short.
+        let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
+        if out.finish().map_or(true, |len| len > limit) {
             out.clear();
             let too_large = fail_all(&message, &OpError::ResponseTooLarge);
             self.observe(&too_large);
@@ -206,6 +222,8 @@ impl Dispatcher {
         let mut pending = Pending::default();
         let mut memory = BatchMemory::default();
         let mut results = Vec::with_capacity(message.batch_items.len());
+        let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
+        let mut budget = Budget::new(limit, message.version);
         for item in &message.batch_items {
             pending.checkpoint();
             let before = memory.checkpoint();
@@ -221,7 +239,12 @@ impl Dispatcher {
                         streams: &self.streams,
                         ephemeral: item.ephemeral == Some(true),
                     };
-                    run_item(&mut cx, item, message)
+                    let result = run_item(&mut cx, item, message);
+                    match budget.retain(&result) {
+                        Ok(()) => result,
+                        // The output is dropped here, before the next item runs.
+                        Err(error) => failure(message.version, result.operation, result.unique_batch_item_id, &error),
+                    }
                 }
                 Err(BatchItemError { operation, unique_batch_item_id, error }) => {
                     failure(message.version, *operation, unique_batch_item_id.clone(), &OpError::Model(error.clone()))

@@ -21,6 +21,9 @@ pub struct LimitsConfig {
     pub max_depth: usize,
     /// The most items in one request.
     pub max_items: usize,
+    /// The largest response, and the most a batch's outputs may add up to, in bytes, whatever
+    /// the client's Maximum Response Size; an item beyond fails with Response Too Large.
+    pub max_response_size: usize,
     /// The most authenticated connections open at once; the ones beyond are accepted and closed
     /// at once.
     pub max_connections: usize,
@@ -55,6 +58,7 @@ impl Default for LimitsConfig {
             max_message_size: decoder.max_message_size,
             max_depth: decoder.max_depth,
             max_items: decoder.max_items,
+            max_response_size: keyward_core::dispatch::DEFAULT_MAX_RESPONSE_SIZE,
             max_connections: 1024,
             // A handshake takes milliseconds: 256 at once is a burst of reconnecting clients
             // handled with room to spare, and bounds what unauthenticated peers hold.
@@ -93,6 +97,10 @@ impl LimitsConfig {
         let invalid = |what: &str| Err(ConfigError::Invalid(format!("limits: {what}")));
         if self.max_message_size < SMALLEST_MESSAGE {
             return invalid(&format!("max_message_size must be at least {SMALLEST_MESSAGE} bytes"));
+        }
+        if self.max_response_size < SMALLEST_MESSAGE || u32::try_from(self.max_response_size).is_err() {
+            // A TTLV length is four bytes: no larger response could be written.
+            return invalid(&format!("max_response_size must be {SMALLEST_MESSAGE} to {} bytes", u32::MAX));
         }
         if self.max_depth == 0 || self.max_items == 0 || self.max_connections == 0 {
             return invalid("max_depth, max_items and max_connections must be at least 1");
@@ -188,6 +196,8 @@ mod tests {
         assert!(absurd.validate().is_err());
         let no_handshakes = LimitsConfig { max_handshakes_per_peer: 0, ..LimitsConfig::default() };
         assert!(no_handshakes.validate().is_err());
+        let huge_responses = LimitsConfig { max_response_size: usize::MAX, ..LimitsConfig::default() };
+        assert!(huge_responses.validate().is_err());
         assert!(LimitsConfig::default().validate().is_ok());
     }
 }

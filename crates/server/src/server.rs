@@ -148,7 +148,7 @@ impl Server {
             _ => None,
         };
         let shared = Shared {
-            dispatcher,
+            dispatcher: dispatcher.with_max_response_size(config.limits.max_response_size),
             identity: config.identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),

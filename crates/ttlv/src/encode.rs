@@ -14,7 +14,15 @@ use crate::{Item, ItemType, Tag, Value};
 #[derive(Default)]
 pub struct Encoder {
     buf: Vec<u8>,
+    /// An item was longer than a TTLV length can say (4 GiB): what was written is not a valid
+    /// message, and [`Encoder::finish`] says so instead of a length being silently cut.
+    too_long: bool,
 }
+
+/// What was written holds an item longer than the four-byte TTLV length field can carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an item is longer than a TTLV length can say ({} bytes)", u32::MAX)]
+pub struct TooLong;
 
 /// The position of a structure opened by [`Encoder::begin`], to be closed by [`Encoder::end`].
 #[must_use = "a structure must be closed with Encoder::end"]
@@ -23,17 +31,32 @@ pub struct Open(usize);
 
 impl Encoder {
     pub fn new() -> Encoder {
-        Encoder { buf: Vec::new() }
+        Encoder { buf: Vec::new(), too_long: false }
     }
 
     pub fn with_capacity(capacity: usize) -> Encoder {
-        Encoder { buf: Vec::with_capacity(capacity) }
+        Encoder { buf: Vec::with_capacity(capacity), too_long: false }
     }
 
     /// Forgets (and zeroizes) what was written, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.as_mut_slice().zeroize();
         self.buf.clear();
+        self.too_long = false;
+    }
+
+    /// The length of what was written, or [`TooLong`] when an item could not have its length
+    /// written: the bytes must then not be sent.
+    pub fn finish(&self) -> Result<usize, TooLong> {
+        if self.too_long { Err(TooLong) } else { Ok(self.buf.len()) }
+    }
+
+    /// A length for a header; one beyond `u32` marks the output unusable rather than being cut.
+    fn length(&mut self, length: usize) -> u32 {
+        u32::try_from(length).unwrap_or_else(|_| {
+            self.too_long = true;
+            u32::MAX
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -75,7 +98,7 @@ impl Encoder {
     /// Closes a structure, writing its length.
     pub fn end(&mut self, open: Open) {
         let length = self.buf.len() - open.0 - crate::decode::HEADER_LEN;
-        let length = u32::try_from(length).unwrap_or(u32::MAX);
+        let length = self.length(length);
         if let Some(field) = self.buf.get_mut(open.0 + 4..open.0 + 8) {
             field.copy_from_slice(&length.to_be_bytes());
         }
@@ -95,7 +118,8 @@ impl Encoder {
     /// Writes a Big Integer given in two's complement, sign-extended to a multiple of eight bytes.
     pub fn big_integer(&mut self, tag: Tag, twos_complement: &[u8]) {
         let length = big_integer::padded_len(twos_complement);
-        self.header(tag, ItemType::BigInteger, u32::try_from(length).unwrap_or(u32::MAX));
+        let length = self.length(length);
+        self.header(tag, ItemType::BigInteger, length);
         self.buf.extend(big_integer::padded(twos_complement));
     }
 
@@ -119,7 +143,8 @@ impl Encoder {
     }
 
     fn bytes_of_type(&mut self, tag: Tag, item_type: ItemType, value: &[u8]) {
-        self.header(tag, item_type, u32::try_from(value.len()).unwrap_or(u32::MAX));
+        let length = self.length(value.len());
+        self.header(tag, item_type, length);
         self.buf.extend_from_slice(value);
         self.pad(value.len());
     }
@@ -171,7 +196,8 @@ impl Encoder {
     /// Copies an item of a validated message, re-tagged, without decoding its value.
     pub fn item_ref_as(&mut self, tag: Tag, item: ItemRef<'_>) {
         let raw = item.raw_value();
-        self.header(tag, item.item_type(), u32::try_from(raw.len()).unwrap_or(u32::MAX));
+        let length = self.length(raw.len());
+        self.header(tag, item.item_type(), length);
         self.buf.extend_from_slice(raw);
         self.pad(raw.len());
     }
@@ -185,5 +211,24 @@ impl Encoder {
 impl Drop for Encoder {
     fn drop(&mut self) {
         self.buf.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_length_beyond_u32_is_an_error_not_a_cut() {
+        let mut out = Encoder::new();
+        out.integer(Tag(0x42_0001), 1);
+        assert_eq!(out.finish(), Ok(16));
+        // Writing a real 4 GiB item would take 4 GiB; the length itself is what is checked.
+        if let Ok(huge) = usize::try_from(u64::from(u32::MAX) + 1) {
+            assert_eq!(out.length(huge), u32::MAX);
+            assert_eq!(out.finish(), Err(TooLong));
+        }
+        out.clear();
+        assert_eq!(out.finish(), Ok(0));
     }
 }

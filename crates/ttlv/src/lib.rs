@@ -28,7 +28,7 @@ pub use decode::{
     DecodeError, DecodeErrorKind, HEADER_LEN, Header, Limits, decode, decode_owned, message_length, parse_header,
 };
 pub use dictionary::{KmipEnum, enums, masks};
-pub use encode::{Encoder, Open};
+pub use encode::{Encoder, Open, TooLong};
 pub use item::{Item, Value, big_integer};
 pub use item_type::{ItemType, TypeSet};
 pub use normalize::camel_case;

@@ -10,5 +10,6 @@ mod metrics;
 mod operations;
 mod raw_http;
 mod requests;
+mod response_budget;
 mod shutdown;
 mod tls;

@@ -31,9 +31,10 @@ use kmip_protocol::types::common::{
     KeyMaterial, NameType, NameValue, ObjectType, Operation, RevocationReasonCode, State, UniqueIdentifier,
 };
 use kmip_protocol::types::request::{
-    self, Attribute, BatchCount, BatchItem, CommonTemplateAttribute, KeyBlock, KeyValue, PrivateKeyTemplateAttribute,
-    ProtocolVersion, ProtocolVersionMajor, ProtocolVersionMinor, PublicKeyTemplateAttribute, QueryFunction,
-    RequestHeader, RequestMessage, RequestPayload, RevocationReason, SymmetricKey, TemplateAttribute,
+    self, Attribute, BatchCount, BatchItem, CommonTemplateAttribute, KeyBlock, KeyValue, MaximumResponseSize,
+    PrivateKeyTemplateAttribute, ProtocolVersion, ProtocolVersionMajor, ProtocolVersionMinor,
+    PublicKeyTemplateAttribute, QueryFunction, RequestHeader, RequestMessage, RequestPayload, RevocationReason,
+    SymmetricKey, TemplateAttribute,
 };
 use kmip_protocol::types::response::{
     self, ManagedObject, ResponseMessage, ResponsePayload, ResultReason, ResultStatus,
@@ -104,9 +105,14 @@ fn message(minor: i32, payloads: Vec<RequestPayload>) -> RequestMessage {
 /// serializer, and returns the response's bytes.
 fn send<T: Read + Write>(client: &Client<T>, minor: i32, payloads: Vec<RequestPayload>) -> Vec<u8> {
     let request = kmip_ttlv::to_vec(&message(minor, payloads)).expect("the crate encodes its request");
+    send_bytes(client, &request)
+}
+
+/// Writes an encoded request on the client's connection and reads the response's bytes.
+fn send_bytes<T: Read + Write>(client: &Client<T>, request: &[u8]) -> Vec<u8> {
     let stream = client.inner();
     let mut stream = stream.lock().unwrap();
-    stream.write_all(&request).unwrap();
+    stream.write_all(request).unwrap();
     // A TTLV message is one item: a tag, a type and a four-byte length, then that many bytes.
     let mut bytes = vec![0; 8];
     stream.read_exact(&mut bytes).unwrap();
@@ -642,10 +648,10 @@ fn server_questions<T: Read + Write>(client: &Client<T>, version: (i32, KmipVers
         let shared: Vec<_> = shared.supported_versions.unwrap_or_default().iter().map(|v| (v.major, v.minor)).collect();
         assert_eq!(shared, [(1, 2), (1, 0)]);
     } else {
-        // KMIP 1.0 has no Discover Versions. Keyward answers it in a 1.0 message all the same,
-        // as it must be able to for a client that does not yet know which versions it speaks
-        // (1.1 section 4.26 puts no condition on the request header's version); the crate reads
-        // the answer, which lists 1.0.
+        // KMIP 1.0 has no Discover Versions. Keyward answers it in a 1.0 message all the same:
+        // it is the question of a client that does not yet know which versions the server
+        // speaks, and 1.1 section 4.26 puts no condition on the request header's version. Its
+        // answer uses only tags 1.0 defines (Protocol Version), and the crate reads it.
         let all = answer!(call(client, version, discover(vec![])), DiscoverVersions);
         let all: Vec<_> = all.supported_versions.expect("versions").iter().map(|v| (v.major, v.minor)).collect();
         assert!(all.contains(&(1, 0)), "{all:?}");
@@ -732,6 +738,32 @@ async fn a_password_in_the_header_is_not_the_identity() {
         assert_eq!(*plain.get_key(&public_id).expect("Get").unique_identifier, public_id);
         plain.destroy_key(&private_id).expect("Destroy");
         plain.destroy_key(&public_id).expect("Destroy");
+    })
+    .await;
+}
+
+/// The crate's request header can carry a Maximum Response Size (KMIP 1.0 section 6.3), which its
+/// Client never sets. A Query answer is larger than 200 bytes, so the server refuses it with
+/// Response Too Large (section 6.10), in each version, and still answers the next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maximum_response_size_too_small_for_the_answer() {
+    with_client(|settings| {
+        let client = connect(settings);
+        for version in VERSIONS {
+            let mut query = message(version.0, vec![RequestPayload::Query(vec![QueryFunction::QueryOperations])]);
+            query.0.1 = Some(MaximumResponseSize(200));
+            let bytes = kmip_ttlv::to_vec(&query).expect("the crate encodes its request");
+            let response = send_bytes(&client, &bytes);
+            let response: ResponseMessage = kmip_protocol::response::from_slice(&response).expect("the crate reads it");
+            let [item] = response.batch_items.as_slice() else { panic!("one batch item: {response:?}") };
+            assert_eq!(item.result_status, ResultStatus::OperationFailed, "{item:?}");
+            assert_eq!(item.result_reason, Some(ResultReason::ResponseTooLarge), "{item:?}");
+            assert!(item.payload.is_none(), "{item:?}");
+
+            let answered =
+                answer!(call(&client, version, RequestPayload::Query(vec![QueryFunction::QueryObjects])), Query);
+            assert!(answered.object_types.is_some_and(|types| types.contains(&ObjectType::SymmetricKey)));
+        }
     })
     .await;
 }

@@ -7,9 +7,10 @@
 //!   `rng_retrieve`, `rename_key`, `get_key`, `revoke_key`, `destroy_key`), which pick the
 //!   protocol version themselves: 1.0 for the operations KMIP 1.0 defines, 1.2 for Query, Sign
 //!   and RNG Retrieve, 1.1 for Discover Versions (sent through `do_request`);
-//! - its request and response types, which cover seventeen operations (the sixteen of
-//!   `RequestPayload` plus Discover Versions); messages built from them are sent here in each of
-//!   KMIP 1.0, 1.1 and 1.2, which the helpers cannot do, on the same connection.
+//! - its request and response types, which cover seventeen operations (the variants of its
+//!   `RequestPayload`); messages built from them are sent here in each of KMIP 1.0, 1.1 and 1.2,
+//!   which the helpers cannot do, on the same connection, one at a time and batched, with and
+//!   without a Maximum Response Size.
 //!
 //! The client is synchronous (the crate's `tls-with-rustls` feature: rustls 0.19), so each test
 //! runs it on tokio's blocking pool while the server runs on the test's runtime.

@@ -28,8 +28,9 @@ use keyward_server::pki::ADMIN;
 use keyward_ttlv::KmipVersion;
 use kmip_protocol::client::{Client, ClientCertificate, ConnectionSettings, Error};
 use kmip_protocol::types::common::{
-    AttributeName, AttributeValue, CryptographicAlgorithm, CryptographicUsageMask, Data, DataLength, KeyFormatType,
-    KeyMaterial, NameType, NameValue, ObjectType, Operation, RevocationReasonCode, State, UniqueIdentifier,
+    AttributeName, AttributeValue, CompromiseOccurrenceDate, CryptographicAlgorithm, CryptographicUsageMask, Data,
+    DataLength, KeyFormatType, KeyMaterial, NameType, NameValue, ObjectType, Operation, RevocationMessage,
+    RevocationReasonCode, State, UniqueIdentifier,
 };
 use kmip_protocol::types::request::{
     self, Attribute, BatchCount, BatchItem, CommonTemplateAttribute, KeyBlock, KeyValue, MaximumResponseSize,
@@ -123,8 +124,9 @@ fn send_bytes<T: Read + Write>(client: &Client<T>, request: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Sends a request as `send` does, and returns the response as the crate reads it, checked to answer in the request's version, with what
-/// Keyward's version checker finds in it that the request's version does not define.
+/// Sends a request as `send` does, and returns the response as the crate reads it, checked to
+/// answer in the request's version, with what Keyward's version checker finds in it that the
+/// request's version does not define.
 fn exchange_unchecked<T: Read + Write>(
     client: &Client<T>,
     version: (i32, KmipVersion),
@@ -603,9 +605,25 @@ fn key_pair_life<T: Read + Write>(client: &Client<T>, version: (i32, KmipVersion
     }
 
     answer!(call(client, version, revoke(&private_id)), Revoke);
+    assert_eq!(state_of(client, version, &private_id), State::Deactivated);
+
+    // Revoke for Key Compromise, with a Compromise Occurrence Date (a Date-Time the crate writes,
+    // though it cannot read one): the object becomes Compromised (KMIP 1.0 section 4.19), and
+    // once destroyed, Destroyed Compromised (section 3.17).
+    let a_minute_ago = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 60;
+    let compromised = RequestPayload::Revoke(
+        uid(&public_id),
+        RevocationReason(RevocationReasonCode::KeyCompromise, Some(RevocationMessage("test".into()))),
+        Some(CompromiseOccurrenceDate(a_minute_ago)),
+    );
+    answer!(call(client, version, compromised), Revoke);
+    assert_eq!(state_of(client, version, &public_id), State::Compromised);
+
     for id in [&private_id, &public_id] {
         answer!(call(client, version, RequestPayload::Destroy(uid(id))), Destroy);
     }
+    assert_eq!(state_of(client, version, &private_id), State::Destroyed);
+    assert_eq!(state_of(client, version, &public_id), State::DestroyedCompromised);
 }
 
 /// Query, Discover Versions and RNG Retrieve in one version: each answers with what that version

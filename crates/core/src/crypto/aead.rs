@@ -104,6 +104,11 @@ pub struct SealingStream {
 }
 
 impl SealingStream {
+    /// The bytes of data held until the end.
+    pub fn buffered(&self) -> usize {
+        self.plaintext.len()
+    }
+
     /// Starts an encryption; the key, IV and tag length are checked now.
     pub fn new(setup: AeadSetup<'_>) -> OpResult<SealingStream> {
         // A trial on no data checks key, IV and tag length before any part is accepted.
@@ -246,6 +251,11 @@ pub struct OpeningStream {
 }
 
 impl OpeningStream {
+    /// The bytes of data held until the end.
+    pub fn buffered(&self) -> usize {
+        self.ciphertext.len()
+    }
+
     /// Starts a decryption; the key and IV are checked now.
     pub fn new(setup: AeadSetup<'_>) -> OpResult<OpeningStream> {
         seal(setup, &[])?;

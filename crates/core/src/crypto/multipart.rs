@@ -72,8 +72,14 @@ pub fn take<T: Any>(cx: &Context<'_>, part: &Part) -> OpResult<Box<T>> {
 /// Keeps the state of a stream until its next part: under a new Correlation Value for a first
 /// part, under its own for a middle part. Returns the Correlation Value for the response.
 pub fn keep<T: Any + Send>(cx: &Context<'_>, part: &Part, state: T) -> OpResult<Bytes> {
+    keep_buffered(cx, part, state, 0)
+}
+
+/// [`keep`] for a state holding `buffered` bytes of the data given so far, which count against
+/// the client's share (see [`crate::streams`]).
+pub fn keep_buffered<T: Any + Send>(cx: &Context<'_>, part: &Part, state: T, buffered: usize) -> OpResult<Bytes> {
     let existing = part.correlation().map(<[u8]>::to_vec);
-    let correlation = cx.streams.put(&cx.client.name, cx.now, Box::new(state), existing)?;
+    let correlation = cx.streams.put(&cx.client.name, cx.now, Box::new(state), existing, buffered)?;
     Ok(Bytes::new(correlation))
 }
 

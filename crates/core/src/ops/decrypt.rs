@@ -94,7 +94,8 @@ fn first_part(
     opening: Opening,
     plaintext: Zeroizing<Vec<u8>>,
 ) -> OpResult<DecryptResponse> {
-    let correlation = multipart::keep(cx, part, DecryptStream { key: uid.to_string(), opening })?;
+    let buffered = opening.buffered();
+    let correlation = multipart::keep_buffered(cx, part, DecryptStream { key: uid.to_string(), opening }, buffered)?;
     Ok(DecryptResponse { correlation_value: Some(correlation), ..response(cx, uid, plaintext) })
 }
 
@@ -111,7 +112,8 @@ fn continue_stream(cx: &mut Context<'_>, request: &DecryptRequest, part: Part) -
         Ok(response(cx, key.uid(), plaintext))
     } else {
         let plaintext = stream.opening.update(&data)?;
-        let correlation = multipart::keep(cx, &part, *stream)?;
+        let buffered = stream.opening.buffered();
+        let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
         Ok(DecryptResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), plaintext) })
     }
 }
@@ -140,6 +142,14 @@ enum Opening {
 }
 
 impl Opening {
+    /// The data held until the end, which counts against the client's share of the streams.
+    fn buffered(&self) -> usize {
+        match self {
+            Opening::Plain(_) => 0,
+            Opening::Authenticated { stream, .. } => stream.buffered(),
+        }
+    }
+
     fn update(&mut self, data: &[u8]) -> OpResult<Zeroizing<Vec<u8>>> {
         match self {
             Opening::Plain(stream) => stream.update(data).map_err(failure),

@@ -95,7 +95,8 @@ fn first_part(
     sealing: Sealing,
     ciphertext: Vec<u8>,
 ) -> OpResult<EncryptResponse> {
-    let correlation = multipart::keep(cx, part, EncryptStream { key: uid.to_string(), sealing })?;
+    let buffered = sealing.buffered();
+    let correlation = multipart::keep_buffered(cx, part, EncryptStream { key: uid.to_string(), sealing }, buffered)?;
     Ok(EncryptResponse { correlation_value: Some(correlation), ..response(cx, uid, ciphertext) })
 }
 
@@ -112,7 +113,8 @@ fn continue_stream(cx: &mut Context<'_>, request: &EncryptRequest, part: Part) -
         Ok(EncryptResponse { authenticated_encryption_tag: tag.map(Bytes::new), ..response(cx, key.uid(), ciphertext) })
     } else {
         let ciphertext = stream.sealing.update(&data)?;
-        let correlation = multipart::keep(cx, &part, *stream)?;
+        let buffered = stream.sealing.buffered();
+        let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
         Ok(EncryptResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), ciphertext) })
     }
 }
@@ -139,6 +141,14 @@ enum Sealing {
 }
 
 impl Sealing {
+    /// The data held until the end, which counts against the client's share of the streams.
+    fn buffered(&self) -> usize {
+        match self {
+            Sealing::Plain(_) => 0,
+            Sealing::Authenticated(stream) => stream.buffered(),
+        }
+    }
+
     fn update(&mut self, data: &[u8]) -> OpResult<Vec<u8>> {
         match self {
             Sealing::Plain(stream) => Ok(stream.update(data).map_err(failure)?.to_vec()),

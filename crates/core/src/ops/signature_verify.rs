@@ -46,7 +46,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &SignatureVerifyRequest) -> OpR
     for stream in &mut streams {
         stream.update(&data).map_err(failure)?;
     }
-    let correlation = multipart::keep(cx, &part, VerifyStream { key: key.uid().to_string(), streams, signature })?;
+    let buffered = streams.iter().map(SignatureStream::buffered).sum();
+    let stream = VerifyStream { key: key.uid().to_string(), streams, signature };
+    let correlation = multipart::keep_buffered(cx, &part, stream, buffered)?;
     Ok(SignatureVerifyResponse { correlation_value: Some(correlation), ..undecided(cx, key.uid()) })
 }
 
@@ -76,7 +78,8 @@ fn continue_stream(
         let outcome = first_valid(stream.streams.into_iter().map(|s| s.verify(&public, &signature)));
         return Ok(response(key.uid(), Some(outcome?)));
     }
-    let correlation = multipart::keep(cx, &part, *stream)?;
+    let buffered = stream.streams.iter().map(SignatureStream::buffered).sum();
+    let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
     Ok(SignatureVerifyResponse { correlation_value: Some(correlation), ..undecided(cx, key.uid()) })
 }
 

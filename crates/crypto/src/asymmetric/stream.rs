@@ -36,6 +36,14 @@ impl SignatureStream {
         self.scheme
     }
 
+    /// The bytes of data held until the end (pure Ed25519 only).
+    pub fn buffered(&self) -> usize {
+        match &self.acc {
+            Accumulator::Hash(_) => 0,
+            Accumulator::Buffer(buffer) => buffer.len(),
+        }
+    }
+
     /// Feeds the next part of the data.
     pub fn update(&mut self, data: &[u8]) -> CryptoResult<()> {
         match &mut self.acc {

@@ -10,6 +10,34 @@ use keyward_server::{HttpsConfig, Server, ServerConfig, TlsConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// The algorithm policy the OASIS profiles need: the server's default (docs/configuration.md,
+/// which refuses what NIST SP 800-131A Rev. 2 retired) widened to what the test cases make and
+/// protect with. RSA-1024: CS-AC-M-OAEP-9 and -10 encrypt under a registered 1024-bit public key.
+/// Triple DES: SKFF-M creates such keys and CS-BC-M-4-12-3DES-13 encrypts with one. SKIPJACK:
+/// SKFF-O-1 creates a key of it. secp256k1: CS-AC-M-3-ECC-13 signs under a registered key on that
+/// curve. A server facing these profiles must allow them; a production server should not.
+const PROFILE_ALGORITHMS: &str = r#"
+[algorithms]
+rsa_sizes = [1024, 2048, 3072, 4096, 8192]
+curves = ["P-256", "P-384", "P-521", "SECP256K1", "CURVE25519"]
+
+[algorithms.symmetric]
+AES = [128, 192, 256]
+ChaCha20 = [256]
+ChaCha20Poly1305 = [256]
+HMAC-SHA1 = []
+HMAC-SHA224 = []
+HMAC-SHA256 = []
+HMAC-SHA384 = []
+HMAC-SHA512 = []
+3DES = []
+SKIPJACK = []
+"#;
+
+fn profile_algorithms() -> Result<keyward_server::config::algorithms::AlgorithmsConfig, String> {
+    ServerConfig::from_toml(PROFILE_ALGORITHMS).map(|c| c.algorithms).map_err(|e| e.to_string())
+}
+
 /// A temporary home for the servers of a run.
 pub struct Workspace {
     dir: tempfile::TempDir,
@@ -68,6 +96,7 @@ impl Workspace {
             https: Some(HttpsConfig {
                 listen: "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| e.to_string())?,
             }),
+            algorithms: profile_algorithms()?,
             ..ServerConfig::default()
         };
         let dispatcher = keyward_server::open_dispatcher(&config).map_err(|e| e.to_string())?;

@@ -28,6 +28,13 @@ pub enum OpError {
     FeatureNotSupported(String),
     #[error("invalid field: {0}")]
     InvalidField(String),
+    /// A key the server's algorithm policy does not allow it to make: "Incorrect attribute
+    /// value(s) specified", Invalid Field (1.4 Table 328, Create, and Table 329, Create Key Pair).
+    /// 2.x keeps Invalid Field in the lists of Create, Create Key Pair, Re-key, Re-key Key Pair and
+    /// Derive Key (2.1 §6.1.8.1, §6.1.9.1, §6.1.46.1, §6.1.47.1, §6.1.13.1) beside Invalid
+    /// Attribute Value (absent from Re-key's); one reason in every version, the one 1.x names.
+    #[error("{0}")]
+    DisallowedKey(String),
     #[error("missing data: {0}")]
     MissingData(String),
     /// The object is not in a state that allows the operation.
@@ -146,11 +153,6 @@ pub enum OpError {
     InvalidCorrelationValue,
     #[error("the response exceeds the Maximum Response Size")]
     ResponseTooLarge,
-    /// A client's share of the server's multi-part streams is used up: "Some limit on the server
-    /// ... has been exceeded", Server Limit Exceeded (2.1 §11.46, from 2.0); General Failure in
-    /// 1.x, which has no closer reason (1.4 §11.1).
-    #[error("{0}")]
-    StreamLimit(String),
     #[error("the request needs asynchronous processing, which this server does not do")]
     AsynchronousRequired,
     #[error("storage failure: {0}")]
@@ -181,6 +183,7 @@ impl OpError {
             OpError::UnknownCriticalExtension(_) if v2 => ResultReason::UnknownMessageExtension,
             OpError::UnknownCriticalExtension(_) => ResultReason::FeatureNotSupported,
             OpError::InvalidField(_) => ResultReason::InvalidField,
+            OpError::DisallowedKey(_) => ResultReason::InvalidField,
             OpError::MissingData(_) => ResultReason::MissingData,
             // KMIP 1.x has no lifecycle reason; its test cases answer Permission Denied (for
             // example a Destroy of an Active key, SKLC-M-2-10). So do the 2.0 test cases
@@ -250,7 +253,7 @@ impl OpError {
             OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
             // 2.0 added Server Limit Exceeded; 1.x falls back to General Failure below.
-            OpError::Store(StoreError::LimitExceeded(_)) | OpError::StreamLimit(_) => ResultReason::ServerLimitExceeded,
+            OpError::Store(StoreError::LimitExceeded(_)) => ResultReason::ServerLimitExceeded,
             OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
         };
         // A reason this version does not define (a newer one, or one 2.x retired) falls back to

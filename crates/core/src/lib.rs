@@ -11,6 +11,7 @@
 //! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
 //! items.
 
+pub mod algorithm_policy;
 pub mod attribute_rules;
 pub mod attributes;
 pub mod context;
@@ -34,7 +35,7 @@ pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;
 pub use observer::DispatchObserver;
-pub use policy::{Clock, Policy, ServerInformation, SystemClock};
+pub use policy::{AlgorithmPolicy, Clock, Policy, ServerInformation, SystemClock};
 
 /// Who is asking: the name the transport derived from the client's certificate (its subject
 /// common name by default). Objects belong to the identity that created them.

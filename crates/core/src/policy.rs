@@ -1,5 +1,7 @@
 //! The server's policy: who administers, what the server says about itself, the clock.
 
+pub use crate::algorithm_policy::{AlgorithmPolicy, KeyKind};
+
 /// Settings that shape answers.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
@@ -7,6 +9,8 @@ pub struct Policy {
     pub administrators: Vec<String>,
     /// What Query answers about the server.
     pub server_information: ServerInformation,
+    /// The algorithms and key sizes the server makes keys of and protects data with.
+    pub algorithms: AlgorithmPolicy,
 }
 
 impl Policy {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod algorithms;
+
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
 
@@ -53,6 +55,8 @@ pub struct ServerConfig {
     pub https: Option<HttpsConfig>,
     /// The plain-HTTP health and metrics listener: on by default, on loopback.
     pub metrics: MetricsConfig,
+    /// The algorithms and key sizes the server makes keys of and protects data with.
+    pub algorithms: algorithms::AlgorithmsConfig,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +75,7 @@ impl Default for ServerConfig {
             limits: LimitsConfig::default(),
             https: None,
             metrics: MetricsConfig::default(),
+            algorithms: algorithms::AlgorithmsConfig::default(),
         }
     }
 }
@@ -276,6 +281,7 @@ impl ServerConfig {
                 }
             }
         }
+        self.algorithms.policy()?;
         self.limits.validate()
     }
 }

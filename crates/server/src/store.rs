@@ -46,7 +46,11 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
         error => ServerError::Store { path: data_dir.clone(), error },
     })?;
-    let policy = Policy { administrators: config.administrators.clone(), ..Policy::default() };
+    let policy = Policy {
+        administrators: config.administrators.clone(),
+        algorithms: config.algorithms.policy()?,
+        ..Policy::default()
+    };
     let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),

@@ -42,6 +42,10 @@ impl KeyInUse {
         readable(&stored)?;
         usage::check(&stored, wanted, cx.now)?;
         let parameters = effective(given, &stored);
+        // SP 800-131A's "legacy use": a key the policy retired may still decrypt and verify.
+        if wanted.purpose == Purpose::Protect {
+            crate::algorithm_policy::allow_protection(cx, &stored, &parameters)?;
+        }
         Ok(KeyInUse { stored, parameters })
     }
 

@@ -22,8 +22,10 @@ use super::material::{
 };
 use crate::error::{OpError, OpResult};
 
-/// RSA moduli the server generates: aws-lc's sizes. 1024 bits is no longer safe to make.
-const RSA_SIZES: [i32; 4] = [2048, 3072, 4096, 8192];
+/// RSA moduli the server can generate: aws-lc's sizes, and 1024 bits (RustCrypto) for the 1.x
+/// profiles and old clients. Which of them it may make is the algorithm policy's decision
+/// ([`crate::algorithm_policy`]); 1024 is not in the default.
+const RSA_SIZES: [i32; 5] = [1024, 2048, 3072, 4096, 8192];
 
 /// What a Create Key Pair (or Re-key Key Pair) asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,13 @@ pub struct PairRequest {
     pub length: i32,
     /// The curve of an elliptic-curve pair.
     pub curve: Option<RecommendedCurve>,
+}
+
+impl PairRequest {
+    /// What the algorithm policy is asked about.
+    pub fn kind(&self) -> crate::algorithm_policy::KeyKind {
+        crate::algorithm_policy::KeyKind { algorithm: self.algorithm, bits: Some(self.length), curve: self.curve }
+    }
 }
 
 fn attribute<T>(attributes: &[Attribute], select: impl Fn(&Attribute) -> Option<T>) -> Option<T> {
@@ -58,7 +67,7 @@ pub fn requested_pair(attributes: &[Attribute]) -> OpResult<PairRequest> {
             let bits = length.unwrap_or(2048);
             if !RSA_SIZES.contains(&bits) {
                 return Err(OpError::InvalidField(format!(
-                    "RSA keys are made of 2048, 3072, 4096 or 8192 bits, not {bits}"
+                    "RSA keys are made of 1024, 2048, 3072, 4096 or 8192 bits, not {bits}"
                 )));
             }
             let spec = KeyPairSpec::Rsa { bits: bits.unsigned_abs() };

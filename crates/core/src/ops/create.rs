@@ -8,6 +8,7 @@ use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, Secr
 use keyward_kmip::payloads::create::{CreateRequest, CreateResponse};
 use keyward_kmip::{Bytes, KmipVersion};
 
+use crate::algorithm_policy::allow_new_object;
 use crate::context::Context;
 use crate::creation::{expand_templates, new_object};
 use crate::error::{OpError, OpResult};
@@ -15,7 +16,11 @@ use crate::error::{OpError, OpResult};
 pub(crate) fn run(cx: &mut Context<'_>, request: &CreateRequest) -> OpResult<CreateResponse> {
     let mut attributes = expand_templates(cx, &request.attributes)?;
     let object = match request.object_type {
-        ObjectType::SymmetricKey => symmetric_key(&mut attributes)?,
+        ObjectType::SymmetricKey => {
+            let key = symmetric_key(&mut attributes)?;
+            allow_new_object(cx, &key)?;
+            key
+        }
         ObjectType::SecretData if cx.version >= KmipVersion::V2_0 => secret_data(&attributes)?,
         other => {
             return Err(OpError::InvalidField(format!("Create cannot make a {other:?}")));

@@ -5,6 +5,7 @@ use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::{LinkType, ObjectType, UniqueIdentifier};
 use keyward_kmip::payloads::create_key_pair::{CreateKeyPairRequest, CreateKeyPairResponse};
 
+use crate::algorithm_policy::allow_new_key;
 use crate::context::Context;
 use crate::creation::{add_link, check_names_apart, key_pair_attributes, new_object};
 use crate::crypto::keypair::{self, PairRequest};
@@ -21,6 +22,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CreateKeyPairRequest) -> OpRes
             "the private and public keys must have the same algorithm, length and domain parameters".into(),
         ));
     }
+    allow_new_key(cx, pair.kind())?;
     complete(&mut private_attributes, &mut public_attributes, &pair);
     let (private_key, public_key) = keypair::generate(&pair)?;
 

@@ -19,6 +19,7 @@ use keyward_kmip::payloads::derive_key::{DeriveKeyRequest, DeriveKeyResponse};
 use keyward_store::StoredObject;
 use zeroize::Zeroizing;
 
+use crate::algorithm_policy::allow_new_object;
 use crate::context::Context;
 use crate::creation::{add_link, expand_templates, new_object};
 use crate::crypto::derivation::{self, Inputs};
@@ -66,6 +67,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &DeriveKeyRequest) -> OpResult<
             .push(Attribute::CryptographicUsageMask(CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt));
     }
     let object = derived_object(request.object_type, derived, algorithm, bits);
+    allow_new_object(cx, &object)?;
     let mut stored = new_object(cx, Some(object), request.object_type, attributes, false)?;
     let uid = stored.unique_identifier.clone();
     for base in &bases {

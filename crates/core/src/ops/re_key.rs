@@ -7,6 +7,7 @@ use keyward_kmip::enums::{KeyFormatType, LinkType, ObjectType, UniqueIdentifier}
 use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SymmetricKey};
 use keyward_kmip::payloads::re_key::{ReKeyRequest, ReKeyResponse};
 
+use crate::algorithm_policy::allow_new_object;
 use crate::attributes;
 use crate::context::Context;
 use crate::creation::{add_link, expand_templates, new_object};
@@ -39,6 +40,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
             key_wrapping_data: None,
         },
     });
+    allow_new_object(cx, &new_key)?;
     let requested = match &request.attributes {
         Some(attributes) => expand_templates(cx, attributes)?,
         None => Vec::new(),

@@ -9,6 +9,7 @@ use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::payloads::re_key_key_pair::{ReKeyKeyPairRequest, ReKeyKeyPairResponse};
 use keyward_store::StoredObject;
 
+use crate::algorithm_policy::allow_new_key;
 use crate::attributes;
 use crate::context::Context;
 use crate::creation::{add_link, check_names_apart, key_pair_attributes, linked, new_object};
@@ -29,6 +30,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
         .ok_or_else(|| OpError::MissingData("the private key has no Public Key Link to its pair".into()))?;
     let old_public = cx.load(&public_uid)?;
     let pair = keypair::same_kind_as(private_key)?;
+    allow_new_key(cx, pair.kind())?;
     let (new_private_key, new_public_key) = keypair::generate(&pair)?;
 
     let common = request.common_attributes.as_ref();

@@ -22,6 +22,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &SignRequest) -> OpResult<SignR
     }
     let given = request.cryptographic_parameters.as_ref();
     let mut key = KeyInUse::load(cx, request.unique_identifier.as_ref(), given, Use::SIGN)?;
+    // Checked when a signature starts; its later parts carry no parameters of their own.
+    crate::algorithm_policy::allow_signature(cx, &key.parameters)?;
     let private = private_key(&key)?;
     let scheme = mapping::signature_scheme(private.algorithm(), &key.parameters)?;
     cx.set_placeholder(Some(key.uid().to_string()));
@@ -41,8 +43,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &SignRequest) -> OpResult<SignR
     }
     let mut stream = SignatureStream::new(scheme);
     stream.update(&data).map_err(failure)?;
-    let buffered = stream.buffered();
-    let correlation = multipart::keep_buffered(cx, &part, SignStream { key: key.uid().to_string(), stream }, buffered)?;
+    let correlation = multipart::keep(cx, &part, SignStream { key: key.uid().to_string(), stream })?;
     Ok(SignResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), None) })
 }
 
@@ -62,8 +63,7 @@ fn continue_stream(cx: &mut Context<'_>, request: &SignRequest, part: Part) -> O
         let signature = stream.stream.sign(&private_key(&key)?).map_err(failure)?;
         return Ok(response(cx, key.uid(), Some(signature)));
     }
-    let buffered = stream.stream.buffered();
-    let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
+    let correlation = multipart::keep(cx, &part, *stream)?;
     Ok(SignResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), None) })
 }
 

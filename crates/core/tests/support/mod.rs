@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use keyward_core::{ClientIdentity, Clock, Dispatcher, Policy, Services};
+use keyward_core::{AlgorithmPolicy, ClientIdentity, Clock, Dispatcher, Policy, Services};
+use keyward_kmip::enums::{CryptographicAlgorithm, HashingAlgorithm};
 use keyward_store::MemoryStore;
 use keyward_ttlv::{Encoder, Item, KmipVersion, Limits, Tag, Value, xml};
 
@@ -28,8 +29,14 @@ pub struct Server {
 
 impl Server {
     pub fn new() -> Server {
+        Server::with_algorithms(AlgorithmPolicy::default())
+    }
+
+    /// A server whose algorithm policy is not the default: for published test vectors made under
+    /// keys the default refuses ([`legacy_algorithms`]), and for the tests of the policy.
+    pub fn with_algorithms(algorithms: AlgorithmPolicy) -> Server {
         let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
-        let policy = Policy { administrators: vec!["admin".into()], ..Policy::default() };
+        let policy = Policy { administrators: vec!["admin".into()], algorithms, ..Policy::default() };
         let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
         Server { dispatcher: Dispatcher::new(services), clock }
     }
@@ -80,6 +87,20 @@ impl Server {
 
 /// A request message of `version` holding the given batch items (XML), with `header_extra` (XML)
 /// in its header before the Batch Count.
+/// The default algorithm policy widened to what old test vectors use: RSA-1024, DES and Triple
+/// DES, keys of any length (RFC 4231's case 2 MACs under a four-byte key), SHA-1 and MD5 signing.
+pub fn legacy_algorithms() -> AlgorithmPolicy {
+    let mut policy = AlgorithmPolicy::default();
+    policy.rsa_sizes.push(1024);
+    for (_, lengths) in &mut policy.symmetric {
+        lengths.clear();
+    }
+    policy.symmetric.extend([(CryptographicAlgorithm::DES3, Vec::new()), (CryptographicAlgorithm::DES, Vec::new())]);
+    policy.signature_hashes.extend([HashingAlgorithm::SHA_1, HashingAlgorithm::MD5]);
+    policy.min_mac_key_bits = 8;
+    policy
+}
+
 pub fn request_message(version: KmipVersion, header_extra: &str, items: &[&str]) -> Item {
     let (major, minor) = (version.major(), version.minor());
     let request = format!(

@@ -153,6 +153,11 @@ pub enum OpError {
     InvalidCorrelationValue,
     #[error("the response exceeds the Maximum Response Size")]
     ResponseTooLarge,
+    /// A client's share of the server's multi-part streams is used up: "Some limit on the server
+    /// ... has been exceeded", Server Limit Exceeded (2.1 §11.46, from 2.0); General Failure in
+    /// 1.x, which has no closer reason (1.4 §11.1).
+    #[error("{0}")]
+    StreamLimit(String),
     #[error("the request needs asynchronous processing, which this server does not do")]
     AsynchronousRequired,
     #[error("storage failure: {0}")]
@@ -253,7 +258,7 @@ impl OpError {
             OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
             // 2.0 added Server Limit Exceeded; 1.x falls back to General Failure below.
-            OpError::Store(StoreError::LimitExceeded(_)) => ResultReason::ServerLimitExceeded,
+            OpError::Store(StoreError::LimitExceeded(_)) | OpError::StreamLimit(_) => ResultReason::ServerLimitExceeded,
             OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
         };
         // A reason this version does not define (a newer one, or one 2.x retired) falls back to

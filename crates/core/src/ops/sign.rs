@@ -43,7 +43,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &SignRequest) -> OpResult<SignR
     }
     let mut stream = SignatureStream::new(scheme);
     stream.update(&data).map_err(failure)?;
-    let correlation = multipart::keep(cx, &part, SignStream { key: key.uid().to_string(), stream })?;
+    let buffered = stream.buffered();
+    let correlation = multipart::keep_buffered(cx, &part, SignStream { key: key.uid().to_string(), stream }, buffered)?;
     Ok(SignResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), None) })
 }
 
@@ -63,7 +64,8 @@ fn continue_stream(cx: &mut Context<'_>, request: &SignRequest, part: Part) -> O
         let signature = stream.stream.sign(&private_key(&key)?).map_err(failure)?;
         return Ok(response(cx, key.uid(), Some(signature)));
     }
-    let correlation = multipart::keep(cx, &part, *stream)?;
+    let buffered = stream.stream.buffered();
+    let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
     Ok(SignResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), None) })
 }
 

@@ -26,6 +26,7 @@ mod ops;
 pub mod policy;
 pub mod replacement;
 pub mod streams;
+mod template;
 pub mod usage;
 pub mod usage_limits;
 

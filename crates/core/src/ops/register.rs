@@ -33,6 +33,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
         None => None,
     };
     let mut attributes = expand_templates(cx, &request.attributes)?;
+    if let Some(ManagedObject::Template(template)) = &object {
+        let stored = crate::template::new_template(cx, template, attributes)?;
+        return Ok(registered(cx, stored));
+    }
     if request.object_type == ObjectType::SymmetricKey
         && !attributes.iter().any(|a| matches!(a, Attribute::CryptographicUsageMask(_)))
     {
@@ -64,12 +68,17 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
     drop_restated(&mut attributes, &derived)?;
     let mut stored = new_object(cx, object, request.object_type, attributes, false)?;
     add_derived(&mut stored, derived);
+    Ok(registered(cx, stored))
+}
+
+/// Keeps the new object with the batch and answers with its identifier.
+fn registered(cx: &mut Context<'_>, stored: StoredObject) -> RegisterResponse {
     let uid = stored.unique_identifier.clone();
     cx.insert(stored);
     cx.set_placeholder(Some(uid.clone()));
     cx.record_result(UniqueIdentifier::Register, &uid);
     cx.record_returned([&uid]);
-    Ok(RegisterResponse { unique_identifier: uid, attributes: None })
+    RegisterResponse { unique_identifier: uid, attributes: None }
 }
 
 /// The object as it is to be stored: of the type the request says, with a key value, unwrapped.

@@ -680,7 +680,8 @@ fn server_questions<T: Read + Write>(client: &Client<T>, version: (i32, KmipVers
         assert_eq!(random.data.len(), 16);
     } else {
         // RNG Retrieve is a KMIP 1.2 operation too; as with Sign (see key_pair_life), Keyward
-        // answers it in 1.0 and 1.1 with Data, a tag those versions do not define.
+        // answers it in 1.0 and 1.1 with Data, a tag those versions do not define, although its
+        // Query answer in the same version (above) rightly leaves RNG Retrieve and Sign out.
         let (mut response, problems) = exchange_unchecked(client, version, vec![rng()]);
         let item = response.batch_items.pop().expect("one batch item");
         assert_eq!(answer!(item.payload.expect("a payload"), RNGRetrieve).data.len(), 16);

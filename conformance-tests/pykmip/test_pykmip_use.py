@@ -28,9 +28,11 @@ ECB_BLOCK = bytes.fromhex("3ad77bb40d7a3660a89ecaf32466ef97")
 CBC_BLOCK = bytes.fromhex("7649abac8119b246cee98e9b12e9197d")
 
 # RFC 4231, test case 2.
-JEFE = b"Jefe"
-JEFE_DATA = b"what do ya want for nothing?"
-JEFE_HMAC_SHA256 = bytes.fromhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+# RFC 4231 test case 1: a 160-bit key. (Case 2's four-byte key "Jefe" is below the 112 bits the
+# server's default algorithm policy asks of an HMAC key, after SP 800-131A Rev. 2.)
+HMAC_KEY = b"\x0b" * 20
+HMAC_DATA = b"Hi There"
+HMAC_SHA256 = bytes.fromhex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
 
 CBC_NO_PADDING = {
     "cryptographic_algorithm": enums.CryptographicAlgorithm.AES,
@@ -220,12 +222,12 @@ class PyKmipUseTest(ConnectedClient, unittest.TestCase):
 
     def test_hmac_matches_rfc_4231(self):
         masks = [enums.CryptographicUsageMask.MAC_GENERATE, enums.CryptographicUsageMask.MAC_VERIFY]
-        uid = self.register_symmetric(enums.CryptographicAlgorithm.HMAC_SHA256, JEFE, masks)
-        returned_uid, tag = self.client.mac(JEFE_DATA, uid=uid, algorithm=enums.CryptographicAlgorithm.HMAC_SHA256)
+        uid = self.register_symmetric(enums.CryptographicAlgorithm.HMAC_SHA256, HMAC_KEY, masks)
+        returned_uid, tag = self.client.mac(HMAC_DATA, uid=uid, algorithm=enums.CryptographicAlgorithm.HMAC_SHA256)
         self.assertEqual(returned_uid, uid)
-        self.assertEqual(tag, JEFE_HMAC_SHA256)
+        self.assertEqual(tag, HMAC_SHA256)
         # Without an algorithm, the key's own is used.
-        self.assertEqual(self.client.mac(JEFE_DATA, uid=uid)[1], JEFE_HMAC_SHA256)
+        self.assertEqual(self.client.mac(HMAC_DATA, uid=uid)[1], HMAC_SHA256)
 
 
 if __name__ == "__main__":

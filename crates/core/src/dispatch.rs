@@ -19,26 +19,10 @@ use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
 mod budget;
+mod cost;
 
 use budget::Budget;
 pub use budget::DEFAULT_MAX_RESPONSE_SIZE;
-
-/// Operations that may take milliseconds of CPU.
-const SLOW_OPERATIONS: &[Operation] = &[
-    Operation::CreateKeyPair,
-    Operation::ReKeyKeyPair,
-    Operation::Certify,
-    Operation::ReCertify,
-    Operation::Validate,
-    Operation::Sign,
-    Operation::SignatureVerify,
-    Operation::DeriveKey,
-    Operation::CreateSplitKey,
-    Operation::JoinSplitKey,
-    Operation::Import,
-    Operation::Export,
-    Operation::Register,
-];
 
 /// How often a batch is run again when a concurrent request changed one of its objects between
 /// its reads and its commit.
@@ -91,22 +75,15 @@ impl Dispatcher {
         &self.services
     }
 
-    /// True when the request holds an operation that may take long enough (milliseconds of CPU:
-    /// asymmetric key generation and private-key operations, password-based derivation) that a
-    /// transport should run it off its I/O threads. Everything else costs microseconds and is
-    /// better run in place than handed to another thread and back.
+    /// True when the request holds work that may take long enough (milliseconds of CPU, or time
+    /// growing with the client's input or the store: see `cost`) that a transport should run it
+    /// off its I/O threads. Everything else costs microseconds and is better run in place than
+    /// handed to another thread and back.
     ///
     /// Only the item headers are read (decoding the message here as well as in [`Self::handle`]
     /// cost 2 % of a Get); a malformed message is decoded, and refused, by `handle` either way.
     pub fn may_take_long(&self, request: &[u8]) -> bool {
-        use keyward_ttlv::{ItemType, Tag, peek};
-        peek::children(request).filter(|item| item.header.tag == Tag::BatchItem).any(|item| {
-            let operation = peek::children(item.item)
-                .find(|child| child.header.tag == Tag::Operation && child.header.item_type == ItemType::Enumeration)
-                .and_then(|child| <[u8; 4]>::try_from(child.value).ok())
-                .map(u32::from_be_bytes);
-            operation.is_none_or(|operation| SLOW_OPERATIONS.contains(&Operation(operation)))
-        })
+        cost::may_take_long(request)
     }
 
     /// Handles one TTLV request message and writes the TTLV response into `out` (cleared first).
@@ -291,6 +268,9 @@ fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMess
     if message.header.asynchronous_indicator.is_some_and(|a| a.is_mandatory()) {
         return failure(cx.version, Some(item.operation), id, &OpError::AsynchronousRequired);
     }
+    if !defined_in(item.operation, cx.version) {
+        return failure(cx.version, Some(item.operation), id, &OpError::OperationNotSupported(item.operation));
+    }
     match ops::execute(cx, &item.payload) {
         Ok(payload) => ResponseBatchItem::success(item.operation, id, payload),
         Err(error) => {
@@ -298,6 +278,15 @@ fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMess
             failure(cx.version, Some(item.operation), id, &error)
         }
     }
+}
+
+/// Whether a message of `version` may carry the operation. One its version does not define (Sign
+/// in a 1.0 message) is not supported in it (1.4 §11.1, "Server does not support operation":
+/// Operation Not Supported): its answer would need tags that version lacks (Signature Data), and
+/// Query in that version does not list it either. Discover Versions is the exception: it exists to
+/// find a version both sides speak, and its request and answer use only 1.0's tags.
+fn defined_in(operation: Operation, version: KmipVersion) -> bool {
+    operation == Operation::DiscoverVersions || keyward_ttlv::KmipEnum::exists_in(operation, version)
 }
 
 fn failure(

@@ -59,7 +59,13 @@ impl Server {
             ticket.wait().expect("the commit is durable");
         }
         let response = keyward_ttlv::decode_owned(out.as_bytes(), &Limits::default()).expect("the response decodes");
-        let problems = keyward_ttlv::version_check::check(&response, version);
+        // A batch item repeats its request's Operation (1.0 Table 190), even one the version lacks
+        // that the client named (then answered Operation Not Supported): that echo is not the
+        // server's choice, anything else the version lacks is.
+        let problems: Vec<String> = keyward_ttlv::version_check::check(&response, version)
+            .into_iter()
+            .filter(|p| !p.starts_with("/ResponseMessage/BatchItem/Operation:"))
+            .collect();
         assert!(
             problems.is_empty(),
             "response uses what KMIP {version} does not define: {problems:#?}\n{}",

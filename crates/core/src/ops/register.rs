@@ -21,6 +21,8 @@ use crate::creation::{expand_templates, new_object};
 use crate::crypto::{certificate_attributes, keypair, wrapping};
 use crate::error::{OpError, OpResult};
 
+mod material;
+
 pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<RegisterResponse> {
     if !request.object_type.exists_in(cx.version) {
         return Err(OpError::InvalidField(format!(
@@ -98,6 +100,7 @@ fn opened(cx: &Context<'_>, object: &ManagedObject, object_type: ObjectType) -> 
             *block = wrapping::unwrap(cx, block)?;
         }
     }
+    material::check(&object)?;
     Ok(object)
 }
 

@@ -1,11 +1,13 @@
 //! Reading an input file in pieces: a large file goes to the server in parts of [`PART_SIZE`]
 //! bytes, so that no request nears the server's message size limit (4 MiB by default) and the
-//! client never holds the whole file.
+//! client never holds the whole file. A file of several parts shows a progress bar on standard
+//! error while it is read, when that is a terminal (never in a pipe or a script's log).
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keyward_client::{Session, SessionError, Step};
 use keyward_kmip::{Bytes, KmipVersion};
 use zeroize::Zeroizing;
@@ -20,12 +22,25 @@ pub struct Chunks {
     file: File,
     path: PathBuf,
     remaining: u64,
+    /// Bytes read so far, shown for a file of several parts (hidden otherwise).
+    progress: ProgressBar,
 }
 
 impl Chunks {
     /// The next `remaining` bytes of `file` (already positioned where they start).
     pub fn new(file: File, path: &Path, remaining: u64) -> Chunks {
-        Chunks { file, path: path.to_path_buf(), remaining }
+        let progress = if remaining > PART_SIZE as u64 {
+            // indicatif draws nothing when standard error is not a terminal.
+            let bar = ProgressBar::with_draw_target(Some(remaining), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}");
+            if let Ok(style) = style {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Chunks { file, path: path.to_path_buf(), remaining, progress }
     }
 
     pub fn remaining(&self) -> u64 {
@@ -39,7 +54,18 @@ impl Chunks {
         let mut buffer = Zeroizing::new(vec![0; len]);
         self.file.read_exact(&mut buffer).map_err(|error| CliError::io(&self.path, error))?;
         self.remaining -= len as u64;
+        self.progress.inc(len as u64);
+        if self.remaining == 0 {
+            self.progress.finish_and_clear();
+        }
         Ok(buffer)
+    }
+}
+
+impl Drop for Chunks {
+    /// A failure part way leaves no half-drawn bar behind the error message.
+    fn drop(&mut self) {
+        self.progress.finish_and_clear();
     }
 }
 
@@ -86,6 +112,21 @@ pub fn open(path: &Path) -> Result<(File, u64), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_of_several_parts_counts_its_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large");
+        let len = 2 * PART_SIZE + 10;
+        std::fs::write(&path, vec![7u8; len]).unwrap();
+        let (file, size) = open(&path).unwrap();
+        let mut chunks = Chunks::new(file, &path, size);
+        assert_eq!(chunks.progress.length(), Some(len as u64));
+        chunks.next(PART_SIZE).unwrap();
+        assert_eq!(chunks.progress.position(), PART_SIZE as u64);
+        let (file, size) = open(&path).unwrap();
+        assert!(Chunks::new(file, &path, size.min(10)).progress.is_hidden(), "one part: no bar");
+    }
 
     #[test]
     fn a_file_comes_in_pieces_of_at_most_the_size_asked() {

@@ -9,6 +9,7 @@ mod https_refusals;
 mod metrics;
 mod operations;
 mod raw_http;
+mod refused_inputs;
 mod requests;
 mod response_budget;
 mod shutdown;

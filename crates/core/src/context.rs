@@ -179,8 +179,10 @@ impl Context<'_> {
             Some(pending) => Arc::new(pending.object.clone()),
             None => self.services.store.get(uid)?.ok_or_else(|| OpError::ObjectNotFound(uid.to_string()))?,
         };
+        // Another owner's object is indistinguishable from one that does not exist: the same
+        // reason and the same words, so that no client learns which identifiers exist.
         if object.owner != self.client.name && !self.is_administrator() {
-            return Err(OpError::PermissionDenied(format!("object {uid} belongs to another client")));
+            return Err(OpError::ObjectNotFound(uid.to_string()));
         }
         if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
             lifecycle::refresh(Arc::make_mut(&mut object), self.now);

@@ -1,4 +1,5 @@
-//! Objects belong to the identity that made them: others get Permission Denied and see nothing of
+//! Objects belong to the identity that made them: to others they do not exist (Object Not Found,
+//! Item Not Found in 1.x, as for an identifier never issued), and they see nothing of
 //! them in Locate; administrators manage everything.
 
 mod support;
@@ -16,7 +17,8 @@ fn another_client_is_denied_and_locates_nothing() {
     let server = Server::new();
     let uid = text(&server.ok("alice", V2_1, &create_aes_2x("alice-key")), Tag::UniqueIdentifier).unwrap();
     for operation in ["Get", "GetAttributes", "GetAttributeList", "Activate", "Destroy"] {
-        assert_eq!(server.fails("bob", V2_1, &on(operation, Some(&uid))), "PermissionDenied", "{operation}");
+        assert_eq!(server.fails("bob", V2_1, &on(operation, Some(&uid))), "ObjectNotFound", "{operation}");
+        assert_eq!(server.fails("bob", V1_4, &on(operation, Some(&uid))), "ItemNotFound", "{operation}");
     }
     assert!(texts(&server.ok("bob", V2_1, locate_all()), Tag::UniqueIdentifier).is_empty());
     assert_eq!(texts(&server.ok("alice", V2_1, locate_all()), Tag::UniqueIdentifier), vec![uid.clone()]);

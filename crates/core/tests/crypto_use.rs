@@ -903,7 +903,8 @@ fn another_clients_key_is_not_usable() {
     let key = aes(&server, V2_1, SP800_38A_KEY);
     let response =
         server.send("bob", V2_1, "", &[&item("Encrypt", &key, &format!("{}{}", mode("ECB"), data(SP800_38A_BLOCK)))]);
-    assert_eq!(reason(batch_items(&response)[0]), "PermissionDenied");
+    // To bob, alice's key does not exist.
+    assert_eq!(reason(batch_items(&response)[0]), "ObjectNotFound");
 }
 
 // ---- Data references and Ephemeral (2.1) ----------------------------------------------------------

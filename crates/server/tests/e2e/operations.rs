@@ -137,7 +137,8 @@ async fn another_identity_cannot_reach_a_key() {
     let mut bob = connect(&bob).connect().await.unwrap();
     let uid = created_uid(&send(&mut alice, RequestMessage::new(KmipVersion::V2_1, vec![create("alice-only")])).await);
     let denied = send(&mut bob, RequestMessage::new(KmipVersion::V2_1, vec![get(Some(&uid))])).await;
-    assert_eq!(denied.batch_items[0].result_reason, Some(ResultReason::PermissionDenied));
+    // Another client's object does not exist for bob.
+    assert_eq!(denied.batch_items[0].result_reason, Some(ResultReason::ObjectNotFound));
     let allowed = send(&mut owner, RequestMessage::new(KmipVersion::V2_1, vec![get(Some(&uid))])).await;
     assert_eq!(allowed.batch_items[0].result_status, ResultStatus::Success, "administrators manage every object");
     server.stop().await.unwrap();

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use keyward_kmip::message::{
-    BatchItemError, ProtocolVersion, RequestBatchItem, RequestError, RequestMessage, ResponseBatchItem, ResponseHeader,
-    ResponseMessage,
+    BatchItemError, ProtocolVersion, RequestBatchItem, RequestError, RequestMessage, ResponseBatchItem, ResponseMessage,
 };
 use keyward_kmip::{Bytes, DateTime};
 use keyward_store::{CommitTicket, StoreError};
@@ -311,20 +310,9 @@ fn fail_all(message: &RequestMessage, error: &OpError) -> Vec<ResponseBatchItem>
 }
 
 fn response_message(message: &RequestMessage, now: i64, items: Vec<ResponseBatchItem>) -> ResponseMessage {
-    ResponseMessage {
-        header: ResponseHeader {
-            protocol_version: ProtocolVersion::of(message.version),
-            time_stamp: DateTime(now),
-            nonce: None,
-            server_hashed_password: None,
-            attestation_type: Vec::new(),
-            // Not echoed: the OASIS 2.x test cases expect response headers without it.
-            client_correlation_value: None,
-            server_correlation_value: None,
-            batch_count: i32::try_from(items.len()).unwrap_or(i32::MAX),
-        },
-        batch_items: items,
-    }
+    // The Client Correlation Value is not echoed: the OASIS 2.x test cases expect response
+    // headers without it.
+    ResponseMessage::new(message.version, DateTime(now), items)
 }
 
 /// The answer to a message that cannot be processed at all: a header and one failed batch item
@@ -340,19 +328,7 @@ fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, 
         None => KmipVersion::V1_0,
     };
     let item = ResponseBatchItem::failure(None, None, ResultReason::InvalidMessage, message);
-    let response = ResponseMessage {
-        header: ResponseHeader {
-            protocol_version: ProtocolVersion::of(version),
-            time_stamp: DateTime(now),
-            nonce: None,
-            server_hashed_password: None,
-            attestation_type: Vec::new(),
-            client_correlation_value: None,
-            server_correlation_value: None,
-            batch_count: 1,
-        },
-        batch_items: vec![item],
-    };
+    let response = ResponseMessage::new(version, DateTime(now), vec![item]);
     out.clear();
     response.encode(out);
 }

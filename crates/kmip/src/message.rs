@@ -481,6 +481,22 @@ pub struct ResponseMessage {
 }
 
 impl ResponseMessage {
+    /// A response of `version` stamped `time_stamp` holding these batch items, with no optional
+    /// header field (a server echoes none of them unless it chooses to).
+    pub fn new(version: KmipVersion, time_stamp: DateTime, batch_items: Vec<ResponseBatchItem>) -> ResponseMessage {
+        let header = ResponseHeader {
+            protocol_version: ProtocolVersion::of(version),
+            time_stamp,
+            nonce: None,
+            server_hashed_password: None,
+            attestation_type: Vec::new(),
+            client_correlation_value: None,
+            server_correlation_value: None,
+            batch_count: i32::try_from(batch_items.len()).unwrap_or(i32::MAX),
+        };
+        ResponseMessage { header, batch_items }
+    }
+
     /// Decodes a whole response buffer (for clients).
     pub fn from_bytes(bytes: &[u8]) -> ModelResult<ResponseMessage> {
         ResponseMessage::decode(keyward_ttlv::decode(bytes, &keyward_ttlv::Limits::default())?)

@@ -1,5 +1,4 @@
 use keyward_kmip::enums::ObjectType;
-use keyward_kmip::message::{ProtocolVersion, ResponseHeader};
 use keyward_kmip::payloads::create::CreateResponse;
 use keyward_kmip::payloads::lifecycle::ActivateResponse;
 use keyward_kmip::{DateTime, KmipVersion};
@@ -8,18 +7,8 @@ use keyward_ttlv::Encoder;
 use super::*;
 
 fn response(items: Vec<ResponseBatchItem>) -> Vec<u8> {
-    let header = ResponseHeader {
-        protocol_version: ProtocolVersion::of(KmipVersion::V2_1),
-        time_stamp: DateTime(0),
-        nonce: None,
-        server_hashed_password: None,
-        attestation_type: Vec::new(),
-        client_correlation_value: None,
-        server_correlation_value: None,
-        batch_count: i32::try_from(items.len()).unwrap_or(i32::MAX),
-    };
     let mut out = Encoder::new();
-    ResponseMessage { header, batch_items: items }.encode(&mut out);
+    ResponseMessage::new(KmipVersion::V2_1, DateTime(0), items).encode(&mut out);
     out.into_bytes()
 }
 

@@ -118,7 +118,7 @@ fn check_result(item: ItemRef<'_>, findings: &mut impl Findings) {
 #[cfg(test)]
 mod tests {
     use keyward_kmip::enums::{ObjectType, ResultReason};
-    use keyward_kmip::message::{ProtocolVersion, ResponseBatchItem, ResponseHeader, ResponseMessage};
+    use keyward_kmip::message::{ResponseBatchItem, ResponseMessage};
     use keyward_kmip::payloads::ResponsePayload;
     use keyward_kmip::payloads::create::CreateResponse;
     use keyward_kmip::{DateTime, KmipVersion};
@@ -142,18 +142,8 @@ mod tests {
     }
 
     fn response(items: Vec<ResponseBatchItem>) -> Vec<u8> {
-        let header = ResponseHeader {
-            protocol_version: ProtocolVersion::of(KmipVersion::V1_4),
-            time_stamp: DateTime(0),
-            nonce: None,
-            server_hashed_password: None,
-            attestation_type: Vec::new(),
-            client_correlation_value: None,
-            server_correlation_value: None,
-            batch_count: items.len() as i32,
-        };
         let mut out = Encoder::new();
-        ResponseMessage { header, batch_items: items }.encode(&mut out);
+        ResponseMessage::new(KmipVersion::V1_4, DateTime(0), items).encode(&mut out);
         out.into_bytes()
     }
 

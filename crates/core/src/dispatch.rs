@@ -199,7 +199,7 @@ impl Dispatcher {
         let mut memory = BatchMemory::default();
         let mut results = Vec::with_capacity(message.batch_items.len());
         let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
-        let mut budget = Budget::new(limit, message.version);
+        let mut budget = Budget::new(limit, message.version, message.batch_items.len());
         for item in &message.batch_items {
             pending.checkpoint();
             let before = memory.checkpoint();

@@ -1097,3 +1097,34 @@ fn an_exported_key_is_imported_under_its_identifier_with_its_attributes() {
     let replace = payload.replacen(r#"<ObjectType"#, r#"<ReplaceExisting type="Boolean" value="true"/><ObjectType"#, 1);
     importer.ok(OWNER, V2_1, &item("Import", &replace));
 }
+
+/// A key registered without a usage mask gets one (2.1 §4.17: it "SHALL always have a value"):
+/// what a generated pair of its algorithm gets, so that the key can be used at all.
+#[test]
+fn a_key_pair_registered_without_a_usage_mask_gets_the_generated_pairs() {
+    let server = Server::new();
+    let (private, public) = create_pair_2x(&server, V2_1, &rsa(2048), "unmasked");
+    for (uid, object_type, format, expected) in
+        [(&private, "PrivateKey", "PKCS_8", "Sign Decrypt"), (&public, "PublicKey", "X_509", "Verify Encrypt")]
+    {
+        let block = key_block_xml(&get(&server, V2_1, uid, Some(format)));
+        let payload = format!(
+            r#"<ObjectType type="Enumeration" value="{object_type}"/><Attributes/><{object_type}>{block}</{object_type}>"#
+        );
+        let again = text(&server.ok(OWNER, V2_1, &item("Register", &payload)), Tag::UniqueIdentifier).unwrap();
+        let attributes = server.ok(
+            OWNER,
+            V2_1,
+            &item(
+                "GetAttributes",
+                &format!(
+                    "{}{}",
+                    uid_xml(&again),
+                    r#"<AttributeReference type="Enumeration" value="CryptographicUsageMask"/>"#
+                ),
+            ),
+        );
+        let mask = find(&attributes, Tag::CryptographicUsageMask).map(show).unwrap_or_default();
+        assert!(mask.contains(expected), "{object_type}: {mask}");
+    }
+}

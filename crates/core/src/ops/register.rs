@@ -23,6 +23,28 @@ use crate::error::{OpError, OpResult};
 
 mod material;
 
+/// The usage mask of a key registered without one. A key's mask "SHALL always have a value"
+/// (2.1 §4.17 Table 61, 1.4 §3.19), set by the server when the client does not, and clients such
+/// as libmongocrypt omit it (interop notes, item 11). A symmetric key may encrypt and decrypt; a
+/// private or public key gets what a generated pair of its algorithm gets (signing, and
+/// encryption too for RSA; key agreement for ECDH). Other objects keep what the client said.
+fn default_mask(
+    object_type: ObjectType,
+    object: Option<&ManagedObject>,
+    attributes: &[Attribute],
+) -> Option<CryptographicUsageMask> {
+    let stated =
+        || attributes.iter().find_map(|a| if let Attribute::CryptographicAlgorithm(a) = a { Some(*a) } else { None });
+    let algorithm =
+        || object.and_then(ManagedObject::key_block).and_then(|block| block.cryptographic_algorithm).or_else(stated);
+    match object_type {
+        ObjectType::SymmetricKey => Some(CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt),
+        ObjectType::PrivateKey => algorithm().map(|a| keypair::default_masks(a).0),
+        ObjectType::PublicKey => algorithm().map(|a| keypair::default_masks(a).1),
+        _ => None,
+    }
+}
+
 pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<RegisterResponse> {
     if !request.object_type.exists_in(cx.version) {
         return Err(OpError::InvalidField(format!(
@@ -39,13 +61,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
         let stored = crate::template::new_template(cx, template, attributes)?;
         return Ok(registered(cx, stored));
     }
-    if request.object_type == ObjectType::SymmetricKey
-        && !attributes.iter().any(|a| matches!(a, Attribute::CryptographicUsageMask(_)))
+    if !attributes.iter().any(|a| matches!(a, Attribute::CryptographicUsageMask(_)))
+        && let Some(mask) = default_mask(request.object_type, object.as_ref(), &attributes)
     {
-        // KMIP says a key always has a usage mask; clients such as libmongocrypt omit it, so the
-        // server gives the usual one rather than refuse (interop notes, item 11).
-        attributes
-            .push(Attribute::CryptographicUsageMask(CryptographicUsageMask::Encrypt | CryptographicUsageMask::Decrypt));
+        attributes.push(Attribute::CryptographicUsageMask(mask));
     }
     // A key block's algorithm and length are the object's; attributes saying otherwise are wrong.
     if let Some(block) = object.as_ref().and_then(ManagedObject::key_block) {

@@ -20,42 +20,40 @@ use crate::error::OpError;
 /// limit, room for a Get of the largest object a client can register with its attributes.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
 
-/// Operations whose output grows with the client's input or with what the server holds; the
-/// others answer with identifiers and small fixed fields, which the final check covers.
-const LARGE_OUTPUTS: &[Operation] = &[
-    Operation::Get,
-    Operation::GetAttributes,
-    Operation::GetAttributeList,
-    Operation::Locate,
-    Operation::RNGRetrieve,
-    Operation::Hash,
-    Operation::Encrypt,
-    Operation::Decrypt,
-    Operation::Sign,
-    Operation::SignatureVerify,
-    Operation::MAC,
-    Operation::Export,
-    Operation::Query,
-    Operation::Poll,
-];
+/// How large an operation's output may grow, which says whether it is measured.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Identifiers and small fixed fields: the final check of the written response covers them.
+    Small,
+    /// Bounded without the budget: by the request's own data (at most the message size), by the
+    /// object read (registered within the message size, or a key the server made), or by a cap
+    /// of the operation (RNG Retrieve). Alone in a batch such an output cannot retain more than
+    /// the final check allows, so it is not measured then: measuring writes it a second time,
+    /// about 4 % of an Encrypt's server CPU (docs/performance.md).
+    Bounded,
+    /// Grows with what the server holds (Locate, Get Attributes...): always measured.
+    Unbounded,
+}
 
-/// Of those, the operations whose output is bounded without the budget: by the request's own data
-/// (at most the message size), by the object read (registered within the message size, or a key
-/// the server made), or by a cap of the operation (RNG Retrieve). Alone in a batch, their output
-/// cannot retain more than the final check of the written response allows, so they are not
-/// measured then: measuring writes the output a second time, about 4 % of an Encrypt's server
-/// CPU (docs/performance.md).
-const BOUNDED_OUTPUTS: &[Operation] = &[
-    Operation::Get,
-    Operation::Export,
-    Operation::RNGRetrieve,
-    Operation::Hash,
-    Operation::Encrypt,
-    Operation::Decrypt,
-    Operation::Sign,
-    Operation::SignatureVerify,
-    Operation::MAC,
-];
+fn output_of(operation: Operation) -> Output {
+    match operation {
+        Operation::Get
+        | Operation::Export
+        | Operation::RNGRetrieve
+        | Operation::Hash
+        | Operation::Encrypt
+        | Operation::Decrypt
+        | Operation::Sign
+        | Operation::SignatureVerify
+        | Operation::MAC => Output::Bounded,
+        Operation::GetAttributes
+        | Operation::GetAttributeList
+        | Operation::Locate
+        | Operation::Query
+        | Operation::Poll => Output::Unbounded,
+        _ => Output::Small,
+    }
+}
 
 /// The smaller of the server's limit and the client's Maximum Response Size (a negative one is
 /// ignored, as no size could satisfy it).
@@ -67,7 +65,7 @@ pub(crate) fn limit(server: usize, client: Option<i32>) -> usize {
 pub(crate) struct Budget {
     limit: usize,
     retained: usize,
-    /// The batch holds one item: one of [`BOUNDED_OUTPUTS`] need not be measured.
+    /// The batch holds one item: an [`Output::Bounded`] one need not be measured.
     alone: bool,
     /// Where an item is written to be measured; zeroized when cleared and dropped, as it may hold
     /// key material.
@@ -83,8 +81,10 @@ impl Budget {
     /// Counts a successful item's output against the budget; Response Too Large when it would
     /// exceed it (or could not even be written).
     pub(crate) fn retain(&mut self, item: &ResponseBatchItem) -> Result<(), OpError> {
-        let large = item.operation.is_some_and(|operation| {
-            LARGE_OUTPUTS.contains(&operation) && !(self.alone && BOUNDED_OUTPUTS.contains(&operation))
+        let large = item.operation.map(output_of).is_some_and(|output| match output {
+            Output::Small => false,
+            Output::Bounded => !self.alone,
+            Output::Unbounded => true,
         });
         if item.result_status != ResultStatus::Success || !large {
             return Ok(());

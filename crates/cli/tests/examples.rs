@@ -8,24 +8,21 @@
 //! nothing system-wide.
 
 mod common;
+#[path = "../../../conformance-tests/pykmip/python.rs"]
+mod pykmip_python;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use common::*;
 use keyward_server::config::ServerConfig;
 use keyward_server::pki::{ADMIN, DevPki};
+use pykmip_python::{python, workspace};
 use serde_json::Value;
-
-const PYKMIP: &str = "pykmip==0.11.0";
 
 /// The HTTPS and metrics listeners' lines in development.toml, which the tests replace with
 /// ephemeral ports.
 const DEVELOPMENT_LISTENERS: [&str; 2] = ["listen = \"127.0.0.1:5697\"", "listen = \"127.0.0.1:9696\""];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// `keyward serve --config examples/config/development.toml`, on ephemeral ports (the flags
 /// override the file's KMIP address and data directory; the HTTPS and metrics ports are changed in
@@ -184,23 +181,4 @@ fn values_of(message: &Value, tag: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// A Python interpreter with PyKMIP: `KEYWARD_PYKMIP_PYTHON`, or a virtual environment in the
-/// target directory made on first use (the one crates/server/tests/pykmip.rs makes).
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("KEYWARD_PYKMIP_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
-    let venv = target.join("pykmip-venv");
-    let python = venv.join("bin/python");
-    let installed = Command::new(&python).args(["-c", "import kmip"]).status().is_ok_and(|s| s.success());
-    if !installed {
-        let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 runs");
-        assert!(made.success(), "python3 -m venv failed");
-        let pip = Command::new(venv.join("bin/pip")).args(["install", "--quiet", PYKMIP]).status().expect("pip runs");
-        assert!(pip.success(), "pip install {PYKMIP} failed");
-    }
-    python
 }

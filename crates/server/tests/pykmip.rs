@@ -8,41 +8,14 @@
 #[path = "e2e/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "../../../conformance-tests/pykmip/python.rs"]
+mod pykmip_python;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::TestServer;
 use keyward_server::pki::ADMIN;
-
-const PYKMIP: &str = "pykmip==0.11.0";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A Python interpreter with PyKMIP installed (made once, whichever test asks first).
-fn python() -> PathBuf {
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(install).clone()
-}
-
-fn install() -> PathBuf {
-    if let Some(python) = std::env::var_os("KEYWARD_PYKMIP_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
-    let venv = target.join("pykmip-venv");
-    let python = venv.join("bin/python");
-    let installed = Command::new(&python).args(["-c", "import kmip"]).status().is_ok_and(|s| s.success());
-    if !installed {
-        let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 runs");
-        assert!(made.success(), "python3 -m venv failed");
-        let pip = Command::new(venv.join("bin/pip")).args(["install", "--quiet", PYKMIP]).status().expect("pip runs");
-        assert!(pip.success(), "pip install {PYKMIP} failed");
-    }
-    python
-}
+use pykmip_python::{python, workspace};
 
 async fn run_suite(server: &TestServer, kmip_version: &str, ssl_version: &str) {
     let admin = server.pki.client(ADMIN);

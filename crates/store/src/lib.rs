@@ -29,6 +29,7 @@ pub use kek::Kek;
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use sled_store::{SledOptions, SledStore};
+use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),
 /// its attributes with their 1.x indexes, and its owner.
@@ -122,4 +123,16 @@ pub trait ObjectStore: Send + Sync {
 
     /// Writes everything committed so far to disk (shutdown).
     fn flush(&self) -> StoreResult<()>;
+
+    /// The server's own records beside the managed objects (access grants, rotation policies
+    /// and schedules...): the value of `key`, sealed at rest like an object. Their meaning is
+    /// keyward-core's; the store only keeps them.
+    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>>;
+
+    /// Every setting whose key starts with `prefix`, in key order.
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>>;
+
+    /// Writes (or, with `None`, deletes) the setting `key`. Durable when the ticket completes;
+    /// the caller serializes writers of one key (the store keeps the last write).
+    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket>;
 }

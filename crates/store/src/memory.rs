@@ -1,6 +1,8 @@
 //! An in-memory store, for tests of the layers above. Not durable, not encrypted.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use zeroize::Zeroizing;
 use std::sync::{Arc, RwLock};
 
 use crate::index::{claims, terms_of};
@@ -9,6 +11,7 @@ use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResul
 #[derive(Default)]
 pub struct MemoryStore {
     objects: RwLock<Objects>,
+    settings: RwLock<BTreeMap<String, Zeroizing<Vec<u8>>>>,
 }
 
 #[derive(Default)]
@@ -96,9 +99,47 @@ impl ObjectStore for MemoryStore {
     fn flush(&self) -> StoreResult<()> {
         Ok(())
     }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
+        let settings = self.settings.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
+        Ok(settings.get(key).cloned())
+    }
+
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let settings = self.settings.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
+        let found = settings.range(prefix.to_string()..).take_while(|(key, _)| key.starts_with(prefix));
+        Ok(found.map(|(key, value)| (key.clone(), value.clone())).collect())
+    }
+
+    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+        let mut settings = self.settings.write().map_err(|_| StoreError::Backend("poisoned".into()))?;
+        match value {
+            Some(value) => settings.insert(key.to_string(), Zeroizing::new(value.to_vec())),
+            None => settings.remove(key),
+        };
+        Ok(CommitTicket::ready())
+    }
 }
 
 fn uid_of_change(change: &Change) -> &str {
     let (Change::Insert(o) | Change::Update(o)) = change;
     &o.unique_identifier
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_kept_listed_by_prefix_and_deleted() {
+        let store = MemoryStore::new();
+        store.put_setting("grant/b", Some(b"2")).unwrap().wait().unwrap();
+        store.put_setting("grant/a", Some(b"1")).unwrap().wait().unwrap();
+        store.put_setting("rotation/x", Some(b"3")).unwrap().wait().unwrap();
+        let grants: Vec<_> = store.settings("grant/").unwrap().into_iter().map(|(k, v)| (k, v.to_vec())).collect();
+        assert_eq!(grants, [("grant/a".to_string(), b"1".to_vec()), ("grant/b".to_string(), b"2".to_vec())]);
+        store.put_setting("grant/a", None).unwrap().wait().unwrap();
+        assert!(store.setting("grant/a").unwrap().is_none());
+        assert_eq!(store.setting("rotation/x").unwrap().unwrap().as_slice(), b"3");
+    }
 }

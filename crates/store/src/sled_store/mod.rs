@@ -6,6 +6,8 @@
 //!   by the sealed record. The header is in the clear so that updates can maintain the indexes
 //!   without decrypting; it is bound to the record as associated data.
 //! - `meta`: a sealed check value that proves the KEK is right.
+//! - `settings`: the server's own records (grants, rotation policies...), key -> sealed value,
+//!   the key bound to it as associated data.
 //!
 //! The Locate indexes live in memory, rebuilt from the headers at open ([`resident_index`]); how
 //! a commit is written is in [`write`].
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sled::Tree;
+use zeroize::Zeroizing;
 use sled::transaction::TransactionError;
 
 use self::disk_sync::DiskSync;
@@ -71,6 +74,7 @@ impl std::fmt::Debug for SledOptions {
 pub struct SledStore {
     db: sled::Db,
     objects: Tree,
+    settings: Tree,
     index: ResidentIndex,
     sealer: Sealer,
     group: Arc<GroupCommit>,
@@ -103,6 +107,7 @@ impl SledStore {
             .open()?;
         let objects = db.open_tree("objects")?;
         let meta = db.open_tree("meta")?;
+        let settings = db.open_tree("settings")?;
         let sealer = Sealer::new(kek);
         match meta.get(KEK_CHECK_KEY)? {
             Some(check) => {
@@ -145,6 +150,7 @@ impl SledStore {
         Ok(SledStore {
             db,
             objects,
+            settings,
             index,
             sealer,
             group,
@@ -154,6 +160,11 @@ impl SledStore {
             claims: std::sync::Mutex::new(()),
             observer: Arc::clone(&options.observer),
         })
+    }
+
+    /// What a setting's sealed value is bound to: its key, in a space of its own.
+    fn setting_context(key: &str) -> Vec<u8> {
+        [b"setting\0".as_slice(), key.as_bytes()].concat()
     }
 
     fn context(unique_identifier: &str, header: &[u8]) -> Vec<u8> {
@@ -319,6 +330,38 @@ impl ObjectStore for SledStore {
         // Through the flusher, which makes the flush durable (see [`disk_sync`]).
         self.group.ticket(Instant::now()).wait()
     }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
+        let Some(sealed) = self.settings.get(key)? else {
+            return Ok(None);
+        };
+        Ok(Some(self.sealer.open(&sealed, &Self::setting_context(key))?))
+    }
+
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let mut found = Vec::new();
+        for entry in self.settings.scan_prefix(prefix) {
+            let (key, sealed) = entry?;
+            let key = String::from_utf8(key.to_vec()).map_err(|_| StoreError::Corrupt("setting key".into()))?;
+            let value = self.sealer.open(&sealed, &Self::setting_context(&key))?;
+            found.push((key, value));
+        }
+        Ok(found)
+    }
+
+    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+        let reservation = self.group.reserve();
+        match value {
+            Some(value) => {
+                let sealed = self.sealer.seal(value, &Self::setting_context(key))?;
+                self.settings.insert(key, sealed)?;
+            }
+            None => {
+                self.settings.remove(key)?;
+            }
+        }
+        Ok(reservation.applied())
+    }
 }
 
 impl Drop for SledStore {
@@ -445,6 +488,27 @@ mod tests {
         assert_eq!((heard.hits.load(SeqCst), heard.misses.load(SeqCst)), (1, 1));
         assert_eq!(heard.durable.load(SeqCst), 1);
         assert!(heard.flushes.load(SeqCst) >= 1);
+    }
+
+    /// Settings are sealed at rest, bound to their key, and survive a reopen.
+    #[test]
+    fn settings_are_sealed_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let kek = Kek::from_bytes([1; 32]);
+        {
+            let store = SledStore::open(dir.path(), &kek).unwrap();
+            store.put_setting("grant/one", Some(b"visible only sealed")).unwrap().wait().unwrap();
+            store.put_setting("grant/two", Some(b"2")).unwrap().wait().unwrap();
+            store.put_setting("grant/two", None).unwrap().wait().unwrap();
+        }
+        let store = SledStore::open(dir.path(), &kek).unwrap();
+        let grants = store.settings("grant/").unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!((grants[0].0.as_str(), grants[0].1.as_slice()), ("grant/one", b"visible only sealed".as_slice()));
+        // A sealed value moved under another key does not open.
+        let sealed = store.settings.get("grant/one").unwrap().unwrap();
+        store.settings.insert("grant/moved", sealed).unwrap();
+        assert!(matches!(store.setting("grant/moved"), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

@@ -48,6 +48,8 @@ enum Command {
     Verify(CryptoArgs<VerifyArgs>),
     /// Compute (or, with --verify, check) a MAC with a key held by the server.
     Mac(CryptoArgs<MacArgs>),
+    /// Show who the server takes this client for, and with which rights (management API).
+    Identity(commands::identity::IdentityArgs),
 }
 
 impl Command {
@@ -85,5 +87,6 @@ fn main() -> ExitCode {
         Command::Sign(args) => client_finish(crypto_ops::sign(&client, args), json),
         Command::Verify(args) => client_finish(crypto_ops::verify(&client, args), json),
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
+        Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
     }
 }

@@ -40,12 +40,14 @@ use crate::pem::PemError;
 
 pub mod encoding;
 mod https;
+pub mod management;
 pub mod operations;
 pub mod pem;
 pub mod session;
 
 pub use encoding::Encoding;
 pub use https::{HttpsClient, HttpsConnection, HttpsReply};
+pub use management::ManagementClient;
 pub use operations::{CipherInput, Encrypted, KeyPairIds, LocateFilter, Located, PartOutput, Step, VerifyPart};
 pub use session::{OperationError, Session, SessionError};
 

@@ -28,6 +28,7 @@ use zeroize::Zeroize;
 
 use crate::admission::Slot;
 use crate::handshake::{self, Authenticated, close};
+use crate::management;
 use crate::request_id::{self, Request};
 use crate::server::{Shared, Transport};
 use crate::shutdown::StopFlag;
@@ -52,8 +53,24 @@ pub(crate) async fn serve(
     let (_, session) = tls.get_ref();
     let (version, suite) = (session.protocol_version(), session.negotiated_cipher_suite());
     tracing::debug!(parent: &span, ?version, ?suite, "connected");
+    let mut stream = BufReader::with_capacity(READ_BUFFER, tls);
+    // The first byte says whether the client speaks KMIP or the management API (see management).
+    let first = tokio::select! {
+        waited = timeout(shared.limits.idle_timeout, stream.fill_buf()) => waited.ok().and_then(Result::ok).and_then(|b| b.first().copied()),
+        () = stop.raised() => None,
+    };
+    match first {
+        None => {
+            tracing::debug!(parent: &span, "connection closed before a request");
+            return close(stream.into_inner()).await;
+        }
+        Some(byte) if management::starts_http(byte) => {
+            return management::serve(stream, peer, identity, shared, stop).await;
+        }
+        Some(_) => {}
+    }
     let connection = Connection {
-        stream: BufReader::with_capacity(READ_BUFFER, tls),
+        stream,
         frames: FrameReader::new(),
         request: Vec::new(),
         response: Encoder::new(),

@@ -38,6 +38,7 @@ mod handshake;
 mod https;
 pub mod identity;
 pub mod limits;
+mod management;
 pub mod metrics;
 mod metrics_listener;
 pub mod pki;

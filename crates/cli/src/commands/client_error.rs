@@ -4,7 +4,7 @@
 //! | status | meaning |
 //! | --- | --- |
 //! | 0 | success |
-//! | 1 | the server refused or failed a KMIP operation |
+//! | 1 | the server refused or failed a KMIP operation or a management request |
 //! | 2 | usage: a flag or argument is wrong or missing (clap exits with 2 for its own findings too) |
 //! | 3 | cannot connect: address, TLS, credentials, profile, or an answer that is not KMIP |
 //! | 4 | a local file cannot be read or written |
@@ -31,12 +31,15 @@ pub enum CliError {
     Io { path: PathBuf, error: std::io::Error },
     #[error("{0}")]
     NotVerified(String),
+    /// The management API refused or failed a request (HTTP `status`).
+    #[error("the server refused: {message}")]
+    Management { status: u16, message: String },
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Kmip { .. } => 1,
+            CliError::Kmip { .. } | CliError::Management { .. } => 1,
             CliError::Usage(_) => 2,
             CliError::Connect { .. } => 3,
             CliError::Io { .. } => 4,
@@ -71,6 +74,7 @@ impl CliError {
             CliError::Connect { .. } => "connection",
             CliError::Io { .. } => "io",
             CliError::NotVerified(_) => "verification",
+            CliError::Management { .. } => "management",
         }
     }
 
@@ -97,6 +101,7 @@ impl CliError {
                 error["result_message"] = json!(failed.message);
             }
             CliError::Io { path, .. } => error["path"] = json!(path.display().to_string()),
+            CliError::Management { status, .. } => error["http_status"] = json!(status),
             _ => {}
         }
         json!({ "error": error })
@@ -106,6 +111,17 @@ impl CliError {
 impl From<SessionError> for CliError {
     fn from(error: SessionError) -> CliError {
         CliError::from_session(error, None)
+    }
+}
+
+impl CliError {
+    /// A failed management call: a refusal keeps its status, anything else is a connection
+    /// failure.
+    pub fn from_management(error: ClientError) -> CliError {
+        match error {
+            ClientError::HttpStatus { status, text } => CliError::Management { status, message: text },
+            other => transport(other),
+        }
     }
 }
 

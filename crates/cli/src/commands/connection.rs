@@ -5,7 +5,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use clap::Args;
-use keyward_client::{Client, ClientCredentials, Session};
+use keyward_client::{Client, ClientCredentials, ManagementClient, Session};
 
 use super::client_error::CliError;
 use super::output::Output;
@@ -123,6 +123,28 @@ impl Target {
         Client::new(self.address()?, &self.server_name, &credentials)
             .map_err(|error| CliError::from(keyward_client::SessionError::Transport(error)))
     }
+}
+
+impl Target {
+    /// The management API's client, on the same port and credentials as KMIP.
+    pub fn management(&self) -> Result<ManagementClient, CliError> {
+        let credentials = ClientCredentials::from_pem_files(&self.ca, &self.cert, &self.key)
+            .map_err(|error| CliError::from(keyward_client::SessionError::Transport(error)))?;
+        ManagementClient::new(self.address()?, &self.server_name, &credentials).map_err(CliError::from_management)
+    }
+}
+
+/// Runs `work` with the management API's client on a runtime of its own (see [`with_session`]).
+pub fn with_management<T>(
+    options: &ClientOptions,
+    work: impl AsyncFnOnce(&ManagementClient) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let client = options.target()?.management()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::connect(format!("cannot start the async runtime: {error}"), None))?;
+    runtime.block_on(work(&client))
 }
 
 /// Runs `work` with a session to the target on a runtime of its own: a client command is one

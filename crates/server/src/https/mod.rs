@@ -20,9 +20,9 @@
 //! limits; `exchange` runs one KMIP message on the dispatcher; `convert` translates between the
 //! request's encoding and TTLV; `deadlines` holds the connection's time limits.
 
-mod body;
+pub(crate) mod body;
 mod convert;
-mod deadlines;
+pub(crate) mod deadlines;
 mod exchange;
 mod service;
 

@@ -8,6 +8,7 @@
 //! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
 //! metrics); the store itself knows no exporter.
 
+pub mod backup;
 mod cache;
 mod commit;
 mod index;
@@ -28,7 +29,7 @@ pub use index::{IndexKind, IndexTerm};
 pub use kek::Kek;
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
-pub use sled_store::{SledOptions, SledStore};
+pub use sled_store::{SledOptions, SledStore, Snapshot};
 use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),

@@ -12,6 +12,7 @@
 //! The Locate indexes live in memory, rebuilt from the headers at open ([`resident_index`]); how
 //! a commit is written is in [`write`].
 
+mod backup;
 mod disk_sync;
 mod header;
 mod resident_index;
@@ -22,9 +23,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sled::Tree;
-use zeroize::Zeroizing;
 use sled::transaction::TransactionError;
+use zeroize::Zeroizing;
 
+pub use self::backup::Snapshot;
 use self::disk_sync::DiskSync;
 use self::header::{Header, IndexKey};
 use self::resident_index::ResidentIndex;
@@ -39,6 +41,8 @@ use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
 const KEK_CHECK_KEY: &[u8] = b"kek-check";
+/// The sled database's directory inside the data directory.
+const SLED_DIR: &str = "objects.sled";
 const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
 /// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
 /// deployment.
@@ -74,7 +78,10 @@ impl std::fmt::Debug for SledOptions {
 pub struct SledStore {
     db: sled::Db,
     objects: Tree,
+    meta: Tree,
     settings: Tree,
+    /// Held shared by every write, exclusively by a backup's snapshot (see `backup`).
+    gate: std::sync::RwLock<()>,
     index: ResidentIndex,
     sealer: Sealer,
     group: Arc<GroupCommit>,
@@ -99,7 +106,7 @@ impl SledStore {
         std::fs::create_dir_all(dir)?;
         // HighThroughput: sled cleans its log segments later, trading disk space (small for key
         // material) for less rewriting; about 15% less CPU per durable Create here.
-        let sled_dir = dir.join("objects.sled");
+        let sled_dir = dir.join(SLED_DIR);
         let db = sled::Config::new()
             .path(&sled_dir)
             .mode(sled::Mode::HighThroughput)
@@ -150,7 +157,9 @@ impl SledStore {
         Ok(SledStore {
             db,
             objects,
+            meta,
             settings,
+            gate: std::sync::RwLock::new(()),
             index,
             sealer,
             group,
@@ -295,6 +304,7 @@ impl ObjectStore for SledStore {
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
         let _held = self.locks.lock(changes.iter().map(uid_of));
+        let _writing = self.gate.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         // Reserved before anything is visible, so that a reader's fence covers it (commit.rs).
         let reservation = self.group.reserve();
         match self.write(&changes) {
@@ -350,6 +360,7 @@ impl ObjectStore for SledStore {
     }
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+        let _writing = self.gate.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let reservation = self.group.reserve();
         match value {
             Some(value) => {

@@ -48,6 +48,8 @@ enum Command {
     Verify(CryptoArgs<VerifyArgs>),
     /// Compute (or, with --verify, check) a MAC with a key held by the server.
     Mac(CryptoArgs<MacArgs>),
+    /// Back up a running server (administrator), check a backup, restore one into a data directory.
+    Backup(commands::backup::BackupArgs),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
 }
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => client_finish(crypto_ops::sign(&client, args), json),
         Command::Verify(args) => client_finish(crypto_ops::verify(&client, args), json),
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
+        Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
     }
 }

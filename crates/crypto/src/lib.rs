@@ -33,6 +33,7 @@ pub mod formats;
 pub mod hash;
 pub mod kdf;
 pub mod mac;
+pub mod passphrase_envelope;
 pub mod random;
 pub mod secret_sharing;
 pub mod symmetric;

@@ -136,4 +136,12 @@ pub trait ObjectStore: Send + Sync {
     /// Writes (or, with `None`, deletes) the setting `key`. Durable when the ticket completes;
     /// the caller serializes writers of one key (the store keeps the last write).
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket>;
+
+    /// Writes a consistent backup of the whole store to `out` (see [`backup`]): every commit
+    /// acknowledged before the call, still sealed. A store that keeps nothing worth a backup
+    /// (memory) refuses.
+    fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<backup::Manifest> {
+        let _ = (created, out);
+        Err(StoreError::Backend("this store keeps no backups".into()))
+    }
 }

@@ -24,8 +24,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn objects(&self) -> u64 {
-        self.objects
+    /// What the backup of this snapshot says about itself.
+    pub fn manifest(&self, created: i64) -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            created,
+            server_version: env!("CARGO_PKG_VERSION").into(),
+            backend: "sled".into(),
+            objects: self.objects,
+            settings: self.settings,
+            entries: self.entries.len() as u64,
+        }
     }
 }
 
@@ -55,16 +64,7 @@ impl SledStore {
 
     /// Writes a snapshot as a backup, its digest sealed by this store's key.
     pub fn write_backup<W: Write>(&self, snapshot: &Snapshot, created: i64, out: W) -> StoreResult<W> {
-        let manifest = Manifest {
-            format_version: FORMAT_VERSION,
-            created,
-            server_version: env!("CARGO_PKG_VERSION").into(),
-            backend: "sled".into(),
-            objects: snapshot.objects,
-            settings: snapshot.settings,
-            entries: snapshot.entries.len() as u64,
-        };
-        let mut writer = BackupWriter::new(out, &manifest)?;
+        let mut writer = BackupWriter::new(out, &snapshot.manifest(created))?;
         for (tree, key, value) in &snapshot.entries {
             writer.entry(*tree, key, value)?;
         }

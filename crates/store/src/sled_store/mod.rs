@@ -341,6 +341,12 @@ impl ObjectStore for SledStore {
         self.group.ticket(Instant::now()).wait()
     }
 
+    fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
+        let snapshot = self.snapshot()?;
+        self.write_backup(&snapshot, created, out)?;
+        Ok(snapshot.manifest(created))
+    }
+
     fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
         let Some(sealed) = self.settings.get(key)? else {
             return Ok(None);

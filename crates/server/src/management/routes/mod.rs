@@ -5,7 +5,9 @@
 //! | method and path | module | who |
 //! | --- | --- | --- |
 //! | `GET /v1/identity` | `identity` | anyone: who the server takes the caller for |
+//! | `GET /v1/backup` | `backup` | administrators: a consistent backup, streamed |
 
+mod backup;
 mod identity;
 
 use std::net::SocketAddr;
@@ -73,11 +75,7 @@ impl Call<'_> {
 /// What a route answers.
 pub(crate) enum Reply {
     Json(StatusCode, serde_json::Value),
-    #[allow(dead_code)] // for the large answers (backups)
-    Stream {
-        content_type: &'static str,
-        body: ReplyBody,
-    },
+    Stream { content_type: &'static str, body: ReplyBody },
 }
 
 impl Reply {
@@ -122,6 +120,12 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         ["v1", "identity"] => {
             if call.method == Method::GET {
                 return identity::show(call);
+            }
+            true
+        }
+        ["v1", "backup"] => {
+            if call.method == Method::GET {
+                return backup::create(call).await;
             }
             true
         }

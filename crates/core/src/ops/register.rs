@@ -22,6 +22,7 @@ use crate::crypto::{certificate_attributes, keypair, wrapping};
 use crate::error::{OpError, OpResult};
 
 mod material;
+mod metadata_only;
 
 /// The usage mask of a key registered without one. A key's mask "SHALL always have a value"
 /// (2.1 §4.17 Table 61, 1.4 §3.19), set by the server when the client does not, and clients such
@@ -87,8 +88,12 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
         None => Vec::new(),
     };
     drop_restated(&mut attributes, &derived)?;
+    let without_value = object.as_ref().and_then(ManagedObject::key_block).is_some_and(|b| b.key_value.is_none());
     let mut stored = new_object(cx, object, request.object_type, attributes, false)?;
     add_derived(&mut stored, derived);
+    if without_value {
+        add(&mut stored, Attribute::KeyValuePresent(false));
+    }
     Ok(registered(cx, stored))
 }
 
@@ -102,7 +107,8 @@ fn registered(cx: &mut Context<'_>, stored: StoredObject) -> RegisterResponse {
     RegisterResponse { unique_identifier: uid, attributes: None }
 }
 
-/// The object as it is to be stored: of the type the request says, with a key value, unwrapped.
+/// The object as it is to be stored: of the type the request says, unwrapped; a Key Block without
+/// a Key Value only where `metadata_only` admits it.
 fn opened(cx: &Context<'_>, object: &ManagedObject, object_type: ObjectType) -> OpResult<ManagedObject> {
     if object.object_type() != object_type {
         return Err(OpError::InvalidField(format!(
@@ -113,9 +119,8 @@ fn opened(cx: &Context<'_>, object: &ManagedObject, object_type: ObjectType) -> 
     let mut object = object.clone();
     if let Some(block) = object.key_block_mut() {
         if block.key_value.is_none() {
-            return Err(OpError::MissingData("the Key Block has no Key Value".into()));
-        }
-        if block.key_wrapping_data.is_some() {
+            metadata_only::admit(cx.version, object_type)?;
+        } else if block.key_wrapping_data.is_some() {
             *block = wrapping::unwrap(cx, block)?;
         }
     }

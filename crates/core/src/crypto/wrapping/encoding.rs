@@ -21,7 +21,7 @@ pub(super) fn encode(
     let material = match &block.key_value {
         Some(KeyValue::Plain { key_material, .. }) => key_material,
         Some(KeyValue::Wrapped(_)) => return Err(OpError::InvalidField("the key is wrapped already".into())),
-        None => return Err(OpError::MissingData("the object has no key value".into())),
+        None => return Err(OpError::KeyValueNotPresent("the object".into())),
     };
     match encoding {
         EncodingOption::NoEncoding => match material {

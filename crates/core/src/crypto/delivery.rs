@@ -60,8 +60,11 @@ pub fn deliver(cx: &Context<'_>, stored: &StoredObject, form: &Form<'_>) -> OpRe
     if open_first && let Some(block) = object.key_block_mut() {
         *block = unwrap(cx, block)?;
     }
-    if let Some(format) = form.key_format_type {
-        object = convert(&object, format)?;
+    match form.key_format_type {
+        // A container built from the key, its chain and its password (1.4 §4.11, 2.1 §6.1.19).
+        Some(KeyFormatType::PKCS_12) => object = super::pkcs12::export(cx, stored)?,
+        Some(format) => object = convert(&object, format)?,
+        None => {}
     }
     match form.wrapping {
         Some(spec) => {

@@ -5,7 +5,8 @@
 //! determines are set from it: for an X.509 certificate its type, length, identifier, subject and
 //! issuer, signature algorithm and the algorithm and length of its key; for an asymmetric key its
 //! algorithm, length and curve. A client may restate such an attribute (BL-M-10-21 sends the
-//! Certificate Type) as long as it says what the object says.
+//! Certificate Type) as long as it says what the object says. A private key may come in a PKCS#12
+//! container (`pkcs12`), a key block without its value where `metadata_only` admits it.
 
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::{CertificateType, ObjectType, UniqueIdentifier};
@@ -23,6 +24,7 @@ use crate::error::{OpError, OpResult};
 
 mod material;
 mod metadata_only;
+mod pkcs12;
 
 /// The usage mask of a key registered without one. A key's mask "SHALL always have a value"
 /// (2.1 §4.17 Table 61, 1.4 §3.19), set by the server when the client does not, and clients such
@@ -53,11 +55,19 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
             request.object_type, cx.version
         )));
     }
+    let mut attributes = expand_templates(cx, &request.attributes)?;
+    let mut container = None;
     let object = match &request.object {
+        Some(object)
+            if crate::crypto::pkcs12::is_container(object) && request.object_type == ObjectType::PrivateKey =>
+        {
+            let (key, contents) = pkcs12::private_key(cx, object, &mut attributes)?;
+            container = Some(contents);
+            Some(key)
+        }
         Some(object) => Some(opened(cx, object, request.object_type)?),
         None => None,
     };
-    let mut attributes = expand_templates(cx, &request.attributes)?;
     if let Some(ManagedObject::Template(template)) = &object {
         let stored = crate::template::new_template(cx, template, attributes)?;
         return Ok(registered(cx, stored));
@@ -93,6 +103,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
     add_derived(&mut stored, derived);
     if without_value {
         add(&mut stored, Attribute::KeyValuePresent(false));
+    }
+    if let Some(contents) = container {
+        pkcs12::register_chain(cx, &mut stored, &contents.chain)?;
     }
     Ok(registered(cx, stored))
 }

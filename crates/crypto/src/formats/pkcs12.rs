@@ -6,8 +6,8 @@
 //! the legacy PBES1 schemes (3DES, RC2) of older tools. The container work is p12-keystore's; this
 //! module chooses what goes in and which key and chain come out.
 
-use sha1::{Digest, Sha1};
 use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, Pkcs12Archive, PrivateKey, PrivateKeyChain};
+use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
 use crate::{CryptoError, CryptoResult};
@@ -37,8 +37,14 @@ impl std::fmt::Debug for Pkcs12Contents {
 
 /// A container of the PKCS#8 `private_key` under `friendly_name`, with `chain` (the key's own
 /// certificate first, then its issuers), protected by `password`.
-pub fn write_pkcs12(private_key: &[u8], chain: &[Vec<u8>], friendly_name: &str, password: &str) -> CryptoResult<Vec<u8>> {
-    let key = PrivateKey::from_der(private_key).map_err(|_| CryptoError::InvalidKey("not a PKCS#8 private key".into()))?;
+pub fn write_pkcs12(
+    private_key: &[u8],
+    chain: &[Vec<u8>],
+    friendly_name: &str,
+    password: &str,
+) -> CryptoResult<Vec<u8>> {
+    let key =
+        PrivateKey::from_der(private_key).map_err(|_| CryptoError::InvalidKey("not a PKCS#8 private key".into()))?;
     let certificates = chain
         .iter()
         .map(|der| Certificate::from_der(der).map_err(|e| CryptoError::InvalidInput(format!("a certificate: {e}"))))
@@ -47,7 +53,10 @@ pub fn write_pkcs12(private_key: &[u8], chain: &[Vec<u8>], friendly_name: &str, 
     // the certificate is what OpenSSL uses, the key's own digest when there is no certificate.
     let local_key_id = Sha1::digest(chain.first().map_or(private_key, Vec::as_slice)).to_vec();
     let mut store = KeyStore::new();
-    store.add_entry(friendly_name, KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id, key, certificates)));
+    store.add_entry(
+        friendly_name,
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id, key, certificates)),
+    );
     store
         .writer(password)
         .encryption_iterations(ITERATIONS)
@@ -72,9 +81,10 @@ pub fn read_pkcs12(container: &[u8], password: &str, friendly_name: Option<&str>
         None => archive.keys.first().ok_or_else(|| CryptoError::InvalidInput("PKCS#12: no private key".into()))?,
     };
     let mut chain: Vec<&Certificate> = Vec::new();
-    let leaf = key.local_key_id.as_ref().and_then(|id| {
-        archive.certs.iter().find(|c| c.local_key_id.as_deref() == Some(id.as_ref())).map(|c| &c.cert)
-    });
+    let leaf = key
+        .local_key_id
+        .as_ref()
+        .and_then(|id| archive.certs.iter().find(|c| c.local_key_id.as_deref() == Some(id.as_ref())).map(|c| &c.cert));
     if let Some(mut current) = leaf {
         chain.push(current);
         // Issuers by name, stopping at a self-signed certificate or one seen already.

@@ -25,6 +25,7 @@ use crate::error::{OpError, OpResult};
 mod material;
 mod metadata_only;
 mod pkcs12;
+mod unwrapped;
 
 /// The usage mask of a key registered without one. A key's mask "SHALL always have a value"
 /// (2.1 §4.17 Table 61, 1.4 §3.19), set by the server when the client does not, and clients such
@@ -65,7 +66,14 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
             container = Some(contents);
             Some(key)
         }
-        Some(object) => Some(opened(cx, object, request.object_type)?),
+        Some(object) => {
+            let mut object = opened(cx, object, request.object_type)?;
+            if request.object.as_ref().and_then(ManagedObject::key_block).is_some_and(|b| b.key_wrapping_data.is_some())
+            {
+                unwrapped::adopt_carried(&mut object, &mut attributes);
+            }
+            Some(object)
+        }
         None => None,
     };
     if let Some(ManagedObject::Template(template)) = &object {

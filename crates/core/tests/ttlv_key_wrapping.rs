@@ -146,9 +146,8 @@ fn kek(server: &Server, version: KmipVersion) -> String {
         attribute(version, "Cryptographic Usage Mask", "CryptographicUsageMask", "Integer", "WrapKey UnwrapKey"),
         attribute(version, "Activation Date", "ActivationDate", "DateTime", &format_seconds(NOW - 3600)),
         if version.is_1x() {
-            format!(
-                r#"<Attribute><AttributeName type="TextString" value="Cryptographic Parameters"/><AttributeValue><BlockCipherMode type="Enumeration" value="NISTKeyWrap"/></AttributeValue></Attribute>"#
-            )
+            r#"<Attribute><AttributeName type="TextString" value="Cryptographic Parameters"/><AttributeValue><BlockCipherMode type="Enumeration" value="NISTKeyWrap"/></AttributeValue></Attribute>"#
+                .to_string()
         } else {
             KEY_WRAP.to_string()
         }

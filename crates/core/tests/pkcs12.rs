@@ -174,6 +174,14 @@ fn get_in_pkcs12_gives_the_key_and_its_chain_under_the_linked_password() {
         // Without a PKCS#12 Friendly Name the server uses "alias" (1.4 §3.45).
         assert_eq!(opened.friendly_name.as_deref(), Some("alias"), "{version}");
         assert!(read_pkcs12(&container, "another password", None).is_err());
+        // Export (1.4 and 2.x) hands out the same form.
+        let exported = server.ok(
+            OWNER,
+            version,
+            &item("Export", &format!(r#"{}<KeyFormatType type="Enumeration" value="PKCS_12"/>"#, uid_xml(&private))),
+        );
+        let container = bytes(&exported, Tag::KeyMaterial).unwrap_or_else(|| panic!("{version}: {}", show(&exported)));
+        assert_eq!(read_pkcs12(&container, PASSWORD, None).unwrap().chain, chain.certificates, "{version}");
         // The key's own format is unchanged.
         let plain = server.ok(OWNER, version, &on("Get", Some(&private)));
         assert_eq!(bytes(&plain, Tag::KeyMaterial), Some(chain.key.clone()), "{version}");

@@ -137,6 +137,11 @@ fn bad_password(version: KmipVersion) -> &'static str {
 /// certificates linked to their issuers, the public key linked to the leaf, the private key linked
 /// to the public key and to a password. Returns (private key uid, public key uid, chain).
 fn stored_chain(server: &Server, version: KmipVersion) -> (String, String, Chain) {
+    stored_chain_linked(server, version, "PKCS_12CertificateLink")
+}
+
+/// As [`stored_chain`], the public key naming its certificate with a Link of `certificate_link`.
+fn stored_chain_linked(server: &Server, version: KmipVersion, certificate_link: &str) -> (String, String, Chain) {
     let chain = chain();
     let root = certificate(server, version, &chain.certificates[2], None);
     let inter = certificate(server, version, &chain.certificates[1], Some(&root));
@@ -145,7 +150,7 @@ fn stored_chain(server: &Server, version: KmipVersion) -> (String, String, Chain
         server,
         version,
         "PublicKey",
-        &link(version, "PKCS_12CertificateLink", &leaf),
+        &link(version, certificate_link, &leaf),
         &format!("<PublicKey>{}</PublicKey>", key_block("X_509", &chain.spki)),
     );
     let secret = password(server, version, PASSWORD);
@@ -186,6 +191,16 @@ fn get_in_pkcs12_gives_the_key_and_its_chain_under_the_linked_password() {
         let plain = server.ok(OWNER, version, &on("Get", Some(&private)));
         assert_eq!(bytes(&plain, Tag::KeyMaterial), Some(chain.key.clone()), "{version}");
     }
+}
+
+#[test]
+fn the_public_keys_certificate_link_leads_to_the_chain_too() {
+    // 1.4 §4.11 names the public key's Certificate Link; 2.x its PKCS#12 Certificate Link.
+    let server = Server::new();
+    let (private, _, chain) = stored_chain_linked(&server, V1_4, "CertificateLink");
+    let payload = server.ok(OWNER, V1_4, &get_pkcs12(&private));
+    let container = bytes(&payload, Tag::KeyMaterial).expect("a container");
+    assert_eq!(read_pkcs12(&container, PASSWORD, None).unwrap().chain, chain.certificates);
 }
 
 #[test]

@@ -170,6 +170,7 @@ fn certificate_chain(cx: &Context<'_>, private: &StoredObject) -> OpResult<Vec<V
 
 /// The one target of a step of the chain: none ends it, several make more than one chain.
 fn one_link(mut targets: Vec<String>, what: &str) -> OpResult<Option<String>> {
+    targets.sort_unstable();
     targets.dedup();
     match targets.len() {
         0 | 1 => Ok(targets.pop()),

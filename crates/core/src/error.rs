@@ -120,11 +120,17 @@ pub enum OpError {
     /// Tables 331 and 332, 1.0 Table 230), Invalid Object Type in 2.x (2.1 Tables 307 and 312).
     #[error("{0}")]
     NotReKeyable(String),
-    /// Re-key or Re-key Key Pair of a key whose value is gone (destroyed): Key Value Not Present
-    /// (1.2 and later, 2.x); 1.0 and 1.1 have no such reason and say the object cannot be
-    /// re-keyed, Permission Denied.
-    #[error("object {0} has no key value any more")]
+    /// Use of a key whose value is not on the server: gone (a destroyed key that Re-key or Re-key
+    /// Key Pair would replace), or never given (registered without it, 1.2 §3.41): Key Value Not
+    /// Present (1.2 and later, 2.x; 1.4 Tables 331 to 333 and 353 to 358); 1.0 and 1.1 have no
+    /// such reason and say the operation is not permitted, Permission Denied.
+    #[error("the key value of {0} is not present on the server")]
     KeyValueNotPresent(String),
+    /// Key Format Type PKCS#12 without exactly one PKCS#12 Password Link to an Active Secret Data
+    /// Password, or a password that does not open the container: Bad Password in 2.x (2.1 §11.46
+    /// Table 478), Invalid Field in 1.4 (Table 330, Register).
+    #[error("PKCS#12 password: {0}")]
+    BadPassword(String),
     /// A Re-key, Re-key Key Pair or Re-certify with an Offset and a date the Offset computes:
     /// Invalid Message (1.4 Tables 331, 332 and 335; 2.1 Table 307 lists it).
     #[error("an Offset cannot be given together with the {0} it computes")]
@@ -245,6 +251,8 @@ impl OpError {
             OpError::NotReKeyable(_) => ResultReason::PermissionDenied,
             OpError::KeyValueNotPresent(_) if version >= KmipVersion::V1_2 => ResultReason::KeyValueNotPresent,
             OpError::KeyValueNotPresent(_) => ResultReason::PermissionDenied,
+            OpError::BadPassword(_) if v2 => ResultReason::BadPassword,
+            OpError::BadPassword(_) => ResultReason::InvalidField,
             OpError::NotForProtection(_) if v2 => ResultReason::InvalidObjectType,
             OpError::NoUsageLimits if v2 => ResultReason::AttributeNotFound,
             OpError::NotForProtection(_) | OpError::NoUsageLimits => ResultReason::IllegalOperation,

@@ -136,11 +136,14 @@ fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, 
 }
 
 /// The object a Re-key or Re-key Key Pair replaces, with its key value: an archived object is
-/// Object Archived, a destroyed one has no key value to replace (Key Value Not Present, 1.4
-/// Tables 331 and 332).
+/// Object Archived; a destroyed one, or one registered without its value (1.2 §3.41), has no key
+/// value on the server to replace (Key Value Not Present, 1.4 Tables 331 and 332).
 pub fn replaced_key(existing: &StoredObject) -> OpResult<&ManagedObject> {
     match crate::ops::readable(existing) {
         Err(OpError::ObjectDestroyed(uid)) => Err(OpError::KeyValueNotPresent(uid)),
+        Ok(object) if object.key_block().is_some_and(|b| b.key_value.is_none()) => {
+            Err(OpError::KeyValueNotPresent(existing.unique_identifier.clone()))
+        }
         other => other,
     }
 }

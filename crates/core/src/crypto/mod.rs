@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod material;
 pub mod multipart;
 pub mod parameters;
+pub mod pkcs12;
 pub mod splitting;
 pub mod wrapping;
 

@@ -2,12 +2,12 @@
 //!
 //! Matching: a single Date attribute matches equal dates, two of the same form an inclusive range;
 //! a usage mask matches objects that have at least its bits; a State matches the state the object
-//! is in now; any other attribute matches an instance with the same value. Objects are found
+//! is in now; Key Value Present matches whether the key's value is on the server; any other attribute matches an instance with the same value. Objects are found
 //! through the store's indexes (owner, name, object type, object group, algorithm, and state where
 //! no date can move an object into it), then checked one by one.
 
 use keyward_kmip::attributes::{Attribute, AttributeRef};
-use keyward_kmip::enums::{ObjectGroupMember, State};
+use keyward_kmip::enums::{ObjectGroupMember, ObjectType, State};
 use keyward_kmip::masks::StorageStatusMask;
 use keyward_kmip::payloads::locate::{LocateRequest, LocateResponse};
 use keyward_store::{IndexKind, IndexTerm, StoredObject};
@@ -123,6 +123,23 @@ pub(crate) fn matches_all(object: &StoredObject, filter: &[Attribute], now: i64)
     true
 }
 
+/// Whether the key value of an object is on the server, for a Locate by Key Value Present (1.2
+/// §3.41: "MAY be used as a part of the Locate operation"). The server creates the attribute only
+/// for a key registered without its value, so a key that has its value matches "true" although it
+/// carries no such attribute; objects the attribute does not apply to (Table 131: Symmetric Key,
+/// Private Key, Split Key, Secret Data) match neither value.
+fn key_value_present(object: &StoredObject) -> Option<bool> {
+    if let Some(stated) = find(object, |a| if let Attribute::KeyValuePresent(p) = a { Some(*p) } else { None }) {
+        return Some(stated);
+    }
+    let managed = object.object.as_ref()?;
+    let applies = matches!(
+        managed.object_type(),
+        ObjectType::SymmetricKey | ObjectType::PrivateKey | ObjectType::SplitKey | ObjectType::SecretData
+    );
+    managed.key_block().filter(|_| applies).map(|block| block.key_value.is_some())
+}
+
 fn group_matches(wanted: &[&Attribute], present: &[&Attribute], object: &StoredObject, now: i64) -> bool {
     let Some(first) = wanted.first() else {
         return true;
@@ -139,6 +156,10 @@ fn group_matches(wanted: &[&Attribute], present: &[&Attribute], object: &StoredO
             present.iter().any(|p| matches!(p, Attribute::CryptographicUsageMask(m) if m.contains(*asked)))
         }),
         Attribute::UniqueIdentifier(uid) => *uid == object.unique_identifier,
+        Attribute::KeyValuePresent(_) => {
+            let present = key_value_present(object);
+            wanted.iter().all(|w| matches!(w, Attribute::KeyValuePresent(v) if Some(*v) == present))
+        }
         date if date_of(date).is_some() => {
             let bounds: Vec<i64> = wanted.iter().filter_map(|w| date_of(w)).collect();
             let (low, high) = match bounds.as_slice() {

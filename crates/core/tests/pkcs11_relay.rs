@@ -80,8 +80,14 @@ fn a_session_is_its_clients_and_other_functions_do_not_reach_the_module() {
     let server = relaying();
     let opened = server.ok("alice", V2_1, &call("C_Initialize", None));
     let correlation = bytes(&opened, Tag::CorrelationValue).unwrap();
-    assert_eq!(return_code(&server.ok("bob", V2_1, &call("C_GetInfo", Some(&correlation)))), "CRYPTOKI_NOT_INITIALIZED");
-    assert_eq!(return_code(&server.ok("bob", V2_1, &call("C_Finalize", Some(&correlation)))), "CRYPTOKI_NOT_INITIALIZED");
+    assert_eq!(
+        return_code(&server.ok("bob", V2_1, &call("C_GetInfo", Some(&correlation)))),
+        "CRYPTOKI_NOT_INITIALIZED"
+    );
+    assert_eq!(
+        return_code(&server.ok("bob", V2_1, &call("C_Finalize", Some(&correlation)))),
+        "CRYPTOKI_NOT_INITIALIZED"
+    );
     assert_eq!(return_code(&server.ok("alice", V2_1, &call("C_GetInfo", Some(&correlation)))), "OK");
     for function in ["C_GetSlotList", "C_OpenSession", "C_Login", "C_GenerateKey"] {
         let answer = server.ok("alice", V2_1, &call(function, Some(&correlation)));

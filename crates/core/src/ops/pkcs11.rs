@@ -24,7 +24,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &Pkcs11Request) -> OpResult<Pkc
     let correlation = request.correlation_value.as_ref().map(|value| value.as_slice());
     let mut response = Pkcs11Response {
         pkcs11_interface: None,
-        pkcs11_function: request.pkcs11_function.clone(),
+        pkcs11_function: request.pkcs11_function,
         correlation_value: None,
         pkcs11_output_parameters: None,
         pkcs11_return_code: PKCS_11ReturnCode::OK,

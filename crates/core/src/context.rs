@@ -126,6 +126,8 @@ pub struct Context<'a> {
     pub(crate) memory: &'a mut BatchMemory,
     /// Multi-part operations in progress, shared by all requests.
     pub streams: &'a crate::streams::Streams,
+    /// The server's PKCS#11 module, when one is configured (the PKCS#11 operation).
+    pub(crate) pkcs11: Option<&'a crate::pkcs11_relay::Pkcs11Relay>,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
 }

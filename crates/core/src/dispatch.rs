@@ -14,6 +14,7 @@ use keyward_ttlv::{Encoder, KmipVersion, Limits};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
+use crate::pkcs11_relay::{Pkcs11Module, Pkcs11Relay};
 use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
@@ -32,6 +33,8 @@ const COMMIT_ATTEMPTS: usize = 8;
 pub struct Dispatcher {
     services: Arc<Services>,
     streams: Arc<Streams>,
+    /// The relay of the PKCS#11 operation to the server's module; none unless configured.
+    pkcs11: Option<Arc<Pkcs11Relay>>,
     observer: Arc<dyn DispatchObserver>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
@@ -54,6 +57,7 @@ impl Dispatcher {
         Dispatcher {
             services: Arc::new(services),
             streams: Arc::new(Streams::default()),
+            pkcs11: None,
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
@@ -68,6 +72,11 @@ impl Dispatcher {
     /// The same dispatcher, telling `observer` the outcome of every batch item it answers.
     pub fn with_observer(self, observer: Arc<dyn DispatchObserver>) -> Dispatcher {
         Dispatcher { observer, ..self }
+    }
+
+    /// The same dispatcher, performing the PKCS#11 operation on `module` (see `pkcs11_relay`).
+    pub fn with_pkcs11(self, module: Arc<dyn Pkcs11Module>) -> Dispatcher {
+        Dispatcher { pkcs11: Some(Arc::new(Pkcs11Relay::new(module))), ..self }
     }
 
     pub fn services(&self) -> &Services {
@@ -213,6 +222,7 @@ impl Dispatcher {
                         pending: &mut pending,
                         memory: &mut memory,
                         streams: &self.streams,
+                        pkcs11: self.pkcs11.as_deref(),
                         ephemeral: item.ephemeral == Some(true),
                     };
                     let result = run_item(&mut cx, item, message);

@@ -115,6 +115,12 @@ pub enum OpError {
     UnknownCriticalExtension(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
+    /// A PKCS#11 function the relay does not know (a vendor-defined one): 2.1 Table 275.
+    #[error("PKCS#11 function {0} is not offered")]
+    Pkcs11InvalidFunction(String),
+    /// A PKCS#11 interface other than the default: 2.1 Table 275.
+    #[error("PKCS#11 interface {0:?} is not offered")]
+    Pkcs11InvalidInterface(String),
     /// Re-key of an object that is not a symmetric key, Re-key Key Pair of one that is not a
     /// private key: "Object specified is not able to be re-keyed", Permission Denied in 1.x (1.4
     /// Tables 331 and 332, 1.0 Table 230), Invalid Object Type in 2.x (2.1 Tables 307 and 312).
@@ -246,6 +252,8 @@ impl OpError {
             OpError::MissingIv => ResultReason::MissingData,
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
+            OpError::Pkcs11InvalidFunction(_) => ResultReason::PKCS_11InvalidFunction,
+            OpError::Pkcs11InvalidInterface(_) => ResultReason::PKCS_11InvalidInterface,
             OpError::OffsetWithDates(_) => ResultReason::InvalidMessage,
             OpError::NotReKeyable(_) if v2 => ResultReason::InvalidObjectType,
             OpError::NotReKeyable(_) => ResultReason::PermissionDenied,

@@ -23,6 +23,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod observer;
 mod ops;
+pub mod pkcs11_relay;
 pub mod policy;
 pub mod replacement;
 pub mod streams;

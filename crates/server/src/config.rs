@@ -57,6 +57,18 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// The PKCS#11 module the server loads; off without a `[pkcs11]` table.
+    pub pkcs11: Option<Pkcs11Config>,
+}
+
+/// The `[pkcs11]` table: a PKCS#11 module (an HSM's library, SoftHSM2 in tests) the server loads
+/// at start, refusing to start when it cannot. The KMIP PKCS#11 operation (2.0, 2.1) is relayed
+/// to it (`keyward_core::pkcs11_relay` says what is relayed: library information only).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Config {
+    /// The module's shared library, e.g. /usr/lib/softhsm/libsofthsm2.so.
+    pub module: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +88,7 @@ impl Default for ServerConfig {
             https: None,
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
+            pkcs11: None,
         }
     }
 }

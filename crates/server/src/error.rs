@@ -12,6 +12,8 @@ use crate::tls::TlsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error("{0}")]
+    Pkcs11(String),
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     #[error("TLS: {0}")]

@@ -41,6 +41,7 @@ pub mod limits;
 mod management;
 pub mod metrics;
 mod metrics_listener;
+pub mod pkcs11_module;
 pub mod pki;
 mod request_id;
 mod server;

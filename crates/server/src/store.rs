@@ -1,6 +1,7 @@
 //! Opening what the dispatcher runs on: the data directory, the key-encryption key and the sealed
 //! store, with the administrators of the configuration.
 
+use crate::pkcs11_module::CryptokiModule;
 use std::sync::Arc;
 
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
@@ -51,7 +52,11 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         algorithms: config.algorithms.policy()?,
         ..Policy::default()
     };
-    let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    if let Some(pkcs11) = &config.pkcs11 {
+        let module = CryptokiModule::load(&pkcs11.module).map_err(|error| ServerError::Pkcs11(error.to_string()))?;
+        dispatcher = dispatcher.with_pkcs11(Arc::new(module));
+    }
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,

@@ -33,6 +33,7 @@ mod mac_verify;
 mod modify_attribute;
 mod obtain_lease;
 mod ping;
+mod pkcs11;
 mod poll;
 mod query;
 mod re_certify;
@@ -132,6 +133,7 @@ operation_table! {
     Export => export,
     CreateSplitKey => create_split_key,
     JoinSplitKey => join_split_key,
+    Pkcs11(PKCS_11) => pkcs11,
 }
 
 /// True for an object in archival storage (it has an Archive Date until it is recovered).

@@ -43,8 +43,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         protection_storage_masks: None,
     };
     if asked(QueryFunction::QueryOperations) {
-        response.operation =
-            SUPPORTED_OPERATIONS.iter().copied().filter(|o: &Operation| o.exists_in(version)).collect();
+        // PKCS#11 is offered only when the server has a module to relay it to.
+        let offered = |o: &Operation| o.exists_in(version) && (*o != Operation::PKCS_11 || cx.pkcs11.is_some());
+        response.operation = SUPPORTED_OPERATIONS.iter().copied().filter(offered).collect();
     }
     if asked(QueryFunction::QueryObjects) {
         response.object_type = OBJECT_TYPES.iter().copied().filter(|t| t.exists_in(version)).collect();

@@ -38,7 +38,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ImportRequest) -> OpResult<Imp
     }
     let mut stored = StoredObject {
         unique_identifier: uid.clone(),
-        owner: cx.client.name.clone(),
+        // A replaced object keeps its owner: a grantee of Import replaces, it does not take.
+        owner: existing.as_ref().map_or_else(|| cx.client.name.clone(), |e| e.owner.clone()),
         object: Some(object),
         attributes: request.attribute.clone(),
         revision: existing.as_ref().map_or(0, |e| e.revision),

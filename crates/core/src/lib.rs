@@ -61,6 +61,11 @@ impl ClientIdentity {
     }
 }
 
+/// The operations the dispatcher implements (others are answered Operation Not Supported).
+pub fn supported_operations() -> &'static [keyward_kmip::enums::Operation] {
+    ops::SUPPORTED_OPERATIONS
+}
+
 /// Everything the dispatcher is built from.
 pub struct Services {
     pub store: Arc<dyn keyward_store::ObjectStore>,

@@ -31,6 +31,12 @@ pub(crate) fn check(cx: &Context<'_>, object: &StoredObject, right: Option<Right
     }
 }
 
+/// Whether an object exists in the store, whoever may see it: for Import, which must not take
+/// an identifier another owner holds.
+pub(crate) fn exists(cx: &Context<'_>, uid: &str) -> OpResult<bool> {
+    Ok(cx.services.store.get(uid)?.is_some())
+}
+
 /// The candidates of a Locate: the caller's own objects, or every object when it may see past
 /// them (each is then read through [`check`]).
 pub(crate) fn locate_candidates(cx: &Context<'_>, terms: Vec<keyward_store::IndexTerm>) -> OpResult<Vec<String>> {

@@ -63,7 +63,11 @@ fn a_second_client_encrypts_with_a_granted_key_until_the_grant_is_removed() {
     // Before the grant: the key does not exist for bob.
     let refused = run(&bob, &encrypt);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
-    assert!(text(&refused.stderr).contains("Not Found") || text(&refused.stderr).contains("NotFound"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("Not Found") || text(&refused.stderr).contains("NotFound"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     let added = ok(&admin, &["grants", "add", "--object", &uid, "--to", "bob", "--operations", "encrypt"]);
     assert!(added.contains("encrypt to bob"), "{added}");
@@ -88,7 +92,11 @@ fn a_second_client_encrypts_with_a_granted_key_until_the_grant_is_removed() {
     ok(&admin, &["grants", "remove", "--object", &uid, "--to", "bob"]);
     let after = run(&bob, &encrypt);
     assert_eq!(after.status.code(), Some(1), "{}", text(&after.stderr));
-    assert!(text(&after.stderr).contains("Not Found") || text(&after.stderr).contains("NotFound"), "{}", text(&after.stderr));
+    assert!(
+        text(&after.stderr).contains("Not Found") || text(&after.stderr).contains("NotFound"),
+        "{}",
+        text(&after.stderr)
+    );
     assert_eq!(ok(&admin, &["grants", "list"]), "no grants");
     serving.terminate();
 }

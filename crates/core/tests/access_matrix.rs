@@ -103,7 +103,9 @@ impl Matrix {
         let message = text(batch[0], Tag::ResultMessage).unwrap_or_default();
         match (status(batch[0]).as_str(), reason(batch[0]).as_str()) {
             ("OperationFailed", "ObjectNotFound") if message.contains(uid) => Seen::Hidden,
-            ("OperationFailed", "PermissionDenied") if message.contains("is not granted") || message.contains("role may not") => {
+            ("OperationFailed", "PermissionDenied")
+                if message.contains("is not granted") || message.contains("role may not") =>
+            {
                 Seen::Denied
             }
             _ => Seen::Passed,
@@ -119,7 +121,9 @@ fn payload(operation: Operation, uid: &str) -> String {
         Operation::Get => ("Get", u),
         Operation::Export => ("Export", u),
         Operation::ObtainLease => ("ObtainLease", u),
-        Operation::GetUsageAllocation => ("GetUsageAllocation", format!(r#"{u}<UsageLimitsCount type="LongInteger" value="1"/>"#)),
+        Operation::GetUsageAllocation => {
+            ("GetUsageAllocation", format!(r#"{u}<UsageLimitsCount type="LongInteger" value="1"/>"#))
+        }
         Operation::CreateSplitKey => (
             "CreateSplitKey",
             format!(
@@ -127,13 +131,16 @@ fn payload(operation: Operation, uid: &str) -> String {
                 <SplitKeyThreshold type="Integer" value="2"/><SplitKeyMethod type="Enumeration" value="XOR"/><Attributes/>"#
             ),
         ),
-        Operation::JoinSplitKey => ("JoinSplitKey", format!(r#"<ObjectType type="Enumeration" value="SymmetricKey"/>{u}"#)),
+        Operation::JoinSplitKey => {
+            ("JoinSplitKey", format!(r#"<ObjectType type="Enumeration" value="SymmetricKey"/>{u}"#))
+        }
         Operation::GetAttributes => ("GetAttributes", u),
         Operation::GetAttributeList => ("GetAttributeList", u),
         Operation::Check => ("Check", u),
-        Operation::AddAttribute => {
-            ("AddAttribute", format!(r#"{u}<NewAttribute><ObjectGroup type="TextString" value="added"/></NewAttribute>"#))
-        }
+        Operation::AddAttribute => (
+            "AddAttribute",
+            format!(r#"{u}<NewAttribute><ObjectGroup type="TextString" value="added"/></NewAttribute>"#),
+        ),
         Operation::ModifyAttribute => (
             "ModifyAttribute",
             format!(r#"{u}<NewAttribute><ContactInformation type="TextString" value="x"/></NewAttribute>"#),
@@ -142,9 +149,10 @@ fn payload(operation: Operation, uid: &str) -> String {
             "DeleteAttribute",
             format!(r#"{u}<CurrentAttribute><ContactInformation type="TextString" value="x"/></CurrentAttribute>"#),
         ),
-        Operation::SetAttribute => {
-            ("SetAttribute", format!(r#"{u}<NewAttribute><ContactInformation type="TextString" value="x"/></NewAttribute>"#))
-        }
+        Operation::SetAttribute => (
+            "SetAttribute",
+            format!(r#"{u}<NewAttribute><ContactInformation type="TextString" value="x"/></NewAttribute>"#),
+        ),
         Operation::AdjustAttribute => (
             "AdjustAttribute",
             format!(
@@ -154,7 +162,9 @@ fn payload(operation: Operation, uid: &str) -> String {
         Operation::Activate => ("Activate", u),
         Operation::Revoke => (
             "Revoke",
-            format!(r#"{u}<RevocationReason><RevocationReasonCode type="Enumeration" value="CessationOfOperation"/></RevocationReason>"#),
+            format!(
+                r#"{u}<RevocationReason><RevocationReasonCode type="Enumeration" value="CessationOfOperation"/></RevocationReason>"#
+            ),
         ),
         Operation::Destroy => ("Destroy", u),
         Operation::Archive => ("Archive", u),
@@ -233,7 +243,9 @@ fn objectless(operation: Operation) -> Option<String> {
         Operation::RNGSeed => item("RNGSeed", data),
         Operation::Hash => item(
             "Hash",
-            &format!(r#"<CryptographicParameters><HashingAlgorithm type="Enumeration" value="SHA_256"/></CryptographicParameters>{data}"#),
+            &format!(
+                r#"<CryptographicParameters><HashingAlgorithm type="Enumeration" value="SHA_256"/></CryptographicParameters>{data}"#
+            ),
         ),
         Operation::Poll => item("Poll", r#"<AsynchronousCorrelationValue type="ByteString" value="00"/>"#),
         Operation::Cancel => item("Cancel", r#"<AsynchronousCorrelationValue type="ByteString" value="00"/>"#),

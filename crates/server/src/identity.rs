@@ -273,10 +273,7 @@ mod tests {
         assert_eq!(IdentitySource::OrganizationalUnit.identify(&der).unwrap().name, "payments");
         assert_eq!(CertificateField::OrganizationalUnit.values(&der), vec!["payments".to_string()]);
         let bare = certificate(&["alice"], vec![]);
-        assert_eq!(
-            IdentitySource::Organization.identify(&bare),
-            Err(IdentityError::NoSubjectField("organization"))
-        );
+        assert_eq!(IdentitySource::Organization.identify(&bare), Err(IdentityError::NoSubjectField("organization")));
     }
 
     #[test]

@@ -112,10 +112,7 @@ impl IdentityRules {
             .iter()
             .filter_map(|c| X509Certificate::from_der(c).ok().map(|(_, p)| p.issuer().as_raw().to_vec()))
             .collect();
-        self.tenants
-            .iter()
-            .find(|t| t.subjects.iter().any(|s| issuers.contains(s)))
-            .map(|t| t.name.as_str())
+        self.tenants.iter().find(|t| t.subjects.iter().any(|s| issuers.contains(s))).map(|t| t.name.as_str())
     }
 
     fn role_of(&self, name: &str, tenant: Option<&str>, leaf: &[u8]) -> Role {

@@ -118,7 +118,8 @@ pub fn run(options: &ClientOptions, args: GrantsArgs) -> Result<(), CliError> {
                 .filter(|g| g["operations"].as_array().is_some_and(|o| !o.is_empty()))
                 .map(describe)
                 .collect();
-            let human = if left.is_empty() { "removed".to_string() } else { format!("removed; left: {}", left.join("; ")) };
+            let human =
+                if left.is_empty() { "removed".to_string() } else { format!("removed; left: {}", left.join("; ")) };
             output.print(&human, answer);
         }
     }

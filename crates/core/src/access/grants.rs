@@ -113,7 +113,7 @@ fn hex(text: &str) -> String {
 }
 
 fn unhex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> =
@@ -205,7 +205,9 @@ impl Grants {
     pub fn list(&self, keep: impl Fn(&Grant) -> bool) -> Vec<Grant> {
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
         let mut found: Vec<Grant> = map.values().flatten().filter(|g| keep(g)).cloned().collect();
-        found.sort_by(|a, b| (&a.target, &a.grantee, &a.granted_by.name).cmp(&(&b.target, &b.grantee, &b.granted_by.name)));
+        found.sort_by(|a, b| {
+            (&a.target, &a.grantee, &a.granted_by.name).cmp(&(&b.target, &b.grantee, &b.granted_by.name))
+        });
         found
     }
 

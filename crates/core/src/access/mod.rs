@@ -144,7 +144,11 @@ impl AccessPolicy {
         match role {
             Role::Custodian if same_tenant() => return Access::Allowed,
             Role::Auditor if same_tenant() => {
-                return if right.is_some_and(|r| AUDITOR_RIGHTS.contains(&r)) { Access::Allowed } else { Access::Denied };
+                return if right.is_some_and(|r| AUDITOR_RIGHTS.contains(&r)) {
+                    Access::Allowed
+                } else {
+                    Access::Denied
+                };
             }
             _ => {}
         }
@@ -192,7 +196,10 @@ mod tests {
             owner: owner.into(),
             object: None,
             attributes: group
-                .map(|g| keyward_kmip::attributes::IndexedAttribute { index: 0, attribute: Attribute::ObjectGroup(g.into()) })
+                .map(|g| keyward_kmip::attributes::IndexedAttribute {
+                    index: 0,
+                    attribute: Attribute::ObjectGroup(g.into()),
+                })
                 .into_iter()
                 .collect(),
             revision: 0,
@@ -213,7 +220,8 @@ mod tests {
 
     fn grant(policy: &AccessPolicy, target: GrantTarget, to: &str, by: &ClientIdentity, rights: &[Right]) {
         let store = keyward_store::MemoryStore::new();
-        let grant = Grant { target, grantee: to.into(), rights: rights.to_vec(), granted_by: policy.authority_of(by, by.role) };
+        let grant =
+            Grant { target, grantee: to.into(), rights: rights.to_vec(), granted_by: policy.authority_of(by, by.role) };
         let _ = policy.grants.add(&store, grant).unwrap();
     }
 

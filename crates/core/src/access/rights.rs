@@ -68,9 +68,7 @@ pub fn right_of(operation: Operation) -> Option<Right> {
     use Operation as O;
     Some(match operation {
         // Key material leaves the server, or may be used outside it.
-        O::Get | O::Export | O::ObtainLease | O::GetUsageAllocation | O::CreateSplitKey | O::JoinSplitKey => {
-            Right::Get
-        }
+        O::Get | O::Export | O::ObtainLease | O::GetUsageAllocation | O::CreateSplitKey | O::JoinSplitKey => Right::Get,
         O::GetAttributes | O::GetAttributeList | O::Check => Right::GetAttributes,
         O::Locate => Right::Locate,
         O::AddAttribute | O::ModifyAttribute | O::DeleteAttribute | O::SetAttribute | O::AdjustAttribute => {

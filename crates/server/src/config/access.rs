@@ -112,3 +112,49 @@ impl AccessConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::ServerConfig;
+    use crate::identity::CertificateField;
+
+    #[test]
+    fn reads_tenants_and_role_rules() {
+        let config = ServerConfig::from_toml(
+            r#"
+            administrators = ["root"]
+            [[access.tenants]]
+            name = "acme"
+            ca = "/etc/keyward/acme.pem"
+            [[access.roles]]
+            role = "key-custodian"
+            field = "ou"
+            value = "keys"
+            tenant = "acme"
+            [[access.roles]]
+            role = "auditor"
+            identity = "audit"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.access.tenant_names(), ["acme"]);
+        assert_eq!(config.access.roles[0].field, Some(CertificateField::OrganizationalUnit));
+        assert_eq!(config.access.roles[0].parsed_role().unwrap(), keyward_core::access::Role::Custodian);
+        assert_eq!(config.administrators, ["root"]);
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_meant() {
+        for bad in [
+            "[[access.roles]]\nrole = \"janitor\"\nidentity = \"x\"",
+            "[[access.roles]]\nrole = \"auditor\"",
+            "[[access.roles]]\nrole = \"auditor\"\nfield = \"ou\"",
+            "[[access.roles]]\nrole = \"auditor\"\nidentity = \"x\"\ntenant = \"nowhere\"",
+            "[[access.tenants]]\nname = \"a/b\"\nca = \"x.pem\"",
+            "[[access.tenants]]\nname = \"a\"\nca = \"x.pem\"\n[[access.tenants]]\nname = \"a\"\nca = \"y.pem\"",
+            "[[access.roles]]\nrole = \"auditor\"\nfield = \"street\"\nvalue = \"x\"",
+        ] {
+            assert!(ServerConfig::from_toml(bad).is_err(), "{bad}");
+        }
+    }
+}

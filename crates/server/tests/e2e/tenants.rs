@@ -127,18 +127,39 @@ async fn a_tenant_ca_names_its_clients_and_rules_give_them_roles() {
     let connect = |credentials: &ClientCredentials| {
         keyward_client::Client::new(server.address, "localhost", credentials).unwrap()
     };
-    let mut app = connect(&app).connect().await.unwrap();
+    let (app_credentials, ops_credentials, audit_credentials) = (app, ops, audit);
+    let mut app = connect(&app_credentials).connect().await.unwrap();
     let created = send(&mut app, create()).await;
     let Some(ResponsePayload::Create(created)) = &created.batch_items[0].payload else { panic!("{created:?}") };
     let uid = created.unique_identifier.clone();
 
     // The custodian of acme manages acme's keys; the auditor reads their metadata only.
-    let mut ops = connect(&ops).connect().await.unwrap();
+    let mut ops = connect(&ops_credentials).connect().await.unwrap();
     assert_eq!(send(&mut ops, get(&uid)).await.batch_items[0].result_status, ResultStatus::Success);
-    let mut audit = connect(&audit).connect().await.unwrap();
+    let mut audit = connect(&audit_credentials).connect().await.unwrap();
     assert_eq!(send(&mut audit, get_attributes(&uid)).await.batch_items[0].result_status, ResultStatus::Success);
     let refused = send(&mut audit, get(&uid)).await;
     assert_eq!(refused.batch_items[0].result_reason, Some(ResultReason::PermissionDenied));
+    // Grants through the API: the custodian grants on its tenant's key; the auditor grants
+    // nothing; a client cannot grant on a key that is not its own (it does not exist for it).
+    let grant = |to: &str| serde_json::json!({"object": uid, "to": to, "operations": ["get-attributes"]});
+    let added = who(&ops_credentials).call("POST", "/v1/grants", Some(&grant("partner"))).await.unwrap();
+    assert_eq!(added["grant"]["granted_by"], "acme/ops", "{added}");
+    let refused = who(&audit_credentials).call("POST", "/v1/grants", Some(&grant("x"))).await.unwrap_err();
+    assert!(matches!(refused, keyward_client::ClientError::HttpStatus { status: 403, .. }), "{refused}");
+    let files = server.pki.issue_client("stranger").unwrap();
+    let stranger = ClientCredentials::from_pem_files(&server.pki.ca_cert(), &files.cert, &files.key).unwrap();
+    let missing = who(&stranger).call("POST", "/v1/grants", Some(&grant("stranger"))).await.unwrap_err();
+    assert!(matches!(missing, keyward_client::ClientError::HttpStatus { status: 404, .. }), "{missing}");
+    let unknown = serde_json::json!({"object": uid, "to": "p", "operations": ["fly"]});
+    let bad = who(&ops_credentials).call("POST", "/v1/grants", Some(&unknown)).await.unwrap_err();
+    assert!(matches!(bad, keyward_client::ClientError::HttpStatus { status: 400, .. }), "{bad}");
+    // The owner sees the grant on its key; the stranger sees none.
+    let listed = who(&app_credentials).call("GET", &format!("/v1/grants?object={uid}"), None).await.unwrap();
+    assert_eq!(listed["grants"][0]["to"], "partner", "{listed}");
+    let listed = who(&stranger).call("GET", "/v1/grants", None).await.unwrap();
+    assert_eq!(listed["grants"], serde_json::json!([]), "{listed}");
+
     // A client of the default tenant does not see it.
     let files = server.pki.issue_client("outsider").unwrap();
     let outsider = ClientCredentials::from_pem_files(&server.pki.ca_cert(), &files.cert, &files.key).unwrap();

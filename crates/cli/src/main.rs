@@ -52,6 +52,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
+    /// Grant, list and remove access to objects and Object Groups for other identities.
+    Grants(commands::grants::GrantsArgs),
 }
 
 impl Command {
@@ -91,5 +93,6 @@ fn main() -> ExitCode {
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
         Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
+        Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
     }
 }

@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use keyward_kmip::UniqueIdentifierRef;
 use keyward_kmip::enums::Data as DataKind;
+use keyward_kmip::enums::Operation;
 use keyward_kmip::enums::UniqueIdentifier as ResultKind;
 use keyward_kmip::payloads::common::DataRef;
 use keyward_store::{Change, IndexTerm, StoredObject};
 use keyward_ttlv::KmipVersion;
 use zeroize::Zeroizing;
 
+use crate::access::{Right, Role, right_of};
 use crate::error::{OpError, OpResult};
 use crate::lifecycle;
 use crate::{ClientIdentity, Services};
@@ -119,6 +121,8 @@ impl BatchMemory {
 pub struct Context<'a> {
     pub(crate) services: &'a Services,
     pub client: &'a ClientIdentity,
+    /// The operation running: what [`Context::read`] checks the caller's right for.
+    pub operation: Operation,
     pub version: KmipVersion,
     /// The time of the request, in seconds: every operation of a batch sees the same.
     pub now: i64,
@@ -135,7 +139,12 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// True when the client administers every object.
     pub fn is_administrator(&self) -> bool {
-        self.services.policy.is_administrator(&self.client.name)
+        self.role() == Role::Administrator
+    }
+
+    /// The role the client acts with.
+    pub fn role(&self) -> Role {
+        self.services.policy.role_of(self.client)
     }
 
     /// The identifier an operation refers to: given directly, by an indirect 2.x reference, or,
@@ -175,17 +184,27 @@ impl Context<'_> {
     }
 
     /// Reads an object the client may see, with the dates that have arrived applied, to look at
-    /// it: shared with the store's cache, copied only when a date moved its state.
+    /// it: shared with the store's cache, copied only when a date moved its state. The client
+    /// needs the right the running operation needs (see `access::right_of`).
     pub fn read(&self, uid: &str) -> OpResult<Arc<StoredObject>> {
+        self.read_for(uid, right_of(self.operation))
+    }
+
+    /// Reads an object with another right than the running operation's: an object the request
+    /// names beside its subject (a wrapping key, the base of Derive Key, an issuer).
+    pub fn load_for(&self, uid: &str, right: Right) -> OpResult<StoredObject> {
+        self.read_for(uid, Some(right)).map(Arc::unwrap_or_clone)
+    }
+
+    /// See [`Context::read`] and [`Context::load_for`].
+    pub fn read_for(&self, uid: &str, right: Option<Right>) -> OpResult<Arc<StoredObject>> {
         let mut object = match self.pending.objects.get(uid) {
             Some(pending) => Arc::new(pending.object.clone()),
             None => self.services.store.get(uid)?.ok_or_else(|| OpError::ObjectNotFound(uid.to_string()))?,
         };
-        // Another owner's object is indistinguishable from one that does not exist: the same
-        // reason and the same words, so that no client learns which identifiers exist.
-        if object.owner != self.client.name && !self.is_administrator() {
-            return Err(OpError::ObjectNotFound(uid.to_string()));
-        }
+        // An object the client may not see is indistinguishable from one that does not exist
+        // (access::Access::Hidden: the same reason and words).
+        crate::access::enforce::check(self, &object, right)?;
         if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
             lifecycle::refresh(Arc::make_mut(&mut object), self.now);
         }
@@ -275,8 +294,15 @@ impl Context<'_> {
     /// Identifiers of the objects that may match, newest first: the store's candidates for the
     /// index terms (restricted to the client's own objects unless it administers), preceded by
     /// the objects this batch has created.
-    pub fn candidates(&self, mut terms: Vec<IndexTerm>) -> OpResult<Vec<String>> {
-        if !self.is_administrator() {
+    pub fn candidates(&self, terms: Vec<IndexTerm>) -> OpResult<Vec<String>> {
+        self.candidates_among(terms, !self.is_administrator())
+    }
+
+    /// [`Context::candidates`], restricted to the client's own objects only when `own_only`
+    /// (Locate looks past them for a client that holds grants or a role over a tenant, and reads
+    /// each candidate through the access check).
+    pub(crate) fn candidates_among(&self, mut terms: Vec<IndexTerm>, own_only: bool) -> OpResult<Vec<String>> {
+        if own_only {
             terms.push(IndexTerm::owner(&self.client.name));
         }
         let mut found: Vec<String> = self

@@ -217,6 +217,7 @@ impl Dispatcher {
                     let mut cx = Context {
                         services: &self.services,
                         client,
+                        operation: item.operation,
                         version: message.version,
                         now,
                         pending: &mut pending,
@@ -279,6 +280,9 @@ fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMess
     }
     if !defined_in(item.operation, cx.version) {
         return failure(cx.version, Some(item.operation), id, &OpError::OperationNotSupported(item.operation));
+    }
+    if let Err(error) = crate::access::enforce::may_run(cx) {
+        return failure(cx.version, Some(item.operation), id, &error);
     }
     match ops::execute(cx, &item.payload) {
         Ok(payload) => ResponseBatchItem::success(item.operation, id, payload),

@@ -11,6 +11,7 @@
 //! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
 //! items.
 
+pub mod access;
 pub mod algorithm_policy;
 pub mod attribute_rules;
 pub mod attributes;
@@ -40,16 +41,30 @@ pub use observer::DispatchObserver;
 pub use policy::{AlgorithmPolicy, Clock, Policy, ServerInformation, SystemClock};
 
 /// Who is asking: the name the transport derived from the client's certificate (its subject
-/// common name by default). Objects belong to the identity that created them.
+/// common name by default; `tenant/name` for a client of a CA mapped to a tenant), and the role
+/// its certificate maps to. Objects belong to the identity that created them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientIdentity {
     pub name: String,
+    /// The role the transport found for it; identities listed as administrators in the
+    /// [`Policy`] are administrators whatever this says.
+    pub role: access::Role,
 }
 
 impl ClientIdentity {
+    /// An identity with the client role.
     pub fn new(name: impl Into<String>) -> ClientIdentity {
-        ClientIdentity { name: name.into() }
+        ClientIdentity { name: name.into(), role: access::Role::Client }
     }
+
+    pub fn with_role(name: impl Into<String>, role: access::Role) -> ClientIdentity {
+        ClientIdentity { name: name.into(), role }
+    }
+}
+
+/// The operations the dispatcher implements (others are answered Operation Not Supported).
+pub fn supported_operations() -> &'static [keyward_kmip::enums::Operation] {
+    ops::SUPPORTED_OPERATIONS
 }
 
 /// Everything the dispatcher is built from.

@@ -1,5 +1,7 @@
 //! The server's policy: who administers, what the server says about itself, the clock.
 
+use crate::ClientIdentity;
+use crate::access::{AccessPolicy, Role};
 pub use crate::algorithm_policy::{AlgorithmPolicy, KeyKind};
 
 /// Settings that shape answers.
@@ -11,11 +13,23 @@ pub struct Policy {
     pub server_information: ServerInformation,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: AlgorithmPolicy,
+    /// Tenants and grants (roles come with each [`ClientIdentity`]).
+    pub access: AccessPolicy,
 }
 
 impl Policy {
     pub fn is_administrator(&self, client: &str) -> bool {
         self.administrators.iter().any(|a| a == client)
+    }
+
+    /// The role `client` acts with: administrator when listed in `administrators`, else the one
+    /// its certificate mapped to.
+    pub fn role_of(&self, client: &ClientIdentity) -> Role {
+        if client.role == Role::Administrator || self.is_administrator(&client.name) {
+            Role::Administrator
+        } else {
+            client.role
+        }
     }
 }
 

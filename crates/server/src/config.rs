@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod access;
 pub mod algorithms;
 
 use crate::identity::IdentitySource;
@@ -40,6 +41,8 @@ pub struct ServerConfig {
     pub identity: IdentitySource,
     /// Client identities that may manage every object, whoever owns it.
     pub administrators: Vec<String>,
+    /// Tenants and roles (`[access]`); grants are managed through the management API.
+    pub access: access::AccessConfig,
     /// The tracing filter (`info`, `keyward_server=debug,info`, ...); `RUST_LOG` overrides it.
     pub log_level: String,
     /// How log lines are written: `text` for people, `json` (one object a line) for collectors.
@@ -79,6 +82,7 @@ impl Default for ServerConfig {
             kek_file: None,
             identity: IdentitySource::default(),
             administrators: Vec::new(),
+            access: access::AccessConfig::default(),
             log_level: "info".into(),
             log_format: LogFormat::Text,
             worker_threads: None,
@@ -295,6 +299,7 @@ impl ServerConfig {
             }
         }
         self.algorithms.policy()?;
+        self.access.validate()?;
         self.limits.validate()
     }
 }

@@ -80,8 +80,8 @@ pub(crate) async fn accept(
         return None;
     }
     let (_, session) = tls.get_ref();
-    let identity = match session.peer_certificates().and_then(|chain| chain.first()) {
-        Some(certificate) => shared.identity.identify(certificate),
+    let identity = match session.peer_certificates() {
+        Some(chain) => shared.identity.identify(chain),
         None => Err(IdentityError::NoCertificate),
     };
     match identity {

@@ -37,6 +37,7 @@ mod files;
 mod handshake;
 mod https;
 pub mod identity;
+mod identity_rules;
 pub mod limits;
 mod management;
 pub mod metrics;

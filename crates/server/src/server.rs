@@ -32,7 +32,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::admission::{HandshakeGate, Slot};
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::identity::IdentitySource;
+use crate::identity_rules::IdentityRules;
 use crate::limits::LimitsConfig;
 use crate::metrics::Metrics;
 use crate::metrics_listener::{MetricsListener, Readiness};
@@ -50,7 +50,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// What every connection shares, whichever listener accepted it.
 pub(crate) struct Shared {
     pub(crate) dispatcher: Dispatcher,
-    pub(crate) identity: IdentitySource,
+    pub(crate) identity: IdentityRules,
     pub(crate) limits: LimitsConfig,
     pub(crate) decoder: keyward_ttlv::Limits,
     /// `None` when the server counts nothing (no [`Metrics`] given): then no request pays for a
@@ -129,7 +129,8 @@ impl Server {
     ) -> Result<Server, ServerError> {
         config.validate()?;
         let files = config.tls.files()?;
-        let tls = crate::tls::server_config(&files, &config.tls)?;
+        let identity = IdentityRules::new(config.identity, &config.access)?;
+        let tls = crate::tls::server_config(&files, &config.tls, &identity.tenant_roots)?;
         let kmip = Listener::bind(config.listen, TlsAcceptor::from(Arc::clone(&tls)), Transport::Ttlv).await?;
         let https = match &config.https {
             Some(https) => {
@@ -149,7 +150,7 @@ impl Server {
         };
         let shared = Shared {
             dispatcher: dispatcher.with_max_response_size(config.limits.max_response_size),
-            identity: config.identity,
+            identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),
             metrics,

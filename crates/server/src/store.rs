@@ -4,6 +4,7 @@
 use crate::pkcs11_module::CryptokiModule;
 use std::sync::Arc;
 
+use keyward_core::access::{AccessPolicy, Grants};
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
 use keyward_store::{Kek, SledOptions, SledStore, StoreError};
 
@@ -47,9 +48,13 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
         error => ServerError::Store { path: data_dir.clone(), error },
     })?;
+    // Grants live in the store's settings; they are read once here and kept in memory.
+    let grants = Grants::load(&store).map_err(|error| ServerError::Store { path: data_dir.clone(), error })?;
+    let access = AccessPolicy { tenants: config.access.tenant_names(), grants: Arc::new(grants) };
     let policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
+        access,
         ..Policy::default()
     };
     let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod crypto_ops;
 pub mod dev_profile;
 mod file_modes;
+pub mod grants;
 pub mod identity;
 pub mod keys;
 pub mod local_files;

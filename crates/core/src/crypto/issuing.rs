@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 use super::certificate_attributes::subject_part;
 use super::failure;
 use super::material::private_key_pkcs8;
+use crate::access::Right;
 use crate::context::Context;
 use crate::creation::linked;
 use crate::error::{OpError, OpResult};
@@ -60,15 +61,17 @@ pub fn parent_named(attributes: &[Attribute]) -> Option<String> {
 
 /// The CA whose certificate or private key `uid` names.
 pub fn authority(cx: &Context<'_>, uid: &str) -> OpResult<Authority> {
-    let named = cx.load(uid)?;
+    // The issuer is another object than the one certified: the caller needs Certify on it (and
+    // on the other half of the CA) itself (docs/security/access-control.md).
+    let named = cx.load_for(uid, Right::Certify)?;
     let (certificate, private_key) = match readable(&named)?.object_type() {
         ObjectType::Certificate => {
             let key_uid = follow(cx, &named, LinkType::PrivateKeyLink)?;
-            (named, cx.load(&key_uid)?)
+            (named, cx.load_for(&key_uid, Right::Certify)?)
         }
         ObjectType::PrivateKey => {
             let certificate_uid = follow(cx, &named, LinkType::CertificateLink)?;
-            (cx.load(&certificate_uid)?, named)
+            (cx.load_for(&certificate_uid, Right::Certify)?, named)
         }
         other => return Err(OpError::InvalidField(format!("the Parent Link names a {other:?}, not a CA"))),
     };
@@ -93,7 +96,7 @@ fn follow(cx: &Context<'_>, from: &StoredObject, link: LinkType) -> OpResult<Str
     if let Some(uid) = linked(from, link) {
         return Ok(uid);
     }
-    let public = linked(from, LinkType::PublicKeyLink).map(|uid| cx.load(&uid)).transpose()?;
+    let public = linked(from, LinkType::PublicKeyLink).map(|uid| cx.load_for(&uid, Right::Certify)).transpose()?;
     public.and_then(|p| linked(&p, link)).ok_or_else(|| {
         OpError::MissingData(format!(
             "object {} has no {link:?} to the other half of the CA, directly or through its public key",

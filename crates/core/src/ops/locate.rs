@@ -22,7 +22,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
     let filter = &request.attributes.attributes;
     let storage = request.storage_status_mask.unwrap_or(StorageStatusMask::OnLineStorage);
     let mut matched: Vec<String> = Vec::new();
-    for uid in cx.candidates(index_terms(filter))? {
+    for uid in crate::access::enforce::locate_candidates(cx, index_terms(filter))? {
         let Ok(object) = cx.read(&uid) else { continue };
         if in_storage(&object, storage, cx.now) && matches_all(&object, filter, cx.now) {
             matched.push(uid);

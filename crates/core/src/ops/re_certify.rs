@@ -69,6 +69,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
 
     replacement::release_names(cx, &existing);
     let mut renewed = new_object(cx, Some(certificate), ObjectType::Certificate, attributes, true)?;
+    // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
+    // Re-key, a custodian, an administrator): the owner keeps its key.
+    renewed.owner = existing.owner.clone();
     add_derived(&mut renewed, derived);
     add_link(&mut renewed, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     if let Some(public_uid) = &public_uid {

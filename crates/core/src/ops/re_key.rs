@@ -51,6 +51,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
 
     replacement::release_names(cx, &existing);
     let mut replacing = new_object(cx, Some(new_key), ObjectType::SymmetricKey, attributes, true)?;
+    // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
+    // Re-key, a custodian, an administrator): the owner keeps its key.
+    replacing.owner = existing.owner.clone();
     add_link(&mut replacing, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     let uid = replacing.unique_identifier.clone();
     cx.insert(replacing);

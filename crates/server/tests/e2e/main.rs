@@ -13,4 +13,5 @@ mod refused_inputs;
 mod requests;
 mod response_budget;
 mod shutdown;
+mod tenants;
 mod tls;

@@ -6,8 +6,10 @@
 //! | --- | --- | --- |
 //! | `GET /v1/identity` | `identity` | anyone: who the server takes the caller for |
 //! | `GET /v1/backup` | `backup` | administrators: a consistent backup, streamed |
+//! | `GET/POST/DELETE /v1/grants` | `grants` | owners, custodians, administrators (see the module) |
 
 mod backup;
+mod grants;
 mod identity;
 
 use std::net::SocketAddr;
@@ -64,7 +66,7 @@ impl Call<'_> {
     /// Refuses a caller who is not one of the server's administrators.
     #[allow(dead_code)] // used by the routes that only administrators may call
     pub(crate) fn require_administrator(&self) -> Result<(), ApiError> {
-        if self.shared.dispatcher.services().policy.is_administrator(&self.caller.name) {
+        if self.shared.dispatcher.services().policy.role_of(self.caller) == keyward_core::access::Role::Administrator {
             Ok(())
         } else {
             Err(ApiError::forbidden("only an administrator may do this"))
@@ -129,6 +131,12 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
             }
             true
         }
+        ["v1", "grants"] => match *call.method {
+            Method::GET => return grants::list(call),
+            Method::POST => return grants::add(call).await,
+            Method::DELETE => return grants::remove(call).await,
+            _ => true,
+        },
         _ => false,
     };
     if known {

@@ -190,6 +190,22 @@ impl Context<'_> {
         Ok(object)
     }
 
+    /// Reads an object whoever owns it, for the server's own use (its issuing CA), never on a
+    /// client's behalf: `None` when there is no such object.
+    pub(crate) fn read_as_server(&self, uid: &str) -> OpResult<Option<Arc<StoredObject>>> {
+        let mut object = match self.pending.objects.get(uid) {
+            Some(pending) => Arc::new(pending.object.clone()),
+            None => match self.services.store.get(uid)? {
+                Some(object) => object,
+                None => return Ok(None),
+            },
+        };
+        if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
+            lifecycle::refresh(Arc::make_mut(&mut object), self.now);
+        }
+        Ok(Some(object))
+    }
+
     /// Resolves a reference and reads the object, to change it.
     pub fn load_ref(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<StoredObject> {
         self.load(&self.resolve(reference)?)

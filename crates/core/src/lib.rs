@@ -36,7 +36,7 @@ pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;
 pub use observer::DispatchObserver;
-pub use policy::{AlgorithmPolicy, Clock, Policy, ServerInformation, SystemClock};
+pub use policy::{AlgorithmPolicy, Clock, IssuingCa, Policy, ServerInformation, SystemClock};
 
 /// Who is asking: the name the transport derived from the client's certificate (its subject
 /// common name by default). Objects belong to the identity that created them.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod algorithms;
+pub mod issuing_ca;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -57,6 +58,9 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// The CA that signs certificates whose request names none (`[issuing_ca]`); without the
+    /// table, a managed CA on the development PKI and none otherwise.
+    pub issuing_ca: Option<issuing_ca::IssuingCaConfig>,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +80,7 @@ impl Default for ServerConfig {
             https: None,
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
+            issuing_ca: None,
         }
     }
 }
@@ -282,6 +287,9 @@ impl ServerConfig {
             }
         }
         self.algorithms.policy()?;
+        if let Some(issuing_ca) = &self.issuing_ca {
+            issuing_ca.validate()?;
+        }
         self.limits.validate()
     }
 }

@@ -8,6 +8,7 @@ use keyward_kmip::payloads::get_attributes::{GetAttributesRequest, GetAttributes
 
 use crate::attributes::instances;
 use crate::context::Context;
+use crate::crypto::certificate_attributes::{self, is_certificate};
 use crate::error::OpResult;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpResult<GetAttributesResponse> {
@@ -25,6 +26,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpRes
         }
         selected
     };
+    let mut attribute: Vec<IndexedAttribute> = attribute;
+    if is_certificate(&stored) {
+        attribute.retain(|a| certificate_attributes::shown_in(&a.attribute, cx.version));
+    }
     cx.set_placeholder(Some(stored.unique_identifier.clone()));
     Ok(GetAttributesResponse { unique_identifier: stored.unique_identifier.clone(), attribute })
 }

@@ -39,7 +39,7 @@ mod re_certify;
 mod re_key;
 mod re_key_key_pair;
 mod recover;
-mod register;
+pub(crate) mod register;
 mod revoke;
 mod rng_retrieve;
 mod rng_seed;

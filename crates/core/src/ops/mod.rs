@@ -31,6 +31,7 @@ mod log;
 mod mac;
 mod mac_verify;
 mod modify_attribute;
+mod object_group;
 mod obtain_lease;
 mod ping;
 mod poll;

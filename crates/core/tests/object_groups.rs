@@ -91,10 +91,10 @@ fn the_default_group_and_the_default_member() {
     let older = create(&server, V1_4, &["rotating"]);
     server.advance(10);
     let newer = create(&server, V1_4, &["rotating"]);
-    assert_eq!(locate_member(&server, V1_4, "GroupMemberDefault", Some("rotating"), None), [newer.clone()]);
+    assert_eq!(locate_member(&server, V1_4, "GroupMemberDefault", Some("rotating"), None), [newer.as_str()]);
     assert!(!fresh(&server, &newer) && fresh(&server, &older));
     // The default member stays the default, fresh or not.
-    assert_eq!(locate_member(&server, V1_4, "GroupMemberDefault", Some("rotating"), None), [newer]);
+    assert_eq!(locate_member(&server, V1_4, "GroupMemberDefault", Some("rotating"), None), [newer.as_str()]);
 }
 
 /// A client moves objects between groups with Add, Modify and Delete Attribute on Object Group;
@@ -104,15 +104,15 @@ fn clients_manage_groups_with_the_object_group_attribute() {
     let server = Server::new();
     let uid = create(&server, V1_4, &["first"]);
     server.ok(OWNER, V1_4, &item("AddAttribute", &format!("{}{}", uid_xml(&uid), group_1x("second"))));
-    assert_eq!(locate_group(&server, "second"), [uid.clone()]);
-    assert_eq!(locate_group(&server, "first"), [uid.clone()]);
+    assert_eq!(locate_group(&server, "second"), [uid.as_str()]);
+    assert_eq!(locate_group(&server, "first"), [uid.as_str()]);
     let modify = format!(
         r#"{}<Attribute><AttributeName type="TextString" value="Object Group"/><AttributeIndex type="Integer" value="0"/><AttributeValue type="TextString" value="third"/></Attribute>"#,
         uid_xml(&uid)
     );
     server.ok(OWNER, V1_4, &item("ModifyAttribute", &modify));
     assert!(locate_group(&server, "first").is_empty());
-    assert_eq!(locate_group(&server, "third"), [uid.clone()]);
+    assert_eq!(locate_group(&server, "third"), [uid.as_str()]);
     let delete = format!(
         r#"{}<AttributeName type="TextString" value="Object Group"/><AttributeIndex type="Integer" value="1"/>"#,
         uid_xml(&uid)

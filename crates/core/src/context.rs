@@ -128,6 +128,8 @@ pub struct Context<'a> {
     pub streams: &'a crate::streams::Streams,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
+    /// The operation and the credential's entity, for operation policies (`operation_policy`).
+    pub(crate) policy_request: crate::operation_policy::PolicyRequest,
 }
 
 impl Context<'_> {
@@ -184,6 +186,7 @@ impl Context<'_> {
         if object.owner != self.client.name && !self.is_administrator() {
             return Err(OpError::ObjectNotFound(uid.to_string()));
         }
+        crate::operation_policy::check(self, &object)?;
         if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
             lifecycle::refresh(Arc::make_mut(&mut object), self.now);
         }

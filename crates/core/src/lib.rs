@@ -22,6 +22,7 @@ pub mod dispatch;
 pub mod error;
 pub mod lifecycle;
 pub mod observer;
+pub mod operation_policy;
 mod ops;
 pub mod policy;
 pub mod replacement;

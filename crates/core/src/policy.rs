@@ -13,6 +13,8 @@ pub struct Policy {
     pub algorithms: AlgorithmPolicy,
     /// The CA that signs Certify and Re-certify requests that name none (no Parent Link).
     pub issuing_ca: IssuingCa,
+    /// The operation policies an object may name besides `default` (see `operation_policy`).
+    pub operation_policies: crate::operation_policy::OperationPolicies,
 }
 
 impl Policy {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 pub mod algorithms;
 pub mod issuing_ca;
+pub mod operation_policies;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -61,6 +62,8 @@ pub struct ServerConfig {
     /// The CA that signs certificates whose request names none (`[issuing_ca]`); without the
     /// table, a managed CA on the development PKI and none otherwise.
     pub issuing_ca: Option<issuing_ca::IssuingCaConfig>,
+    /// Named operation policies (`[operation_policies.NAME]`) besides the built-in `default`.
+    pub operation_policies: operation_policies::OperationPoliciesConfig,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
             issuing_ca: None,
+            operation_policies: Default::default(),
         }
     }
 }
@@ -287,6 +291,7 @@ impl ServerConfig {
             }
         }
         self.algorithms.policy()?;
+        operation_policies::policies(&self.operation_policies)?;
         if let Some(issuing_ca) = &self.issuing_ca {
             issuing_ca.validate()?;
         }

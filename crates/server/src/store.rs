@@ -50,6 +50,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
         issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref(), config.tls.uses_dev_pki())?,
+        operation_policies: crate::config::operation_policies::policies(&config.operation_policies)?,
         ..Policy::default()
     };
     let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });

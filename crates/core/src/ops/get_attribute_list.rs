@@ -8,6 +8,7 @@ use keyward_kmip::payloads::get_attribute_list::{GetAttributeListRequest, GetAtt
 use crate::context::Context;
 use crate::crypto::certificate_attributes::{self, is_certificate};
 use crate::error::OpResult;
+use crate::operation_policy;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> OpResult<GetAttributeListResponse> {
     let stored = cx.read_ref(request.unique_identifier.as_ref())?;
@@ -20,7 +21,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> Op
             standard => attribute_exists(standard.tag(), &version),
         };
         let reference = indexed.attribute.reference();
-        let shown = !certificate || certificate_attributes::shown_in(&indexed.attribute, cx.version);
+        let shown = !operation_policy::is_bookkeeping(&indexed.attribute)
+            && (!certificate || certificate_attributes::shown_in(&indexed.attribute, cx.version));
         if known && shown && !attribute_reference.contains(&reference) {
             attribute_reference.push(reference);
         }

@@ -10,6 +10,7 @@ use crate::attributes::instances;
 use crate::context::Context;
 use crate::crypto::certificate_attributes::{self, is_certificate};
 use crate::error::OpResult;
+use crate::operation_policy;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpResult<GetAttributesResponse> {
     let stored = cx.read_ref(request.unique_identifier.as_ref())?;
@@ -27,6 +28,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpRes
         selected
     };
     let mut attribute: Vec<IndexedAttribute> = attribute;
+    attribute.retain(|a| !operation_policy::is_bookkeeping(&a.attribute));
     if is_certificate(&stored) {
         attribute.retain(|a| certificate_attributes::shown_in(&a.attribute, cx.version));
     }

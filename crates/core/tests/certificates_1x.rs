@@ -130,6 +130,8 @@ fn certify_without_a_parent_uses_the_managed_issuing_ca() {
     let links = show(&server.ok(OWNER, V2_1, &item("GetAttributes", &uid_xml(&first))));
     assert!(links.contains("ParentLink") && links.contains(ca_uid), "{links}");
     assert_eq!(server.fails(OWNER, V2_1, &item("Get", &uid_xml("keyward-issuing-ca-private-key"))), "ObjectNotFound");
+    let extract = item("Get", &uid_xml("keyward-issuing-ca-private-key"));
+    assert_ne!(server.fails("admin", V2_1, &extract), "ObjectNotFound", "the key exists but never leaves");
 
     let renewed = text(&server.ok(OWNER, V2_1, &item("ReCertify", &uid_xml(&first))), Tag::UniqueIdentifier).unwrap();
     let leaf = certificate_der(&server, OWNER, &renewed);

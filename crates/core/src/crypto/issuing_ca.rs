@@ -4,7 +4,8 @@
 //!
 //! A managed CA is three objects of the store, with fixed identifiers so that two requests cannot
 //! each create one (the second insert conflicts and its batch fails): an EC P-256 private key
-//! (Certificate Sign, Active), its public key and a self-signed CA certificate, linked to one
+//! (Certificate Sign, Active, Sensitive, not Extractable), its public key and a self-signed CA
+//! certificate, linked to one
 //! another as KMIP links a key pair and its certificate. They are created by the first request
 //! that needs them and belong to no client (the empty owner, which no client identity can be:
 //! the transport refuses an empty name); administrators see them, clients do not. A certificate
@@ -101,7 +102,13 @@ fn create(cx: &mut Context<'_>) -> OpResult<Authority> {
         cx,
         Some(private_key),
         ObjectType::PrivateKey,
-        vec![Attribute::CryptographicUsageMask(private_mask), activation.clone()],
+        // The CA's key signs inside the server and never leaves it, not even to an administrator.
+        vec![
+            Attribute::CryptographicUsageMask(private_mask),
+            activation.clone(),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+        ],
         true,
     )?;
     let mut public = new_object(

@@ -49,7 +49,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     let policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
-        issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref(), config.tls.uses_dev_pki())?,
+        issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref())?,
         operation_policies: crate::config::operation_policies::policies(&config.operation_policies)?,
         ..Policy::default()
     };

@@ -10,8 +10,9 @@
 //! # mode = "none"           # clients must name a CA
 //! ```
 //!
-//! Without the table, the development setup (no TLS certificate configured) gets a managed CA,
-//! and a configured server none: an operator decides which CA a production server signs with.
+//! Without the table, the development setup (no TLS certificate configured: `DevPki::adopt`) gets
+//! a managed CA, and a configured server none: an operator decides which CA a production server
+//! signs with.
 
 use std::path::PathBuf;
 
@@ -44,6 +45,11 @@ pub struct IssuingCaConfig {
 }
 
 impl IssuingCaConfig {
+    /// `mode = "managed"`.
+    pub fn managed() -> IssuingCaConfig {
+        IssuingCaConfig { mode: IssuingCaMode::Managed, cert: None, key: None }
+    }
+
     /// Checks what the types cannot: files exactly with `mode = "files"`.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let files = self.cert.is_some() || self.key.is_some();
@@ -59,11 +65,10 @@ impl IssuingCaConfig {
     }
 }
 
-/// The policy a table (or its absence) describes; `development` is true when the server runs on
-/// the development PKI.
-pub fn policy(config: Option<&IssuingCaConfig>, development: bool) -> Result<IssuingCa, ConfigError> {
+/// The policy a table (or its absence: no issuing CA) describes.
+pub fn policy(config: Option<&IssuingCaConfig>) -> Result<IssuingCa, ConfigError> {
     let Some(config) = config else {
-        return Ok(if development { IssuingCa::Managed } else { IssuingCa::None });
+        return Ok(IssuingCa::None);
     };
     config.validate()?;
     Ok(match (config.mode, &config.cert, &config.key) {
@@ -96,14 +101,22 @@ mod tests {
 
     #[test]
     fn the_default_follows_the_development_setup() {
-        assert!(matches!(policy(None, true).unwrap(), IssuingCa::Managed));
-        assert!(matches!(policy(None, false).unwrap(), IssuingCa::None));
+        assert!(matches!(policy(None).unwrap(), IssuingCa::None));
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = ServerConfig { data_dir: dir.path().join("data"), ..ServerConfig::default() };
+        crate::pki::DevPki::adopt(&mut config).unwrap();
+        assert!(matches!(policy(config.issuing_ca.as_ref()).unwrap(), IssuingCa::Managed));
+        // A table of the operator's stands, on the development PKI too.
+        let mut config = ServerConfig::from_toml("[issuing_ca]\nmode = \"none\"\n").unwrap();
+        config.data_dir = dir.path().join("other");
+        crate::pki::DevPki::adopt(&mut config).unwrap();
+        assert!(matches!(policy(config.issuing_ca.as_ref()).unwrap(), IssuingCa::None));
     }
 
     #[test]
     fn the_table_is_read_and_checked() {
         let config = ServerConfig::from_toml("[issuing_ca]\nmode = \"managed\"\n").unwrap();
-        assert!(matches!(policy(config.issuing_ca.as_ref(), false).unwrap(), IssuingCa::Managed));
+        assert!(matches!(policy(config.issuing_ca.as_ref()).unwrap(), IssuingCa::Managed));
         assert!(ServerConfig::from_toml("[issuing_ca]\nmode = \"files\"\ncert = \"ca.pem\"\n").is_err());
         assert!(ServerConfig::from_toml("[issuing_ca]\nmode = \"none\"\nkey = \"ca.key\"\n").is_err());
         assert!(ServerConfig::from_toml("[issuing_ca]\nmode = \"other\"\n").is_err());
@@ -123,7 +136,7 @@ mod tests {
             cert: Some(dir.path().join("ca.pem")),
             key: Some(dir.path().join("ca.key")),
         };
-        match policy(Some(&config), false).unwrap() {
+        match policy(Some(&config)).unwrap() {
             IssuingCa::Configured { certificate: der, private_key } => {
                 assert_eq!(der, certificate.der().to_vec());
                 assert_eq!(private_key.as_slice(), key.serialize_der());

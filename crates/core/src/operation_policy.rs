@@ -11,7 +11,7 @@
 //!   such owner, and any entity of the client that owns it is its owner.
 //! - Administrators are not held by operation policies: they manage every object.
 //! - Create, Create Key Pair, Register, Certify, Re-certify, Validate, Query, Cancel and Poll are
-//!   outside policy control (§3.18.1).
+//!   outside policy control (§3.18.1), but for the templates they name (Table 94).
 //! - An object without an Operation Policy Name follows `default` (§3.18.2, which a server MAY
 //!   implement and this one does): for certificates and public keys Locate, Check, Get, Get
 //!   Attributes, Get Attribute List and Obtain Lease are allowed to all (Table 93), everything
@@ -165,7 +165,10 @@ pub(crate) fn check(cx: &Context<'_>, object: &StoredObject) -> OpResult<()> {
     let (Some(entity), Some(operation)) = (&cx.policy_request.entity, cx.policy_request.operation) else {
         return Ok(());
     };
-    if cx.is_administrator() || outside_policy_control(operation) {
+    // A template named by a Create or Register is in its policy's control all the same (Table
+    // 94: "any operation referencing the Template using a Template-Attribute").
+    let template = object_type(object) == Some(ObjectType::Template);
+    if cx.is_administrator() || (outside_policy_control(operation) && !template) {
         return Ok(());
     }
     let name = find(object, |a| if let Attribute::OperationPolicyName(n) = a { Some(n.clone()) } else { None })

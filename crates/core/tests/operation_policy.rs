@@ -172,3 +172,25 @@ fn configured_policies_allow_and_forbid_per_entity() {
     ok(&server, "admin", V1_1, &user("Fred"), &revoke);
     ok(&server, "admin", V1_1, "", &on("Destroy", Some(&key)));
 }
+
+/// A private template (Table 94) serves only its owner: another user's Create that names it does
+/// not find it; its owner's does.
+#[test]
+fn private_templates_serve_their_owner_only() {
+    let server = Server::new();
+    let name = r#"<Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="fred-template"/><NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>"#;
+    let inside = format!(
+        r#"{name}<Attribute><AttributeName type="TextString" value="Cryptographic Algorithm"/><AttributeValue type="Enumeration" value="AES"/></Attribute>
+        <Attribute><AttributeName type="TextString" value="Cryptographic Length"/><AttributeValue type="Integer" value="128"/></Attribute>
+        <Attribute><AttributeName type="TextString" value="Cryptographic Usage Mask"/><AttributeValue type="Integer" value="Encrypt"/></Attribute>"#
+    );
+    let register = format!(
+        r#"<ObjectType type="Enumeration" value="Template"/><TemplateAttribute/><Template>{inside}</Template>"#
+    );
+    ok(&server, CLIENT, V1_2, &user("Fred"), &item("Register", &register));
+    let create = r#"<ObjectType type="Enumeration" value="SymmetricKey"/><TemplateAttribute>
+        <Name><NameValue type="TextString" value="fred-template"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>
+        </TemplateAttribute>"#;
+    assert_eq!(denied(&server, CLIENT, V1_2, &user("Barney"), &item("Create", create)), "ItemNotFound");
+    ok(&server, CLIENT, V1_2, &user("Fred"), &item("Create", create));
+}

@@ -22,7 +22,12 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ExportRequest) -> OpResult<Exp
     Ok(ExportResponse {
         object_type: object.object_type(),
         unique_identifier: uid,
-        attribute: stored.attributes,
+        // Every attribute but the server's record of the creating credential, which no client sees.
+        attribute: stored
+            .attributes
+            .into_iter()
+            .filter(|a| !crate::operation_policy::is_bookkeeping(&a.attribute))
+            .collect(),
         object,
     })
 }

@@ -144,6 +144,17 @@ pub(crate) fn record_creator(cx: &Context<'_>, object: &mut StoredObject) {
     }
 }
 
+/// A replacement (Re-key, Re-key Key Pair, Re-certify) made by a request without a Credential
+/// keeps the creator of the object it replaces, so that it stays under the same owner's policy.
+pub(crate) fn carry_creator(existing: &StoredObject, replacement: &mut StoredObject) {
+    if creator(replacement).is_some() {
+        return;
+    }
+    if let Some(record) = existing.attributes.iter().find(|a| is_bookkeeping(&a.attribute)) {
+        crate::attributes::add(replacement, record.attribute.clone());
+    }
+}
+
 /// True for the record of [`record_creator`], which no client is shown.
 pub fn is_bookkeeping(attribute: &Attribute) -> bool {
     matches!(attribute, Attribute::Vendor(v) if v.vendor == CREATOR_VENDOR && v.name == CREATOR_NAME)

@@ -194,3 +194,17 @@ fn private_templates_serve_their_owner_only() {
     assert_eq!(denied(&server, CLIENT, V1_2, &user("Barney"), &item("Create", create)), "ItemNotFound");
     ok(&server, CLIENT, V1_2, &user("Fred"), &item("Create", create));
 }
+
+/// A key re-keyed by a request without a Credential stays its creator's: another user is still
+/// refused the replacement.
+#[test]
+fn a_replacement_keeps_its_creator() {
+    let server = Server::new();
+    let key = create_key(&server, &user("Fred"), None);
+    ok(&server, CLIENT, V1_4, &user("Fred"), &on("Activate", Some(&key)));
+    let rekeyed = ok(&server, CLIENT, V1_4, "", &on("ReKey", Some(&key)));
+    let replacement = text(&rekeyed, Tag::UniqueIdentifier).unwrap();
+    assert_ne!(replacement, key);
+    assert_eq!(denied(&server, CLIENT, V1_4, &user("Barney"), &on("Get", Some(&replacement))), "PermissionDenied");
+    ok(&server, CLIENT, V1_4, &user("Fred"), &on("Get", Some(&replacement)));
+}

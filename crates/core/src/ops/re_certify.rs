@@ -71,6 +71,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
 
     replacement::release_names(cx, &existing);
     let mut renewed = new_object(cx, Some(certificate), ObjectType::Certificate, attributes, true)?;
+    crate::operation_policy::carry_creator(&existing, &mut renewed);
     add_derived(&mut renewed, derived);
     add_link(&mut renewed, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     if let Some(public_uid) = &public_uid {

@@ -51,6 +51,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
 
     replacement::release_names(cx, &existing);
     let mut replacing = new_object(cx, Some(new_key), ObjectType::SymmetricKey, attributes, true)?;
+    crate::operation_policy::carry_creator(&existing, &mut replacing);
     add_link(&mut replacing, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     let uid = replacing.unique_identifier.clone();
     cx.insert(replacing);

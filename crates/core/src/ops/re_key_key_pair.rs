@@ -43,8 +43,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     replacement::release_names(cx, &old_private);
     replacement::release_names(cx, &old_public);
     let mut private = new_object(cx, Some(new_private_key), ObjectType::PrivateKey, private_attributes, true)?;
+    crate::operation_policy::carry_creator(&old_private, &mut private);
     cx.insert(private.clone());
     let mut public = new_object(cx, Some(new_public_key), ObjectType::PublicKey, public_attributes, true)?;
+    crate::operation_policy::carry_creator(&old_public, &mut public);
     let private_uid = private.unique_identifier.clone();
     let new_public_uid = public.unique_identifier.clone();
     add_link(&mut private, LinkType::PublicKeyLink, &new_public_uid);

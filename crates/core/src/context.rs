@@ -134,6 +134,8 @@ pub struct Context<'a> {
     pub(crate) pkcs11: Option<&'a crate::pkcs11_relay::Pkcs11Relay>,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
+    /// The operation and the credential's entity, for operation policies (`operation_policy`).
+    pub(crate) policy_request: crate::operation_policy::PolicyRequest,
 }
 
 impl Context<'_> {
@@ -205,10 +207,27 @@ impl Context<'_> {
         // An object the client may not see is indistinguishable from one that does not exist
         // (access::Access::Hidden: the same reason and words).
         crate::access::enforce::check(self, &object, right)?;
+        crate::operation_policy::check(self, &object)?;
         if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
             lifecycle::refresh(Arc::make_mut(&mut object), self.now);
         }
         Ok(object)
+    }
+
+    /// Reads an object whoever owns it, for the server's own use (its issuing CA), never on a
+    /// client's behalf: `None` when there is no such object.
+    pub(crate) fn read_as_server(&self, uid: &str) -> OpResult<Option<Arc<StoredObject>>> {
+        let mut object = match self.pending.objects.get(uid) {
+            Some(pending) => Arc::new(pending.object.clone()),
+            None => match self.services.store.get(uid)? {
+                Some(object) => object,
+                None => return Ok(None),
+            },
+        };
+        if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
+            lifecycle::refresh(Arc::make_mut(&mut object), self.now);
+        }
+        Ok(Some(object))
     }
 
     /// Resolves a reference and reads the object, to change it.

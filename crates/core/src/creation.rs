@@ -126,6 +126,7 @@ pub fn new_object(
     set(&mut stored, Attribute::Extractable(extractable.unwrap_or(true)));
     set(&mut stored, Attribute::NeverExtractable(!extractable.unwrap_or(true)));
     check_quantum_safe(&stored)?;
+    crate::operation_policy::record_creator(cx, &mut stored);
     stored.object = object;
     Ok(stored)
 }

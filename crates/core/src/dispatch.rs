@@ -14,6 +14,7 @@ use keyward_ttlv::{Encoder, KmipVersion, Limits};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
+use crate::operation_policy::{self, PolicyRequest};
 use crate::pkcs11_relay::{Pkcs11Module, Pkcs11Relay};
 use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
@@ -209,6 +210,7 @@ impl Dispatcher {
         let mut results = Vec::with_capacity(message.batch_items.len());
         let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
         let mut budget = Budget::new(limit, message.version, message.batch_items.len());
+        let entity = operation_policy::entity_of(&message.header);
         for item in &message.batch_items {
             pending.checkpoint();
             let before = memory.checkpoint();
@@ -225,6 +227,7 @@ impl Dispatcher {
                         streams: &self.streams,
                         pkcs11: self.pkcs11.as_deref(),
                         ephemeral: item.ephemeral == Some(true),
+                        policy_request: PolicyRequest { operation: Some(item.operation), entity: entity.clone() },
                     };
                     let result = run_item(&mut cx, item, message);
                     match budget.retain(&result) {

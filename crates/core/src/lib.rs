@@ -23,6 +23,7 @@ pub mod dispatch;
 pub mod error;
 pub mod lifecycle;
 pub mod observer;
+pub mod operation_policy;
 mod ops;
 pub mod pkcs11_relay;
 pub mod policy;
@@ -38,7 +39,7 @@ pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;
 pub use observer::DispatchObserver;
-pub use policy::{AlgorithmPolicy, Clock, Policy, ServerInformation, SystemClock};
+pub use policy::{AlgorithmPolicy, Clock, IssuingCa, Policy, ServerInformation, SystemClock};
 
 /// Who is asking: the name the transport derived from the client's certificate (its subject
 /// common name by default; `tenant/name` for a client of a CA mapped to a tenant), and the role

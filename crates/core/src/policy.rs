@@ -15,6 +15,10 @@ pub struct Policy {
     pub algorithms: AlgorithmPolicy,
     /// Tenants and grants (roles come with each [`ClientIdentity`]).
     pub access: AccessPolicy,
+    /// The CA that signs Certify and Re-certify requests that name none (no Parent Link).
+    pub issuing_ca: IssuingCa,
+    /// The operation policies an object may name besides `default` (see `operation_policy`).
+    pub operation_policies: crate::operation_policy::OperationPolicies,
 }
 
 impl Policy {
@@ -30,6 +34,31 @@ impl Policy {
         } else {
             client.role
         }
+    }
+}
+
+/// The server's own issuing CA: what signs a certificate whose request names no CA with a Parent
+/// Link (1.4 §4.7 and 2.1 §6.1.6 leave the choice of CA to the server then).
+#[derive(Clone, Default)]
+pub enum IssuingCa {
+    /// None: such a request is refused (Missing Data), the client must name a CA.
+    #[default]
+    None,
+    /// A CA the operator configured: its certificate (DER) and private key (PKCS#8 DER).
+    Configured { certificate: Vec<u8>, private_key: zeroize::Zeroizing<Vec<u8>> },
+    /// A CA the server keeps among its managed objects: an EC P-256 key pair and a self-signed
+    /// certificate, created on first use (see `crypto::issuing_ca`).
+    Managed,
+}
+
+/// Never the key: only which kind of CA it is.
+impl std::fmt::Debug for IssuingCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IssuingCa::None => "IssuingCa::None",
+            IssuingCa::Configured { .. } => "IssuingCa::Configured",
+            IssuingCa::Managed => "IssuingCa::Managed",
+        })
     }
 }
 

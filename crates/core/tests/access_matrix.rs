@@ -235,6 +235,8 @@ fn objectless(operation: Operation) -> Option<String> {
         Operation::DiscoverVersions => item("DiscoverVersions", ""),
         Operation::Log => item("Log", r#"<LogMessage type="TextString" value="matrix"/>"#),
         Operation::Ping => item("Ping", ""),
+        // Relayed to the server's PKCS#11 module (none here: Operation Not Supported, not a role's refusal).
+        Operation::PKCS_11 => item("PKCS_11", r#"<PKCS_11Function type="Enumeration" value="C_Initialize"/>"#),
         Operation::Interop => item(
             "Interop",
             r#"<InteropFunction type="Enumeration" value="Begin"/><InteropIdentifier type="TextString" value="m"/>"#,

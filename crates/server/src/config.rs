@@ -11,6 +11,8 @@ use serde::Deserialize;
 
 pub mod access;
 pub mod algorithms;
+pub mod issuing_ca;
+pub mod operation_policies;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -60,6 +62,11 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// The CA that signs certificates whose request names none (`[issuing_ca]`); without the
+    /// table, a managed CA on the development PKI and none otherwise.
+    pub issuing_ca: Option<issuing_ca::IssuingCaConfig>,
+    /// Named operation policies (`[operation_policies.NAME]`) besides the built-in `default`.
+    pub operation_policies: operation_policies::OperationPoliciesConfig,
     /// The PKCS#11 module the server loads; off without a `[pkcs11]` table.
     pub pkcs11: Option<Pkcs11Config>,
 }
@@ -93,6 +100,8 @@ impl Default for ServerConfig {
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
             pkcs11: None,
+            issuing_ca: None,
+            operation_policies: Default::default(),
         }
     }
 }
@@ -300,6 +309,10 @@ impl ServerConfig {
         }
         self.algorithms.policy()?;
         self.access.validate()?;
+        operation_policies::policies(&self.operation_policies)?;
+        if let Some(issuing_ca) = &self.issuing_ca {
+            issuing_ca.validate()?;
+        }
         self.limits.validate()
     }
 }

@@ -55,6 +55,8 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
         access,
+        issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref())?,
+        operation_policies: crate::config::operation_policies::policies(&config.operation_policies)?,
         ..Policy::default()
     };
     let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });

@@ -10,6 +10,7 @@ pub mod conversion;
 pub mod delivery;
 pub mod derivation;
 pub mod issuing;
+pub mod issuing_ca;
 pub mod key_use;
 pub mod keypair;
 pub mod mapping;

@@ -50,6 +50,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ImportRequest) -> OpResult<Imp
         revision: existing.as_ref().map_or(0, |e| e.revision),
     };
     complete(&mut stored, cx.now);
+    // The creator an operation policy knows is the importing request's, never one given.
+    stored.attributes.retain(|a| !crate::operation_policy::is_bookkeeping(&a.attribute));
+    crate::operation_policy::record_creator(cx, &mut stored);
     for attribute in &request.attribute {
         if let Attribute::Name(name) = &attribute.attribute {
             check_name_unique(cx, name, Some(&uid))?;

@@ -4,10 +4,11 @@
 //! a usage mask matches objects that have at least its bits; a State matches the state the object
 //! is in now; Key Value Present matches whether the key's value is on the server; any other attribute matches an instance with the same value. Objects are found
 //! through the store's indexes (owner, name, object type, object group, algorithm, and state where
-//! no date can move an object into it), then checked one by one.
+//! no date can move an object into it), then checked one by one. Object Group Member: see
+//! `object_group`.
 
 use keyward_kmip::attributes::{Attribute, AttributeRef};
-use keyward_kmip::enums::{ObjectGroupMember, ObjectType, State};
+use keyward_kmip::enums::{ObjectType, State};
 use keyward_kmip::masks::StorageStatusMask;
 use keyward_kmip::payloads::locate::{LocateRequest, LocateResponse};
 use keyward_store::{IndexKind, IndexTerm, StoredObject};
@@ -16,7 +17,7 @@ use crate::attributes::find;
 use crate::context::Context;
 use crate::error::OpResult;
 use crate::lifecycle::effective_state;
-use crate::ops::is_archived;
+use crate::ops::{is_archived, object_group};
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<LocateResponse> {
     let filter = &request.attributes.attributes;
@@ -28,20 +29,16 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
             matched.push(uid);
         }
     }
-    if request.object_group_member == Some(ObjectGroupMember::GroupMemberFresh) {
-        matched.retain(|uid| {
-            cx.read(uid)
-                .is_ok_and(|o| find(&o, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true))
-        });
-    }
-    if request.object_group_member == Some(ObjectGroupMember::GroupMemberDefault) {
-        // The default member of a group is its newest object.
-        matched.truncate(1);
+    if let Some(member) = request.object_group_member {
+        object_group::select(cx, member, filter, &mut matched);
     }
     let located_items = i32::try_from(matched.len()).unwrap_or(i32::MAX);
     let offset = usize::try_from(request.offset_items.unwrap_or(0).max(0)).unwrap_or(0);
     let maximum = request.maximum_items.filter(|m| *m >= 0).and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX);
     let unique_identifier: Vec<String> = matched.into_iter().skip(offset).take(maximum).collect();
+    if request.object_group_member.is_some() {
+        object_group::serve(cx, &unique_identifier)?;
+    }
     // One result becomes the ID Placeholder; several (or none) empty it (2.1 §6.1.28).
     let placeholder = if unique_identifier.len() == 1 { unique_identifier.first().cloned() } else { None };
     cx.set_placeholder(placeholder);

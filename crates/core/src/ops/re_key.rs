@@ -54,6 +54,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
     // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
     // Re-key, a custodian, an administrator): the owner keeps its key.
     replacing.owner = existing.owner.clone();
+    crate::operation_policy::carry_creator(&existing, &mut replacing);
     add_link(&mut replacing, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     let uid = replacing.unique_identifier.clone();
     cx.insert(replacing);

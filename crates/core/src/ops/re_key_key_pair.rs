@@ -46,9 +46,11 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
     // Re-key, a custodian, an administrator): the owner keeps its key.
     private.owner = old_private.owner.clone();
+    crate::operation_policy::carry_creator(&old_private, &mut private);
     cx.insert(private.clone());
     let mut public = new_object(cx, Some(new_public_key), ObjectType::PublicKey, public_attributes, true)?;
     public.owner = old_public.owner.clone();
+    crate::operation_policy::carry_creator(&old_public, &mut public);
     let private_uid = private.unique_identifier.clone();
     let new_public_uid = public.unique_identifier.clone();
     add_link(&mut private, LinkType::PublicKeyLink, &new_public_uid);

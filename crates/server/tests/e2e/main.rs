@@ -6,6 +6,7 @@ mod header_flood;
 mod https_connections;
 mod https_messages;
 mod https_refusals;
+mod issuing_ca;
 mod metrics;
 mod operations;
 mod raw_http;

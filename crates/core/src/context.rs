@@ -126,6 +126,8 @@ pub struct Context<'a> {
     pub(crate) memory: &'a mut BatchMemory,
     /// Multi-part operations in progress, shared by all requests.
     pub streams: &'a crate::streams::Streams,
+    /// The server's generator for RNG Seed and RNG Retrieve, shared by all requests.
+    pub(crate) generator: &'a keyward_crypto::random::SeededGenerator,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
 }

@@ -7,6 +7,7 @@ use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason,
 use keyward_kmip::message::{
     BatchItemError, ProtocolVersion, RequestBatchItem, RequestError, RequestMessage, ResponseBatchItem, ResponseMessage,
 };
+use keyward_crypto::random::SeededGenerator;
 use keyward_kmip::{Bytes, DateTime};
 use keyward_store::{CommitTicket, StoreError};
 use keyward_ttlv::{Encoder, KmipVersion, Limits};
@@ -32,6 +33,8 @@ const COMMIT_ATTEMPTS: usize = 8;
 pub struct Dispatcher {
     services: Arc<Services>,
     streams: Arc<Streams>,
+    /// The generator RNG Seed feeds and RNG Retrieve draws from (one per server).
+    generator: Arc<SeededGenerator>,
     observer: Arc<dyn DispatchObserver>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
@@ -54,6 +57,7 @@ impl Dispatcher {
         Dispatcher {
             services: Arc::new(services),
             streams: Arc::new(Streams::default()),
+            generator: Arc::new(SeededGenerator::new()),
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
@@ -213,6 +217,7 @@ impl Dispatcher {
                         pending: &mut pending,
                         memory: &mut memory,
                         streams: &self.streams,
+                        generator: &self.generator,
                         ephemeral: item.ephemeral == Some(true),
                     };
                     let result = run_item(&mut cx, item, message);

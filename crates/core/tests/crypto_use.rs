@@ -815,13 +815,20 @@ fn rng_retrieve_and_seed() {
     assert_eq!(first.len(), 64);
     assert_ne!(first, second);
     assert_eq!(server.fails("alice", V1_4, &retrieve(-1)), "InvalidField");
-    // The seed is accepted and not used: Data Length 0 (1.4 §4.36 allows it).
-    let seed = format!(
-        r#"<BatchItem><Operation type="Enumeration" value="RNGSeed"/><RequestPayload>{}</RequestPayload></BatchItem>"#,
-        data("00112233")
-    );
-    let payload = server.ok("alice", V1_4, &seed);
-    assert_eq!(payload.child(Tag::DataLength).map(|d| d.value.clone()), Some(Value::Integer(0)));
+    // Every byte of the seed is used, mixed into the generator RNG Retrieve draws from (1.4
+    // §4.36: the response says how much was used), and retrieving still works after it.
+    let seed = |hex: &str| {
+        format!(
+            r#"<BatchItem><Operation type="Enumeration" value="RNGSeed"/><RequestPayload>{}</RequestPayload></BatchItem>"#,
+            data(hex)
+        )
+    };
+    let payload = server.ok("alice", V1_4, &seed("00112233"));
+    assert_eq!(payload.child(Tag::DataLength).map(|d| d.value.clone()), Some(Value::Integer(4)));
+    let payload = server.ok("alice", V2_1, &seed(&"ab".repeat(5000)));
+    assert_eq!(payload.child(Tag::DataLength).map(|d| d.value.clone()), Some(Value::Integer(4096)), "at most 4 KiB");
+    let after = output(&server.ok("alice", V1_4, &retrieve(32)));
+    assert!(after.len() == 64 && after != first && after != second);
 }
 
 // ---- Refusals -----------------------------------------------------------------------------------

@@ -31,6 +31,10 @@ pub(crate) struct Pending {
     undo: Vec<(String, Option<PendingObject>)>,
     /// The length of `order` when the running operation began.
     order_at_checkpoint: usize,
+    /// The Asynchronous Correlation Values of the operations Polls of this batch ran: done once
+    /// the batch is answered, pending again if it is not committed. A failed Poll keeps them (the
+    /// operation failed, which is its result), so [`Pending::roll_back`] leaves them.
+    pub(crate) polled: Vec<Vec<u8>>,
 }
 
 struct PendingObject {
@@ -128,6 +132,8 @@ pub struct Context<'a> {
     pub streams: &'a crate::streams::Streams,
     /// The server's generator for RNG Seed and RNG Retrieve, shared by all requests.
     pub(crate) generator: &'a keyward_crypto::random::SeededGenerator,
+    /// Operations deferred for a later Poll (see `asynchronous`), shared by all requests.
+    pub(crate) asynchronous: &'a crate::asynchronous::Asynchronous,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
 }

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
+use keyward_crypto::random::SeededGenerator;
 use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use keyward_kmip::message::{
     BatchItemError, ProtocolVersion, RequestBatchItem, RequestError, RequestMessage, ResponseBatchItem, ResponseMessage,
 };
-use keyward_crypto::random::SeededGenerator;
 use keyward_kmip::{Bytes, DateTime};
 use keyward_store::{CommitTicket, StoreError};
 use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
+use crate::asynchronous::Asynchronous;
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
@@ -20,6 +21,7 @@ use crate::{ClientIdentity, Services, ops};
 
 mod budget;
 mod cost;
+mod deferral;
 
 use budget::Budget;
 pub use budget::DEFAULT_MAX_RESPONSE_SIZE;
@@ -35,6 +37,8 @@ pub struct Dispatcher {
     streams: Arc<Streams>,
     /// The generator RNG Seed feeds and RNG Retrieve draws from (one per server).
     generator: Arc<SeededGenerator>,
+    /// Operations answered Operation Pending, waiting for their Poll.
+    asynchronous: Arc<Asynchronous>,
     observer: Arc<dyn DispatchObserver>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
@@ -58,6 +62,7 @@ impl Dispatcher {
             services: Arc::new(services),
             streams: Arc::new(Streams::default()),
             generator: Arc::new(SeededGenerator::new()),
+            asynchronous: Arc::new(Asynchronous::default()),
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
@@ -158,16 +163,24 @@ impl Dispatcher {
         let mut attempt = 0;
         let (items, ticket) = loop {
             attempt += 1;
-            let (items, pending) = self.run_batch(client, &message, now);
+            let (items, mut pending) = self.run_batch(client, &message, now);
+            let polled = std::mem::take(&mut pending.polled);
+            let finish = |done: bool| polled.iter().for_each(|id| self.asynchronous.finish(id, done));
             if pending.is_empty() {
+                finish(true);
                 break (items, None);
             }
             match self.services.store.commit(pending.into_changes()) {
-                Ok(ticket) => break (items, Some(ticket)),
+                Ok(ticket) => {
+                    finish(true);
+                    break (items, Some(ticket));
+                }
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
+                    finish(false);
                     tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
                 }
                 Err(error) => {
+                    finish(false);
                     let error = OpError::Store(error);
                     break (fail_all(&message, &error), None);
                 }
@@ -218,6 +231,7 @@ impl Dispatcher {
                         memory: &mut memory,
                         streams: &self.streams,
                         generator: &self.generator,
+                        asynchronous: &self.asynchronous,
                         ephemeral: item.ephemeral == Some(true),
                     };
                     let result = run_item(&mut cx, item, message);
@@ -243,6 +257,8 @@ impl Dispatcher {
                 for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
                     done.result_status = ResultStatus::OperationUndone;
                 }
+                // An operation a Poll ran was undone with the rest: it may be polled again.
+                pending.polled.iter().for_each(|id| self.asynchronous.finish(id, false));
                 return (results, Pending::default());
             }
             if failed && option != BatchErrorContinuationOption::Continue {
@@ -269,14 +285,19 @@ fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMess
         let error = OpError::UnknownCriticalExtension(extension.vendor_identification.clone());
         return failure(cx.version, Some(item.operation), id, &error);
     }
-    if message.header.asynchronous_indicator.is_some_and(|a| a.is_mandatory()) {
-        return failure(cx.version, Some(item.operation), id, &OpError::AsynchronousRequired);
-    }
     if !defined_in(item.operation, cx.version) {
         return failure(cx.version, Some(item.operation), id, &OpError::OperationNotSupported(item.operation));
     }
+    match deferral::decide(cx, item, message) {
+        Ok(Some(correlation)) => return ResponseBatchItem::pending(item.operation, id, Some(Bytes::new(correlation))),
+        Ok(None) => {}
+        Err(error) => return failure(cx.version, Some(item.operation), id, &error),
+    }
     match ops::execute(cx, &item.payload) {
         Ok(payload) => ResponseBatchItem::success(item.operation, id, payload),
+        // A Poll of an operation another Poll is running: "no payload and a Result Status of
+        // Pending" (1.4 §4.28).
+        Err(OpError::StillPending) => ResponseBatchItem::pending(item.operation, id, None),
         Err(error) => {
             tracing::debug!(operation = ?item.operation, %error, "operation failed");
             failure(cx.version, Some(item.operation), id, &error)

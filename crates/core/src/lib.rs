@@ -12,6 +12,7 @@
 //! items.
 
 pub mod algorithm_policy;
+pub mod asynchronous;
 pub mod attribute_rules;
 pub mod attributes;
 pub mod context;
@@ -32,6 +33,7 @@ pub mod usage_limits;
 
 use std::sync::Arc;
 
+pub use asynchronous::AsynchronousPolicy;
 pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;

@@ -11,6 +11,8 @@ pub struct Policy {
     pub server_information: ServerInformation,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: AlgorithmPolicy,
+    /// Which operations may be answered Operation Pending, for clients that allow it.
+    pub asynchronous: crate::asynchronous::AsynchronousPolicy,
 }
 
 impl Policy {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod algorithms;
+pub mod asynchronous;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -57,6 +58,8 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// Which operations may be answered Operation Pending to a client that allows it.
+    pub asynchronous: asynchronous::AsynchronousConfig,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +79,7 @@ impl Default for ServerConfig {
             https: None,
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
+            asynchronous: asynchronous::AsynchronousConfig::default(),
         }
     }
 }
@@ -282,6 +286,7 @@ impl ServerConfig {
             }
         }
         self.algorithms.policy()?;
+        self.asynchronous.policy()?;
         self.limits.validate()
     }
 }

@@ -49,6 +49,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     let policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
+        asynchronous: config.asynchronous.policy()?,
         ..Policy::default()
     };
     let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });

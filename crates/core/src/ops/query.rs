@@ -75,7 +75,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
     if asked(QueryFunction::QueryCapabilities) {
         response.capability_information.push(CapabilityInformation {
             streaming_capability: Some(false),
-            asynchronous_capability: Some(false),
+            asynchronous_capability: Some(cx.services.policy.asynchronous.enabled),
             attestation_capability: Some(false),
             batch_undo_capability: Some(true),
             batch_continue_capability: Some(true),

@@ -74,7 +74,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
     }
     if asked(QueryFunction::QueryCapabilities) {
         response.capability_information.push(CapabilityInformation {
-            streaming_capability: Some(false),
+            // Multi-part Encrypt, Decrypt, Sign, Signature Verify, MAC, MAC Verify and Hash.
+            streaming_capability: Some(true),
             asynchronous_capability: Some(cx.services.policy.asynchronous.enabled),
             attestation_capability: Some(false),
             batch_undo_capability: Some(true),

@@ -81,7 +81,7 @@ impl AsynchronousPolicy {
 struct Entry {
     owner: String,
     deferred_at: i64,
-    payload: RequestPayload,
+    payload: Box<RequestPayload>,
     /// A Poll is running it now.
     running: bool,
 }
@@ -89,7 +89,7 @@ struct Entry {
 /// What a Poll finds.
 pub(crate) enum Polled {
     /// The operation to run now; the Poll holds it until [`Asynchronous::finish`].
-    Run(RequestPayload),
+    Run(Box<RequestPayload>),
     /// Another Poll is running it.
     Running,
 }
@@ -122,7 +122,8 @@ impl Asynchronous {
             return Ok(None);
         }
         let correlation = keyward_crypto::random_bytes(16).map_err(|e| OpError::CryptographicFailure(e.to_string()))?;
-        let entry = Entry { owner: owner.to_string(), deferred_at: now, payload: payload.clone(), running: false };
+        let entry =
+            Entry { owner: owner.to_string(), deferred_at: now, payload: Box::new(payload.clone()), running: false };
         entries.insert(correlation.clone(), entry);
         Ok(Some(correlation))
     }

@@ -72,8 +72,8 @@ impl AsynchronousConfig {
 }
 
 fn name_of(operation: Operation) -> String {
-    let rows = Operation::DEF.values.iter().filter(|d| d.value == operation.value());
-    rows.last().map_or_else(|| format!("{:#x}", operation.value()), |d| d.name.to_string())
+    let mut rows = Operation::DEF.values.iter().filter(|d| d.value == operation.value());
+    rows.next_back().map_or_else(|| format!("{:#x}", operation.value()), |d| d.name.to_string())
 }
 
 #[cfg(test)]

@@ -980,6 +980,19 @@ fn rng_retrieve_and_seed() {
     assert!(after.len() == 64 && after != first && after != second);
 }
 
+#[test]
+fn query_names_the_generator_rng_retrieve_draws_from() {
+    let server = Server::new();
+    let query = r#"<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload><QueryFunction type="Enumeration" value="QueryRNGs"/></RequestPayload></BatchItem>"#;
+    let payload = server.ok("alice", V1_4, query);
+    let generators: Vec<&Item> = payload.children().iter().filter(|c| c.tag == Tag::RNGParameters).collect();
+    assert_eq!(generators.len(), 2, "{}", show(&payload));
+    // DRBG Algorithm HMAC (4) over SHA-256 (Hashing Algorithm 6).
+    let field = |tag| generators[1].child(tag).map(|c| c.value.clone());
+    assert_eq!(field(Tag::DRBGAlgorithm), Some(Value::Enumeration(4)));
+    assert_eq!(field(Tag::HashingAlgorithm), Some(Value::Enumeration(6)));
+}
+
 // ---- Refusals -----------------------------------------------------------------------------------
 
 #[test]

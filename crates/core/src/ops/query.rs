@@ -70,7 +70,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         }
     }
     if asked(QueryFunction::QueryRNGs) {
+        // The generator of keys, then the one RNG Retrieve draws from and RNG Seed feeds.
         response.rng_parameters.push(crate::creation::server_rng());
+        response.rng_parameters.push(crate::creation::retrieve_rng());
     }
     if asked(QueryFunction::QueryCapabilities) {
         response.capability_information.push(CapabilityInformation {

@@ -8,25 +8,32 @@
 //! the item is alone in its batch: a later item could depend on its result through the ID
 //! Placeholder, which a deferred operation does not set in time.
 //!
-//! The core does no I/O and has no threads, so a deferred operation is completed lazily: it is
-//! kept here as its request payload and runs when its client Polls, inside the Poll's batch
-//! (whose commit makes its changes durable), and the Poll answers "the response that would have
-//! been sent if the operation had completed synchronously" (1.4 §4.28). A Poll while another Poll
-//! of the same operation is running gets Operation Pending again. The server's transports run a
-//! Poll off their I/O threads (`dispatch::cost`), as they would the operation itself.
+//! The core does no I/O and has no threads. A deferred operation is kept here as its request
+//! payload and completed in one of two ways:
+//! - with an [`AsyncWorker`] (a thread pool the server gives `Dispatcher::with_async_worker`; the
+//!   server uses tokio's blocking pool), the worker runs it as a request of its own once the
+//!   deferring batch is answered, waits for its commit, and keeps its outcome here; a Poll before
+//!   then is answered Operation Pending, one after gets the outcome;
+//! - without one, lazily: it runs when its client Polls, inside the Poll's batch (whose commit
+//!   makes its changes durable); a Poll while another Poll runs it gets Operation Pending.
+//!
+//! Either way the Poll answers "the response that would have been sent if the operation had
+//! completed synchronously" (1.4 §4.28). The transports run a Poll off their I/O threads
+//! (`dispatch::cost`), as they would the operation itself.
 //!
 //! Memory is bounded: a client may have [`AsynchronousPolicy::max_pending_per_client`] operations
-//! pending, all clients together [`MAX_PENDING`]; past that, items are answered synchronously,
-//! which the client accepted as possible. A pending operation is forgotten
-//! [`AsynchronousPolicy::lifetime`] seconds after it was deferred. An operation is visible only to
+//! pending or completed and not yet polled, all clients together [`MAX_PENDING`]; past that, items
+//! are answered synchronously, which the client accepted as possible. An operation and its outcome
+//! are forgotten [`AsynchronousPolicy::lifetime`] seconds after it was deferred (one running is
+//! kept until it ends). An outcome is no larger than a response the server would send. An operation is visible only to
 //! the client that asked: another client's Poll or Cancel gets the answer of a correlation value
 //! that never existed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use keyward_kmip::enums::{CancellationResult, Operation};
-use keyward_kmip::payloads::RequestPayload;
+use keyward_kmip::enums::{CancellationResult, Operation, ResultReason, ResultStatus};
+use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 
 use crate::error::{OpError, OpResult};
 
@@ -78,26 +85,56 @@ impl AsynchronousPolicy {
     }
 }
 
+/// Runs deferred operations in the background: a thread pool the server provides (the core has
+/// no threads of its own). Without one, a deferred operation runs when it is polled.
+pub trait AsyncWorker: Send + Sync {
+    /// Runs `job` soon, on a thread where blocking is fine.
+    fn spawn(&self, job: Box<dyn FnOnce() + Send>);
+}
+
+/// The outcome of an operation a worker completed, kept until its Poll or Cancel.
+#[derive(Clone, Debug)]
+pub(crate) struct Finished {
+    pub(crate) status: ResultStatus,
+    pub(crate) reason: Option<ResultReason>,
+    pub(crate) message: Option<String>,
+    pub(crate) payload: Option<ResponsePayload>,
+}
+
+enum State {
+    /// Waiting for its Poll (no worker) or for the worker.
+    Queued,
+    /// A Poll or the worker is running it.
+    Running,
+    /// The worker completed it.
+    Done(Box<Finished>),
+}
+
 struct Entry {
     owner: String,
     deferred_at: i64,
     payload: Box<RequestPayload>,
-    /// A Poll is running it now.
-    running: bool,
+    state: State,
+    /// A worker runs it; a Poll only collects the outcome.
+    by_worker: bool,
 }
 
 /// What a Poll finds.
 pub(crate) enum Polled {
     /// The operation to run now; the Poll holds it until [`Asynchronous::finish`].
     Run(Box<RequestPayload>),
-    /// Another Poll is running it.
-    Running,
+    /// Not completed yet: a Poll or the worker is running it, or the worker has not started it.
+    Pending,
+    /// The worker's outcome, now handed over (and forgotten here).
+    Done(Box<Finished>),
 }
 
 /// The operations pending, shared by all requests.
 #[derive(Default)]
 pub struct Asynchronous {
     entries: Mutex<HashMap<Vec<u8>, Entry>>,
+    /// A worker runs deferred operations (see [`AsyncWorker`]); else their Polls do.
+    by_worker: bool,
 }
 
 fn poisoned() -> OpError {
@@ -105,9 +142,15 @@ fn poisoned() -> OpError {
 }
 
 impl Asynchronous {
-    /// Keeps `payload` for a later Poll and returns its Asynchronous Correlation Value, or `None`
-    /// when the client or the server has as many operations pending as it may: the item is then
-    /// answered synchronously.
+    /// A table whose operations a worker runs.
+    pub(crate) fn with_worker() -> Asynchronous {
+        Asynchronous { by_worker: true, ..Asynchronous::default() }
+    }
+
+    /// Keeps `payload` for a later Poll (or for the worker) and returns its
+    /// Asynchronous Correlation Value, or `None` when the client or the server has as many
+    /// operations pending (or completed and not yet polled) as it may: the item is then answered
+    /// synchronously.
     pub(crate) fn defer(
         &self,
         policy: &AsynchronousPolicy,
@@ -115,21 +158,22 @@ impl Asynchronous {
         now: i64,
         payload: &RequestPayload,
     ) -> OpResult<Option<Vec<u8>>> {
+        let by_worker = self.by_worker;
         let mut entries = self.entries.lock().map_err(|_| poisoned())?;
-        entries.retain(|_, e| e.running || now - e.deferred_at <= policy.lifetime);
+        entries.retain(|_, e| matches!(e.state, State::Running) || now - e.deferred_at <= policy.lifetime);
         let owned = entries.values().filter(|e| e.owner == owner).count();
         if entries.len() >= MAX_PENDING || owned >= policy.max_pending_per_client {
             return Ok(None);
         }
         let correlation = keyward_crypto::random_bytes(16).map_err(|e| OpError::CryptographicFailure(e.to_string()))?;
-        let entry =
-            Entry { owner: owner.to_string(), deferred_at: now, payload: Box::new(payload.clone()), running: false };
+        let payload = Box::new(payload.clone());
+        let entry = Entry { owner: owner.to_string(), deferred_at: now, payload, state: State::Queued, by_worker };
         entries.insert(correlation.clone(), entry);
         Ok(Some(correlation))
     }
 
-    /// The operation a Poll of `owner` names: to run now, or running already. An unknown value,
-    /// an expired operation and another client's are all [`OpError::UnknownCorrelationValue`].
+    /// What a Poll of `owner` finds. An unknown value, an expired operation and another client's
+    /// are all [`OpError::UnknownCorrelationValue`].
     pub(crate) fn poll(
         &self,
         policy: &AsynchronousPolicy,
@@ -138,13 +182,21 @@ impl Asynchronous {
         correlation: &[u8],
     ) -> OpResult<Polled> {
         let mut entries = self.entries.lock().map_err(|_| poisoned())?;
-        match entries.get_mut(correlation) {
-            Some(entry) if entry.owner == owner && entry.running => Ok(Polled::Running),
-            Some(entry) if entry.owner == owner && now - entry.deferred_at <= policy.lifetime => {
-                entry.running = true;
+        let entry = match entries.get_mut(correlation) {
+            Some(entry) if entry.owner == owner && now - entry.deferred_at <= policy.lifetime => entry,
+            Some(entry) if entry.owner == owner && matches!(entry.state, State::Running) => entry,
+            _ => return Err(OpError::UnknownCorrelationValue),
+        };
+        match entry.state {
+            State::Queued if !entry.by_worker => {
+                entry.state = State::Running;
                 Ok(Polled::Run(entry.payload.clone()))
             }
-            _ => Err(OpError::UnknownCorrelationValue),
+            State::Queued | State::Running => Ok(Polled::Pending),
+            State::Done(_) => match entries.remove(correlation).map(|e| e.state) {
+                Some(State::Done(finished)) => Ok(Polled::Done(finished)),
+                _ => Err(OpError::UnknownCorrelationValue),
+            },
         }
     }
 
@@ -155,24 +207,44 @@ impl Asynchronous {
         if done {
             entries.remove(correlation);
         } else if let Some(entry) = entries.get_mut(correlation) {
-            entry.running = false;
+            entry.state = State::Queued;
         }
     }
 
-    /// Cancel (1.4 §4.27): a pending operation not yet running is Canceled; one a Poll is running
-    /// is Unable to Cancel; any other value, another client's included, is Unavailable ("did not
-    /// match any recently pending or completed asynchronous operations"). Completed operations are
-    /// not kept once polled, so Completed and Failed are never answered.
+    /// The worker starts an operation: its payload, or `None` when it was canceled (or expired)
+    /// in the meantime.
+    pub(crate) fn start(&self, correlation: &[u8]) -> Option<Box<RequestPayload>> {
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get_mut(correlation).filter(|e| matches!(e.state, State::Queued))?;
+        entry.state = State::Running;
+        Some(entry.payload.clone())
+    }
+
+    /// The worker completed an operation: its outcome waits for the Poll (or Cancel).
+    pub(crate) fn complete(&self, correlation: &[u8], finished: Finished) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        if let Some(entry) = entries.get_mut(correlation) {
+            entry.state = State::Done(Box::new(finished));
+        }
+    }
+
+    /// Cancel (1.4 §4.27): an operation not started is Canceled; one running is Unable to Cancel;
+    /// one the worker completed is Completed or Failed, by its outcome (and forgotten); any other
+    /// value, another client's included, is Unavailable ("did not match any recently pending or
+    /// completed asynchronous operations"). Cancel is never itself asynchronous.
     pub(crate) fn cancel(&self, owner: &str, correlation: &[u8]) -> OpResult<CancellationResult> {
         let mut entries = self.entries.lock().map_err(|_| poisoned())?;
-        Ok(match entries.get(correlation) {
-            Some(entry) if entry.owner == owner && entry.running => CancellationResult::UnableToCancel,
-            Some(entry) if entry.owner == owner => {
-                entries.remove(correlation);
-                CancellationResult::Canceled
-            }
-            _ => CancellationResult::Unavailable,
-        })
+        let result = match entries.get(correlation) {
+            Some(entry) if entry.owner == owner => match &entry.state {
+                State::Running => return Ok(CancellationResult::UnableToCancel),
+                State::Queued => CancellationResult::Canceled,
+                State::Done(finished) if finished.status == ResultStatus::Success => CancellationResult::Completed,
+                State::Done(_) => CancellationResult::Failed,
+            },
+            _ => return Ok(CancellationResult::Unavailable),
+        };
+        entries.remove(correlation);
+        Ok(result)
     }
 }
 
@@ -196,7 +268,7 @@ mod tests {
         let id = table.defer(&policy(), "alice", 0, &payload()).unwrap().unwrap();
         assert!(matches!(table.poll(&policy(), "bob", 0, &id), Err(OpError::UnknownCorrelationValue)));
         assert!(matches!(table.poll(&policy(), "alice", 0, &id), Ok(Polled::Run(_))));
-        assert!(matches!(table.poll(&policy(), "alice", 0, &id), Ok(Polled::Running)));
+        assert!(matches!(table.poll(&policy(), "alice", 0, &id), Ok(Polled::Pending)));
         table.finish(&id, false);
         assert!(matches!(table.poll(&policy(), "alice", 0, &id), Ok(Polled::Run(_))));
         table.finish(&id, true);

@@ -35,6 +35,9 @@ pub(crate) struct Pending {
     /// the batch is answered, pending again if it is not committed. A failed Poll keeps them (the
     /// operation failed, which is its result), so [`Pending::roll_back`] leaves them.
     pub(crate) polled: Vec<Vec<u8>>,
+    /// The Asynchronous Correlation Values of the operations this batch deferred, for the worker
+    /// to run once the batch is answered.
+    pub(crate) deferred: Vec<Vec<u8>>,
 }
 
 struct PendingObject {

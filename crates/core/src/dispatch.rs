@@ -12,7 +12,7 @@ use keyward_kmip::{Bytes, DateTime};
 use keyward_store::{CommitTicket, StoreError};
 use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
-use crate::asynchronous::Asynchronous;
+use crate::asynchronous::{AsyncWorker, Asynchronous, Finished};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
@@ -39,6 +39,8 @@ pub struct Dispatcher {
     generator: Arc<SeededGenerator>,
     /// Operations answered Operation Pending, waiting for their Poll.
     asynchronous: Arc<Asynchronous>,
+    /// Where deferred operations run, when the server gave one (else their Polls run them).
+    worker: Option<Arc<dyn AsyncWorker>>,
     observer: Arc<dyn DispatchObserver>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
@@ -63,6 +65,7 @@ impl Dispatcher {
             streams: Arc::new(Streams::default()),
             generator: Arc::new(SeededGenerator::new()),
             asynchronous: Arc::new(Asynchronous::default()),
+            worker: None,
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
@@ -72,6 +75,12 @@ impl Dispatcher {
     /// `max_response_size` bytes.
     pub fn with_max_response_size(self, max_response_size: usize) -> Dispatcher {
         Dispatcher { max_response_size, ..self }
+    }
+
+    /// The same dispatcher, running the operations it answers Operation Pending on `worker` (a
+    /// thread pool of the server's) instead of when they are polled.
+    pub fn with_async_worker(self, worker: Arc<dyn AsyncWorker>) -> Dispatcher {
+        Dispatcher { asynchronous: Arc::new(Asynchronous::with_worker()), worker: Some(worker), ..self }
     }
 
     /// The same dispatcher, telling `observer` the outcome of every batch item it answers.
@@ -161,10 +170,12 @@ impl Dispatcher {
         out: &mut Encoder,
     ) -> Option<CommitTicket> {
         let mut attempt = 0;
+        let mut deferred;
         let (items, ticket) = loop {
             attempt += 1;
             let (items, mut pending) = self.run_batch(client, &message, now);
             let polled = std::mem::take(&mut pending.polled);
+            deferred = std::mem::take(&mut pending.deferred);
             let finish = |done: bool| polled.iter().for_each(|id| self.asynchronous.finish(id, done));
             if pending.is_empty() {
                 finish(true);
@@ -201,7 +212,43 @@ impl Dispatcher {
         } else {
             self.observe(&response.batch_items);
         }
+        for correlation in deferred {
+            self.spawn_deferred(client, message.version, correlation);
+        }
         ticket
+    }
+
+    /// Hands a deferred operation to the worker, if there is one.
+    fn spawn_deferred(&self, client: &ClientIdentity, version: KmipVersion, correlation: Vec<u8>) {
+        let Some(worker) = &self.worker else { return };
+        let (dispatcher, client) = (self.clone(), client.clone());
+        worker.spawn(Box::new(move || dispatcher.complete_deferred(&client, version, &correlation)));
+    }
+
+    /// Runs a deferred operation as a request of its own (one batch item, synchronous) and keeps
+    /// its outcome for the Poll; its changes are durable before the outcome is visible.
+    fn complete_deferred(&self, client: &ClientIdentity, version: KmipVersion, correlation: &[u8]) {
+        let Some(payload) = self.asynchronous.start(correlation) else { return };
+        let request = RequestMessage::new(version, vec![*payload]).to_bytes();
+        let mut out = Encoder::new();
+        let handled = self.handle_message(client, &request, &Limits::default(), &mut out);
+        let durable = handled.ticket.map_or(Ok(()), CommitTicket::wait);
+        let answered = ResponseMessage::from_bytes(out.as_bytes()).ok().and_then(|r| r.batch_items.into_iter().next());
+        let finished = match (durable, answered) {
+            (Ok(()), Some(item)) => Finished {
+                status: item.result_status,
+                reason: item.result_reason,
+                message: item.result_message,
+                payload: item.payload,
+            },
+            (durable, _) => Finished {
+                status: ResultStatus::OperationFailed,
+                reason: Some(ResultReason::GeneralFailure),
+                message: Some(durable.err().map_or("no answer".into(), |e| e.to_string())),
+                payload: None,
+            },
+        };
+        self.asynchronous.complete(correlation, finished);
     }
 
     /// Runs the batch items; returns their results and the changes to commit.

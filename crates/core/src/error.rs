@@ -153,6 +153,11 @@ pub enum OpError {
     /// Operation Pending (1.4 §4.28).
     #[error("the operation is still pending")]
     StillPending,
+    /// The failure of an operation a worker completed, handed on by its Poll with the Result
+    /// Reason it had (1.4 §4.28: the response "identical to the response that would have been
+    /// sent if the operation had completed synchronously").
+    #[error("{message}")]
+    Relayed { reason: ResultReason, message: String },
     /// A multi-part operation that does not exist (or not for this client).
     #[error("no multi-part operation with this correlation value")]
     InvalidCorrelationValue,
@@ -264,6 +269,7 @@ impl OpError {
             OpError::InvalidCorrelationValue if v2 => ResultReason::InvalidCorrelationValue,
             OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
+            OpError::Relayed { reason, .. } => *reason,
             // 2.0 added Server Limit Exceeded; 1.x falls back to General Failure below.
             OpError::Store(StoreError::LimitExceeded(_)) | OpError::StreamLimit(_) => ResultReason::ServerLimitExceeded,
             OpError::Store(_) | OpError::GeneralFailure(_) | OpError::StillPending => ResultReason::GeneralFailure,

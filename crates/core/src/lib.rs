@@ -33,7 +33,7 @@ pub mod usage_limits;
 
 use std::sync::Arc;
 
-pub use asynchronous::AsynchronousPolicy;
+pub use asynchronous::{AsyncWorker, AsynchronousPolicy};
 pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;

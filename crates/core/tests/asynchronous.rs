@@ -3,10 +3,10 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
 
-use keyward_core::{AsynchronousPolicy, Dispatcher, Policy, Services};
+use keyward_core::{AsyncWorker, AsynchronousPolicy, Dispatcher, Policy, Services};
 use keyward_kmip::enums::Operation;
 use keyward_store::MemoryStore;
 use keyward_ttlv::KmipVersion::{V1_4, V2_1};
@@ -187,4 +187,81 @@ fn a_pending_operation_expires() {
     let correlation = pending(&one(&server, "alice", V1_4, ASYNC_1X, &locate()));
     server.advance(AsynchronousPolicy::default().lifetime + 1);
     assert_eq!(reason(&one(&server, "alice", V1_4, "", &poll(&correlation))), "ItemNotFound");
+}
+
+/// A worker that keeps its jobs until the test runs them.
+#[derive(Default)]
+struct ManualWorker {
+    jobs: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+}
+
+impl AsyncWorker for ManualWorker {
+    fn spawn(&self, job: Box<dyn FnOnce() + Send>) {
+        self.jobs.lock().unwrap().push(job);
+    }
+}
+
+impl ManualWorker {
+    fn run_all(&self) {
+        let jobs: Vec<_> = std::mem::take(&mut *self.jobs.lock().unwrap());
+        for job in jobs {
+            job();
+        }
+    }
+}
+
+fn server_with_worker() -> (Server, Arc<ManualWorker>) {
+    let worker = Arc::new(ManualWorker::default());
+    let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
+    let policy = Policy { administrators: vec!["admin".into()], ..Policy::default() };
+    let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+    let dispatcher = Dispatcher::new(services).with_async_worker(worker.clone());
+    (Server { dispatcher, clock }, worker)
+}
+
+#[test]
+fn with_a_worker_a_poll_is_pending_until_the_worker_has_run_it() {
+    let (server, worker) = server_with_worker();
+    let correlation = pending(&one(&server, "alice", V2_1, OPTIONAL_2X, &key_pair_2x()));
+    let early = one(&server, "alice", V2_1, "", &poll(&correlation));
+    // 1.4 §4.28: "no payload and a Result Status of Pending".
+    assert_eq!(status(&early), "OperationPending");
+    assert!(early.child(Tag::ResponsePayload).is_none());
+    worker.run_all();
+    // Made by the worker, durable before its outcome is visible: alice's objects hold the pair.
+    assert_eq!(texts(&server.ok("alice", V2_1, &locate()), Tag::UniqueIdentifier).len(), 2);
+    assert_eq!(reason(&one(&server, "bob", V2_1, "", &poll(&correlation))), "InvalidAsynchronousCorrelationValue");
+    let done = one(&server, "alice", V2_1, "", &poll(&correlation));
+    assert_eq!(status(&done), "Success", "{}", show(&done));
+    assert!(text(&done, Tag::PrivateKeyUniqueIdentifier).is_some());
+    assert_eq!(reason(&one(&server, "alice", V2_1, "", &poll(&correlation))), "InvalidAsynchronousCorrelationValue");
+
+    // A failure the worker met is the Poll's, with its reason.
+    let archive = item("Archive", &uid_xml("no-such-object"));
+    let failing = pending(&one(&server, "alice", V2_1, OPTIONAL_2X, &archive));
+    worker.run_all();
+    let polled = one(&server, "alice", V2_1, "", &poll(&failing));
+    assert_eq!((status(&polled), reason(&polled)), ("OperationFailed".into(), "ObjectNotFound".into()));
+}
+
+#[test]
+fn with_a_worker_cancel_tells_canceled_completed_and_failed_apart() {
+    let (server, worker) = server_with_worker();
+    let cancellation = |batch_item: &Item| match find(batch_item, Tag::CancellationResult).map(|c| &c.value) {
+        Some(Value::Enumeration(v)) => *v,
+        other => panic!("no Cancellation Result: {other:?}"),
+    };
+    let cancel_now = |correlation: &[u8]| cancellation(&one(&server, "alice", V1_4, "", &cancel(correlation)));
+    // Not started: Canceled (1), and the worker then finds nothing to run.
+    let queued = pending(&one(&server, "alice", V1_4, ASYNC_1X, &locate()));
+    assert_eq!(cancel_now(&queued), 1);
+    worker.run_all();
+    assert_eq!(reason(&one(&server, "alice", V1_4, "", &poll(&queued))), "ItemNotFound");
+    // Completed (3) and Failed (4), by the outcome; then forgotten.
+    let succeeds = pending(&one(&server, "alice", V1_4, ASYNC_1X, &locate()));
+    let fails = pending(&one(&server, "alice", V1_4, ASYNC_1X, &item("Archive", &uid_xml("no-such-object"))));
+    worker.run_all();
+    assert_eq!(cancel_now(&succeeds), 3);
+    assert_eq!(cancel_now(&fails), 4);
+    assert_eq!(cancel_now(&succeeds), 5);
 }

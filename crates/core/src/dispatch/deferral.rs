@@ -19,7 +19,11 @@ use crate::context::Context;
 use crate::error::{OpError, OpResult};
 
 /// The Asynchronous Correlation Value of the item when it is deferred, `None` when it runs now.
-pub(super) fn decide(cx: &Context<'_>, item: &RequestBatchItem, message: &RequestMessage) -> OpResult<Option<Vec<u8>>> {
+pub(super) fn decide(
+    cx: &mut Context<'_>,
+    item: &RequestBatchItem,
+    message: &RequestMessage,
+) -> OpResult<Option<Vec<u8>>> {
     let Some(indicator) = message.header.asynchronous_indicator.filter(|a| a.allows_asynchronous()) else {
         return Ok(None);
     };
@@ -38,6 +42,10 @@ pub(super) fn decide(cx: &Context<'_>, item: &RequestBatchItem, message: &Reques
     let deferred = cx.asynchronous.defer(policy, &cx.client.name, cx.now, &item.payload)?;
     match deferred {
         None if indicator.is_mandatory() => Err(OpError::AsynchronousRequired),
-        deferred => Ok(deferred),
+        Some(correlation) => {
+            cx.pending.deferred.push(correlation.clone());
+            Ok(Some(correlation))
+        }
+        None => Ok(None),
     }
 }

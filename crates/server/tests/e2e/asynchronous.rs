@@ -1,6 +1,6 @@
 //! Asynchronous operations through a real server (1.4 §6.7, §6.8, §4.28): a Locate the client
-//! allows to be asynchronous is answered Operation Pending, and its owner's Poll, on another
-//! connection, gets its result; another client's Poll gets nothing; the `[asynchronous]` table
+//! allows to be asynchronous is answered Operation Pending and runs on the server's blocking pool,
+//! and its owner's Poll, on another connection, gets its result; another client's Poll gets nothing; the `[asynchronous]` table
 //! turns it off.
 
 use keyward_client::{ClientCredentials, Connection};
@@ -75,14 +75,27 @@ async fn a_pending_locate_is_polled_by_its_owner_only() {
     let stranger = send(&mut bob.connect().await.unwrap(), poll(&correlation)).await;
     assert_eq!(stranger.batch_items[0].result_reason, Some(ResultReason::ItemNotFound));
 
-    // The owner polls on a new connection: the Locate's answer, as if it had been synchronous.
-    let done = send(&mut alice.connect().await.unwrap(), poll(&correlation)).await;
+    // The owner polls on a new connection: Operation Pending while the server's worker runs the
+    // Locate, then its answer, as if it had been synchronous.
+    let mut second = alice.connect().await.unwrap();
+    let mut done = send(&mut second, poll(&correlation)).await;
+    for _ in 0..100 {
+        if done.batch_items[0].result_status != ResultStatus::OperationPending {
+            break;
+        }
+        assert!(done.batch_items[0].payload.is_none(), "a pending Poll has no payload");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        done = send(&mut second, poll(&correlation)).await;
+    }
     assert_eq!(done.batch_items[0].result_status, ResultStatus::Success, "{done:?}");
     let Some(ResponsePayload::Poll(polled)) = &done.batch_items[0].payload else { panic!("{done:?}") };
     let Ok(ResponsePayload::Locate(found)) = polled.decode_as(Operation::Locate, &Cx::new(V1_4)) else {
         panic!("not a Locate payload: {polled:?}")
     };
     assert_eq!(found.unique_identifier.len(), 1);
+    // Polled once, it is gone.
+    let again = send(&mut second, poll(&correlation)).await;
+    assert_eq!(again.batch_items[0].result_reason, Some(ResultReason::ItemNotFound));
     server.stop().await.unwrap();
 }
 

@@ -211,6 +211,13 @@ impl Asynchronous {
         }
     }
 
+    /// Forgets an operation deferred by a batch that is not answered as it ran.
+    pub(crate) fn forget(&self, correlation: &[u8]) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(correlation);
+        }
+    }
+
     /// The worker starts an operation: its payload, or `None` when it was canceled (or expired)
     /// in the meantime.
     pub(crate) fn start(&self, correlation: &[u8]) -> Option<Box<RequestPayload>> {

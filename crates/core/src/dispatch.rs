@@ -188,10 +188,14 @@ impl Dispatcher {
                 }
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
                     finish(false);
+                    // The batch runs again and defers its items again.
+                    deferred.iter().for_each(|id| self.asynchronous.forget(id));
                     tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
                 }
                 Err(error) => {
                     finish(false);
+                    // Every item is answered with the failure, the deferred ones too.
+                    std::mem::take(&mut deferred).iter().for_each(|id| self.asynchronous.forget(id));
                     let error = OpError::Store(error);
                     break (fail_all(&message, &error), None);
                 }
@@ -304,9 +308,12 @@ impl Dispatcher {
                 for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
                     done.result_status = ResultStatus::OperationUndone;
                 }
-                // An operation a Poll ran was undone with the rest: it may be polled again.
+                // An operation a Poll ran was undone with the rest: it may be polled again. Items
+                // deferred (answered Operation Pending, not run) stay so.
                 pending.polled.iter().for_each(|id| self.asynchronous.finish(id, false));
-                return (results, Pending::default());
+                let mut kept = Pending::default();
+                kept.deferred = std::mem::take(&mut pending.deferred);
+                return (results, kept);
             }
             if failed && option != BatchErrorContinuationOption::Continue {
                 break;

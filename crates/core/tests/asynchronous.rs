@@ -265,3 +265,21 @@ fn with_a_worker_cancel_tells_canceled_completed_and_failed_apart() {
     assert_eq!(cancel_now(&fails), 4);
     assert_eq!(cancel_now(&succeeds), 5);
 }
+
+#[test]
+fn an_undone_batch_leaves_its_deferred_items_pending() {
+    // 2.1 Mandatory defers the Locate; the Poll of nothing fails and Undo undoes what ran. The
+    // Locate had not run: it is still pending, with or without a worker.
+    let header = format!(r#"{MANDATORY_2X}<BatchErrorContinuationOption type="Enumeration" value="Undo"/>"#);
+    let (with_worker, worker) = server_with_worker();
+    for (server, worker) in [(&Server::new(), None), (&with_worker, Some(&worker))] {
+        let response = server.send("alice", V2_1, &header, &[&locate(), &poll(b"nothing")]);
+        let items = batch_items(&response);
+        let correlation = pending(items[0]);
+        assert_eq!(status(items[1]), "OperationFailed");
+        if let Some(worker) = worker {
+            worker.run_all();
+        }
+        assert_eq!(status(&one(server, "alice", V2_1, "", &poll(&correlation))), "Success");
+    }
+}

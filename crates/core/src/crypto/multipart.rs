@@ -6,9 +6,9 @@
 //!
 //! The fields of a part (1.4 §4.29 Encrypt and §4.30 Decrypt, Tables 229-232, and the multi-part
 //! sequence in the introduction of 1.4 §4; 2.1 §6.1.17 and §6.1.11 alike):
-//! - Init Indicator true with Final Indicator true, or neither with no Correlation Value, is the
-//!   whole operation in one request; Init Indicator true with a Correlation Value is a
-//!   contradiction (Invalid Field).
+//! - Without a Correlation Value, a request is the whole operation in one request unless it has
+//!   Init Indicator true and no Final Indicator true (then it starts a stream); Init Indicator
+//!   true with a Correlation Value is a contradiction (Invalid Field).
 //! - Cryptographic Parameters and IV/Counter/Nonce belong to the first part. A later part may give
 //!   them again ("Provide any other required parameters" on subsequent requests,
 //!   in that sequence) as long as they are the stream's: a stream cannot change its mode or

@@ -95,6 +95,9 @@ fn without_the_indicator_or_with_it_false_the_answer_is_synchronous() {
     assert_eq!(status(&one(&server, "alice", V2_1, PROHIBITED_2X, &key_pair_2x())), "Success");
     // An operation that is quick is answered at once even when the client allows otherwise.
     assert_eq!(status(&one(&server, "alice", V1_4, ASYNC_1X, &create_aes_1x("quick"))), "Success");
+    // So is a Locate by Name: a handful of candidates, however many objects there are.
+    let by_name = item("Locate", &format!("<Attributes>{}</Attributes>", name_2x("quick")));
+    assert_eq!(status(&one(&server, "alice", V2_1, OPTIONAL_2X, &by_name)), "Success");
     // So is an item with others in its batch (they could depend on its ID Placeholder).
     let response = server.send("alice", V1_4, ASYNC_1X, &[&locate(), &locate()]);
     assert!(batch_items(&response).iter().all(|b| status(b) == "Success"));

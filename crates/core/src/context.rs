@@ -33,6 +33,13 @@ pub(crate) struct Pending {
     undo: Vec<(String, Option<PendingObject>)>,
     /// The length of `order` when the running operation began.
     order_at_checkpoint: usize,
+    /// The Asynchronous Correlation Values of the operations Polls of this batch ran: done once
+    /// the batch is answered, pending again if it is not committed. A failed Poll keeps them (the
+    /// operation failed, which is its result), so [`Pending::roll_back`] leaves them.
+    pub(crate) polled: Vec<Vec<u8>>,
+    /// The Asynchronous Correlation Values of the operations this batch deferred, for the worker
+    /// to run once the batch is answered.
+    pub(crate) deferred: Vec<Vec<u8>>,
 }
 
 struct PendingObject {
@@ -132,6 +139,10 @@ pub struct Context<'a> {
     pub streams: &'a crate::streams::Streams,
     /// The server's PKCS#11 module, when one is configured (the PKCS#11 operation).
     pub(crate) pkcs11: Option<&'a crate::pkcs11_relay::Pkcs11Relay>,
+    /// The server's generator for RNG Seed and RNG Retrieve, shared by all requests.
+    pub(crate) generator: &'a keyward_crypto::random::SeededGenerator,
+    /// Operations deferred for a later Poll (see `asynchronous`), shared by all requests.
+    pub(crate) asynchronous: &'a crate::asynchronous::Asynchronous,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
     /// The operation and the credential's entity, for operation policies (`operation_policy`).

@@ -232,6 +232,24 @@ pub fn server_rng() -> keyward_kmip::attributes::RngParameters {
     }
 }
 
+/// The generator of RNG Retrieve and RNG Seed: HMAC_DRBG with SHA-256 (SP 800-90A §10.1.2,
+/// keyward_crypto::random::SeededGenerator), instantiated from the system generator.
+pub fn retrieve_rng() -> keyward_kmip::attributes::RngParameters {
+    use keyward_kmip::enums::{DRBGAlgorithm, HashingAlgorithm, RNGAlgorithm};
+    keyward_kmip::attributes::RngParameters {
+        rng_algorithm: RNGAlgorithm::DRBG,
+        cryptographic_algorithm: None,
+        cryptographic_length: None,
+        hashing_algorithm: Some(HashingAlgorithm::SHA_256),
+        drbg_algorithm: Some(DRBGAlgorithm::HMAC),
+        recommended_curve: None,
+        fips186_variation: None,
+        // Fresh system entropy is additional input to every Generate, not a reseed from the entropy
+        // source before each (SP 800-90A §8.8): not prediction resistance in the standard's sense.
+        prediction_resistance: Some(false),
+    }
+}
+
 /// Expands a 1.x Template-Attribute: the attributes of the Template objects it names (in order),
 /// then its own attributes, which win over a template's for single-instance attributes.
 pub fn expand_templates(

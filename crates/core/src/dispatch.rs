@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use keyward_crypto::random::SeededGenerator;
 use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use keyward_kmip::message::{
     BatchItemError, ProtocolVersion, RequestBatchItem, RequestError, RequestMessage, ResponseBatchItem, ResponseMessage,
@@ -11,6 +12,7 @@ use keyward_kmip::{Bytes, DateTime};
 use keyward_store::{CommitTicket, StoreError};
 use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
+use crate::asynchronous::{AsyncWorker, Asynchronous, Finished};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
@@ -21,6 +23,7 @@ use crate::{ClientIdentity, Services, ops};
 
 mod budget;
 mod cost;
+mod deferral;
 
 use budget::Budget;
 pub use budget::DEFAULT_MAX_RESPONSE_SIZE;
@@ -36,6 +39,12 @@ pub struct Dispatcher {
     streams: Arc<Streams>,
     /// The relay of the PKCS#11 operation to the server's module; none unless configured.
     pkcs11: Option<Arc<Pkcs11Relay>>,
+    /// The generator RNG Seed feeds and RNG Retrieve draws from (one per server).
+    generator: Arc<SeededGenerator>,
+    /// Operations answered Operation Pending, waiting for their Poll.
+    asynchronous: Arc<Asynchronous>,
+    /// Where deferred operations run, when the server gave one (else their Polls run them).
+    worker: Option<Arc<dyn AsyncWorker>>,
     observer: Arc<dyn DispatchObserver>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
@@ -59,6 +68,9 @@ impl Dispatcher {
             services: Arc::new(services),
             streams: Arc::new(Streams::default()),
             pkcs11: None,
+            generator: Arc::new(SeededGenerator::new()),
+            asynchronous: Arc::new(Asynchronous::default()),
+            worker: None,
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
@@ -68,6 +80,12 @@ impl Dispatcher {
     /// `max_response_size` bytes.
     pub fn with_max_response_size(self, max_response_size: usize) -> Dispatcher {
         Dispatcher { max_response_size, ..self }
+    }
+
+    /// The same dispatcher, running the operations it answers Operation Pending on `worker` (a
+    /// thread pool of the server's) instead of when they are polled.
+    pub fn with_async_worker(self, worker: Arc<dyn AsyncWorker>) -> Dispatcher {
+        Dispatcher { asynchronous: Arc::new(Asynchronous::with_worker()), worker: Some(worker), ..self }
     }
 
     /// The same dispatcher, telling `observer` the outcome of every batch item it answers.
@@ -162,18 +180,32 @@ impl Dispatcher {
         out: &mut Encoder,
     ) -> Option<CommitTicket> {
         let mut attempt = 0;
+        let mut deferred;
         let (items, ticket) = loop {
             attempt += 1;
-            let (items, pending) = self.run_batch(client, &message, now);
+            let (items, mut pending) = self.run_batch(client, &message, now);
+            let polled = std::mem::take(&mut pending.polled);
+            deferred = std::mem::take(&mut pending.deferred);
+            let finish = |done: bool| polled.iter().for_each(|id| self.asynchronous.finish(id, done));
             if pending.is_empty() {
+                finish(true);
                 break (items, None);
             }
             match self.services.store.commit(pending.into_changes()) {
-                Ok(ticket) => break (items, Some(ticket)),
+                Ok(ticket) => {
+                    finish(true);
+                    break (items, Some(ticket));
+                }
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
+                    finish(false);
+                    // The batch runs again and defers its items again.
+                    deferred.iter().for_each(|id| self.asynchronous.forget(id));
                     tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
                 }
                 Err(error) => {
+                    finish(false);
+                    // Every item is answered with the failure, the deferred ones too.
+                    std::mem::take(&mut deferred).iter().for_each(|id| self.asynchronous.forget(id));
                     let error = OpError::Store(error);
                     break (fail_all(&message, &error), None);
                 }
@@ -194,7 +226,43 @@ impl Dispatcher {
         } else {
             self.observe(&response.batch_items);
         }
+        for correlation in deferred {
+            self.spawn_deferred(client, message.version, correlation);
+        }
         ticket
+    }
+
+    /// Hands a deferred operation to the worker, if there is one.
+    fn spawn_deferred(&self, client: &ClientIdentity, version: KmipVersion, correlation: Vec<u8>) {
+        let Some(worker) = &self.worker else { return };
+        let (dispatcher, client) = (self.clone(), client.clone());
+        worker.spawn(Box::new(move || dispatcher.complete_deferred(&client, version, &correlation)));
+    }
+
+    /// Runs a deferred operation as a request of its own (one batch item, synchronous) and keeps
+    /// its outcome for the Poll; its changes are durable before the outcome is visible.
+    fn complete_deferred(&self, client: &ClientIdentity, version: KmipVersion, correlation: &[u8]) {
+        let Some(payload) = self.asynchronous.start(correlation) else { return };
+        let request = RequestMessage::new(version, vec![*payload]).to_bytes();
+        let mut out = Encoder::new();
+        let handled = self.handle_message(client, &request, &Limits::default(), &mut out);
+        let durable = handled.ticket.map_or(Ok(()), CommitTicket::wait);
+        let answered = ResponseMessage::from_bytes(out.as_bytes()).ok().and_then(|r| r.batch_items.into_iter().next());
+        let finished = match (durable, answered) {
+            (Ok(()), Some(item)) => Finished {
+                status: item.result_status,
+                reason: item.result_reason,
+                message: item.result_message,
+                payload: item.payload,
+            },
+            (durable, _) => Finished {
+                status: ResultStatus::OperationFailed,
+                reason: Some(ResultReason::GeneralFailure),
+                message: Some(durable.err().map_or("no answer".into(), |e| e.to_string())),
+                payload: None,
+            },
+        };
+        self.asynchronous.complete(correlation, finished);
     }
 
     /// Runs the batch items; returns their results and the changes to commit.
@@ -226,6 +294,8 @@ impl Dispatcher {
                         memory: &mut memory,
                         streams: &self.streams,
                         pkcs11: self.pkcs11.as_deref(),
+                        generator: &self.generator,
+                        asynchronous: &self.asynchronous,
                         ephemeral: item.ephemeral == Some(true),
                         policy_request: PolicyRequest { operation: Some(item.operation), entity: entity.clone() },
                     };
@@ -252,7 +322,12 @@ impl Dispatcher {
                 for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
                     done.result_status = ResultStatus::OperationUndone;
                 }
-                return (results, Pending::default());
+                // An operation a Poll ran was undone with the rest: it may be polled again. Items
+                // deferred (answered Operation Pending, not run) stay so.
+                pending.polled.iter().for_each(|id| self.asynchronous.finish(id, false));
+                let mut kept = Pending::default();
+                kept.deferred = std::mem::take(&mut pending.deferred);
+                return (results, kept);
             }
             if failed && option != BatchErrorContinuationOption::Continue {
                 break;
@@ -278,17 +353,22 @@ fn run_item(cx: &mut Context<'_>, item: &RequestBatchItem, message: &RequestMess
         let error = OpError::UnknownCriticalExtension(extension.vendor_identification.clone());
         return failure(cx.version, Some(item.operation), id, &error);
     }
-    if message.header.asynchronous_indicator.is_some_and(|a| a.is_mandatory()) {
-        return failure(cx.version, Some(item.operation), id, &OpError::AsynchronousRequired);
-    }
     if !defined_in(item.operation, cx.version) {
         return failure(cx.version, Some(item.operation), id, &OpError::OperationNotSupported(item.operation));
     }
     if let Err(error) = crate::access::enforce::may_run(cx) {
         return failure(cx.version, Some(item.operation), id, &error);
     }
+    match deferral::decide(cx, item, message) {
+        Ok(Some(correlation)) => return ResponseBatchItem::pending(item.operation, id, Some(Bytes::new(correlation))),
+        Ok(None) => {}
+        Err(error) => return failure(cx.version, Some(item.operation), id, &error),
+    }
     match ops::execute(cx, &item.payload) {
         Ok(payload) => ResponseBatchItem::success(item.operation, id, payload),
+        // A Poll of an operation another Poll is running: "no payload and a Result Status of
+        // Pending" (1.4 §4.28).
+        Err(OpError::StillPending) => ResponseBatchItem::pending(item.operation, id, None),
         Err(error) => {
             tracing::debug!(operation = ?item.operation, %error, "operation failed");
             failure(cx.version, Some(item.operation), id, &error)

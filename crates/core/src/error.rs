@@ -156,10 +156,20 @@ pub enum OpError {
     /// An operation the object's nature or attributes do not allow (1.x Illegal Operation).
     #[error("illegal operation: {0}")]
     IllegalOperation(String),
-    /// Poll or Cancel of an asynchronous operation that does not exist: this server never
-    /// answers asynchronously.
+    /// Poll of an asynchronous operation that does not exist, has expired or is another
+    /// client's (1.4 Table 352: Item Not Found; 2.1 §6.1.38.1: Invalid Asynchronous Correlation
+    /// Value).
     #[error("no asynchronous operation with this correlation value")]
     UnknownCorrelationValue,
+    /// Poll of an operation another Poll is running: not a failure, the dispatcher answers it
+    /// Operation Pending (1.4 §4.28).
+    #[error("the operation is still pending")]
+    StillPending,
+    /// The failure of an operation a worker completed, handed on by its Poll with the Result
+    /// Reason it had (1.4 §4.28: the response "identical to the response that would have been
+    /// sent if the operation had completed synchronously").
+    #[error("{message}")]
+    Relayed { reason: ResultReason, message: String },
     /// A multi-part operation that does not exist (or not for this client).
     #[error("no multi-part operation with this correlation value")]
     InvalidCorrelationValue,
@@ -170,7 +180,9 @@ pub enum OpError {
     /// 1.x, which has no closer reason (1.4 §11.1).
     #[error("{0}")]
     StreamLimit(String),
-    #[error("the request needs asynchronous processing, which this server does not do")]
+    /// 2.1 Mandatory asynchronous processing of an item this server does not defer (its policy is
+    /// off, or the client has as many operations pending as it may).
+    #[error("the request needs asynchronous processing, which this server cannot give it now")]
     AsynchronousRequired,
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
@@ -273,9 +285,10 @@ impl OpError {
             OpError::InvalidCorrelationValue if v2 => ResultReason::InvalidCorrelationValue,
             OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
+            OpError::Relayed { reason, .. } => *reason,
             // 2.0 added Server Limit Exceeded; 1.x falls back to General Failure below.
             OpError::Store(StoreError::LimitExceeded(_)) | OpError::StreamLimit(_) => ResultReason::ServerLimitExceeded,
-            OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
+            OpError::Store(_) | OpError::GeneralFailure(_) | OpError::StillPending => ResultReason::GeneralFailure,
         };
         // A reason this version does not define (a newer one, or one 2.x retired) falls back to
         // the general one.

@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod algorithm_policy;
+pub mod asynchronous;
 pub mod attribute_rules;
 pub mod attributes;
 pub mod context;
@@ -35,6 +36,7 @@ pub mod usage_limits;
 
 use std::sync::Arc;
 
+pub use asynchronous::{AsyncWorker, AsynchronousPolicy};
 pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;

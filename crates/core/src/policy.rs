@@ -19,6 +19,8 @@ pub struct Policy {
     pub issuing_ca: IssuingCa,
     /// The operation policies an object may name besides `default` (see `operation_policy`).
     pub operation_policies: crate::operation_policy::OperationPolicies,
+    /// Which operations may be answered Operation Pending, for clients that allow it.
+    pub asynchronous: crate::asynchronous::AsynchronousPolicy,
 }
 
 impl Policy {

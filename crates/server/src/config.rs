@@ -13,6 +13,7 @@ pub mod access;
 pub mod algorithms;
 pub mod issuing_ca;
 pub mod operation_policies;
+pub mod asynchronous;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -67,6 +68,8 @@ pub struct ServerConfig {
     pub issuing_ca: Option<issuing_ca::IssuingCaConfig>,
     /// Named operation policies (`[operation_policies.NAME]`) besides the built-in `default`.
     pub operation_policies: operation_policies::OperationPoliciesConfig,
+    /// Which operations may be answered Operation Pending to a client that allows it.
+    pub asynchronous: asynchronous::AsynchronousConfig,
     /// The PKCS#11 module the server loads; off without a `[pkcs11]` table.
     pub pkcs11: Option<Pkcs11Config>,
 }
@@ -102,6 +105,7 @@ impl Default for ServerConfig {
             pkcs11: None,
             issuing_ca: None,
             operation_policies: Default::default(),
+            asynchronous: asynchronous::AsynchronousConfig::default(),
         }
     }
 }
@@ -313,6 +317,7 @@ impl ServerConfig {
         if let Some(issuing_ca) = &self.issuing_ca {
             issuing_ca.validate()?;
         }
+        self.asynchronous.policy()?;
         self.limits.validate()
     }
 }

@@ -99,6 +99,17 @@ pub(crate) enum Transport {
     Https = 1,
 }
 
+/// Runs the operations the dispatcher answered Operation Pending (KMIP 1.4 §6.8) on tokio's
+/// blocking pool, where their work and the wait for their commit hold up no connection.
+struct BlockingPool(tokio::runtime::Handle);
+
+impl keyward_core::AsyncWorker for BlockingPool {
+    fn spawn(&self, job: Box<dyn FnOnce() + Send>) {
+        // Detached: the outcome goes to the dispatcher's table, for the client's Poll.
+        drop(self.0.spawn_blocking(job));
+    }
+}
+
 impl Server {
     /// Checks the configuration, loads the TLS certificates and binds the listening socket. The
     /// configuration must name its certificates (see [`crate::pki::DevPki::adopt`] for the
@@ -149,7 +160,9 @@ impl Server {
             _ => None,
         };
         let shared = Shared {
-            dispatcher: dispatcher.with_max_response_size(config.limits.max_response_size),
+            dispatcher: dispatcher
+                .with_max_response_size(config.limits.max_response_size)
+                .with_async_worker(Arc::new(BlockingPool(tokio::runtime::Handle::current()))),
             identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),

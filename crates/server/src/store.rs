@@ -57,6 +57,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         access,
         issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref())?,
         operation_policies: crate::config::operation_policies::policies(&config.operation_policies)?,
+        asynchronous: config.asynchronous.policy()?,
         ..Policy::default()
     };
     let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });

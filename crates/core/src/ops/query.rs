@@ -71,12 +71,15 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         }
     }
     if asked(QueryFunction::QueryRNGs) {
+        // The generator of keys, then the one RNG Retrieve draws from and RNG Seed feeds.
         response.rng_parameters.push(crate::creation::server_rng());
+        response.rng_parameters.push(crate::creation::retrieve_rng());
     }
     if asked(QueryFunction::QueryCapabilities) {
         response.capability_information.push(CapabilityInformation {
-            streaming_capability: Some(false),
-            asynchronous_capability: Some(false),
+            // Multi-part Encrypt, Decrypt, Sign, Signature Verify, MAC, MAC Verify and Hash.
+            streaming_capability: Some(true),
+            asynchronous_capability: Some(cx.services.policy.asynchronous.enabled),
             attestation_capability: Some(false),
             batch_undo_capability: Some(true),
             batch_continue_capability: Some(true),

@@ -3,8 +3,8 @@
 //! Matching: a single Date attribute matches equal dates, two of the same form an inclusive range;
 //! a usage mask matches objects that have at least its bits; a State matches the state the object
 //! is in now; any other attribute matches an instance with the same value. Objects are found
-//! through the store's indexes (owner, name, object type, object group, algorithm, and state where
-//! no date can move an object into it), then checked one by one.
+//! through the store's indexes (owner, name, object type, object group, algorithm, Rotate Name and
+//! Rotate Automatic, and state where no date can move an object into it), then checked one by one.
 
 use keyward_kmip::attributes::{Attribute, AttributeRef};
 use keyward_kmip::enums::{ObjectGroupMember, State};
@@ -67,6 +67,7 @@ fn index_terms(filter: &[Attribute]) -> Vec<IndexTerm> {
                 IndexTerm::of_attribute(attribute)
             }
             Attribute::CryptographicAlgorithm(a) => Some(IndexTerm::enumeration(IndexKind::Algorithm, a.0)),
+            Attribute::RotateName(_) | Attribute::RotateAutomatic(true) => IndexTerm::of_attribute(attribute),
             _ => None,
         };
         terms.extend(term);

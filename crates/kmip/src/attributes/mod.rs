@@ -195,13 +195,16 @@ attributes! {
     ProtectionStorageMask(ProtectionStorageMask) [set];
     QuantumSafe(bool) [set add modify delete];
     ShortUniqueIdentifier(Bytes) [];
-    /// KMIP 2.1 key rotation.
+    /// KMIP 2.1 key rotation (§4.48-4.54). Rotate Automatic, Interval and Offset are "initially
+    /// set by client or server", never modified or deleted by a client (Tables 126, 132, 138);
+    /// Rotate Date, Generation and Latest are the server's (Tables 128, 130, 134); Rotate Name is
+    /// the client's (Table 136).
     RotateAutomatic(bool) [set add];
     RotateDate(DateTime) [];
     RotateGeneration(i32) [];
     RotateInterval(Interval) [set add];
     RotateLatest(bool) [];
-    RotateName(String) [set add modify delete];
+    RotateName(RotateName) [set add modify delete];
     RotateOffset(Interval) [set add];
 }
 

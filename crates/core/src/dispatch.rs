@@ -14,6 +14,7 @@ use keyward_ttlv::{Encoder, KmipVersion, Limits};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
+use crate::rotation::ChangeListener;
 use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
@@ -36,6 +37,8 @@ pub struct Dispatcher {
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
     max_response_size: usize,
+    /// Told which objects each commit changed (the rotation scheduler); none by default.
+    changes: Option<Arc<dyn ChangeListener>>,
 }
 
 /// What [`Dispatcher::handle_message`] tells the transport besides the response.
@@ -56,7 +59,13 @@ impl Dispatcher {
             streams: Arc::new(Streams::default()),
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            changes: None,
         }
+    }
+
+    /// The same dispatcher, telling `listener` the objects each of its commits changes.
+    pub fn with_change_listener(self, listener: Arc<dyn ChangeListener>) -> Dispatcher {
+        Dispatcher { changes: Some(listener), ..self }
     }
 
     /// The same dispatcher, bounding every response (and the outputs a batch retains) to
@@ -158,8 +167,18 @@ impl Dispatcher {
             if pending.is_empty() {
                 break (items, None);
             }
-            match self.services.store.commit(pending.into_changes()) {
-                Ok(ticket) => break (items, Some(ticket)),
+            let changes = pending.into_changes();
+            let changed: Vec<String> = match &self.changes {
+                Some(_) => changes.iter().map(|c| changed_uid(c).to_string()).collect(),
+                None => Vec::new(),
+            };
+            match self.services.store.commit(changes) {
+                Ok(ticket) => {
+                    if let Some(listener) = &self.changes {
+                        listener.changed(&changed.iter().map(String::as_str).collect::<Vec<_>>());
+                    }
+                    break (items, Some(ticket));
+                }
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
                     tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
                 }
@@ -246,6 +265,11 @@ impl Dispatcher {
         }
         (results, pending)
     }
+}
+
+fn changed_uid(change: &keyward_store::Change) -> &str {
+    let (keyward_store::Change::Insert(object) | keyward_store::Change::Update(object)) = change;
+    &object.unique_identifier
 }
 
 /// The one operation of a message's batch items, if they agree.

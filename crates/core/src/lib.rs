@@ -9,7 +9,7 @@
 //! [`context`] is what an operation sees (the client, the clock, the objects of the batch);
 //! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
 //! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
-//! items.
+//! items; [`rotation`] the decisions of automatic rotation.
 
 pub mod algorithm_policy;
 pub mod attribute_rules;
@@ -25,6 +25,7 @@ pub mod observer;
 mod ops;
 pub mod policy;
 pub mod replacement;
+pub mod rotation;
 pub mod streams;
 mod template;
 pub mod usage;

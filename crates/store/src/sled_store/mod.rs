@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sled::Tree;
-use zeroize::Zeroizing;
 use sled::transaction::TransactionError;
+use zeroize::Zeroizing;
 
 use self::disk_sync::DiskSync;
 use self::header::{Header, IndexKey};

@@ -1,0 +1,23 @@
+//! Automatic rotation (KMIP 2.1 §4.48-4.54, and server policies for the clients of older
+//! versions), without I/O: which objects are due ([`due`]), the queue of due times ([`schedule`]),
+//! the policies ([`policy`]) and one rotation as one atomic commit ([`rotate`]). The server's timer
+//! task calls these; nothing here keeps time or state of its own beyond the queue, which is
+//! rebuilt from the store at start.
+
+pub mod due;
+pub mod policy;
+pub mod rotate;
+pub mod schedule;
+
+pub(crate) use due::rotate_generation;
+pub use due::{Rule, Source, next_rotation, rule_for};
+pub use policy::{PolicyError, ReplacedKey, RotationPolicy, Selector};
+pub use rotate::{Outcome, Rotation, rotate};
+pub use schedule::{Entry, Schedule};
+
+/// Told the identifiers of the objects each durable-bound commit of the dispatcher changed (the
+/// rotation scheduler looks at them again). Called on the request's thread after the commit is
+/// accepted: it must be quick and never block.
+pub trait ChangeListener: Send + Sync {
+    fn changed(&self, unique_identifiers: &[&str]);
+}

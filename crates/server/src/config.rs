@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod algorithms;
+pub mod rotation;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -57,6 +58,8 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// Automatic rotation: the scheduler's check interval and the configuration's policies.
+    pub rotation: rotation::RotationConfig,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +79,7 @@ impl Default for ServerConfig {
             https: None,
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
+            rotation: rotation::RotationConfig::default(),
         }
     }
 }
@@ -253,6 +257,7 @@ impl ServerConfig {
         } else if self.tls.second_cert.is_some() || self.tls.second_key.is_some() {
             return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
         }
+        self.rotation.validate()?;
         if self.worker_threads == Some(0) {
             return Err(ConfigError::Invalid("worker_threads must be at least 1".into()));
         }

@@ -43,6 +43,7 @@ pub mod metrics;
 mod metrics_listener;
 pub mod pki;
 mod request_id;
+mod rotation;
 mod server;
 pub mod shutdown;
 mod store;

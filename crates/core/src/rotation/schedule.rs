@@ -17,6 +17,8 @@ pub struct Entry {
     pub unique_identifier: String,
     pub due: i64,
     pub source: Source,
+    /// Who owns the object (the schedule shows a client only its own).
+    pub owner: String,
 }
 
 /// The queue of due times.
@@ -50,8 +52,10 @@ impl Schedule {
         };
         if let Some((rule, due)) = next_rotation(&object, policies, now) {
             self.by_due.insert((due, uid.to_string()));
-            self.entries
-                .insert(uid.to_string(), Entry { unique_identifier: uid.to_string(), due, source: rule.source });
+            self.entries.insert(
+                uid.to_string(),
+                Entry { unique_identifier: uid.to_string(), due, source: rule.source, owner: object.owner.clone() },
+            );
         }
         Ok(())
     }

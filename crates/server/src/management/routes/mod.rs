@@ -5,8 +5,11 @@
 //! | method and path | module | who |
 //! | --- | --- | --- |
 //! | `GET /v1/identity` | `identity` | anyone: who the server takes the caller for |
+//! | `GET, POST /v1/rotation/policies`, `DELETE /v1/rotation/policies/{id}` | `rotation` | administrators |
+//! | `GET /v1/rotation/schedule[?object=UID]` | `rotation` | anyone: their own objects (administrators: all) |
 
 mod identity;
+mod rotation;
 
 use std::net::SocketAddr;
 
@@ -122,6 +125,27 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         ["v1", "identity"] => {
             if call.method == Method::GET {
                 return identity::show(call);
+            }
+            true
+        }
+        ["v1", "rotation", "policies"] => {
+            if call.method == Method::GET {
+                return rotation::list_policies(call);
+            }
+            if call.method == Method::POST {
+                return rotation::add_policy(call).await;
+            }
+            true
+        }
+        ["v1", "rotation", "policies", id] => {
+            if call.method == Method::DELETE {
+                return rotation::remove_policy(call, id).await;
+            }
+            true
+        }
+        ["v1", "rotation", "schedule"] => {
+            if call.method == Method::GET {
+                return rotation::schedule(call).await;
             }
             true
         }

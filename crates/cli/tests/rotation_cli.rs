@@ -221,7 +221,10 @@ fn policies_through_the_cli_rotate_a_pykmip_clients_key_by_its_object_group() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         // As the 1.4 client sees it: the new key has the name and the group, linked to the old one.
-        assert_eq!(locate(&serving, &data_dir, V1_4, vec![Attribute::Name(Name::text(&name))]).await, [new.clone()]);
+        assert_eq!(
+            locate(&serving, &data_dir, V1_4, vec![Attribute::Name(Name::text(&name))]).await,
+            std::slice::from_ref(&new)
+        );
         let attributes = attributes_of(&serving, &data_dir, V1_4, &new).await;
         assert_eq!(link(&attributes, LinkType::ReplacedObjectLink).as_deref(), Some(old.as_str()));
         assert!(attributes.contains(&Attribute::ObjectGroup("pykmip-rotated".into())));

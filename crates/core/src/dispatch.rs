@@ -168,14 +168,19 @@ impl Dispatcher {
                 break (items, None);
             }
             let changes = pending.into_changes();
-            let changed: Vec<String> = match &self.changes {
-                Some(_) => changes.iter().map(|c| changed_uid(c).to_string()).collect(),
+            let watched: Vec<String> = match &self.changes {
+                Some(listener) => changes
+                    .iter()
+                    .map(changed_object)
+                    .filter(|object| listener.watches(object))
+                    .map(|object| object.unique_identifier.clone())
+                    .collect(),
                 None => Vec::new(),
             };
             match self.services.store.commit(changes) {
                 Ok(ticket) => {
-                    if let Some(listener) = &self.changes {
-                        listener.changed(&changed.iter().map(String::as_str).collect::<Vec<_>>());
+                    if let Some(listener) = self.changes.as_ref().filter(|_| !watched.is_empty()) {
+                        listener.changed(watched);
                     }
                     break (items, Some(ticket));
                 }
@@ -267,9 +272,9 @@ impl Dispatcher {
     }
 }
 
-fn changed_uid(change: &keyward_store::Change) -> &str {
+fn changed_object(change: &keyward_store::Change) -> &keyward_store::StoredObject {
     let (keyward_store::Change::Insert(object) | keyward_store::Change::Update(object)) = change;
-    &object.unique_identifier
+    object
 }
 
 /// The one operation of a message's batch items, if they agree.

@@ -76,7 +76,7 @@ fn a_key_with_rotate_automatic_is_due_interval_after_its_initial_date_and_rotate
     let entry = schedule.entry(&old).expect("scheduled");
     assert_eq!((entry.due, &entry.source), (NOW + 2, &Source::Attributes));
     assert!(schedule.due(NOW + 1).is_empty());
-    assert_eq!(schedule.due(NOW + 2), [old.clone()]);
+    assert_eq!(schedule.due(NOW + 2), std::slice::from_ref(&old));
 
     // Not yet due: nothing happens.
     server.advance(1);
@@ -88,7 +88,7 @@ fn a_key_with_rotate_automatic_is_due_interval_after_its_initial_date_and_rotate
     server.advance(100);
     assert_eq!(rotate_now(&server, &old, &[]), None, "the replaced key never rotates again");
 
-    assert_eq!(locate_latest(&server, "payments"), [new.clone()]);
+    assert_eq!(locate_latest(&server, "payments"), std::slice::from_ref(&new));
     let new_attributes = attributes(&server, &new);
     assert_eq!(integer(&new_attributes, Tag::RotateGeneration), Some(1));
     assert_eq!(boolean(&new_attributes, Tag::RotateLatest), Some(true));
@@ -172,7 +172,7 @@ fn a_clients_re_key_of_a_rotated_set_counts_a_generation() {
     let old = rotating_key(&server, "manual", 3_600, "");
     let new = text(&server.ok(OWNER, V2_1, &item("ReKey", &uid_xml(&old))), Tag::UniqueIdentifier).unwrap();
     assert_eq!(integer(&attributes(&server, &new), Tag::RotateGeneration), Some(1));
-    assert_eq!(locate_latest(&server, "manual"), [new.clone()]);
+    assert_eq!(locate_latest(&server, "manual"), std::slice::from_ref(&new));
     // The replaced key is out of the schedule.
     assert_eq!(rotate_now(&server, &old, &[]), None);
 }
@@ -203,7 +203,7 @@ fn a_policy_on_an_object_group_rotates_a_1x_clients_key_and_settles_the_old_one(
     let policies = [group_policy("backup", r#","replaced":{"grace":3600,"protect_stop":true}"#)];
     let store = server.dispatcher.services().store.as_ref();
     let schedule = Schedule::build(store, &policies, now(&server)).unwrap();
-    assert_eq!(schedule.entries().map(|e| e.unique_identifier.clone()).collect::<Vec<_>>(), [old.clone()]);
+    assert_eq!(schedule.entries().map(|e| e.unique_identifier.clone()).collect::<Vec<_>>(), std::slice::from_ref(&old));
     assert_eq!(schedule.entry(&old).unwrap().source, Source::Policy("p-backup".into()));
     assert_eq!(rotate_now(&server, &other, &policies), None);
 
@@ -212,7 +212,10 @@ fn a_policy_on_an_object_group_rotates_a_1x_clients_key_and_settles_the_old_one(
     assert_eq!(rotate_now(&server, &old, &policies), None);
     // The 1.x client finds the new key by its Name, in its group.
     let locate = r#"<Attribute><AttributeName type="TextString" value="Name"/><AttributeValue><NameValue type="TextString" value="backup-key"/><NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>"#;
-    assert_eq!(texts(&server.ok(OWNER, V1_4, &item("Locate", locate)), Tag::UniqueIdentifier), [new.clone()]);
+    assert_eq!(
+        texts(&server.ok(OWNER, V1_4, &item("Locate", locate)), Tag::UniqueIdentifier),
+        std::slice::from_ref(&new)
+    );
     // The replaced key: Active for the grace period, then Deactivated; no longer protecting.
     let old_attributes = attributes(&server, &old);
     assert_eq!(

@@ -8,12 +8,12 @@
 //! rotates what fell due meanwhile at its first check.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use keyward_core::Dispatcher;
 use keyward_core::rotation::{self, ChangeListener, Outcome, Rotation, RotationPolicy, Schedule};
-use keyward_store::StoreError;
+use keyward_store::{StoreError, StoredObject};
 
 use crate::config::rotation::RotationConfig;
 use crate::shutdown::StopFlag;
@@ -53,14 +53,34 @@ pub(crate) enum PolicyChangeError {
     Store(#[from] StoreError),
 }
 
-/// The objects commits changed since the last check, filled by the dispatcher.
+/// The objects commits changed since the last check that may rotate, filled by the dispatcher.
+/// Only those: an object with Rotate Automatic True or one a policy selects (judged on the
+/// attributes in memory, against a copy of the policies, so that a request never waits for a
+/// check in progress). Every other commit costs the dispatcher a look at its attributes.
 #[derive(Default)]
-pub(crate) struct Changed(Mutex<HashSet<String>>);
+pub(crate) struct Changed {
+    uids: Mutex<HashSet<String>>,
+    policies: RwLock<Arc<Vec<RotationPolicy>>>,
+}
+
+impl Changed {
+    fn set_policies(&self, policies: Vec<RotationPolicy>) {
+        *self.policies.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policies);
+    }
+
+    fn take(&self) -> Vec<String> {
+        self.uids.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain().collect()
+    }
+}
 
 impl ChangeListener for Changed {
-    fn changed(&self, unique_identifiers: &[&str]) {
-        let mut changed = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        changed.extend(unique_identifiers.iter().map(|uid| (*uid).to_string()));
+    fn watches(&self, object: &StoredObject) -> bool {
+        let policies = Arc::clone(&self.policies.read().unwrap_or_else(std::sync::PoisonError::into_inner));
+        rotation::due::may_rotate(object, &policies)
+    }
+
+    fn changed(&self, unique_identifiers: Vec<String>) {
+        self.uids.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(unique_identifiers);
     }
 }
 
@@ -136,6 +156,7 @@ impl Rotator {
                 Err(error) => tracing::warn!(%key, %error, "a stored rotation policy cannot be read; ignored"),
             }
         }
+        self.changed.set_policies(Rotator::policy_list(&state));
         Ok(())
     }
 
@@ -158,6 +179,7 @@ impl Rotator {
         self.store().put_setting(&policy.setting_key(), Some(&json))?.wait()?;
         tracing::info!(id = %policy.id, "rotation policy added");
         state.policies.push((policy, Origin::Api));
+        self.changed.set_policies(Rotator::policy_list(&state));
         state.schedule = None;
         Ok(())
     }
@@ -176,6 +198,7 @@ impl Rotator {
         self.store().put_setting(&key, None)?.wait()?;
         tracing::info!(%id, "rotation policy removed");
         state.policies.remove(position);
+        self.changed.set_policies(Rotator::policy_list(&state));
         state.schedule = None;
         Ok(())
     }
@@ -183,7 +206,17 @@ impl Rotator {
     /// The queue as it stands (built first if it is not), earliest first.
     pub(crate) fn schedule(&self) -> Result<Vec<Scheduled>, StoreError> {
         let mut state = self.state();
-        self.bring_up_to_date(&mut state, self.now())?;
+        let now = self.now();
+        self.bring_up_to_date(&mut state, now)?;
+        // Objects that stopped rotating (revoked, destroyed, out of their group) are noticed only
+        // when due; looked at again here so that the listing shows none of them.
+        let policies = Rotator::policy_list(&state);
+        if let Some(schedule) = state.schedule.as_mut() {
+            let listed: Vec<String> = schedule.entries().map(|e| e.unique_identifier.clone()).collect();
+            for uid in listed {
+                schedule.refresh(self.store(), &policies, &uid, now)?;
+            }
+        }
         let schedule = state.schedule.as_ref().map(|s| s.entries().collect::<Vec<_>>()).unwrap_or_default();
         Ok(schedule
             .into_iter()
@@ -199,10 +232,7 @@ impl Rotator {
     /// Builds the queue if needed and looks again at the objects changed since.
     fn bring_up_to_date(&self, state: &mut State, now: i64) -> Result<(), StoreError> {
         let policies = Rotator::policy_list(state);
-        let changed: Vec<String> = {
-            let mut changed = self.changed.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            changed.drain().collect()
-        };
+        let changed = self.changed.take();
         match &mut state.schedule {
             None => {
                 let schedule = Schedule::build(self.store(), &policies, now)?;

@@ -142,3 +142,10 @@ pub fn next_rotation(object: &StoredObject, policies: &[RotationPolicy], now: i6
     let due = due_at(object, &rule)?;
     Some((rule, due))
 }
+
+/// True when the object may rotate, judged on its attributes alone without the lifecycle: it has
+/// Rotate Automatic True, or a policy selects it. What the queue must look at again after the
+/// object changed.
+pub fn may_rotate(object: &StoredObject, policies: &[RotationPolicy]) -> bool {
+    rotate_automatic(object) == Some(true) || policies.iter().any(|policy| selects(policy.selector(), object))
+}

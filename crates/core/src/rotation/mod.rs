@@ -15,9 +15,11 @@ pub use policy::{PolicyError, ReplacedKey, RotationPolicy, Selector};
 pub use rotate::{Outcome, Rotation, rotate};
 pub use schedule::{Entry, Schedule};
 
-/// Told the identifiers of the objects each durable-bound commit of the dispatcher changed (the
-/// rotation scheduler looks at them again). Called on the request's thread after the commit is
-/// accepted: it must be quick and never block.
+/// Told which objects the dispatcher's commits changed, so that the rotation queue can look at
+/// them again. `watches` is asked before a commit, for each object in it, on the request's thread:
+/// it must be quick (a look at the attributes in memory) and never block; `changed` is told the
+/// identifiers of the watched ones once the commit is accepted.
 pub trait ChangeListener: Send + Sync {
-    fn changed(&self, unique_identifiers: &[&str]);
+    fn watches(&self, object: &keyward_store::StoredObject) -> bool;
+    fn changed(&self, unique_identifiers: Vec<String>);
 }

@@ -275,3 +275,69 @@ fn run_pykmip(serving: &Serving, data_dir: &Path, name: &str) -> String {
     assert!(output.status.success(), "PyKMIP:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     stdout
 }
+
+#[test]
+fn policies_are_an_administrators_and_the_configurations_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let config = dir.path().join("keyward.toml");
+    let file_policy = "[[rotation.policy]]\nid = \"from-file\"\nname_pattern = \"nightly-*\"\ninterval = \"1d\"\n";
+    std::fs::write(&config, format!("{CONFIG}{file_policy}")).unwrap();
+    let serving = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
+    keyward_server::pki::DevPki::of_data_dir(&data_dir).issue_client("someone").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let admin =
+            keyward_client::ManagementClient::new(serving.address, "localhost", &credentials_of(&data_dir, ADMIN))
+                .unwrap();
+        let someone =
+            keyward_client::ManagementClient::new(serving.address, "localhost", &credentials_of(&data_dir, "someone"))
+                .unwrap();
+        let status = |result: Result<serde_json::Value, keyward_client::ClientError>| match result {
+            Err(keyward_client::ClientError::HttpStatus { status, .. }) => status,
+            other => panic!("{other:?}"),
+        };
+        let policy = serde_json::json!({ "id": "mine", "object_group": "g", "interval": 60 });
+        assert_eq!(status(someone.call("GET", "/v1/rotation/policies", None).await), 403);
+        assert_eq!(status(someone.call("POST", "/v1/rotation/policies", Some(&policy)).await), 403);
+        assert_eq!(status(someone.call("DELETE", "/v1/rotation/policies/from-file", None).await), 403);
+        let listed = admin.call("GET", "/v1/rotation/policies", None).await.unwrap();
+        assert_eq!(listed["policies"][0]["origin"], "configuration", "{listed}");
+        assert_eq!(status(admin.call("DELETE", "/v1/rotation/policies/from-file", None).await), 409);
+        let same_id = serde_json::json!({ "id": "from-file", "object": "x", "interval": 60 });
+        assert_eq!(status(admin.call("POST", "/v1/rotation/policies", Some(&same_id)).await), 409);
+        let no_selector = serde_json::json!({ "id": "bad", "interval": 60 });
+        assert_eq!(status(admin.call("POST", "/v1/rotation/policies", Some(&no_selector)).await), 400);
+        assert_eq!(status(admin.call("DELETE", "/v1/rotation/policies/nothing", None).await), 404);
+        assert_eq!(status(admin.call("PUT", "/v1/rotation/schedule", None).await), 405);
+
+        // A client's own key shows in its schedule; an administrator sees it too.
+        let create = CreateRequest {
+            object_type: ObjectType::SymmetricKey,
+            attributes: Attributes::new(vec![
+                Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES),
+                Attribute::CryptographicLength(128),
+                Attribute::Name(Name::text("nightly-1")),
+            ]),
+            protection_storage_masks: None,
+        };
+        let client = client_of(serving.address, &data_dir, "someone");
+        let created = match only_payload(call(&client, KmipVersion::V1_4, vec![RequestPayload::Create(create)]).await) {
+            ResponsePayload::Create(created) => created.unique_identifier,
+            other => panic!("{other:?}"),
+        };
+        let own = someone.call("GET", "/v1/rotation/schedule", None).await.unwrap();
+        assert_eq!(own["schedule"][0]["object"], created.as_str(), "{own}");
+        assert_eq!(own["schedule"][0]["source"], "policy from-file", "{own}");
+        assert_eq!(own["check_interval_seconds"], 1);
+        let all = admin.call("GET", "/v1/rotation/schedule?object=nothing", None).await.unwrap();
+        assert_eq!(all["schedule"], serde_json::json!([]));
+        let all = admin.call("GET", &format!("/v1/rotation/schedule?object={created}"), None).await.unwrap();
+        assert_eq!(all["schedule"][0]["owner"], "someone", "{all}");
+    });
+    // The CLI shows the administrator the other client's key too.
+    let admin_only = keyward_json(&data_dir, &["rotation", "schedule"]);
+    assert_eq!(admin_only["schedule"].as_array().map(Vec::len), Some(1));
+    serving.terminate();
+}

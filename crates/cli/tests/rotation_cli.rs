@@ -102,9 +102,12 @@ async fn wait_for_replacement(
     }
 }
 
-fn keyward_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+/// `keyward --json ARGS` with the development administrator's profile, at the server's address of
+/// the moment (a restarted server has another port than the profile's).
+fn keyward_json(serving: &Serving, data_dir: &Path, args: &[&str]) -> serde_json::Value {
     let profile = data_dir.join("pki/admin-profile.toml");
-    let mut all = vec!["--profile", profile.to_str().unwrap(), "--json"];
+    let server = serving.address.to_string();
+    let mut all = vec!["--profile", profile.to_str().unwrap(), "--server", &server, "--json"];
     all.extend_from_slice(args);
     let output = keyward(&all);
     assert!(output.status.success(), "keyward {args:?}: {}", text(&output.stderr));
@@ -138,7 +141,7 @@ fn a_2_1_key_with_rotate_automatic_rotates_across_a_restart_once_per_due_time() 
         }
     });
     // Scheduled two seconds after its creation.
-    let schedule = keyward_json(&data_dir, &["rotation", "schedule", "--object", &first]);
+    let schedule = keyward_json(&serving, &data_dir, &["rotation", "schedule", "--object", &first]);
     assert_eq!(schedule["schedule"][0]["object"], first.as_str(), "{schedule}");
     assert_eq!(schedule["schedule"][0]["source"], "attributes", "{schedule}");
     // Down before it is due, and for longer than the interval: the rotation must not be lost.
@@ -186,6 +189,7 @@ fn policies_through_the_cli_rotate_a_pykmip_clients_key_by_its_object_group() {
     let data_dir = dir.path().join("data");
     let serving = serve_rotating(&data_dir);
     let added = keyward_json(
+        &serving,
         &data_dir,
         &[
             "rotation",
@@ -202,7 +206,7 @@ fn policies_through_the_cli_rotate_a_pykmip_clients_key_by_its_object_group() {
         ],
     );
     assert_eq!(added["policy"]["interval"], 2, "{added}");
-    let listed = keyward_json(&data_dir, &["rotation", "policies", "list"]);
+    let listed = keyward_json(&serving, &data_dir, &["rotation", "policies", "list"]);
     assert_eq!(listed["policies"][0]["id"], "pykmip-group", "{listed}");
     assert_eq!(listed["policies"][0]["origin"], "api", "{listed}");
     // The table for a person.
@@ -239,7 +243,7 @@ fn policies_through_the_cli_rotate_a_pykmip_clients_key_by_its_object_group() {
             "grace period: a Deactivation Date"
         );
     });
-    let schedule = keyward_json(&data_dir, &["rotation", "schedule"]);
+    let schedule = keyward_json(&serving, &data_dir, &["rotation", "schedule"]);
     let rows = schedule["schedule"].as_array().unwrap();
     assert!(
         rows.iter().all(|row| row["object"] != old.as_str()),
@@ -247,9 +251,14 @@ fn policies_through_the_cli_rotate_a_pykmip_clients_key_by_its_object_group() {
     );
     assert!(rows.iter().any(|row| row["source"] == "policy pykmip-group"), "{schedule}");
 
-    let removed = keyward_json(&data_dir, &["rotation", "policies", "remove", "pykmip-group"]);
+    // The policy is kept in the store: still there after a restart.
+    serving.terminate();
+    let serving = serve_rotating(&data_dir);
+    let listed = keyward_json(&serving, &data_dir, &["rotation", "policies", "list"]);
+    assert_eq!(listed["policies"][0]["id"], "pykmip-group", "{listed}");
+    let removed = keyward_json(&serving, &data_dir, &["rotation", "policies", "remove", "pykmip-group"]);
     assert_eq!(removed["removed"], "pykmip-group");
-    let listed = keyward_json(&data_dir, &["rotation", "policies", "list"]);
+    let listed = keyward_json(&serving, &data_dir, &["rotation", "policies", "list"]);
     assert_eq!(listed["policies"], serde_json::json!([]), "{listed}");
     serving.terminate();
 }
@@ -337,7 +346,7 @@ fn policies_are_an_administrators_and_the_configurations_stay() {
         assert_eq!(all["schedule"][0]["owner"], "someone", "{all}");
     });
     // The CLI shows the administrator the other client's key too.
-    let admin_only = keyward_json(&data_dir, &["rotation", "schedule"]);
+    let admin_only = keyward_json(&serving, &data_dir, &["rotation", "schedule"]);
     assert_eq!(admin_only["schedule"].as_array().map(Vec::len), Some(1));
     serving.terminate();
 }

@@ -97,6 +97,9 @@ fn replace(services: &Services, existing: &StoredObject, rule: &Rule, now: i64) 
         streams: &streams,
         ephemeral: false,
     };
+    // The object as judged due: the replacement reads it from the batch rather than the store
+    // again, so that the commit names the revision that was judged.
+    cx.update(existing.clone());
     let old_uid = existing.unique_identifier.clone();
     let reference = Some(UniqueIdentifierRef::Text(old_uid.clone()));
     let (new_uid, public_keys) = match &existing.object {

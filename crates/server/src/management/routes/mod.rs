@@ -130,7 +130,7 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         }
         ["v1", "rotation", "policies"] => {
             if call.method == Method::GET {
-                return rotation::list_policies(call);
+                return rotation::list_policies(call).await;
             }
             if call.method == Method::POST {
                 return rotation::add_policy(call).await;

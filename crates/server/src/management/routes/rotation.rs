@@ -38,12 +38,10 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || work(&rotator)).await.map_err(ApiError::internal)?
 }
 
-pub(super) fn list_policies(call: &Call<'_>) -> Result<Reply, ApiError> {
+pub(super) async fn list_policies(call: &Call<'_>) -> Result<Reply, ApiError> {
     call.require_administrator()?;
-    let policies: Vec<serde_json::Value> = call
-        .shared
-        .rotator
-        .policies()
+    let policies = blocking(&call.shared.rotator, |rotator| Ok(rotator.policies())).await?;
+    let policies: Vec<serde_json::Value> = policies
         .into_iter()
         .map(|(policy, origin)| {
             let mut value = serde_json::to_value(&policy).unwrap_or_default();

@@ -149,3 +149,107 @@ pub fn next_rotation(object: &StoredObject, policies: &[RotationPolicy], now: i6
 pub fn may_rotate(object: &StoredObject, policies: &[RotationPolicy]) -> bool {
     rotate_automatic(object) == Some(true) || policies.iter().any(|policy| selects(policy.selector(), object))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use keyward_kmip::Bytes;
+    use keyward_kmip::attributes::{IndexedAttribute, Link};
+    use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType};
+    use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, SymmetricKey};
+    use keyward_kmip::{UniqueIdentifierRef, attributes::Attribute as A};
+
+    use super::*;
+
+    pub(crate) const T: i64 = 1_700_000_000;
+
+    /// An Active AES key created at `T`, with `attributes` besides.
+    pub(crate) fn key(attributes: Vec<Attribute>) -> StoredObject {
+        let block = KeyBlock {
+            key_format_type: KeyFormatType::Raw,
+            key_compression_type: None,
+            key_value: Some(KeyValue::Plain {
+                key_material: KeyMaterial::Bytes(Bytes(vec![7; 16].into())),
+                attributes: vec![],
+            }),
+            cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+            cryptographic_length: Some(128),
+            key_wrapping_data: None,
+        };
+        let mut all = vec![A::State(State::Active), A::InitialDate(DateTime(T))];
+        all.extend(attributes);
+        StoredObject {
+            unique_identifier: "k".into(),
+            owner: "o".into(),
+            object: Some(ManagedObject::SymmetricKey(SymmetricKey { key_block: block })),
+            attributes: all.into_iter().map(IndexedAttribute::new).collect(),
+            revision: 1,
+        }
+    }
+
+    pub(crate) fn automatic(interval: u32) -> Vec<Attribute> {
+        vec![A::RotateAutomatic(true), A::RotateInterval(Interval(interval))]
+    }
+
+    fn policy(json: &str) -> RotationPolicy {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn due_an_interval_after_the_initial_date_or_the_last_rotate_date() {
+        assert_eq!(next_rotation(&key(automatic(60)), &[], T).map(|(_, due)| due), Some(T + 60));
+        let mut rotated = automatic(60);
+        rotated.push(A::RotateDate(DateTime(T + 1_000)));
+        assert_eq!(next_rotation(&key(rotated), &[], T).map(|(_, due)| due), Some(T + 1_060));
+        // Overdue is still due: once, at the next check.
+        let (rule, due) = next_rotation(&key(automatic(60)), &[], T + 1_000_000).unwrap();
+        assert_eq!((due, rule.source), (T + 60, Source::Attributes));
+    }
+
+    #[test]
+    fn no_rotation_without_true_and_an_interval() {
+        assert!(rule_for(&key(vec![A::RotateAutomatic(true)]), &[], T).is_none());
+        assert!(rule_for(&key(automatic(0)), &[], T).is_none());
+        assert!(rule_for(&key(vec![A::RotateAutomatic(false), A::RotateInterval(Interval(5))]), &[], T).is_none());
+        assert!(rule_for(&key(vec![A::RotateInterval(Interval(5))]), &[], T).is_none());
+    }
+
+    #[test]
+    fn only_the_live_latest_key_rotates() {
+        let mut replaced = automatic(5);
+        replaced.push(A::Link(Link {
+            link_type: LinkType::ReplacementObjectLink,
+            linked_object_identifier: UniqueIdentifierRef::Text("next".into()),
+        }));
+        assert!(rule_for(&key(replaced), &[], T).is_none());
+        let mut not_latest = automatic(5);
+        not_latest.push(A::RotateLatest(false));
+        assert!(rule_for(&key(not_latest), &[], T).is_none());
+        let mut deactivating = automatic(5);
+        deactivating.push(A::DeactivationDate(DateTime(T + 10)));
+        assert!(rule_for(&key(deactivating.clone()), &[], T + 9).is_some());
+        assert!(rule_for(&key(deactivating), &[], T + 10).is_none(), "Deactivated by its date");
+        let mut destroyed = key(automatic(5));
+        destroyed.object = None;
+        assert!(rule_for(&destroyed, &[], T).is_none());
+    }
+
+    #[test]
+    fn a_policy_applies_when_the_attributes_do_not() {
+        let group = policy(r#"{"id":"g","object_group":"backup","interval":30,"offset":5}"#);
+        let member = key(vec![A::ObjectGroup("backup".into())]);
+        let (rule, due) = next_rotation(&member, std::slice::from_ref(&group), T).unwrap();
+        assert_eq!((due, rule.offset, rule.source), (T + 30, Some(Interval(5)), Source::Policy("g".into())));
+        assert!(next_rotation(&key(vec![]), std::slice::from_ref(&group), T).is_none());
+        let mut both = automatic(60);
+        both.push(A::ObjectGroup("backup".into()));
+        assert_eq!(next_rotation(&key(both), &[group], T).map(|(r, _)| r.source), Some(Source::Attributes));
+    }
+
+    #[test]
+    fn may_rotate_is_judged_on_the_attributes_alone() {
+        let names = policy(r#"{"id":"n","name_pattern":"db-*","interval":30}"#);
+        assert!(may_rotate(&key(vec![A::Name(Name::text("db-1"))]), std::slice::from_ref(&names)));
+        assert!(!may_rotate(&key(vec![A::Name(Name::text("web-1"))]), std::slice::from_ref(&names)));
+        assert!(may_rotate(&key(automatic(1)), &[]));
+    }
+}

@@ -110,3 +110,54 @@ fn watched(store: &dyn ObjectStore, policies: &[RotationPolicy]) -> StoreResult<
     found.retain(|uid| seen.insert(uid.clone()));
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use keyward_kmip::attributes::{Attribute, IndexedAttribute};
+    use keyward_store::{Change, MemoryStore, StoredObject};
+
+    use super::super::due::tests::{T, automatic, key};
+    use super::*;
+
+    fn stored(store: &MemoryStore, uid: &str, attributes: Vec<Attribute>) -> StoredObject {
+        let mut object = key(attributes);
+        object.unique_identifier = uid.into();
+        object.revision = 0;
+        store.commit(vec![Change::Insert(object.clone())]).unwrap().wait().unwrap();
+        store.get(uid).unwrap().map(|o| (*o).clone()).unwrap()
+    }
+
+    #[test]
+    fn the_queue_is_built_from_the_index_and_kept_in_due_order() {
+        let store = MemoryStore::new();
+        stored(&store, "late", automatic(90));
+        stored(&store, "early", automatic(30));
+        stored(&store, "plain", vec![]);
+        stored(&store, "grouped", vec![Attribute::ObjectGroup("g".into())]);
+        let policies: Vec<RotationPolicy> =
+            vec![serde_json::from_str(r#"{"id":"g","object_group":"g","interval":60}"#).unwrap()];
+        let schedule = Schedule::build(&store, &policies, T).unwrap();
+        let order: Vec<(&str, i64)> = schedule.entries().map(|e| (e.unique_identifier.as_str(), e.due)).collect();
+        assert_eq!(order, [("early", T + 30), ("grouped", T + 60), ("late", T + 90)]);
+        assert_eq!(schedule.next_due(), Some(T + 30));
+        assert_eq!(schedule.due(T + 60), ["early", "grouped"]);
+        assert!(Schedule::build(&store, &[], T).unwrap().entry("grouped").is_none());
+    }
+
+    #[test]
+    fn a_refresh_follows_the_object() {
+        let store = MemoryStore::new();
+        let mut object = stored(&store, "k", automatic(30));
+        let mut schedule = Schedule::build(&store, &[], T).unwrap();
+        assert_eq!(schedule.len(), 1);
+        // Rotated: Rotate Latest False, out of the queue.
+        object.attributes.push(IndexedAttribute::new(Attribute::RotateLatest(false)));
+        store.commit(vec![Change::Update(object)]).unwrap().wait().unwrap();
+        schedule.refresh(&store, &[], "k", T).unwrap();
+        assert!(schedule.is_empty());
+        assert!(schedule.due(T + 1_000).is_empty());
+        // Gone from the store: nothing, and no error.
+        schedule.refresh(&store, &[], "missing", T).unwrap();
+        assert!(schedule.is_empty());
+    }
+}

@@ -275,3 +275,37 @@ fn attributes_win_over_policies_and_the_precise_policy_over_the_broad() {
     let schedule = Schedule::build(store, &[by_name], now(&server)).unwrap();
     assert_eq!(schedule.entry(&uid).map(|e| e.due), Some(NOW + 20));
 }
+
+/// Records what the dispatcher reports.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<String>>);
+
+impl keyward_core::rotation::ChangeListener for Recorder {
+    fn watches(&self, object: &keyward_store::StoredObject) -> bool {
+        keyward_core::rotation::due::may_rotate(object, &[])
+    }
+    fn changed(&self, unique_identifiers: Vec<String>) {
+        self.0.lock().unwrap().extend(unique_identifiers);
+    }
+}
+
+#[test]
+fn the_dispatcher_reports_the_commits_of_objects_that_may_rotate_and_only_those() {
+    let mut server = Server::new();
+    let recorder = std::sync::Arc::new(Recorder::default());
+    server.dispatcher = server.dispatcher.clone().with_change_listener(recorder.clone());
+    let plain = text(&server.ok(OWNER, V2_1, &create_aes_2x("plain")), Tag::UniqueIdentifier).unwrap();
+    assert!(recorder.0.lock().unwrap().is_empty(), "an ordinary Create is not reported");
+    let rotating = rotating_key(&server, "watched", 60, "");
+    assert_eq!(*recorder.0.lock().unwrap(), [rotating.clone()]);
+    // A client adds Rotate Automatic and an interval to a key created long ago: reported, and due
+    // at once (its Initial Date plus the interval has passed).
+    server.advance(3_600);
+    let add =
+        |attribute: &str| item("AddAttribute", &format!("{}<NewAttribute>{attribute}</NewAttribute>", uid_xml(&plain)));
+    server.ok(OWNER, V2_1, &add(r#"<RotateInterval type="Interval" value="60"/>"#));
+    server.ok(OWNER, V2_1, &add(r#"<RotateAutomatic type="Boolean" value="true"/>"#));
+    assert_eq!(recorder.0.lock().unwrap().last(), Some(&plain));
+    let new = rotate_now(&server, &plain, &[]).expect("overdue once it rotates");
+    assert_ne!(new, plain);
+}

@@ -297,7 +297,7 @@ fn the_dispatcher_reports_the_commits_of_objects_that_may_rotate_and_only_those(
     let plain = text(&server.ok(OWNER, V2_1, &create_aes_2x("plain")), Tag::UniqueIdentifier).unwrap();
     assert!(recorder.0.lock().unwrap().is_empty(), "an ordinary Create is not reported");
     let rotating = rotating_key(&server, "watched", 60, "");
-    assert_eq!(*recorder.0.lock().unwrap(), [rotating.clone()]);
+    assert_eq!(*recorder.0.lock().unwrap(), std::slice::from_ref(&rotating));
     // A client adds Rotate Automatic and an interval to a key created long ago: reported, and due
     // at once (its Initial Date plus the interval has passed).
     server.advance(3_600);

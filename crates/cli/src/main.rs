@@ -54,6 +54,8 @@ enum Command {
     Identity(commands::identity::IdentityArgs),
     /// Grant, list and remove access to objects and Object Groups for other identities.
     Grants(commands::grants::GrantsArgs),
+    /// Automatic rotation: the server's rotation policies and schedule (management API).
+    Rotation(commands::rotation::RotationArgs),
 }
 
 impl Command {
@@ -94,5 +96,6 @@ fn main() -> ExitCode {
         Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
         Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
+        Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
     }
 }

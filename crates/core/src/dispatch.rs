@@ -18,6 +18,7 @@ use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
 use crate::operation_policy::{self, PolicyRequest};
 use crate::pkcs11_relay::{Pkcs11Module, Pkcs11Relay};
+use crate::rotation::ChangeListener;
 use crate::streams::Streams;
 use crate::{ClientIdentity, Services, ops};
 
@@ -49,6 +50,8 @@ pub struct Dispatcher {
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
     max_response_size: usize,
+    /// Told which objects each commit changed (the rotation scheduler); none by default.
+    changes: Option<Arc<dyn ChangeListener>>,
 }
 
 /// What [`Dispatcher::handle_message`] tells the transport besides the response.
@@ -73,7 +76,13 @@ impl Dispatcher {
             worker: None,
             observer: Arc::new(NoObserver),
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            changes: None,
         }
+    }
+
+    /// The same dispatcher, telling `listener` the objects each of its commits changes.
+    pub fn with_change_listener(self, listener: Arc<dyn ChangeListener>) -> Dispatcher {
+        Dispatcher { changes: Some(listener), ..self }
     }
 
     /// The same dispatcher, bounding every response (and the outputs a batch retains) to
@@ -191,9 +200,22 @@ impl Dispatcher {
                 finish(true);
                 break (items, None);
             }
-            match self.services.store.commit(pending.into_changes()) {
+            let changes = pending.into_changes();
+            let watched: Vec<String> = match &self.changes {
+                Some(listener) => changes
+                    .iter()
+                    .map(changed_object)
+                    .filter(|object| listener.watches(object))
+                    .map(|object| object.unique_identifier.clone())
+                    .collect(),
+                None => Vec::new(),
+            };
+            match self.services.store.commit(changes) {
                 Ok(ticket) => {
                     finish(true);
+                    if let Some(listener) = self.changes.as_ref().filter(|_| !watched.is_empty()) {
+                        listener.changed(watched);
+                    }
                     break (items, Some(ticket));
                 }
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
@@ -335,6 +357,11 @@ impl Dispatcher {
         }
         (results, pending)
     }
+}
+
+fn changed_object(change: &keyward_store::Change) -> &keyward_store::StoredObject {
+    let (keyward_store::Change::Insert(object) | keyward_store::Change::Update(object)) = change;
+    object
 }
 
 /// The one operation of a message's batch items, if they agree.

@@ -9,7 +9,7 @@
 //! [`context`] is what an operation sees (the client, the clock, the objects of the batch);
 //! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
 //! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
-//! items.
+//! items; [`rotation`] the decisions of automatic rotation.
 
 pub mod access;
 pub mod algorithm_policy;
@@ -29,6 +29,7 @@ mod ops;
 pub mod pkcs11_relay;
 pub mod policy;
 pub mod replacement;
+pub mod rotation;
 pub mod streams;
 mod template;
 pub mod usage;

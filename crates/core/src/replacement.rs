@@ -16,7 +16,7 @@ use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::{DateTime, Interval, Tag};
 use keyward_store::StoredObject;
 
-use crate::attributes::{find, remove_all};
+use crate::attributes::{find, remove_all, set};
 use crate::context::Context;
 use crate::creation::add_link;
 use crate::error::{OpError, OpResult};
@@ -162,4 +162,40 @@ pub fn link_to_replacement(cx: &mut Context<'_>, existing_uid: &str, replacement
     add_link(&mut existing, LinkType::ReplacementObjectLink, replacement_uid);
     cx.update(existing);
     Ok(())
+}
+
+/// True when the object being replaced is one of a rotated set: it has a Rotate Name, Rotate
+/// Automatic, or an earlier generation. A client's Re-key of such an object is one of "the
+/// automatic rotates or ReKey, ReKeyKeyPair, or ReCertify operations" Rotate Generation counts
+/// (2.1 §4.50), so it records the rotation as the server's own would. Objects outside any rotated
+/// set are re-keyed without the Rotate attributes, as before 2.1 defined them.
+pub fn in_rotated_set(existing: &StoredObject) -> bool {
+    existing.attributes.iter().any(|a| {
+        matches!(
+            a.attribute,
+            Attribute::RotateName(_)
+                | Attribute::RotateAutomatic(_)
+                | Attribute::RotateGeneration(_)
+                | Attribute::RotateLatest(_)
+        )
+    })
+}
+
+/// Records a rotation on both objects (as the batch now has them): the replacement is the next
+/// Rotate Generation (2.1 §4.50, counted from zero) and the latest (§4.52: True), the replaced
+/// object no longer the latest (False); both have the Rotate Date of now (§4.49, "when object is
+/// rotated"), from which the replacement's next automatic rotation counts.
+pub fn record_rotation(cx: &mut Context<'_>, replaced_uid: &str, replacement_uid: &str) -> OpResult<i32> {
+    let now = DateTime(cx.now);
+    let mut replaced = cx.load(replaced_uid)?;
+    let generation = crate::rotation::rotate_generation(&replaced).unwrap_or(0).saturating_add(1);
+    set(&mut replaced, Attribute::RotateLatest(false));
+    set(&mut replaced, Attribute::RotateDate(now));
+    cx.update(replaced);
+    let mut replacement = cx.load(replacement_uid)?;
+    set(&mut replacement, Attribute::RotateGeneration(generation));
+    set(&mut replacement, Attribute::RotateLatest(true));
+    set(&mut replacement, Attribute::RotateDate(now));
+    cx.update(replacement);
+    Ok(generation)
 }

@@ -11,9 +11,10 @@ use serde::Deserialize;
 
 pub mod access;
 pub mod algorithms;
+pub mod asynchronous;
 pub mod issuing_ca;
 pub mod operation_policies;
-pub mod asynchronous;
+pub mod rotation;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -70,6 +71,8 @@ pub struct ServerConfig {
     pub operation_policies: operation_policies::OperationPoliciesConfig,
     /// Which operations may be answered Operation Pending to a client that allows it.
     pub asynchronous: asynchronous::AsynchronousConfig,
+    /// Automatic rotation: the scheduler's check interval and the configuration's policies.
+    pub rotation: rotation::RotationConfig,
     /// The PKCS#11 module the server loads; off without a `[pkcs11]` table.
     pub pkcs11: Option<Pkcs11Config>,
 }
@@ -106,6 +109,7 @@ impl Default for ServerConfig {
             issuing_ca: None,
             operation_policies: Default::default(),
             asynchronous: asynchronous::AsynchronousConfig::default(),
+            rotation: rotation::RotationConfig::default(),
         }
     }
 }
@@ -283,6 +287,7 @@ impl ServerConfig {
         } else if self.tls.second_cert.is_some() || self.tls.second_key.is_some() {
             return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
         }
+        self.rotation.validate()?;
         if self.worker_threads == Some(0) {
             return Err(ConfigError::Invalid("worker_threads must be at least 1".into()));
         }

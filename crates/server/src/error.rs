@@ -40,4 +40,6 @@ pub enum ServerError {
     Bind { address: SocketAddr, error: std::io::Error },
     #[error("flushing the store at shutdown: {0}")]
     Flush(StoreError),
+    #[error("reading the rotation policies from the store: {0}")]
+    RotationPolicies(StoreError),
 }

@@ -45,6 +45,7 @@ mod metrics_listener;
 pub mod pkcs11_module;
 pub mod pki;
 mod request_id;
+mod rotation;
 mod server;
 pub mod shutdown;
 mod store;

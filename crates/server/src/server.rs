@@ -37,6 +37,7 @@ use crate::limits::LimitsConfig;
 use crate::metrics::Metrics;
 use crate::metrics_listener::{MetricsListener, Readiness};
 use crate::request_id::RequestIds;
+use crate::rotation::Rotator;
 use crate::shutdown::{self, StopFlag};
 use crate::{connection, https};
 
@@ -57,6 +58,8 @@ pub(crate) struct Shared {
     /// clock reading either.
     pub(crate) metrics: Option<Metrics>,
     pub(crate) request_ids: RequestIds,
+    /// The automatic rotation scheduler (its timer runs with the server).
+    pub(crate) rotator: Arc<Rotator>,
 }
 
 /// A bound, not yet running, KMIP server.
@@ -159,15 +162,21 @@ impl Server {
             }
             _ => None,
         };
+        let changed = Rotator::listener();
+        let dispatcher = dispatcher
+            .with_max_response_size(config.limits.max_response_size)
+            .with_async_worker(Arc::new(BlockingPool(tokio::runtime::Handle::current())))
+            .with_change_listener(Arc::clone(&changed) as Arc<dyn keyward_core::rotation::ChangeListener>);
+        let rotator = Arc::new(Rotator::new(&config.rotation, dispatcher.clone(), changed));
+        rotator.load_policies().map_err(ServerError::RotationPolicies)?;
         let shared = Shared {
-            dispatcher: dispatcher
-                .with_max_response_size(config.limits.max_response_size)
-                .with_async_worker(Arc::new(BlockingPool(tokio::runtime::Handle::current()))),
+            dispatcher,
             identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),
             metrics,
             request_ids: RequestIds::new(),
+            rotator,
         };
         Ok(Server {
             kmip,
@@ -209,6 +218,7 @@ impl Server {
         let (trigger, stop) = shutdown::stop_flag();
         let mut connections = JoinSet::new();
         let mut refusals = RefusalLog::default();
+        let rotation = tokio::spawn(Arc::clone(&shared.rotator).run(stop.clone()));
         tokio::pin!(shutdown);
         readiness.set(true);
         loop {
@@ -248,6 +258,10 @@ impl Server {
             tracing::warn!(open, grace = ?shutdown_grace, "closing connections still busy after the grace period");
             connections.abort_all();
             drain(&mut connections).await;
+        }
+        // A rotation in progress finishes (its commit is one write) before the store is flushed.
+        if let Err(error) = rotation.await {
+            tracing::error!(%error, "the rotation scheduler ended abnormally");
         }
         let store = Arc::clone(&shared.dispatcher.services().store);
         let flushed = tokio::task::spawn_blocking(move || store.flush()).await;

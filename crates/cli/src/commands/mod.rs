@@ -18,6 +18,7 @@ pub mod output;
 pub mod pem_text;
 pub mod pki;
 pub mod profile;
+pub mod rotation;
 pub mod serve;
 pub mod ttlv;
 

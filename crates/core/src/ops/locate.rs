@@ -2,10 +2,11 @@
 //!
 //! Matching: a single Date attribute matches equal dates, two of the same form an inclusive range;
 //! a usage mask matches objects that have at least its bits; a State matches the state the object
-//! is in now; Key Value Present matches whether the key's value is on the server; any other attribute matches an instance with the same value. Objects are found
-//! through the store's indexes (owner, name, object type, object group, algorithm, and state where
-//! no date can move an object into it), then checked one by one. Object Group Member: see
-//! `object_group`.
+//! is in now; Key Value Present matches whether the key's value is on the server; any other
+//! attribute matches an instance with the same value. Objects are found through the store's
+//! indexes (owner, name, object type, object group, algorithm, Rotate Name and Rotate Automatic,
+//! and state where no date can move an object into it), then checked one by one. Object Group
+//! Member: see `object_group`.
 
 use keyward_kmip::attributes::{Attribute, AttributeRef};
 use keyward_kmip::enums::{ObjectType, State};
@@ -64,6 +65,7 @@ fn index_terms(filter: &[Attribute]) -> Vec<IndexTerm> {
                 IndexTerm::of_attribute(attribute)
             }
             Attribute::CryptographicAlgorithm(a) => Some(IndexTerm::enumeration(IndexKind::Algorithm, a.0)),
+            Attribute::RotateName(_) | Attribute::RotateAutomatic(true) => IndexTerm::of_attribute(attribute),
             _ => None,
         };
         terms.extend(term);

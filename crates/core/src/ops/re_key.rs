@@ -59,6 +59,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
     let uid = replacing.unique_identifier.clone();
     cx.insert(replacing);
     replacement::link_to_replacement(cx, &existing.unique_identifier, &uid)?;
+    if replacement::in_rotated_set(&existing) {
+        replacement::record_rotation(cx, &existing.unique_identifier, &uid)?;
+    }
 
     cx.set_placeholder(Some(uid.clone()));
     cx.record_result(UniqueIdentifier::ReKey, &uid);

@@ -62,6 +62,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     cx.insert(public);
     replacement::link_to_replacement(cx, &old_private.unique_identifier, &private_uid)?;
     replacement::link_to_replacement(cx, &old_public.unique_identifier, &new_public_uid)?;
+    if replacement::in_rotated_set(&old_private) {
+        replacement::record_rotation(cx, &old_private.unique_identifier, &private_uid)?;
+        replacement::record_rotation(cx, &old_public.unique_identifier, &new_public_uid)?;
+    }
 
     cx.set_placeholder(Some(private_uid.clone()));
     cx.record_result(UniqueIdentifier::ReKeyKeyPair, &private_uid);

@@ -7,10 +7,13 @@
 //! | `GET /v1/identity` | `identity` | anyone: who the server takes the caller for |
 //! | `GET /v1/backup` | `backup` | administrators: a consistent backup, streamed |
 //! | `GET/POST/DELETE /v1/grants` | `grants` | owners, custodians, administrators (see the module) |
+//! | `GET, POST /v1/rotation/policies`, `DELETE /v1/rotation/policies/{id}` | `rotation` | administrators |
+//! | `GET /v1/rotation/schedule[?object=UID]` | `rotation` | anyone: their own objects (administrators: all) |
 
 mod backup;
 mod grants;
 mod identity;
+mod rotation;
 
 use std::net::SocketAddr;
 
@@ -137,6 +140,27 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
             Method::DELETE => return grants::remove(call).await,
             _ => true,
         },
+        ["v1", "rotation", "policies"] => {
+            if call.method == Method::GET {
+                return rotation::list_policies(call).await;
+            }
+            if call.method == Method::POST {
+                return rotation::add_policy(call).await;
+            }
+            true
+        }
+        ["v1", "rotation", "policies", id] => {
+            if call.method == Method::DELETE {
+                return rotation::remove_policy(call, id).await;
+            }
+            true
+        }
+        ["v1", "rotation", "schedule"] => {
+            if call.method == Method::GET {
+                return rotation::schedule(call).await;
+            }
+            true
+        }
         _ => false,
     };
     if known {

@@ -50,6 +50,8 @@ enum Command {
     Mac(CryptoArgs<MacArgs>),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
+    /// The server's key-encryption key: status and rotation (management API, administrators).
+    Kek(commands::kek::KekArgs),
 }
 
 impl Command {
@@ -88,5 +90,6 @@ fn main() -> ExitCode {
         Command::Verify(args) => client_finish(crypto_ops::verify(&client, args), json),
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
+        Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),
     }
 }

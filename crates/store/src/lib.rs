@@ -15,6 +15,7 @@ mod kek;
 mod keyring;
 mod memory;
 mod observer;
+pub mod pkcs11;
 mod record;
 mod sealing;
 mod sled_store;

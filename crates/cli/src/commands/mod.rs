@@ -10,6 +10,7 @@ pub mod crypto_ops;
 pub mod dev_profile;
 mod file_modes;
 pub mod identity;
+pub mod kek;
 pub mod keys;
 pub mod local_files;
 pub mod output;

@@ -5,8 +5,11 @@
 //! | method and path | module | who |
 //! | --- | --- | --- |
 //! | `GET /v1/identity` | `identity` | anyone: who the server takes the caller for |
+//! | `GET /v1/kek/status` | `kek` | administrators: the KEK's versions, a re-seal's progress |
+//! | `POST /v1/kek/rotate` | `kek` | administrators: a new KEK (`{"new_data_key": true}`: and data key) |
 
 mod identity;
+mod kek;
 
 use std::net::SocketAddr;
 
@@ -122,6 +125,18 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         ["v1", "identity"] => {
             if call.method == Method::GET {
                 return identity::show(call);
+            }
+            true
+        }
+        ["v1", "kek", "status"] => {
+            if call.method == Method::GET {
+                return kek::status(call);
+            }
+            true
+        }
+        ["v1", "kek", "rotate"] => {
+            if call.method == Method::POST {
+                return kek::rotate(call).await;
             }
             true
         }

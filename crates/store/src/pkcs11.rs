@@ -1,6 +1,6 @@
 //! A KEK in a PKCS#11 token (an HSM, SoftHSM2): a non-extractable, sensitive AES-256 key that
-//! wraps the keyring inside the token with AES-GCM (PKCS#11 3.0 §2.1.? CKM_AES_GCM: the IV, the
-//! associated data and a 128-bit tag given by the caller). The token is used when the store opens
+//! wraps the keyring inside the token with CKM_AES_GCM (PKCS#11 v3.0 Current Mechanisms, AES-GCM:
+//! a 96-bit IV, the associated data and a 128-bit tag given by the caller). The token is used when the store opens
 //! (one unwrap of the keyring) and when the KEK rotates; records are sealed in memory with the
 //! data key, so nothing on the path of a request waits for the token.
 //!
@@ -134,6 +134,28 @@ impl Pkcs11KekSource {
             "PKCS#11 {function} on token {:?} failed: {error}",
             self.settings.token_label
         ))
+    }
+
+    /// Whether the key of `version` is sensitive and was never extractable, and whether the token
+    /// refuses to give out its value.
+    #[cfg(test)]
+    pub(crate) fn is_locked_in(&self, version: u32) -> StoreResult<bool> {
+        use cryptoki::object::AttributeType;
+        let handle = self.find(version)?.ok_or_else(|| StoreError::KekUnavailable("no key".into()))?;
+        let session = self.session();
+        let flags = session
+            .get_attributes(
+                handle,
+                &[AttributeType::Sensitive, AttributeType::Extractable, AttributeType::NeverExtractable],
+            )
+            .map_err(|e| self.error("C_GetAttributeValue", e))?;
+        let locked = flags.iter().all(|a| match a {
+            Attribute::Sensitive(v) | Attribute::NeverExtractable(v) => *v,
+            Attribute::Extractable(v) => !*v,
+            _ => false,
+        });
+        let value = session.get_attributes(handle, &[AttributeType::Value]).unwrap_or_default();
+        Ok(locked && flags.len() == 3 && !value.iter().any(|a| matches!(a, Attribute::Value(_))))
     }
 
     fn kek(&self, handle: ObjectHandle) -> Box<dyn KeyEncryptionKey> {

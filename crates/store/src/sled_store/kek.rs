@@ -709,7 +709,7 @@ mod tests {
         let made = {
             let store = open(dir.path(), &source).unwrap();
             for i in 0..500 {
-                let _ = store.commit(vec![Change::Insert(named(&format!("pre-{i}"), &format!("pre {i}")))]).unwrap();
+                drop(store.commit(vec![Change::Insert(named(&format!("pre-{i}"), &format!("pre {i}")))]).unwrap());
             }
             store.put_setting("policy/x", Some(b"x")).unwrap().wait().unwrap();
             let stop = AtomicBool::new(false);
@@ -745,7 +745,7 @@ mod tests {
         {
             let store = open(dir.path(), &source).unwrap();
             for i in 0..3000 {
-                let _ = store.commit(vec![Change::Insert(named(&format!("o-{i:05}"), &format!("n{i}")))]).unwrap();
+                drop(store.commit(vec![Change::Insert(named(&format!("o-{i:05}"), &format!("n{i}")))]).unwrap());
             }
             store.flush().unwrap();
             // Stopped before it starts: the worst case of a crash right after the rotation.
@@ -806,5 +806,88 @@ mod tests {
         let changed: Vec<_> =
             after.iter().filter(|f| !before.contains(f)).map(|(p, _)| p.display().to_string()).collect();
         assert!(changed.is_empty() && after.len() == before.len(), "a refused start changed {changed:?}");
+    }
+
+    /// Runs the test `name` again in a child process of this test binary, with a SoftHSM2 token
+    /// of its own: SoftHSM reads `SOFTHSM2_CONF` once, when the module initialises, and a test
+    /// may not set a variable of its own process. In the child, gives the token's settings.
+    fn in_softhsm(name: &str) -> Option<crate::pkcs11::Pkcs11Settings> {
+        const CHILD: &str = "KEYWARD_SOFTHSM_CHILD_MODULE";
+        if let Some(module) = std::env::var_os(CHILD) {
+            return Some(crate::pkcs11::Pkcs11Settings {
+                module: module.into(),
+                token_label: "keyward-store".into(),
+                pin: zeroize::Zeroizing::new("1111".into()),
+                key_label: "keyward-kek".into(),
+            });
+        }
+        let module = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
+            .into_iter()
+            .find(|m| Path::new(m).exists());
+        let util = std::process::Command::new("softhsm2-util").arg("--version").output().is_ok();
+        let Some(module) = module.filter(|_| util) else {
+            assert!(std::env::var_os("KEYWARD_REQUIRE_SOFTHSM").is_none(), "SoftHSM2 is required but not installed");
+            eprintln!("!!! SKIPPED {name}: SoftHSM2 is not installed (apt-get install softhsm2)");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::create_dir(dir.path().join("tokens")).unwrap();
+        std::fs::write(&conf, format!("directories.tokendir = {}/tokens\nlog.level = ERROR\n", dir.path().display()))
+            .unwrap();
+        let init = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", "keyward-store", "--so-pin", "2222", "--pin", "1111"])
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env("SOFTHSM2_CONF", &conf)
+            .env(CHILD, module)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        assert!(child.status.success() && out.contains("1 passed"), "{out}{}", String::from_utf8_lossy(&child.stderr));
+        None
+    }
+
+    /// With the KEK in a token: it is locked in (sensitive, never extractable, no value given
+    /// out), no key of the keyring is in clear in any file, a rotation makes version 2 in the
+    /// token with a re-seal, the store reopens; an absent token is refused by name.
+    #[test]
+    fn a_kek_in_a_token_stays_there_and_rotates() {
+        let Some(settings) = in_softhsm("sled_store::kek::tests::a_kek_in_a_token_stays_there_and_rotates") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let source = Arc::new(crate::pkcs11::Pkcs11KekSource::open(settings.clone()).unwrap());
+        {
+            let store = SledStore::open_with_source(&data, source.clone(), &SledOptions::default()).unwrap();
+            store.commit(vec![Change::Insert(named("a", "one"))]).unwrap().wait().unwrap();
+            assert!(source.is_locked_in(1).unwrap());
+            let (index_key, data_key) = {
+                let active = store.kek.active();
+                (*active.ring.index_key, *active.ring.data_keys[0].1)
+            };
+            for (path, bytes) in snapshot(&data) {
+                assert!(!bytes.windows(32).any(|w| w == index_key || w == data_key), "in clear in {}", path.display());
+            }
+            let status = admin(&store).rotate(true).unwrap();
+            assert_eq!((status.source, status.active_version), ("pkcs11", 2));
+            assert!(status.versions[1].location.contains("id \"2\""), "{}", status.versions[1].location);
+            assert!(admin(&store).wait_for_reseal(Duration::from_secs(30)));
+            assert_eq!(generations(&store), [2]);
+            assert!(source.is_locked_in(2).unwrap());
+        }
+        let store = SledStore::open_with_source(&data, source, &SledOptions::default()).unwrap();
+        assert!(store.get("a").unwrap().is_some());
+        drop(store);
+        // (A wrong PIN is tested end to end, in a process of its own: the session above logged
+        // the user in for this whole process.)
+        let absent = crate::pkcs11::Pkcs11Settings { token_label: "absent".into(), ..settings };
+        let error = crate::pkcs11::Pkcs11KekSource::open(absent).err().unwrap().to_string();
+        assert!(error.contains("no token labelled \"absent\""), "{error}");
     }
 }

@@ -763,6 +763,39 @@ mod tests {
         assert_eq!(store.candidates(&[]).unwrap().len(), 3000);
     }
 
+    /// Stopped midway (as by a crash): the cursor holds the progress, the next open resumes
+    /// after it and finishes; objects done before the stop are not done again.
+    #[cfg(unix)]
+    #[test]
+    fn a_reseal_stopped_midway_resumes_after_its_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = FileKekSource::new(dir.path().join("kek"));
+        {
+            let store = open(dir.path(), &source).unwrap();
+            for i in 0..4000 {
+                drop(store.commit(vec![Change::Insert(named(&format!("o-{i:05}"), &format!("n{i}")))]).unwrap());
+            }
+            store.flush().unwrap();
+            admin(&store).rotate(true).unwrap();
+            while store.kek.progress.objects_done.load(Ordering::SeqCst) < 2 * RESEAL_BATCH as u64 {
+                std::thread::yield_now();
+            }
+            store.kek.stop();
+            let done = store.kek.progress.objects_done.load(Ordering::SeqCst);
+            let cursor = store.kek.meta.get(RESEAL_CURSOR_KEY).unwrap().expect("progress persisted");
+            assert!(done < 4000, "the re-seal finished before the stop ({done})");
+            assert!(cursor.as_ref() > b"o-00000".as_slice() && cursor.as_ref() < b"o-03999".as_slice());
+            assert_eq!(generations(&store), [1, 2]);
+        }
+        let store = open(dir.path(), &source).unwrap();
+        assert!(admin(&store).wait_for_reseal(Duration::from_secs(60)));
+        let resumed = store.kek.progress.objects_done.load(Ordering::SeqCst);
+        assert!(resumed < 4000, "resumed from the start ({resumed} objects)");
+        assert!(admin(&store).status().unwrap().reseal.is_none());
+        assert_eq!(generations(&store), [2]);
+        assert_eq!(store.candidates(&[]).unwrap().len(), 4000);
+    }
+
     /// Every file of the data directory, with its bytes.
     fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
         let mut files = Vec::new();

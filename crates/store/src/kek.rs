@@ -105,6 +105,9 @@ pub struct KekStatus {
     pub versions: Vec<KekVersionStatus>,
     /// The generation of the data key that seals records now.
     pub data_key_generation: u32,
+    /// The current data key derives from the active KEK's bytes (a store made before keyrings):
+    /// the next rotation makes a new data key and re-seals every record.
+    pub data_key_derived_from_kek: bool,
     pub reseal: Option<ResealStatus>,
 }
 

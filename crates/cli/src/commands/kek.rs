@@ -67,6 +67,12 @@ fn describe(status: &Value) -> String {
         status["active_version"],
         status["data_key_generation"]
     );
+    if status["data_key_derived_from_kek"] == Value::Bool(true) {
+        out.push_str(
+            "  (a store made before keyrings: its data key derives from the KEK; the next rotation makes a \
+             new one and re-seals every record)\n",
+        );
+    }
     for version in status["versions"].as_array().into_iter().flatten() {
         out.push_str(&format!(
             "  version {} ({}): {}\n    {}\n",

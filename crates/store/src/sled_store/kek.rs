@@ -436,9 +436,11 @@ impl KekManager {
     }
 
     fn status_of(&self, active: &Active) -> StoreResult<KekStatus> {
-        let versions = KeyringFile::read(&self.path)?
-            .ok_or_else(|| missing(&self.path))?
-            .versions
+        let known = KeyringFile::read(&self.path)?.ok_or_else(|| missing(&self.path))?.versions;
+        let derived = known
+            .iter()
+            .any(|r| r.version == active.version && r.state == KekState::Active && r.flags & DERIVES_DATA_KEY != 0);
+        let versions = known
             .into_iter()
             .map(|r| KekVersionStatus { version: r.version, state: r.state, location: self.source.describe(r.version) })
             .collect();
@@ -454,6 +456,7 @@ impl KekManager {
             active_version: active.version,
             versions,
             data_key_generation: active.ring.current,
+            data_key_derived_from_kek: derived,
             reseal,
         })
     }
@@ -639,6 +642,7 @@ mod tests {
             assert_eq!(store.candidates(&[IndexTerm::name("old name 9")]).unwrap(), ["old-0009"]);
             let status = admin(&store).status().unwrap();
             assert_eq!((status.active_version, status.data_key_generation), (1, 1));
+            assert!(status.data_key_derived_from_kek);
             let stop = AtomicBool::new(false);
             let made = std::thread::scope(|scope| {
                 let creating = scope.spawn(|| create_while(&store, &stop, 3));
@@ -653,6 +657,7 @@ mod tests {
             });
             let status = admin(&store).status().unwrap();
             assert!(status.reseal.is_none(), "{:?}", status.reseal);
+            assert!(!status.data_key_derived_from_kek);
             assert_eq!(
                 status.versions.iter().map(|v| v.state).collect::<Vec<_>>(),
                 [KekState::Retired, KekState::Active]

@@ -83,6 +83,7 @@ fn status_json(status: &KekStatus) -> Value {
         "source": status.source,
         "active_version": status.active_version,
         "data_key_generation": status.data_key_generation,
+        "data_key_derived_from_kek": status.data_key_derived_from_kek,
         "versions": versions,
         "reseal": reseal,
     })

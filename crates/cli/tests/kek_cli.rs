@@ -263,3 +263,41 @@ fn a_rotation_under_concurrent_creates_loses_nothing_and_the_old_kek_file_is_the
     }
     assert!(made.len() >= 10);
 }
+
+/// A KEK file that is not the store's, or that others may read: a clear refusal, and no file of
+/// the data directory changed (the keyring is checked before the store opens).
+#[cfg(unix)]
+#[test]
+fn a_wrong_or_exposed_kek_file_is_refused_and_changes_no_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let serving = start(&data_dir);
+    let profile = data_dir.join("pki/admin-profile.toml");
+    create_key(&target(&profile, &serving));
+    serving.terminate();
+    let kek = data_dir.join("kek");
+    std::fs::rename(&kek, dir.path().join("right-kek")).unwrap();
+    write_private(&kek, &"5a".repeat(32));
+    let before = files_under(&data_dir);
+    let serve = |data_dir: &Path| {
+        keyward(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ])
+    };
+    let refused = serve(&data_dir);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("does not open the store"), "{}", text(&refused.stderr));
+    assert!(files_under(&data_dir) == before, "a refused start changed a file");
+    std::fs::rename(dir.path().join("right-kek"), &kek).unwrap();
+    std::fs::set_permissions(&kek, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = serve(&data_dir);
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("mode 0644") && stderr.contains("chmod 600"), "{stderr}");
+}

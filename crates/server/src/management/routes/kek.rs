@@ -46,6 +46,14 @@ pub(super) async fn rotate(call: &Call<'_>) -> Result<Reply, ApiError> {
             tracing::error!(%message, "KEK rotation failed: the new KEK could not be made");
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("the new KEK could not be made: {message}")))
         }
+        Err(StoreError::Io(error)) => {
+            // A KEK directory the server may not write to, a full disk: the operator can act on it.
+            tracing::error!(%error, "KEK rotation failed; the old KEK stays in force");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the rotation failed, the old KEK stays in force: {error}"),
+            ))
+        }
         Err(error) => Err(ApiError::internal(error)),
     }
 }

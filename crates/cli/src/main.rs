@@ -56,6 +56,8 @@ enum Command {
     Grants(commands::grants::GrantsArgs),
     /// Automatic rotation: the server's rotation policies and schedule (management API).
     Rotation(commands::rotation::RotationArgs),
+    /// The server's key-encryption key: status and rotation (management API, administrators).
+    Kek(commands::kek::KekArgs),
 }
 
 impl Command {
@@ -97,5 +99,6 @@ fn main() -> ExitCode {
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
         Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
         Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
+        Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),
     }
 }

@@ -39,8 +39,11 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Where the store, the KEK (by default) and the development PKI live.
     pub data_dir: PathBuf,
-    /// The key-encryption key file; `<data_dir>/kek` when unset. Created on first start.
+    /// The key-encryption key file; `<data_dir>/kek` when unset. Created on first start. The
+    /// same as `[kek] file`.
     pub kek_file: Option<PathBuf>,
+    /// Where the key-encryption key lives: a file (the default) or a PKCS#11 token.
+    pub kek: KekConfig,
     /// How a client's identity is read from its certificate.
     pub identity: IdentitySource,
     /// Client identities that may manage every object, whoever owns it.
@@ -93,6 +96,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             data_dir: PathBuf::from("./keyward-data"),
             kek_file: None,
+            kek: KekConfig::default(),
             identity: IdentitySource::default(),
             administrators: Vec::new(),
             access: access::AccessConfig::default(),
@@ -111,6 +115,85 @@ impl Default for ServerConfig {
             asynchronous: asynchronous::AsynchronousConfig::default(),
             rotation: rotation::RotationConfig::default(),
         }
+    }
+}
+
+/// Where the key-encryption key lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KekSourceKind {
+    /// A file of 64 hexadecimal characters, mode 0600 or stricter.
+    #[default]
+    File,
+    /// A non-extractable AES key in a PKCS#11 token.
+    Pkcs11,
+}
+
+/// The `[kek]` table.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KekConfig {
+    pub source: KekSourceKind,
+    /// `file`: the KEK file (rotated versions beside it, `<file>.v2`...); `<data_dir>/kek` when
+    /// unset.
+    pub file: Option<PathBuf>,
+    /// `pkcs11`: the module (shared library) of the token.
+    pub module: Option<PathBuf>,
+    /// `pkcs11`: the label of the token.
+    pub token_label: Option<String>,
+    /// `pkcs11`: a file (mode 0600 or stricter) holding the user PIN.
+    pub pin_file: Option<PathBuf>,
+    /// `pkcs11`: the label of the KEK's keys in the token (their CKA_ID is the version).
+    pub key_label: String,
+}
+
+impl Default for KekConfig {
+    fn default() -> KekConfig {
+        KekConfig {
+            source: KekSourceKind::File,
+            file: None,
+            module: None,
+            token_label: None,
+            pin_file: None,
+            key_label: "keyward-kek".into(),
+        }
+    }
+}
+
+impl KekConfig {
+    fn validate(&self, kek_file: Option<&PathBuf>) -> Result<(), ConfigError> {
+        if kek_file.is_some() && self.file.is_some() {
+            return Err(ConfigError::Invalid("`kek_file` and `[kek] file` say the same thing: keep one".into()));
+        }
+        match self.source {
+            KekSourceKind::File => {
+                let pkcs11 = [
+                    ("module", self.module.is_some()),
+                    ("token_label", self.token_label.is_some()),
+                    ("pin_file", self.pin_file.is_some()),
+                ];
+                if let Some((name, _)) = pkcs11.iter().find(|(_, given)| *given) {
+                    return Err(ConfigError::Invalid(format!("kek: `{name}` is for source = \"pkcs11\"")));
+                }
+            }
+            KekSourceKind::Pkcs11 => {
+                if kek_file.is_some() || self.file.is_some() {
+                    return Err(ConfigError::Invalid("kek: a KEK file is for source = \"file\"".into()));
+                }
+                let required = [
+                    ("module", self.module.is_none()),
+                    ("token_label", self.token_label.is_none()),
+                    ("pin_file", self.pin_file.is_none()),
+                ];
+                if let Some((name, _)) = required.iter().find(|(_, missing)| *missing) {
+                    return Err(ConfigError::Invalid(format!("kek: source = \"pkcs11\" needs `{name}`")));
+                }
+                if self.key_label.is_empty() {
+                    return Err(ConfigError::Invalid("kek: `key_label` is empty".into()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -274,9 +357,10 @@ impl ServerConfig {
         Ok(config)
     }
 
-    /// The KEK file: the configured one or `<data_dir>/kek`.
+    /// The KEK file (of version 1; rotated versions are beside it): the configured one or
+    /// `<data_dir>/kek`.
     pub fn kek_path(&self) -> PathBuf {
-        self.kek_file.clone().unwrap_or_else(|| self.data_dir.join("kek"))
+        self.kek.file.clone().or_else(|| self.kek_file.clone()).unwrap_or_else(|| self.data_dir.join("kek"))
     }
 
     /// Checks what the types cannot: settings that go together, and limits that make sense. Run
@@ -316,6 +400,7 @@ impl ServerConfig {
                 }
             }
         }
+        self.kek.validate(self.kek_file.as_ref())?;
         self.algorithms.policy()?;
         self.access.validate()?;
         operation_policies::policies(&self.operation_policies)?;
@@ -350,6 +435,27 @@ mod tests {
         assert!(config.metrics.enabled, "health and metrics are on by default");
         assert_eq!(config.metrics.listen, "127.0.0.1:9696".parse().unwrap());
         assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn reads_the_kek_table_and_refuses_settings_of_the_other_source() {
+        let config = ServerConfig::from_toml("[kek]\nfile = \"/etc/keyward/kek\"").unwrap();
+        assert_eq!((config.kek.source, config.kek_path()), (KekSourceKind::File, PathBuf::from("/etc/keyward/kek")));
+        let config = ServerConfig::from_toml(
+            "[kek]\nsource = \"pkcs11\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken_label = \"keyward\"\n\
+             pin_file = \"/etc/keyward/pin\"",
+        )
+        .unwrap();
+        assert_eq!((config.kek.source, config.kek.key_label.as_str()), (KekSourceKind::Pkcs11, "keyward-kek"));
+        for (text, says) in [
+            ("[kek]\nsource = \"pkcs11\"\nmodule = \"/m.so\"\ntoken_label = \"t\"", "needs `pin_file`"),
+            ("[kek]\nmodule = \"/m.so\"", "`module` is for source = \"pkcs11\""),
+            ("kek_file = \"/a\"\n[kek]\nfile = \"/b\"", "keep one"),
+            ("[kek]\nsource = \"hsm\"", "unknown variant"),
+        ] {
+            let error = ServerConfig::from_toml(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}: {error}");
+        }
     }
 
     #[test]

@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use keyward_core::access::{AccessPolicy, Grants};
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
-use keyward_store::{Kek, SledOptions, SledStore, StoreError};
+use keyward_store::pkcs11::{Pkcs11KekSource, Pkcs11Settings};
+use keyward_store::{FileKekSource, KekSource, SledOptions, SledStore, StoreError};
+use zeroize::Zeroizing;
 
-use crate::config::ServerConfig;
+use crate::config::{KekSourceKind, ServerConfig};
 use crate::error::ServerError;
 use crate::files;
 use crate::metrics::Metrics;
-
-/// The name sled gives the store inside the data directory.
-const STORE_NAME: &str = "objects.sled";
 
 /// Opens the store of `config` (creating the data directory and, on first start, the KEK) and
 /// builds the dispatcher over it.
@@ -31,21 +30,15 @@ pub fn open_dispatcher_with_metrics(config: &ServerConfig, metrics: &Metrics) ->
 fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, ServerError> {
     let data_dir = &config.data_dir;
     files::create_private_dir(data_dir).map_err(|error| ServerError::DataDir { path: data_dir.clone(), error })?;
-    let kek_path = config.kek_path();
-    // A new KEK beside an existing store could never open it; say what is really wrong instead.
-    if !kek_path.exists() && data_dir.join(STORE_NAME).exists() {
-        return Err(ServerError::MissingKek { kek: kek_path, data_dir: data_dir.clone() });
-    }
-    if let Some(parent) = kek_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
-    }
-    let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
+    let source = kek_source(config)?;
     let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
     if let Some(metrics) = metrics {
         options.observer = metrics.store_observer();
     }
-    let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
-        StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
+    let described = source.describe(1);
+    let store = SledStore::open_with_source(data_dir, source, &options).map_err(|error| match error {
+        StoreError::WrongKek => ServerError::WrongKek { kek: described, data_dir: data_dir.clone() },
+        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir: data_dir.clone() },
         error => ServerError::Store { path: data_dir.clone(), error },
     })?;
     // Grants live in the store's settings; they are read once here and kept in memory.
@@ -69,6 +62,59 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,
     })
+}
+
+/// The KEK source of the configuration: the file (its directory made private if need be), or
+/// the token, logged in.
+fn kek_source(config: &ServerConfig) -> Result<Arc<dyn KekSource>, ServerError> {
+    let unavailable = |error: StoreError| match error {
+        StoreError::KekUnavailable(message) => {
+            ServerError::KekUnavailable { message, data_dir: config.data_dir.clone() }
+        }
+        error => ServerError::Store { path: config.data_dir.clone(), error },
+    };
+    match config.kek.source {
+        KekSourceKind::File => {
+            let path = config.kek_path();
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                files::create_private_dir(parent)
+                    .map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
+            }
+            Ok(Arc::new(FileKekSource::new(path)))
+        }
+        KekSourceKind::Pkcs11 => {
+            // validate() made sure these are given.
+            let missing =
+                |what: &str| ServerError::Config(crate::config::ConfigError::Invalid(format!("kek: no {what}")));
+            let pin_file = config.kek.pin_file.clone().ok_or_else(|| missing("pin_file"))?;
+            let settings = Pkcs11Settings {
+                module: config.kek.module.clone().ok_or_else(|| missing("module"))?,
+                token_label: config.kek.token_label.clone().ok_or_else(|| missing("token_label"))?,
+                pin: read_pin(&pin_file)?,
+                key_label: config.kek.key_label.clone(),
+            };
+            Ok(Arc::new(Pkcs11KekSource::open(settings).map_err(unavailable)?))
+        }
+    }
+}
+
+/// The PIN in its file, without the line's end; the file must be its owner's only, as a KEK file.
+fn read_pin(path: &std::path::Path) -> Result<Zeroizing<String>, ServerError> {
+    let refuse = |message: String| ServerError::PinFile { path: path.into(), message };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(refuse(format!("mode {mode:04o}: it must be readable by its owner only (chmod 600)")));
+        }
+    }
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?);
+    let pin = text.trim_end_matches(['\r', '\n']);
+    if pin.is_empty() {
+        return Err(refuse("it is empty".into()));
+    }
+    Ok(Zeroizing::new(pin.to_string()))
 }
 
 #[cfg(test)]
@@ -108,13 +154,22 @@ mod tests {
 
         let other = ServerConfig { kek_file: Some(dir.path().join("other-kek")), ..config.clone() };
         std::fs::write(other.kek_path(), format!("{}\n", "ab".repeat(32))).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let error = reopen(&other).err().unwrap();
+            assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+            assert!(error.to_string().contains("chmod 600"), "{error}");
+            std::fs::set_permissions(other.kek_path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let error = reopen(&other).err().unwrap();
         assert!(matches!(error, ServerError::WrongKek { .. }), "{error}");
         assert!(error.to_string().contains("does not open the store"));
 
         let lost = ServerConfig { kek_file: Some(dir.path().join("lost-kek")), ..config };
         let error = open_dispatcher(&lost).err().unwrap();
-        assert!(matches!(error, ServerError::MissingKek { .. }), "{error}");
+        assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+        assert!(error.to_string().contains("missing"), "{error}");
         assert!(!lost.kek_path().exists());
     }
 }

@@ -13,8 +13,10 @@ mod cache;
 mod commit;
 mod index;
 mod kek;
+mod keyring;
 mod memory;
 mod observer;
+pub mod pkcs11;
 mod record;
 mod sealing;
 mod sled_store;
@@ -26,7 +28,9 @@ use keyward_kmip::objects::ManagedObject;
 
 pub use commit::CommitTicket;
 pub use index::{IndexKind, IndexTerm};
-pub use kek::Kek;
+pub use kek::{
+    FileKekSource, Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus,
+};
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use sled_store::{SledOptions, SledStore, Snapshot};
@@ -64,6 +68,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("the key-encryption key does not open this store (wrong KEK?)")]
     WrongKek,
+    /// The KEK could not be had: a missing or too widely readable file, an absent token, a wrong
+    /// PIN. The message says which and where.
+    #[error("the key-encryption key is unavailable: {0}")]
+    KekUnavailable(String),
+    /// The request waits on work in progress (a re-seal): the message says what to wait for.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("flushing to disk failed: {0}")]
@@ -143,5 +154,10 @@ pub trait ObjectStore: Send + Sync {
     fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<backup::Manifest> {
         let _ = (created, out);
         Err(StoreError::Backend("this store keeps no backups".into()))
+    }
+
+    /// KEK status and rotation, for a store that has a KEK (none by default: the memory store).
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        None
     }
 }

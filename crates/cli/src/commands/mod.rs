@@ -12,6 +12,7 @@ pub mod dev_profile;
 mod file_modes;
 pub mod grants;
 pub mod identity;
+pub mod kek;
 pub mod keys;
 pub mod local_files;
 pub mod output;

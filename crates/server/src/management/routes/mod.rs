@@ -9,10 +9,13 @@
 //! | `GET/POST/DELETE /v1/grants` | `grants` | owners, custodians, administrators (see the module) |
 //! | `GET, POST /v1/rotation/policies`, `DELETE /v1/rotation/policies/{id}` | `rotation` | administrators |
 //! | `GET /v1/rotation/schedule[?object=UID]` | `rotation` | anyone: their own objects (administrators: all) |
+//! | `GET /v1/kek/status` | `kek` | administrators: the KEK's versions, a re-seal's progress |
+//! | `POST /v1/kek/rotate` | `kek` | administrators: a new KEK (`{"new_data_key": true}`: and data key) |
 
 mod backup;
 mod grants;
 mod identity;
+mod kek;
 mod rotation;
 
 use std::net::SocketAddr;
@@ -158,6 +161,18 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         ["v1", "rotation", "schedule"] => {
             if call.method == Method::GET {
                 return rotation::schedule(call).await;
+            }
+            true
+        }
+        ["v1", "kek", "status"] => {
+            if call.method == Method::GET {
+                return kek::status(call);
+            }
+            true
+        }
+        ["v1", "kek", "rotate"] => {
+            if call.method == Method::POST {
+                return kek::rotate(call).await;
             }
             true
         }

@@ -30,7 +30,12 @@ impl CryptokiModule {
     pub fn load(path: &Path) -> Result<CryptokiModule, ModuleError> {
         let failed = |error: cryptoki::error::Error| ModuleError { path: path.to_path_buf(), error: error.to_string() };
         let context = Pkcs11::new(path).map_err(failed)?;
-        context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)).map_err(failed)?;
+        // The KEK source (keyward-store's PKCS#11 KEK) may have initialized the same module in
+        // this process already: one library, one initialization (PKCS#11 3.0 §5.4).
+        match context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
+            Err(error) => return Err(failed(error)),
+        }
         Ok(CryptokiModule { context, path: path.to_path_buf() })
     }
 }

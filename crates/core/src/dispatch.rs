@@ -1,6 +1,7 @@
 //! Running a request message: decode it, run its batch items in order under the batch options,
 //! commit what they changed, and write the response for the version of the request.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use keyward_kmip::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
@@ -11,6 +12,7 @@ use keyward_kmip::{Bytes, DateTime};
 use keyward_store::{CommitTicket, StoreError};
 use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
+use crate::audit::{AuditEvent, AuditSink, Involved};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
@@ -33,6 +35,9 @@ pub struct Dispatcher {
     services: Arc<Services>,
     streams: Arc<Streams>,
     observer: Arc<dyn DispatchObserver>,
+    /// The audit trail, when there is one: changes are refused while it cannot be written, and
+    /// every answered item comes back as an [`AuditEvent`].
+    audit: Option<Arc<dyn AuditSink>>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
     max_response_size: usize,
@@ -47,6 +52,12 @@ pub struct Handled {
     /// The operation of every batch item of the message; `None` when the message could not be
     /// read or mixes operations. Transports label their timings with it.
     pub operation: Option<Operation>,
+    /// True when the request committed changes: its audit records must be durable before the
+    /// response is sent.
+    pub changed: bool,
+    /// One event per answered batch item (one for a message refused whole), when the dispatcher
+    /// has an audit sink; empty otherwise.
+    pub audit: Vec<AuditEvent>,
 }
 
 impl Dispatcher {
@@ -55,6 +66,7 @@ impl Dispatcher {
             services: Arc::new(services),
             streams: Arc::new(Streams::default()),
             observer: Arc::new(NoObserver),
+            audit: None,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
     }
@@ -68,6 +80,16 @@ impl Dispatcher {
     /// The same dispatcher, telling `observer` the outcome of every batch item it answers.
     pub fn with_observer(self, observer: Arc<dyn DispatchObserver>) -> Dispatcher {
         Dispatcher { observer, ..self }
+    }
+
+    /// The same dispatcher, recording every batch item for `audit` (see [`crate::audit`]).
+    pub fn with_audit(self, audit: Arc<dyn AuditSink>) -> Dispatcher {
+        Dispatcher { audit: Some(audit), ..self }
+    }
+
+    /// The audit trail the transports append the events of [`Handled::audit`] to.
+    pub fn audit(&self) -> Option<&Arc<dyn AuditSink>> {
+        self.audit.as_ref()
     }
 
     pub fn services(&self) -> &Services {
@@ -127,15 +149,38 @@ impl Dispatcher {
             }
         };
         let operation = operation_of(&message);
-        let ticket = self.run(client, message, now, out);
-        Handled { ticket, operation }
+        self.run(client, message, now, out, operation)
     }
 
     /// Answers a message that cannot be processed at all, and tells the observer.
     fn message_failure(&self, out: &mut Encoder, version: Option<ProtocolVersion>, now: i64, text: &str) -> Handled {
-        write_message_failure(out, version, now, text);
+        let version = write_message_failure(out, version, now, text);
         self.observer.item_answered(None, ResultStatus::OperationFailed, Some(ResultReason::InvalidMessage));
-        Handled { ticket: None, operation: None }
+        let audit = match self.audit {
+            Some(_) => vec![AuditEvent {
+                version: Some(version),
+                operation: None,
+                batch_item_id: None,
+                status: ResultStatus::OperationFailed,
+                reason: Some(ResultReason::InvalidMessage),
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                outputs_omitted: 0,
+            }],
+            None => Vec::new(),
+        };
+        Handled { ticket: None, operation: None, changed: false, audit }
+    }
+
+    /// Replaces a response whose audit records could not be written (the trail fails closed)
+    /// by a refusal: one failed item, General Failure, in the version of the request.
+    pub fn write_unaudited_refusal(&self, out: &mut Encoder, version: Option<KmipVersion>) {
+        let version = version.unwrap_or(KmipVersion::V1_0);
+        let message = "the audit trail cannot be written; the request is refused";
+        let item = ResponseBatchItem::failure(None, None, ResultReason::GeneralFailure, message);
+        let response = ResponseMessage::new(version, DateTime(self.services.clock.now()), vec![item]);
+        out.clear();
+        response.encode(out);
     }
 
     fn observe(&self, items: &[ResponseBatchItem]) {
@@ -150,25 +195,33 @@ impl Dispatcher {
         message: RequestMessage,
         now: i64,
         out: &mut Encoder,
-    ) -> Option<CommitTicket> {
+        operation: Option<Operation>,
+    ) -> Handled {
         let mut attempt = 0;
-        let (items, ticket) = loop {
+        let (items, ticket, involved) = loop {
             attempt += 1;
-            let (items, pending) = self.run_batch(client, &message, now);
+            let (items, pending, involved) = self.run_batch(client, &message, now);
             if pending.is_empty() {
-                break (items, None);
+                break (items, None, involved);
+            }
+            // A change the trail cannot record is not made (fail closed).
+            if let Some(Err(error)) = self.audit.as_ref().map(|audit| audit.writable()) {
+                tracing::error!(%error, "change refused: the audit trail cannot be written");
+                let error = OpError::GeneralFailure(error.to_string());
+                break (fail_all(&message, &error), None, Vec::new());
             }
             match self.services.store.commit(pending.into_changes()) {
-                Ok(ticket) => break (items, Some(ticket)),
+                Ok(ticket) => break (items, Some(ticket), involved),
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
                     tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
                 }
                 Err(error) => {
                     let error = OpError::Store(error);
-                    break (fail_all(&message, &error), None);
+                    break (fail_all(&message, &error), None, Vec::new());
                 }
             }
         };
+        let changed = ticket.is_some();
         // A response that changed nothing may still have read changes not yet on disk.
         let ticket = ticket.or_else(|| Some(self.services.store.read_fence()).filter(|fence| !fence.is_ready()));
         let response = response_message(&message, now, items);
@@ -176,15 +229,21 @@ impl Dispatcher {
         // Items were counted as they ran; the header and the small outputs are counted here. A
         // length too long to write is never sent cut short.
         let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
-        if out.finish().map_or(true, |len| len > limit) {
+        let answered = if out.finish().map_or(true, |len| len > limit) {
             out.clear();
             let too_large = fail_all(&message, &OpError::ResponseTooLarge);
             self.observe(&too_large);
-            response_message(&message, now, too_large).encode(out);
+            response_message(&message, now, too_large.clone()).encode(out);
+            too_large
         } else {
             self.observe(&response.batch_items);
-        }
-        ticket
+            response.batch_items
+        };
+        let audit = match self.audit {
+            Some(_) => audit_events(message.version, &answered, involved),
+            None => Vec::new(),
+        };
+        Handled { ticket, operation, changed, audit }
     }
 
     /// Runs the batch items; returns their results and the changes to commit.
@@ -193,14 +252,16 @@ impl Dispatcher {
         client: &ClientIdentity,
         message: &RequestMessage,
         now: i64,
-    ) -> (Vec<ResponseBatchItem>, Pending) {
+    ) -> (Vec<ResponseBatchItem>, Pending, Vec<Involved>) {
         let option = message.header.batch_error_continuation_option.unwrap_or(BatchErrorContinuationOption::Stop);
         let mut pending = Pending::default();
         let mut memory = BatchMemory::default();
         let mut results = Vec::with_capacity(message.batch_items.len());
         let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
         let mut budget = Budget::new(limit, message.version, message.batch_items.len());
+        let mut involved = Vec::new();
         for item in &message.batch_items {
+            let touched = RefCell::new(Involved::default());
             pending.checkpoint();
             let before = memory.checkpoint();
             let result = match item {
@@ -214,6 +275,7 @@ impl Dispatcher {
                         memory: &mut memory,
                         streams: &self.streams,
                         ephemeral: item.ephemeral == Some(true),
+                        involved: self.audit.is_some().then_some(&touched),
                     };
                     let result = run_item(&mut cx, item, message);
                     match budget.retain(&result) {
@@ -233,19 +295,44 @@ impl Dispatcher {
                 memory.roll_back(before);
             }
             results.push(result);
+            if self.audit.is_some() {
+                involved.push(touched.into_inner());
+            }
             if failed && option == BatchErrorContinuationOption::Undo {
                 // Undone items keep their payload, as the 2.1 test cases show (BL-M-2-21).
                 for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
                     done.result_status = ResultStatus::OperationUndone;
                 }
-                return (results, Pending::default());
+                return (results, Pending::default(), involved);
             }
             if failed && option != BatchErrorContinuationOption::Continue {
                 break;
             }
         }
-        (results, pending)
+        (results, pending, involved)
     }
+}
+
+/// The audit events of the answered items, with the identifiers each touched (none for an item
+/// refused before it ran, or when the whole batch failed at its commit).
+fn audit_events(version: KmipVersion, answered: &[ResponseBatchItem], involved: Vec<Involved>) -> Vec<AuditEvent> {
+    let mut involved = involved.into_iter();
+    answered
+        .iter()
+        .map(|item| {
+            let Involved { inputs, outputs, outputs_omitted } = involved.next().unwrap_or_default();
+            AuditEvent {
+                version: Some(version),
+                operation: item.operation,
+                batch_item_id: item.unique_batch_item_id.as_ref().map(|id| id.0.to_vec()),
+                status: item.result_status,
+                reason: item.result_reason,
+                inputs,
+                outputs,
+                outputs_omitted,
+            }
+        })
+        .collect()
 }
 
 /// The one operation of a message's batch items, if they agree.
@@ -318,7 +405,12 @@ fn response_message(message: &RequestMessage, now: i64, items: Vec<ResponseBatch
 /// The answer to a message that cannot be processed at all: a header and one failed batch item
 /// without an Operation (1.4 §11.1). The header speaks the client's version when it could be
 /// read and is one we know, else the nearest we speak.
-fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, now: i64, message: &str) {
+fn write_message_failure(
+    out: &mut Encoder,
+    requested: Option<ProtocolVersion>,
+    now: i64,
+    message: &str,
+) -> KmipVersion {
     let version = match requested {
         Some(v) => v.negotiate().map(|n| n.version).unwrap_or(if v.major < 1 {
             KmipVersion::V1_0
@@ -331,4 +423,5 @@ fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, 
     let response = ResponseMessage::new(version, DateTime(now), vec![item]);
     out.clear();
     response.encode(out);
+    version
 }

@@ -9,9 +9,10 @@
 //! [`context`] is what an operation sees (the client, the clock, the objects of the batch);
 //! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
 //! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
-//! items.
+//! items; [`audit`] the events of the audit trail, which the server writes.
 
 pub mod algorithm_policy;
+pub mod audit;
 pub mod attribute_rules;
 pub mod attributes;
 pub mod context;
@@ -32,6 +33,7 @@ pub mod usage_limits;
 
 use std::sync::Arc;
 
+pub use audit::{AuditEvent, AuditOrigin, AuditSink, AuditUnavailable};
 pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;

@@ -74,6 +74,12 @@ impl Kek {
     pub(crate) fn bytes(&self) -> &[u8; KEK_LEN] {
         &self.0
     }
+
+    /// The key's bytes, to derive the keys of other purposes from (the audit trail's checkpoint
+    /// key). Never log or store them.
+    pub fn secret_bytes(&self) -> &[u8; KEK_LEN] {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for Kek {

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod algorithms;
+pub mod audit;
+
+pub use audit::{AuditConfig, FailMode};
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -57,6 +60,8 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// The tamper-evident audit trail: on by default, under `<data_dir>/audit`.
+    pub audit: AuditConfig,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +81,7 @@ impl Default for ServerConfig {
             https: None,
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -253,6 +259,7 @@ impl ServerConfig {
         } else if self.tls.second_cert.is_some() || self.tls.second_key.is_some() {
             return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
         }
+        self.audit.validate().map_err(ConfigError::Invalid)?;
         if self.worker_threads == Some(0) {
             return Err(ConfigError::Invalid("worker_threads must be at least 1".into()));
         }

@@ -38,4 +38,6 @@ pub enum ServerError {
     Bind { address: SocketAddr, error: std::io::Error },
     #[error("flushing the store at shutdown: {0}")]
     Flush(StoreError),
+    #[error("audit trail: {0} (with [audit] fail_mode = \"closed\" the server does not run without its audit trail)")]
+    Audit(String),
 }

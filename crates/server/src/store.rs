@@ -51,7 +51,12 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         algorithms: config.algorithms.policy()?,
         ..Policy::default()
     };
-    let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    let counters = metrics.map(Metrics::audit_counters).unwrap_or_default();
+    let audit = crate::audit::open(&config.audit, data_dir, &kek, counters).map_err(ServerError::Audit)?;
+    let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    if let Some(audit) = audit {
+        dispatcher = dispatcher.with_audit(audit);
+    }
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,

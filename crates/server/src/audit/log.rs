@@ -1,0 +1,423 @@
+//! The writer of the trail: records appended to a buffer in memory under a lock (sequence number,
+//! hash chain, periodic checkpoints), and one flusher thread that writes the buffer, fsyncs it
+//! and rewrites the head file, for many records at a time (group commit, like the store's).
+//!
+//! A request that changed objects waits until its records are durable ([`AuditSink::durable`]
+//! asks the flusher to go at once). A read does not wait: its records are written with the next
+//! group, at most `flush_interval` later. Once a write fails, the trail stays failed until the
+//! server restarts: with `fail_mode = "closed"` every request is then refused; with `"open"` the
+//! records are dropped and counted.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use keyward_core::audit::{AuditEvent, AuditOrigin, AuditSink, AuditUnavailable, Durable};
+use keyward_crypto::audit::AuditMacKey;
+use tokio::sync::watch;
+
+use super::files::{self, Head, HeadFile};
+use super::record::{CheckpointReason, GENESIS, Record, line_hash, now_rfc3339};
+use crate::config::{AuditConfig, FailMode};
+use crate::metrics::AuditCounters;
+
+/// What the writer needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub dir: PathBuf,
+    pub fail_closed: bool,
+    pub checkpoint_every: u64,
+    pub rotate_size: u64,
+    pub flush_interval: Duration,
+}
+
+impl Settings {
+    pub fn new(config: &AuditConfig, data_dir: &Path) -> Settings {
+        Settings {
+            dir: config.directory(data_dir),
+            fail_closed: config.fail_mode == FailMode::Closed,
+            checkpoint_every: config.checkpoint_every.max(1),
+            rotate_size: config.rotate_size,
+            flush_interval: Duration::from_millis(config.flush_interval_ms),
+        }
+    }
+}
+
+/// The audit trail of a running server.
+pub struct AuditLog {
+    inner: Arc<Inner>,
+    flusher: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Wakes the flusher.
+    work: Condvar,
+    progress: watch::Sender<Progress>,
+    key: AuditMacKey,
+    settings: Settings,
+    counters: AuditCounters,
+    /// Set with `State::failure`, read without the lock by `writable`.
+    failed: AtomicBool,
+}
+
+struct State {
+    /// Lines not yet written.
+    buffer: Vec<u8>,
+    /// Records in `buffer`.
+    buffered: u64,
+    buffered_since: Option<Instant>,
+    next_seq: u64,
+    last_hash: String,
+    since_checkpoint: u64,
+    /// Someone waits for durability: flush now.
+    urgent: bool,
+    stopping: bool,
+    failure: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    durable: u64,
+    failure: Option<Arc<str>>,
+}
+
+/// The flusher's side: the open segment and the head file.
+struct Segment {
+    file: File,
+    number: u64,
+    size: u64,
+    head: HeadFile,
+}
+
+impl AuditLog {
+    /// Opens (or starts) the trail in `settings.dir`, writes a start checkpoint and makes it
+    /// durable. An error means the trail cannot be written: a server failing closed must not
+    /// start.
+    pub fn open(settings: Settings, key: AuditMacKey, counters: AuditCounters) -> Result<AuditLog, String> {
+        let dir = settings.dir.clone();
+        let fail = |what: &str, error: std::io::Error| format!("{what} {}: {error}", dir.display());
+        crate::files::create_private_dir(&dir).map_err(|e| fail("cannot create the audit directory", e))?;
+        let segments = files::segments(&dir).map_err(|e| fail("cannot list the audit directory", e))?;
+        let (mut next_seq, mut last_hash, mut discarded) = (1, GENESIS.to_string(), 0);
+        // The chain continues from the last record of the newest segment that has one.
+        for (_, path) in segments.iter().rev() {
+            let tail = files::recover_tail(path).map_err(|e| fail("cannot read the audit trail in", e))?;
+            discarded += tail.discarded_bytes;
+            if let Some((record, hash)) = tail.last {
+                (next_seq, last_hash) = (record.seq + 1, hash);
+                break;
+            }
+        }
+        if discarded > 0 {
+            tracing::warn!(bytes = discarded, "removed an incomplete last audit record (a write cut short)");
+        }
+        if let Ok(Some(head)) = Head::read(&dir) {
+            if head.seq >= next_seq {
+                tracing::error!(
+                    head = head.seq,
+                    last = next_seq - 1,
+                    "the audit trail ends before the record its head names: records were removed"
+                );
+            }
+        }
+        let number = segments.last().map_or(1, |(number, _)| *number);
+        let path = dir.join(files::segment_name(number));
+        let (file, size) = files::open_segment(&path).map_err(|e| fail("cannot open the audit trail in", e))?;
+        files::sync_dir(&dir).map_err(|e| fail("cannot sync the audit directory", e))?;
+        let head = HeadFile::open(&dir).map_err(|e| fail("cannot open the audit head in", e))?;
+        let mut segment = Segment { file, number, size, head };
+        let mut state = State {
+            buffer: Vec::new(),
+            buffered: 0,
+            buffered_since: None,
+            next_seq,
+            last_hash,
+            since_checkpoint: 0,
+            urgent: false,
+            stopping: false,
+            failure: None,
+        };
+        state.push_checkpoint(&key, CheckpointReason::Start, discarded);
+        let first = std::mem::take(&mut state.buffer);
+        state.buffered = 0;
+        segment
+            .write(&first, state.next_seq - 1, &state.last_hash, &key, true)
+            .map_err(|e| fail("cannot write the audit trail in", e))?;
+        let (progress, _) = watch::channel(Progress { durable: state.next_seq - 1, failure: None });
+        let inner = Arc::new(Inner {
+            state: Mutex::new(state),
+            work: Condvar::new(),
+            progress,
+            key,
+            settings,
+            counters,
+            failed: AtomicBool::new(false),
+        });
+        inner.counters.written(1);
+        let flusher = Arc::clone(&inner);
+        let handle = std::thread::Builder::new()
+            .name("keyward-audit".into())
+            .spawn(move || flusher.run(segment))
+            .map_err(|e| format!("cannot start the audit flusher: {e}"))?;
+        tracing::info!(directory = %dir.display(), next = next_seq, "audit trail open");
+        Ok(AuditLog { inner, flusher: Mutex::new(Some(handle)) })
+    }
+
+    /// A trail that could not be opened, failing open: every record is dropped and counted.
+    pub fn failed_open(settings: Settings, key: AuditMacKey, counters: AuditCounters, why: String) -> AuditLog {
+        let state = State {
+            buffer: Vec::new(),
+            buffered: 0,
+            buffered_since: None,
+            next_seq: 1,
+            last_hash: GENESIS.into(),
+            since_checkpoint: 0,
+            urgent: false,
+            stopping: true,
+            failure: Some(why.clone()),
+        };
+        let (progress, _) = watch::channel(Progress { durable: 0, failure: Some(why.into()) });
+        let inner = Inner {
+            state: Mutex::new(state),
+            work: Condvar::new(),
+            progress,
+            key,
+            settings,
+            counters,
+            failed: AtomicBool::new(true),
+        };
+        AuditLog { inner: Arc::new(inner), flusher: Mutex::new(None) }
+    }
+
+    fn stop_flusher(&self) {
+        self.inner.lock().stopping = true;
+        self.inner.work.notify_all();
+        let handle = self.flusher.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        self.stop_flusher();
+    }
+}
+
+impl AuditSink for AuditLog {
+    fn writable(&self) -> Result<(), AuditUnavailable> {
+        if self.inner.settings.fail_closed && self.inner.failed.load(Ordering::Acquire) {
+            let failure = self.inner.lock().failure.clone().unwrap_or_default();
+            return Err(AuditUnavailable(failure));
+        }
+        Ok(())
+    }
+
+    fn append(&self, origin: &AuditOrigin, events: &[AuditEvent]) -> Result<u64, AuditUnavailable> {
+        let inner = &self.inner;
+        // Everything but the sequence number and the chain is written outside the lock.
+        let time = now_rfc3339();
+        let bodies: Vec<String> =
+            events.iter().map(|event| Record::request(0, String::new(), time.clone(), origin, event).to_line()).collect();
+        let mut state = inner.lock();
+        if let Some(failure) = &state.failure {
+            inner.counters.failed(events.len() as u64);
+            if inner.settings.fail_closed {
+                return Err(AuditUnavailable(failure.clone()));
+            }
+            return Ok(0);
+        }
+        let was_empty = state.buffer.is_empty();
+        for body in &bodies {
+            state.push_line(body);
+            state.since_checkpoint += 1;
+            if state.since_checkpoint >= inner.settings.checkpoint_every {
+                state.push_checkpoint(&inner.key, CheckpointReason::Interval, 0);
+            }
+        }
+        let last = state.next_seq - 1;
+        drop(state);
+        if was_empty {
+            // The flusher waits without a deadline while there is nothing to write.
+            inner.work.notify_one();
+        }
+        Ok(last)
+    }
+
+    fn durable(&self, sequence: u64) -> Durable {
+        let inner = &self.inner;
+        let mut progress = inner.progress.subscribe();
+        if sequence == 0 || progress.borrow().durable >= sequence {
+            return Box::pin(std::future::ready(Ok(())));
+        }
+        inner.lock().urgent = true;
+        inner.work.notify_one();
+        Box::pin(async move {
+            let reached = progress.wait_for(|p| p.durable >= sequence || p.failure.is_some()).await;
+            match reached {
+                Ok(p) if p.durable >= sequence => Ok(()),
+                Ok(p) => Err(AuditUnavailable(p.failure.as_deref().unwrap_or_default().to_string())),
+                Err(_) => Err(AuditUnavailable("the audit flusher stopped".into())),
+            }
+        })
+    }
+
+    fn close(&self) -> Result<(), AuditUnavailable> {
+        {
+            let mut state = self.inner.lock();
+            if state.failure.is_none() {
+                state.push_checkpoint(&self.inner.key, CheckpointReason::Shutdown, 0);
+            }
+        }
+        self.stop_flusher();
+        match &self.inner.lock().failure {
+            Some(failure) => Err(AuditUnavailable(failure.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl State {
+    /// Appends a record serialized with sequence number 0 and an empty `prev`, giving it its
+    /// place in the chain.
+    fn push_line(&mut self, body: &str) {
+        const PLACEHOLDER: &str = r#"{"seq":0,"prev":"","#;
+        let rest = body.strip_prefix(PLACEHOLDER).unwrap_or(body);
+        let start = self.buffer.len();
+        write!(self.buffer, r#"{{"seq":{},"prev":"{}","#, self.next_seq, self.last_hash).unwrap_or(());
+        self.buffer.extend_from_slice(rest.as_bytes());
+        self.last_hash = line_hash(&self.buffer[start..]);
+        self.buffer.push(b'\n');
+        self.next_seq += 1;
+        self.buffered += 1;
+        self.buffered_since.get_or_insert_with(Instant::now);
+    }
+
+    fn push_checkpoint(&mut self, key: &AuditMacKey, reason: CheckpointReason, discarded: usize) {
+        let record = Record::checkpoint(self.next_seq, self.last_hash.clone(), now_rfc3339(), reason, discarded, key);
+        let line = record.to_line();
+        self.last_hash = line_hash(line.as_bytes());
+        self.buffer.extend_from_slice(line.as_bytes());
+        self.buffer.push(b'\n');
+        self.next_seq += 1;
+        self.buffered += 1;
+        self.since_checkpoint = 0;
+        self.buffered_since.get_or_insert_with(Instant::now);
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent whatever panicked while holding the lock.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn run(&self, mut segment: Segment) {
+        let interval = self.settings.flush_interval;
+        loop {
+            let mut state = self.lock();
+            loop {
+                let due = state.buffered_since.is_some_and(|since| since.elapsed() >= interval);
+                if state.stopping || (!state.buffer.is_empty() && (state.urgent || due)) {
+                    break;
+                }
+                state = match state.buffered_since {
+                    None => self.work.wait(state).unwrap_or_else(|p| p.into_inner()),
+                    Some(since) => {
+                        let left = interval.saturating_sub(since.elapsed());
+                        self.work.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0
+                    }
+                };
+            }
+            let stopping = state.stopping;
+            if state.failure.is_some() {
+                // A broken trail takes no more writes; what was buffered is lost, and counted.
+                self.counters.failed(state.buffered);
+                state.buffer.clear();
+                state.buffered = 0;
+                state.buffered_since = None;
+                if stopping {
+                    return;
+                }
+                continue;
+            }
+            let rotate = !state.buffer.is_empty()
+                && segment.size + state.buffer.len() as u64 >= self.settings.rotate_size;
+            if rotate {
+                state.push_checkpoint(&self.key, CheckpointReason::Rotation, 0);
+            }
+            let data = std::mem::take(&mut state.buffer);
+            let records = std::mem::take(&mut state.buffered);
+            state.buffered_since = None;
+            state.urgent = false;
+            let (upto, hash) = (state.next_seq - 1, state.last_hash.clone());
+            drop(state);
+            if !data.is_empty() {
+                let dir = &self.settings.dir;
+                let written = segment
+                    .write(&data, upto, &hash, &self.key, rotate || stopping)
+                    .and_then(|()| if rotate { segment.rotate(dir) } else { Ok(()) });
+                match written {
+                    Ok(()) => {
+                        self.counters.written(records);
+                        self.progress.send_modify(|p| p.durable = upto);
+                    }
+                    Err(error) => self.fail(&error.to_string(), records),
+                }
+            }
+            if stopping && self.lock().buffer.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn fail(&self, error: &str, records: u64) {
+        let closed = self.settings.fail_closed;
+        tracing::error!(
+            %error,
+            records,
+            fail_mode = if closed { "closed" } else { "open" },
+            "AUDIT TRAIL WRITE FAILED: {}",
+            if closed { "every request is refused until the server restarts" } else { "records are being dropped" }
+        );
+        self.counters.failed(records);
+        let message = format!("writing the audit trail failed: {error}");
+        self.lock().failure = Some(message.clone());
+        self.failed.store(true, Ordering::Release);
+        self.progress.send_modify(|p| p.failure = Some(message.into()));
+    }
+}
+
+impl Segment {
+    /// Writes and fsyncs lines, then names the last in the head file (fsynced too when `sync_head`).
+    fn write(
+        &mut self,
+        data: &[u8],
+        upto: u64,
+        hash: &str,
+        key: &AuditMacKey,
+        sync_head: bool,
+    ) -> std::io::Result<()> {
+        self.file.write_all(data)?;
+        self.file.sync_data()?;
+        self.size += data.len() as u64;
+        let head = Head::new(upto, hash.to_string(), files::segment_name(self.number), key);
+        self.head.write(&head, sync_head)
+    }
+
+    /// Starts the next segment: the old one ends with its rotation checkpoint.
+    fn rotate(&mut self, dir: &Path) -> std::io::Result<()> {
+        let number = self.number + 1;
+        let (file, size) = files::open_segment(&dir.join(files::segment_name(number)))?;
+        files::sync_dir(dir)?;
+        (self.file, self.number, self.size) = (file, number, size);
+        tracing::info!(file = %files::segment_name(number), "audit trail rotated");
+        Ok(())
+    }
+}

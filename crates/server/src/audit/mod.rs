@@ -92,3 +92,6 @@ pub(crate) fn origin(
         transport,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -124,6 +124,9 @@ pub struct Tail {
 /// Reads the last record of a segment, cutting off an incomplete last line.
 pub fn recover_tail(path: &Path) -> std::io::Result<Tail> {
     let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
+    }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);

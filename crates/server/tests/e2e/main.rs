@@ -1,5 +1,6 @@
 //! End-to-end tests: a real server on loopback, real TLS, the crate's own clients.
 
+mod audit;
 mod common;
 mod handshake_flood;
 mod header_flood;

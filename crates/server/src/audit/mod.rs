@@ -14,7 +14,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use keyward_core::AuditSink;
-use keyward_crypto::audit::AuditMacKey;
 use keyward_store::Kek;
 
 pub use files::{HEAD_FILE, segment_name};
@@ -25,9 +24,16 @@ pub use verify::{Broken, Verified, trail_files, verify};
 use crate::config::{AuditConfig, FailMode};
 use crate::metrics::AuditCounters;
 
+pub use keyward_crypto::audit::AuditMacKey;
+
 /// The checkpoint key of the trail of a store sealed under `kek`.
 pub fn mac_key(kek: &Kek) -> AuditMacKey {
     AuditMacKey::derive(kek.secret_bytes())
+}
+
+/// The checkpoint key of the trail of the store whose KEK file is `path`.
+pub fn mac_key_from_file(path: &Path) -> Result<AuditMacKey, String> {
+    Kek::load(path).map(|kek| mac_key(&kek)).map_err(|error| format!("KEK {}: {error}", path.display()))
 }
 
 /// Opens the trail the configuration asks for: `None` when auditing is off. A trail that cannot

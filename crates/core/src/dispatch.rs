@@ -208,7 +208,7 @@ impl Dispatcher {
             if let Some(Err(error)) = self.audit.as_ref().map(|audit| audit.writable()) {
                 tracing::error!(%error, "change refused: the audit trail cannot be written");
                 let error = OpError::GeneralFailure(error.to_string());
-                break (fail_all(&message, &error), None, Vec::new());
+                break (fail_all(&message, &error), None, inputs_only(involved));
             }
             match self.services.store.commit(pending.into_changes()) {
                 Ok(ticket) => break (items, Some(ticket), involved),
@@ -217,7 +217,7 @@ impl Dispatcher {
                 }
                 Err(error) => {
                     let error = OpError::Store(error);
-                    break (fail_all(&message, &error), None, Vec::new());
+                    break (fail_all(&message, &error), None, inputs_only(involved));
                 }
             }
         };
@@ -311,6 +311,12 @@ impl Dispatcher {
         }
         (results, pending, involved)
     }
+}
+
+/// What a batch that was not committed involved: the objects it referred to, not those it would
+/// have created.
+fn inputs_only(involved: Vec<Involved>) -> Vec<Involved> {
+    involved.into_iter().map(|i| Involved { inputs: i.inputs, ..Involved::default() }).collect()
 }
 
 /// The audit events of the answered items, with the identifiers each touched (none for an item

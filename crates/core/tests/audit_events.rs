@@ -74,7 +74,7 @@ fn every_item_is_an_event_with_its_identifiers() {
     assert!(!handled.changed);
     let [event] = handled.audit.as_slice() else { panic!("{:?}", handled.audit) };
     assert_eq!(event.inputs, ["missing"]);
-    assert_eq!(event.reason, Some(ResultReason::ItemNotFound));
+    assert_eq!(event.reason, Some(ResultReason::ObjectNotFound), "2.1's reason");
 }
 
 #[test]
@@ -105,4 +105,13 @@ fn a_change_is_refused_while_the_trail_cannot_be_written() {
     trail.broken.store(false, Ordering::SeqCst);
     let found = server.ok("alice", V1_4, &locate_name_1x("refused"));
     assert!(texts(&found, Tag::UniqueIdentifier).is_empty(), "nothing was stored");
+}
+
+fn locate_name_1x(name: &str) -> String {
+    format!(
+        r#"<BatchItem><Operation type="Enumeration" value="Locate"/><RequestPayload>
+        <Attribute><AttributeName type="TextString" value="Name"/><AttributeValue>
+        <NameValue type="TextString" value="{name}"/><NameType type="Enumeration" value="UninterpretedTextString"/></AttributeValue></Attribute>
+        </RequestPayload></BatchItem>"#
+    )
 }

@@ -12,9 +12,9 @@
 //! items; [`audit`] the events of the audit trail, which the server writes.
 
 pub mod algorithm_policy;
-pub mod audit;
 pub mod attribute_rules;
 pub mod attributes;
+pub mod audit;
 pub mod context;
 pub mod creation;
 pub mod crypto;

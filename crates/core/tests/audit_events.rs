@@ -4,8 +4,8 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use keyward_core::audit::{AuditEvent, AuditOrigin, AuditSink, AuditUnavailable, Durable};
 use keyward_core::{ClientIdentity, Handled};
@@ -80,8 +80,12 @@ fn every_item_is_an_event_with_its_identifiers() {
 #[test]
 fn an_unreadable_message_is_one_event() {
     let (server, _) = audited();
-    let handled =
-        server.dispatcher.handle_message(&ClientIdentity::new("alice"), b"junk", &Limits::default(), &mut Encoder::new());
+    let handled = server.dispatcher.handle_message(
+        &ClientIdentity::new("alice"),
+        b"junk",
+        &Limits::default(),
+        &mut Encoder::new(),
+    );
     let [event] = handled.audit.as_slice() else { panic!("{:?}", handled.audit) };
     assert_eq!((event.operation, event.reason), (None, Some(ResultReason::InvalidMessage)));
 }

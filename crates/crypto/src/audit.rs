@@ -64,6 +64,10 @@ mod tests {
         assert!(key.verify(b"checkpoint 1000", &tag));
         assert!(!key.verify(b"checkpoint 1001", &tag));
         assert!(!AuditMacKey::derive(&[8; 32]).verify(b"checkpoint 1000", &tag));
-        assert_ne!(tag, crate::mac::mac(crate::mac::MacAlgorithm::Hmac(HashAlgorithm::Sha256), &[7; 32], b"checkpoint 1000").unwrap()[..]);
+        assert_ne!(
+            tag,
+            crate::mac::mac(crate::mac::MacAlgorithm::Hmac(HashAlgorithm::Sha256), &[7; 32], b"checkpoint 1000")
+                .unwrap()[..]
+        );
     }
 }

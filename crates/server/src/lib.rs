@@ -49,8 +49,8 @@ mod store;
 pub mod tls;
 
 pub use config::{
-    AuditConfig, ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_METRICS_PORT, DEFAULT_PORT, HttpsConfig, LogFormat, MetricsConfig,
-    ServerConfig, TlsConfig, TlsFiles,
+    AuditConfig, ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_METRICS_PORT, DEFAULT_PORT, HttpsConfig, LogFormat,
+    MetricsConfig, ServerConfig, TlsConfig, TlsFiles,
 };
 pub use error::ServerError;
 pub use identity::IdentitySource;

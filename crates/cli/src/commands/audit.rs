@@ -170,8 +170,11 @@ fn show(args: ShowArgs) -> Result<(), AuditError> {
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|error| AuditError::Read { path: file.clone(), error })?;
         for (index, line) in text.lines().enumerate() {
-            let record: Record = serde_json::from_str(line)
-                .map_err(|error| AuditError::Record { path: file.clone(), line: index + 1, error })?;
+            let record: Record = serde_json::from_str(line).map_err(|error| AuditError::Record {
+                path: file.clone(),
+                line: index + 1,
+                error,
+            })?;
             if !filter.matches(&record) {
                 continue;
             }

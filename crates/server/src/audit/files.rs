@@ -125,7 +125,10 @@ pub struct Tail {
 pub fn recover_tail(path: &Path) -> std::io::Result<Tail> {
     let mut file = OpenOptions::new().read(true).write(true).open(path)?;
     if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: not a regular file", path.display()),
+        ));
     }
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;

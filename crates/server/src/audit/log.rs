@@ -116,14 +116,14 @@ impl AuditLog {
         if discarded > 0 {
             tracing::warn!(bytes = discarded, "removed an incomplete last audit record (a write cut short)");
         }
-        if let Ok(Some(head)) = Head::read(&dir) {
-            if head.seq >= next_seq {
-                tracing::error!(
-                    head = head.seq,
-                    last = next_seq - 1,
-                    "the audit trail ends before the record its head names: records were removed"
-                );
-            }
+        if let Ok(Some(head)) = Head::read(&dir)
+            && head.seq >= next_seq
+        {
+            tracing::error!(
+                head = head.seq,
+                last = next_seq - 1,
+                "the audit trail ends before the record its head names: records were removed"
+            );
         }
         let number = segments.last().map_or(1, |(number, _)| *number);
         let path = dir.join(files::segment_name(number));
@@ -223,8 +223,10 @@ impl AuditSink for AuditLog {
         let inner = &self.inner;
         // Everything but the sequence number and the chain is written outside the lock.
         let time = now_rfc3339();
-        let bodies: Vec<String> =
-            events.iter().map(|event| Record::request(0, String::new(), time.clone(), origin, event).to_line()).collect();
+        let bodies: Vec<String> = events
+            .iter()
+            .map(|event| Record::request(0, String::new(), time.clone(), origin, event).to_line())
+            .collect();
         let mut state = inner.lock();
         if let Some(failure) = &state.failure {
             inner.counters.failed(events.len() as u64);
@@ -347,8 +349,8 @@ impl Inner {
                 }
                 continue;
             }
-            let rotate = !state.buffer.is_empty()
-                && segment.size + state.buffer.len() as u64 >= self.settings.rotate_size;
+            let rotate =
+                !state.buffer.is_empty() && segment.size + state.buffer.len() as u64 >= self.settings.rotate_size;
             if rotate {
                 state.push_checkpoint(&self.key, CheckpointReason::Rotation, 0);
             }
@@ -396,14 +398,7 @@ impl Inner {
 
 impl Segment {
     /// Writes and fsyncs lines, then names the last in the head file (fsynced too when `sync_head`).
-    fn write(
-        &mut self,
-        data: &[u8],
-        upto: u64,
-        hash: &str,
-        key: &AuditMacKey,
-        sync_head: bool,
-    ) -> std::io::Result<()> {
+    fn write(&mut self, data: &[u8], upto: u64, hash: &str, key: &AuditMacKey, sync_head: bool) -> std::io::Result<()> {
         self.file.write_all(data)?;
         self.file.sync_data()?;
         self.size += data.len() as u64;

@@ -73,16 +73,15 @@ pub fn verify(path: &Path, key: Option<&AuditMacKey>) -> Result<Verified, Broken
     let mut last_checkpoint = None;
     for (index, file) in files.iter().enumerate() {
         let bytes = std::fs::read(file).map_err(|e| whole(file, format!("cannot read: {e}")))?;
-        let mut lines = bytes.split_inclusive(|b| *b == b'\n').enumerate().peekable();
         let mut last_record: Option<Record> = None;
-        while let Some((number, raw)) = lines.next() {
+        for (number, raw) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
             let number = number + 1;
             let bad = |seq, what: String| Broken { file: file.clone(), line: number, seq, what };
             let Some(line) = raw.strip_suffix(b"\n") else {
                 return Err(bad(None, "incomplete last line (cut short)".into()));
             };
-            let record: Record = serde_json::from_slice(line)
-                .map_err(|e| bad(None, format!("not an audit record ({e}): altered")))?;
+            let record: Record =
+                serde_json::from_slice(line).map_err(|e| bad(None, format!("not an audit record ({e}): altered")))?;
             let seq = Some(record.seq);
             match &prev {
                 None => {
@@ -103,7 +102,10 @@ pub fn verify(path: &Path, key: Option<&AuditMacKey>) -> Result<Verified, Broken
                     if record.seq != expected {
                         return Err(bad(
                             seq,
-                            format!("sequence number {} where {expected} was due: records removed or reordered", record.seq),
+                            format!(
+                                "sequence number {} where {expected} was due: records removed or reordered",
+                                record.seq
+                            ),
                         ));
                     }
                     if &record.prev != prev_hash {
@@ -119,14 +121,17 @@ pub fn verify(path: &Path, key: Option<&AuditMacKey>) -> Result<Verified, Broken
                 KIND_REQUEST => verified.records += 1,
                 KIND_CHECKPOINT => {
                     verified.checkpoints += 1;
-                    if let Some(key) = key {
-                        if !record.checkpoint_mac_valid(key) {
-                            let since = last_checkpoint.map_or(String::new(), |s| format!(" (since the checkpoint at seq {s})"));
-                            return Err(bad(
-                                seq,
-                                format!("checkpoint MAC does not verify: it or a record before it was altered{since}, or the key is not this trail's"),
-                            ));
-                        }
+                    if let Some(key) = key
+                        && !record.checkpoint_mac_valid(key)
+                    {
+                        let since =
+                            last_checkpoint.map_or(String::new(), |s| format!(" (since the checkpoint at seq {s})"));
+                        return Err(bad(
+                            seq,
+                            format!(
+                                "checkpoint MAC does not verify: it or a record before it was altered{since}, or the key is not this trail's"
+                            ),
+                        ));
                     }
                     last_checkpoint = Some(record.seq);
                 }
@@ -143,7 +148,10 @@ pub fn verify(path: &Path, key: Option<&AuditMacKey>) -> Result<Verified, Broken
         let is_last = index + 1 == files.len();
         let ends_rotated = last_record.as_ref().is_some_and(|r| r.checkpoint == Some(CheckpointReason::Rotation));
         if !is_last && !ends_rotated {
-            return Err(whole(file, "does not end with its rotation checkpoint: records were removed from its end".into()));
+            return Err(whole(
+                file,
+                "does not end with its rotation checkpoint: records were removed from its end".into(),
+            ));
         }
         verified.files += 1;
     }
@@ -151,10 +159,10 @@ pub fn verify(path: &Path, key: Option<&AuditMacKey>) -> Result<Verified, Broken
     match head {
         Some(head) => {
             let end = |what: String| Broken { file: last_file.clone(), line: 0, seq: verified.last_seq, what };
-            if let Some(key) = key {
-                if !head.mac_valid(key) {
-                    return Err(whole(&dir.join(HEAD_FILE), "the head's MAC does not verify: altered".into()));
-                }
+            if let Some(key) = key
+                && !head.mac_valid(key)
+            {
+                return Err(whole(&dir.join(HEAD_FILE), "the head's MAC does not verify: altered".into()));
             }
             let last = verified.last_seq.unwrap_or(0);
             if head.seq > last {
@@ -165,7 +173,9 @@ pub fn verify(path: &Path, key: Option<&AuditMacKey>) -> Result<Verified, Broken
             }
             match head_hash_seen {
                 Some(hash) if hash == head.hash => {}
-                Some(_) => return Err(end(format!("the record at seq {} is not the one the head names: altered", head.seq))),
+                Some(_) => {
+                    return Err(end(format!("the record at seq {} is not the one the head names: altered", head.seq)));
+                }
                 None => {
                     verified.notes.push(format!("the head names seq {}, which is not in the files checked", head.seq))
                 }

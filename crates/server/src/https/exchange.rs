@@ -54,12 +54,12 @@ pub(crate) async fn run(
         // Acknowledging a change that is not on disk would be a lie the client cannot detect.
         ticket.await?;
     }
-    if let Some(durable) = durable {
-        if let Err(error) = durable.await {
-            // Fail closed: the change is made, but not acknowledged without its record.
-            crate::audit::log_refusal(&error);
-            return Ok((refusal(shared, encoding, version)?, operation));
-        }
+    if let Some(durable) = durable
+        && let Err(error) = durable.await
+    {
+        // Fail closed: the change is made, but not acknowledged without its record.
+        crate::audit::log_refusal(&error);
+        return Ok((refusal(shared, encoding, version)?, operation));
     }
     Ok((response, operation))
 }

@@ -39,7 +39,7 @@ fn register_key() -> RequestPayload {
     let block = KeyBlock {
         key_format_type: KeyFormatType::Raw,
         key_compression_type: None,
-        key_value: Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(Bytes::new(&KEY)), attributes: vec![] }),
+        key_value: Some(KeyValue::Plain { key_material: KeyMaterial::Bytes(Bytes::new(KEY)), attributes: vec![] }),
         cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
         cryptographic_length: Some(256),
         key_wrapping_data: None,
@@ -84,7 +84,7 @@ fn encrypt(uid: &str) -> RequestPayload {
             random_iv: Some(true),
             ..CryptographicParameters::default()
         }),
-        data: Some(Bytes::new(&PLAINTEXT).into()),
+        data: Some(Bytes::new(PLAINTEXT).into()),
         iv_counter_nonce: None,
         correlation_value: None,
         init_indicator: None,
@@ -135,7 +135,8 @@ async fn one_record_per_item_with_its_fields_and_no_secrets() {
     let mut connection = server.client().connect().await.unwrap();
 
     // Register, then Activate and Get through the ID Placeholder.
-    let registered = send(&mut connection, RequestMessage::new(V1_4, vec![register_key(), activate(), get(None)])).await;
+    let registered =
+        send(&mut connection, RequestMessage::new(V1_4, vec![register_key(), activate(), get(None)])).await;
     let uid = match &registered.batch_items[0].payload {
         Some(ResponsePayload::Register(r)) => r.unique_identifier.clone(),
         other => panic!("{other:?}"),
@@ -227,11 +228,8 @@ fn destroy(uid: &str) -> RequestPayload {
 fn unwritable(dir: &Path, fail_mode: FailMode) -> ServerConfig {
     let blocker = dir.join("not-a-directory");
     std::fs::write(&blocker, b"").unwrap();
-    let mut config = ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.join("data"),
-        ..ServerConfig::default()
-    };
+    let mut config =
+        ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.join("data"), ..ServerConfig::default() };
     config.audit.directory = Some(blocker.join("audit"));
     config.audit.fail_mode = fail_mode;
     DevPki::adopt(&mut config).unwrap();
@@ -256,7 +254,8 @@ async fn an_unwritable_trail_stops_the_start_unless_failing_open() {
     }));
     let pki = DevPki::of_data_dir(&config.data_dir);
     let admin = pki.client(ADMIN);
-    let credentials = keyward_client::ClientCredentials::from_pem_files(&pki.ca_cert(), &admin.cert, &admin.key).unwrap();
+    let credentials =
+        keyward_client::ClientCredentials::from_pem_files(&pki.ca_cert(), &admin.cert, &admin.key).unwrap();
     let client = keyward_client::Client::new(address, "localhost", &credentials).unwrap();
     let mut connection = client.connect().await.unwrap();
     let created = send(&mut connection, RequestMessage::new(V2_1, vec![create_key()])).await;

@@ -12,6 +12,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
 use keyward_ttlv::KmipVersion;
@@ -67,12 +68,13 @@ pub trait AuditSink: Send + Sync {
     /// rather than made unrecorded.
     fn writable(&self) -> Result<(), AuditUnavailable>;
 
-    /// Appends the records of one message, in order. Returns a sequence number to give to
-    /// [`AuditSink::durable`]. An error means the answer must not be sent (fail closed); a trail
+    /// Appends the records of one message, in order. Returns a number to give to
+    /// [`AuditSink::durable`] (not the records' sequence numbers, which checkpoints interleave). An error means the answer must not be sent (fail closed); a trail
     /// that fails open drops the records, says so, and returns Ok.
-    fn append(&self, origin: &AuditOrigin, events: &[AuditEvent]) -> Result<u64, AuditUnavailable>;
+    fn append(&self, origin: &Arc<AuditOrigin>, events: Vec<AuditEvent>) -> Result<u64, AuditUnavailable>;
 
-    /// Completes once every record up to `sequence` is durable.
+    /// Completes once every record appended up to the one `append` numbered `sequence` is
+    /// durable.
     fn durable(&self, sequence: u64) -> Durable;
 
     /// Writes the closing checkpoint and makes everything durable (at a clean stop).

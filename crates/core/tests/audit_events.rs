@@ -28,7 +28,7 @@ impl AuditSink for Trail {
         }
     }
 
-    fn append(&self, _: &AuditOrigin, _: &[AuditEvent]) -> Result<u64, AuditUnavailable> {
+    fn append(&self, _: &Arc<AuditOrigin>, _: Vec<AuditEvent>) -> Result<u64, AuditUnavailable> {
         Ok(0)
     }
 

@@ -166,10 +166,10 @@ impl Connection {
     /// records are durable, and writes the response.
     async fn answer(&mut self) -> Result<(), End> {
         let started = Instant::now();
-        let handled = self.dispatch().await?;
+        let mut handled = self.dispatch().await?;
         let dispatcher = &self.shared.dispatcher;
-        let recorded = crate::audit::record(dispatcher, &self.origin, &handled);
         let version = crate::audit::refusal_version(&handled);
+        let recorded = crate::audit::record(dispatcher, &self.origin, &mut handled);
         let Handled { ticket, operation, .. } = handled;
         if let Some(ticket) = ticket {
             // Acknowledging a change that is not on disk would be a lie the client cannot detect;

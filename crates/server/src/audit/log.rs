@@ -24,6 +24,7 @@ use super::files::{self, Head, HeadFile};
 use super::record::{CheckpointReason, GENESIS, Record, line_hash, now_rfc3339};
 use crate::config::{AuditConfig, FailMode};
 use crate::metrics::AuditCounters;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the writer needs from the configuration.
 #[derive(Clone, Debug)]
@@ -66,18 +67,32 @@ struct Inner {
 }
 
 struct State {
-    /// Lines not yet written.
-    buffer: Vec<u8>,
-    /// Records in `buffer`.
-    buffered: u64,
-    buffered_since: Option<Instant>,
-    next_seq: u64,
-    last_hash: String,
-    since_checkpoint: u64,
+    /// Events appended and not yet taken by the flusher, with their origin and time.
+    queue: Vec<Queued>,
+    /// Events ever appended: the number [`AuditSink::durable`] waits for.
+    appended: u64,
+    queued_since: Option<Instant>,
     /// Someone waits for durability: flush now.
     urgent: bool,
     stopping: bool,
     failure: Option<String>,
+}
+
+/// An event waiting to be written. Its line is made by the flusher: what a request pays for its
+/// record is this push, not the JSON and the hash.
+struct Queued {
+    origin: Arc<AuditOrigin>,
+    event: AuditEvent,
+    /// Milliseconds since the Unix epoch when it was appended.
+    millis: u64,
+}
+
+/// The end of the chain, kept by the flusher: the next sequence number and the last line's hash.
+struct Chain {
+    next_seq: u64,
+    last_hash: String,
+    since_checkpoint: u64,
+    every: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -131,24 +146,15 @@ impl AuditLog {
         files::sync_dir(&dir).map_err(|e| fail("cannot sync the audit directory", e))?;
         let head = HeadFile::open(&dir).map_err(|e| fail("cannot open the audit head in", e))?;
         let mut segment = Segment { file, number, size, head };
-        let mut state = State {
-            buffer: Vec::new(),
-            buffered: 0,
-            buffered_since: None,
-            next_seq,
-            last_hash,
-            since_checkpoint: 0,
-            urgent: false,
-            stopping: false,
-            failure: None,
-        };
-        state.push_checkpoint(&key, CheckpointReason::Start, discarded);
-        let first = std::mem::take(&mut state.buffer);
-        state.buffered = 0;
+        let mut chain = Chain { next_seq, last_hash, since_checkpoint: 0, every: settings.checkpoint_every };
+        let mut first = Vec::new();
+        chain.push_checkpoint(&mut first, &key, CheckpointReason::Start, discarded);
         segment
-            .write(&first, state.next_seq - 1, &state.last_hash, &key, true)
+            .write(&first, chain.next_seq - 1, &chain.last_hash, &key, true)
             .map_err(|e| fail("cannot write the audit trail in", e))?;
-        let (progress, _) = watch::channel(Progress { durable: state.next_seq - 1, failure: None });
+        let state =
+            State { queue: Vec::new(), appended: 0, queued_since: None, urgent: false, stopping: false, failure: None };
+        let (progress, _) = watch::channel(Progress { durable: 0, failure: None });
         let inner = Arc::new(Inner {
             state: Mutex::new(state),
             work: Condvar::new(),
@@ -162,7 +168,7 @@ impl AuditLog {
         let flusher = Arc::clone(&inner);
         let handle = std::thread::Builder::new()
             .name("keyward-audit".into())
-            .spawn(move || flusher.run(segment))
+            .spawn(move || flusher.run(segment, chain))
             .map_err(|e| format!("cannot start the audit flusher: {e}"))?;
         tracing::info!(directory = %dir.display(), next = next_seq, "audit trail open");
         Ok(AuditLog { inner, flusher: Mutex::new(Some(handle)) })
@@ -171,12 +177,9 @@ impl AuditLog {
     /// A trail that could not be opened, failing open: every record is dropped and counted.
     pub fn failed_open(settings: Settings, key: AuditMacKey, counters: AuditCounters, why: String) -> AuditLog {
         let state = State {
-            buffer: Vec::new(),
-            buffered: 0,
-            buffered_since: None,
-            next_seq: 1,
-            last_hash: GENESIS.into(),
-            since_checkpoint: 0,
+            queue: Vec::new(),
+            appended: 0,
+            queued_since: None,
             urgent: false,
             stopping: true,
             failure: Some(why.clone()),
@@ -219,14 +222,9 @@ impl AuditSink for AuditLog {
         Ok(())
     }
 
-    fn append(&self, origin: &AuditOrigin, events: &[AuditEvent]) -> Result<u64, AuditUnavailable> {
+    fn append(&self, origin: &Arc<AuditOrigin>, events: Vec<AuditEvent>) -> Result<u64, AuditUnavailable> {
         let inner = &self.inner;
-        // Everything but the sequence number and the chain is written outside the lock.
-        let time = now_rfc3339();
-        let bodies: Vec<String> = events
-            .iter()
-            .map(|event| Record::request(0, String::new(), time.clone(), origin, event).to_line())
-            .collect();
+        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let mut state = inner.lock();
         if let Some(failure) = &state.failure {
             inner.counters.failed(events.len() as u64);
@@ -235,15 +233,11 @@ impl AuditSink for AuditLog {
             }
             return Ok(0);
         }
-        let was_empty = state.buffer.is_empty();
-        for body in &bodies {
-            state.push_line(body);
-            state.since_checkpoint += 1;
-            if state.since_checkpoint >= inner.settings.checkpoint_every {
-                state.push_checkpoint(&inner.key, CheckpointReason::Interval, 0);
-            }
-        }
-        let last = state.next_seq - 1;
+        let was_empty = state.queue.is_empty();
+        state.appended += events.len() as u64;
+        state.queue.extend(events.into_iter().map(|event| Queued { origin: Arc::clone(origin), event, millis }));
+        state.queued_since.get_or_insert_with(Instant::now);
+        let last = state.appended;
         drop(state);
         if was_empty {
             // The flusher waits without a deadline while there is nothing to write.
@@ -271,12 +265,7 @@ impl AuditSink for AuditLog {
     }
 
     fn close(&self) -> Result<(), AuditUnavailable> {
-        {
-            let mut state = self.inner.lock();
-            if state.failure.is_none() {
-                state.push_checkpoint(&self.inner.key, CheckpointReason::Shutdown, 0);
-            }
-        }
+        // The flusher writes what is queued, then the shutdown checkpoint.
         self.stop_flusher();
         match &self.inner.lock().failure {
             Some(failure) => Err(AuditUnavailable(failure.clone())),
@@ -285,33 +274,35 @@ impl AuditSink for AuditLog {
     }
 }
 
-impl State {
-    /// Appends a record serialized with sequence number 0 and an empty `prev`, giving it its
-    /// place in the chain.
-    fn push_line(&mut self, body: &str) {
-        const PLACEHOLDER: &str = r#"{"seq":0,"prev":"","#;
-        let rest = body.strip_prefix(PLACEHOLDER).unwrap_or(body);
-        let start = self.buffer.len();
-        write!(self.buffer, r#"{{"seq":{},"prev":"{}","#, self.next_seq, self.last_hash).unwrap_or(());
-        self.buffer.extend_from_slice(rest.as_bytes());
-        self.last_hash = line_hash(&self.buffer[start..]);
-        self.buffer.push(b'\n');
+impl Chain {
+    /// Appends a request record's line to `out`, and a checkpoint after it when one is due.
+    fn push_request(&mut self, out: &mut Vec<u8>, queued: &Queued, key: &AuditMacKey) {
+        let start = out.len();
+        write!(out, r#"{{"seq":{},"prev":"{}","#, self.next_seq, self.last_hash).unwrap_or(());
+        super::line::request_body(out, &time_of(queued.millis), &queued.origin, &queued.event);
+        self.last_hash = line_hash(&out[start..]);
+        out.push(b'\n');
         self.next_seq += 1;
-        self.buffered += 1;
-        self.buffered_since.get_or_insert_with(Instant::now);
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= self.every {
+            self.push_checkpoint(out, key, CheckpointReason::Interval, 0);
+        }
     }
 
-    fn push_checkpoint(&mut self, key: &AuditMacKey, reason: CheckpointReason, discarded: usize) {
+    fn push_checkpoint(&mut self, out: &mut Vec<u8>, key: &AuditMacKey, reason: CheckpointReason, discarded: usize) {
         let record = Record::checkpoint(self.next_seq, self.last_hash.clone(), now_rfc3339(), reason, discarded, key);
         let line = record.to_line();
         self.last_hash = line_hash(line.as_bytes());
-        self.buffer.extend_from_slice(line.as_bytes());
-        self.buffer.push(b'\n');
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
         self.next_seq += 1;
-        self.buffered += 1;
         self.since_checkpoint = 0;
-        self.buffered_since.get_or_insert_with(Instant::now);
     }
+}
+
+/// A time in milliseconds since the Unix epoch, as the records write it.
+fn time_of(millis: u64) -> String {
+    super::record::rfc3339_cached(millis / 1000, (millis % 1000) as u32)
 }
 
 impl Inner {
@@ -320,16 +311,17 @@ impl Inner {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn run(&self, mut segment: Segment) {
+    fn run(&self, mut segment: Segment, mut chain: Chain) {
         let interval = self.settings.flush_interval;
+        let dir = &self.settings.dir;
         loop {
             let mut state = self.lock();
             loop {
-                let due = state.buffered_since.is_some_and(|since| since.elapsed() >= interval);
-                if state.stopping || (!state.buffer.is_empty() && (state.urgent || due)) {
+                let due = state.queued_since.is_some_and(|since| since.elapsed() >= interval);
+                if state.stopping || (!state.queue.is_empty() && (state.urgent || due)) {
                     break;
                 }
-                state = match state.buffered_since {
+                state = match state.queued_since {
                     None => self.work.wait(state).unwrap_or_else(|p| p.into_inner()),
                     Some(since) => {
                         let left = interval.saturating_sub(since.elapsed());
@@ -338,42 +330,46 @@ impl Inner {
                 };
             }
             let stopping = state.stopping;
-            if state.failure.is_some() {
-                // A broken trail takes no more writes; what was buffered is lost, and counted.
-                self.counters.failed(state.buffered);
-                state.buffer.clear();
-                state.buffered = 0;
-                state.buffered_since = None;
+            let queue = std::mem::take(&mut state.queue);
+            let upto = state.appended;
+            state.queued_since = None;
+            state.urgent = false;
+            let failed = state.failure.is_some();
+            drop(state);
+            if failed {
+                // A broken trail takes no more writes; what was queued is lost, and counted.
+                self.counters.failed(queue.len() as u64);
                 if stopping {
                     return;
                 }
                 continue;
             }
-            let rotate =
-                !state.buffer.is_empty() && segment.size + state.buffer.len() as u64 >= self.settings.rotate_size;
-            if rotate {
-                state.push_checkpoint(&self.key, CheckpointReason::Rotation, 0);
+            let records_before = chain.next_seq;
+            let mut data = Vec::with_capacity(queue.len() * 400 + 256);
+            for queued in &queue {
+                chain.push_request(&mut data, queued, &self.key);
             }
-            let data = std::mem::take(&mut state.buffer);
-            let records = std::mem::take(&mut state.buffered);
-            state.buffered_since = None;
-            state.urgent = false;
-            let (upto, hash) = (state.next_seq - 1, state.last_hash.clone());
-            drop(state);
+            if stopping {
+                chain.push_checkpoint(&mut data, &self.key, CheckpointReason::Shutdown, 0);
+            }
+            let rotate = !data.is_empty() && segment.size + data.len() as u64 >= self.settings.rotate_size;
+            if rotate {
+                chain.push_checkpoint(&mut data, &self.key, CheckpointReason::Rotation, 0);
+            }
+            let records = chain.next_seq - records_before;
             if !data.is_empty() {
-                let dir = &self.settings.dir;
                 let written = segment
-                    .write(&data, upto, &hash, &self.key, rotate || stopping)
+                    .write(&data, chain.next_seq - 1, &chain.last_hash, &self.key, rotate || stopping)
                     .and_then(|()| if rotate { segment.rotate(dir) } else { Ok(()) });
                 match written {
                     Ok(()) => {
                         self.counters.written(records);
                         self.progress.send_modify(|p| p.durable = upto);
                     }
-                    Err(error) => self.fail(&error.to_string(), records),
+                    Err(error) => self.fail(&error.to_string(), queue.len() as u64),
                 }
             }
-            if stopping && self.lock().buffer.is_empty() {
+            if stopping {
                 return;
             }
         }

@@ -2,10 +2,11 @@
 //! [`keyward_core::AuditEvent`] per answered batch item; this module writes them as hash-chained
 //! JSON Lines with MAC'd checkpoints under `<data_dir>/audit`, and checks such a trail.
 //!
-//! Layout: `record` is the line format and the chain; `files` the segments and the head file;
+//! Layout: `record` is the line format and the chain, `line` writes a request's line fast; `files` the segments and the head file;
 //! `log` the writer and its group flusher; `verify` the check `keyward audit verify` runs.
 
 mod files;
+mod line;
 mod log;
 pub mod record;
 pub mod verify;
@@ -65,13 +66,13 @@ pub fn open(
 /// flush runs alongside the store's). An error means the response must be replaced by a refusal.
 pub(crate) fn record(
     dispatcher: &keyward_core::Dispatcher,
-    origin: &keyward_core::AuditOrigin,
-    handled: &keyward_core::Handled,
+    origin: &Arc<keyward_core::AuditOrigin>,
+    handled: &mut keyward_core::Handled,
 ) -> Result<Option<keyward_core::audit::Durable>, keyward_core::AuditUnavailable> {
     let Some(sink) = dispatcher.audit() else {
         return Ok(None);
     };
-    let sequence = sink.append(origin, &handled.audit).inspect_err(log_refusal)?;
+    let sequence = sink.append(origin, std::mem::take(&mut handled.audit)).inspect_err(log_refusal)?;
     Ok(handled.changed.then(|| sink.durable(sequence)))
 }
 

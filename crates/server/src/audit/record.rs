@@ -168,10 +168,33 @@ pub fn line_hash(line: &[u8]) -> String {
     hex::encode(keyward_crypto::sha256(line))
 }
 
-/// Now, in RFC 3339 UTC with milliseconds.
+/// Now, in RFC 3339 UTC with milliseconds. The text up to the second is kept per thread and
+/// made again only when the second changes: most requests of a busy server share it.
 pub fn now_rfc3339() -> String {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    rfc3339(since.as_secs() as i64, since.subsec_millis())
+    rfc3339_cached(since.as_secs(), since.subsec_millis())
+}
+
+/// [`rfc3339`], with the text up to the second kept per thread.
+pub fn rfc3339_cached(seconds: u64, millis: u32) -> String {
+    use std::cell::RefCell;
+    thread_local! {
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    SECOND.with_borrow_mut(|(second, prefix)| {
+        if *second != seconds {
+            let full = rfc3339(seconds as i64, 0);
+            *prefix = full.strip_suffix("000Z").unwrap_or(&full).to_string();
+            *second = seconds;
+        }
+        let mut text = String::with_capacity(prefix.len() + 4);
+        text.push_str(prefix);
+        for digit in [millis / 100, millis / 10 % 10, millis % 10] {
+            text.push(char::from(b'0' + digit as u8));
+        }
+        text.push('Z');
+        text
+    })
 }
 
 /// A Unix time in RFC 3339 UTC with milliseconds.
@@ -194,6 +217,14 @@ pub fn rfc3339(seconds: i64, millis: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_is_rfc3339_with_milliseconds() {
+        let now = now_rfc3339();
+        assert_eq!(now.len(), 24, "{now}");
+        assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T' && now.as_bytes()[19] == b'.', "{now}");
+        assert_eq!(rfc3339(1_700_000_000, 7), "2023-11-14T22:13:20.007Z");
+    }
 
     #[test]
     fn a_checkpoint_mac_covers_its_fields() {

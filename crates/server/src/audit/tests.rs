@@ -30,13 +30,13 @@ fn settings(dir: &Path) -> Settings {
     }
 }
 
-fn origin() -> AuditOrigin {
-    AuditOrigin {
+fn origin() -> std::sync::Arc<AuditOrigin> {
+    std::sync::Arc::new(AuditOrigin {
         identity: "alice".into(),
         fingerprint: Some("ab".repeat(32)),
         peer: Some("127.0.0.1:4000".into()),
         transport: "kmip",
-    }
+    })
 }
 
 fn event(n: usize) -> AuditEvent {
@@ -57,7 +57,7 @@ fn write_trail(dir: &Path, count: usize) {
     let log = AuditLog::open(settings(dir), key(), AuditCounters::default()).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for n in 0..count {
-        let seq = log.append(&origin(), &[event(n)]).unwrap();
+        let seq = log.append(&origin(), vec![event(n)]).unwrap();
         runtime.block_on(log.durable(seq)).unwrap();
     }
     log.close().unwrap();
@@ -232,7 +232,7 @@ fn an_unwritable_directory_is_refused_when_failing_closed() {
     assert!(AuditLog::open(settings(&audit), key(), AuditCounters::default()).is_err());
     let failed = AuditLog::failed_open(settings(&audit), key(), AuditCounters::default(), "unwritable".into());
     assert!(failed.writable().is_err(), "closed: changes refused");
-    assert!(failed.append(&origin(), &[event(0)]).is_err());
+    assert!(failed.append(&origin(), vec![event(0)]).is_err());
 }
 
 #[test]
@@ -247,4 +247,87 @@ fn an_incomplete_last_line_is_removed_at_start_and_said() {
     verify(dir.path(), Some(&key())).unwrap();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("\"discarded_bytes\":10"), "{text}");
+}
+
+/// What appending a Get's record costs the request, in nanoseconds (the flusher's writes and
+/// fsyncs run on their own thread), on one thread and on two at once.
+/// `cargo test --release -p keyward-server --lib -- --ignored --nocapture cost_of_recording`
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn cost_of_recording_a_get() {
+    const CALLS: u32 = 50_000;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        checkpoint_every: 1000,
+        rotate_size: 64 << 20,
+        flush_interval: Duration::from_millis(20),
+        ..settings(dir.path())
+    };
+    let log = std::sync::Arc::new(AuditLog::open(settings, key(), AuditCounters::default()).unwrap());
+    let get = AuditEvent {
+        operation: Some(Operation::Get),
+        inputs: vec!["6d3b1c9e-2f4a-4e8b-9c1d-0a5e7f3b2c11".into()],
+        outputs: Vec::new(),
+        ..event(0)
+    };
+    let run = |log: std::sync::Arc<AuditLog>, get: AuditEvent| {
+        let origin = origin();
+        let started = std::time::Instant::now();
+        for _ in 0..CALLS {
+            log.append(&origin, vec![get.clone()]).unwrap();
+        }
+        started.elapsed().as_nanos() as f64 / f64::from(CALLS)
+    };
+    let alone = run(log.clone(), get.clone());
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (log, get) = (log.clone(), get.clone());
+            std::thread::spawn(move || run(log, get))
+        })
+        .collect();
+    let together: Vec<f64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    println!(
+        "recording a Get: {alone:.0} ns on one thread; {:.0} and {:.0} ns on two at once",
+        together[0], together[1]
+    );
+    log.close().unwrap();
+}
+
+/// The parts of [`cost_of_recording_a_get`], in nanoseconds each.
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn cost_of_recording_parts() {
+    const CALLS: u32 = 200_000;
+    let time = |label: &str, mut f: Box<dyn FnMut()>| {
+        let started = std::time::Instant::now();
+        for _ in 0..CALLS {
+            f();
+        }
+        println!("{label}: {:.0} ns", started.elapsed().as_nanos() as f64 / f64::from(CALLS));
+    };
+    time("clock and RFC 3339", Box::new(|| drop(std::hint::black_box(super::record::now_rfc3339()))));
+    let get = AuditEvent {
+        operation: Some(Operation::Get),
+        inputs: vec!["6d3b1c9e-2f4a-4e8b-9c1d-0a5e7f3b2c11".into()],
+        outputs: vec![],
+        ..event(0)
+    };
+    let origin = origin();
+    time(
+        "line body",
+        Box::new(move || {
+            let mut out = Vec::with_capacity(512);
+            super::line::request_body(&mut out, "2026-12-05T20:31:07.412Z", &origin, &get);
+            std::hint::black_box(out);
+        }),
+    );
+    let line = vec![b'x'; 350];
+    let copy = line.clone();
+    time("SHA-256 of 350 bytes, hex", Box::new(move || drop(std::hint::black_box(line_hash(&line)))));
+    time(
+        "aws-lc SHA-256 of 350 bytes",
+        Box::new(move || {
+            std::hint::black_box(keyward_crypto::sha256(&copy));
+        }),
+    );
 }

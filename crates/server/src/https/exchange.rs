@@ -75,12 +75,12 @@ struct Answered {
 fn answer(
     shared: &Shared,
     identity: &ClientIdentity,
-    origin: &AuditOrigin,
+    origin: &Arc<AuditOrigin>,
     encoding: Encoding,
     body: &[u8],
 ) -> Result<(Zeroizing<Vec<u8>>, Answered), ExchangeError> {
     let mut response = Encoder::new();
-    let (handled, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
+    let (mut handled, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
         Ok(request) => (shared.dispatcher.handle_message(identity, &request, &shared.decoder, &mut response), None),
         Err(unreadable) => {
             tracing::debug!(reason = %unreadable, "unreadable request");
@@ -90,7 +90,7 @@ fn answer(
         }
     };
     let version = crate::audit::refusal_version(&handled);
-    let durable = match crate::audit::record(&shared.dispatcher, origin, &handled) {
+    let durable = match crate::audit::record(&shared.dispatcher, origin, &mut handled) {
         Ok(durable) => durable,
         Err(_) => {
             // Fail closed: no answer without its record.

@@ -1,6 +1,8 @@
-//! The writer of the trail: records appended to a buffer in memory under a lock (sequence number,
-//! hash chain, periodic checkpoints), and one flusher thread that writes the buffer, fsyncs it
-//! and rewrites the head file, for many records at a time (group commit, like the store's).
+//! The writer of the trail: requests move their events into a queue under a short lock, and one
+//! flusher thread turns the queue into lines (sequence number, hash chain, the checkpoints that
+//! are due), writes them, fsyncs them and rewrites the head file, for many records at a time
+//! (group commit, like the store's). The line's JSON and hash are the flusher's work, not the
+//! request's (docs/performance.md, "Audit trail").
 //!
 //! A request that changed objects waits until its records are durable ([`AuditSink::durable`]
 //! asks the flusher to go at once). A read does not wait: its records are written with the next

@@ -58,12 +58,14 @@ enum Command {
     Rotation(commands::rotation::RotationArgs),
     /// The server's key-encryption key: status and rotation (management API, administrators).
     Kek(commands::kek::KekArgs),
+    /// Check the server's audit trail (verify) and read it (show).
+    Audit(commands::audit::AuditArgs),
 }
 
 impl Command {
     /// The commands that talk to a KMIP server as a client, for which the connection flags count.
     fn is_client(&self) -> bool {
-        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_))
+        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_) | Command::Audit(_))
     }
 }
 
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
+        Command::Audit(args) => commands::finish(commands::audit::run(args)),
         Command::Bench(args) => commands::finish(commands::bench::run(*args)),
         Command::Keys(args) => {
             let json = json || args.json();

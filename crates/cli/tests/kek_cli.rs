@@ -262,6 +262,12 @@ fn a_rotation_under_concurrent_creates_loses_nothing_and_the_old_kek_file_is_the
         assert_eq!(ok(&at, &["keys", "get", uid]).len(), 32, "{uid}");
     }
     assert!(made.len() >= 10);
+    serving.terminate();
+    // The audit trail's checkpoint key comes from the keyring, not the KEK's bytes: checkpoints
+    // written before the rotation and after it check with the new KEK alone.
+    let verified = keyward(&["audit", "verify", "--data-dir", data_dir.to_str().unwrap()]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains("checkpoint and head MACs checked"), "{}", text(&verified.stdout));
 }
 
 /// A KEK file that is not the store's, or that others may read: a clear refusal, and no file of

@@ -181,6 +181,31 @@ fn a_2_1_key_with_rotate_automatic_rotates_across_a_restart_once_per_due_time() 
         assert!(all.contains(&third));
     });
     serving.terminate();
+
+    // Each rotation is in the audit trail once, as a Re-key by the scheduler, old in, new out;
+    // and the trail checks with its MACs.
+    let data = data_dir.to_str().unwrap();
+    let shown = keyward(&["audit", "show", "--data-dir", data, "--identity", "keyward-rotation-scheduler", "--json"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let records: Vec<serde_json::Value> =
+        text(&shown.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let pairs: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            assert_eq!(r["operation"], "ReKey", "{r}");
+            assert_eq!(r["transport"], "rotation", "{r}");
+            (r["inputs"][0].as_str().unwrap().to_string(), r["outputs"][0].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(pairs.contains(&(first.clone(), second.clone())), "{pairs:?}");
+    assert!(pairs.contains(&(second.clone(), third.clone())), "{pairs:?}");
+    let mut replaced: Vec<&String> = pairs.iter().map(|(old, _)| old).collect();
+    replaced.sort();
+    replaced.dedup();
+    assert_eq!(replaced.len(), pairs.len(), "a rotation recorded twice: {pairs:?}");
+    let verified = keyward(&["audit", "verify", "--data-dir", data]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains("checkpoint and head MACs checked"), "{}", text(&verified.stdout));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! committed together. Reads see earlier changes of the same batch, a failed operation's changes
 //! are dropped, and an Undo batch is simply never committed.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use keyward_ttlv::KmipVersion;
 use zeroize::Zeroizing;
 
 use crate::access::{Right, Role, right_of};
+use crate::audit::Involved;
 use crate::error::{OpError, OpResult};
 use crate::lifecycle;
 use crate::{ClientIdentity, Services};
@@ -147,6 +149,9 @@ pub struct Context<'a> {
     pub ephemeral: bool,
     /// The operation and the credential's entity, for operation policies (`operation_policy`).
     pub(crate) policy_request: crate::operation_policy::PolicyRequest,
+    /// The identifiers the operation refers to and produces, for the audit trail; `None` when
+    /// nobody audits (a cell: references are resolved through `&self`).
+    pub(crate) involved: Option<&'a RefCell<Involved>>,
 }
 
 impl Context<'_> {
@@ -163,6 +168,14 @@ impl Context<'_> {
     /// The identifier an operation refers to: given directly, by an indirect 2.x reference, or,
     /// when absent, the ID Placeholder left by an earlier operation of the batch.
     pub fn resolve(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<String> {
+        let resolved = self.resolve_reference(reference);
+        if let (Ok(uid), Some(involved)) = (&resolved, self.involved) {
+            involved.borrow_mut().input(uid);
+        }
+        resolved
+    }
+
+    fn resolve_reference(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<String> {
         let missing = |what: &str| OpError::MissingData(format!("no Unique Identifier given and {what}"));
         match reference {
             None => self.memory.id_placeholder.clone().ok_or_else(|| missing("no ID Placeholder is set")),
@@ -254,6 +267,9 @@ impl Context<'_> {
     /// Records a new object.
     pub fn insert(&mut self, object: StoredObject) {
         let uid = object.unique_identifier.clone();
+        if let Some(involved) = self.involved {
+            involved.borrow_mut().output(&uid);
+        }
         self.pending.put(uid, PendingObject { object, inserted: true });
     }
 
@@ -265,6 +281,9 @@ impl Context<'_> {
         );
         let uid = object.unique_identifier.clone();
         let inserted = self.pending.objects.get(&uid).is_some_and(|p| p.inserted);
+        if let (Some(involved), false) = (self.involved, inserted) {
+            involved.borrow_mut().input(&uid);
+        }
         self.pending.put(uid, PendingObject { object, inserted });
     }
 
@@ -285,7 +304,12 @@ impl Context<'_> {
 
     /// Remembers identifiers returned in a response, in order (2.x Integer references).
     pub fn record_returned<'u>(&mut self, uids: impl IntoIterator<Item = &'u String>) {
+        let start = self.memory.returned.len();
         self.memory.returned.extend(uids.into_iter().cloned());
+        if let Some(involved) = self.involved {
+            let mut involved = involved.borrow_mut();
+            self.memory.returned[start..].iter().for_each(|uid| involved.output(uid));
+        }
     }
 
     /// The bytes of a Data field: given, or (2.1 §7.9) the Data output of an earlier operation of

@@ -1,6 +1,7 @@
 //! Running a request message: decode it, run its batch items in order under the batch options,
 //! commit what they changed, and write the response for the version of the request.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use keyward_crypto::random::SeededGenerator;
@@ -13,6 +14,7 @@ use keyward_store::{CommitTicket, StoreError};
 use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
 use crate::asynchronous::{AsyncWorker, Asynchronous, Finished};
+use crate::audit::{AuditEvent, AuditOrigin, AuditSink, Involved};
 use crate::context::{BatchMemory, Context, Pending};
 use crate::error::OpError;
 use crate::observer::{DispatchObserver, NoObserver};
@@ -47,6 +49,9 @@ pub struct Dispatcher {
     /// Where deferred operations run, when the server gave one (else their Polls run them).
     worker: Option<Arc<dyn AsyncWorker>>,
     observer: Arc<dyn DispatchObserver>,
+    /// The audit trail, when there is one: changes are refused while it cannot be written, and
+    /// every answered item comes back as an [`AuditEvent`].
+    audit: Option<Arc<dyn AuditSink>>,
     /// The server's bound on a response, whatever the client's Maximum Response Size (see
     /// `budget`).
     max_response_size: usize,
@@ -63,6 +68,12 @@ pub struct Handled {
     /// The operation of every batch item of the message; `None` when the message could not be
     /// read or mixes operations. Transports label their timings with it.
     pub operation: Option<Operation>,
+    /// True when the request committed changes: its audit records must be durable before the
+    /// response is sent.
+    pub changed: bool,
+    /// One event per answered batch item (one for a message refused whole), when the dispatcher
+    /// has an audit sink; empty otherwise.
+    pub audit: Vec<AuditEvent>,
 }
 
 impl Dispatcher {
@@ -75,6 +86,7 @@ impl Dispatcher {
             asynchronous: Arc::new(Asynchronous::default()),
             worker: None,
             observer: Arc::new(NoObserver),
+            audit: None,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             changes: None,
         }
@@ -105,6 +117,16 @@ impl Dispatcher {
     /// The same dispatcher, performing the PKCS#11 operation on `module` (see `pkcs11_relay`).
     pub fn with_pkcs11(self, module: Arc<dyn Pkcs11Module>) -> Dispatcher {
         Dispatcher { pkcs11: Some(Arc::new(Pkcs11Relay::new(module))), ..self }
+    }
+
+    /// The same dispatcher, recording every batch item for `audit` (see [`crate::audit`]).
+    pub fn with_audit(self, audit: Arc<dyn AuditSink>) -> Dispatcher {
+        Dispatcher { audit: Some(audit), ..self }
+    }
+
+    /// The audit trail the transports append the events of [`Handled::audit`] to.
+    pub fn audit(&self) -> Option<&Arc<dyn AuditSink>> {
+        self.audit.as_ref()
     }
 
     pub fn services(&self) -> &Services {
@@ -164,15 +186,38 @@ impl Dispatcher {
             }
         };
         let operation = operation_of(&message);
-        let ticket = self.run(client, message, now, out);
-        Handled { ticket, operation }
+        self.run(client, message, now, out, operation)
     }
 
     /// Answers a message that cannot be processed at all, and tells the observer.
     fn message_failure(&self, out: &mut Encoder, version: Option<ProtocolVersion>, now: i64, text: &str) -> Handled {
-        write_message_failure(out, version, now, text);
+        let version = write_message_failure(out, version, now, text);
         self.observer.item_answered(None, ResultStatus::OperationFailed, Some(ResultReason::InvalidMessage));
-        Handled { ticket: None, operation: None }
+        let audit = match self.audit {
+            Some(_) => vec![AuditEvent {
+                version: Some(version),
+                operation: None,
+                batch_item_id: None,
+                status: ResultStatus::OperationFailed,
+                reason: Some(ResultReason::InvalidMessage),
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                outputs_omitted: 0,
+            }],
+            None => Vec::new(),
+        };
+        Handled { ticket: None, operation: None, changed: false, audit }
+    }
+
+    /// Replaces a response whose audit records could not be written (the trail fails closed)
+    /// by a refusal: one failed item, General Failure, in the version of the request.
+    pub fn write_unaudited_refusal(&self, out: &mut Encoder, version: Option<KmipVersion>) {
+        let version = version.unwrap_or(KmipVersion::V1_0);
+        let message = "the audit trail cannot be written; the request is refused";
+        let item = ResponseBatchItem::failure(None, None, ResultReason::GeneralFailure, message);
+        let response = ResponseMessage::new(version, DateTime(self.services.clock.now()), vec![item]);
+        out.clear();
+        response.encode(out);
     }
 
     fn observe(&self, items: &[ResponseBatchItem]) {
@@ -187,18 +232,27 @@ impl Dispatcher {
         message: RequestMessage,
         now: i64,
         out: &mut Encoder,
-    ) -> Option<CommitTicket> {
+        operation: Option<Operation>,
+    ) -> Handled {
         let mut attempt = 0;
         let mut deferred;
-        let (items, ticket) = loop {
+        let (items, ticket, involved) = loop {
             attempt += 1;
-            let (items, mut pending) = self.run_batch(client, &message, now);
+            let (items, mut pending, involved) = self.run_batch(client, &message, now);
             let polled = std::mem::take(&mut pending.polled);
             deferred = std::mem::take(&mut pending.deferred);
             let finish = |done: bool| polled.iter().for_each(|id| self.asynchronous.finish(id, done));
             if pending.is_empty() {
                 finish(true);
-                break (items, None);
+                break (items, None, involved);
+            }
+            // A change the trail cannot record is not made (fail closed).
+            if let Some(Err(error)) = self.audit.as_ref().map(|audit| audit.writable()) {
+                tracing::error!(%error, "change refused: the audit trail cannot be written");
+                finish(false);
+                std::mem::take(&mut deferred).iter().for_each(|id| self.asynchronous.forget(id));
+                let error = OpError::GeneralFailure(error.to_string());
+                break (fail_all(&message, &error), None, inputs_only(involved));
             }
             let changes = pending.into_changes();
             let watched: Vec<String> = match &self.changes {
@@ -216,7 +270,7 @@ impl Dispatcher {
                     if let Some(listener) = self.changes.as_ref().filter(|_| !watched.is_empty()) {
                         listener.changed(watched);
                     }
-                    break (items, Some(ticket));
+                    break (items, Some(ticket), involved);
                 }
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
                     finish(false);
@@ -229,10 +283,11 @@ impl Dispatcher {
                     // Every item is answered with the failure, the deferred ones too.
                     std::mem::take(&mut deferred).iter().for_each(|id| self.asynchronous.forget(id));
                     let error = OpError::Store(error);
-                    break (fail_all(&message, &error), None);
+                    break (fail_all(&message, &error), None, inputs_only(involved));
                 }
             }
         };
+        let changed = ticket.is_some();
         // A response that changed nothing may still have read changes not yet on disk.
         let ticket = ticket.or_else(|| Some(self.services.store.read_fence()).filter(|fence| !fence.is_ready()));
         let response = response_message(&message, now, items);
@@ -240,18 +295,24 @@ impl Dispatcher {
         // Items were counted as they ran; the header and the small outputs are counted here. A
         // length too long to write is never sent cut short.
         let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
-        if out.finish().map_or(true, |len| len > limit) {
+        let answered = if out.finish().map_or(true, |len| len > limit) {
             out.clear();
             let too_large = fail_all(&message, &OpError::ResponseTooLarge);
             self.observe(&too_large);
-            response_message(&message, now, too_large).encode(out);
+            response_message(&message, now, too_large.clone()).encode(out);
+            too_large
         } else {
             self.observe(&response.batch_items);
-        }
+            response.batch_items
+        };
         for correlation in deferred {
             self.spawn_deferred(client, message.version, correlation);
         }
-        ticket
+        let audit = match self.audit {
+            Some(_) => audit_events(message.version, &answered, involved),
+            None => Vec::new(),
+        };
+        Handled { ticket, operation, changed, audit }
     }
 
     /// Hands a deferred operation to the worker, if there is one.
@@ -267,8 +328,21 @@ impl Dispatcher {
         let Some(payload) = self.asynchronous.start(correlation) else { return };
         let request = RequestMessage::new(version, vec![*payload]).to_bytes();
         let mut out = Encoder::new();
-        let handled = self.handle_message(client, &request, &Limits::default(), &mut out);
-        let durable = handled.ticket.map_or(Ok(()), CommitTicket::wait);
+        let mut handled = self.handle_message(client, &request, &Limits::default(), &mut out);
+        let durable = handled.ticket.take().map_or(Ok(()), CommitTicket::wait);
+        // No transport records this run: it is recorded here, durably before its outcome shows.
+        let durable = durable.map_err(|e| e.to_string()).and_then(|()| match &self.audit {
+            Some(sink) => {
+                let origin = Arc::new(AuditOrigin {
+                    identity: client.name.clone(),
+                    transport: "asynchronous",
+                    ..AuditOrigin::default()
+                });
+                let events = std::mem::take(&mut handled.audit);
+                sink.record_blocking(&origin, events, handled.changed).map_err(|e| e.to_string())
+            }
+            None => Ok(()),
+        });
         let answered = ResponseMessage::from_bytes(out.as_bytes()).ok().and_then(|r| r.batch_items.into_iter().next());
         let finished = match (durable, answered) {
             (Ok(()), Some(item)) => Finished {
@@ -280,7 +354,7 @@ impl Dispatcher {
             (durable, _) => Finished {
                 status: ResultStatus::OperationFailed,
                 reason: Some(ResultReason::GeneralFailure),
-                message: Some(durable.err().map_or("no answer".into(), |e| e.to_string())),
+                message: Some(durable.err().unwrap_or_else(|| "no answer".into())),
                 payload: None,
             },
         };
@@ -293,7 +367,7 @@ impl Dispatcher {
         client: &ClientIdentity,
         message: &RequestMessage,
         now: i64,
-    ) -> (Vec<ResponseBatchItem>, Pending) {
+    ) -> (Vec<ResponseBatchItem>, Pending, Vec<Involved>) {
         let option = message.header.batch_error_continuation_option.unwrap_or(BatchErrorContinuationOption::Stop);
         let mut pending = Pending::default();
         let mut memory = BatchMemory::default();
@@ -301,7 +375,9 @@ impl Dispatcher {
         let limit = budget::limit(self.max_response_size, message.header.maximum_response_size);
         let mut budget = Budget::new(limit, message.version, message.batch_items.len());
         let entity = operation_policy::entity_of(&message.header);
+        let mut involved = Vec::new();
         for item in &message.batch_items {
+            let touched = RefCell::new(Involved::default());
             pending.checkpoint();
             let before = memory.checkpoint();
             let result = match item {
@@ -320,6 +396,7 @@ impl Dispatcher {
                         asynchronous: &self.asynchronous,
                         ephemeral: item.ephemeral == Some(true),
                         policy_request: PolicyRequest { operation: Some(item.operation), entity: entity.clone() },
+                        involved: self.audit.is_some().then_some(&touched),
                     };
                     let result = run_item(&mut cx, item, message);
                     match budget.retain(&result) {
@@ -339,6 +416,9 @@ impl Dispatcher {
                 memory.roll_back(before);
             }
             results.push(result);
+            if self.audit.is_some() {
+                involved.push(touched.into_inner());
+            }
             if failed && option == BatchErrorContinuationOption::Undo {
                 // Undone items keep their payload, as the 2.1 test cases show (BL-M-2-21).
                 for done in results.iter_mut().filter(|r| r.result_status == ResultStatus::Success) {
@@ -349,19 +429,47 @@ impl Dispatcher {
                 pending.polled.iter().for_each(|id| self.asynchronous.finish(id, false));
                 let mut kept = Pending::default();
                 kept.deferred = std::mem::take(&mut pending.deferred);
-                return (results, kept);
+                return (results, kept, involved);
             }
             if failed && option != BatchErrorContinuationOption::Continue {
                 break;
             }
         }
-        (results, pending)
+        (results, pending, involved)
     }
 }
 
 fn changed_object(change: &keyward_store::Change) -> &keyward_store::StoredObject {
     let (keyward_store::Change::Insert(object) | keyward_store::Change::Update(object)) = change;
     object
+}
+
+/// What a batch that was not committed involved: the objects it referred to, not those it would
+/// have created.
+fn inputs_only(involved: Vec<Involved>) -> Vec<Involved> {
+    involved.into_iter().map(|i| Involved { inputs: i.inputs, ..Involved::default() }).collect()
+}
+
+/// The audit events of the answered items, with the identifiers each touched (none for an item
+/// refused before it ran, or when the whole batch failed at its commit).
+fn audit_events(version: KmipVersion, answered: &[ResponseBatchItem], involved: Vec<Involved>) -> Vec<AuditEvent> {
+    let mut involved = involved.into_iter();
+    answered
+        .iter()
+        .map(|item| {
+            let Involved { inputs, outputs, outputs_omitted } = involved.next().unwrap_or_default();
+            AuditEvent {
+                version: Some(version),
+                operation: item.operation,
+                batch_item_id: item.unique_batch_item_id.as_ref().map(|id| id.0.to_vec()),
+                status: item.result_status,
+                reason: item.result_reason,
+                inputs,
+                outputs,
+                outputs_omitted,
+            }
+        })
+        .collect()
 }
 
 /// The one operation of a message's batch items, if they agree.
@@ -442,7 +550,12 @@ fn response_message(message: &RequestMessage, now: i64, items: Vec<ResponseBatch
 /// The answer to a message that cannot be processed at all: a header and one failed batch item
 /// without an Operation (1.4 §11.1). The header speaks the client's version when it could be
 /// read and is one we know, else the nearest we speak.
-fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, now: i64, message: &str) {
+fn write_message_failure(
+    out: &mut Encoder,
+    requested: Option<ProtocolVersion>,
+    now: i64,
+    message: &str,
+) -> KmipVersion {
     let version = match requested {
         Some(v) => v.negotiate().map(|n| n.version).unwrap_or(if v.major < 1 {
             KmipVersion::V1_0
@@ -455,4 +568,5 @@ fn write_message_failure(out: &mut Encoder, requested: Option<ProtocolVersion>, 
     let response = ResponseMessage::new(version, DateTime(now), vec![item]);
     out.clear();
     response.encode(out);
+    version
 }

@@ -9,13 +9,15 @@
 //! [`context`] is what an operation sees (the client, the clock, the objects of the batch);
 //! `ops/` holds one module per operation; [`lifecycle`] the state machine; [`error`] the mapping
 //! of failures to Result Reasons; [`observer`] the hook through which the server counts batch
-//! items; [`rotation`] the decisions of automatic rotation.
+//! items; [`rotation`] the decisions of automatic rotation; [`audit`] the events of the audit
+//! trail, which the server writes.
 
 pub mod access;
 pub mod algorithm_policy;
 pub mod asynchronous;
 pub mod attribute_rules;
 pub mod attributes;
+pub mod audit;
 pub mod context;
 pub mod creation;
 pub mod crypto;
@@ -38,6 +40,7 @@ pub mod usage_limits;
 use std::sync::Arc;
 
 pub use asynchronous::{AsyncWorker, AsynchronousPolicy};
+pub use audit::{AuditEvent, AuditOrigin, AuditSink, AuditUnavailable};
 pub use dispatch::{Dispatcher, Handled};
 pub use error::{OpError, OpResult};
 pub use keyward_store::CommitTicket;

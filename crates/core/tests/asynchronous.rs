@@ -286,3 +286,46 @@ fn an_undone_batch_leaves_its_deferred_items_pending() {
         assert_eq!(status(&one(server, "alice", V2_1, "", &poll(&correlation))), "Success");
     }
 }
+
+/// A trail that keeps what it is given.
+#[derive(Default)]
+struct KeptTrail {
+    kept: Mutex<Vec<(String, &'static str, keyward_core::AuditEvent)>>,
+}
+
+impl keyward_core::AuditSink for KeptTrail {
+    fn writable(&self) -> Result<(), keyward_core::AuditUnavailable> {
+        Ok(())
+    }
+
+    fn append(
+        &self,
+        origin: &Arc<keyward_core::AuditOrigin>,
+        events: Vec<keyward_core::AuditEvent>,
+    ) -> Result<u64, keyward_core::AuditUnavailable> {
+        let mut kept = self.kept.lock().unwrap();
+        kept.extend(events.into_iter().map(|e| (origin.identity.clone(), origin.transport, e)));
+        Ok(kept.len() as u64)
+    }
+
+    fn durable(&self, _: u64) -> keyward_core::audit::Durable {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+#[test]
+fn a_deferred_operation_run_by_the_worker_is_recorded_with_what_it_made() {
+    let (mut server, worker) = server_with_worker();
+    let trail = Arc::new(KeptTrail::default());
+    server.dispatcher = server.dispatcher.clone().with_audit(trail.clone());
+    pending(&one(&server, "alice", V2_1, OPTIONAL_2X, &key_pair_2x()));
+    // The transport records the Pending answer; the worker's run has no transport.
+    assert!(trail.kept.lock().unwrap().is_empty());
+    worker.run_all();
+    let kept = trail.kept.lock().unwrap();
+    let [(identity, transport, event)] = kept.as_slice() else { panic!("{kept:?}") };
+    assert_eq!((identity.as_str(), *transport), ("alice", "asynchronous"));
+    assert_eq!(event.operation, Some(Operation::CreateKeyPair));
+    assert_eq!(event.status, keyward_kmip::enums::ResultStatus::Success);
+    assert_eq!(event.outputs.len(), 2, "{event:?}");
+}

@@ -12,9 +12,12 @@ use serde::Deserialize;
 pub mod access;
 pub mod algorithms;
 pub mod asynchronous;
+pub mod audit;
 pub mod issuing_ca;
 pub mod operation_policies;
 pub mod rotation;
+
+pub use audit::{AuditConfig, FailMode};
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -78,6 +81,8 @@ pub struct ServerConfig {
     pub rotation: rotation::RotationConfig,
     /// The PKCS#11 module the server loads; off without a `[pkcs11]` table.
     pub pkcs11: Option<Pkcs11Config>,
+    /// The tamper-evident audit trail: on by default, under `<data_dir>/audit`.
+    pub audit: AuditConfig,
 }
 
 /// The `[pkcs11]` table: a PKCS#11 module (an HSM's library, SoftHSM2 in tests) the server loads
@@ -114,6 +119,7 @@ impl Default for ServerConfig {
             operation_policies: Default::default(),
             asynchronous: asynchronous::AsynchronousConfig::default(),
             rotation: rotation::RotationConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -372,6 +378,7 @@ impl ServerConfig {
             return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
         }
         self.rotation.validate()?;
+        self.audit.validate().map_err(ConfigError::Invalid)?;
         if self.worker_threads == Some(0) {
             return Err(ConfigError::Invalid("worker_threads must be at least 1".into()));
         }

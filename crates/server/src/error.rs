@@ -44,4 +44,6 @@ pub enum ServerError {
     Flush(StoreError),
     #[error("reading the rotation policies from the store: {0}")]
     RotationPolicies(StoreError),
+    #[error("audit trail: {0} (with [audit] fail_mode = \"closed\" the server does not run without its audit trail)")]
+    Audit(String),
 }

@@ -11,12 +11,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use keyward_core::Dispatcher;
 use keyward_core::rotation::{self, ChangeListener, Outcome, Rotation, RotationPolicy, Schedule};
+use keyward_core::{AuditEvent, AuditOrigin, AuditSink, Dispatcher};
 use keyward_store::{StoreError, StoredObject};
+use keyward_ttlv::enums::{Operation, ResultStatus};
 
 use crate::config::rotation::RotationConfig;
 use crate::shutdown::StopFlag;
+
+/// The identity the audit trail names for the rotations the scheduler makes.
+pub const SCHEDULER_IDENTITY: &str = "keyward-rotation-scheduler";
 
 /// How long a rotation that failed (a store error, an algorithm the policy no longer allows...)
 /// waits before it is tried again, so that one bad object does not fill the log every second.
@@ -263,6 +267,12 @@ impl Rotator {
             if state.retry_at.get(&uid).is_some_and(|at| *at > now) {
                 continue;
             }
+            // A change the trail cannot record is not made (fail closed), as for a client's.
+            if let Some(Err(error)) = self.dispatcher.audit().map(|audit| audit.writable()) {
+                tracing::error!(object = %uid, %error, "rotation deferred: the audit trail cannot be written");
+                state.retry_at.insert(uid.clone(), now + RETRY_AFTER);
+                continue;
+            }
             let outcome = rotation::rotate(self.dispatcher.services(), &uid, &policies, now);
             let mut touched = vec![uid.clone()];
             match outcome {
@@ -271,7 +281,7 @@ impl Rotator {
                         state.retry_at.remove(&uid);
                         touched.push(rotation.replacement.clone());
                         touched.extend(rotation.public_keys.iter().flat_map(|(old, new)| [old.clone(), new.clone()]));
-                        completed(&rotation);
+                        completed(&rotation, self.dispatcher.audit());
                     }
                     Err(error) => {
                         tracing::error!(object = %uid, %error, "a rotation could not be made durable");
@@ -315,9 +325,10 @@ impl Rotator {
     }
 }
 
-/// The one place a rotation is completed: its commit is durable. Logged here; an audit trail
-/// records it here too.
-fn completed(rotation: &Rotation) {
+/// The one place a rotation is completed: its commit is durable. Logged, and recorded in the
+/// audit trail as a Re-key (Re-key Key Pair) by the scheduler: the replaced objects as inputs,
+/// the new ones as outputs.
+fn completed(rotation: &Rotation, audit: Option<&Arc<dyn AuditSink>>) {
     let (old_public, new_public) = match &rotation.public_keys {
         Some((old, new)) => (old.as_str(), new.as_str()),
         None => ("", ""),
@@ -332,4 +343,26 @@ fn completed(rotation: &Rotation) {
         owner = %rotation.owner,
         "key rotated"
     );
+    let Some(audit) = audit else { return };
+    let (operation, mut inputs, mut outputs) = match &rotation.public_keys {
+        Some((old, new)) => (Operation::ReKeyKeyPair, vec![old.clone()], vec![new.clone()]),
+        None => (Operation::ReKey, Vec::new(), Vec::new()),
+    };
+    inputs.insert(0, rotation.replaced.clone());
+    outputs.insert(0, rotation.replacement.clone());
+    let event = AuditEvent {
+        version: None,
+        operation: Some(operation),
+        batch_item_id: None,
+        status: ResultStatus::Success,
+        reason: None,
+        inputs,
+        outputs,
+        outputs_omitted: 0,
+    };
+    let origin =
+        Arc::new(AuditOrigin { identity: SCHEDULER_IDENTITY.into(), transport: "rotation", ..AuditOrigin::default() });
+    if let Err(error) = audit.record_blocking(&origin, vec![event], true) {
+        tracing::error!(replaced = %rotation.replaced, %error, "the rotation is made but its audit record could not be written");
+    }
 }

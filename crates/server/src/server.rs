@@ -206,7 +206,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops: no new connections, idle ones closed,
-    /// requests in progress answered (for up to `shutdown_grace`), the store flushed.
+    /// requests in progress answered (for up to `shutdown_grace`), the store flushed, the audit
+    /// trail closed with a checkpoint.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let Server { kmip, https, shared, max_connections, shutdown_grace, monitor, readiness } = self;
         tracing::info!(address = %kmip.address, max_connections, "serving KMIP over TLS");
@@ -265,6 +266,14 @@ impl Server {
         }
         let store = Arc::clone(&shared.dispatcher.services().store);
         let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+        // The trail ends with a shutdown checkpoint, so that a clean stop is told from a cut.
+        if let Some(audit) = shared.dispatcher.audit().map(Arc::clone) {
+            match tokio::task::spawn_blocking(move || audit.close()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "the audit trail was not closed cleanly"),
+                Err(error) => tracing::error!(%error, "the audit trail was not closed cleanly"),
+            }
+        }
         // Health and metrics were served until now, /ready saying 503 while the server drained.
         drop(monitor);
         match flushed {

@@ -53,10 +53,17 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         asynchronous: config.asynchronous.policy()?,
         ..Policy::default()
     };
+    let counters = metrics.map(Metrics::audit_counters).unwrap_or_default();
+    let audit_root = store.derive_key(crate::audit::KEYRING_PURPOSE);
+    let audit =
+        crate::audit::open(&config.audit, data_dir, audit_root.as_ref(), counters).map_err(ServerError::Audit)?;
     let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
     if let Some(pkcs11) = &config.pkcs11 {
         let module = CryptokiModule::load(&pkcs11.module).map_err(|error| ServerError::Pkcs11(error.to_string()))?;
         dispatcher = dispatcher.with_pkcs11(Arc::new(module));
+    }
+    if let Some(audit) = audit {
+        dispatcher = dispatcher.with_audit(audit);
     }
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),

@@ -64,6 +64,17 @@ impl KeyRing {
         KeyRing { index_key: self.index_key.clone(), current: self.current, data_keys }
     }
 
+    /// A key for another purpose of the server (the audit trail's checkpoints), derived from the
+    /// index key with HKDF-SHA256 (RFC 5869) and `purpose` as its info: like the index key it
+    /// never changes across KEK rotations, and only the holder of the KEK can compute it.
+    pub(crate) fn derive(&self, purpose: &[u8]) -> Key {
+        let hkdf = Hkdf::<Sha256>::new(Some(b"keyward keyring derivation"), self.index_key.as_ref());
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        // 32 bytes is far below HKDF-SHA256's limit, so expansion cannot fail.
+        let _ = hkdf.expand(purpose, key.as_mut());
+        key
+    }
+
     /// The generations of the data keys that are not current.
     pub(crate) fn older_generations(&self) -> Vec<u32> {
         self.data_keys.iter().map(|(g, _)| *g).filter(|g| *g != self.current).collect()

@@ -33,7 +33,7 @@ pub use kek::{
 };
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
-pub use sled_store::{SledOptions, SledStore, Snapshot};
+pub use sled_store::{SledOptions, SledStore, Snapshot, derive_key_offline};
 use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),

@@ -3,6 +3,7 @@
 //! `encrypt`, `decrypt`, `sign`, `verify`, `mac`) share `connection`, `output` and `client_error`,
 //! which gives them exit statuses of their own (docs/cli.md).
 
+pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod client_error;

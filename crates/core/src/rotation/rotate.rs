@@ -108,6 +108,8 @@ fn replace(services: &Services, existing: &StoredObject, rule: &Rule, now: i64) 
         asynchronous: &asynchronous,
         ephemeral: false,
         policy_request: crate::operation_policy::PolicyRequest { operation: Some(operation), entity: None },
+        // The scheduler records the rotation itself (old and new identifiers) once it is durable.
+        involved: None,
     };
     // The object as judged due: the replacement reads it from the batch rather than the store
     // again, so that the commit names the revision that was judged.

@@ -1,6 +1,7 @@
 //! End-to-end tests: a real server on loopback, real TLS, the crate's own clients.
 
 mod asynchronous;
+mod audit;
 mod common;
 mod handshake_flood;
 mod header_flood;

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use sled::Tree;
+use zeroize::Zeroizing;
 
 use super::SledStore;
 use super::header::Header;
@@ -192,6 +193,16 @@ pub(super) fn read_keyring(path: &Path, source: &dyn KekSource) -> StoreResult<O
     Ok(Some(Opened { ring, version, kek }))
 }
 
+/// A key of the keyring's for `purpose`, read from the keyring file of the store in `dir` with
+/// the KEK from `source`, without opening the store (which may be serving).
+pub fn derive_key_offline(dir: &Path, source: &dyn KekSource, purpose: &[u8]) -> StoreResult<Zeroizing<[u8; 32]>> {
+    let path = dir.join(KEYRING_FILE);
+    match read_keyring(&path, source)? {
+        Some(opened) => Ok(opened.ring.derive(purpose)),
+        None => Err(missing(&path)),
+    }
+}
+
 /// Makes the keyring file of a store that has none: a new store, or one made before keyrings
 /// (whose `kek-check` the KEK must open first).
 pub(super) fn create_keyring(
@@ -312,6 +323,11 @@ impl KekManager {
             manager.start_reseal();
         }
         manager
+    }
+
+    /// A key of the keyring's for `purpose` (see `KeyRing::derive`).
+    pub(super) fn derive(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        self.active().ring.derive(purpose)
     }
 
     fn active(&self) -> std::sync::MutexGuard<'_, Active> {

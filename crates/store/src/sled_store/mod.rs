@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 pub use self::backup::Snapshot;
 use self::disk_sync::DiskSync;
 use self::header::{Header, IndexKey};
+pub use self::kek::derive_key_offline;
 use self::kek::{Admin, KEYRING_FILE, KekManager, Parts, create_keyring, read_keyring};
 use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
@@ -101,6 +102,13 @@ pub struct SledStore {
 }
 
 impl SledStore {
+    /// A key for another purpose of the server than sealing records (the audit trail's
+    /// checkpoints), derived from the keyring: the same across KEK rotations, and computable only
+    /// with the KEK (offline too: [`derive_key_offline`]).
+    pub fn derive_key(&self, purpose: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        self.kek.derive(purpose)
+    }
+
     /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
     /// not open it.
     pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {

@@ -86,3 +86,53 @@ fn verify_and_show_the_trail_of_a_server() {
     let error = text(&broken.stderr);
     assert!(error.contains("audit trail broken") && error.contains("audit-00000001.jsonl line 2 (seq 3)"), "{error}");
 }
+
+#[test]
+fn management_calls_are_on_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let serving = start(&data_dir);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let uid = runtime.block_on(async {
+        let client = client_of(serving.address, &data_dir, ADMIN);
+        let created = call(&client, KmipVersion::V2_1, vec![create()]).await;
+        let Some(ResponsePayload::Create(created)) = &created.batch_items[0].payload else { panic!("{created:?}") };
+        created.unique_identifier.clone()
+    });
+    let profile = data_dir.join("pki/admin-profile.toml");
+    let server = serving.address.to_string();
+    let admin = |args: &[&str]| {
+        let mut all = vec!["--profile", profile.to_str().unwrap(), "--server", &server];
+        all.extend_from_slice(args);
+        keyward(&all)
+    };
+    let granted = admin(&["grants", "add", "--object", &uid, "--to", "backup-01", "--operations", "get"]);
+    assert!(granted.status.success(), "{}", text(&granted.stderr));
+    let backup = dir.path().join("backup.kwb");
+    let backed_up = admin(&["backup", "create", "--out", backup.to_str().unwrap()]);
+    assert!(backed_up.status.success(), "{}", text(&backed_up.stderr));
+    let refused = admin(&["grants", "add", "--object", "no-such-key", "--to", "backup-01", "--operations", "get"]);
+    assert!(!refused.status.success());
+    assert!(serving.terminate().success());
+
+    let data = data_dir.to_str().unwrap();
+    let shown = keyward(&["audit", "show", "--data-dir", data, "--json"]);
+    let records: Vec<serde_json::Value> =
+        text(&shown.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let management: Vec<(&str, &str, Vec<&str>)> = records
+        .iter()
+        .filter(|r| r["transport"] == "management")
+        .map(|r| {
+            assert_eq!(r["identity"], ADMIN, "{r}");
+            assert!(r["fingerprint"].is_string(), "{r}");
+            let inputs =
+                r["inputs"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+            (r["operation"].as_str().unwrap(), r["status"].as_str().unwrap(), inputs)
+        })
+        .collect();
+    assert!(management.contains(&("POST /v1/grants", "Success", vec![uid.as_str()])), "{management:?}");
+    assert!(management.contains(&("GET /v1/backup", "Success", vec![])), "{management:?}");
+    assert!(management.contains(&("POST /v1/grants", "OperationFailed", vec!["no-such-key"])), "{management:?}");
+    let verified = keyward(&["audit", "verify", "--data-dir", data]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+}

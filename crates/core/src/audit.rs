@@ -27,6 +27,9 @@ pub struct AuditEvent {
     /// The version the response speaks; `None` when the request could not be read that far.
     pub version: Option<KmipVersion>,
     pub operation: Option<Operation>,
+    /// What a request that is not a KMIP operation asked for: a management API call
+    /// ("POST /v1/grants"); recorded in place of the operation.
+    pub action: Option<String>,
     /// The Unique Batch Item ID the client gave, as it gave it (an opaque value).
     pub batch_item_id: Option<Vec<u8>>,
     pub status: ResultStatus,

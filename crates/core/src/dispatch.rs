@@ -197,6 +197,7 @@ impl Dispatcher {
             Some(_) => vec![AuditEvent {
                 version: Some(version),
                 operation: None,
+                action: None,
                 batch_item_id: None,
                 status: ResultStatus::OperationFailed,
                 reason: Some(ResultReason::InvalidMessage),
@@ -461,6 +462,7 @@ fn audit_events(version: KmipVersion, answered: &[ResponseBatchItem], involved: 
             AuditEvent {
                 version: Some(version),
                 operation: item.operation,
+                action: None,
                 batch_item_id: item.unique_batch_item_id.as_ref().map(|id| id.0.to_vec()),
                 status: item.result_status,
                 reason: item.result_reason,

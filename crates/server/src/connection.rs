@@ -65,7 +65,7 @@ pub(crate) async fn serve(
             return close(stream.into_inner()).await;
         }
         Some(byte) if management::starts_http(byte) => {
-            return management::serve(stream, peer, identity, shared, stop).await;
+            return management::serve(stream, peer, identity, origin, shared, stop).await;
         }
         Some(_) => {}
     }

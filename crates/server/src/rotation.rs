@@ -353,6 +353,7 @@ fn completed(rotation: &Rotation, audit: Option<&Arc<dyn AuditSink>>) {
     let event = AuditEvent {
         version: None,
         operation: Some(operation),
+        action: None,
         batch_item_id: None,
         status: ResultStatus::Success,
         reason: None,

@@ -30,6 +30,9 @@ pub fn request_body(out: &mut Vec<u8>, time: &str, origin: &AuditOrigin, event: 
     // Enumeration names from their Debug form: identifiers, nothing to escape.
     if let Some(operation) = event.operation {
         let _ = write!(out, ",\"operation\":\"{operation:?}\"");
+    } else if let Some(action) = &event.action {
+        out.extend_from_slice(b",\"operation\":");
+        string(out, action);
     }
     if let Some(id) = &event.batch_item_id {
         out.extend_from_slice(b",\"batch_item\":\"");
@@ -105,6 +108,7 @@ mod tests {
         let event = AuditEvent {
             version: Some(KmipVersion::V1_4),
             operation: Some(Operation::ReKeyKeyPair),
+            action: None,
             batch_item_id: Some(vec![0, 0xff]),
             status: ResultStatus::OperationFailed,
             reason: Some(ResultReason::ItemNotFound),
@@ -121,6 +125,7 @@ mod tests {
         let bare = AuditEvent {
             version: None,
             operation: None,
+            action: None,
             batch_item_id: None,
             reason: None,
             inputs: vec![],
@@ -138,5 +143,12 @@ mod tests {
             &bare,
         );
         assert_eq!(String::from_utf8(line).unwrap(), by_serde.to_line());
+
+        // A management call: its action in place of the operation, escaped as any string.
+        let call = AuditEvent { operation: None, action: Some("POST /v1/grants?x=\"".into()), ..bare };
+        let mut line = br#"{"seq":0,"prev":"","#.to_vec();
+        request_body(&mut line, time, &AuditOrigin { transport: "management", ..AuditOrigin::default() }, &call);
+        let read: Record = serde_json::from_slice(&line).unwrap();
+        assert_eq!(read.operation.as_deref(), Some("POST /v1/grants?x=\""));
     }
 }

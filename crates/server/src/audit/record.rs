@@ -97,7 +97,7 @@ impl Record {
             peer: origin.peer.clone(),
             transport: Some(origin.transport.to_string()),
             version: event.version.map(|v| format!("{}.{}", v.major(), v.minor())),
-            operation: event.operation.map(|o| format!("{o:?}")),
+            operation: event.operation.map(|o| format!("{o:?}")).or_else(|| event.action.clone()),
             batch_item: event.batch_item_id.as_deref().map(hex::encode),
             status: Some(format!("{:?}", event.status)),
             reason: event.reason.map(|r| format!("{r:?}")),

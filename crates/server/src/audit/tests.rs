@@ -43,6 +43,7 @@ fn event(n: usize) -> AuditEvent {
     AuditEvent {
         version: Some(KmipVersion::V2_1),
         operation: Some(Operation::Create),
+        action: None,
         batch_item_id: None,
         status: ResultStatus::Success,
         reason: None,
@@ -266,6 +267,7 @@ fn cost_of_recording_a_get() {
     let log = std::sync::Arc::new(AuditLog::open(settings, key(), AuditCounters::default()).unwrap());
     let get = AuditEvent {
         operation: Some(Operation::Get),
+        action: None,
         inputs: vec!["6d3b1c9e-2f4a-4e8b-9c1d-0a5e7f3b2c11".into()],
         outputs: Vec::new(),
         ..event(0)
@@ -308,6 +310,7 @@ fn cost_of_recording_parts() {
     time("clock and RFC 3339", Box::new(|| drop(std::hint::black_box(super::record::now_rfc3339()))));
     let get = AuditEvent {
         operation: Some(Operation::Get),
+        action: None,
         inputs: vec!["6d3b1c9e-2f4a-4e8b-9c1d-0a5e7f3b2c11".into()],
         outputs: vec![],
         ..event(0)

@@ -13,6 +13,7 @@
 //! caller may do with core's rules. Every answer is JSON: `{"error": "..."}` for a refusal, with
 //! the HTTP status that says which kind.
 
+mod audited;
 mod routes;
 mod service;
 
@@ -45,6 +46,7 @@ pub(crate) async fn serve<S>(
     stream: S,
     peer: SocketAddr,
     identity: Arc<ClientIdentity>,
+    origin: Arc<keyward_core::audit::AuditOrigin>,
     shared: Arc<Shared>,
     mut stop: StopFlag,
 ) where
@@ -53,7 +55,8 @@ pub(crate) async fn serve<S>(
     let span = tracing::info_span!("management", %peer, client = %identity.name);
     let activity = Activity::new();
     let io = TokioIo::new(Deadlines::new(stream, Arc::clone(&activity), &shared.limits));
-    let service = ManagementService::new(shared, identity, peer, activity);
+    let origin = Arc::new(keyward_core::audit::AuditOrigin { transport: "management", ..(*origin).clone() });
+    let service = ManagementService::new(shared, identity, origin, peer, activity);
     let mut http = http1::Builder::new();
     http.header_read_timeout(None).max_buf_size(MAX_HEAD_SIZE).half_close(true);
     let connection = http.serve_connection(io, service);

@@ -11,8 +11,10 @@ use hyper::header::{self, HeaderValue};
 use hyper::service::Service;
 use hyper::{Request, Response, StatusCode};
 use keyward_core::ClientIdentity;
+use keyward_core::audit::AuditOrigin;
 use tokio::time::Instant;
 
+use super::audited;
 use super::routes::{self, ApiError, Call, Reply, ReplyBody};
 use crate::https::body;
 use crate::https::deadlines::Activity;
@@ -22,6 +24,8 @@ use crate::server::Shared;
 pub(crate) struct ManagementService {
     shared: Arc<Shared>,
     identity: Arc<ClientIdentity>,
+    /// Who calls, for the audit trail (transport "management").
+    origin: Arc<AuditOrigin>,
     peer: SocketAddr,
     activity: Arc<Activity>,
 }
@@ -30,10 +34,11 @@ impl ManagementService {
     pub(crate) fn new(
         shared: Arc<Shared>,
         identity: Arc<ClientIdentity>,
+        origin: Arc<AuditOrigin>,
         peer: SocketAddr,
         activity: Arc<Activity>,
     ) -> ManagementService {
-        ManagementService { shared, identity, peer, activity }
+        ManagementService { shared, identity, origin, peer, activity }
     }
 
     async fn respond(&self, request: Request<Incoming>, first_byte: Instant) -> Response<ReplyBody> {
@@ -52,11 +57,22 @@ impl ManagementService {
             query: parts.uri.query().unwrap_or(""),
             body: &body,
         };
+        // A call the trail cannot record is not served (fail closed), as a KMIP change.
+        let audit = self.shared.dispatcher.audit().cloned();
+        if let Some(Err(error)) = audit.as_ref().map(|sink| sink.writable()) {
+            return audited::unavailable(&error).into_response(false);
+        }
         let outcome = routes::route(&call).await;
         match &outcome {
             Ok(_) => tracing::info!(method = %parts.method, path = parts.uri.path(), "management request"),
             Err(error) => tracing::info!(method = %parts.method, path = parts.uri.path(), status = %error.status,
                 %error, "management request refused"),
+        }
+        if let Some(sink) = &audit {
+            let event = audited::event(&call, &outcome);
+            if let Err(error) = audited::record(sink, &self.origin, event).await {
+                return audited::unavailable(&error).into_response(false);
+            }
         }
         match outcome {
             Ok(reply) => reply.into_response(),

@@ -100,3 +100,40 @@ fn a_second_client_encrypts_with_a_granted_key_until_the_grant_is_removed() {
     assert_eq!(ok(&admin, &["grants", "list"]), "no grants");
     serving.terminate();
 }
+
+#[test]
+fn a_grant_to_an_identity_group_reaches_its_members_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let config = dir.path().join("keyward.toml");
+    std::fs::write(
+        &config,
+        "[[access.groups]]\ngroup = \"vcenters\"\nidentity = \"vc-01\"\n\n\
+         [[access.groups]]\ngroup = \"vcenters\"\nidentity = \"vc-02\"\n",
+    )
+    .unwrap();
+    let serving = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
+    let prefix = format!("Keyward {} is serving KMIP over TLS on ", env!("CARGO_PKG_VERSION"));
+    let address = serving.banner_address(&prefix).expect("the banner names the KMIP address").to_string();
+    for name in ["vc-01", "vc-02", "vc-03"] {
+        let issued = keyward(&["pki", "issue-client", name, "--data-dir", data_dir.to_str().unwrap()]);
+        assert!(issued.status.success(), "{}", text(&issued.stderr));
+    }
+    let profile = data_dir.join("pki/admin-profile.toml");
+    let admin = vec!["--profile".to_string(), profile.to_str().unwrap().to_string()];
+    let uid = ok(&admin, &["keys", "create", "--algorithm", "aes", "--length", "256", "--name", "datastore"]);
+    ok(&admin, &["grants", "add", "--object", &uid, "--to", "group:vcenters", "--operations", "get"]);
+
+    let identity: serde_json::Value =
+        serde_json::from_str(&ok(&flags_of(&data_dir, &address, "vc-02"), &["--json", "identity"])).unwrap();
+    assert_eq!(identity["groups"], serde_json::json!(["vcenters"]), "{identity}");
+    for member in ["vc-01", "vc-02"] {
+        let got = ok(&flags_of(&data_dir, &address, member), &["keys", "get", &uid]);
+        assert!(!got.is_empty(), "{member}");
+        assert!(ok(&flags_of(&data_dir, &address, member), &["grants", "list"]).contains(&uid), "{member}");
+    }
+    let outsider = run(&flags_of(&data_dir, &address, "vc-03"), &["keys", "get", &uid]);
+    assert_eq!(outsider.status.code(), Some(1), "{}", text(&outsider.stderr));
+    assert!(text(&outsider.stderr).contains("Not Found") || text(&outsider.stderr).contains("NotFound"));
+    serving.terminate();
+}

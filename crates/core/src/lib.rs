@@ -56,16 +56,27 @@ pub struct ClientIdentity {
     /// The role the transport found for it; identities listed as administrators in the
     /// [`Policy`] are administrators whatever this says.
     pub role: access::Role,
+    /// The identity groups its certificate puts it in (`[[access.groups]]`): a grant to
+    /// `group:NAME` is a grant to each of them.
+    pub groups: Vec<String>,
 }
 
 impl ClientIdentity {
     /// An identity with the client role.
     pub fn new(name: impl Into<String>) -> ClientIdentity {
-        ClientIdentity { name: name.into(), role: access::Role::Client }
+        ClientIdentity { name: name.into(), role: access::Role::Client, groups: Vec::new() }
     }
 
     pub fn with_role(name: impl Into<String>, role: access::Role) -> ClientIdentity {
-        ClientIdentity { name: name.into(), role }
+        ClientIdentity { name: name.into(), role, groups: Vec::new() }
+    }
+
+    /// The names a grant may be made to that reach this identity: its own, then
+    /// `group:NAME` for each of its groups.
+    pub fn grantee_names(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        let mut names = vec![std::borrow::Cow::Borrowed(self.name.as_str())];
+        names.extend(self.groups.iter().map(|g| std::borrow::Cow::Owned(access::group_grantee(g))));
+        names
     }
 }
 

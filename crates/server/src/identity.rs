@@ -112,6 +112,8 @@ pub enum IdentityError {
     NoAlternativeName(&'static str),
     #[error("the identity in the client certificate is not text a log or an owner name can hold")]
     Unprintable,
+    #[error("the identity {0:?} starts with \"group:\", which names identity groups in grants")]
+    ReservedName(String),
 }
 
 impl IdentitySource {

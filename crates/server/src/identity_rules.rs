@@ -35,11 +35,35 @@ struct Rule {
     tenant: Option<String>,
 }
 
+struct GroupRule {
+    group: String,
+    matcher: Matcher,
+    tenant: Option<String>,
+}
+
+impl Matcher {
+    fn of(identity: &Option<String>, field: Option<CertificateField>, value: &Option<String>) -> Matcher {
+        match (identity, field, value) {
+            (Some(identity), _, _) => Matcher::Identity(identity.clone()),
+            (None, Some(field), Some(value)) => Matcher::Field(field, value.clone()),
+            _ => unreachable!("validated by AccessConfig::validate"),
+        }
+    }
+
+    fn matches(&self, name: &str, leaf: &[u8]) -> bool {
+        match self {
+            Matcher::Identity(identity) => identity == name,
+            Matcher::Field(field, value) => field.values(leaf).iter().any(|v| v == value),
+        }
+    }
+}
+
 /// The rules, read once at start.
 pub(crate) struct IdentityRules {
     source: IdentitySource,
     tenants: Vec<TenantCa>,
     rules: Vec<Rule>,
+    groups: Vec<GroupRule>,
     /// The tenants' CA certificates, to trust as client CAs.
     pub(crate) tenant_roots: Vec<CertificateDer<'static>>,
 }
@@ -47,7 +71,7 @@ pub(crate) struct IdentityRules {
 impl IdentityRules {
     /// Identities by `source` alone: no tenants, every client a client.
     pub(crate) fn plain(source: IdentitySource) -> IdentityRules {
-        IdentityRules { source, tenants: Vec::new(), rules: Vec::new(), tenant_roots: Vec::new() }
+        IdentityRules { source, tenants: Vec::new(), rules: Vec::new(), groups: Vec::new(), tenant_roots: Vec::new() }
     }
 
     pub(crate) fn new(source: IdentitySource, access: &AccessConfig) -> Result<IdentityRules, ConfigError> {
@@ -74,12 +98,12 @@ impl IdentityRules {
             rules.tenants.push(TenantCa { name: tenant.name.clone(), subjects });
         }
         for rule in &access.roles {
-            let matcher = match (&rule.identity, rule.field, &rule.value) {
-                (Some(identity), _, _) => Matcher::Identity(identity.clone()),
-                (None, Some(field), Some(value)) => Matcher::Field(field, value.clone()),
-                _ => unreachable!("validated above"),
-            };
+            let matcher = Matcher::of(&rule.identity, rule.field, &rule.value);
             rules.rules.push(Rule { role: rule.parsed_role()?, matcher, tenant: rule.tenant.clone() });
+        }
+        for rule in &access.groups {
+            let matcher = Matcher::of(&rule.identity, rule.field, &rule.value);
+            rules.groups.push(GroupRule { group: rule.group.clone(), matcher, tenant: rule.tenant.clone() });
         }
         Ok(rules)
     }
@@ -88,7 +112,11 @@ impl IdentityRules {
     pub(crate) fn identify(&self, chain: &[CertificateDer<'_>]) -> Result<ClientIdentity, IdentityError> {
         let leaf = chain.first().ok_or(IdentityError::NoCertificate)?;
         let mut identity = self.source.identify(leaf)?;
-        if self.tenants.is_empty() && self.rules.is_empty() {
+        // A grant to "group:NAME" must reach the group's members only.
+        if identity.name.starts_with(keyward_core::access::GROUP_GRANTEE_PREFIX) {
+            return Err(IdentityError::ReservedName(identity.name));
+        }
+        if self.tenants.is_empty() && self.rules.is_empty() && self.groups.is_empty() {
             return Ok(identity);
         }
         let tenant = self.tenant_of(chain);
@@ -104,6 +132,7 @@ impl IdentityRules {
             }
         }
         identity.role = self.role_of(&identity.name, tenant, leaf);
+        identity.groups = self.groups_of(&identity.name, tenant, leaf);
         Ok(identity)
     }
 
@@ -119,11 +148,21 @@ impl IdentityRules {
         self.rules
             .iter()
             .filter(|rule| rule.tenant.is_none() || rule.tenant.as_deref() == tenant)
-            .find(|rule| match &rule.matcher {
-                Matcher::Identity(identity) => identity == name,
-                Matcher::Field(field, value) => field.values(leaf).iter().any(|v| v == value),
-            })
+            .find(|rule| rule.matcher.matches(name, leaf))
             .map_or(Role::Client, |rule| rule.role)
+    }
+
+    fn groups_of(&self, name: &str, tenant: Option<&str>, leaf: &[u8]) -> Vec<String> {
+        let mut groups: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|rule| rule.tenant.is_none() || rule.tenant.as_deref() == tenant)
+            .filter(|rule| rule.matcher.matches(name, leaf))
+            .map(|rule| rule.group.clone())
+            .collect();
+        groups.sort();
+        groups.dedup();
+        groups
     }
 }
 
@@ -132,7 +171,7 @@ mod tests {
     use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
 
     use super::*;
-    use crate::config::access::{RoleRule, TenantConfig};
+    use crate::config::access::{GroupRule, RoleRule, TenantConfig};
 
     struct Ca {
         pem: String,
@@ -183,6 +222,7 @@ mod tests {
                     tenant: None,
                 },
             ],
+            groups: Vec::new(),
         };
         let rules = IdentityRules::new(IdentitySource::CommonName, &access).unwrap();
         assert_eq!(rules.tenant_roots.len(), 1);
@@ -197,5 +237,33 @@ mod tests {
         // Another CA cannot name a client into acme.
         let forged = rules.identify(&[client(&other, "acme/ops", "keys")]);
         assert!(matches!(forged, Err(IdentityError::ForeignTenant(_))), "{forged:?}");
+    }
+
+    #[test]
+    fn group_rules_put_identities_in_groups_and_group_names_are_reserved() {
+        let ca = ca("Clients CA");
+        let rule = |group: &str, identity: Option<&str>, ou: Option<&str>| GroupRule {
+            group: group.into(),
+            identity: identity.map(Into::into),
+            field: ou.map(|_| CertificateField::OrganizationalUnit),
+            value: ou.map(Into::into),
+            tenant: None,
+        };
+        let access = AccessConfig {
+            groups: vec![
+                rule("vcenters", None, Some("vcenter")),
+                rule("vcenters", Some("vc-legacy"), None),
+                rule("backup", Some("vc-01"), None),
+            ],
+            ..AccessConfig::default()
+        };
+        let rules = IdentityRules::new(IdentitySource::CommonName, &access).unwrap();
+        assert_eq!(rules.identify(&[client(&ca, "vc-01", "vcenter")]).unwrap().groups, ["backup", "vcenters"]);
+        assert_eq!(rules.identify(&[client(&ca, "vc-legacy", "other")]).unwrap().groups, ["vcenters"]);
+        assert!(rules.identify(&[client(&ca, "app", "apps")]).unwrap().groups.is_empty());
+        // No certificate may name itself into a group's grants.
+        let plain = IdentityRules::plain(IdentitySource::CommonName);
+        let reserved = plain.identify(&[client(&ca, "group:vcenters", "x")]);
+        assert!(matches!(reserved, Err(IdentityError::ReservedName(_))), "{reserved:?}");
     }
 }

@@ -88,6 +88,15 @@ pub enum Access {
     Hidden,
 }
 
+/// What a grantee name starts with when it names an identity group rather than an identity.
+/// Identities are never given names that start with it (the server refuses such a certificate).
+pub const GROUP_GRANTEE_PREFIX: &str = "group:";
+
+/// The grantee name of the identity group `group`.
+pub fn group_grantee(group: &str) -> String {
+    format!("{GROUP_GRANTEE_PREFIX}{group}")
+}
+
 /// The access rules: who administers, the tenants, the grants.
 #[derive(Clone, Debug, Default)]
 pub struct AccessPolicy {
@@ -152,7 +161,7 @@ impl AccessPolicy {
             }
             _ => {}
         }
-        let granted = self.granted(&client.name, object);
+        let granted = self.granted_to(client, object);
         if granted.is_empty() {
             return Access::Hidden;
         }
@@ -179,10 +188,23 @@ impl AccessPolicy {
         rights
     }
 
+    /// The rights the grants give `client` on `object`, as itself and through its identity
+    /// groups.
+    pub fn granted_to(&self, client: &ClientIdentity, object: &StoredObject) -> Vec<Right> {
+        if client.groups.is_empty() {
+            return self.granted(&client.name, object);
+        }
+        let mut rights: Vec<Right> =
+            client.grantee_names().iter().flat_map(|grantee| self.granted(grantee, object)).collect();
+        rights.sort();
+        rights.dedup();
+        rights
+    }
+
     /// Whether Locate must look beyond the caller's own objects: it administers, has a role
-    /// over a tenant, or holds grants.
+    /// over a tenant, or holds grants (itself or through a group).
     pub fn sees_beyond_own(&self, client: &ClientIdentity, role: Role) -> bool {
-        role != Role::Client || self.grants.has_any(&client.name)
+        role != Role::Client || client.grantee_names().iter().any(|grantee| self.grants.has_any(grantee))
     }
 }
 
@@ -223,6 +245,25 @@ mod tests {
         let grant =
             Grant { target, grantee: to.into(), rights: rights.to_vec(), granted_by: policy.authority_of(by, by.role) };
         let _ = policy.grants.add(&store, grant).unwrap();
+    }
+
+    #[test]
+    fn a_grant_to_an_identity_group_reaches_each_member_and_nobody_else() {
+        let policy = policy();
+        let owner = who("alice", Role::Client);
+        let key = object("k", "alice", None);
+        grant(&policy, GrantTarget::Object("k".into()), &group_grantee("vcenters"), &owner, &[Right::Get]);
+        let mut member = who("vc-02", Role::Client);
+        member.groups = vec!["backup".into(), "vcenters".into()];
+        assert_eq!(decide(&policy, &member, &key, Some(Right::Get)), Access::Allowed);
+        assert_eq!(decide(&policy, &member, &key, Some(Right::Destroy)), Access::Denied);
+        assert!(policy.sees_beyond_own(&member, Role::Client));
+        let outsider = who("vc-03", Role::Client);
+        assert_eq!(decide(&policy, &outsider, &key, Some(Right::Get)), Access::Hidden);
+        assert!(!policy.sees_beyond_own(&outsider, Role::Client));
+        let mut other_group = who("vc-04", Role::Client);
+        other_group.groups = vec!["vcenter".into()];
+        assert_eq!(decide(&policy, &other_group, &key, Some(Right::Get)), Access::Hidden);
     }
 
     #[test]

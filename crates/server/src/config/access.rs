@@ -16,6 +16,11 @@
 //! [[access.roles]]
 //! role = "auditor"
 //! identity = "audit.example.com"
+//!
+//! [[access.groups]]          # grants to "group:vcenters" reach every member
+//! group = "vcenters"
+//! field = "ou"
+//! value = "vcenter"
 //! ```
 
 use std::path::PathBuf;
@@ -35,6 +40,25 @@ pub struct AccessConfig {
     pub tenants: Vec<TenantConfig>,
     /// Role rules, first match wins; an identity no rule matches is a client.
     pub roles: Vec<RoleRule>,
+    /// Identity group rules: an identity is in every group one of whose rules it matches.
+    pub groups: Vec<GroupRule>,
+}
+
+/// One identity group rule: identities whose `identity` is the one given, or whose certificate
+/// has `value` in `field`, are members of `group` (optionally only in one tenant). Several rules
+/// may name one group.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRule {
+    pub group: String,
+    #[serde(default)]
+    pub identity: Option<String>,
+    #[serde(default)]
+    pub field: Option<CertificateField>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub tenant: Option<String>,
 }
 
 /// One tenant: its name (the prefix of its clients' identities, `name/...`) and its CA file.
@@ -107,6 +131,25 @@ impl AccessConfig {
                 && !self.tenants.iter().any(|t| t.name == *tenant)
             {
                 return Err(ConfigError::Invalid(format!("access.roles: tenant {tenant:?} is not in access.tenants")));
+            }
+        }
+        for rule in &self.groups {
+            let name = &rule.group;
+            if name.is_empty() || name.chars().any(|c| c.is_control() || c.is_whitespace() || c == ',') {
+                return Err(ConfigError::Invalid(format!("access.groups: {name:?} is not a group name")));
+            }
+            match (&rule.identity, &rule.field, &rule.value) {
+                (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "access.groups: the rule for {name:?} needs either `identity`, or `field` and `value`"
+                    )));
+                }
+            }
+            if let Some(tenant) = &rule.tenant
+                && !self.tenants.iter().any(|t| t.name == *tenant)
+            {
+                return Err(ConfigError::Invalid(format!("access.groups: tenant {tenant:?} is not in access.tenants")));
             }
         }
         Ok(())

@@ -67,7 +67,9 @@ impl GrantRequest {
     fn grantee(&self) -> Result<String, ApiError> {
         match self.to.as_deref().map(str::trim) {
             Some(to) if !to.is_empty() && !to.chars().any(char::is_control) => Ok(to.to_string()),
-            _ => Err(ApiError::bad_request("`to` names the identity the grant is for")),
+            _ => Err(ApiError::bad_request(
+                "`to` names the identity (or `group:NAME`, the identity group) the grant is for",
+            )),
         }
     }
 }
@@ -194,7 +196,7 @@ pub(super) fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
         target.as_ref().is_none_or(|t| *t == grant.target)
             && (me.role == Role::Administrator
                 || grant.granted_by.name == me.name
-                || grant.grantee == me.name
+                || call.caller.grantee_names().iter().any(|name| grant.grantee == *name)
                 || (me.role == Role::Custodian && grant.granted_by.tenant == me.tenant)
                 || manages_target(call, &me, &grant.target))
     });

@@ -11,5 +11,6 @@ pub(super) fn show(call: &Call<'_>) -> Result<Reply, ApiError> {
         "administrator": role == keyward_core::access::Role::Administrator,
         "role": role.name(),
         "tenant": policy.access.tenant_of(&call.caller.name),
+        "groups": call.caller.groups,
     })))
 }

@@ -309,3 +309,54 @@ fn the_dispatcher_reports_the_commits_of_objects_that_may_rotate_and_only_those(
     let new = rotate_now(&server, &plain, &[]).expect("overdue once it rotates");
     assert_ne!(new, plain);
 }
+
+/// A certificate with Rotate Automatic is renewed by Re-certify (2.1 §4.48: "as the object
+/// requires"): the same key and subject, from the server's issuing CA, linked both ways.
+#[test]
+fn a_certificate_rotates_by_re_certify() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicI64;
+    let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
+    let policy = keyward_core::Policy { issuing_ca: keyward_core::IssuingCa::Managed, ..Default::default() };
+    let services =
+        keyward_core::Services { store: Arc::new(keyward_store::MemoryStore::new()), policy, clock: clock.clone() };
+    let server = Server { dispatcher: keyward_core::Dispatcher::new(services), clock };
+    let pair = r#"<CommonAttributes>
+        <CryptographicAlgorithm type="Enumeration" value="ECDSA"/>
+        <CryptographicDomainParameters><RecommendedCurve type="Enumeration" value="P_256"/></CryptographicDomainParameters>
+        </CommonAttributes>
+        <PrivateKeyAttributes><CryptographicUsageMask type="Integer" value="Sign"/></PrivateKeyAttributes>
+        <PublicKeyAttributes><CryptographicUsageMask type="Integer" value="Verify"/></PublicKeyAttributes>"#;
+    let public = text(&server.ok(OWNER, V2_1, &item("CreateKeyPair", pair)), Tag::PublicKeyUniqueIdentifier).unwrap();
+    let certify = format!(
+        r#"{}<Attributes><CertificateSubjectCN type="TextString" value="web-01"/>
+        <RotateAutomatic type="Boolean" value="true"/><RotateInterval type="Interval" value="5"/>
+        <RotateName><RotateNameValue type="TextString" value="web-cert"/><RotateNameType type="Enumeration" value="UninterpretedTextString"/></RotateName>
+        </Attributes>"#,
+        uid_xml(&public)
+    );
+    let old = text(&server.ok(OWNER, V2_1, &item("Certify", &certify)), Tag::UniqueIdentifier).unwrap();
+    server.advance(5);
+    let rotation = match rotate(server.dispatcher.services(), &old, &[], now(&server)).expect("rotation runs") {
+        Outcome::Rotated(rotation, ticket) => {
+            ticket.wait().unwrap();
+            rotation
+        }
+        Outcome::NotDue => panic!("a certificate with Rotate Automatic is due"),
+    };
+    assert_eq!(rotation.operation, keyward_kmip::enums::Operation::ReCertify);
+    let new = rotation.replacement;
+    assert_eq!(locate_latest(&server, "web-cert"), std::slice::from_ref(&new));
+    let new_attributes = attributes(&server, &new);
+    assert_eq!(linked(&new_attributes, "ReplacedObjectLink").as_deref(), Some(old.as_str()));
+    assert_eq!(linked(&new_attributes, "PublicKeyLink").as_deref(), Some(public.as_str()), "the same key");
+    assert_eq!(integer(&new_attributes, Tag::RotateGeneration), Some(1));
+    let der = |uid: &str| bytes(&server.ok(OWNER, V2_1, &item("Get", &uid_xml(uid))), Tag::CertificateValue).unwrap();
+    let (old_cert, new_cert) = (
+        keyward_crypto::certificates::describe_certificate(&der(&old)).unwrap(),
+        keyward_crypto::certificates::describe_certificate(&der(&new)).unwrap(),
+    );
+    assert_eq!(old_cert.subject.der, new_cert.subject.der);
+    assert_ne!(der(&old), der(&new));
+    assert_eq!(rotate_now(&server, &old, &[]), None, "once");
+}

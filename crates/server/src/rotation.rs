@@ -14,7 +14,7 @@ use std::time::Duration;
 use keyward_core::rotation::{self, ChangeListener, Outcome, Rotation, RotationPolicy, Schedule};
 use keyward_core::{AuditEvent, AuditOrigin, AuditSink, Dispatcher};
 use keyward_store::{StoreError, StoredObject};
-use keyward_ttlv::enums::{Operation, ResultStatus};
+use keyward_ttlv::enums::ResultStatus;
 
 use crate::config::rotation::RotationConfig;
 use crate::shutdown::StopFlag;
@@ -326,7 +326,7 @@ impl Rotator {
 }
 
 /// The one place a rotation is completed: its commit is durable. Logged, and recorded in the
-/// audit trail as a Re-key (Re-key Key Pair) by the scheduler: the replaced objects as inputs,
+/// audit trail as the Re-key, Re-key Key Pair or Re-certify it was, by the scheduler: the replaced objects as inputs,
 /// the new ones as outputs.
 fn completed(rotation: &Rotation, audit: Option<&Arc<dyn AuditSink>>) {
     let (old_public, new_public) = match &rotation.public_keys {
@@ -344,15 +344,15 @@ fn completed(rotation: &Rotation, audit: Option<&Arc<dyn AuditSink>>) {
         "key rotated"
     );
     let Some(audit) = audit else { return };
-    let (operation, mut inputs, mut outputs) = match &rotation.public_keys {
-        Some((old, new)) => (Operation::ReKeyKeyPair, vec![old.clone()], vec![new.clone()]),
-        None => (Operation::ReKey, Vec::new(), Vec::new()),
+    let (mut inputs, mut outputs) = match &rotation.public_keys {
+        Some((old, new)) => (vec![old.clone()], vec![new.clone()]),
+        None => (Vec::new(), Vec::new()),
     };
     inputs.insert(0, rotation.replaced.clone());
     outputs.insert(0, rotation.replacement.clone());
     let event = AuditEvent {
         version: None,
-        operation: Some(operation),
+        operation: Some(rotation.operation),
         action: None,
         batch_item_id: None,
         status: ResultStatus::Success,

@@ -37,7 +37,7 @@ mod ping;
 mod pkcs11;
 mod poll;
 mod query;
-mod re_certify;
+pub(crate) mod re_certify;
 pub(crate) mod re_key;
 pub(crate) mod re_key_key_pair;
 mod recover;

@@ -83,6 +83,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
     let uid = renewed.unique_identifier.clone();
     cx.insert(renewed);
     replacement::link_to_replacement(cx, &existing.unique_identifier, &uid)?;
+    // A Re-certify within a rotated set counts a Rotate Generation, as a Re-key does (2.1 §4.50).
+    if replacement::in_rotated_set(&existing) {
+        replacement::record_rotation(cx, &existing.unique_identifier, &uid)?;
+    }
     if let Some(public_uid) = public_uid {
         move_certificate_link(cx, &public_uid, &existing.unique_identifier, &uid)?;
     }

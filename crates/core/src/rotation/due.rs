@@ -15,10 +15,12 @@
 //!   Link, 2.1 §4.32 Table 57) or is not the latest (Rotate Latest False, §4.52) never does again.
 //!   This is what makes a rotation happen once: it writes both marks on the old object in the same
 //!   commit that inserts the new one.
-//! - Only keys the server can re-key: a symmetric key (Re-key) or a private key (Re-key Key Pair,
-//!   which replaces its public key with it), Pre-Active or Active, with its key value. Public keys
-//!   rotate with their private key. Certificates are not rotated (Re-certify needs the issuer's
-//!   key and a request the server does not have).
+//! - Only objects the server can replace by itself: a symmetric key (Re-key), a private key
+//!   (Re-key Key Pair, which replaces its public key with it), or a certificate (Re-certify, 2.1
+//!   §4.48 "Re-certify as the object requires": a new certificate for the same key and subject,
+//!   signed by its Parent Link's CA or the server's issuing CA, as a client's Re-certify without
+//!   a request is), Pre-Active or Active, with its value. Public keys rotate with their private
+//!   key.
 
 use keyward_kmip::attributes::{Attribute, Name};
 use keyward_kmip::enums::{LinkType, State};
@@ -99,7 +101,10 @@ pub fn selects(selector: Selector<'_>, object: &StoredObject) -> bool {
 
 /// True for the objects automatic rotation applies to at all (see the module's notes).
 pub fn rotatable(object: &StoredObject, now: i64) -> bool {
-    let key = matches!(object.object, Some(ManagedObject::SymmetricKey(_) | ManagedObject::PrivateKey(_)));
+    let key = matches!(
+        object.object,
+        Some(ManagedObject::SymmetricKey(_) | ManagedObject::PrivateKey(_) | ManagedObject::Certificate(_))
+    );
     let live = matches!(effective_state(object, now), State::PreActive | State::Active);
     key && live && !has_replacement(object) && rotate_latest(object) != Some(false)
 }

@@ -1,7 +1,8 @@
 //! One automatic rotation, as one atomic commit.
 //!
-//! The object is read, found due, and replaced by the equivalent of a Re-key (a symmetric key) or
-//! a Re-key Key Pair (a private key and its public key) performed by the server (2.1 §4.48), with
+//! The object is read, found due, and replaced by the equivalent of a Re-key (a symmetric key), a
+//! Re-key Key Pair (a private key and its public key) or a Re-certify (a certificate) performed by
+//! the server (2.1 §4.48), with
 //! the object's Rotate Offset or the policy's offset as the Offset (§4.54). The new objects are
 //! inserted and the old ones updated in a single commit that names the revisions read: if anything
 //! changed the old object in between (another rotation, a client's Re-key, a revocation), the
@@ -11,8 +12,10 @@
 //! the object unchanged, and still due.
 
 use keyward_kmip::attributes::{Attribute, RevocationReason};
+use keyward_kmip::enums::Operation;
 use keyward_kmip::enums::RevocationReasonCode;
 use keyward_kmip::objects::ManagedObject;
+use keyward_kmip::payloads::re_certify::ReCertifyRequest;
 use keyward_kmip::payloads::re_key::ReKeyRequest;
 use keyward_kmip::payloads::re_key_key_pair::ReKeyKeyPairRequest;
 use keyward_kmip::{DateTime, UniqueIdentifierRef};
@@ -35,6 +38,8 @@ const COMMIT_ATTEMPTS: usize = 8;
 /// A completed rotation: what was replaced by what.
 #[derive(Debug)]
 pub struct Rotation {
+    /// What replaced the object: Re-key, Re-key Key Pair or Re-certify.
+    pub operation: Operation,
     pub replaced: String,
     pub replacement: String,
     /// For a key pair: the public keys, replaced and new.
@@ -91,8 +96,9 @@ fn replace(services: &Services, existing: &StoredObject, rule: &Rule, now: i64) 
     let generator = keyward_crypto::random::SeededGenerator::new();
     let asynchronous = crate::asynchronous::Asynchronous::default();
     let operation = match &existing.object {
-        Some(ManagedObject::PrivateKey(_)) => keyward_kmip::enums::Operation::ReKeyKeyPair,
-        _ => keyward_kmip::enums::Operation::ReKey,
+        Some(ManagedObject::PrivateKey(_)) => Operation::ReKeyKeyPair,
+        Some(ManagedObject::Certificate(_)) => Operation::ReCertify,
+        _ => Operation::ReKey,
     };
     let mut cx = Context {
         services,
@@ -139,6 +145,22 @@ fn replace(services: &Services, existing: &StoredObject, rule: &Rule, now: i64) 
             let public = old_public.map(|old| (old, response.public_key_unique_identifier));
             (response.private_key_unique_identifier, public)
         }
+        Some(ManagedObject::Certificate(_)) => {
+            let request = ReCertifyRequest {
+                unique_identifier: reference,
+                certificate_request_unique_identifier: None,
+                certificate_request_type: None,
+                certificate_request_value: None,
+                offset: rule.offset,
+                attributes: None,
+                protection_storage_masks: None,
+            };
+            let response = crate::ops::re_certify::run(&mut cx, &request)?;
+            if !replacement::in_rotated_set(existing) {
+                replacement::record_rotation(&mut cx, &old_uid, &response.unique_identifier)?;
+            }
+            (response.unique_identifier, None)
+        }
         _ => {
             let request = ReKeyRequest {
                 unique_identifier: reference,
@@ -163,6 +185,7 @@ fn replace(services: &Services, existing: &StoredObject, rule: &Rule, now: i64) 
         .and_then(|o| find(&o, |a| if let Attribute::RotateGeneration(g) = a { Some(*g) } else { None }))
         .unwrap_or(1);
     let rotation = Rotation {
+        operation,
         replaced: old_uid,
         replacement: new_uid,
         public_keys,

@@ -36,6 +36,8 @@ pub struct Settings {
     pub checkpoint_every: u64,
     pub rotate_size: u64,
     pub flush_interval: Duration,
+    /// A local datagram socket that gets a copy of each record (RFC 5424).
+    pub syslog: Option<PathBuf>,
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
             checkpoint_every: config.checkpoint_every.max(1),
             rotate_size: config.rotate_size,
             flush_interval: Duration::from_millis(config.flush_interval_ms),
+            syslog: config.syslog.clone(),
         }
     }
 }
@@ -316,6 +319,11 @@ impl Inner {
     fn run(&self, mut segment: Segment, mut chain: Chain) {
         let interval = self.settings.flush_interval;
         let dir = &self.settings.dir;
+        let mut syslog = self.settings.syslog.as_deref().and_then(|path| {
+            super::syslog::SyslogCopy::new(path)
+                .inspect_err(|error| tracing::warn!(%error, "no syslog copy of the audit trail"))
+                .ok()
+        });
         loop {
             let mut state = self.lock();
             loop {
@@ -367,6 +375,10 @@ impl Inner {
                     Ok(()) => {
                         self.counters.written(records);
                         self.progress.send_modify(|p| p.durable = upto);
+                        if let Some(syslog) = syslog.as_mut() {
+                            let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                            syslog.forward(&data, &time_of(u64::try_from(millis).unwrap_or(u64::MAX)));
+                        }
                     }
                     Err(error) => self.fail(&error.to_string(), queue.len() as u64),
                 }

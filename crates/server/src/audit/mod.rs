@@ -9,6 +9,7 @@ mod files;
 mod line;
 mod log;
 pub mod record;
+mod syslog;
 pub mod verify;
 
 use std::path::Path;

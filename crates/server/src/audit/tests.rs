@@ -27,6 +27,7 @@ fn settings(dir: &Path) -> Settings {
         checkpoint_every: 4,
         rotate_size: 4096,
         flush_interval: Duration::from_millis(1),
+        syslog: None,
     }
 }
 
@@ -333,4 +334,31 @@ fn cost_of_recording_parts() {
             std::hint::black_box(keyward_crypto::sha256(&copy));
         }),
     );
+}
+
+#[test]
+fn a_syslog_socket_gets_each_record_line_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("log.sock");
+    let collector = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    collector.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let trail = dir.path().join("audit");
+    let log =
+        AuditLog::open(Settings { syslog: Some(socket_path), ..settings(&trail) }, key(), Default::default()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let seq = log.append(&origin(), vec![event(7)]).unwrap();
+    runtime.block_on(log.durable(seq)).unwrap();
+    log.close().unwrap();
+    let written: Vec<String> = files(&trail).iter().flat_map(|f| lines(f)).collect();
+    let request = written.iter().find(|l| l.contains("uid-7")).expect("the request's line");
+    let mut received = Vec::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    while let Ok(n) = collector.recv(&mut buffer) {
+        received.push(String::from_utf8(buffer[..n].to_vec()).unwrap());
+        if received.iter().any(|m| m.contains("\"shutdown\"")) {
+            break;
+        }
+    }
+    let copy = received.iter().find(|m| m.contains("uid-7")).expect("the request's message");
+    assert!(copy.starts_with("<110>1 ") && copy.ends_with(request.as_str()), "{copy}\n{request}");
 }

@@ -32,6 +32,9 @@ pub struct AuditConfig {
     /// How long the record of a request that changed nothing may wait in memory before it is
     /// written (a change's record is written before the change is acknowledged).
     pub flush_interval_ms: u64,
+    /// A local datagram socket (`/dev/log`) that gets a copy of each record as an RFC 5424
+    /// message, best effort; none when unset.
+    pub syslog: Option<PathBuf>,
 }
 
 impl Default for AuditConfig {
@@ -43,6 +46,7 @@ impl Default for AuditConfig {
             checkpoint_every: 1000,
             rotate_size: 64 * 1024 * 1024,
             flush_interval_ms: 20,
+            syslog: None,
         }
     }
 }

@@ -10,7 +10,8 @@
 #
 # Settings (environment): A_BIN and B_BIN (this checkout's release build), A_ARGS and B_ARGS
 # (extra `serve` arguments; `--metrics-listen off` when unset), A_NAME and B_NAME (a, b),
-# ROUNDS (8), DURATION and WARMUP in seconds per run (5 and 1), CONNECTIONS (16), OP (get).
+# ROUNDS (8), DURATION and WARMUP in seconds per run (5 and 1), CONNECTIONS (16), OP (get),
+# A_DATA and B_DATA (a data directory to serve instead of a new empty one: a populated store).
 # Results go to target/ab/<time>/.
 set -euo pipefail
 
@@ -35,7 +36,9 @@ if [ -z "${A_BIN:-}" ] || [ -z "${B_BIN:-}" ]; then
     say "building Keyward (release)"
     cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
 fi
-declare -A BIN ARGS PORT PID
+declare -A BIN ARGS PORT PID DATA
+DATA[a]=${A_DATA:-$WORK/data-a}
+DATA[b]=${B_DATA:-$WORK/data-b}
 BIN[a]=${A_BIN:-$TARGET/release/keyward}
 BIN[b]=${B_BIN:-$TARGET/release/keyward}
 ARGS[a]=$A_ARGS
@@ -44,7 +47,7 @@ for side in a b; do
     say "Keyward $side: ${BIN[$side]} serve ${ARGS[$side]}"
     PORT[$side]=$(free_port)
     # shellcheck disable=SC2086 # the arguments are words on purpose
-    "${BIN[$side]}" serve --data-dir "$WORK/data-$side" --listen "127.0.0.1:${PORT[$side]}" ${ARGS[$side]} \
+    "${BIN[$side]}" serve --data-dir "${DATA[$side]}" --listen "127.0.0.1:${PORT[$side]}" ${ARGS[$side]} \
         >"$WORK/keyward-$side.out" 2>"$WORK/keyward-$side.log" &
     PID[$side]=$!
     SERVER_PIDS+=("${PID[$side]}")
@@ -57,7 +60,7 @@ for round in $(seq 1 "$ROUNDS"); do
         out=$RESULTS/$side-$round.json
         echo "   round $round of $ROUNDS: $side" >&2
         if ! "${BIN[b]}" bench --json --op "$OP" --connections "$CONNECTIONS" \
-            --duration "$DURATION" --warmup "$WARMUP" --data-dir "$WORK/data-$side" \
+            --duration "$DURATION" --warmup "$WARMUP" --data-dir "${DATA[$side]}" \
             --server "127.0.0.1:${PORT[$side]}" --server-name localhost --server-pid "${PID[$side]}" \
             >"$out" 2>"$out.log"; then
             echo "   (failed: $(tail -1 "$out.log"))" >&2

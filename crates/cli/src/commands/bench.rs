@@ -5,7 +5,8 @@
 //! in turn (`--compare-echo`): setup, warm-up, the measured window, cleanup, then one report.
 //! Files: `args` the command line, `target` where to connect, `requests` and `workload` what to
 //! send, `setup` and `cleanup` the objects around the load, `runner` the load itself, `response`
-//! and `stats` what is measured, `cpu` CPU time, `echo` the echo server, `report` the output.
+//! and `stats` what is measured, `cpu` CPU time, `echo` the echo server, `report` the output;
+//! `populate` fills a stopped server's store for the large-store benchmarks.
 
 mod args;
 mod cleanup;
@@ -13,6 +14,7 @@ mod cpu;
 mod echo;
 mod error;
 mod idle;
+mod populate;
 mod report;
 mod requests;
 mod response;
@@ -38,6 +40,7 @@ pub fn run(args: BenchArgs) -> Result<(), BenchError> {
     match args.tool {
         Some(BenchTool::EchoServer(args)) => echo::run_standalone(args),
         Some(BenchTool::Idle(args)) => idle::run(args),
+        Some(BenchTool::Populate(args)) => populate::run(args),
         None => run_load(args.load),
     }
 }

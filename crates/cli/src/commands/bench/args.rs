@@ -21,6 +21,8 @@ pub enum BenchTool {
     EchoServer(EchoServerArgs),
     /// Hold many connections open and idle, and measure the server's resident memory for them.
     Idle(IdleArgs),
+    /// Fill a stopped server's store with many named keys (in-process, fast).
+    Populate(super::populate::PopulateArgs),
 }
 
 /// `keyward bench idle`.

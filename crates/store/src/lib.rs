@@ -4,7 +4,9 @@
 //! a set of changes atomically, find candidates for Locate through indexes. [`SledStore`] is the
 //! production backend: every object encrypted with AES-256-GCM under a key derived from the
 //! key-encryption key, indexes keyed by HMACs so that no attribute value is written in clear, and
-//! every commit flushed to disk (in groups) before it is acknowledged. [`MemoryStore`] is for tests.
+//! every commit flushed to disk (in groups) before it is acknowledged. [`PostgresStore`] keeps the
+//! same sealed records in PostgreSQL, for several nodes on one database. [`MemoryStore`] is for
+//! tests.
 //! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
 //! metrics); the store itself knows no exporter.
 
@@ -15,6 +17,7 @@ mod index;
 mod kek;
 mod memory;
 mod observer;
+mod postgres;
 mod record;
 mod sealing;
 mod sled_store;
@@ -29,6 +32,7 @@ pub use index::{IndexKind, IndexTerm};
 pub use kek::Kek;
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sled_store::{SledOptions, SledStore, Snapshot};
 use zeroize::Zeroizing;
 
@@ -124,6 +128,13 @@ pub trait ObjectStore: Send + Sync {
 
     /// Writes everything committed so far to disk (shutdown).
     fn flush(&self) -> StoreResult<()>;
+
+    /// True when a call waits on the network (a database server) rather than on memory or a
+    /// local disk: a transport then runs every request off its I/O threads, so that one round
+    /// trip does not hold up other connections.
+    fn waits_on_network(&self) -> bool {
+        false
+    }
 
     /// The server's own records beside the managed objects (access grants, rotation policies
     /// and schedules...): the value of `key`, sealed at rest like an object. Their meaning is

@@ -1,0 +1,162 @@
+//! The connection to PostgreSQL: `tokio-postgres` driven on a runtime thread that the store owns,
+//! with a small pool of connections, behind a blocking call.
+//!
+//! Why not the synchronous `postgres` crate: each of its clients blocks on a runtime of its own,
+//! and tokio refuses to block on a runtime from inside another one, which is where the server
+//! calls the store (it runs cheap requests in place on its async workers). Here the caller's
+//! thread only sends the work to the store's runtime and waits on a plain channel, which is
+//! allowed anywhere. The server also runs every request on its blocking pool when the store waits
+//! on the network ([`crate::ObjectStore::waits_on_network`]), so that a database round trip does
+//! not hold an I/O thread.
+//!
+//! Why a pool of our own rather than deadpool or r2d2: what is needed is "an idle connection, or
+//! a new one, at most N at a time, and never a closed one", on our runtime; that is a semaphore
+//! and a vector.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::{StoreError, StoreResult};
+
+/// How long a new connection may take before the call fails (when the URL sets no
+/// `connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Work to run on a pooled connection.
+pub(super) type Work<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send>>;
+
+/// The store's runtime thread and its pool.
+pub(super) struct Database {
+    runtime: tokio::runtime::Handle,
+    pool: Arc<Pool>,
+    /// Dropped to stop the runtime thread, which then closes every connection.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Database {
+    /// Starts the runtime thread; connections are made when first needed.
+    pub(super) fn start(mut config: Config, pool_size: usize) -> StoreResult<Database> {
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("keyward");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("keyward-postgres".into()).spawn(move || {
+            // Runs the connections' tasks until the store is dropped.
+            runtime.block_on(async {
+                let _ = stopped.await;
+            });
+        })?;
+        let pool = Arc::new(Pool {
+            config,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(pool_size.max(1))),
+        });
+        Ok(Database { runtime: handle, pool, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Runs `work` on a pooled connection and waits for its result. Callable from any thread.
+    pub(super) fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(Pooled) -> Work<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let pool = Arc::clone(&self.pool);
+        self.runtime.spawn(async move {
+            let result = match pool.checkout().await {
+                Ok(client) => work(client).await,
+                Err(error) => Err(error),
+            };
+            let _ = sender.send(result);
+        });
+        receiver.recv().map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Pool {
+    config: Config,
+    idle: Mutex<Vec<Client>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    async fn checkout(self: &Arc<Pool>) -> StoreResult<Pooled> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("the connection pool is closed".into()))?;
+        let reused = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.retain(|client| !client.is_closed());
+            idle.pop()
+        };
+        let client = match reused {
+            Some(client) => client,
+            None => self.connect().await?,
+        };
+        Ok(Pooled { client: Some(client), pool: Arc::clone(self), _permit: permit })
+    }
+
+    async fn connect(&self) -> StoreResult<Client> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| backend("connecting", &e))?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(%error, "a connection to the database ended");
+            }
+        });
+        Ok(client)
+    }
+}
+
+/// A connection taken from the pool; it goes back when dropped, unless it is closed.
+pub(super) struct Pooled {
+    client: Option<Client>,
+    pool: Arc<Pool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("a pooled client is present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("a pooled client is present until dropped")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+            self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push(client);
+        }
+    }
+}
+
+/// A database error as a store error; the message names what was being done. PostgreSQL's
+/// messages carry no parameter values but a unique key's, which is an HMAC here.
+pub(super) fn backend(doing: &str, error: &tokio_postgres::Error) -> StoreError {
+    StoreError::Backend(format!("database, {doing}: {error}"))
+}

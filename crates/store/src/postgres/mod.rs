@@ -1,0 +1,359 @@
+//! The PostgreSQL store: several Keyward nodes on one database (issue 13).
+//!
+//! Records are sealed exactly as in the sled store (the same [`Sealer`] under the KEK, the same
+//! record encoding, the same index keys): the database never sees a key byte or a clear attribute.
+//! Tables (see `migrations/`): `objects` (identifier, revision, index keys, sealed record; its `id`
+//! is the creation sequence), `object_terms` (the Locate index), `name_claims` (unique Names,
+//! a primary key), `settings` (sealed, bound to their key) and `keyward_meta` (the KEK check).
+//!
+//! Coherence: there is no cache, every read goes to the database, so a node sees every commit
+//! another node acknowledged before the read began. A commit is one transaction: an insert of an
+//! identifier that exists, an update whose revision moved (`UPDATE ... WHERE revision = $n`
+//! matching no row) and a claim another object holds (a unique violation) are conflicts, as are
+//! deadlocks and serialization failures (the caller runs its request again). PostgreSQL makes a
+//! transaction durable at COMMIT (with `synchronous_commit` on, its default), so the ticket is
+//! ready when the commit returns, and a read fence has nothing to wait for.
+
+mod database;
+mod schema;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio_postgres::error::SqlState;
+use zeroize::Zeroizing;
+
+use self::database::{Database, backend};
+use crate::index::{claims, terms_of};
+use crate::kek::Kek;
+use crate::observer::{NoObserver, StoreObserver};
+use crate::record;
+use crate::sealing::Sealer;
+use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
+
+const KEK_CHECK_NAME: &str = "kek-check";
+const KEK_CHECK_CONTEXT: &[u8] = b"kek-check";
+const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
+
+/// How the postgres store is opened.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    /// The most connections this process opens to the database.
+    pub pool_size: usize,
+    /// Told about lookups (every one goes to the database) and commits; nobody by default.
+    pub observer: Arc<dyn StoreObserver>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> PostgresOptions {
+        PostgresOptions { pool_size: 16, observer: Arc::new(NoObserver) }
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresOptions").field("pool_size", &self.pool_size).finish_non_exhaustive()
+    }
+}
+
+/// The store on PostgreSQL.
+pub struct PostgresStore {
+    database: Database,
+    sealer: Arc<Sealer>,
+    observer: Arc<dyn StoreObserver>,
+}
+
+/// A change sealed and ready to write, made outside the transaction.
+struct Prepared {
+    unique_identifier: String,
+    insert: bool,
+    /// The revision the change read (0 for an insert); it writes `expected + 1`.
+    expected: i64,
+    index_keys: Vec<Vec<u8>>,
+    claim_keys: Vec<Vec<u8>>,
+    sealed: Vec<u8>,
+}
+
+impl PostgresStore {
+    /// Connects with the default options (see [`PostgresStore::connect_with`]).
+    pub fn connect(url: &str, kek: &Kek) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with(url, kek, &PostgresOptions::default())
+    }
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
+    /// libpq's `key=value` form), creates or migrates the schema, and checks that `kek` is the
+    /// store's key (refused with [`StoreError::WrongKek`] otherwise; nothing is written then).
+    pub fn connect_with(url: &str, kek: &Kek, options: &PostgresOptions) -> StoreResult<PostgresStore> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
+        let database = Database::start(config, options.pool_size)?;
+        let applied = database.run(|mut client| Box::pin(async move { schema::migrate(&mut client).await }))?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrated the database schema");
+        }
+        let sealer = Arc::new(Sealer::new(kek));
+        let check = sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_CONTEXT)?;
+        // The first node on an empty database writes the check value; every node then checks
+        // the one that is there.
+        let stored = database.run(move |client| {
+            Box::pin(async move {
+                client
+                    .execute(
+                        "INSERT INTO keyward_meta (name, value) SELECT $1, $2
+                         WHERE NOT EXISTS (SELECT 1 FROM objects) ON CONFLICT (name) DO NOTHING",
+                        &[&KEK_CHECK_NAME, &check],
+                    )
+                    .await
+                    .map_err(|e| backend("writing the KEK check", &e))?;
+                let row = client
+                    .query_opt("SELECT value FROM keyward_meta WHERE name = $1", &[&KEK_CHECK_NAME])
+                    .await
+                    .map_err(|e| backend("reading the KEK check", &e))?;
+                Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+            })
+        })?;
+        let stored = stored.ok_or_else(|| StoreError::Corrupt("objects without a KEK check value".into()))?;
+        let opened = sealer.open(&stored, KEK_CHECK_CONTEXT).map_err(|_| StoreError::WrongKek)?;
+        if &opened[..] != KEK_CHECK_VALUE {
+            return Err(StoreError::WrongKek);
+        }
+        Ok(PostgresStore { database, sealer, observer: Arc::clone(&options.observer) })
+    }
+
+    /// The schema version this build creates.
+    pub fn schema_version() -> i32 {
+        schema::latest()
+    }
+
+    /// What a record's seal is bound to: its identifier, revision and index keys.
+    fn context(unique_identifier: &str, revision: i64, index_keys: &[u8]) -> Vec<u8> {
+        let mut context = Vec::with_capacity(unique_identifier.len() + 9 + index_keys.len());
+        context.extend_from_slice(unique_identifier.as_bytes());
+        context.push(0);
+        context.extend_from_slice(&revision.to_be_bytes());
+        context.extend_from_slice(index_keys);
+        context
+    }
+
+    /// What a setting's seal is bound to: its key, in a space of its own (as in sled).
+    fn setting_context(key: &str) -> Vec<u8> {
+        [b"setting\0".as_slice(), key.as_bytes()].concat()
+    }
+
+    fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
+        let (Change::Insert(object) | Change::Update(object)) = change;
+        let terms = terms_of(&object.owner, &object.attributes);
+        crate::check_index_terms(&object.unique_identifier, terms.len())?;
+        let index_keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
+        let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t).to_vec()).collect();
+        let expected = i64::try_from(object.revision)
+            .map_err(|_| StoreError::LimitExceeded(format!("revision of {}", object.unique_identifier)))?;
+        let revision = expected + 1;
+        let plaintext = record::encode(object);
+        let context = Self::context(&object.unique_identifier, revision, &index_keys.concat());
+        let sealed = self.sealer.seal(&plaintext, &context)?;
+        Ok(Prepared {
+            unique_identifier: object.unique_identifier.clone(),
+            insert: matches!(change, Change::Insert(_)),
+            expected,
+            index_keys,
+            claim_keys,
+            sealed,
+        })
+    }
+}
+
+/// A database error met while writing `uid`: a conflict when another writer got there first.
+fn write_error(uid: &str, error: &tokio_postgres::Error) -> StoreError {
+    let conflicts = [SqlState::UNIQUE_VIOLATION, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED];
+    match error.code() {
+        Some(code) if conflicts.contains(code) => StoreError::Conflict(uid.to_string()),
+        _ => backend("committing", error),
+    }
+}
+
+/// Writes the prepared changes in one transaction.
+async fn write(client: &mut tokio_postgres::Client, prepared: Vec<Prepared>) -> StoreResult<()> {
+    let tx = client.transaction().await.map_err(|e| backend("beginning a commit", &e))?;
+    for change in &prepared {
+        let uid = change.unique_identifier.as_str();
+        let fail = |e: tokio_postgres::Error| write_error(uid, &e);
+        let revision = change.expected + 1;
+        let index_keys = change.index_keys.concat();
+        let row = if change.insert {
+            tx.query_opt(
+                "INSERT INTO objects (unique_identifier, revision, index_keys, sealed) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (unique_identifier) DO NOTHING RETURNING id",
+                &[&uid, &revision, &index_keys, &change.sealed],
+            )
+            .await
+            .map_err(fail)?
+        } else {
+            tx.query_opt(
+                "UPDATE objects SET revision = $2, index_keys = $3, sealed = $4
+                 WHERE unique_identifier = $1 AND revision = $5 RETURNING id",
+                &[&uid, &revision, &index_keys, &change.sealed, &change.expected],
+            )
+            .await
+            .map_err(fail)?
+        };
+        let Some(row) = row else {
+            return Err(StoreError::Conflict(uid.to_string()));
+        };
+        let id: i64 = row.get(0);
+        if !change.insert {
+            tx.execute("DELETE FROM object_terms WHERE object_id = $1", &[&id]).await.map_err(fail)?;
+            tx.execute("DELETE FROM name_claims WHERE object_id = $1", &[&id]).await.map_err(fail)?;
+        }
+        tx.execute(
+            "INSERT INTO object_terms (index_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k",
+            &[&change.index_keys, &id],
+        )
+        .await
+        .map_err(fail)?;
+        if !change.claim_keys.is_empty() {
+            tx.execute(
+                "INSERT INTO name_claims (claim_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k",
+                &[&change.claim_keys, &id],
+            )
+            .await
+            .map_err(fail)?;
+        }
+    }
+    let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
+    tx.commit().await.map_err(|e| write_error(last, &e))
+}
+
+impl ObjectStore for PostgresStore {
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
+        self.observer.cache_lookup(false);
+        let uid = unique_identifier.to_string();
+        let row = self.database.run(move |client| {
+            Box::pin(async move {
+                let row = client
+                    .query_opt("SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1", &[&uid])
+                    .await
+                    .map_err(|e| backend("reading an object", &e))?;
+                Ok(row.map(|r| (r.get::<_, i64>(0), r.get::<_, Vec<u8>>(1), r.get::<_, Vec<u8>>(2))))
+            })
+        })?;
+        let Some((revision, index_keys, sealed)) = row else {
+            return Ok(None);
+        };
+        let plaintext = self.sealer.open(&sealed, &Self::context(unique_identifier, revision, &index_keys))?;
+        let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt("a negative revision".into()))?;
+        let object = record::decode(&plaintext, revision)?;
+        if object.unique_identifier != unique_identifier {
+            return Err(StoreError::Corrupt(format!("the record of {unique_identifier} names another object")));
+        }
+        Ok(Some(Arc::new(object)))
+    }
+
+    fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
+        let started = Instant::now();
+        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+        if prepared.is_empty() {
+            return Ok(CommitTicket::ready());
+        }
+        self.database.run(move |mut client| Box::pin(async move { write(&mut client, prepared).await }))?;
+        // COMMIT returned: the transaction is durable (synchronous_commit) and visible to every
+        // node.
+        self.observer.commit_durable(started.elapsed());
+        Ok(CommitTicket::ready())
+    }
+
+    fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
+        let mut keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
+        keys.sort();
+        keys.dedup();
+        self.database.run(move |client| {
+            Box::pin(async move {
+                let rows = if keys.is_empty() {
+                    client.query("SELECT unique_identifier FROM objects ORDER BY id DESC", &[]).await
+                } else {
+                    let count = i64::try_from(keys.len()).unwrap_or(i64::MAX);
+                    client
+                        .query(
+                            "SELECT o.unique_identifier FROM objects o JOIN (
+                                 SELECT object_id FROM object_terms WHERE index_key = ANY($1)
+                                 GROUP BY object_id HAVING count(*) = $2
+                             ) m ON m.object_id = o.id ORDER BY o.id DESC",
+                            &[&keys, &count],
+                        )
+                        .await
+                }
+                .map_err(|e| backend("searching the index", &e))?;
+                Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+            })
+        })
+    }
+
+    fn read_fence(&self) -> CommitTicket {
+        // Whatever a reader saw was committed, hence durable.
+        CommitTicket::ready()
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn waits_on_network(&self) -> bool {
+        true
+    }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
+        let owned = key.to_string();
+        let sealed = self.database.run(move |client| {
+            Box::pin(async move {
+                let row = client
+                    .query_opt("SELECT sealed FROM settings WHERE key = $1", &[&owned])
+                    .await
+                    .map_err(|e| backend("reading a setting", &e))?;
+                Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+            })
+        })?;
+        sealed.map(|sealed| self.sealer.open(&sealed, &Self::setting_context(key))).transpose()
+    }
+
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let owned = prefix.to_string();
+        let rows = self.database.run(move |client| {
+            Box::pin(async move {
+                let rows = client
+                    .query("SELECT key, sealed FROM settings WHERE starts_with(key, $1) ORDER BY key", &[&owned])
+                    .await
+                    .map_err(|e| backend("listing settings", &e))?;
+                Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1))).collect::<Vec<_>>())
+            })
+        })?;
+        rows.into_iter()
+            .map(|(key, sealed)| {
+                let value = self.sealer.open(&sealed, &Self::setting_context(&key))?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+        let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
+        let owned = key.to_string();
+        self.database.run(move |client| {
+            Box::pin(async move {
+                let written = match &sealed {
+                    Some(sealed) => {
+                        client
+                            .execute(
+                                "INSERT INTO settings (key, sealed) VALUES ($1, $2)
+                                 ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed",
+                                &[&owned, sealed],
+                            )
+                            .await
+                    }
+                    None => client.execute("DELETE FROM settings WHERE key = $1", &[&owned]).await,
+                };
+                written.map_err(|e| backend("writing a setting", &e))
+            })
+        })?;
+        Ok(CommitTicket::ready())
+    }
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod algorithms;
+pub mod store;
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -49,6 +50,8 @@ pub struct ServerConfig {
     /// The most memory the store's page cache may hold, in bytes (decrypted objects are cached
     /// apart from it).
     pub store_cache_size: u64,
+    /// Where objects are kept: sled in the data directory (default) or PostgreSQL.
+    pub store: store::StoreConfig,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
     /// KMIP over HTTPS: off without an `[https]` table, on with one.
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             log_format: LogFormat::Text,
             worker_threads: None,
             store_cache_size: keyward_store::SledOptions::default().cache_capacity,
+            store: store::StoreConfig::default(),
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             https: None,
@@ -281,6 +285,7 @@ impl ServerConfig {
                 }
             }
         }
+        self.store.validate()?;
         self.algorithms.policy()?;
         self.limits.validate()
     }

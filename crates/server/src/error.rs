@@ -34,6 +34,13 @@ pub enum ServerError {
     WrongKek { kek: PathBuf, data_dir: PathBuf },
     #[error("store in {path}: {error}")]
     Store { path: PathBuf, error: StoreError },
+    #[error(
+        "the key-encryption key in {kek} does not open the store in the database: it is not the KEK \
+         the database's first node created it with (copy that node's KEK file)"
+    )]
+    DatabaseWrongKek { kek: PathBuf },
+    #[error("store in the database: {0}")]
+    Database(StoreError),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
     #[error("flushing the store at shutdown: {0}")]

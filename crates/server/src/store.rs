@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
-use keyward_store::{Kek, SledOptions, SledStore, StoreError};
+use keyward_store::{Kek, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore, StoreError};
 
 use crate::config::ServerConfig;
+use crate::config::store::StoreBackend;
 use crate::error::ServerError;
 use crate::files;
 use crate::metrics::Metrics;
@@ -31,27 +32,49 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     files::create_private_dir(data_dir).map_err(|error| ServerError::DataDir { path: data_dir.clone(), error })?;
     let kek_path = config.kek_path();
     // A new KEK beside an existing store could never open it; say what is really wrong instead.
-    if !kek_path.exists() && data_dir.join(STORE_NAME).exists() {
+    if !kek_path.exists() && config.store.backend == StoreBackend::Sled && data_dir.join(STORE_NAME).exists() {
         return Err(ServerError::MissingKek { kek: kek_path, data_dir: data_dir.clone() });
     }
     if let Some(parent) = kek_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
     }
     let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
-    let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
-    if let Some(metrics) = metrics {
-        options.observer = metrics.store_observer();
-    }
-    let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
-        StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
-        error => ServerError::Store { path: data_dir.clone(), error },
-    })?;
+    let store: Arc<dyn ObjectStore> = match config.store.backend {
+        StoreBackend::Sled => {
+            let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
+            if let Some(metrics) = metrics {
+                options.observer = metrics.store_observer();
+            }
+            let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
+                StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
+                error => ServerError::Store { path: data_dir.clone(), error },
+            })?;
+            Arc::new(store)
+        }
+        StoreBackend::Postgres => {
+            let url = config.store.url.as_ref().ok_or_else(|| {
+                ServerError::Config(crate::config::ConfigError::Invalid(
+                    "store: backend \"postgres\" needs `url`".into(),
+                ))
+            })?;
+            let mut options = PostgresOptions { pool_size: config.store.pool_size, ..PostgresOptions::default() };
+            if let Some(metrics) = metrics {
+                options.observer = metrics.store_observer();
+            }
+            let store = PostgresStore::connect_with(url.as_str(), &kek, &options).map_err(|error| match error {
+                StoreError::WrongKek => ServerError::DatabaseWrongKek { kek: kek_path.clone() },
+                error => ServerError::Database(error),
+            })?;
+            tracing::info!(database = ?url, "store: postgres");
+            Arc::new(store)
+        }
+    };
     let policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
         ..Policy::default()
     };
-    let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    let dispatcher = Dispatcher::new(Services { store, policy, clock: Arc::new(SystemClock) });
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,

@@ -90,7 +90,7 @@ fn two_nodes_on_one_database_share_keys_and_names() {
         let on_b = b.get(&uid, None).await.unwrap();
         assert_eq!(format!("{:?}", on_b.object), format!("{:?}", on_a.object), "B serves A's key");
         let filter = LocateFilter { name: Some("made-on-a".into()), ..LocateFilter::default() };
-        assert_eq!(b.locate(&filter).await.unwrap().unique_identifiers, [uid.clone()]);
+        assert_eq!(b.locate(&filter).await.unwrap().unique_identifiers, std::slice::from_ref(&uid));
         // And the other way round.
         let uid_b = b.create_symmetric_key(aes_named("made-on-b")).await.unwrap();
         let filter = LocateFilter { name: Some("made-on-b".into()), ..LocateFilter::default() };

@@ -466,3 +466,42 @@ mod postgres {
         all
     }
 }
+
+/// The database drops every connection (a restart, a failover): the store answers errors for the
+/// connections it held, then opens new ones without being reopened.
+#[test]
+fn postgres_store_reconnects_after_the_database_drops_its_connections() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    insert(&store, symmetric_key("a", "alice", "n"));
+    postgres::execute(
+        &url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let mut failures = 0;
+    let recovered = (0..50).any(|_| match store.get("a") {
+        Ok(found) => found.is_some(),
+        Err(StoreError::Backend(_)) => {
+            failures += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            false
+        }
+        Err(other) => panic!("{other}"),
+    });
+    assert!(recovered, "no recovery after {failures} failures");
+    insert(&store, symmetric_key("b", "alice", "m"));
+    assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
+}
+
+/// TLS to the database is not supported yet: a URL that requires it is refused, never served in
+/// clear.
+#[test]
+fn postgres_refuses_a_url_that_requires_tls() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let required = format!("{url}{separator}sslmode=require");
+    assert!(PostgresStore::connect(&required, &Kek::from_bytes([1; 32])).is_err());
+}

@@ -14,7 +14,7 @@ use crate::{StoreError, StoreResult};
 const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "initial schema", include_str!("migrations/0001_initial.sql"))];
 
 /// The advisory lock held while migrating: an arbitrary constant ("KEYWARD" in ASCII).
-const MIGRATION_LOCK: i64 = 0x4B45_5957_4152_44;
+const MIGRATION_LOCK: i64 = 0x004B_4559_5741_5244;
 
 /// The schema version this build writes.
 pub(super) fn latest() -> i32 {

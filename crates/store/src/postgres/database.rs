@@ -13,13 +13,14 @@
 //! a new one, at most N at a time, and never a closed one", on our runtime; that is a semaphore
 //! and a vector.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::{StoreError, StoreResult};
 
@@ -94,9 +95,13 @@ impl Drop for Database {
 
 struct Pool {
     config: Config,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<(Client, Statements)>>,
     permits: Arc<Semaphore>,
 }
+
+/// A connection's prepared statements, by their text: a statement prepared once is then run in
+/// one round trip instead of two (parse and describe, then bind and execute).
+type Statements = HashMap<&'static str, Statement>;
 
 impl Pool {
     async fn checkout(self: &Arc<Pool>) -> StoreResult<Pooled> {
@@ -106,14 +111,14 @@ impl Pool {
             .map_err(|_| StoreError::Backend("the connection pool is closed".into()))?;
         let reused = {
             let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-            idle.retain(|client| !client.is_closed());
+            idle.retain(|(client, _)| !client.is_closed());
             idle.pop()
         };
-        let client = match reused {
-            Some(client) => client,
-            None => self.connect().await?,
+        let (client, statements) = match reused {
+            Some(reused) => reused,
+            None => (self.connect().await?, Statements::new()),
         };
-        Ok(Pooled { client: Some(client), pool: Arc::clone(self), _permit: permit })
+        Ok(Pooled { client: Some(client), statements, pool: Arc::clone(self), _permit: permit })
     }
 
     async fn connect(&self) -> StoreResult<Client> {
@@ -130,8 +135,21 @@ impl Pool {
 /// A connection taken from the pool; it goes back when dropped, unless it is closed.
 pub(super) struct Pooled {
     client: Option<Client>,
+    statements: Statements,
     pool: Arc<Pool>,
     _permit: OwnedSemaphorePermit,
+}
+
+impl Pooled {
+    /// The statement `sql`, prepared on this connection once and kept.
+    pub(super) async fn prepared(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.prepare(sql).await?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
 }
 
 impl std::ops::Deref for Pooled {
@@ -150,7 +168,8 @@ impl std::ops::DerefMut for Pooled {
 impl Drop for Pooled {
     fn drop(&mut self) {
         if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
-            self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push(client);
+            let statements = std::mem::take(&mut self.statements);
+            self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push((client, statements));
         }
     }
 }

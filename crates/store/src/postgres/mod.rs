@@ -23,13 +23,34 @@ use std::time::Instant;
 use tokio_postgres::error::SqlState;
 use zeroize::Zeroizing;
 
-use self::database::{Database, backend};
+use self::database::{Database, Pooled, backend};
 use crate::index::{claims, terms_of};
 use crate::kek::Kek;
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
+
+const INSERT_OBJECT: &str = "INSERT INTO objects (unique_identifier, revision, index_keys, sealed)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (unique_identifier) DO NOTHING RETURNING id";
+const UPDATE_OBJECT: &str = "UPDATE objects SET revision = $2, index_keys = $3, sealed = $4
+     WHERE unique_identifier = $1 AND revision = $5 RETURNING id";
+const DELETE_TERMS: &str = "DELETE FROM object_terms WHERE object_id = $1";
+const DELETE_CLAIMS: &str = "DELETE FROM name_claims WHERE object_id = $1";
+const INSERT_TERMS: &str = "INSERT INTO object_terms (index_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
+const INSERT_CLAIMS: &str = "INSERT INTO name_claims (claim_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
+const SELECT_OBJECT: &str = "SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1";
+const ALL_OBJECTS: &str = "SELECT unique_identifier FROM objects ORDER BY id DESC";
+/// The objects that have every one of the (distinct) index keys $1, of which there are $2.
+const MATCHING_OBJECTS: &str = "SELECT o.unique_identifier FROM objects o JOIN (
+         SELECT object_id FROM object_terms WHERE index_key = ANY($1)
+         GROUP BY object_id HAVING count(*) = $2
+     ) m ON m.object_id = o.id ORDER BY o.id DESC";
+const SELECT_SETTING: &str = "SELECT sealed FROM settings WHERE key = $1";
+const SETTINGS_BY_PREFIX: &str = "SELECT key, sealed FROM settings WHERE starts_with(key, $1) ORDER BY key";
+const PUT_SETTING: &str = "INSERT INTO settings (key, sealed) VALUES ($1, $2)
+     ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed";
+const DELETE_SETTING: &str = "DELETE FROM settings WHERE key = $1";
 
 const KEK_CHECK_NAME: &str = "kek-check";
 const KEK_CHECK_CONTEXT: &[u8] = b"kek-check";
@@ -173,7 +194,16 @@ fn write_error(uid: &str, error: &tokio_postgres::Error) -> StoreError {
 }
 
 /// Writes the prepared changes in one transaction.
-async fn write(client: &mut tokio_postgres::Client, prepared: Vec<Prepared>) -> StoreResult<()> {
+async fn write(client: &mut Pooled, prepared: Vec<Prepared>) -> StoreResult<()> {
+    let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
+    let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
+    // Prepared before the transaction, once per connection.
+    let insert_object = client.prepared(INSERT_OBJECT).await.map_err(prepare_error)?;
+    let update_object = client.prepared(UPDATE_OBJECT).await.map_err(prepare_error)?;
+    let delete_terms = client.prepared(DELETE_TERMS).await.map_err(prepare_error)?;
+    let delete_claims = client.prepared(DELETE_CLAIMS).await.map_err(prepare_error)?;
+    let insert_terms = client.prepared(INSERT_TERMS).await.map_err(prepare_error)?;
+    let insert_claims = client.prepared(INSERT_CLAIMS).await.map_err(prepare_error)?;
     let tx = client.transaction().await.map_err(|e| backend("beginning a commit", &e))?;
     for change in &prepared {
         let uid = change.unique_identifier.as_str();
@@ -181,43 +211,23 @@ async fn write(client: &mut tokio_postgres::Client, prepared: Vec<Prepared>) -> 
         let revision = change.expected + 1;
         let index_keys = change.index_keys.concat();
         let row = if change.insert {
-            tx.query_opt(
-                "INSERT INTO objects (unique_identifier, revision, index_keys, sealed) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (unique_identifier) DO NOTHING RETURNING id",
-                &[&uid, &revision, &index_keys, &change.sealed],
-            )
-            .await
-            .map_err(fail)?
+            tx.query_opt(&insert_object, &[&uid, &revision, &index_keys, &change.sealed]).await.map_err(fail)?
         } else {
-            tx.query_opt(
-                "UPDATE objects SET revision = $2, index_keys = $3, sealed = $4
-                 WHERE unique_identifier = $1 AND revision = $5 RETURNING id",
-                &[&uid, &revision, &index_keys, &change.sealed, &change.expected],
-            )
-            .await
-            .map_err(fail)?
+            tx.query_opt(&update_object, &[&uid, &revision, &index_keys, &change.sealed, &change.expected])
+                .await
+                .map_err(fail)?
         };
         let Some(row) = row else {
             return Err(StoreError::Conflict(uid.to_string()));
         };
         let id: i64 = row.get(0);
         if !change.insert {
-            tx.execute("DELETE FROM object_terms WHERE object_id = $1", &[&id]).await.map_err(fail)?;
-            tx.execute("DELETE FROM name_claims WHERE object_id = $1", &[&id]).await.map_err(fail)?;
+            tx.execute(&delete_terms, &[&id]).await.map_err(fail)?;
+            tx.execute(&delete_claims, &[&id]).await.map_err(fail)?;
         }
-        tx.execute(
-            "INSERT INTO object_terms (index_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k",
-            &[&change.index_keys, &id],
-        )
-        .await
-        .map_err(fail)?;
+        tx.execute(&insert_terms, &[&change.index_keys, &id]).await.map_err(fail)?;
         if !change.claim_keys.is_empty() {
-            tx.execute(
-                "INSERT INTO name_claims (claim_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k",
-                &[&change.claim_keys, &id],
-            )
-            .await
-            .map_err(fail)?;
+            tx.execute(&insert_claims, &[&change.claim_keys, &id]).await.map_err(fail)?;
         }
     }
     let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
@@ -228,12 +238,11 @@ impl ObjectStore for PostgresStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
         self.observer.cache_lookup(false);
         let uid = unique_identifier.to_string();
-        let row = self.database.run(move |client| {
+        let row = self.database.run(move |mut client| {
             Box::pin(async move {
-                let row = client
-                    .query_opt("SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1", &[&uid])
-                    .await
-                    .map_err(|e| backend("reading an object", &e))?;
+                let read = |e| backend("reading an object", &e);
+                let statement = client.prepared(SELECT_OBJECT).await.map_err(read)?;
+                let row = client.query_opt(&statement, &[&uid]).await.map_err(read)?;
                 Ok(row.map(|r| (r.get::<_, i64>(0), r.get::<_, Vec<u8>>(1), r.get::<_, Vec<u8>>(2))))
             })
         })?;
@@ -266,23 +275,18 @@ impl ObjectStore for PostgresStore {
         let mut keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
         keys.sort();
         keys.dedup();
-        self.database.run(move |client| {
+        self.database.run(move |mut client| {
             Box::pin(async move {
+                let search = |e| backend("searching the index", &e);
                 let rows = if keys.is_empty() {
-                    client.query("SELECT unique_identifier FROM objects ORDER BY id DESC", &[]).await
+                    let statement = client.prepared(ALL_OBJECTS).await.map_err(search)?;
+                    client.query(&statement, &[]).await
                 } else {
                     let count = i64::try_from(keys.len()).unwrap_or(i64::MAX);
-                    client
-                        .query(
-                            "SELECT o.unique_identifier FROM objects o JOIN (
-                                 SELECT object_id FROM object_terms WHERE index_key = ANY($1)
-                                 GROUP BY object_id HAVING count(*) = $2
-                             ) m ON m.object_id = o.id ORDER BY o.id DESC",
-                            &[&keys, &count],
-                        )
-                        .await
+                    let statement = client.prepared(MATCHING_OBJECTS).await.map_err(search)?;
+                    client.query(&statement, &[&keys, &count]).await
                 }
-                .map_err(|e| backend("searching the index", &e))?;
+                .map_err(search)?;
                 Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
             })
         })
@@ -303,12 +307,11 @@ impl ObjectStore for PostgresStore {
 
     fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
         let owned = key.to_string();
-        let sealed = self.database.run(move |client| {
+        let sealed = self.database.run(move |mut client| {
             Box::pin(async move {
-                let row = client
-                    .query_opt("SELECT sealed FROM settings WHERE key = $1", &[&owned])
-                    .await
-                    .map_err(|e| backend("reading a setting", &e))?;
+                let read = |e| backend("reading a setting", &e);
+                let statement = client.prepared(SELECT_SETTING).await.map_err(read)?;
+                let row = client.query_opt(&statement, &[&owned]).await.map_err(read)?;
                 Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
             })
         })?;
@@ -317,12 +320,11 @@ impl ObjectStore for PostgresStore {
 
     fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
         let owned = prefix.to_string();
-        let rows = self.database.run(move |client| {
+        let rows = self.database.run(move |mut client| {
             Box::pin(async move {
-                let rows = client
-                    .query("SELECT key, sealed FROM settings WHERE starts_with(key, $1) ORDER BY key", &[&owned])
-                    .await
-                    .map_err(|e| backend("listing settings", &e))?;
+                let list = |e| backend("listing settings", &e);
+                let statement = client.prepared(SETTINGS_BY_PREFIX).await.map_err(list)?;
+                let rows = client.query(&statement, &[&owned]).await.map_err(list)?;
                 Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1))).collect::<Vec<_>>())
             })
         })?;
@@ -337,21 +339,19 @@ impl ObjectStore for PostgresStore {
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
         let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
         let owned = key.to_string();
-        self.database.run(move |client| {
+        self.database.run(move |mut client| {
             Box::pin(async move {
-                let written = match &sealed {
+                let write = |e| backend("writing a setting", &e);
+                match &sealed {
                     Some(sealed) => {
-                        client
-                            .execute(
-                                "INSERT INTO settings (key, sealed) VALUES ($1, $2)
-                                 ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed",
-                                &[&owned, sealed],
-                            )
-                            .await
+                        let statement = client.prepared(PUT_SETTING).await.map_err(write)?;
+                        client.execute(&statement, &[&owned, sealed]).await.map_err(write)
                     }
-                    None => client.execute("DELETE FROM settings WHERE key = $1", &[&owned]).await,
-                };
-                written.map_err(|e| backend("writing a setting", &e))
+                    None => {
+                        let statement = client.prepared(DELETE_SETTING).await.map_err(write)?;
+                        client.execute(&statement, &[&owned]).await.map_err(write)
+                    }
+                }
             })
         })?;
         Ok(CommitTicket::ready())

@@ -79,6 +79,7 @@ fn two_nodes_on_one_database_share_keys_and_names() {
     copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
     let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
     assert!(!dir_a.join("objects.sled").exists(), "node A opened sled instead of PostgreSQL");
+    assert!(node_b.banner.contains("Store: PostgreSQL at postgres://…@127.0.0.1"), "{}", node_b.banner);
 
     let client_a = client_of(node_a.address, &dir_a, "admin");
     let client_b = client_of(node_b.address, &dir_a, "admin");

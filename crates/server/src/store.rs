@@ -65,7 +65,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
                 StoreError::WrongKek => ServerError::DatabaseWrongKek { kek: kek_path.clone() },
                 error => ServerError::Database(error),
             })?;
-            tracing::info!(database = ?url, "store: postgres");
+            tracing::info!(database = %url.redacted(), "store: postgres");
             Arc::new(store)
         }
     };

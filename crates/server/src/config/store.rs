@@ -69,18 +69,21 @@ impl DatabaseUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The URL without what could be a password: the part after the last '@' (the host and
+    /// database), or nothing of a `key=value` form that names a password.
+    pub fn redacted(&self) -> String {
+        match self.0.rsplit_once('@') {
+            Some((_, host)) => format!("postgres://…@{host}"),
+            None if self.0.contains("password") => "(a URL with a password)".to_string(),
+            None => self.0.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The host part only: what is after the last '@' (or nothing when there is a password
-        // we cannot place).
-        let shown = match self.0.rsplit_once('@') {
-            Some((_, host)) => format!("postgres://…@{host}"),
-            None if self.0.contains("password") => "(hidden)".to_string(),
-            None => self.0.clone(),
-        };
-        f.debug_tuple("DatabaseUrl").field(&shown).finish()
+        f.debug_tuple("DatabaseUrl").field(&self.redacted()).finish()
     }
 }
 

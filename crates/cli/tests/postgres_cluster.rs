@@ -1,6 +1,7 @@
 //! Two `keyward serve` nodes on one PostgreSQL database (issue 13): a key created on node A is
-//! Get-able and Locate-able on node B at once, and concurrent Creates of one Name on A and B let
-//! exactly one win.
+//! Get-able, Locate-able and usable on node B at once; a Revoke on B stops Encrypt on A at once;
+//! concurrent Creates of one Name on A and B let exactly one win; after kill -9 of A under load,
+//! B serves every key A acknowledged, and A restarts into the cluster.
 //!
 //! Needs a PostgreSQL server: `scripts/test` starts one (scripts/postgres-test-server) and sets
 //! KEYWARD_TEST_POSTGRES_URL; without it the test says so loudly and does nothing.
@@ -8,11 +9,13 @@
 mod common;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use common::*;
-use keyward_client::{LocateFilter, Session};
-use keyward_kmip::attributes::{Attribute, Name};
-use keyward_kmip::enums::CryptographicAlgorithm;
+use keyward_client::{CipherInput, LocateFilter, Session};
+use keyward_kmip::attributes::{Attribute, CryptographicParameters, Name};
+use keyward_kmip::enums::{BlockCipherMode, CryptographicAlgorithm, RevocationReasonCode};
 
 const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";
 
@@ -58,7 +61,7 @@ fn aes_named(name: &str) -> Vec<Attribute> {
 }
 
 #[test]
-fn two_nodes_on_one_database_share_keys_and_names() {
+fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
     let Ok(server) = std::env::var(URL_VARIABLE) else {
         eprintln!(
             "!!!! SKIPPED: {URL_VARIABLE} is not set, so two nodes on PostgreSQL were NOT tested. \
@@ -92,6 +95,14 @@ fn two_nodes_on_one_database_share_keys_and_names() {
         assert_eq!(format!("{:?}", on_b.object), format!("{:?}", on_a.object), "B serves A's key");
         let filter = LocateFilter { name: Some("made-on-a".into()), ..LocateFilter::default() };
         assert_eq!(b.locate(&filter).await.unwrap().unique_identifiers, std::slice::from_ref(&uid));
+        // Activated on B, used on A; revoked on B, refused on A at once.
+        b.activate(&uid).await.unwrap();
+        let gcm = CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..Default::default() };
+        let input = CipherInput { data: b"data", ..CipherInput::default() };
+        a.encrypt(&uid, Some(gcm.clone()), input).await.unwrap();
+        b.revoke(&uid, RevocationReasonCode::CessationOfOperation, None).await.unwrap();
+        let refused = a.encrypt(&uid, Some(gcm), input).await.unwrap_err();
+        assert!(refused.operation_error().is_some(), "A encrypted with a key B revoked: {refused:?}");
         // And the other way round.
         let uid_b = b.create_symmetric_key(aes_named("made-on-b")).await.unwrap();
         let filter = LocateFilter { name: Some("made-on-b".into()), ..LocateFilter::default() };
@@ -124,6 +135,47 @@ fn two_nodes_on_one_database_share_keys_and_names() {
             session.close().await;
         });
     }
+
+    // kill -9 of A while a client creates keys on it: B serves every key A acknowledged.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let load = {
+        let (client, acknowledged) = (client_a.clone(), Arc::clone(&acknowledged));
+        runtime.spawn(async move {
+            let Ok(mut session) = Session::open(&client).await else { return };
+            for n in 0.. {
+                match session.create_symmetric_key(aes_named(&format!("load-{n}"))).await {
+                    Ok(uid) => acknowledged.lock().unwrap().push(uid),
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut node_a = node_a;
+    node_a.child.kill().unwrap();
+    node_a.child.wait().unwrap();
+    runtime.block_on(load).unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 5, "only {} keys created under load", acknowledged.len());
+    runtime.block_on(async {
+        let mut b = Session::open(&client_b).await.unwrap();
+        for uid in &acknowledged {
+            b.get(uid, None).await.unwrap_or_else(|e| panic!("{uid}, acknowledged by A, not on B: {e}"));
+        }
+        b.close().await;
+    });
+    // A restarts into the cluster and serves what was created meanwhile on B.
+    let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
+    let client_a = client_of(node_a.address, &dir_a, "admin");
+    runtime.block_on(async {
+        let mut b = Session::open(&client_b).await.unwrap();
+        let uid = b.create_symmetric_key(aes_named("after-the-crash")).await.unwrap();
+        b.close().await;
+        let mut a = Session::open(&client_a).await.unwrap();
+        a.get(&uid, None).await.unwrap();
+        a.get(acknowledged.last().unwrap(), None).await.unwrap();
+        a.close().await;
+    });
     assert!(node_a.terminate().success());
     assert!(node_b.terminate().success());
 }

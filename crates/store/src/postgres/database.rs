@@ -174,8 +174,15 @@ impl Drop for Pooled {
     }
 }
 
-/// A database error as a store error; the message names what was being done. PostgreSQL's
-/// messages carry no parameter values but a unique key's, which is an HMAC here.
+/// A database error as a store error; the message names what was being done and why it failed
+/// (PostgreSQL's message, or the I/O error under a connection failure). PostgreSQL's messages carry
+/// no parameter values; its details (which may name a unique key's value, an HMAC here) are left
+/// out.
 pub(super) fn backend(doing: &str, error: &tokio_postgres::Error) -> StoreError {
-    StoreError::Backend(format!("database, {doing}: {error}"))
+    let why = match (error.as_db_error(), std::error::Error::source(error)) {
+        (Some(db), _) => format!("{} ({})", db.message(), db.code().code()),
+        (None, Some(source)) => format!("{error}: {source}"),
+        (None, None) => error.to_string(),
+    };
+    StoreError::Backend(format!("database, {doing}: {why}"))
 }

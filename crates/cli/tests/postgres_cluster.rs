@@ -32,11 +32,34 @@ fn fresh_database(runtime: &tokio::runtime::Runtime, server: &str, name: &str) -
     query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"))
 }
 
-/// The configuration of a node on the database at `url`.
-fn node_config(dir: &Path, url: &str) -> std::path::PathBuf {
+/// The configuration of a node on the database at `url`, over TLS when the test server's CA is
+/// given.
+fn node_config(dir: &Path, url: &str, ca: Option<&str>) -> std::path::PathBuf {
     let path = dir.join("keyward.toml");
-    std::fs::write(&path, format!("[store]\nbackend = \"postgres\"\nurl = \"{url}\"\npool_size = 8\n")).unwrap();
+    let mut text = format!("[store]\nbackend = \"postgres\"\nurl = \"{url}\"\npool_size = 8\n");
+    if let Some(ca) = ca {
+        text.push_str(&format!("ca = \"{ca}\"\n"));
+    }
+    std::fs::write(&path, text).unwrap();
     path
+}
+
+/// How many of the nodes' connections to the database are (TLS, clear).
+fn connections_by_tls(runtime: &tokio::runtime::Runtime, url: &str) -> (i64, i64) {
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl)
+                 FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.application_name = 'keyward' AND a.datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    })
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -74,7 +97,9 @@ fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&dir_a).unwrap();
-    let config = node_config(dir.path(), &url);
+    // TLS to the database when scripts/postgres-test-server made a CA (it does).
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    let config = node_config(dir.path(), &url, ca.as_deref());
     let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
     // Node B: the same KEK and PKI (what an operator copies to a new node), its own directory.
     std::fs::create_dir_all(&dir_b).unwrap();
@@ -110,6 +135,13 @@ fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
         a.close().await;
         b.close().await;
     });
+
+    if ca.is_some() {
+        let (tls, clear) = connections_by_tls(&runtime, &url);
+        assert!(tls > 0 && clear == 0, "the nodes' connections: {tls} over TLS, {clear} in clear");
+    } else {
+        eprintln!("!!!! KEYWARD_TEST_POSTGRES_CA is not set: the nodes talked to the database in clear.");
+    }
 
     // The same Name created on both nodes at once, round after round: exactly one wins.
     for round in 0..10 {

@@ -58,6 +58,15 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
                 ))
             })?;
             let mut options = PostgresOptions { pool_size: config.store.pool_size, ..PostgresOptions::default() };
+            if let Some(ca) = &config.store.ca {
+                let pem = std::fs::read(ca).map_err(|error| {
+                    ServerError::Database(StoreError::Backend(format!(
+                        "the database's CA certificates {}: {error}",
+                        ca.display()
+                    )))
+                })?;
+                options.tls_ca_pem = Some(pem);
+            }
             if let Some(metrics) = metrics {
                 options.observer = metrics.store_observer();
             }

@@ -495,13 +495,46 @@ fn postgres_store_reconnects_after_the_database_drops_its_connections() {
     assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
 }
 
-/// TLS to the database is not supported yet: a URL that requires it is refused, never served in
-/// clear.
+/// Without CA certificates to check the database server against, a URL that requires TLS is
+/// refused, never served in clear.
 #[test]
-fn postgres_refuses_a_url_that_requires_tls() {
+fn postgres_refuses_a_url_that_requires_tls_without_a_ca() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
     let separator = if url.contains('?') { '&' } else { '?' };
     let required = format!("{url}{separator}sslmode=require");
     assert!(PostgresStore::connect(&required, &Kek::from_bytes([1; 32])).is_err());
+}
+
+/// TLS to the database: with the CA of the server's certificate, every connection is encrypted
+/// (PostgreSQL says so in pg_stat_ssl); with another CA, the store refuses to connect.
+#[test]
+fn postgres_connects_over_tls_with_the_configured_ca() {
+    let Some(server) = postgres::server() else { return };
+    let Ok(ca) = std::env::var("KEYWARD_TEST_POSTGRES_CA") else {
+        eprintln!("!!!! SKIPPED: KEYWARD_TEST_POSTGRES_CA is not set, so TLS to the database was NOT tested.");
+        return;
+    };
+    let url = postgres::fresh_database(&server);
+    let tls = |pem: Vec<u8>| keyward_store::PostgresOptions { tls_ca_pem: Some(pem), ..Default::default() };
+    let store =
+        PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &tls(std::fs::read(&ca).unwrap())).unwrap();
+    insert(&store, symmetric_key("a", "alice", "over-tls"));
+    assert!(store.get("a").unwrap().is_some());
+    let encrypted = postgres::query_text(
+        &url,
+        "SELECT count(*)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'keyward' AND a.datname = current_database() AND s.ssl",
+    );
+    assert_ne!(encrypted, "0", "no connection of the store is encrypted");
+    let clear = postgres::query_text(
+        &url,
+        "SELECT count(*)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'keyward' AND a.datname = current_database() AND NOT s.ssl",
+    );
+    assert_eq!(clear, "0", "a connection of the store is in clear");
+    // A CA that did not issue the server's certificate.
+    let other_ca = include_bytes!("data/unrelated-ca.pem").to_vec();
+    let refused = PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &tls(other_ca)).err().unwrap();
+    assert!(refused.to_string().contains("connecting"), "{refused}");
 }

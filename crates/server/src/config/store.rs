@@ -5,7 +5,10 @@
 //! backend = "postgres"                                  # "sled" (the default) or "postgres"
 //! url = "postgres://keyward:secret@db.example:5432/keyward"
 //! pool_size = 16                                        # connections per node (postgres)
+//! ca = "/etc/keyward/database-ca.pem"                   # TLS to the database, required
 //! ```
+
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -28,9 +31,12 @@ pub enum StoreBackend {
 pub struct StoreConfig {
     pub backend: StoreBackend,
     /// The database (postgres): `postgres://user:password@host:port/database`, or libpq's
-    /// `key=value` form. Connections are not encrypted yet: keep the database on a trusted network
-    /// (the records are sealed under the KEK either way).
+    /// `key=value` form.
     pub url: Option<DatabaseUrl>,
+    /// The CA certificates (PEM) the database server's certificate must chain to (postgres). Set,
+    /// every connection is TLS and the server's name is checked against the URL's host; unset,
+    /// connections are in clear (the records are sealed under the KEK either way).
+    pub ca: Option<PathBuf>,
     /// The most connections a node opens to the database (postgres).
     pub pool_size: usize,
 }
@@ -40,6 +46,7 @@ impl Default for StoreConfig {
         StoreConfig {
             backend: StoreBackend::Sled,
             url: None,
+            ca: None,
             pool_size: keyward_store::PostgresOptions::default().pool_size,
         }
     }
@@ -54,6 +61,9 @@ impl StoreConfig {
             (StoreBackend::Sled, Some(_)) => Err(ConfigError::Invalid(
                 "store: `url` is for backend = \"postgres\"; sled keeps its files in data_dir".into(),
             )),
+            (StoreBackend::Sled, None) if self.ca.is_some() => {
+                Err(ConfigError::Invalid("store: `ca` is for backend = \"postgres\"".into()))
+            }
             _ if self.pool_size == 0 => Err(ConfigError::Invalid("store: pool_size must be at least 1".into())),
             _ => Ok(()),
         }
@@ -107,5 +117,7 @@ mod tests {
         assert!(with_url.validate().is_ok());
         assert!(StoreConfig { backend: StoreBackend::Sled, ..with_url.clone() }.validate().is_err());
         assert!(StoreConfig { pool_size: 0, ..with_url }.validate().is_err());
+        let sled_with_ca = StoreConfig { ca: Some("/ca.pem".into()), ..StoreConfig::default() };
+        assert!(sled_with_ca.validate().is_err());
     }
 }

@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::{StoreError, StoreResult};
 
@@ -41,8 +43,12 @@ pub(super) struct Database {
 }
 
 impl Database {
-    /// Starts the runtime thread; connections are made when first needed.
-    pub(super) fn start(mut config: Config, pool_size: usize) -> StoreResult<Database> {
+    /// Starts the runtime thread; connections are made when first needed, over TLS when `tls` is
+    /// given (then required, whatever the URL's `sslmode`).
+    pub(super) fn start(mut config: Config, pool_size: usize, tls: Option<MakeRustlsConnect>) -> StoreResult<Database> {
+        if tls.is_some() {
+            config.ssl_mode(SslMode::Require);
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -60,6 +66,7 @@ impl Database {
         })?;
         let pool = Arc::new(Pool {
             config,
+            tls,
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(pool_size.max(1))),
         });
@@ -95,6 +102,7 @@ impl Drop for Database {
 
 struct Pool {
     config: Config,
+    tls: Option<MakeRustlsConnect>,
     idle: Mutex<Vec<(Client, Statements)>>,
     permits: Arc<Semaphore>,
 }
@@ -122,13 +130,21 @@ impl Pool {
     }
 
     async fn connect(&self) -> StoreResult<Client> {
-        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| backend("connecting", &e))?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::warn!(%error, "a connection to the database ended");
+        let failed = |e: tokio_postgres::Error| backend("connecting", &e);
+        // The connection's task drives its socket; it ends when the client is dropped.
+        let ended = |error: tokio_postgres::Error| tracing::warn!(%error, "a connection to the database ended");
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await.map_err(failed)?;
+                tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
+                Ok(client)
             }
-        });
-        Ok(client)
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await.map_err(failed)?;
+                tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
+                Ok(client)
+            }
+        }
     }
 }
 

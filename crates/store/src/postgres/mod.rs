@@ -16,6 +16,7 @@
 
 mod database;
 mod schema;
+mod tls;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,17 +64,24 @@ pub struct PostgresOptions {
     pub pool_size: usize,
     /// Told about lookups (every one goes to the database) and commits; nobody by default.
     pub observer: Arc<dyn StoreObserver>,
+    /// The CA certificates (PEM) the database server's certificate must chain to. Given, every
+    /// connection is TLS, and the server's name is checked against the URL's host; absent,
+    /// connections are in clear.
+    pub tls_ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for PostgresOptions {
     fn default() -> PostgresOptions {
-        PostgresOptions { pool_size: 16, observer: Arc::new(NoObserver) }
+        PostgresOptions { pool_size: 16, observer: Arc::new(NoObserver), tls_ca_pem: None }
     }
 }
 
 impl std::fmt::Debug for PostgresOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresOptions").field("pool_size", &self.pool_size).finish_non_exhaustive()
+        f.debug_struct("PostgresOptions")
+            .field("pool_size", &self.pool_size)
+            .field("tls", &self.tls_ca_pem.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,7 +115,8 @@ impl PostgresStore {
     pub fn connect_with(url: &str, kek: &Kek, options: &PostgresOptions) -> StoreResult<PostgresStore> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
-        let database = Database::start(config, options.pool_size)?;
+        let tls = options.tls_ca_pem.as_deref().map(tls::connector).transpose()?;
+        let database = Database::start(config, options.pool_size, tls)?;
         let applied = database.run(|mut client| Box::pin(async move { schema::migrate(&mut client).await }))?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrated the database schema");

@@ -29,6 +29,14 @@ use crate::{StoreError, StoreResult};
 /// How long a new connection may take before the call fails (when the URL sets no
 /// `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long data sent to the database may stay unacknowledged before the connection is given up
+/// (a host that died without closing its connections, a network cut), and how soon an idle
+/// connection is probed: without them a request waits for the kernel's TCP timeouts (minutes to
+/// hours). Each only when the URL sets none.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(60);
+/// tokio-postgres' own default for `keepalives_idle`: the URL did not set it.
+const DEFAULT_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 
 /// Work to run on a pooled connection.
 pub(super) type Work<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send>>;
@@ -51,6 +59,12 @@ impl Database {
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        if config.get_keepalives_idle() == DEFAULT_KEEPALIVES_IDLE {
+            config.keepalives_idle(KEEPALIVES_IDLE);
         }
         if config.get_application_name().is_none() {
             config.application_name("keyward");

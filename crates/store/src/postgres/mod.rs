@@ -22,6 +22,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Statement, Transaction};
 use zeroize::Zeroizing;
 
 use self::database::{Database, Pooled, backend};
@@ -202,6 +204,19 @@ fn write_error(uid: &str, error: &tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// Runs `statement` when `run` says so. The statement is sent when the future is first polled.
+async fn execute_if(
+    tx: &Transaction<'_>,
+    run: bool,
+    statement: &Statement,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<(), tokio_postgres::Error> {
+    if run {
+        tx.execute(statement, params).await?;
+    }
+    Ok(())
+}
+
 /// Writes the prepared changes in one transaction.
 async fn write(client: &mut Pooled, prepared: Vec<Prepared>) -> StoreResult<()> {
     let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
@@ -230,14 +245,20 @@ async fn write(client: &mut Pooled, prepared: Vec<Prepared>) -> StoreResult<()> 
             return Err(StoreError::Conflict(uid.to_string()));
         };
         let id: i64 = row.get(0);
-        if !change.insert {
-            tx.execute(&delete_terms, &[&id]).await.map_err(fail)?;
-            tx.execute(&delete_claims, &[&id]).await.map_err(fail)?;
-        }
-        tx.execute(&insert_terms, &[&change.index_keys, &id]).await.map_err(fail)?;
-        if !change.claim_keys.is_empty() {
-            tx.execute(&insert_claims, &[&change.claim_keys, &id]).await.map_err(fail)?;
-        }
+        // The index rows, in one round trip: the statements are sent together (each when its
+        // future is first polled, in this order) and run in that order; the first error (a claim
+        // another object holds) ends the commit.
+        let (replacing, claiming) = (!change.insert, !change.claim_keys.is_empty());
+        let by_object: [&(dyn ToSql + Sync); 1] = [&id];
+        let terms: [&(dyn ToSql + Sync); 2] = [&change.index_keys, &id];
+        let claims: [&(dyn ToSql + Sync); 2] = [&change.claim_keys, &id];
+        tokio::try_join!(
+            execute_if(&tx, replacing, &delete_terms, &by_object),
+            execute_if(&tx, replacing, &delete_claims, &by_object),
+            execute_if(&tx, true, &insert_terms, &terms),
+            execute_if(&tx, claiming, &insert_claims, &claims),
+        )
+        .map_err(fail)?;
     }
     let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
     tx.commit().await.map_err(|e| write_error(last, &e))

@@ -101,8 +101,25 @@ fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
     let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
     let config = node_config(dir.path(), &url, ca.as_deref());
     let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
-    // Node B: the same KEK and PKI (what an operator copies to a new node), its own directory.
+    // Node B without A's KEK: refused, and the KEK it made for the attempt is gone again.
     std::fs::create_dir_all(&dir_b).unwrap();
+    let (dir_b_text, config_text) = (dir_b.to_str().unwrap(), config.to_str().unwrap());
+    let refused = keyward(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "off",
+        "--data-dir",
+        dir_b_text,
+        "--config",
+        config_text,
+    ]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("copy their KEK file"), "{}", text(&refused.stderr));
+    assert!(!dir_b.join("kek").exists(), "a refused start left a KEK behind");
+    let _ = std::fs::remove_dir_all(dir_b.join("pki"));
+    // Node B: the same KEK and PKI (what an operator copies to a new node), its own directory.
     std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
     copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
     let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);

@@ -39,6 +39,11 @@ pub enum ServerError {
          the database's first node created it with (copy that node's KEK file)"
     )]
     DatabaseWrongKek { kek: PathBuf },
+    #[error(
+        "the key-encryption key file {kek} is missing, but the database holds a store of other nodes: \
+         copy their KEK file there (a new one could not open it)"
+    )]
+    DatabaseMissingKek { kek: PathBuf },
     #[error("store in the database: {0}")]
     Database(StoreError),
     #[error("cannot listen on {address}: {error}")]

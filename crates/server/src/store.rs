@@ -38,6 +38,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     if let Some(parent) = kek_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
     }
+    let kek_existed = kek_path.exists();
     let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
     let store: Arc<dyn ObjectStore> = match config.store.backend {
         StoreBackend::Sled => {
@@ -71,6 +72,15 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
                 options.observer = metrics.store_observer();
             }
             let store = PostgresStore::connect_with(url.as_str(), &kek, &options).map_err(|error| match error {
+                // A KEK made just now cannot open a database other nodes created: the node was
+                // meant to get theirs. Take the new file away again, so that a refused start
+                // leaves nothing behind, and say what to copy.
+                StoreError::WrongKek if !kek_existed => {
+                    if let Err(error) = std::fs::remove_file(&kek_path) {
+                        tracing::warn!(%error, path = %kek_path.display(), "could not remove the KEK made for this start");
+                    }
+                    ServerError::DatabaseMissingKek { kek: kek_path.clone() }
+                }
                 StoreError::WrongKek => ServerError::DatabaseWrongKek { kek: kek_path.clone() },
                 error => ServerError::Database(error),
             })?;

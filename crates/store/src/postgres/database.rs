@@ -38,8 +38,8 @@ const KEEPALIVES_IDLE: Duration = Duration::from_secs(60);
 /// tokio-postgres' own default for `keepalives_idle`: the URL did not set it.
 const DEFAULT_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 
-/// Work to run on a pooled connection.
-pub(super) type Work<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send>>;
+/// Work to run on a pooled connection, borrowing it.
+pub(super) type Work<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
 
 /// The store's runtime thread and its pool.
 pub(super) struct Database {
@@ -90,13 +90,22 @@ impl Database {
     /// Runs `work` on a pooled connection and waits for its result. Callable from any thread.
     pub(super) fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(Pooled) -> Work<T> + Send + 'static,
+        work: impl for<'a> FnOnce(&'a mut Pooled) -> Work<'a, T> + Send + 'static,
     ) -> StoreResult<T> {
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         let pool = Arc::clone(&self.pool);
         self.runtime.spawn(async move {
             let result = match pool.checkout().await {
-                Ok(client) => work(client).await,
+                Ok(mut client) => {
+                    let result = work(&mut client).await;
+                    if result.is_err() {
+                        // Whatever failed, the statements are prepared afresh next time: a plan
+                        // cached before a schema change (a newer node's migration) would fail
+                        // on this connection for as long as it lives.
+                        client.statements.clear();
+                    }
+                    result
+                }
                 Err(error) => Err(error),
             };
             let _ = sender.send(result);

@@ -119,7 +119,7 @@ impl PostgresStore {
             url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
         let tls = options.tls_ca_pem.as_deref().map(tls::connector).transpose()?;
         let database = Database::start(config, options.pool_size, tls)?;
-        let applied = database.run(|mut client| Box::pin(async move { schema::migrate(&mut client).await }))?;
+        let applied = database.run(|client| Box::pin(async move { schema::migrate(client).await }))?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrated the database schema");
         }
@@ -268,7 +268,7 @@ impl ObjectStore for PostgresStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
         self.observer.cache_lookup(false);
         let uid = unique_identifier.to_string();
-        let row = self.database.run(move |mut client| {
+        let row = self.database.run(move |client| {
             Box::pin(async move {
                 let read = |e| backend("reading an object", &e);
                 let statement = client.prepared(SELECT_OBJECT).await.map_err(read)?;
@@ -294,7 +294,7 @@ impl ObjectStore for PostgresStore {
         if prepared.is_empty() {
             return Ok(CommitTicket::ready());
         }
-        self.database.run(move |mut client| Box::pin(async move { write(&mut client, prepared).await }))?;
+        self.database.run(move |client| Box::pin(async move { write(client, prepared).await }))?;
         // COMMIT returned: the transaction is durable (synchronous_commit) and visible to every
         // node.
         self.observer.commit_durable(started.elapsed());
@@ -305,7 +305,7 @@ impl ObjectStore for PostgresStore {
         let mut keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
         keys.sort();
         keys.dedup();
-        self.database.run(move |mut client| {
+        self.database.run(move |client| {
             Box::pin(async move {
                 let search = |e| backend("searching the index", &e);
                 let rows = if keys.is_empty() {
@@ -337,7 +337,7 @@ impl ObjectStore for PostgresStore {
 
     fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
         let owned = key.to_string();
-        let sealed = self.database.run(move |mut client| {
+        let sealed = self.database.run(move |client| {
             Box::pin(async move {
                 let read = |e| backend("reading a setting", &e);
                 let statement = client.prepared(SELECT_SETTING).await.map_err(read)?;
@@ -350,7 +350,7 @@ impl ObjectStore for PostgresStore {
 
     fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
         let owned = prefix.to_string();
-        let rows = self.database.run(move |mut client| {
+        let rows = self.database.run(move |client| {
             Box::pin(async move {
                 let list = |e| backend("listing settings", &e);
                 let statement = client.prepared(SETTINGS_BY_PREFIX).await.map_err(list)?;
@@ -369,7 +369,7 @@ impl ObjectStore for PostgresStore {
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
         let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
         let owned = key.to_string();
-        self.database.run(move |mut client| {
+        self.database.run(move |client| {
             Box::pin(async move {
                 let write = |e| backend("writing a setting", &e);
                 match &sealed {

@@ -52,12 +52,14 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
+    /// Work on a stopped server's store: move it between a data directory and PostgreSQL.
+    Store(commands::store::StoreArgs),
 }
 
 impl Command {
     /// The commands that talk to a KMIP server as a client, for which the connection flags count.
     fn is_client(&self) -> bool {
-        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_))
+        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_) | Command::Store(_))
     }
 }
 
@@ -91,5 +93,6 @@ fn main() -> ExitCode {
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
         Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
+        Command::Store(args) => commands::finish(commands::store::run(args)),
     }
 }

@@ -228,3 +228,66 @@ fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
     assert!(node_a.terminate().success());
     assert!(node_b.terminate().success());
 }
+
+/// `keyward store migrate`: a single node's sled store moves into PostgreSQL, a node on the
+/// database serves its keys, and the database's store moves back into a new data directory.
+#[test]
+fn a_single_node_store_migrates_into_postgres_and_back() {
+    let Ok(server) = std::env::var(URL_VARIABLE) else {
+        eprintln!("!!!! SKIPPED: {URL_VARIABLE} is not set, so `keyward store migrate` was NOT tested.");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = fresh_database(&runtime, &server, &format!("migrate_{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let node = start(&data_dir);
+    let client = client_of(node.address, &data_dir, "admin");
+    let uids = runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        let mut uids = Vec::new();
+        for n in 0..3 {
+            uids.push(session.create_symmetric_key(aes_named(&format!("migrated-{n}"))).await.unwrap());
+        }
+        session.close().await;
+        uids
+    });
+    assert!(node.terminate().success());
+
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    let mut args = vec!["store", "migrate", "--from-data-dir", data_dir.to_str().unwrap(), "--to-url", &url];
+    if let Some(ca) = &ca {
+        args.extend(["--ca", ca]);
+    }
+    let migrated = keyward(&args);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    assert!(text(&migrated.stdout).contains("copied and checked: 3 objects"), "{}", text(&migrated.stdout));
+    // Again into the same database: refused, it is not empty.
+    assert!(!keyward(&args).status.success());
+
+    // The same data directory (its KEK and PKI) now on the database.
+    let config = node_config(dir.path(), &url, ca.as_deref());
+    let node = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
+    let client = client_of(node.address, &data_dir, "admin");
+    runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        for uid in &uids {
+            session.get(uid, None).await.unwrap();
+        }
+        let filter = LocateFilter { name: Some("migrated-1".into()), ..LocateFilter::default() };
+        assert_eq!(session.locate(&filter).await.unwrap().unique_identifiers, std::slice::from_ref(&uids[1]));
+        session.close().await;
+    });
+    assert!(node.terminate().success());
+
+    let back = dir.path().join("back");
+    let kek = data_dir.join("kek");
+    let mut args = vec!["store", "migrate", "--from-url", &url, "--to-data-dir", back.to_str().unwrap()];
+    args.extend(["--kek", kek.to_str().unwrap()]);
+    if let Some(ca) = &ca {
+        args.extend(["--ca", ca]);
+    }
+    let migrated = keyward(&args);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    assert!(text(&migrated.stdout).contains("copied and checked: 3 objects"), "{}", text(&migrated.stdout));
+}

@@ -16,6 +16,7 @@ mod commit;
 mod index;
 mod kek;
 mod memory;
+pub mod migrate;
 mod observer;
 mod postgres;
 mod record;

@@ -538,3 +538,37 @@ fn postgres_connects_over_tls_with_the_configured_ca() {
     let refused = PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &tls(other_ca)).err().unwrap();
     assert!(refused.to_string().contains("connecting"), "{refused}");
 }
+
+/// `keyward store migrate`'s copy: sled into PostgreSQL and back, every object (revisions,
+/// creation order, indexes, claims) and setting the same; a target that is not empty is refused.
+#[test]
+fn a_store_moves_from_sled_to_postgres_and_back() {
+    use keyward_store::migrate::{Copied, copy_store, verify_same};
+    let Some(server) = postgres::server() else { return };
+    let kek = Kek::from_bytes([1; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let sled = SledStore::open(&dir.path().join("from"), &kek).unwrap();
+    insert(&sled, symmetric_key("a", "alice", "payroll"));
+    insert(&sled, symmetric_key("b", "bob", "payroll"));
+    let mut changed = (*sled.get("a").unwrap().unwrap()).clone();
+    changed.attributes[2] = IndexedAttribute::new(Attribute::State(State::Active));
+    sled.commit(vec![Change::Update(changed)]).unwrap().wait().unwrap();
+    sled.put_setting("grant/x", Some(b"g")).unwrap().wait().unwrap();
+
+    let postgres = PostgresStore::connect(&postgres::fresh_database(&server), &kek).unwrap();
+    let mut seen = Vec::new();
+    let copied = copy_store(&sled, &postgres, &mut |done, all| seen.push((done, all))).unwrap();
+    assert_eq!(copied, Copied { objects: 2, settings: 1 });
+    assert_eq!(seen.last(), Some(&(2, 2)));
+    assert_eq!(postgres.get("a").unwrap().unwrap().revision, 2);
+    assert_eq!(postgres.candidates(&[IndexTerm::name("payroll")]).unwrap(), ["b", "a"]);
+    assert!(matches!(
+        postgres.commit(vec![Change::Insert(symmetric_key("c", "alice", "payroll"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(copy_store(&sled, &postgres, &mut |_, _| {}).is_err(), "copied into a store that is not empty");
+
+    let back = SledStore::open(&dir.path().join("back"), &kek).unwrap();
+    copy_store(&postgres, &back, &mut |_, _| {}).unwrap();
+    verify_same(&sled, &back).unwrap();
+}

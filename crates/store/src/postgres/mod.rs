@@ -112,8 +112,9 @@ impl PostgresStore {
     }
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
-    /// libpq's `key=value` form), creates or migrates the schema, and checks that `kek` is the
-    /// store's key (refused with [`StoreError::WrongKek`] otherwise; nothing is written then).
+    /// libpq's `key=value` form), creates or migrates the schema, then checks that `kek` is the
+    /// store's key (refused with [`StoreError::WrongKek`] otherwise: only a first node on an empty
+    /// database writes its check value).
     pub fn connect_with(url: &str, kek: &Kek, options: &PostgresOptions) -> StoreResult<PostgresStore> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;

@@ -15,7 +15,10 @@ use std::time::Duration;
 use common::*;
 use keyward_client::{CipherInput, LocateFilter, Session};
 use keyward_kmip::attributes::{Attribute, CryptographicParameters, Name};
-use keyward_kmip::enums::{BlockCipherMode, CryptographicAlgorithm, RevocationReasonCode};
+use keyward_kmip::enums::{BlockCipherMode, CryptographicAlgorithm, QueryFunction, RevocationReasonCode};
+use keyward_kmip::payloads::query::QueryRequest;
+use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
+use keyward_ttlv::KmipVersion;
 
 const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";
 
@@ -36,7 +39,10 @@ fn fresh_database(runtime: &tokio::runtime::Runtime, server: &str, name: &str) -
 /// given.
 fn node_config(dir: &Path, url: &str, ca: Option<&str>) -> std::path::PathBuf {
     let path = dir.join("keyward.toml");
-    let mut text = format!("[store]\nbackend = \"postgres\"\nurl = \"{url}\"\npool_size = 8\n");
+    let mut text = String::from(
+        "[cluster]\ninfo = \"test cluster\"\nfailover_endpoints = [\"kms-a.test:5696\", \"kms-b.test:5696\"]\n",
+    );
+    text.push_str(&format!("[store]\nbackend = \"postgres\"\nurl = \"{url}\"\npool_size = 8\n"));
     if let Some(ca) = ca {
         text.push_str(&format!("ca = \"{ca}\"\n"));
     }
@@ -128,6 +134,18 @@ fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
 
     let client_a = client_of(node_a.address, &dir_a, "admin");
     let client_b = client_of(node_b.address, &dir_a, "admin");
+    // Query Server Information (2.x) names the cluster and the nodes to fail over to.
+    let query = RequestPayload::Query(QueryRequest {
+        query_function: vec![QueryFunction::QueryServerInformation],
+        object_groups: None,
+    });
+    let answered = runtime.block_on(call(&client_b, KmipVersion::V2_1, vec![query]));
+    let Some(ResponsePayload::Query(info)) = &answered.batch_items[0].payload else {
+        panic!("no Query answer: {answered:?}")
+    };
+    let info = info.server_information.as_ref().expect("Server Information in 2.1");
+    assert_eq!(info.cluster_info.as_deref(), Some("test cluster"));
+    assert_eq!(info.alternate_failover_endpoints, ["kms-a.test:5696", "kms-b.test:5696"]);
     runtime.block_on(async {
         let mut a = Session::open(&client_a).await.unwrap();
         let mut b = Session::open(&client_b).await.unwrap();

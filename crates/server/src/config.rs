@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod algorithms;
+pub mod cluster;
 pub mod store;
 
 use crate::identity::IdentitySource;
@@ -52,6 +53,8 @@ pub struct ServerConfig {
     pub store_cache_size: u64,
     /// Where objects are kept: sled in the data directory (default) or PostgreSQL.
     pub store: store::StoreConfig,
+    /// What this node tells clients about its cluster (Query Server Information, KMIP 2.x).
+    pub cluster: cluster::ClusterConfig,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
     /// KMIP over HTTPS: off without an `[https]` table, on with one.
@@ -75,6 +78,7 @@ impl Default for ServerConfig {
             worker_threads: None,
             store_cache_size: keyward_store::SledOptions::default().cache_capacity,
             store: store::StoreConfig::default(),
+            cluster: cluster::ClusterConfig::default(),
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             https: None,
@@ -286,6 +290,7 @@ impl ServerConfig {
             }
         }
         self.store.validate()?;
+        self.cluster.validate()?;
         self.algorithms.policy()?;
         self.limits.validate()
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use keyward_core::{Dispatcher, Policy, Services, SystemClock};
+use keyward_core::{Dispatcher, Policy, ServerInformation, Services, SystemClock};
 use keyward_store::{Kek, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore, StoreError};
 
 use crate::config::ServerConfig;
@@ -88,7 +88,13 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
             Arc::new(store)
         }
     };
+    let server_information = ServerInformation {
+        cluster_info: config.cluster.info.clone(),
+        alternate_failover_endpoints: config.cluster.failover_endpoints.clone(),
+        ..ServerInformation::default()
+    };
     let policy = Policy {
+        server_information,
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
         ..Policy::default()

@@ -93,12 +93,12 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         alternate_failover_endpoints: config.cluster.failover_endpoints.clone(),
         ..ServerInformation::default()
     };
-    let policy = Policy {
-        server_information,
+    let mut policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
         ..Policy::default()
     };
+    policy.server_information = server_information;
     let dispatcher = Dispatcher::new(Services { store, policy, clock: Arc::new(SystemClock) });
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),

@@ -54,12 +54,28 @@ enum Command {
     Identity(commands::identity::IdentityArgs),
     /// Work on a stopped server's store: move it between a data directory and PostgreSQL.
     Store(commands::store::StoreArgs),
+    /// Grant, list and remove access to objects and Object Groups for other identities.
+    Grants(commands::grants::GrantsArgs),
+    /// Automatic rotation: the server's rotation policies and schedule (management API).
+    Rotation(commands::rotation::RotationArgs),
+    /// The server's key-encryption key: status and rotation (management API, administrators).
+    Kek(commands::kek::KekArgs),
+    /// Check the server's audit trail (verify) and read it (show).
+    Audit(commands::audit::AuditArgs),
 }
 
 impl Command {
     /// The commands that talk to a KMIP server as a client, for which the connection flags count.
     fn is_client(&self) -> bool {
-        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_) | Command::Store(_))
+        !matches!(
+            self,
+            Command::Serve(_)
+                | Command::Pki(_)
+                | Command::Ttlv(_)
+                | Command::Bench(_)
+                | Command::Store(_)
+                | Command::Audit(_)
+        )
     }
 }
 
@@ -81,6 +97,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
+        Command::Audit(args) => commands::finish(commands::audit::run(args)),
         Command::Bench(args) => commands::finish(commands::bench::run(*args)),
         Command::Keys(args) => {
             let json = json || args.json();
@@ -94,5 +111,8 @@ fn main() -> ExitCode {
         Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
         Command::Store(args) => commands::finish(commands::store::run(args)),
+        Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
+        Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
+        Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),
     }
 }

@@ -1,19 +1,22 @@
 //! Opening what the dispatcher runs on: the data directory, the key-encryption key and the sealed
 //! store, with the administrators of the configuration.
 
+use crate::pkcs11_module::CryptokiModule;
 use std::sync::Arc;
 
+use keyward_core::access::{AccessPolicy, Grants};
 use keyward_core::{Dispatcher, Policy, ServerInformation, Services, SystemClock};
-use keyward_store::{Kek, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore, StoreError};
+use keyward_store::pkcs11::{Pkcs11KekSource, Pkcs11Settings};
+use keyward_store::{
+    FileKekSource, KekSource, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore, StoreError,
+};
+use zeroize::Zeroizing;
 
-use crate::config::ServerConfig;
 use crate::config::store::StoreBackend;
+use crate::config::{KekSourceKind, ServerConfig};
 use crate::error::ServerError;
 use crate::files;
 use crate::metrics::Metrics;
-
-/// The name sled gives the store inside the data directory.
-const STORE_NAME: &str = "objects.sled";
 
 /// Opens the store of `config` (creating the data directory and, on first start, the KEK) and
 /// builds the dispatcher over it.
@@ -30,80 +33,181 @@ pub fn open_dispatcher_with_metrics(config: &ServerConfig, metrics: &Metrics) ->
 fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, ServerError> {
     let data_dir = &config.data_dir;
     files::create_private_dir(data_dir).map_err(|error| ServerError::DataDir { path: data_dir.clone(), error })?;
-    let kek_path = config.kek_path();
-    // A new KEK beside an existing store could never open it; say what is really wrong instead.
-    if !kek_path.exists() && config.store.backend == StoreBackend::Sled && data_dir.join(STORE_NAME).exists() {
-        return Err(ServerError::MissingKek { kek: kek_path, data_dir: data_dir.clone() });
-    }
-    if let Some(parent) = kek_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
-    }
-    let kek_existed = kek_path.exists();
-    let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
-    let store: Arc<dyn ObjectStore> = match config.store.backend {
+    let source = kek_source(config)?;
+    let (store, audit_root): (Arc<dyn ObjectStore>, _) = match config.store.backend {
         StoreBackend::Sled => {
-            let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
-            if let Some(metrics) = metrics {
-                options.observer = metrics.store_observer();
-            }
-            let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
-                StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
-                error => ServerError::Store { path: data_dir.clone(), error },
-            })?;
-            Arc::new(store)
+            let store = open_sled(config, source, metrics)?;
+            let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
+            (Arc::new(store), root)
         }
         StoreBackend::Postgres => {
-            let url = config.store.url.as_ref().ok_or_else(|| {
-                ServerError::Config(crate::config::ConfigError::Invalid(
-                    "store: backend \"postgres\" needs `url`".into(),
-                ))
-            })?;
-            let mut options = PostgresOptions { pool_size: config.store.pool_size, ..PostgresOptions::default() };
-            if let Some(ca) = &config.store.ca {
-                let pem = std::fs::read(ca).map_err(|error| {
-                    ServerError::Database(StoreError::Backend(format!(
-                        "the database's CA certificates {}: {error}",
-                        ca.display()
-                    )))
-                })?;
-                options.tls_ca_pem = Some(pem);
-            }
-            if let Some(metrics) = metrics {
-                options.observer = metrics.store_observer();
-            }
-            let store = PostgresStore::connect_with(url.as_str(), &kek, &options).map_err(|error| match error {
-                // A KEK made just now cannot open a database other nodes created: the node was
-                // meant to get theirs. Take the new file away again, so that a refused start
-                // leaves nothing behind, and say what to copy.
-                StoreError::WrongKek if !kek_existed => {
-                    if let Err(error) = std::fs::remove_file(&kek_path) {
-                        tracing::warn!(%error, path = %kek_path.display(), "could not remove the KEK made for this start");
-                    }
-                    ServerError::DatabaseMissingKek { kek: kek_path.clone() }
-                }
-                StoreError::WrongKek => ServerError::DatabaseWrongKek { kek: kek_path.clone() },
-                error => ServerError::Database(error),
-            })?;
-            tracing::info!(database = %url.redacted(), "store: postgres");
-            Arc::new(store)
+            let store = open_postgres(config, source, metrics)?;
+            let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
+            (Arc::new(store), root)
         }
     };
-    let server_information = ServerInformation {
+    // Grants live in the store's settings; they are read once here and kept in memory.
+    let grants = Grants::load(store.as_ref()).map_err(|error| store_error(config, error))?;
+    let access = AccessPolicy { tenants: config.access.tenant_names(), grants: Arc::new(grants) };
+    let mut policy = Policy {
+        administrators: config.administrators.clone(),
+        algorithms: config.algorithms.policy()?,
+        access,
+        issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref())?,
+        operation_policies: crate::config::operation_policies::policies(&config.operation_policies)?,
+        asynchronous: config.asynchronous.policy()?,
+        ..Policy::default()
+    };
+    policy.server_information = ServerInformation {
         cluster_info: config.cluster.info.clone(),
         alternate_failover_endpoints: config.cluster.failover_endpoints.clone(),
         ..ServerInformation::default()
     };
-    let mut policy = Policy {
-        administrators: config.administrators.clone(),
-        algorithms: config.algorithms.policy()?,
-        ..Policy::default()
-    };
-    policy.server_information = server_information;
-    let dispatcher = Dispatcher::new(Services { store, policy, clock: Arc::new(SystemClock) });
+    let counters = metrics.map(Metrics::audit_counters).unwrap_or_default();
+    let audit =
+        crate::audit::open(&config.audit, data_dir, audit_root.as_ref(), counters).map_err(ServerError::Audit)?;
+    let mut dispatcher = Dispatcher::new(Services { store, policy, clock: Arc::new(SystemClock) });
+    if let Some(pkcs11) = &config.pkcs11 {
+        let module = CryptokiModule::load(&pkcs11.module).map_err(|error| ServerError::Pkcs11(error.to_string()))?;
+        dispatcher = dispatcher.with_pkcs11(Arc::new(module));
+    }
+    if let Some(audit) = audit {
+        dispatcher = dispatcher.with_audit(audit);
+    }
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,
     })
+}
+
+/// A store error met while opening the store of `config`, told with where the store is.
+fn store_error(config: &ServerConfig, error: StoreError) -> ServerError {
+    match config.store.backend {
+        StoreBackend::Sled => ServerError::Store { path: config.data_dir.clone(), error },
+        StoreBackend::Postgres => ServerError::Database(error),
+    }
+}
+
+/// The sled store in the data directory.
+fn open_sled(
+    config: &ServerConfig,
+    source: Arc<dyn KekSource>,
+    metrics: Option<&Metrics>,
+) -> Result<SledStore, ServerError> {
+    let data_dir = &config.data_dir;
+    let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
+    if let Some(metrics) = metrics {
+        options.observer = metrics.store_observer();
+    }
+    let described = source.describe(1);
+    SledStore::open_with_source(data_dir, source, &options).map_err(|error| match error {
+        StoreError::WrongKek => ServerError::WrongKek { kek: described, data_dir: data_dir.clone() },
+        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir: data_dir.clone() },
+        error => ServerError::Store { path: data_dir.clone(), error },
+    })
+}
+
+/// The postgres store in the configured database, its keyring opened by the KEK from `source`.
+fn open_postgres(
+    config: &ServerConfig,
+    source: Arc<dyn KekSource>,
+    metrics: Option<&Metrics>,
+) -> Result<PostgresStore, ServerError> {
+    let url = config.store.url.as_ref().ok_or_else(|| {
+        ServerError::Config(crate::config::ConfigError::Invalid("store: backend \"postgres\" needs `url`".into()))
+    })?;
+    let mut options = PostgresOptions { pool_size: config.store.pool_size, ..PostgresOptions::default() };
+    if let Some(ca) = &config.store.ca {
+        let pem = std::fs::read(ca).map_err(|error| {
+            ServerError::Database(StoreError::Backend(format!(
+                "the database's CA certificates {}: {error}",
+                ca.display()
+            )))
+        })?;
+        options.tls_ca_pem = Some(pem);
+    }
+    if let Some(metrics) = metrics {
+        options.observer = metrics.store_observer();
+    }
+    // A KEK file this start would make: a new node must be given the KEK of the nodes before it.
+    let new_kek_file = match config.kek.source {
+        KekSourceKind::File => Some(config.kek_path()).filter(|path| !path.exists()),
+        KekSourceKind::Pkcs11 => None,
+    };
+    let described = source.describe(1);
+    let store = PostgresStore::connect_with_source(url.as_str(), source, &options).map_err(|error| {
+        match (error, &new_kek_file) {
+            // The database has a keyring under a KEK this node does not have.
+            (StoreError::KekUnavailable(_), Some(kek)) => ServerError::DatabaseMissingKek { kek: kek.clone() },
+            // Nodes starting together on a new database: another made the keyring first, under
+            // its KEK. Take the file made for this start away again, so that a refused start
+            // leaves nothing behind, and say what to copy.
+            (StoreError::WrongKek, Some(kek)) => {
+                if let Err(error) = std::fs::remove_file(kek) {
+                    tracing::warn!(%error, path = %kek.display(), "could not remove the KEK made for this start");
+                }
+                ServerError::DatabaseMissingKek { kek: kek.clone() }
+            }
+            (StoreError::WrongKek, None) => ServerError::DatabaseWrongKek { kek: described },
+            (StoreError::KekUnavailable(message), None) => ServerError::DatabaseKekUnavailable { message },
+            (error, _) => ServerError::Database(error),
+        }
+    })?;
+    tracing::info!(database = %url.redacted(), "store: postgres");
+    Ok(store)
+}
+
+/// The KEK source of the configuration: the file (its directory made private if need be), or
+/// the token, logged in.
+fn kek_source(config: &ServerConfig) -> Result<Arc<dyn KekSource>, ServerError> {
+    let unavailable = |error: StoreError| match error {
+        StoreError::KekUnavailable(message) => {
+            ServerError::KekUnavailable { message, data_dir: config.data_dir.clone() }
+        }
+        error => ServerError::Store { path: config.data_dir.clone(), error },
+    };
+    match config.kek.source {
+        KekSourceKind::File => {
+            let path = config.kek_path();
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                files::create_private_dir(parent)
+                    .map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
+            }
+            Ok(Arc::new(FileKekSource::new(path)))
+        }
+        KekSourceKind::Pkcs11 => {
+            // validate() made sure these are given.
+            let missing =
+                |what: &str| ServerError::Config(crate::config::ConfigError::Invalid(format!("kek: no {what}")));
+            let pin_file = config.kek.pin_file.clone().ok_or_else(|| missing("pin_file"))?;
+            let settings = Pkcs11Settings {
+                module: config.kek.module.clone().ok_or_else(|| missing("module"))?,
+                token_label: config.kek.token_label.clone().ok_or_else(|| missing("token_label"))?,
+                pin: read_pin(&pin_file)?,
+                key_label: config.kek.key_label.clone(),
+            };
+            Ok(Arc::new(Pkcs11KekSource::open(settings).map_err(unavailable)?))
+        }
+    }
+}
+
+/// The PIN in its file, without the line's end; the file must be its owner's only, as a KEK file.
+fn read_pin(path: &std::path::Path) -> Result<Zeroizing<String>, ServerError> {
+    let refuse = |message: String| ServerError::PinFile { path: path.into(), message };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(refuse(format!("mode {mode:04o}: it must be readable by its owner only (chmod 600)")));
+        }
+    }
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?);
+    let pin = text.trim_end_matches(['\r', '\n']);
+    if pin.is_empty() {
+        return Err(refuse("it is empty".into()));
+    }
+    Ok(Zeroizing::new(pin.to_string()))
 }
 
 #[cfg(test)]
@@ -143,13 +247,22 @@ mod tests {
 
         let other = ServerConfig { kek_file: Some(dir.path().join("other-kek")), ..config.clone() };
         std::fs::write(other.kek_path(), format!("{}\n", "ab".repeat(32))).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let error = reopen(&other).err().unwrap();
+            assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+            assert!(error.to_string().contains("chmod 600"), "{error}");
+            std::fs::set_permissions(other.kek_path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let error = reopen(&other).err().unwrap();
         assert!(matches!(error, ServerError::WrongKek { .. }), "{error}");
         assert!(error.to_string().contains("does not open the store"));
 
         let lost = ServerConfig { kek_file: Some(dir.path().join("lost-kek")), ..config };
         let error = open_dispatcher(&lost).err().unwrap();
-        assert!(matches!(error, ServerError::MissingKek { .. }), "{error}");
+        assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+        assert!(error.to_string().contains("missing"), "{error}");
         assert!(!lost.kek_path().exists());
     }
 }

@@ -43,6 +43,9 @@ pub enum BackupTree {
     Meta = 1,
     Objects = 2,
     Settings = 3,
+    /// A file of the store's beside the trees, by name (the keyring: the data keys, wrapped by
+    /// the KEK).
+    File = 4,
 }
 
 impl BackupTree {
@@ -51,16 +54,18 @@ impl BackupTree {
             1 => Some(BackupTree::Meta),
             2 => Some(BackupTree::Objects),
             3 => Some(BackupTree::Settings),
+            4 => Some(BackupTree::File),
             _ => None,
         }
     }
 
-    /// The sled tree that holds it.
-    pub fn tree_name(self) -> &'static str {
+    /// The sled tree that holds it (none for a file).
+    pub fn tree_name(self) -> Option<&'static str> {
         match self {
-            BackupTree::Meta => "meta",
-            BackupTree::Objects => "objects",
-            BackupTree::Settings => "settings",
+            BackupTree::Meta => Some("meta"),
+            BackupTree::Objects => Some("objects"),
+            BackupTree::Settings => Some("settings"),
+            BackupTree::File => None,
         }
     }
 }

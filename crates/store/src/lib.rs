@@ -2,8 +2,8 @@
 //!
 //! Where managed objects live. [`ObjectStore`] is what the dispatcher needs: read an object, commit
 //! a set of changes atomically, find candidates for Locate through indexes. [`SledStore`] is the
-//! production backend: every object encrypted with AES-256-GCM under a key derived from the
-//! key-encryption key, indexes keyed by HMACs so that no attribute value is written in clear, and
+//! production backend: every object encrypted with AES-256-GCM under a data key of the store's
+//! keyring (which the key-encryption key wraps), indexes keyed by HMACs so that no attribute value is written in clear, and
 //! every commit flushed to disk (in groups) before it is acknowledged. [`PostgresStore`] keeps the
 //! same sealed records in PostgreSQL, for several nodes on one database. [`MemoryStore`] is for
 //! tests.
@@ -15,9 +15,11 @@ mod cache;
 mod commit;
 mod index;
 mod kek;
+mod keyring;
 mod memory;
 pub mod migrate;
 mod observer;
+pub mod pkcs11;
 mod postgres;
 mod record;
 mod sealing;
@@ -30,11 +32,13 @@ use keyward_kmip::objects::ManagedObject;
 
 pub use commit::CommitTicket;
 pub use index::{IndexKind, IndexTerm};
-pub use kek::Kek;
+pub use kek::{
+    FileKekSource, Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus,
+};
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use postgres::{PostgresOptions, PostgresStore};
-pub use sled_store::{SledOptions, SledStore, Snapshot};
+pub use sled_store::{SledOptions, SledStore, Snapshot, derive_key_offline};
 use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),
@@ -69,6 +73,16 @@ pub enum StoreError {
     Conflict(String),
     #[error("the key-encryption key does not open this store (wrong KEK?)")]
     WrongKek,
+    /// The KEK could not be had: a missing or too widely readable file, an absent token, a wrong
+    /// PIN. The message says which and where.
+    #[error("the key-encryption key is unavailable: {0}")]
+    KekUnavailable(String),
+    /// The request waits on work in progress (a re-seal): the message says what to wait for.
+    #[error("busy: {0}")]
+    Busy(String),
+    /// What this store does not do (yet): the message says what instead.
+    #[error("not supported by this store: {0}")]
+    Unsupported(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("flushing to disk failed: {0}")]
@@ -155,5 +169,10 @@ pub trait ObjectStore: Send + Sync {
     fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<backup::Manifest> {
         let _ = (created, out);
         Err(StoreError::Backend("this store keeps no backups".into()))
+    }
+
+    /// KEK status and rotation, for a store that has a KEK (none by default: the memory store).
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        None
     }
 }

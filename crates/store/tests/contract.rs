@@ -355,7 +355,10 @@ fn postgres_sees_no_key_material_or_clear_attribute() {
     insert(&store, symmetric_key("b", "owner-in-clear?", "another-name"));
     store.put_setting("grant/s", Some(b"setting-value-in-clear?")).unwrap().wait().unwrap();
     let dump = postgres::everything(&url);
-    for needle in [&KEY_BYTES[..], b"very-secret-name", b"owner-in-clear?", b"setting-value-in-clear?"] {
+    let audit_key = store.derive_key(b"a purpose");
+    for needle in
+        [&KEY_BYTES[..], b"very-secret-name", b"owner-in-clear?", b"setting-value-in-clear?", &[1; 32], &audit_key[..]]
+    {
         assert!(
             !dump.windows(needle.len()).any(|w| w == needle),
             "{:?} in the database",
@@ -379,10 +382,100 @@ fn postgres_schema_is_versioned() {
     drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
     let versions =
         postgres::query_text(&url, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations");
-    assert_eq!(versions, PostgresStore::schema_version().to_string());
+    let all: Vec<String> = (1..=PostgresStore::schema_version()).map(|v| v.to_string()).collect();
+    assert_eq!(versions, all.join(","));
     postgres::execute(&url, "INSERT INTO schema_migrations (version, description) VALUES (9999, 'from the future')");
     let refused = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).err().unwrap();
     assert!(refused.to_string().contains("newer than this server"), "{refused}");
+}
+
+/// The keyring in the database: every node derives the same keys from it; a KEK rotation rewraps
+/// it under a new KEK version (the other nodes keep working, and open with the new version at
+/// their next start); a new data key is refused for now, and so is a backup.
+#[test]
+fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
+    use keyward_store::{FileKekSource, KekState, PostgresOptions};
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let source = Arc::new(FileKekSource::new(dir.path().join("kek")));
+    let connect = || PostgresStore::connect_with_source(&url, source.clone(), &PostgresOptions::default());
+    let a = connect().unwrap();
+    let b = connect().unwrap();
+    assert_eq!(a.derive_key(b"audit")[..], b.derive_key(b"audit")[..]);
+    assert_ne!(a.derive_key(b"audit")[..], a.derive_key(b"other")[..]);
+    insert(&a, symmetric_key("k1", "alice", "before"));
+    a.put_setting("grant/g", Some(b"v")).unwrap().wait().unwrap();
+    let admin = a.kek_admin().unwrap();
+    let status = admin.status().unwrap();
+    assert_eq!((status.source, status.active_version, status.data_key_derived_from_kek), ("file", 1, false));
+    assert!(matches!(admin.rotate(true), Err(StoreError::Unsupported(_))));
+    let status = admin.rotate(false).unwrap();
+    assert_eq!(status.active_version, 2);
+    assert_eq!(status.versions.iter().map(|v| v.state).collect::<Vec<_>>(), [KekState::Retired, KekState::Active]);
+    // The other node sees the new version, and goes on reading and writing.
+    assert_eq!(b.kek_admin().unwrap().status().unwrap().active_version, 2);
+    insert(&b, symmetric_key("k2", "alice", "after"));
+    assert!(a.get("k2").unwrap().is_some());
+    let mut out = Vec::new();
+    assert!(matches!(a.backup(0, &mut out), Err(StoreError::Unsupported(_))));
+    let root = a.derive_key(b"audit");
+    drop((a, b));
+    // The old KEK is needed for nothing now; without the new one, the store does not open.
+    std::fs::remove_file(source.path_of(1)).unwrap();
+    let again = connect().unwrap();
+    assert_eq!(again.derive_key(b"audit")[..], root[..]);
+    assert!(again.get("k1").unwrap().is_some());
+    assert_eq!(again.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
+    drop(again);
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])), Err(StoreError::KekUnavailable(_))));
+    std::fs::remove_file(source.path_of(2)).unwrap();
+    assert!(matches!(connect(), Err(StoreError::KekUnavailable(_))));
+    assert!(!source.path_of(1).exists(), "a KEK was made for a database that has a keyring");
+}
+
+/// A database of schema version 1 (before keyrings: its keys derived from the KEK's bytes, and a
+/// check value sealed under them in keyward_meta) gets those keys as its keyring at its first
+/// open; a wrong KEK is refused before anything is written.
+#[test]
+fn postgres_opens_a_database_made_before_keyrings() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use hkdf::Hkdf;
+    use sha2::Sha256;
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    // Schema 1 as that version made it, and its check value (the sealing of that version: nonce,
+    // ciphertext and tag, under the key HKDF derived from the KEK).
+    let kek = [3u8; 32];
+    let mut record_key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(b"keyward store"), &kek).expand(b"record sealing v1", &mut record_key).unwrap();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&record_key).unwrap();
+    let nonce = [9u8; 12];
+    let sealed = cipher.encrypt(&nonce.into(), Payload { msg: b"keyward kek check v1", aad: b"kek-check" }).unwrap();
+    let check: String = [nonce.as_slice(), &sealed].concat().iter().map(|b| format!("{b:02x}")).collect();
+    postgres::execute(
+        &url,
+        &format!(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, description text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO schema_migrations (version, description) VALUES (1, 'initial schema');
+             {}
+             INSERT INTO keyward_meta (name, value) VALUES ('kek-check', '\\x{check}');",
+            include_str!("../src/postgres/migrations/0001_initial.sql")
+        ),
+    );
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
+    assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyring"), "0");
+    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
+    insert(&store, symmetric_key("a", "alice", "n"));
+    let status = store.kek_admin().unwrap().status().unwrap();
+    assert!(status.data_key_derived_from_kek);
+    assert!(matches!(store.kek_admin().unwrap().rotate(false), Err(StoreError::Unsupported(_))));
+    drop(store);
+    assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyward_meta"), "0");
+    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
+    assert!(store.get("a").unwrap().is_some());
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
 }
 
 /// The test server, and a fresh database on it per store.
@@ -447,7 +540,16 @@ mod postgres {
     pub fn everything(url: &str) -> Vec<u8> {
         let (runtime, client) = connect(url);
         let mut all = Vec::new();
-        for table in ["keyward_meta", "objects", "object_terms", "name_claims", "settings", "schema_migrations"] {
+        for table in [
+            "keyward_meta",
+            "objects",
+            "object_terms",
+            "name_claims",
+            "settings",
+            "schema_migrations",
+            "keyring",
+            "kek_versions",
+        ] {
             // Each row as its text form, bytea in hexadecimal, and the raw bytea columns.
             let rows = runtime
                 .block_on(client.query(&format!("SELECT t::text, convert_to(t::text, 'UTF8') FROM {table} t"), &[]))
@@ -457,7 +559,13 @@ mod postgres {
                 all.extend(row.get::<_, Vec<u8>>(1));
             }
         }
-        for (table, column) in [("objects", "sealed"), ("objects", "index_keys"), ("settings", "sealed")] {
+        for (table, column) in [
+            ("objects", "sealed"),
+            ("objects", "index_keys"),
+            ("settings", "sealed"),
+            ("keyring", "wrapped"),
+            ("kek_versions", "check_value"),
+        ] {
             let rows = runtime.block_on(client.query(&format!("SELECT {column} FROM {table}"), &[])).unwrap();
             for row in rows {
                 all.extend(row.get::<_, Vec<u8>>(0));

@@ -1,10 +1,12 @@
 //! The PostgreSQL store: several Keyward nodes on one database (issue 13).
 //!
-//! Records are sealed exactly as in the sled store (the same [`Sealer`] under the KEK, the same
-//! record encoding, the same index keys): the database never sees a key byte or a clear attribute.
-//! Tables (see `migrations/`): `objects` (identifier, revision, index keys, sealed record; its `id`
-//! is the creation sequence), `object_terms` (the Locate index), `name_claims` (unique Names,
-//! a primary key), `settings` (sealed, bound to their key) and `keyward_meta` (the KEK check).
+//! Records are sealed exactly as in the sled store (the same [`Sealer`] under the store's keyring,
+//! the same record encoding, the same index keys): the database never sees a key byte or a clear
+//! attribute. Tables (see `migrations/`): `objects` (identifier, revision, index keys, sealed
+//! record; its `id` is the creation sequence), `object_terms` (the Locate index), `name_claims`
+//! (unique Names, a primary key), `settings` (sealed, bound to their key), `keyring` and
+//! `kek_versions` (the keyring wrapped by the KEK, and a check value per KEK version: see
+//! [`keyring`]) and `keyward_meta` (a database of schema 1's KEK check, until its first open).
 //!
 //! Coherence: there is no cache, every read goes to the database, so a node sees every commit
 //! another node acknowledged before the read began. A commit is one transaction: an insert of an
@@ -15,6 +17,7 @@
 //! ready when the commit returns, and a read fence has nothing to wait for.
 
 mod database;
+mod keyring;
 mod schema;
 mod tls;
 
@@ -28,7 +31,7 @@ use zeroize::Zeroizing;
 
 use self::database::{Database, Pooled, backend};
 use crate::index::{claims, terms_of};
-use crate::kek::Kek;
+use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
 use crate::sealing::Sealer;
@@ -54,10 +57,6 @@ const SETTINGS_BY_PREFIX: &str = "SELECT key, sealed FROM settings WHERE starts_
 const PUT_SETTING: &str = "INSERT INTO settings (key, sealed) VALUES ($1, $2)
      ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed";
 const DELETE_SETTING: &str = "DELETE FROM settings WHERE key = $1";
-
-const KEK_CHECK_NAME: &str = "kek-check";
-const KEK_CHECK_CONTEXT: &[u8] = b"kek-check";
-const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
 
 /// How the postgres store is opened.
 #[derive(Clone)]
@@ -89,8 +88,10 @@ impl std::fmt::Debug for PostgresOptions {
 
 /// The store on PostgreSQL.
 pub struct PostgresStore {
-    database: Database,
+    database: Arc<Database>,
     sealer: Arc<Sealer>,
+    /// The keyring (the KEK wraps it in the database) and its administration.
+    keys: Arc<keyring::Keys>,
     observer: Arc<dyn StoreObserver>,
 }
 
@@ -106,51 +107,47 @@ struct Prepared {
 }
 
 impl PostgresStore {
-    /// Connects with the default options (see [`PostgresStore::connect_with`]).
+    /// Connects with the default options and `kek` as the KEK of version 1 (see
+    /// [`PostgresStore::connect_with_source`]).
     pub fn connect(url: &str, kek: &Kek) -> StoreResult<PostgresStore> {
         PostgresStore::connect_with(url, kek, &PostgresOptions::default())
     }
 
-    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
-    /// libpq's `key=value` form), creates or migrates the schema, then checks that `kek` is the
-    /// store's key (refused with [`StoreError::WrongKek`] otherwise: only a first node on an empty
-    /// database writes its check value).
+    /// [`PostgresStore::connect_with_source`] with `kek` as the KEK of version 1, and no other.
     pub fn connect_with(url: &str, kek: &Kek, options: &PostgresOptions) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with_source(url, Arc::new(kek.clone()), options)
+    }
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
+    /// libpq's `key=value` form), creates or migrates the schema, then opens the store's keyring
+    /// with the KEK of the version the database names, from `source` (refused with
+    /// [`StoreError::WrongKek`] when it does not open it). Only a first node on an empty database
+    /// makes the keyring, under KEK version 1 (made by `source` if need be).
+    pub fn connect_with_source(
+        url: &str,
+        source: Arc<dyn KekSource>,
+        options: &PostgresOptions,
+    ) -> StoreResult<PostgresStore> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
         let tls = options.tls_ca_pem.as_deref().map(tls::connector).transpose()?;
-        let database = Database::start(config, options.pool_size, tls)?;
+        let database = Arc::new(Database::start(config, options.pool_size, tls)?);
         let applied = database.run(|client| Box::pin(async move { schema::migrate(client).await }))?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrated the database schema");
         }
-        let sealer = Arc::new(Sealer::new(kek));
-        let check = sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_CONTEXT)?;
-        // The first node on an empty database writes the check value; every node then checks
-        // the one that is there.
-        let stored = database.run(move |client| {
-            Box::pin(async move {
-                client
-                    .execute(
-                        "INSERT INTO keyward_meta (name, value) SELECT $1, $2
-                         WHERE NOT EXISTS (SELECT 1 FROM objects) ON CONFLICT (name) DO NOTHING",
-                        &[&KEK_CHECK_NAME, &check],
-                    )
-                    .await
-                    .map_err(|e| backend("writing the KEK check", &e))?;
-                let row = client
-                    .query_opt("SELECT value FROM keyward_meta WHERE name = $1", &[&KEK_CHECK_NAME])
-                    .await
-                    .map_err(|e| backend("reading the KEK check", &e))?;
-                Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-            })
-        })?;
-        let stored = stored.ok_or_else(|| StoreError::Corrupt("objects without a KEK check value".into()))?;
-        let opened = sealer.open(&stored, KEK_CHECK_CONTEXT).map_err(|_| StoreError::WrongKek)?;
-        if &opened[..] != KEK_CHECK_VALUE {
-            return Err(StoreError::WrongKek);
-        }
-        Ok(PostgresStore { database, sealer, observer: Arc::clone(&options.observer) })
+        let opened = keyring::open(&database, source.as_ref())?;
+        tracing::debug!(kek_version = opened.version, "opened the store's keyring");
+        let sealer = Arc::new(Sealer::new(&opened.ring));
+        let keys = Arc::new(keyring::Keys::new(Arc::clone(&database), source, opened.ring));
+        Ok(PostgresStore { database, sealer, keys, observer: Arc::clone(&options.observer) })
+    }
+
+    /// A key for another purpose of the server than sealing records (the audit trail's
+    /// checkpoints), derived from the keyring as [`crate::SledStore::derive_key`] does: the same
+    /// on every node and across KEK rotations, computable only with the KEK.
+    pub fn derive_key(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        self.keys.derive(purpose)
     }
 
     /// The schema version this build creates.
@@ -365,6 +362,18 @@ impl ObjectStore for PostgresStore {
                 Ok((key, value))
             })
             .collect()
+    }
+
+    fn backup(&self, _created: i64, _out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
+        Err(StoreError::Unsupported(
+            "the postgres store writes no backup of its own: back up the database (pg_dump) and keep its KEK \
+             (docs/operations/high-availability.md)"
+                .into(),
+        ))
+    }
+
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        Some(Arc::new(keyring::Admin(Arc::clone(&self.keys))))
     }
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {

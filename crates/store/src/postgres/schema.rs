@@ -11,7 +11,10 @@ use super::database::backend;
 use crate::{StoreError, StoreResult};
 
 /// The migrations, in order: (version, description, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "initial schema", include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "initial schema", include_str!("migrations/0001_initial.sql")),
+    (2, "the keyring, wrapped by the KEK", include_str!("migrations/0002_keyring.sql")),
+];
 
 /// The advisory lock held while migrating: an arbitrary constant ("KEYWARD" in ASCII).
 const MIGRATION_LOCK: i64 = 0x004B_4559_5741_5244;

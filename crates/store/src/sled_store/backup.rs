@@ -5,7 +5,8 @@
 //! exclusively just long enough to take a reference to every value (sled's values are reference
 //! counted, so no record is copied while writers wait). A backup therefore holds every commit
 //! acknowledged before it began, and each multi-object commit (a key pair, a re-key) whole or not
-//! at all. The writing of the file happens after the gate is released.
+//! at all, with the keyring file that opens them (the KEK manager's re-seal and keyring writes
+//! hold the gate too). The writing of the file happens after the gate is released.
 
 use std::io::Write;
 use std::path::Path;
@@ -59,6 +60,10 @@ impl SledStore {
                 counts[position] += 1;
             }
         }
+        // The keyring that opens these records, read at the same instant (its writers hold the
+        // gate too): records sealed under a data key it no longer holds cannot be in the snapshot.
+        let keyring = std::fs::read(&self.keyring_path)?;
+        entries.push((BackupTree::File, IVec::from(super::kek::KEYRING_FILE.as_bytes()), IVec::from(keyring)));
         Ok(Snapshot { entries, objects: counts[1], settings: counts[2] })
     }
 
@@ -97,9 +102,17 @@ impl SledStore {
             )));
         }
         std::fs::create_dir_all(dir)?;
+        for file in backup.entries.iter().filter(|e| e.tree == BackupTree::File) {
+            // Only the files a store has, by their plain names: a backup names no path.
+            if file.key != super::kek::KEYRING_FILE.as_bytes() {
+                return Err(StoreError::Corrupt("the backup holds an unknown file".into()));
+            }
+            write_private(&dir.join(super::kek::KEYRING_FILE), &file.value)?;
+        }
         let db = sled::Config::new().path(&sled_dir).open()?;
         for tree in [BackupTree::Meta, BackupTree::Objects, BackupTree::Settings] {
-            let target = db.open_tree(tree.tree_name())?;
+            let Some(name) = tree.tree_name() else { continue };
+            let target = db.open_tree(name)?;
             let mut batch = sled::Batch::default();
             for entry in backup.entries.iter().filter(|e| e.tree == tree) {
                 batch.insert(entry.key.as_slice(), entry.value.as_slice());
@@ -109,6 +122,18 @@ impl SledStore {
         db.flush()?;
         Ok(())
     }
+}
+
+/// Writes a file of mode 0600, synced, refusing to replace one.
+fn write_private(path: &Path, bytes: &[u8]) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! - `objects`: identifier -> header (format, revision, creation sequence, index keys) followed
 //!   by the sealed record. The header is in the clear so that updates can maintain the indexes
 //!   without decrypting; it is bound to the record as associated data.
-//! - `meta`: a sealed check value that proves the KEK is right.
+//! - `meta`: the progress of a re-seal ([`kek`]; the keyring, which the KEK wraps, is a file
+//!   beside the store).
 //! - `settings`: the server's own records (grants, rotation policies...), key -> sealed value,
 //!   the key bound to it as associated data.
 //!
@@ -15,6 +16,7 @@
 mod backup;
 mod disk_sync;
 mod header;
+mod kek;
 mod resident_index;
 mod write;
 
@@ -29,21 +31,21 @@ use zeroize::Zeroizing;
 pub use self::backup::Snapshot;
 use self::disk_sync::DiskSync;
 use self::header::{Header, IndexKey};
+pub use self::kek::derive_key_offline;
+use self::kek::{Admin, KEYRING_FILE, KekManager, Parts, create_keyring, read_keyring};
 use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
 use crate::index::{claims, terms_of};
-use crate::kek::Kek;
+use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
-const KEK_CHECK_KEY: &[u8] = b"kek-check";
 /// The sled database's directory inside the data directory.
 const SLED_DIR: &str = "objects.sled";
-const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
 /// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
 /// deployment.
 const CACHED_OBJECTS: usize = 16_384;
@@ -80,21 +82,33 @@ pub struct SledStore {
     objects: Tree,
     meta: Tree,
     settings: Tree,
-    /// Held shared by every write, exclusively by a backup's snapshot (see `backup`).
-    gate: std::sync::RwLock<()>,
+    /// The keyring file (see `kek`): the data keys, wrapped by the KEK.
+    keyring_path: std::path::PathBuf,
+    /// Held shared by every write (and the KEK manager's), exclusively by a backup's snapshot
+    /// (see `backup`).
+    gate: Arc<std::sync::RwLock<()>>,
     index: ResidentIndex,
-    sealer: Sealer,
+    sealer: Arc<Sealer>,
     group: Arc<GroupCommit>,
     /// The flusher thread, joined on drop so that the database is closed when the store is.
     flusher: Option<std::thread::JoinHandle<()>>,
     cache: ObjectCache,
-    locks: WriteLocks,
+    locks: Arc<WriteLocks>,
+    /// The keyring's KEK: status, rotation, the re-seal.
+    kek: Arc<KekManager>,
     /// Held while a commit that claims Names checks and takes them.
     claims: std::sync::Mutex<()>,
     observer: Arc<dyn StoreObserver>,
 }
 
 impl SledStore {
+    /// A key for another purpose of the server than sealing records (the audit trail's
+    /// checkpoints), derived from the keyring: the same across KEK rotations, and computable only
+    /// with the KEK (offline too: [`derive_key_offline`]).
+    pub fn derive_key(&self, purpose: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        self.kek.derive(purpose)
+    }
+
     /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
     /// not open it.
     pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {
@@ -103,7 +117,17 @@ impl SledStore {
 
     /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it.
     pub fn open_with(dir: &Path, kek: &Kek, options: &SledOptions) -> StoreResult<SledStore> {
+        SledStore::open_with_source(dir, Arc::new(kek.clone()), options)
+    }
+
+    /// Opens (or creates) the store in `dir`, asking `source` for the KEK of the version the
+    /// store names (version 1, made if need be, for a new store). Refuses a KEK that does not
+    /// open it, before writing anything.
+    pub fn open_with_source(dir: &Path, source: Arc<dyn KekSource>, options: &SledOptions) -> StoreResult<SledStore> {
         std::fs::create_dir_all(dir)?;
+        // The KEK is checked before sled opens (which writes to its files).
+        let keyring_path = dir.join(KEYRING_FILE);
+        let found = read_keyring(&keyring_path, source.as_ref())?;
         // HighThroughput: sled cleans its log segments later, trading disk space (small for key
         // material) for less rewriting; about 15% less CPU per durable Create here.
         let sled_dir = dir.join(SLED_DIR);
@@ -115,22 +139,11 @@ impl SledStore {
         let objects = db.open_tree("objects")?;
         let meta = db.open_tree("meta")?;
         let settings = db.open_tree("settings")?;
-        let sealer = Sealer::new(kek);
-        match meta.get(KEK_CHECK_KEY)? {
-            Some(check) => {
-                let opened = sealer.open(&check, KEK_CHECK_KEY).map_err(|_| StoreError::WrongKek)?;
-                if &opened[..] != KEK_CHECK_VALUE {
-                    return Err(StoreError::WrongKek);
-                }
-            }
-            None if objects.is_empty() => {
-                meta.insert(KEK_CHECK_KEY, sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_KEY)?)?;
-                db.flush()?;
-            }
-            None => {
-                return Err(StoreError::Corrupt("objects without a KEK check value".into()));
-            }
-        }
+        let opened = match found {
+            Some(opened) => opened,
+            None => create_keyring(&keyring_path, &db, &meta, &objects, source.as_ref())?,
+        };
+        let sealer = Arc::new(Sealer::new(&opened.ring));
         for legacy in LEGACY_INDEX_TREES {
             db.drop_tree(legacy)?;
         }
@@ -154,18 +167,34 @@ impl SledStore {
         };
         let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
         let cache = ObjectCache::new(CACHED_OBJECTS);
+        let locks = Arc::new(WriteLocks::new());
+        let gate = Arc::new(std::sync::RwLock::new(()));
+        let parts = Parts {
+            path: keyring_path.clone(),
+            gate: Arc::clone(&gate),
+            meta: meta.clone(),
+            objects: objects.clone(),
+            settings: settings.clone(),
+            sealer: Arc::clone(&sealer),
+            locks: Arc::clone(&locks),
+            group: Arc::clone(&group),
+            source,
+        };
+        let kek = KekManager::start(parts, opened);
         Ok(SledStore {
             db,
             objects,
             meta,
             settings,
-            gate: std::sync::RwLock::new(()),
+            keyring_path,
+            gate,
             index,
             sealer,
             group,
             flusher: Some(flusher),
             cache,
-            locks: WriteLocks::new(),
+            locks,
+            kek,
             claims: std::sync::Mutex::new(()),
             observer: Arc::clone(&options.observer),
         })
@@ -367,6 +396,8 @@ impl ObjectStore for SledStore {
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
         let _writing = self.gate.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // From the seal to the insert: a re-seal waits for it before it checks the settings.
+        let _sealing = self.kek.settings_gate.read().unwrap_or_else(|p| p.into_inner());
         let reservation = self.group.reserve();
         match value {
             Some(value) => {
@@ -379,10 +410,16 @@ impl ObjectStore for SledStore {
         }
         Ok(reservation.applied())
     }
+
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        Some(Arc::new(Admin(Arc::clone(&self.kek))))
+    }
 }
 
 impl Drop for SledStore {
     fn drop(&mut self) {
+        // The re-seal first: it flushes through the group commit.
+        self.kek.stop();
         self.group.stop();
         if let Some(flusher) = self.flusher.take() {
             let _ = flusher.join();

@@ -52,6 +52,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
+    /// Work on a stopped server's store: move it between a data directory and PostgreSQL.
+    Store(commands::store::StoreArgs),
     /// Grant, list and remove access to objects and Object Groups for other identities.
     Grants(commands::grants::GrantsArgs),
     /// Automatic rotation: the server's rotation policies and schedule (management API).
@@ -65,7 +67,15 @@ enum Command {
 impl Command {
     /// The commands that talk to a KMIP server as a client, for which the connection flags count.
     fn is_client(&self) -> bool {
-        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_) | Command::Audit(_))
+        !matches!(
+            self,
+            Command::Serve(_)
+                | Command::Pki(_)
+                | Command::Ttlv(_)
+                | Command::Bench(_)
+                | Command::Store(_)
+                | Command::Audit(_)
+        )
     }
 }
 
@@ -100,6 +110,7 @@ fn main() -> ExitCode {
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
         Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
+        Command::Store(args) => commands::finish(commands::store::run(args)),
         Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
         Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
         Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),

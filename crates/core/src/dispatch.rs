@@ -140,8 +140,9 @@ impl Dispatcher {
     ///
     /// Only the item headers are read (decoding the message here as well as in [`Self::handle`]
     /// cost 2 % of a Get); a malformed message is decoded, and refused, by `handle` either way.
+    /// Every request may when the store waits on the network (a database).
     pub fn may_take_long(&self, request: &[u8]) -> bool {
-        cost::may_take_long(request)
+        self.services.store.waits_on_network() || cost::may_take_long(request)
     }
 
     /// Handles one TTLV request message and writes the TTLV response into `out` (cleared first).

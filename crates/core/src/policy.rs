@@ -70,6 +70,10 @@ pub struct ServerInformation {
     pub vendor_identification: String,
     pub server_name: String,
     pub server_version: String,
+    /// The cluster this server is a node of (KMIP 2.x Cluster Info), when configured.
+    pub cluster_info: Option<String>,
+    /// The other nodes a client may use (KMIP 2.x Alternate Failover Endpoints).
+    pub alternate_failover_endpoints: Vec<String>,
 }
 
 impl Default for ServerInformation {
@@ -78,6 +82,8 @@ impl Default for ServerInformation {
             vendor_identification: "Keyward".into(),
             server_name: "Keyward KMIP server".into(),
             server_version: env!("CARGO_PKG_VERSION").into(),
+            cluster_info: None,
+            alternate_failover_endpoints: Vec::new(),
         }
     }
 }

@@ -13,9 +13,11 @@ pub mod access;
 pub mod algorithms;
 pub mod asynchronous;
 pub mod audit;
+pub mod cluster;
 pub mod issuing_ca;
 pub mod operation_policies;
 pub mod rotation;
+pub mod store;
 
 pub use audit::{AuditConfig, FailMode};
 
@@ -62,6 +64,10 @@ pub struct ServerConfig {
     /// The most memory the store's page cache may hold, in bytes (decrypted objects are cached
     /// apart from it).
     pub store_cache_size: u64,
+    /// Where objects are kept: sled in the data directory (default) or PostgreSQL.
+    pub store: store::StoreConfig,
+    /// What this node tells clients about its cluster (Query Server Information, KMIP 2.x).
+    pub cluster: cluster::ClusterConfig,
     pub tls: TlsConfig,
     pub limits: LimitsConfig,
     /// KMIP over HTTPS: off without an `[https]` table, on with one.
@@ -109,6 +115,8 @@ impl Default for ServerConfig {
             log_format: LogFormat::Text,
             worker_threads: None,
             store_cache_size: keyward_store::SledOptions::default().cache_capacity,
+            store: store::StoreConfig::default(),
+            cluster: cluster::ClusterConfig::default(),
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
             https: None,
@@ -408,6 +416,8 @@ impl ServerConfig {
             }
         }
         self.kek.validate(self.kek_file.as_ref())?;
+        self.store.validate()?;
+        self.cluster.validate()?;
         self.algorithms.policy()?;
         self.access.validate()?;
         operation_policies::policies(&self.operation_policies)?;

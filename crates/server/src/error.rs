@@ -38,6 +38,22 @@ pub enum ServerError {
     PinFile { path: PathBuf, message: String },
     #[error("store in {path}: {error}")]
     Store { path: PathBuf, error: StoreError },
+    #[error(
+        "the key-encryption key ({kek}) does not open the store in the database: it is not the KEK \
+         that wraps the database's keyring (copy the KEK of the nodes already on it)"
+    )]
+    DatabaseWrongKek { kek: String },
+    /// The KEK the database's keyring names could not be had (a missing version file, an absent
+    /// token, a wrong PIN).
+    #[error("{message}; the store in the database needs it (copy the KEK of the nodes already on it)")]
+    DatabaseKekUnavailable { message: String },
+    #[error(
+        "the key-encryption key file {kek} is missing, but the database holds a store of other nodes: \
+         copy their KEK file there (a new one could not open it)"
+    )]
+    DatabaseMissingKek { kek: PathBuf },
+    #[error("store in the database: {0}")]
+    Database(StoreError),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
     #[error("flushing the store at shutdown: {0}")]

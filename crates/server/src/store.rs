@@ -5,11 +5,14 @@ use crate::pkcs11_module::CryptokiModule;
 use std::sync::Arc;
 
 use keyward_core::access::{AccessPolicy, Grants};
-use keyward_core::{Dispatcher, Policy, Services, SystemClock};
+use keyward_core::{Dispatcher, Policy, ServerInformation, Services, SystemClock};
 use keyward_store::pkcs11::{Pkcs11KekSource, Pkcs11Settings};
-use keyward_store::{FileKekSource, KekSource, SledOptions, SledStore, StoreError};
+use keyward_store::{
+    FileKekSource, KekSource, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore, StoreError,
+};
 use zeroize::Zeroizing;
 
+use crate::config::store::StoreBackend;
 use crate::config::{KekSourceKind, ServerConfig};
 use crate::error::ServerError;
 use crate::files;
@@ -31,20 +34,22 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     let data_dir = &config.data_dir;
     files::create_private_dir(data_dir).map_err(|error| ServerError::DataDir { path: data_dir.clone(), error })?;
     let source = kek_source(config)?;
-    let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
-    if let Some(metrics) = metrics {
-        options.observer = metrics.store_observer();
-    }
-    let described = source.describe(1);
-    let store = SledStore::open_with_source(data_dir, source, &options).map_err(|error| match error {
-        StoreError::WrongKek => ServerError::WrongKek { kek: described, data_dir: data_dir.clone() },
-        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir: data_dir.clone() },
-        error => ServerError::Store { path: data_dir.clone(), error },
-    })?;
+    let (store, audit_root): (Arc<dyn ObjectStore>, _) = match config.store.backend {
+        StoreBackend::Sled => {
+            let store = open_sled(config, source, metrics)?;
+            let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
+            (Arc::new(store), root)
+        }
+        StoreBackend::Postgres => {
+            let store = open_postgres(config, source, metrics)?;
+            let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
+            (Arc::new(store), root)
+        }
+    };
     // Grants live in the store's settings; they are read once here and kept in memory.
-    let grants = Grants::load(&store).map_err(|error| ServerError::Store { path: data_dir.clone(), error })?;
+    let grants = Grants::load(store.as_ref()).map_err(|error| store_error(config, error))?;
     let access = AccessPolicy { tenants: config.access.tenant_names(), grants: Arc::new(grants) };
-    let policy = Policy {
+    let mut policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
         access,
@@ -53,11 +58,15 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         asynchronous: config.asynchronous.policy()?,
         ..Policy::default()
     };
+    policy.server_information = ServerInformation {
+        cluster_info: config.cluster.info.clone(),
+        alternate_failover_endpoints: config.cluster.failover_endpoints.clone(),
+        ..ServerInformation::default()
+    };
     let counters = metrics.map(Metrics::audit_counters).unwrap_or_default();
-    let audit_root = store.derive_key(crate::audit::KEYRING_PURPOSE);
     let audit =
         crate::audit::open(&config.audit, data_dir, audit_root.as_ref(), counters).map_err(ServerError::Audit)?;
-    let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    let mut dispatcher = Dispatcher::new(Services { store, policy, clock: Arc::new(SystemClock) });
     if let Some(pkcs11) = &config.pkcs11 {
         let module = CryptokiModule::load(&pkcs11.module).map_err(|error| ServerError::Pkcs11(error.to_string()))?;
         dispatcher = dispatcher.with_pkcs11(Arc::new(module));
@@ -69,6 +78,83 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,
     })
+}
+
+/// A store error met while opening the store of `config`, told with where the store is.
+fn store_error(config: &ServerConfig, error: StoreError) -> ServerError {
+    match config.store.backend {
+        StoreBackend::Sled => ServerError::Store { path: config.data_dir.clone(), error },
+        StoreBackend::Postgres => ServerError::Database(error),
+    }
+}
+
+/// The sled store in the data directory.
+fn open_sled(
+    config: &ServerConfig,
+    source: Arc<dyn KekSource>,
+    metrics: Option<&Metrics>,
+) -> Result<SledStore, ServerError> {
+    let data_dir = &config.data_dir;
+    let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
+    if let Some(metrics) = metrics {
+        options.observer = metrics.store_observer();
+    }
+    let described = source.describe(1);
+    SledStore::open_with_source(data_dir, source, &options).map_err(|error| match error {
+        StoreError::WrongKek => ServerError::WrongKek { kek: described, data_dir: data_dir.clone() },
+        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir: data_dir.clone() },
+        error => ServerError::Store { path: data_dir.clone(), error },
+    })
+}
+
+/// The postgres store in the configured database, its keyring opened by the KEK from `source`.
+fn open_postgres(
+    config: &ServerConfig,
+    source: Arc<dyn KekSource>,
+    metrics: Option<&Metrics>,
+) -> Result<PostgresStore, ServerError> {
+    let url = config.store.url.as_ref().ok_or_else(|| {
+        ServerError::Config(crate::config::ConfigError::Invalid("store: backend \"postgres\" needs `url`".into()))
+    })?;
+    let mut options = PostgresOptions { pool_size: config.store.pool_size, ..PostgresOptions::default() };
+    if let Some(ca) = &config.store.ca {
+        let pem = std::fs::read(ca).map_err(|error| {
+            ServerError::Database(StoreError::Backend(format!(
+                "the database's CA certificates {}: {error}",
+                ca.display()
+            )))
+        })?;
+        options.tls_ca_pem = Some(pem);
+    }
+    if let Some(metrics) = metrics {
+        options.observer = metrics.store_observer();
+    }
+    // A KEK file this start would make: a new node must be given the KEK of the nodes before it.
+    let new_kek_file = match config.kek.source {
+        KekSourceKind::File => Some(config.kek_path()).filter(|path| !path.exists()),
+        KekSourceKind::Pkcs11 => None,
+    };
+    let described = source.describe(1);
+    let store = PostgresStore::connect_with_source(url.as_str(), source, &options).map_err(|error| {
+        match (error, &new_kek_file) {
+            // The database has a keyring under a KEK this node does not have.
+            (StoreError::KekUnavailable(_), Some(kek)) => ServerError::DatabaseMissingKek { kek: kek.clone() },
+            // Nodes starting together on a new database: another made the keyring first, under
+            // its KEK. Take the file made for this start away again, so that a refused start
+            // leaves nothing behind, and say what to copy.
+            (StoreError::WrongKek, Some(kek)) => {
+                if let Err(error) = std::fs::remove_file(kek) {
+                    tracing::warn!(%error, path = %kek.display(), "could not remove the KEK made for this start");
+                }
+                ServerError::DatabaseMissingKek { kek: kek.clone() }
+            }
+            (StoreError::WrongKek, None) => ServerError::DatabaseWrongKek { kek: described },
+            (StoreError::KekUnavailable(message), None) => ServerError::DatabaseKekUnavailable { message },
+            (error, _) => ServerError::Database(error),
+        }
+    })?;
+    tracing::info!(database = %url.redacted(), "store: postgres");
+    Ok(store)
 }
 
 /// The KEK source of the configuration: the file (its directory made private if need be), or

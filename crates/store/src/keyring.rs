@@ -24,6 +24,22 @@ const KEY_LEN: usize = 32;
 
 pub(crate) type Key = Zeroizing<[u8; KEY_LEN]>;
 
+/// What a KEK wraps to prove itself (its check value): a wrong KEK fails to unwrap it, which tells
+/// a wrong KEK from a damaged keyring. The same in every backend.
+pub(crate) const CHECK_VALUE: &[u8] = b"keyward kek check v2";
+/// The check value of a store made before keyrings, sealed under the keys its KEK derived.
+pub(crate) const LEGACY_CHECK_VALUE: &[u8] = b"keyward kek check v1";
+
+/// What the check value of KEK `version` is bound to.
+pub(crate) fn check_context(version: u32) -> Vec<u8> {
+    [b"kek check\0".as_slice(), &version.to_be_bytes()].concat()
+}
+
+/// What the keyring wrapped by KEK `version` is bound to.
+pub(crate) fn keyring_context(version: u32) -> Vec<u8> {
+    [b"keyring\0".as_slice(), &version.to_be_bytes()].concat()
+}
+
 /// The keys of a store, in clear: held in memory only (zeroized when dropped).
 pub(crate) struct KeyRing {
     pub(crate) index_key: Key,

@@ -2,9 +2,11 @@
 //!
 //! Where managed objects live. [`ObjectStore`] is what the dispatcher needs: read an object, commit
 //! a set of changes atomically, find candidates for Locate through indexes. [`SledStore`] is the
-//! production backend: every object encrypted with AES-256-GCM under a key derived from the
-//! key-encryption key, indexes keyed by HMACs so that no attribute value is written in clear, and
-//! every commit flushed to disk (in groups) before it is acknowledged. [`MemoryStore`] is for tests.
+//! production backend: every object encrypted with AES-256-GCM under a data key of the store's
+//! keyring (which the key-encryption key wraps), indexes keyed by HMACs so that no attribute value is written in clear, and
+//! every commit flushed to disk (in groups) before it is acknowledged. [`PostgresStore`] keeps the
+//! same sealed records in PostgreSQL, for several nodes on one database. [`MemoryStore`] is for
+//! tests.
 //! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
 //! metrics); the store itself knows no exporter.
 
@@ -15,8 +17,10 @@ mod index;
 mod kek;
 mod keyring;
 mod memory;
+pub mod migrate;
 mod observer;
 pub mod pkcs11;
+mod postgres;
 mod record;
 mod sealing;
 mod sled_store;
@@ -33,6 +37,7 @@ pub use kek::{
 };
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sled_store::{SledOptions, SledStore, Snapshot, derive_key_offline};
 use zeroize::Zeroizing;
 
@@ -75,6 +80,9 @@ pub enum StoreError {
     /// The request waits on work in progress (a re-seal): the message says what to wait for.
     #[error("busy: {0}")]
     Busy(String),
+    /// What this store does not do (yet): the message says what instead.
+    #[error("not supported by this store: {0}")]
+    Unsupported(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("flushing to disk failed: {0}")]
@@ -135,6 +143,13 @@ pub trait ObjectStore: Send + Sync {
 
     /// Writes everything committed so far to disk (shutdown).
     fn flush(&self) -> StoreResult<()>;
+
+    /// True when a call waits on the network (a database server) rather than on memory or a
+    /// local disk: a transport then runs every request off its I/O threads, so that one round
+    /// trip does not hold up other connections.
+    fn waits_on_network(&self) -> bool {
+        false
+    }
 
     /// The server's own records beside the managed objects (access grants, rotation policies
     /// and schedules...): the value of `key`, sealed at rest like an object. Their meaning is

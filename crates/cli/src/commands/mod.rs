@@ -22,6 +22,7 @@ pub mod pki;
 pub mod profile;
 pub mod rotation;
 pub mod serve;
+pub mod store;
 pub mod ttlv;
 
 use std::fmt::Display;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::Args;
+use keyward_server::config::store::StoreBackend;
 use keyward_server::pki::{self, AdoptedPki, DevPki};
 use keyward_server::{ConfigError, LogFormat, Metrics, Server, ServerConfig, ServerError};
 use tracing_subscriber::EnvFilter;
@@ -196,6 +197,9 @@ fn print_banner(server: &Server, config: &ServerConfig, adopted: Option<&Adopted
         println!("Health and metrics on http://{metrics} (/health, /ready, /metrics)");
     }
     println!("Data directory: {}", pki::absolute(&config.data_dir).display());
+    if let Some(url) = config.store.url.as_ref().filter(|_| config.store.backend == StoreBackend::Postgres) {
+        println!("Store: PostgreSQL at {}", url.redacted());
+    }
     let Some(adopted) = adopted else { return };
     let dev = &adopted.pki;
     let admin = dev.client(pki::ADMIN);

@@ -64,8 +64,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
                 product_name: Some("Keyward".into()),
                 build_level: None,
                 build_date: None,
-                cluster_info: None,
-                alternate_failover_endpoints: Vec::new(),
+                // 2.1 §7.37: the cluster the server belongs to and the endpoints a client may fail
+                // over to, as the configuration names them.
+                cluster_info: info.cluster_info.clone(),
+                alternate_failover_endpoints: info.alternate_failover_endpoints.clone(),
                 vendor_specific: Vec::new(),
             });
         }

@@ -28,7 +28,7 @@ use super::header::Header;
 use super::write::WriteLocks;
 use crate::commit::GroupCommit;
 use crate::kek::{Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus};
-use crate::keyring::KeyRing;
+use crate::keyring::{CHECK_VALUE, KeyRing, LEGACY_CHECK_VALUE, check_context, keyring_context};
 use crate::sealing::{Sealer, generation_of};
 use crate::{StoreError, StoreResult};
 
@@ -36,21 +36,11 @@ use crate::{StoreError, StoreResult};
 pub(super) const KEYRING_FILE: &str = "keyring";
 const KEYRING_MAGIC: &[u8; 5] = b"KWKR\x01";
 const LEGACY_CHECK_KEY: &[u8] = b"kek-check";
-const LEGACY_CHECK_VALUE: &[u8] = b"keyward kek check v1";
-const CHECK_VALUE: &[u8] = b"keyward kek check v2";
 const RESEAL_CURSOR_KEY: &[u8] = b"reseal-cursor";
 /// The data key derives from this KEK's bytes (a store made before keyrings).
 const DERIVES_DATA_KEY: u8 = 1;
 /// Objects re-sealed between two writes of the cursor.
 const RESEAL_BATCH: usize = 256;
-
-fn check_context(version: u32) -> Vec<u8> {
-    [b"kek check\0".as_slice(), &version.to_be_bytes()].concat()
-}
-
-fn keyring_context(version: u32) -> Vec<u8> {
-    [b"keyring\0".as_slice(), &version.to_be_bytes()].concat()
-}
 
 /// A KEK version as `meta` keeps it.
 struct VersionRecord {

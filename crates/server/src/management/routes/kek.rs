@@ -42,6 +42,8 @@ pub(super) async fn rotate(call: &Call<'_>) -> Result<Reply, ApiError> {
     match outcome {
         Ok(status) => Ok(Reply::ok(status_json(&status))),
         Err(StoreError::Busy(message)) => Err(ApiError::new(StatusCode::CONFLICT, message)),
+        // What this store's backend does not do (the postgres store: a new data key).
+        Err(StoreError::Unsupported(message)) => Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, message)),
         Err(StoreError::KekUnavailable(message)) => {
             tracing::error!(%message, "KEK rotation failed: the new KEK could not be made");
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("the new KEK could not be made: {message}")))

@@ -1,0 +1,311 @@
+//! Two `keyward serve` nodes on one PostgreSQL database (issue 13): a key created on node A is
+//! Get-able, Locate-able and usable on node B at once; a Revoke on B stops Encrypt on A at once;
+//! concurrent Creates of one Name on A and B let exactly one win; after kill -9 of A under load,
+//! B serves every key A acknowledged, and A restarts into the cluster.
+//!
+//! Needs a PostgreSQL server: `scripts/test` starts one (scripts/postgres-test-server) and sets
+//! KEYWARD_TEST_POSTGRES_URL; without it the test says so loudly and does nothing.
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use keyward_client::{CipherInput, LocateFilter, Session};
+use keyward_kmip::attributes::{Attribute, CryptographicParameters, Name};
+use keyward_kmip::enums::{BlockCipherMode, CryptographicAlgorithm, QueryFunction, RevocationReasonCode};
+use keyward_kmip::payloads::query::QueryRequest;
+use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
+use keyward_ttlv::KmipVersion;
+
+const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";
+
+/// A new, empty database on the test server; its URL.
+fn fresh_database(runtime: &tokio::runtime::Runtime, server: &str, name: &str) -> String {
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    });
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let (host, _) = base.rsplit_once('/').unwrap();
+    query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"))
+}
+
+/// The configuration of a node on the database at `url`, over TLS when the test server's CA is
+/// given.
+fn node_config(dir: &Path, url: &str, ca: Option<&str>) -> std::path::PathBuf {
+    let path = dir.join("keyward.toml");
+    let mut text = String::from(
+        "[cluster]\ninfo = \"test cluster\"\nfailover_endpoints = [\"kms-a.test:5696\", \"kms-b.test:5696\"]\n",
+    );
+    text.push_str(&format!("[store]\nbackend = \"postgres\"\nurl = \"{url}\"\npool_size = 8\n"));
+    if let Some(ca) = ca {
+        text.push_str(&format!("ca = \"{ca}\"\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// How many of the nodes' connections to the database are (TLS, clear).
+fn connections_by_tls(runtime: &tokio::runtime::Runtime, url: &str) -> (i64, i64) {
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl)
+                 FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.application_name = 'keyward' AND a.datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn aes_named(name: &str) -> Vec<Attribute> {
+    vec![
+        Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES),
+        Attribute::CryptographicLength(256),
+        Attribute::Name(Name::text(name)),
+    ]
+}
+
+#[test]
+fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
+    let Ok(server) = std::env::var(URL_VARIABLE) else {
+        eprintln!(
+            "!!!! SKIPPED: {URL_VARIABLE} is not set, so two nodes on PostgreSQL were NOT tested. \
+             scripts/test starts a server (scripts/postgres-test-server) and sets it."
+        );
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = fresh_database(&runtime, &server, &format!("cluster_{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    // TLS to the database when scripts/postgres-test-server made a CA (it does).
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    let config = node_config(dir.path(), &url, ca.as_deref());
+    let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
+    // Node B without A's KEK: refused, and the KEK it made for the attempt is gone again.
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let (dir_b_text, config_text) = (dir_b.to_str().unwrap(), config.to_str().unwrap());
+    let refused = keyward(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "off",
+        "--data-dir",
+        dir_b_text,
+        "--config",
+        config_text,
+    ]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("copy their KEK file"), "{}", text(&refused.stderr));
+    assert!(!dir_b.join("kek").exists(), "a refused start left a KEK behind");
+    let _ = std::fs::remove_dir_all(dir_b.join("pki"));
+    // Node B: the same KEK and PKI (what an operator copies to a new node), its own directory.
+    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
+    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
+    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+    assert!(!dir_a.join("objects.sled").exists(), "node A opened sled instead of PostgreSQL");
+    assert!(node_b.banner.contains("Store: PostgreSQL at postgres://…@127.0.0.1"), "{}", node_b.banner);
+
+    let client_a = client_of(node_a.address, &dir_a, "admin");
+    let client_b = client_of(node_b.address, &dir_a, "admin");
+    // Query Server Information (2.x) names the cluster and the nodes to fail over to.
+    let query = RequestPayload::Query(QueryRequest {
+        query_function: vec![QueryFunction::QueryServerInformation],
+        object_groups: None,
+    });
+    let answered = runtime.block_on(call(&client_b, KmipVersion::V2_1, vec![query]));
+    let Some(ResponsePayload::Query(info)) = &answered.batch_items[0].payload else {
+        panic!("no Query answer: {answered:?}")
+    };
+    let info = info.server_information.as_ref().expect("Server Information in 2.1");
+    assert_eq!(info.cluster_info.as_deref(), Some("test cluster"));
+    assert_eq!(info.alternate_failover_endpoints, ["kms-a.test:5696", "kms-b.test:5696"]);
+    runtime.block_on(async {
+        let mut a = Session::open(&client_a).await.unwrap();
+        let mut b = Session::open(&client_b).await.unwrap();
+        let uid = a.create_symmetric_key(aes_named("made-on-a")).await.unwrap();
+        let on_a = a.get(&uid, None).await.unwrap();
+        let on_b = b.get(&uid, None).await.unwrap();
+        assert_eq!(format!("{:?}", on_b.object), format!("{:?}", on_a.object), "B serves A's key");
+        let filter = LocateFilter { name: Some("made-on-a".into()), ..LocateFilter::default() };
+        assert_eq!(b.locate(&filter).await.unwrap().unique_identifiers, std::slice::from_ref(&uid));
+        // Activated on B, used on A; revoked on B, refused on A at once.
+        b.activate(&uid).await.unwrap();
+        let gcm = CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..Default::default() };
+        let input = CipherInput { data: b"data", ..CipherInput::default() };
+        a.encrypt(&uid, Some(gcm.clone()), input).await.unwrap();
+        b.revoke(&uid, RevocationReasonCode::CessationOfOperation, None).await.unwrap();
+        let refused = a.encrypt(&uid, Some(gcm), input).await.unwrap_err();
+        assert!(refused.operation_error().is_some(), "A encrypted with a key B revoked: {refused:?}");
+        // And the other way round.
+        let uid_b = b.create_symmetric_key(aes_named("made-on-b")).await.unwrap();
+        let filter = LocateFilter { name: Some("made-on-b".into()), ..LocateFilter::default() };
+        assert_eq!(a.locate(&filter).await.unwrap().unique_identifiers, [uid_b]);
+        a.close().await;
+        b.close().await;
+    });
+
+    if ca.is_some() {
+        let (tls, clear) = connections_by_tls(&runtime, &url);
+        assert!(tls > 0 && clear == 0, "the nodes' connections: {tls} over TLS, {clear} in clear");
+    } else {
+        eprintln!("!!!! KEYWARD_TEST_POSTGRES_CA is not set: the nodes talked to the database in clear.");
+    }
+
+    // The same Name created on both nodes at once, round after round: exactly one wins.
+    for round in 0..10 {
+        let name = format!("contested-{round}");
+        let (on_a, on_b) = runtime.block_on(async {
+            let create = |client: keyward_client::Client, name: String| async move {
+                let mut session = Session::open(&client).await.unwrap();
+                let created = session.create_symmetric_key(aes_named(&name)).await;
+                session.close().await;
+                created
+            };
+            tokio::join!(create(client_a.clone(), name.clone()), create(client_b.clone(), name.clone()))
+        });
+        let winners = usize::from(on_a.is_ok()) + usize::from(on_b.is_ok());
+        assert_eq!(winners, 1, "round {round}: A {on_a:?}, B {on_b:?}");
+        let loser = on_a.err().or(on_b.err()).unwrap();
+        let reason = loser.operation_error().map(|e| e.reason_name());
+        assert_eq!(reason.as_deref(), Some("Non Unique Name Attribute"), "round {round}: {loser:?}");
+        runtime.block_on(async {
+            let mut session = Session::open(&client_b).await.unwrap();
+            let filter = LocateFilter { name: Some(name.clone()), ..LocateFilter::default() };
+            assert_eq!(session.locate(&filter).await.unwrap().unique_identifiers.len(), 1, "round {round}");
+            session.close().await;
+        });
+    }
+
+    // kill -9 of A while a client creates keys on it: B serves every key A acknowledged.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let load = {
+        let (client, acknowledged) = (client_a.clone(), Arc::clone(&acknowledged));
+        runtime.spawn(async move {
+            let Ok(mut session) = Session::open(&client).await else { return };
+            for n in 0.. {
+                match session.create_symmetric_key(aes_named(&format!("load-{n}"))).await {
+                    Ok(uid) => acknowledged.lock().unwrap().push(uid),
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut node_a = node_a;
+    node_a.child.kill().unwrap();
+    node_a.child.wait().unwrap();
+    runtime.block_on(load).unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 5, "only {} keys created under load", acknowledged.len());
+    runtime.block_on(async {
+        let mut b = Session::open(&client_b).await.unwrap();
+        for uid in &acknowledged {
+            b.get(uid, None).await.unwrap_or_else(|e| panic!("{uid}, acknowledged by A, not on B: {e}"));
+        }
+        b.close().await;
+    });
+    // A restarts into the cluster and serves what was created meanwhile on B.
+    let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
+    let client_a = client_of(node_a.address, &dir_a, "admin");
+    runtime.block_on(async {
+        let mut b = Session::open(&client_b).await.unwrap();
+        let uid = b.create_symmetric_key(aes_named("after-the-crash")).await.unwrap();
+        b.close().await;
+        let mut a = Session::open(&client_a).await.unwrap();
+        a.get(&uid, None).await.unwrap();
+        a.get(acknowledged.last().unwrap(), None).await.unwrap();
+        a.close().await;
+    });
+    assert!(node_a.terminate().success());
+    assert!(node_b.terminate().success());
+}
+
+/// `keyward store migrate`: a single node's sled store moves into PostgreSQL, a node on the
+/// database serves its keys, and the database's store moves back into a new data directory.
+#[test]
+fn a_single_node_store_migrates_into_postgres_and_back() {
+    let Ok(server) = std::env::var(URL_VARIABLE) else {
+        eprintln!("!!!! SKIPPED: {URL_VARIABLE} is not set, so `keyward store migrate` was NOT tested.");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = fresh_database(&runtime, &server, &format!("migrate_{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let node = start(&data_dir);
+    let client = client_of(node.address, &data_dir, "admin");
+    let uids = runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        let mut uids = Vec::new();
+        for n in 0..3 {
+            uids.push(session.create_symmetric_key(aes_named(&format!("migrated-{n}"))).await.unwrap());
+        }
+        session.close().await;
+        uids
+    });
+    assert!(node.terminate().success());
+
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    let mut args = vec!["store", "migrate", "--from-data-dir", data_dir.to_str().unwrap(), "--to-url", &url];
+    if let Some(ca) = &ca {
+        args.extend(["--ca", ca]);
+    }
+    let migrated = keyward(&args);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    assert!(text(&migrated.stdout).contains("copied and checked: 3 objects"), "{}", text(&migrated.stdout));
+    // Again into the same database: refused, it is not empty.
+    assert!(!keyward(&args).status.success());
+
+    // The same data directory (its KEK and PKI) now on the database.
+    let config = node_config(dir.path(), &url, ca.as_deref());
+    let node = start_with(&data_dir, &["--config", config.to_str().unwrap()]);
+    let client = client_of(node.address, &data_dir, "admin");
+    runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        for uid in &uids {
+            session.get(uid, None).await.unwrap();
+        }
+        let filter = LocateFilter { name: Some("migrated-1".into()), ..LocateFilter::default() };
+        assert_eq!(session.locate(&filter).await.unwrap().unique_identifiers, std::slice::from_ref(&uids[1]));
+        session.close().await;
+    });
+    assert!(node.terminate().success());
+
+    let back = dir.path().join("back");
+    let kek = data_dir.join("kek");
+    let mut args = vec!["store", "migrate", "--from-url", &url, "--to-data-dir", back.to_str().unwrap()];
+    args.extend(["--kek", kek.to_str().unwrap()]);
+    if let Some(ca) = &ca {
+        args.extend(["--ca", ca]);
+    }
+    let migrated = keyward(&args);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    assert!(text(&migrated.stdout).contains("copied and checked: 3 objects"), "{}", text(&migrated.stdout));
+}

@@ -1,0 +1,227 @@
+//! The connection to PostgreSQL: `tokio-postgres` driven on a runtime thread that the store owns,
+//! with a small pool of connections, behind a blocking call.
+//!
+//! Why not the synchronous `postgres` crate: each of its clients blocks on a runtime of its own,
+//! and tokio refuses to block on a runtime from inside another one, which is where the server
+//! calls the store (it runs cheap requests in place on its async workers). Here the caller's
+//! thread only sends the work to the store's runtime and waits on a plain channel, which is
+//! allowed anywhere. The server also runs every request on its blocking pool when the store waits
+//! on the network ([`crate::ObjectStore::waits_on_network`]), so that a database round trip does
+//! not hold an I/O thread.
+//!
+//! Why a pool of our own rather than deadpool or r2d2: what is needed is "an idle connection, or
+//! a new one, at most N at a time, and never a closed one", on our runtime; that is a semaphore
+//! and a vector.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::{StoreError, StoreResult};
+
+/// How long a new connection may take before the call fails (when the URL sets no
+/// `connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long data sent to the database may stay unacknowledged before the connection is given up
+/// (a host that died without closing its connections, a network cut), and how soon an idle
+/// connection is probed: without them a request waits for the kernel's TCP timeouts (minutes to
+/// hours). Each only when the URL sets none.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(60);
+/// tokio-postgres' own default for `keepalives_idle`: the URL did not set it.
+const DEFAULT_KEEPALIVES_IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// Work to run on a pooled connection, borrowing it.
+pub(super) type Work<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+
+/// The store's runtime thread and its pool.
+pub(super) struct Database {
+    runtime: tokio::runtime::Handle,
+    pool: Arc<Pool>,
+    /// Dropped to stop the runtime thread, which then closes every connection.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Database {
+    /// Starts the runtime thread; connections are made when first needed, over TLS when `tls` is
+    /// given (then required, whatever the URL's `sslmode`).
+    pub(super) fn start(mut config: Config, pool_size: usize, tls: Option<MakeRustlsConnect>) -> StoreResult<Database> {
+        if tls.is_some() {
+            config.ssl_mode(SslMode::Require);
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        if config.get_keepalives_idle() == DEFAULT_KEEPALIVES_IDLE {
+            config.keepalives_idle(KEEPALIVES_IDLE);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("keyward");
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("keyward-postgres".into()).spawn(move || {
+            // Runs the connections' tasks until the store is dropped.
+            runtime.block_on(async {
+                let _ = stopped.await;
+            });
+        })?;
+        let pool = Arc::new(Pool {
+            config,
+            tls,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(pool_size.max(1))),
+        });
+        Ok(Database { runtime: handle, pool, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Runs `work` on a pooled connection and waits for its result. Callable from any thread.
+    pub(super) fn run<T: Send + 'static>(
+        &self,
+        work: impl for<'a> FnOnce(&'a mut Pooled) -> Work<'a, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let pool = Arc::clone(&self.pool);
+        self.runtime.spawn(async move {
+            let result = match pool.checkout().await {
+                Ok(mut client) => {
+                    let result = work(&mut client).await;
+                    if result.is_err() {
+                        // Whatever failed, the statements are prepared afresh next time: a plan
+                        // cached before a schema change (a newer node's migration) would fail
+                        // on this connection for as long as it lives.
+                        client.statements.clear();
+                    }
+                    result
+                }
+                Err(error) => Err(error),
+            };
+            let _ = sender.send(result);
+        });
+        receiver.recv().map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Pool {
+    config: Config,
+    tls: Option<MakeRustlsConnect>,
+    idle: Mutex<Vec<(Client, Statements)>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A connection's prepared statements, by their text: a statement prepared once is then run in
+/// one round trip instead of two (parse and describe, then bind and execute).
+type Statements = HashMap<&'static str, Statement>;
+
+impl Pool {
+    async fn checkout(self: &Arc<Pool>) -> StoreResult<Pooled> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("the connection pool is closed".into()))?;
+        let reused = {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.retain(|(client, _)| !client.is_closed());
+            idle.pop()
+        };
+        let (client, statements) = match reused {
+            Some(reused) => reused,
+            None => (self.connect().await?, Statements::new()),
+        };
+        Ok(Pooled { client: Some(client), statements, pool: Arc::clone(self), _permit: permit })
+    }
+
+    async fn connect(&self) -> StoreResult<Client> {
+        let failed = |e: tokio_postgres::Error| backend("connecting", &e);
+        // The connection's task drives its socket; it ends when the client is dropped.
+        let ended = |error: tokio_postgres::Error| tracing::warn!(%error, "a connection to the database ended");
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await.map_err(failed)?;
+                tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
+                Ok(client)
+            }
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await.map_err(failed)?;
+                tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
+                Ok(client)
+            }
+        }
+    }
+}
+
+/// A connection taken from the pool; it goes back when dropped, unless it is closed.
+pub(super) struct Pooled {
+    client: Option<Client>,
+    statements: Statements,
+    pool: Arc<Pool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Pooled {
+    /// The statement `sql`, prepared on this connection once and kept.
+    pub(super) async fn prepared(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.prepare(sql).await?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("a pooled client is present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("a pooled client is present until dropped")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take().filter(|c| !c.is_closed()) {
+            let statements = std::mem::take(&mut self.statements);
+            self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).push((client, statements));
+        }
+    }
+}
+
+/// A database error as a store error; the message names what was being done and why it failed
+/// (PostgreSQL's message, or the I/O error under a connection failure). PostgreSQL's messages carry
+/// no parameter values; its details (which may name a unique key's value, an HMAC here) are left
+/// out.
+pub(super) fn backend(doing: &str, error: &tokio_postgres::Error) -> StoreError {
+    let why = match (error.as_db_error(), std::error::Error::source(error)) {
+        (Some(db), _) => format!("{} ({})", db.message(), db.code().code()),
+        (None, Some(source)) => format!("{error}: {source}"),
+        (None, None) => error.to_string(),
+    };
+    StoreError::Backend(format!("database, {doing}: {why}"))
+}

@@ -1,0 +1,399 @@
+//! The PostgreSQL store: several Keyward nodes on one database (issue 13).
+//!
+//! Records are sealed exactly as in the sled store (the same [`Sealer`] under the store's keyring,
+//! the same record encoding, the same index keys): the database never sees a key byte or a clear
+//! attribute. Tables (see `migrations/`): `objects` (identifier, revision, index keys, sealed
+//! record; its `id` is the creation sequence), `object_terms` (the Locate index), `name_claims`
+//! (unique Names, a primary key), `settings` (sealed, bound to their key), `keyring` and
+//! `kek_versions` (the keyring wrapped by the KEK, and a check value per KEK version: see
+//! [`keyring`]) and `keyward_meta` (a database of schema 1's KEK check, until its first open).
+//!
+//! Coherence: there is no cache, every read goes to the database, so a node sees every commit
+//! another node acknowledged before the read began. A commit is one transaction: an insert of an
+//! identifier that exists, an update whose revision moved (`UPDATE ... WHERE revision = $n`
+//! matching no row) and a claim another object holds (a unique violation) are conflicts, as are
+//! deadlocks and serialization failures (the caller runs its request again). PostgreSQL makes a
+//! transaction durable at COMMIT (with `synchronous_commit` on, its default), so the ticket is
+//! ready when the commit returns, and a read fence has nothing to wait for.
+
+mod database;
+mod keyring;
+mod schema;
+mod tls;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Statement, Transaction};
+use zeroize::Zeroizing;
+
+use self::database::{Database, Pooled, backend};
+use crate::index::{claims, terms_of};
+use crate::kek::{Kek, KekAdmin, KekSource};
+use crate::observer::{NoObserver, StoreObserver};
+use crate::record;
+use crate::sealing::Sealer;
+use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
+
+const INSERT_OBJECT: &str = "INSERT INTO objects (unique_identifier, revision, index_keys, sealed)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (unique_identifier) DO NOTHING RETURNING id";
+const UPDATE_OBJECT: &str = "UPDATE objects SET revision = $2, index_keys = $3, sealed = $4
+     WHERE unique_identifier = $1 AND revision = $5 RETURNING id";
+const DELETE_TERMS: &str = "DELETE FROM object_terms WHERE object_id = $1";
+const DELETE_CLAIMS: &str = "DELETE FROM name_claims WHERE object_id = $1";
+const INSERT_TERMS: &str = "INSERT INTO object_terms (index_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
+const INSERT_CLAIMS: &str = "INSERT INTO name_claims (claim_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
+const SELECT_OBJECT: &str = "SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1";
+const ALL_OBJECTS: &str = "SELECT unique_identifier FROM objects ORDER BY id DESC";
+/// The objects that have every one of the (distinct) index keys $1, of which there are $2.
+const MATCHING_OBJECTS: &str = "SELECT o.unique_identifier FROM objects o JOIN (
+         SELECT object_id FROM object_terms WHERE index_key = ANY($1)
+         GROUP BY object_id HAVING count(*) = $2
+     ) m ON m.object_id = o.id ORDER BY o.id DESC";
+const SELECT_SETTING: &str = "SELECT sealed FROM settings WHERE key = $1";
+const SETTINGS_BY_PREFIX: &str = "SELECT key, sealed FROM settings WHERE starts_with(key, $1) ORDER BY key";
+const PUT_SETTING: &str = "INSERT INTO settings (key, sealed) VALUES ($1, $2)
+     ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed";
+const DELETE_SETTING: &str = "DELETE FROM settings WHERE key = $1";
+
+/// How the postgres store is opened.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    /// The most connections this process opens to the database.
+    pub pool_size: usize,
+    /// Told about lookups (every one goes to the database) and commits; nobody by default.
+    pub observer: Arc<dyn StoreObserver>,
+    /// The CA certificates (PEM) the database server's certificate must chain to. Given, every
+    /// connection is TLS, and the server's name is checked against the URL's host; absent,
+    /// connections are in clear.
+    pub tls_ca_pem: Option<Vec<u8>>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> PostgresOptions {
+        PostgresOptions { pool_size: 16, observer: Arc::new(NoObserver), tls_ca_pem: None }
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresOptions")
+            .field("pool_size", &self.pool_size)
+            .field("tls", &self.tls_ca_pem.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The store on PostgreSQL.
+pub struct PostgresStore {
+    database: Arc<Database>,
+    sealer: Arc<Sealer>,
+    /// The keyring (the KEK wraps it in the database) and its administration.
+    keys: Arc<keyring::Keys>,
+    observer: Arc<dyn StoreObserver>,
+}
+
+/// A change sealed and ready to write, made outside the transaction.
+struct Prepared {
+    unique_identifier: String,
+    insert: bool,
+    /// The revision the change read (0 for an insert); it writes `expected + 1`.
+    expected: i64,
+    index_keys: Vec<Vec<u8>>,
+    claim_keys: Vec<Vec<u8>>,
+    sealed: Vec<u8>,
+}
+
+impl PostgresStore {
+    /// Connects with the default options and `kek` as the KEK of version 1 (see
+    /// [`PostgresStore::connect_with_source`]).
+    pub fn connect(url: &str, kek: &Kek) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with(url, kek, &PostgresOptions::default())
+    }
+
+    /// [`PostgresStore::connect_with_source`] with `kek` as the KEK of version 1, and no other.
+    pub fn connect_with(url: &str, kek: &Kek, options: &PostgresOptions) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with_source(url, Arc::new(kek.clone()), options)
+    }
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
+    /// libpq's `key=value` form), creates or migrates the schema, then opens the store's keyring
+    /// with the KEK of the version the database names, from `source` (refused with
+    /// [`StoreError::WrongKek`] when it does not open it). Only a first node on an empty database
+    /// makes the keyring, under KEK version 1 (made by `source` if need be).
+    pub fn connect_with_source(
+        url: &str,
+        source: Arc<dyn KekSource>,
+        options: &PostgresOptions,
+    ) -> StoreResult<PostgresStore> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
+        let tls = options.tls_ca_pem.as_deref().map(tls::connector).transpose()?;
+        let database = Arc::new(Database::start(config, options.pool_size, tls)?);
+        let applied = database.run(|client| Box::pin(async move { schema::migrate(client).await }))?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrated the database schema");
+        }
+        let opened = keyring::open(&database, source.as_ref())?;
+        tracing::debug!(kek_version = opened.version, "opened the store's keyring");
+        let sealer = Arc::new(Sealer::new(&opened.ring));
+        let keys = Arc::new(keyring::Keys::new(Arc::clone(&database), source, opened.ring));
+        Ok(PostgresStore { database, sealer, keys, observer: Arc::clone(&options.observer) })
+    }
+
+    /// A key for another purpose of the server than sealing records (the audit trail's
+    /// checkpoints), derived from the keyring as [`crate::SledStore::derive_key`] does: the same
+    /// on every node and across KEK rotations, computable only with the KEK.
+    pub fn derive_key(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        self.keys.derive(purpose)
+    }
+
+    /// The schema version this build creates.
+    pub fn schema_version() -> i32 {
+        schema::latest()
+    }
+
+    /// What a record's seal is bound to: its identifier, revision and index keys.
+    fn context(unique_identifier: &str, revision: i64, index_keys: &[u8]) -> Vec<u8> {
+        let mut context = Vec::with_capacity(unique_identifier.len() + 9 + index_keys.len());
+        context.extend_from_slice(unique_identifier.as_bytes());
+        context.push(0);
+        context.extend_from_slice(&revision.to_be_bytes());
+        context.extend_from_slice(index_keys);
+        context
+    }
+
+    /// What a setting's seal is bound to: its key, in a space of its own (as in sled).
+    fn setting_context(key: &str) -> Vec<u8> {
+        [b"setting\0".as_slice(), key.as_bytes()].concat()
+    }
+
+    fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
+        let (Change::Insert(object) | Change::Update(object)) = change;
+        let terms = terms_of(&object.owner, &object.attributes);
+        crate::check_index_terms(&object.unique_identifier, terms.len())?;
+        let index_keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
+        let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t).to_vec()).collect();
+        let expected = i64::try_from(object.revision)
+            .map_err(|_| StoreError::LimitExceeded(format!("revision of {}", object.unique_identifier)))?;
+        let revision = expected + 1;
+        let plaintext = record::encode(object);
+        let context = Self::context(&object.unique_identifier, revision, &index_keys.concat());
+        let sealed = self.sealer.seal(&plaintext, &context)?;
+        Ok(Prepared {
+            unique_identifier: object.unique_identifier.clone(),
+            insert: matches!(change, Change::Insert(_)),
+            expected,
+            index_keys,
+            claim_keys,
+            sealed,
+        })
+    }
+}
+
+/// A database error met while writing `uid`: a conflict when another writer got there first.
+fn write_error(uid: &str, error: &tokio_postgres::Error) -> StoreError {
+    let conflicts = [SqlState::UNIQUE_VIOLATION, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED];
+    match error.code() {
+        Some(code) if conflicts.contains(code) => StoreError::Conflict(uid.to_string()),
+        _ => backend("committing", error),
+    }
+}
+
+/// Runs `statement` when `run` says so. The statement is sent when the future is first polled.
+async fn execute_if(
+    tx: &Transaction<'_>,
+    run: bool,
+    statement: &Statement,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<(), tokio_postgres::Error> {
+    if run {
+        tx.execute(statement, params).await?;
+    }
+    Ok(())
+}
+
+/// Writes the prepared changes in one transaction.
+async fn write(client: &mut Pooled, prepared: Vec<Prepared>) -> StoreResult<()> {
+    let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
+    let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
+    // Prepared before the transaction, once per connection.
+    let insert_object = client.prepared(INSERT_OBJECT).await.map_err(prepare_error)?;
+    let update_object = client.prepared(UPDATE_OBJECT).await.map_err(prepare_error)?;
+    let delete_terms = client.prepared(DELETE_TERMS).await.map_err(prepare_error)?;
+    let delete_claims = client.prepared(DELETE_CLAIMS).await.map_err(prepare_error)?;
+    let insert_terms = client.prepared(INSERT_TERMS).await.map_err(prepare_error)?;
+    let insert_claims = client.prepared(INSERT_CLAIMS).await.map_err(prepare_error)?;
+    let tx = client.transaction().await.map_err(|e| backend("beginning a commit", &e))?;
+    for change in &prepared {
+        let uid = change.unique_identifier.as_str();
+        let fail = |e: tokio_postgres::Error| write_error(uid, &e);
+        let revision = change.expected + 1;
+        let index_keys = change.index_keys.concat();
+        let row = if change.insert {
+            tx.query_opt(&insert_object, &[&uid, &revision, &index_keys, &change.sealed]).await.map_err(fail)?
+        } else {
+            tx.query_opt(&update_object, &[&uid, &revision, &index_keys, &change.sealed, &change.expected])
+                .await
+                .map_err(fail)?
+        };
+        let Some(row) = row else {
+            return Err(StoreError::Conflict(uid.to_string()));
+        };
+        let id: i64 = row.get(0);
+        // The index rows, in one round trip: the statements are sent together (each when its
+        // future is first polled, in this order) and run in that order; the first error (a claim
+        // another object holds) ends the commit.
+        let (replacing, claiming) = (!change.insert, !change.claim_keys.is_empty());
+        let by_object: [&(dyn ToSql + Sync); 1] = [&id];
+        let terms: [&(dyn ToSql + Sync); 2] = [&change.index_keys, &id];
+        let claims: [&(dyn ToSql + Sync); 2] = [&change.claim_keys, &id];
+        tokio::try_join!(
+            execute_if(&tx, replacing, &delete_terms, &by_object),
+            execute_if(&tx, replacing, &delete_claims, &by_object),
+            execute_if(&tx, true, &insert_terms, &terms),
+            execute_if(&tx, claiming, &insert_claims, &claims),
+        )
+        .map_err(fail)?;
+    }
+    let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
+    tx.commit().await.map_err(|e| write_error(last, &e))
+}
+
+impl ObjectStore for PostgresStore {
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
+        self.observer.cache_lookup(false);
+        let uid = unique_identifier.to_string();
+        let row = self.database.run(move |client| {
+            Box::pin(async move {
+                let read = |e| backend("reading an object", &e);
+                let statement = client.prepared(SELECT_OBJECT).await.map_err(read)?;
+                let row = client.query_opt(&statement, &[&uid]).await.map_err(read)?;
+                Ok(row.map(|r| (r.get::<_, i64>(0), r.get::<_, Vec<u8>>(1), r.get::<_, Vec<u8>>(2))))
+            })
+        })?;
+        let Some((revision, index_keys, sealed)) = row else {
+            return Ok(None);
+        };
+        let plaintext = self.sealer.open(&sealed, &Self::context(unique_identifier, revision, &index_keys))?;
+        let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt("a negative revision".into()))?;
+        let object = record::decode(&plaintext, revision)?;
+        if object.unique_identifier != unique_identifier {
+            return Err(StoreError::Corrupt(format!("the record of {unique_identifier} names another object")));
+        }
+        Ok(Some(Arc::new(object)))
+    }
+
+    fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
+        let started = Instant::now();
+        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+        if prepared.is_empty() {
+            return Ok(CommitTicket::ready());
+        }
+        self.database.run(move |client| Box::pin(async move { write(client, prepared).await }))?;
+        // COMMIT returned: the transaction is durable (synchronous_commit) and visible to every
+        // node.
+        self.observer.commit_durable(started.elapsed());
+        Ok(CommitTicket::ready())
+    }
+
+    fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
+        let mut keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
+        keys.sort();
+        keys.dedup();
+        self.database.run(move |client| {
+            Box::pin(async move {
+                let search = |e| backend("searching the index", &e);
+                let rows = if keys.is_empty() {
+                    let statement = client.prepared(ALL_OBJECTS).await.map_err(search)?;
+                    client.query(&statement, &[]).await
+                } else {
+                    let count = i64::try_from(keys.len()).unwrap_or(i64::MAX);
+                    let statement = client.prepared(MATCHING_OBJECTS).await.map_err(search)?;
+                    client.query(&statement, &[&keys, &count]).await
+                }
+                .map_err(search)?;
+                Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+            })
+        })
+    }
+
+    fn read_fence(&self) -> CommitTicket {
+        // Whatever a reader saw was committed, hence durable.
+        CommitTicket::ready()
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn waits_on_network(&self) -> bool {
+        true
+    }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
+        let owned = key.to_string();
+        let sealed = self.database.run(move |client| {
+            Box::pin(async move {
+                let read = |e| backend("reading a setting", &e);
+                let statement = client.prepared(SELECT_SETTING).await.map_err(read)?;
+                let row = client.query_opt(&statement, &[&owned]).await.map_err(read)?;
+                Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+            })
+        })?;
+        sealed.map(|sealed| self.sealer.open(&sealed, &Self::setting_context(key))).transpose()
+    }
+
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let owned = prefix.to_string();
+        let rows = self.database.run(move |client| {
+            Box::pin(async move {
+                let list = |e| backend("listing settings", &e);
+                let statement = client.prepared(SETTINGS_BY_PREFIX).await.map_err(list)?;
+                let rows = client.query(&statement, &[&owned]).await.map_err(list)?;
+                Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1))).collect::<Vec<_>>())
+            })
+        })?;
+        rows.into_iter()
+            .map(|(key, sealed)| {
+                let value = self.sealer.open(&sealed, &Self::setting_context(&key))?;
+                Ok((key, value))
+            })
+            .collect()
+    }
+
+    fn backup(&self, _created: i64, _out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
+        Err(StoreError::Unsupported(
+            "the postgres store writes no backup of its own: back up the database (pg_dump) and keep its KEK \
+             (docs/operations/high-availability.md)"
+                .into(),
+        ))
+    }
+
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        Some(Arc::new(keyring::Admin(Arc::clone(&self.keys))))
+    }
+
+    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+        let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
+        let owned = key.to_string();
+        self.database.run(move |client| {
+            Box::pin(async move {
+                let write = |e| backend("writing a setting", &e);
+                match &sealed {
+                    Some(sealed) => {
+                        let statement = client.prepared(PUT_SETTING).await.map_err(write)?;
+                        client.execute(&statement, &[&owned, sealed]).await.map_err(write)
+                    }
+                    None => {
+                        let statement = client.prepared(DELETE_SETTING).await.map_err(write)?;
+                        client.execute(&statement, &[&owned]).await.map_err(write)
+                    }
+                }
+            })
+        })?;
+        Ok(CommitTicket::ready())
+    }
+}

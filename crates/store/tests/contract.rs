@@ -1,0 +1,682 @@
+//! The store contract, as one set of checks run against every backend: memory, sled and postgres.
+//!
+//! Each check takes a fresh store from a [`Backend`], which can also open the same store again
+//! (a reopen). The postgres backend needs a server: `scripts/test` starts one
+//! (scripts/postgres-test-server) and sets KEYWARD_TEST_POSTGRES_URL; without that variable the
+//! postgres tests say so loudly and pass without running, so that a plain `cargo test` works.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use keyward_kmip::Bytes;
+use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
+use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, State};
+use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SymmetricKey};
+use keyward_store::{
+    Change, IndexKind, IndexTerm, Kek, MemoryStore, ObjectStore, PostgresStore, SledStore, StoreError, StoredObject,
+};
+
+const KEY_BYTES: [u8; 32] = *b"\x42\x42CONTRACT-KEY-MATERIAL-01234567";
+
+/// One store of a backend, which can be opened again.
+trait Backend {
+    /// The store; a second call opens it again (the earlier handle is dropped first).
+    fn open(&self) -> Arc<dyn ObjectStore>;
+    /// Whether a reopen reads what was written (not for memory, where it is the same store).
+    fn durable(&self) -> bool;
+}
+
+struct Memory(Arc<MemoryStore>);
+
+impl Backend for Memory {
+    fn open(&self) -> Arc<dyn ObjectStore> {
+        Arc::clone(&self.0) as Arc<dyn ObjectStore>
+    }
+    fn durable(&self) -> bool {
+        false
+    }
+}
+
+struct Sled(tempfile::TempDir);
+
+impl Backend for Sled {
+    fn open(&self) -> Arc<dyn ObjectStore> {
+        Arc::new(SledStore::open(self.0.path(), &Kek::from_bytes([1; 32])).unwrap())
+    }
+    fn durable(&self) -> bool {
+        true
+    }
+}
+
+struct Postgres(String);
+
+impl Backend for Postgres {
+    fn open(&self) -> Arc<dyn ObjectStore> {
+        Arc::new(PostgresStore::connect(&self.0, &Kek::from_bytes([1; 32])).unwrap())
+    }
+    fn durable(&self) -> bool {
+        true
+    }
+}
+
+fn symmetric_key(uid: &str, owner: &str, name: &str) -> StoredObject {
+    let key_block = KeyBlock {
+        key_format_type: KeyFormatType::Raw,
+        key_compression_type: None,
+        key_value: Some(KeyValue::Plain {
+            key_material: KeyMaterial::Bytes(Bytes::new(KEY_BYTES.to_vec())),
+            attributes: vec![],
+        }),
+        cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+        cryptographic_length: Some(256),
+        key_wrapping_data: None,
+    };
+    StoredObject {
+        unique_identifier: uid.to_string(),
+        owner: owner.to_string(),
+        object: Some(ManagedObject::SymmetricKey(SymmetricKey { key_block })),
+        attributes: vec![
+            IndexedAttribute::new(Attribute::ObjectType(ObjectType::SymmetricKey)),
+            IndexedAttribute::new(Attribute::Name(Name::text(name))),
+            IndexedAttribute::new(Attribute::State(State::PreActive)),
+            IndexedAttribute::new(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES)),
+            IndexedAttribute::new(Attribute::ObjectGroup("contract".into())),
+        ],
+        revision: 0,
+    }
+}
+
+fn insert(store: &dyn ObjectStore, object: StoredObject) {
+    store.commit(vec![Change::Insert(object)]).unwrap().wait().unwrap();
+}
+
+/// Inserts read back whole; updates need the revision they read; a duplicate insert conflicts;
+/// a failed commit of several objects applies none of them.
+fn inserts_updates_and_conflicts(backend: &dyn Backend) {
+    let store = backend.open();
+    insert(&*store, symmetric_key("a", "alice", "payroll"));
+    let a = store.get("a").unwrap().expect("a exists");
+    assert_eq!((a.revision, a.owner.as_str()), (1, "alice"));
+    assert_eq!(a.attributes, symmetric_key("a", "alice", "payroll").attributes);
+    assert_eq!(a.object, symmetric_key("a", "alice", "payroll").object);
+    assert!(store.get("missing").unwrap().is_none());
+
+    let mut changed = (*a).clone();
+    changed.attributes[2] = IndexedAttribute::new(Attribute::State(State::Active));
+    store.commit(vec![Change::Update(changed.clone())]).unwrap().wait().unwrap();
+    let read = store.get("a").unwrap().unwrap();
+    assert_eq!((read.revision, &read.attributes[2]), (2, &changed.attributes[2]));
+    // The revision it read has moved on.
+    assert!(matches!(store.commit(vec![Change::Update(changed)]), Err(StoreError::Conflict(uid)) if uid == "a"));
+    // An update of an object that does not exist.
+    assert!(matches!(
+        store.commit(vec![Change::Update(symmetric_key("ghost", "alice", "g"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.commit(vec![Change::Insert(symmetric_key("a", "alice", "other"))]),
+        Err(StoreError::Conflict(uid)) if uid == "a"
+    ));
+    let both = vec![Change::Insert(symmetric_key("b", "bob", "two")), Change::Insert(symmetric_key("a", "x", "y"))];
+    assert!(matches!(store.commit(both), Err(StoreError::Conflict(_))));
+    assert!(store.get("b").unwrap().is_none(), "a failed commit applied one of its changes");
+    assert!(store.candidates(&[IndexTerm::name("two")]).unwrap().is_empty());
+    let pair = vec![Change::Insert(symmetric_key("c", "bob", "c")), Change::Insert(symmetric_key("d", "bob", "d"))];
+    store.commit(pair).unwrap().wait().unwrap();
+    assert_eq!(store.get("d").unwrap().unwrap().revision, 1);
+    assert_eq!(store.read_fence().wait().map_err(|e| e.to_string()), Ok(()));
+
+    // More indexed values than a record can count is refused whole.
+    let mut crowded = symmetric_key("e", "alice", "crowded");
+    crowded.attributes.extend(
+        (0..keyward_store::MAX_INDEX_TERMS)
+            .map(|i| IndexedAttribute::new(Attribute::Name(Name::text(format!("n{i}"))))),
+    );
+    assert!(matches!(store.commit(vec![Change::Insert(crowded)]), Err(StoreError::LimitExceeded(_))));
+    assert!(store.get("e").unwrap().is_none());
+}
+
+/// Candidates match every term, newest first, and follow updates.
+fn candidates(backend: &dyn Backend) {
+    let store = backend.open();
+    insert(&*store, symmetric_key("a", "alice", "payroll"));
+    insert(&*store, symmetric_key("b", "bob", "payroll"));
+    insert(&*store, symmetric_key("c", "alice", "backup"));
+    assert_eq!(store.candidates(&[IndexTerm::name("payroll")]).unwrap(), ["b", "a"]);
+    assert_eq!(store.candidates(&[IndexTerm::name("payroll"), IndexTerm::owner("alice")]).unwrap(), ["a"]);
+    assert_eq!(store.candidates(&[IndexTerm::owner("alice"), IndexTerm::owner("alice")]).unwrap(), ["c", "a"]);
+    assert_eq!(store.candidates(&[IndexTerm::enumeration(IndexKind::ObjectType, 2)]).unwrap(), ["c", "b", "a"]);
+    assert_eq!(store.candidates(&[IndexTerm::object_group("contract")]).unwrap(), ["c", "b", "a"]);
+    assert_eq!(store.candidates(&[]).unwrap(), ["c", "b", "a"]);
+    assert!(store.candidates(&[IndexTerm::name("nothing")]).unwrap().is_empty());
+
+    let mut renamed = (*store.get("a").unwrap().unwrap()).clone();
+    renamed.attributes[1] = IndexedAttribute::new(Attribute::Name(Name::text("renamed")));
+    store.commit(vec![Change::Update(renamed)]).unwrap().wait().unwrap();
+    assert_eq!(store.candidates(&[IndexTerm::name("payroll")]).unwrap(), ["b"]);
+    assert_eq!(store.candidates(&[IndexTerm::name("renamed")]).unwrap(), ["a"]);
+    // An update keeps the creation order.
+    assert_eq!(store.candidates(&[]).unwrap(), ["c", "b", "a"]);
+}
+
+/// A Name is held by one live object of an owner: another owner's is free, a destroyed object
+/// releases it, one commit cannot claim it twice, and an object keeps its own claims.
+fn name_claims(backend: &dyn Backend) {
+    let store = backend.open();
+    insert(&*store, symmetric_key("a", "alice", "payroll"));
+    assert!(matches!(
+        store.commit(vec![Change::Insert(symmetric_key("b", "alice", "payroll"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    insert(&*store, symmetric_key("c", "bob", "payroll"));
+    let a = store.get("a").unwrap().unwrap();
+    store.commit(vec![Change::Update((*a).clone())]).unwrap().wait().unwrap();
+    let mut destroyed = (*store.get("a").unwrap().unwrap()).clone();
+    destroyed.attributes[2] = IndexedAttribute::new(Attribute::State(State::Destroyed));
+    destroyed.object = None;
+    store.commit(vec![Change::Update(destroyed)]).unwrap().wait().unwrap();
+    insert(&*store, symmetric_key("b", "alice", "payroll"));
+    let twice =
+        vec![Change::Insert(symmetric_key("d", "carol", "x")), Change::Insert(symmetric_key("e", "carol", "x"))];
+    assert!(matches!(store.commit(twice), Err(StoreError::Conflict(_))));
+    assert!(store.get("d").unwrap().is_none());
+    // A rename onto a held Name conflicts too.
+    let mut c = (*store.get("c").unwrap().unwrap()).clone();
+    c.owner = "alice".into();
+    assert!(matches!(store.commit(vec![Change::Update(c)]), Err(StoreError::Conflict(_))));
+}
+
+/// Threads create objects of one owner with one Name at once: exactly one wins, every round.
+fn concurrent_claims(backend: &dyn Backend) {
+    let store = backend.open();
+    for round in 0..5 {
+        let winners = AtomicUsize::new(0);
+        let name = format!("contested-{round}");
+        std::thread::scope(|scope| {
+            for thread in 0..2 {
+                let (store, winners, name) = (&store, &winners, &name);
+                scope.spawn(move || {
+                    let object = symmetric_key(&format!("r{round}-t{thread}"), "dave", name);
+                    match store.commit(vec![Change::Insert(object)]) {
+                        Ok(ticket) => {
+                            ticket.wait().unwrap();
+                            winners.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(other) => panic!("{other}"),
+                    }
+                });
+            }
+        });
+        assert_eq!(winners.load(Ordering::SeqCst), 1, "round {round}");
+        assert_eq!(store.candidates(&[IndexTerm::name(&name)]).unwrap().len(), 1);
+    }
+}
+
+/// Read-modify-write of one object from several threads: every successful commit counts once.
+fn concurrent_updates(backend: &dyn Backend) {
+    let store = backend.open();
+    insert(&*store, symmetric_key("k", "alice", "n"));
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            let store = &store;
+            scope.spawn(move || {
+                let mut committed = 0;
+                while committed < 10 {
+                    let current = Arc::unwrap_or_clone(store.get("k").unwrap().unwrap());
+                    match store.commit(vec![Change::Update(current)]) {
+                        Ok(ticket) => {
+                            ticket.wait().unwrap();
+                            committed += 1;
+                        }
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(other) => panic!("{other}"),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(store.get("k").unwrap().unwrap().revision, 1 + 40);
+}
+
+/// Settings: kept, listed by prefix in key order, replaced, deleted.
+fn settings(backend: &dyn Backend) {
+    let store = backend.open();
+    assert!(store.setting("grant/a").unwrap().is_none());
+    store.put_setting("grant/b", Some(b"2")).unwrap().wait().unwrap();
+    store.put_setting("grant/a", Some(b"1")).unwrap().wait().unwrap();
+    store.put_setting("grant/ab", Some(b"12")).unwrap().wait().unwrap();
+    store.put_setting("rotation/x", Some(b"3")).unwrap().wait().unwrap();
+    store.put_setting("grant/b", Some(b"two")).unwrap().wait().unwrap();
+    let listed: Vec<_> = store.settings("grant/").unwrap().into_iter().map(|(k, v)| (k, v.to_vec())).collect();
+    let expected = [("grant/a", &b"1"[..]), ("grant/ab", b"12"), ("grant/b", b"two")];
+    assert_eq!(listed, expected.map(|(k, v)| (k.to_string(), v.to_vec())));
+    store.put_setting("grant/a", None).unwrap().wait().unwrap();
+    store.put_setting("grant/never", None).unwrap().wait().unwrap();
+    assert!(store.setting("grant/a").unwrap().is_none());
+    assert_eq!(store.setting("rotation/x").unwrap().unwrap().as_slice(), b"3");
+    assert_eq!(store.settings("").unwrap().len(), 3);
+}
+
+/// What was committed is there after a reopen: objects, indexes, claims and settings.
+fn reopen(backend: &dyn Backend) {
+    if !backend.durable() {
+        return;
+    }
+    {
+        let store = backend.open();
+        insert(&*store, symmetric_key("a", "alice", "payroll"));
+        insert(&*store, symmetric_key("b", "alice", "other"));
+        store.put_setting("grant/x", Some(b"kept")).unwrap().wait().unwrap();
+        store.flush().unwrap();
+    }
+    let store = backend.open();
+    assert_eq!(store.get("a").unwrap().unwrap().object, symmetric_key("a", "alice", "payroll").object);
+    assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
+    assert_eq!(store.setting("grant/x").unwrap().unwrap().as_slice(), b"kept");
+    assert!(matches!(
+        store.commit(vec![Change::Insert(symmetric_key("c", "alice", "payroll"))]),
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+/// Every check, each on a fresh store of the backend.
+fn keeps_the_contract(fresh: &dyn Fn() -> Box<dyn Backend>) {
+    inserts_updates_and_conflicts(&*fresh());
+    candidates(&*fresh());
+    name_claims(&*fresh());
+    concurrent_claims(&*fresh());
+    concurrent_updates(&*fresh());
+    settings(&*fresh());
+    reopen(&*fresh());
+}
+
+#[test]
+fn memory_keeps_the_contract() {
+    keeps_the_contract(&|| Box::new(Memory(Arc::new(MemoryStore::new()))));
+}
+
+#[test]
+fn sled_keeps_the_contract() {
+    keeps_the_contract(&|| Box::new(Sled(tempfile::tempdir().unwrap())));
+}
+
+#[test]
+fn postgres_keeps_the_contract() {
+    let Some(server) = postgres::server() else { return };
+    keeps_the_contract(&|| Box::new(Postgres(postgres::fresh_database(&server))));
+}
+
+/// Two stores on one database (two nodes): each sees the other's commits at once, and a Name
+/// claimed on one is taken on the other.
+#[test]
+fn postgres_stores_on_one_database_see_each_other() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let a = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let b = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    insert(&a, symmetric_key("k1", "alice", "shared"));
+    assert_eq!(b.get("k1").unwrap().unwrap().revision, 1);
+    assert_eq!(b.candidates(&[IndexTerm::name("shared")]).unwrap(), ["k1"]);
+    let mut changed = (*b.get("k1").unwrap().unwrap()).clone();
+    changed.attributes[2] = IndexedAttribute::new(Attribute::State(State::Active));
+    b.commit(vec![Change::Update(changed.clone())]).unwrap().wait().unwrap();
+    assert_eq!(a.get("k1").unwrap().unwrap().attributes[2], changed.attributes[2]);
+    // a's copy is stale now.
+    assert!(matches!(a.commit(vec![Change::Update(changed)]), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        b.commit(vec![Change::Insert(symmetric_key("k2", "alice", "shared"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    a.put_setting("grant/g", Some(b"v")).unwrap().wait().unwrap();
+    assert_eq!(b.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
+}
+
+/// A wrong KEK is refused, on an empty database too once a first node wrote its check value.
+#[test]
+fn postgres_refuses_a_wrong_kek() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([2; 32])), Err(StoreError::WrongKek)));
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    insert(&store, symmetric_key("a", "alice", "n"));
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([2; 32])), Err(StoreError::WrongKek)));
+}
+
+/// The database holds no key byte and no clear Name, owner or setting value; a record moved to
+/// another row does not open.
+#[test]
+fn postgres_sees_no_key_material_or_clear_attribute() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    insert(&store, symmetric_key("a", "owner-in-clear?", "very-secret-name"));
+    insert(&store, symmetric_key("b", "owner-in-clear?", "another-name"));
+    store.put_setting("grant/s", Some(b"setting-value-in-clear?")).unwrap().wait().unwrap();
+    let dump = postgres::everything(&url);
+    let audit_key = store.derive_key(b"a purpose");
+    for needle in
+        [&KEY_BYTES[..], b"very-secret-name", b"owner-in-clear?", b"setting-value-in-clear?", &[1; 32], &audit_key[..]]
+    {
+        assert!(
+            !dump.windows(needle.len()).any(|w| w == needle),
+            "{:?} in the database",
+            String::from_utf8_lossy(needle)
+        );
+    }
+    postgres::execute(
+        &url,
+        "UPDATE objects SET sealed = (SELECT sealed FROM objects WHERE unique_identifier = 'a') WHERE unique_identifier = 'b'",
+    );
+    assert!(matches!(store.get("b"), Err(StoreError::Corrupt(_))));
+    assert!(store.get("a").unwrap().is_some());
+}
+
+/// The schema is recorded in schema_migrations, and a second open migrates nothing.
+#[test]
+fn postgres_schema_is_versioned() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
+    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
+    let versions =
+        postgres::query_text(&url, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations");
+    let all: Vec<String> = (1..=PostgresStore::schema_version()).map(|v| v.to_string()).collect();
+    assert_eq!(versions, all.join(","));
+    postgres::execute(&url, "INSERT INTO schema_migrations (version, description) VALUES (9999, 'from the future')");
+    let refused = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).err().unwrap();
+    assert!(refused.to_string().contains("newer than this server"), "{refused}");
+}
+
+/// The keyring in the database: every node derives the same keys from it; a KEK rotation rewraps
+/// it under a new KEK version (the other nodes keep working, and open with the new version at
+/// their next start); a new data key is refused for now, and so is a backup.
+#[test]
+fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
+    use keyward_store::{FileKekSource, KekState, PostgresOptions};
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let source = Arc::new(FileKekSource::new(dir.path().join("kek")));
+    let connect = || PostgresStore::connect_with_source(&url, source.clone(), &PostgresOptions::default());
+    let a = connect().unwrap();
+    let b = connect().unwrap();
+    assert_eq!(a.derive_key(b"audit")[..], b.derive_key(b"audit")[..]);
+    assert_ne!(a.derive_key(b"audit")[..], a.derive_key(b"other")[..]);
+    insert(&a, symmetric_key("k1", "alice", "before"));
+    a.put_setting("grant/g", Some(b"v")).unwrap().wait().unwrap();
+    let admin = a.kek_admin().unwrap();
+    let status = admin.status().unwrap();
+    assert_eq!((status.source, status.active_version, status.data_key_derived_from_kek), ("file", 1, false));
+    assert!(matches!(admin.rotate(true), Err(StoreError::Unsupported(_))));
+    let status = admin.rotate(false).unwrap();
+    assert_eq!(status.active_version, 2);
+    assert_eq!(status.versions.iter().map(|v| v.state).collect::<Vec<_>>(), [KekState::Retired, KekState::Active]);
+    // The other node sees the new version, and goes on reading and writing.
+    assert_eq!(b.kek_admin().unwrap().status().unwrap().active_version, 2);
+    insert(&b, symmetric_key("k2", "alice", "after"));
+    assert!(a.get("k2").unwrap().is_some());
+    let mut out = Vec::new();
+    assert!(matches!(a.backup(0, &mut out), Err(StoreError::Unsupported(_))));
+    let root = a.derive_key(b"audit");
+    drop((a, b));
+    // The old KEK is needed for nothing now; without the new one, the store does not open.
+    std::fs::remove_file(source.path_of(1)).unwrap();
+    let again = connect().unwrap();
+    assert_eq!(again.derive_key(b"audit")[..], root[..]);
+    assert!(again.get("k1").unwrap().is_some());
+    assert_eq!(again.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
+    drop(again);
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])), Err(StoreError::KekUnavailable(_))));
+    std::fs::remove_file(source.path_of(2)).unwrap();
+    assert!(matches!(connect(), Err(StoreError::KekUnavailable(_))));
+    assert!(!source.path_of(1).exists(), "a KEK was made for a database that has a keyring");
+}
+
+/// A database of schema version 1 (before keyrings: its keys derived from the KEK's bytes, and a
+/// check value sealed under them in keyward_meta) gets those keys as its keyring at its first
+/// open; a wrong KEK is refused before anything is written.
+#[test]
+fn postgres_opens_a_database_made_before_keyrings() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use hkdf::Hkdf;
+    use sha2::Sha256;
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    // Schema 1 as that version made it, and its check value (the sealing of that version: nonce,
+    // ciphertext and tag, under the key HKDF derived from the KEK).
+    let kek = [3u8; 32];
+    let mut record_key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(b"keyward store"), &kek).expand(b"record sealing v1", &mut record_key).unwrap();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&record_key).unwrap();
+    let nonce = [9u8; 12];
+    let sealed = cipher.encrypt(&nonce.into(), Payload { msg: b"keyward kek check v1", aad: b"kek-check" }).unwrap();
+    let check: String = [nonce.as_slice(), &sealed].concat().iter().map(|b| format!("{b:02x}")).collect();
+    postgres::execute(
+        &url,
+        &format!(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, description text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO schema_migrations (version, description) VALUES (1, 'initial schema');
+             {}
+             INSERT INTO keyward_meta (name, value) VALUES ('kek-check', '\\x{check}');",
+            include_str!("../src/postgres/migrations/0001_initial.sql")
+        ),
+    );
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
+    assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyring"), "0");
+    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
+    insert(&store, symmetric_key("a", "alice", "n"));
+    let status = store.kek_admin().unwrap().status().unwrap();
+    assert!(status.data_key_derived_from_kek);
+    assert!(matches!(store.kek_admin().unwrap().rotate(false), Err(StoreError::Unsupported(_))));
+    drop(store);
+    assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyward_meta"), "0");
+    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
+    assert!(store.get("a").unwrap().is_some());
+    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
+}
+
+/// The test server, and a fresh database on it per store.
+mod postgres {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";
+
+    /// The server's URL, or None (with a loud message) when the test command did not start one.
+    pub fn server() -> Option<String> {
+        match std::env::var(URL_VARIABLE) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                eprintln!(
+                    "!!!! SKIPPED: {URL_VARIABLE} is not set, so the postgres store was NOT tested. \
+                     scripts/test starts a server (scripts/postgres-test-server) and sets it."
+                );
+                None
+            }
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    fn connect(url: &str) -> (tokio::runtime::Runtime, tokio_postgres::Client) {
+        let runtime = runtime();
+        let client = runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            client
+        });
+        (runtime, client)
+    }
+
+    /// A new, empty database on the server; its URL.
+    pub fn fresh_database(server: &str) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("contract_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let (runtime, client) = connect(server);
+        runtime.block_on(client.batch_execute(&format!("CREATE DATABASE {name}"))).unwrap();
+        let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+        let (host, _) = base.rsplit_once('/').unwrap();
+        match query {
+            Some(query) => format!("{host}/{name}?{query}"),
+            None => format!("{host}/{name}"),
+        }
+    }
+
+    pub fn execute(url: &str, sql: &str) {
+        let (runtime, client) = connect(url);
+        runtime.block_on(client.batch_execute(sql)).unwrap();
+    }
+
+    pub fn query_text(url: &str, sql: &str) -> String {
+        let (runtime, client) = connect(url);
+        runtime.block_on(client.query_one(sql, &[])).unwrap().get(0)
+    }
+
+    /// Every value of every table of ours, as bytes.
+    pub fn everything(url: &str) -> Vec<u8> {
+        let (runtime, client) = connect(url);
+        let mut all = Vec::new();
+        for table in [
+            "keyward_meta",
+            "objects",
+            "object_terms",
+            "name_claims",
+            "settings",
+            "schema_migrations",
+            "keyring",
+            "kek_versions",
+        ] {
+            // Each row as its text form, bytea in hexadecimal, and the raw bytea columns.
+            let rows = runtime
+                .block_on(client.query(&format!("SELECT t::text, convert_to(t::text, 'UTF8') FROM {table} t"), &[]))
+                .unwrap();
+            for row in rows {
+                all.extend_from_slice(row.get::<_, String>(0).as_bytes());
+                all.extend(row.get::<_, Vec<u8>>(1));
+            }
+        }
+        for (table, column) in [
+            ("objects", "sealed"),
+            ("objects", "index_keys"),
+            ("settings", "sealed"),
+            ("keyring", "wrapped"),
+            ("kek_versions", "check_value"),
+        ] {
+            let rows = runtime.block_on(client.query(&format!("SELECT {column} FROM {table}"), &[])).unwrap();
+            for row in rows {
+                all.extend(row.get::<_, Vec<u8>>(0));
+            }
+        }
+        all
+    }
+}
+
+/// The database drops every connection (a restart, a failover): the store answers errors for the
+/// connections it held, then opens new ones without being reopened.
+#[test]
+fn postgres_store_reconnects_after_the_database_drops_its_connections() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    insert(&store, symmetric_key("a", "alice", "n"));
+    postgres::execute(
+        &url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    let mut failures = 0;
+    let recovered = (0..50).any(|_| match store.get("a") {
+        Ok(found) => found.is_some(),
+        Err(StoreError::Backend(_)) => {
+            failures += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            false
+        }
+        Err(other) => panic!("{other}"),
+    });
+    assert!(recovered, "no recovery after {failures} failures");
+    insert(&store, symmetric_key("b", "alice", "m"));
+    assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
+}
+
+/// Without CA certificates to check the database server against, a URL that requires TLS is
+/// refused, never served in clear.
+#[test]
+fn postgres_refuses_a_url_that_requires_tls_without_a_ca() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let required = format!("{url}{separator}sslmode=require");
+    assert!(PostgresStore::connect(&required, &Kek::from_bytes([1; 32])).is_err());
+}
+
+/// TLS to the database: with the CA of the server's certificate, every connection is encrypted
+/// (PostgreSQL says so in pg_stat_ssl); with another CA, the store refuses to connect.
+#[test]
+fn postgres_connects_over_tls_with_the_configured_ca() {
+    let Some(server) = postgres::server() else { return };
+    let Ok(ca) = std::env::var("KEYWARD_TEST_POSTGRES_CA") else {
+        eprintln!("!!!! SKIPPED: KEYWARD_TEST_POSTGRES_CA is not set, so TLS to the database was NOT tested.");
+        return;
+    };
+    let url = postgres::fresh_database(&server);
+    let tls = |pem: Vec<u8>| keyward_store::PostgresOptions { tls_ca_pem: Some(pem), ..Default::default() };
+    let store =
+        PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &tls(std::fs::read(&ca).unwrap())).unwrap();
+    insert(&store, symmetric_key("a", "alice", "over-tls"));
+    assert!(store.get("a").unwrap().is_some());
+    let encrypted = postgres::query_text(
+        &url,
+        "SELECT count(*)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'keyward' AND a.datname = current_database() AND s.ssl",
+    );
+    assert_ne!(encrypted, "0", "no connection of the store is encrypted");
+    let clear = postgres::query_text(
+        &url,
+        "SELECT count(*)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'keyward' AND a.datname = current_database() AND NOT s.ssl",
+    );
+    assert_eq!(clear, "0", "a connection of the store is in clear");
+    // A CA that did not issue the server's certificate.
+    let other_ca = include_bytes!("data/unrelated-ca.pem").to_vec();
+    let refused = PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &tls(other_ca)).err().unwrap();
+    assert!(refused.to_string().contains("connecting"), "{refused}");
+}
+
+/// `keyward store migrate`'s copy: sled into PostgreSQL and back, every object (revisions,
+/// creation order, indexes, claims) and setting the same; a target that is not empty is refused.
+#[test]
+fn a_store_moves_from_sled_to_postgres_and_back() {
+    use keyward_store::migrate::{Copied, copy_store, verify_same};
+    let Some(server) = postgres::server() else { return };
+    let kek = Kek::from_bytes([1; 32]);
+    let dir = tempfile::tempdir().unwrap();
+    let sled = SledStore::open(&dir.path().join("from"), &kek).unwrap();
+    insert(&sled, symmetric_key("a", "alice", "payroll"));
+    insert(&sled, symmetric_key("b", "bob", "payroll"));
+    let mut changed = (*sled.get("a").unwrap().unwrap()).clone();
+    changed.attributes[2] = IndexedAttribute::new(Attribute::State(State::Active));
+    sled.commit(vec![Change::Update(changed)]).unwrap().wait().unwrap();
+    sled.put_setting("grant/x", Some(b"g")).unwrap().wait().unwrap();
+
+    let postgres = PostgresStore::connect(&postgres::fresh_database(&server), &kek).unwrap();
+    let mut seen = Vec::new();
+    let copied = copy_store(&sled, &postgres, &mut |done, all| seen.push((done, all))).unwrap();
+    assert_eq!(copied, Copied { objects: 2, settings: 1 });
+    assert_eq!(seen.last(), Some(&(2, 2)));
+    assert_eq!(postgres.get("a").unwrap().unwrap().revision, 2);
+    assert_eq!(postgres.candidates(&[IndexTerm::name("payroll")]).unwrap(), ["b", "a"]);
+    assert!(matches!(
+        postgres.commit(vec![Change::Insert(symmetric_key("c", "alice", "payroll"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(copy_store(&sled, &postgres, &mut |_, _| {}).is_err(), "copied into a store that is not empty");
+
+    let back = SledStore::open(&dir.path().join("back"), &kek).unwrap();
+    copy_store(&postgres, &back, &mut |_, _| {}).unwrap();
+    verify_same(&sled, &back).unwrap();
+}

@@ -28,7 +28,7 @@ pub use index::{IndexKind, IndexTerm};
 pub use kek::Kek;
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
-pub use sled_store::{SledOptions, SledStore};
+pub use sled_store::{CompactReport, SLED_DIR, SledOptions, SledStore, VerifyReport, default_cache_capacity};
 use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),
@@ -67,6 +67,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("flushing to disk failed: {0}")]
     Durability(String),
+    /// The store on disk holds less than it acknowledged, or cannot be read: refused at open.
+    #[error("the store is damaged: {0}")]
+    Damaged(String),
+    /// Changes are refused for now (a write to disk failed; the store is recovering), reads go on.
+    #[error("the store cannot take changes now: {0}")]
+    Unavailable(String),
     #[error("storage failure: {0}")]
     Backend(String),
     /// The record is larger than the store can hold (see [`MAX_INDEX_TERMS`]); nothing was written.

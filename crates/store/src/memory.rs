@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use zeroize::Zeroizing;
 use std::sync::{Arc, RwLock};
+use zeroize::Zeroizing;
 
 use crate::index::{claims, terms_of};
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};

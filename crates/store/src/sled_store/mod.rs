@@ -5,28 +5,43 @@
 //! - `objects`: identifier -> header (format, revision, creation sequence, index keys) followed
 //!   by the sealed record. The header is in the clear so that updates can maintain the indexes
 //!   without decrypting; it is bound to the record as associated data.
-//! - `meta`: a sealed check value that proves the KEK is right.
+//! - `meta`: a sealed check value that proves the KEK is right, and the sealed number of the
+//!   latest flush ([`watermark`]).
 //! - `settings`: the server's own records (grants, rotation policies...), key -> sealed value,
 //!   the key bound to it as associated data.
 //!
+//! Beside the sled directory, in the data directory: `kek.check` (the check value again, read
+//! before sled opens, so that a wrong KEK is refused without a file changed) and
+//! `store.watermark` (what was acknowledged; a store holding less is refused at open).
+//!
 //! The Locate indexes live in memory, rebuilt from the headers at open ([`resident_index`]); how
-//! a commit is written is in [`write`].
+//! a commit is written is in [`write`]; how the store checks itself at open in [`open`], and how
+//! it comes back from a failed flush in [`recovery`].
 
+mod backend;
+mod compact;
 mod disk_sync;
+mod files;
 mod header;
+mod memory_size;
+mod open;
+mod recovery;
 mod resident_index;
+mod verify;
+pub(crate) mod watermark;
 mod write;
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
-use sled::Tree;
-use zeroize::Zeroizing;
 use sled::transaction::TransactionError;
+use zeroize::Zeroizing;
 
-use self::disk_sync::DiskSync;
+use self::backend::Backend;
 use self::header::{Header, IndexKey};
+use self::recovery::FlushState;
 use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
@@ -38,14 +53,15 @@ use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
-const KEK_CHECK_KEY: &[u8] = b"kek-check";
-const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
+pub use self::compact::CompactReport;
+pub use self::memory_size::default_cache_capacity;
+pub use self::verify::VerifyReport;
+
 /// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
 /// deployment.
 const CACHED_OBJECTS: usize = 16_384;
-/// Trees of earlier versions, which kept the indexes on disk: dropped at open, as nothing reads
-/// them.
-const LEGACY_INDEX_TREES: [&str; 2] = ["index", "sequence"];
+/// The name of sled's directory inside the data directory.
+pub const SLED_DIR: &str = "objects.sled";
 
 /// How the sled store is opened.
 #[derive(Clone)]
@@ -59,8 +75,7 @@ pub struct SledOptions {
 
 impl Default for SledOptions {
     fn default() -> SledOptions {
-        // sled's own default.
-        SledOptions { cache_capacity: 1024 * 1024 * 1024, observer: Arc::new(NoObserver) }
+        SledOptions { cache_capacity: default_cache_capacity(), observer: Arc::new(NoObserver) }
     }
 }
 
@@ -72,94 +87,117 @@ impl std::fmt::Debug for SledOptions {
 
 /// The sled store.
 pub struct SledStore {
-    db: sled::Db,
-    objects: Tree,
-    settings: Tree,
-    index: ResidentIndex,
-    sealer: Sealer,
-    group: Arc<GroupCommit>,
+    shared: Arc<Shared>,
     /// The flusher thread, joined on drop so that the database is closed when the store is.
     flusher: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the store's callers, its flusher and its recovery share.
+struct Shared {
+    dir: PathBuf,
+    cache_capacity: u64,
+    /// `None` only while the store reopens after a failed flush.
+    backend: RwLock<Option<Backend>>,
+    index: ResidentIndex,
+    sealer: Sealer,
+    group: OnceLock<Arc<GroupCommit>>,
     cache: ObjectCache,
     locks: WriteLocks,
     /// Held while a commit that claims Names checks and takes them.
-    claims: std::sync::Mutex<()>,
+    claims: Mutex<()>,
     observer: Arc<dyn StoreObserver>,
+    /// How many objects the store holds (records are never deleted): recorded with each flush.
+    objects: AtomicU64,
+    /// Set, with the reason in `unavailable_why`, while changes are refused: from a failed flush
+    /// until the store has reopened from disk and the disk takes writes again.
+    unavailable: AtomicBool,
+    unavailable_why: Mutex<String>,
+    /// Held by the flusher for each flush, and by a reopen.
+    flushing: Mutex<FlushState>,
+    /// The thread bringing the store back after a failed flush, if one runs.
+    recovery: Mutex<Option<std::thread::JoinHandle<()>>>,
+    closing: AtomicBool,
 }
 
 impl SledStore {
     /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
-    /// not open it.
+    /// not open it, and a store that holds less than it acknowledged.
     pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {
         SledStore::open_with(dir, kek, &SledOptions::default())
     }
 
-    /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it.
+    /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it (before any
+    /// file is changed, for a store made by this version), and a damaged or cut store
+    /// ([`StoreError::Damaged`]).
     pub fn open_with(dir: &Path, kek: &Kek, options: &SledOptions) -> StoreResult<SledStore> {
-        std::fs::create_dir_all(dir)?;
-        // HighThroughput: sled cleans its log segments later, trading disk space (small for key
-        // material) for less rewriting; about 15% less CPU per durable Create here.
-        let sled_dir = dir.join("objects.sled");
-        let db = sled::Config::new()
-            .path(&sled_dir)
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(options.cache_capacity)
-            .open()?;
-        let objects = db.open_tree("objects")?;
-        let meta = db.open_tree("meta")?;
-        let settings = db.open_tree("settings")?;
         let sealer = Sealer::new(kek);
-        match meta.get(KEK_CHECK_KEY)? {
-            Some(check) => {
-                let opened = sealer.open(&check, KEK_CHECK_KEY).map_err(|_| StoreError::WrongKek)?;
-                if &opened[..] != KEK_CHECK_VALUE {
-                    return Err(StoreError::WrongKek);
-                }
-            }
-            None if objects.is_empty() => {
-                meta.insert(KEK_CHECK_KEY, sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_KEY)?)?;
-                db.flush()?;
-            }
-            None => {
-                return Err(StoreError::Corrupt("objects without a KEK check value".into()));
-            }
-        }
-        for legacy in LEGACY_INDEX_TREES {
-            db.drop_tree(legacy)?;
-        }
-        let index = ResidentIndex::default();
-        for entry in objects.iter() {
-            let (uid, value) = entry?;
-            let uid = std::str::from_utf8(&uid).map_err(|_| StoreError::Corrupt("identifier".into()))?;
-            let header = Header::parse(&value)?.0;
-            index.update(uid, header.sequence, &[], &header.index_keys);
-        }
-        let flusher = db.clone();
-        let mut disk = DiskSync::open(&sled_dir)?;
-        let observer = Arc::clone(&options.observer);
-        let flush = move || {
-            let started = Instant::now();
-            flusher.flush().map_err(|e| e.to_string())?;
-            let syncing = Instant::now();
-            disk.sync().map_err(|e| e.to_string())?;
-            observer.flushed(started.elapsed(), syncing.elapsed());
-            Ok(())
-        };
-        let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
-        let cache = ObjectCache::new(CACHED_OBJECTS);
-        Ok(SledStore {
-            db,
-            objects,
-            settings,
-            index,
+        let opened = open::open_checked(dir, &sealer, options.cache_capacity)?;
+        let flushing = FlushState::start(dir, opened.latest, opened.watermark)?;
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            cache_capacity: options.cache_capacity,
+            backend: RwLock::new(Some(opened.backend)),
+            index: opened.loaded.index,
             sealer,
-            group,
-            flusher: Some(flusher),
-            cache,
+            group: OnceLock::new(),
+            cache: ObjectCache::new(CACHED_OBJECTS),
             locks: WriteLocks::new(),
-            claims: std::sync::Mutex::new(()),
+            claims: Mutex::new(()),
             observer: Arc::clone(&options.observer),
-        })
+            objects: AtomicU64::new(opened.loaded.objects),
+            unavailable: AtomicBool::new(false),
+            unavailable_why: Mutex::new(String::new()),
+            flushing: Mutex::new(flushing),
+            recovery: Mutex::new(None),
+            closing: AtomicBool::new(false),
+        });
+        let flusher = Arc::clone(&shared);
+        let flush = move || flusher.flush_once();
+        let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
+        let _ = shared.group.set(group);
+        Ok(SledStore { shared, flusher: Some(flusher) })
+    }
+
+    /// Reads every record and setting of the store in `dir` and checks it (tags, headers,
+    /// identifiers, the watermark) without serving it. See [`VerifyReport`].
+    pub fn verify(dir: &Path, kek: &Kek, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        verify::verify(dir, &Sealer::new(kek), cache_capacity)
+    }
+
+    /// Records the state of the store in `dir` as what it acknowledged, once every record reads
+    /// back: for an operator who restored or repaired a store on purpose and accepts what it
+    /// holds. Refused if any record is damaged.
+    pub fn accept(dir: &Path, kek: &Kek, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        verify::accept(dir, &Sealer::new(kek), cache_capacity)
+    }
+
+    /// Rewrites the store in `dir` into a fresh database holding only the current value of each
+    /// record, and swaps it in: what sled's log kept of earlier values (the key material of
+    /// destroyed objects) is gone from every file. The server must be stopped.
+    pub fn compact(dir: &Path, kek: &Kek, cache_capacity: u64) -> StoreResult<CompactReport> {
+        compact::compact(dir, &Sealer::new(kek), cache_capacity)
+    }
+}
+
+impl Shared {
+    fn group(&self) -> &Arc<GroupCommit> {
+        self.group.get().expect("the group commit is started at open")
+    }
+
+    /// The database, for a reader or a writer: `None` while the store reopens (see
+    /// [`reopening`]).
+    fn backend(&self) -> RwLockReadGuard<'_, Option<Backend>> {
+        // Nothing is left half-done under this lock by a panic: carry on.
+        self.backend.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses changes while the store recovers from a failed flush.
+    fn check_available(&self) -> StoreResult<()> {
+        if self.unavailable.load(Ordering::Acquire) {
+            let why = self.unavailable_why.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            return Err(StoreError::Unavailable(why));
+        }
+        Ok(())
     }
 
     /// What a setting's sealed value is bound to: its key, in a space of its own.
@@ -176,16 +214,16 @@ impl SledStore {
     }
 
     /// Everything a change writes, prepared (and sealed) outside the transaction.
-    fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
+    fn prepare(&self, backend: &Backend, change: &Change) -> StoreResult<Prepared> {
         let (object, insert) = match change {
             Change::Insert(object) => (object, true),
             Change::Update(object) => (object, false),
         };
         // The caller holds the object's stripe: what is read here stays current until written.
         let (sequence, old_index_keys) = if insert {
-            (self.db.generate_id()?, Vec::new())
+            (backend.db.generate_id()?, Vec::new())
         } else {
-            let current = self
+            let current = backend
                 .objects
                 .get(&object.unique_identifier)?
                 .ok_or_else(|| StoreError::Conflict(object.unique_identifier.clone()))?;
@@ -201,7 +239,7 @@ impl SledStore {
         let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t)).collect();
         let header = Header { revision: object.revision + 1, sequence, index_keys };
         let header_bytes = header.to_bytes()?;
-        let plaintext = record::encode(object);
+        let plaintext = record::encode(object)?;
         let sealed = self.sealer.seal(&plaintext, &Self::context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;
         value.extend_from_slice(&sealed);
@@ -217,16 +255,16 @@ impl SledStore {
 
     /// Writes the changes (one object with a single write, several in a transaction), then
     /// brings the indexes up to date.
-    fn write(&self, changes: &[Change]) -> StoreResult<()> {
-        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+    fn write(&self, backend: &Backend, changes: &[Change]) -> StoreResult<()> {
+        let prepared = changes.iter().map(|c| self.prepare(backend, c)).collect::<StoreResult<Vec<_>>>()?;
         // Claims are checked and taken under one lock, held until the indexes show them: two
         // commits of the same Name cannot both pass (a check before the commit could).
         let _claiming = prepared.iter().any(|p| !p.claim_keys.is_empty()).then(|| self.lock_claims());
         self.check_claims(&prepared)?;
         if let [single] = prepared.as_slice() {
-            apply_single(single, &self.objects)?;
+            apply_single(single, &backend.objects)?;
         } else {
-            let result = self.objects.transaction(|objects| {
+            let result = backend.objects.transaction(|objects| {
                 for change in &prepared {
                     apply_in_transaction(change, objects)?;
                 }
@@ -238,15 +276,15 @@ impl SledStore {
                 Err(TransactionError::Storage(error)) => return Err(error.into()),
             }
         }
+        let inserted = prepared.iter().filter(|p| p.insert).count();
+        self.objects.fetch_add(u64::try_from(inserted).unwrap_or(u64::MAX), Ordering::AcqRel);
         for change in &prepared {
             let header = &change.header;
             self.index.update(&change.unique_identifier, header.sequence, &change.old_index_keys, &header.index_keys);
         }
         Ok(())
     }
-}
 
-impl SledStore {
     fn lock_claims(&self) -> std::sync::MutexGuard<'_, ()> {
         // Nothing is left half-done under this lock by a panic: carry on.
         self.claims.lock().unwrap_or_else(|p| p.into_inner())
@@ -268,49 +306,78 @@ impl SledStore {
         }
         Ok(())
     }
+
+    /// Says loudly that a stored value failed its check, and passes the error on: the client
+    /// gets a failure, never "not found", and the operator a line to act on.
+    fn damaged(&self, what: &str, error: StoreError) -> StoreError {
+        if matches!(error, StoreError::Corrupt(_)) {
+            tracing::error!(
+                %error,
+                what,
+                data_dir = %self.dir.display(),
+                "a stored record failed its integrity check: run `keyward store verify` and restore from a backup"
+            );
+        }
+        error
+    }
 }
 
 impl ObjectStore for SledStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
-        if let Some(cached) = self.cache.get(unique_identifier) {
-            self.observer.cache_lookup(true);
+        let shared = &self.shared;
+        if let Some(cached) = shared.cache.get(unique_identifier) {
+            shared.observer.cache_lookup(true);
             return Ok(Some(cached));
         }
-        self.observer.cache_lookup(false);
+        shared.observer.cache_lookup(false);
         // Under the object's stripe, as commits are: a copy read from disk just before a commit
         // cannot then be cached over the commit's (the cache may have evicted that one already).
-        let _held = self.locks.lock(std::iter::once(unique_identifier));
-        if let Some(cached) = self.cache.get(unique_identifier) {
+        let _held = shared.locks.lock(std::iter::once(unique_identifier));
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        if let Some(cached) = shared.cache.get(unique_identifier) {
             return Ok(Some(cached));
         }
-        let Some(value) = self.objects.get(unique_identifier)? else {
+        let Some(value) = backend.objects.get(unique_identifier)? else {
             return Ok(None);
         };
-        let (header, header_bytes, sealed) = Header::parse(&value)?;
-        let plaintext = self.sealer.open(sealed, &Self::context(unique_identifier, header_bytes))?;
-        let object = Arc::new(record::decode(&plaintext, header.revision)?);
-        self.cache.put(Arc::clone(&object));
+        let read = || -> StoreResult<StoredObject> {
+            let (header, header_bytes, sealed) = Header::parse(&value)?;
+            let plaintext = shared.sealer.open(sealed, &Shared::context(unique_identifier, header_bytes))?;
+            let object = record::decode(&plaintext, header.revision)?;
+            if object.unique_identifier != unique_identifier {
+                return Err(StoreError::Corrupt("a record stored under another identifier".into()));
+            }
+            Ok(object)
+        };
+        let object = Arc::new(read().map_err(|e| shared.damaged(unique_identifier, e))?);
+        shared.cache.put(Arc::clone(&object));
         Ok(Some(object))
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        let _held = self.locks.lock(changes.iter().map(uid_of));
+        let shared = &self.shared;
+        let _held = shared.locks.lock(changes.iter().map(uid_of));
         // Reserved before anything is visible, so that a reader's fence covers it (commit.rs).
-        let reservation = self.group.reserve();
-        match self.write(&changes) {
+        let reservation = shared.group().reserve();
+        // Held until the changes are applied and cached: a reopen cannot come in between.
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        shared.check_available()?;
+        match shared.write(backend, &changes) {
             Ok(()) => {
                 // The cache learns the committed state: the objects at their new revisions.
                 for change in changes {
                     let (Change::Insert(mut object) | Change::Update(mut object)) = change;
                     object.revision += 1;
-                    self.cache.put(Arc::new(object));
+                    shared.cache.put(Arc::new(object));
                 }
                 Ok(reservation.applied())
             }
             Err(error) => {
                 // Whatever this commit read may be stale: the next read goes to the disk.
                 for change in &changes {
-                    self.cache.forget(uid_of(change));
+                    shared.cache.forget(uid_of(change));
                 }
                 Err(error)
             }
@@ -318,46 +385,55 @@ impl ObjectStore for SledStore {
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        let keys: Vec<IndexKey> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
-        Ok(self.index.candidates(&keys))
+        let keys: Vec<IndexKey> = terms.iter().map(|t| self.shared.sealer.index_key(t)).collect();
+        Ok(self.shared.index.candidates(&keys))
     }
 
     fn read_fence(&self) -> CommitTicket {
-        self.group.fence()
+        self.shared.group().fence()
     }
 
     fn flush(&self) -> StoreResult<()> {
         // Through the flusher, which makes the flush durable (see [`disk_sync`]).
-        self.group.ticket(Instant::now()).wait()
+        self.shared.group().ticket(Instant::now()).wait()
     }
 
     fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
-        let Some(sealed) = self.settings.get(key)? else {
+        let backend = self.shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        let Some(sealed) = backend.settings.get(key)? else {
             return Ok(None);
         };
-        Ok(Some(self.sealer.open(&sealed, &Self::setting_context(key))?))
+        let opened = self.shared.sealer.open(&sealed, &Shared::setting_context(key));
+        Ok(Some(opened.map_err(|e| self.shared.damaged(key, e))?))
     }
 
     fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let backend = self.shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
         let mut found = Vec::new();
-        for entry in self.settings.scan_prefix(prefix) {
+        for entry in backend.settings.scan_prefix(prefix) {
             let (key, sealed) = entry?;
             let key = String::from_utf8(key.to_vec()).map_err(|_| StoreError::Corrupt("setting key".into()))?;
-            let value = self.sealer.open(&sealed, &Self::setting_context(&key))?;
-            found.push((key, value));
+            let value = self.shared.sealer.open(&sealed, &Shared::setting_context(&key));
+            found.push((key.clone(), value.map_err(|e| self.shared.damaged(&key, e))?));
         }
         Ok(found)
     }
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        let reservation = self.group.reserve();
+        let shared = &self.shared;
+        let reservation = shared.group().reserve();
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        shared.check_available()?;
         match value {
             Some(value) => {
-                let sealed = self.sealer.seal(value, &Self::setting_context(key))?;
-                self.settings.insert(key, sealed)?;
+                let sealed = shared.sealer.seal(value, &Shared::setting_context(key))?;
+                backend.settings.insert(key, sealed)?;
             }
             None => {
-                self.settings.remove(key)?;
+                backend.settings.remove(key)?;
             }
         }
         Ok(reservation.applied())
@@ -366,11 +442,21 @@ impl ObjectStore for SledStore {
 
 impl Drop for SledStore {
     fn drop(&mut self) {
-        self.group.stop();
+        self.shared.group().stop();
         if let Some(flusher) = self.flusher.take() {
             let _ = flusher.join();
         }
+        self.shared.closing.store(true, Ordering::Release);
+        let recovery = self.shared.recovery.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(recovery) = recovery {
+            let _ = recovery.join();
+        }
     }
+}
+
+/// The error while the store reopens after a failed write.
+fn reopening() -> StoreError {
+    StoreError::Unavailable("the store is reopening after a failed write".into())
 }
 
 /// The identifier of the object a change is about.
@@ -506,8 +592,11 @@ mod tests {
         assert_eq!(grants.len(), 1);
         assert_eq!((grants[0].0.as_str(), grants[0].1.as_slice()), ("grant/one", b"visible only sealed".as_slice()));
         // A sealed value moved under another key does not open.
-        let sealed = store.settings.get("grant/one").unwrap().unwrap();
-        store.settings.insert("grant/moved", sealed).unwrap();
+        let backend = store.shared.backend();
+        let settings = &backend.as_ref().unwrap().settings;
+        let sealed = settings.get("grant/one").unwrap().unwrap();
+        settings.insert("grant/moved", sealed).unwrap();
+        drop(backend);
         assert!(matches!(store.setting("grant/moved"), Err(StoreError::Corrupt(_))));
     }
 

@@ -158,10 +158,16 @@ impl Dispatcher {
             if pending.is_empty() {
                 break (items, None);
             }
+            let bookkeeping = pending.only_bookkeeping();
             match self.services.store.commit(pending.into_changes()) {
                 Ok(ticket) => break (items, Some(ticket)),
                 Err(StoreError::Conflict(uid)) if attempt < COMMIT_ATTEMPTS => {
                     tracing::debug!(%uid, attempt, "concurrent change; running the batch again");
+                }
+                // Only bookkeeping (Fresh after a Get) was to be written: answer without it.
+                Err(error) if bookkeeping => {
+                    tracing::warn!(%error, "a bookkeeping change could not be written; answering without it");
+                    break (items, None);
                 }
                 Err(error) => {
                     let error = OpError::Store(error);

@@ -44,6 +44,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     }
     let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
         StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
+        StoreError::Damaged(what) => ServerError::Damaged { data_dir: data_dir.clone(), what },
         error => ServerError::Store { path: data_dir.clone(), error },
     })?;
     let policy = Policy {

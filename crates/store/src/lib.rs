@@ -28,7 +28,9 @@ pub use index::{IndexKind, IndexTerm};
 pub use kek::Kek;
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
-pub use sled_store::{CompactReport, SLED_DIR, SledOptions, SledStore, VerifyReport, default_cache_capacity};
+pub use sled_store::{
+    CompactReport, FlushFault, SLED_DIR, SledOptions, SledStore, VerifyReport, default_cache_capacity,
+};
 use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),

@@ -71,11 +71,17 @@ pub struct SledOptions {
     pub cache_capacity: u64,
     /// Told about cache lookups, commits and flushes (the server's metrics); nobody by default.
     pub observer: Arc<dyn StoreObserver>,
+    /// Tests only: called before each group flush; an error fails the flush as a full disk would.
+    #[doc(hidden)]
+    pub flush_fault: Option<FlushFault>,
 }
+
+/// A fault injected into the group flush (tests).
+pub type FlushFault = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 impl Default for SledOptions {
     fn default() -> SledOptions {
-        SledOptions { cache_capacity: default_cache_capacity(), observer: Arc::new(NoObserver) }
+        SledOptions { cache_capacity: default_cache_capacity(), observer: Arc::new(NoObserver), flush_fault: None }
     }
 }
 
@@ -106,6 +112,7 @@ struct Shared {
     /// Held while a commit that claims Names checks and takes them.
     claims: Mutex<()>,
     observer: Arc<dyn StoreObserver>,
+    flush_fault: Option<FlushFault>,
     /// How many objects the store holds (records are never deleted): recorded with each flush.
     objects: AtomicU64,
     /// Set, with the reason in `unavailable_why`, while changes are refused: from a failed flush
@@ -144,6 +151,7 @@ impl SledStore {
             locks: WriteLocks::new(),
             claims: Mutex::new(()),
             observer: Arc::clone(&options.observer),
+            flush_fault: options.flush_fault.clone(),
             objects: AtomicU64::new(opened.loaded.objects),
             unavailable: AtomicBool::new(false),
             unavailable_why: Mutex::new(String::new()),

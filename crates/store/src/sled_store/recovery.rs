@@ -60,6 +60,9 @@ impl Shared {
     fn try_flush(&self) -> Result<(), String> {
         let started = std::time::Instant::now();
         let mut flushing = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fault) = &self.flush_fault {
+            fault()?;
+        }
         let mark = Mark { flushes: flushing.last.flushes + 1, objects: self.objects.load(Ordering::Acquire) };
         {
             let backend = self.backend();

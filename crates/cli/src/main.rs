@@ -31,6 +31,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Manage the development PKI: issue client certificates.
     Pki(commands::pki::PkiArgs),
+    /// Check (verify) or compact the store of a stopped server.
+    Store(commands::store::StoreArgs),
     /// Decode and encode KMIP TTLV messages (binary or hex, to and from text, XML and JSON).
     Ttlv(commands::ttlv::TtlvArgs),
     /// Load a KMIP server with standard requests and measure it (or the mutual-TLS echo ceiling).
@@ -55,7 +57,7 @@ enum Command {
 impl Command {
     /// The commands that talk to a KMIP server as a client, for which the connection flags count.
     fn is_client(&self) -> bool {
-        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Ttlv(_) | Command::Bench(_))
+        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Store(_) | Command::Ttlv(_) | Command::Bench(_))
     }
 }
 
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
+        Command::Store(args) => commands::finish(commands::store::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
         Command::Bench(args) => commands::finish(commands::bench::run(*args)),
         Command::Keys(args) => {

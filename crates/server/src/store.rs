@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
-use keyward_store::{Kek, SledOptions, SledStore, StoreError};
+use keyward_store::{CompactReport, Kek, SledOptions, SledStore, StoreError, VerifyReport};
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
@@ -43,9 +43,11 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         options.observer = metrics.store_observer();
     }
     let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
-        StoreError::WrongKek => ServerError::WrongKek { kek: kek_path.clone(), data_dir: data_dir.clone() },
-        StoreError::Damaged(what) => ServerError::Damaged { data_dir: data_dir.clone(), what },
-        error => ServerError::Store { path: data_dir.clone(), error },
+        StoreError::Damaged(what) => {
+            tracing::error!(data_dir = %data_dir.display(), %what, "the store is damaged; refusing to serve it");
+            ServerError::Damaged { data_dir: data_dir.clone(), what }
+        }
+        error => store_error(config, error),
     })?;
     let policy = Policy {
         administrators: config.administrators.clone(),
@@ -57,6 +59,48 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,
     })
+}
+
+/// What `keyward store` does to a stopped server's store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Maintenance {
+    /// Read and check every record (nothing written but what sled writes as it opens).
+    Verify,
+    /// Verify, then record the store's state as what it acknowledged (a restored store).
+    Accept,
+}
+
+/// Verifies (or accepts) the store of `config`, with its KEK loaded as `keyward serve` loads it
+/// (never created: a missing KEK is an error).
+pub fn verify_store(config: &ServerConfig, action: Maintenance) -> Result<VerifyReport, ServerError> {
+    let kek = existing_kek(config)?;
+    let data_dir = &config.data_dir;
+    let result = match action {
+        Maintenance::Verify => SledStore::verify(data_dir, &kek, config.store_cache_size),
+        Maintenance::Accept => SledStore::accept(data_dir, &kek, config.store_cache_size),
+    };
+    result.map_err(|error| store_error(config, error))
+}
+
+/// Compacts the store of `config` (see [`SledStore::compact`]); the server must be stopped.
+pub fn compact_store(config: &ServerConfig) -> Result<CompactReport, ServerError> {
+    let kek = existing_kek(config)?;
+    SledStore::compact(&config.data_dir, &kek, config.store_cache_size).map_err(|error| store_error(config, error))
+}
+
+fn existing_kek(config: &ServerConfig) -> Result<Kek, ServerError> {
+    let kek_path = config.kek_path();
+    if !kek_path.exists() {
+        return Err(ServerError::MissingKek { kek: kek_path, data_dir: config.data_dir.clone() });
+    }
+    Kek::load(&kek_path).map_err(|error| ServerError::Kek { path: kek_path, error })
+}
+
+fn store_error(config: &ServerConfig, error: StoreError) -> ServerError {
+    match error {
+        StoreError::WrongKek => ServerError::WrongKek { kek: config.kek_path(), data_dir: config.data_dir.clone() },
+        error => ServerError::Store { path: config.data_dir.clone(), error },
+    }
 }
 
 #[cfg(test)]

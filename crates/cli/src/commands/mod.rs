@@ -17,6 +17,7 @@ pub mod pem_text;
 pub mod pki;
 pub mod profile;
 pub mod serve;
+pub mod store;
 pub mod ttlv;
 
 use std::fmt::Display;

@@ -24,7 +24,7 @@ use super::{SLED_DIR, files};
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 
-const COPY_DIR: &str = "objects.sled.compact";
+pub(super) const COPY_DIR: &str = "objects.sled.compact";
 const OLD_DIR: &str = "objects.sled.old";
 
 /// What a compaction did.
@@ -127,4 +127,108 @@ fn size_of(dir: &Path) -> StoreResult<u64> {
         total += if metadata.is_dir() { size_of(&entry.path())? } else { metadata.len() };
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use keyward_kmip::Bytes;
+    use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType};
+    use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, ManagedObject, SymmetricKey};
+
+    use super::*;
+    use crate::kek::Kek;
+    use crate::{Change, IndexTerm, ObjectStore, SledStore, StoredObject};
+
+    fn key(uid: &str, material: [u8; 32]) -> StoredObject {
+        let key_block = KeyBlock {
+            key_format_type: KeyFormatType::Raw,
+            key_compression_type: None,
+            key_value: Some(KeyValue::Plain {
+                key_material: KeyMaterial::Bytes(Bytes::new(material.to_vec())),
+                attributes: vec![],
+            }),
+            cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+            cryptographic_length: Some(256),
+            key_wrapping_data: None,
+        };
+        StoredObject {
+            unique_identifier: uid.into(),
+            owner: "alice".into(),
+            object: Some(ManagedObject::SymmetricKey(SymmetricKey { key_block })),
+            attributes: vec![],
+            revision: 0,
+        }
+    }
+
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { found.extend(files_under(&path)) } else { found.push(path) }
+        }
+        found
+    }
+
+    /// The files of `dir` that hold `needle`.
+    fn holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+        files_under(dir)
+            .into_iter()
+            .filter(|f| std::fs::read(f).unwrap().windows(needle.len()).any(|w| w == needle))
+            .collect()
+    }
+
+    /// Destroy shreds: the sealed record of a destroyed key is in sled's log after the Destroy
+    /// (sled appends), and in no file of the data directory after a compaction; the store still
+    /// serves everything else, listings in the same order, and new objects after the old ones.
+    #[test]
+    fn after_a_compaction_no_file_holds_a_destroyed_keys_sealed_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let kek = Kek::from_bytes([1; 32]);
+        let sealed = {
+            let store = SledStore::open(dir.path(), &kek).unwrap();
+            store.commit(vec![Change::Insert(key("kept", [7; 32]))]).unwrap().wait().unwrap();
+            store.commit(vec![Change::Insert(key("destroyed", [9; 32]))]).unwrap().wait().unwrap();
+            let backend = store.shared.backend();
+            let value = backend.as_ref().unwrap().objects.get("destroyed").unwrap().unwrap();
+            drop(backend);
+            // Destroy: the object's material goes, its metadata stays.
+            let mut destroyed = Arc::unwrap_or_clone(store.get("destroyed").unwrap().unwrap());
+            destroyed.object = None;
+            store.commit(vec![Change::Update(destroyed)]).unwrap().wait().unwrap();
+            // The sealed part of the record (after the clear header), as it was before.
+            let (_, _, sealed) = Header::parse(&value).unwrap();
+            sealed.to_vec()
+        };
+        assert!(!holding(dir.path(), &sealed).is_empty(), "the test must find the record before compaction");
+        let report = SledStore::compact(dir.path(), &kek, 64 << 20).unwrap();
+        assert_eq!(report.objects, 2);
+        assert_eq!(holding(dir.path(), &sealed), Vec::<PathBuf>::new());
+
+        let store = SledStore::open(dir.path(), &kek).unwrap();
+        assert!(store.get("destroyed").unwrap().unwrap().object.is_none());
+        assert!(store.get("kept").unwrap().unwrap().object.is_some());
+        store.commit(vec![Change::Insert(key("new", [3; 32]))]).unwrap().wait().unwrap();
+        assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["new", "destroyed", "kept"]);
+    }
+
+    /// A compaction cut after the store was renamed away is finished by the next one.
+    #[test]
+    fn a_cut_compaction_is_finished_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let kek = Kek::from_bytes([1; 32]);
+        drop(SledStore::open(dir.path(), &kek).unwrap());
+        SledStore::compact(dir.path(), &kek, 64 << 20).unwrap();
+        // As if cut between the two renames: a complete copy, the store renamed away.
+        std::fs::rename(dir.path().join(SLED_DIR), dir.path().join(COPY_DIR)).unwrap();
+        std::fs::create_dir(dir.path().join(OLD_DIR)).unwrap();
+        let refused = SledStore::open(dir.path(), &kek).err().unwrap();
+        assert!(refused.to_string().contains("run it again"), "{refused}");
+        assert!(!dir.path().join(SLED_DIR).exists(), "a store missing its database must not start empty");
+        SledStore::compact(dir.path(), &kek, 64 << 20).unwrap();
+        assert!(!dir.path().join(OLD_DIR).exists() && !dir.path().join(COPY_DIR).exists());
+        drop(SledStore::open(dir.path(), &kek).unwrap());
+    }
 }

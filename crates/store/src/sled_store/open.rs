@@ -67,6 +67,18 @@ pub(super) fn open_checked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> 
 /// (for `verify`, which reports it rather than refuse).
 pub(super) fn open_unchecked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<(Backend, Loaded)> {
     let checked_before = check_kek_file(dir, sealer)?;
+    // A data directory that had a store has lost its database: never start an empty one there.
+    let had_a_store = checked_before || dir.join(WATERMARK_FILE).exists();
+    if had_a_store && !dir.join(SLED_DIR).join("db").is_file() {
+        let compacting = dir.join(super::compact::COPY_DIR).exists();
+        return Err(StoreError::Damaged(if compacting {
+            format!(
+                "{SLED_DIR} is missing beside a compacted copy: a `keyward store compact` was cut; run it again to finish"
+            )
+        } else {
+            format!("{SLED_DIR}/db is missing, but this data directory held a store")
+        }));
+    }
     let backend = Backend::open(&dir.join(SLED_DIR), cache_capacity)?;
     match backend.meta.get(KEK_CHECK_KEY)? {
         Some(check) => {

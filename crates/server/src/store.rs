@@ -98,6 +98,7 @@ fn existing_kek(config: &ServerConfig) -> Result<Kek, ServerError> {
 
 fn store_error(config: &ServerConfig, error: StoreError) -> ServerError {
     match error {
+        StoreError::Damaged(what) => ServerError::Damaged { data_dir: config.data_dir.clone(), what },
         StoreError::WrongKek => ServerError::WrongKek { kek: config.kek_path(), data_dir: config.data_dir.clone() },
         error => ServerError::Store { path: config.data_dir.clone(), error },
     }

@@ -86,7 +86,12 @@ pub enum StoreError {
 
 impl From<sled::Error> for StoreError {
     fn from(error: sled::Error) -> StoreError {
-        StoreError::Backend(error.to_string())
+        match error {
+            // A checksum that failed on a read: damage, said as such (a client gets General
+            // Failure, the log a loud line, an open a refusal).
+            sled::Error::Corruption { .. } => StoreError::Corrupt(error.to_string()),
+            error => StoreError::Backend(error.to_string()),
+        }
     }
 }
 

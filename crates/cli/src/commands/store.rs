@@ -82,7 +82,15 @@ impl Location {
 fn verify(args: VerifyArgs) -> Result<(), StoreCommandError> {
     let config = args.location.config()?;
     let action = if args.accept { Maintenance::Accept } else { Maintenance::Verify };
-    let report = keyward_server::verify_store(&config, action)?;
+    let report = match keyward_server::verify_store(&config, action) {
+        Ok(report) => report,
+        // So damaged that it does not open: that is the finding.
+        Err(ServerError::Damaged { what, .. }) => {
+            eprintln!("damaged: {what}");
+            return Err(StoreCommandError::Problems(config.data_dir.display().to_string()));
+        }
+        Err(error) => return Err(error.into()),
+    };
     println!("store        {}", config.data_dir.display());
     println!("objects      {}", report.objects);
     println!("settings     {}", report.settings);

@@ -40,7 +40,7 @@ pub(super) struct Opened {
 pub(super) fn open_checked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<Opened> {
     files::create_private_dir(dir)?;
     let (backend, loaded) = open_unchecked(dir, sealer, cache_capacity)?;
-    let own = backend.mark(sealer)?;
+    let own = backend.mark(sealer).map_err(as_damage)?;
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
     if let Some(problem) = shortfall(own, acknowledged, loaded.objects) {
         return Err(StoreError::Damaged(problem));
@@ -66,6 +66,19 @@ pub(super) fn open_checked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> 
 /// Opens the store after the KEK checks, and reads its headers; no check against the watermark
 /// (for `verify`, which reports it rather than refuse).
 pub(super) fn open_unchecked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<(Backend, Loaded)> {
+    open_unchecked_inner(dir, sealer, cache_capacity).map_err(as_damage)
+}
+
+/// A read that failed its checksum while the store opens is damage to the store, not a failure
+/// of one request.
+pub(super) fn as_damage(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Corrupt(what) => StoreError::Damaged(format!("a stored value fails its check ({what})")),
+        other => other,
+    }
+}
+
+fn open_unchecked_inner(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<(Backend, Loaded)> {
     let checked_before = check_kek_file(dir, sealer)?;
     // A data directory that had a store has lost its database: never start an empty one there.
     let had_a_store = checked_before || dir.join(WATERMARK_FILE).exists();
@@ -104,9 +117,7 @@ pub(super) fn open_unchecked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -
         backend.db.drop_tree(legacy)?;
     }
     let loaded = load(&backend).map_err(|error| match error {
-        StoreError::Corrupt(what) | StoreError::Backend(what) => {
-            StoreError::Damaged(format!("an object's header cannot be read ({what})"))
-        }
+        StoreError::Backend(what) => StoreError::Damaged(format!("the objects cannot all be read ({what})")),
         other => other,
     })?;
     Ok((backend, loaded))

@@ -51,7 +51,7 @@ impl VerifyReport {
 pub(super) fn verify(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<VerifyReport> {
     let (backend, _) = open_existing(dir, sealer, cache_capacity)?;
     let mut report = check_records(&backend, sealer)?;
-    let own = backend.mark(sealer)?;
+    let own = backend.mark(sealer).map_err(super::open::as_damage)?;
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
     report.shortfall = shortfall(own, acknowledged, report.objects);
     report.flushes = own.map(|m| m.flushes);

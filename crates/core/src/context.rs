@@ -329,7 +329,7 @@ mod tests {
             attributes: Vec::new(),
             revision,
         };
-        PendingObject { object, inserted: revision == 0 }
+        PendingObject { object, inserted: revision == 0, bookkeeping: false }
     }
 
     fn revisions(pending: &Pending) -> Vec<(String, u64)> {

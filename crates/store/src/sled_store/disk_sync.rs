@@ -52,7 +52,7 @@ impl DiskSync {
         self.log.sync_data()?;
         self.sync_new_blobs()?;
         self.syncs = self.syncs.wrapping_add(1);
-        if self.syncs % MODE_CHECK_EVERY == 0 {
+        if self.syncs.is_multiple_of(MODE_CHECK_EVERY) {
             super::files::restrict(&self.sled_dir)?;
         }
         Ok(())

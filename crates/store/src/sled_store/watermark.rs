@@ -16,9 +16,9 @@
 //!
 //! The watermark's own `fdatasync` runs on a thread of its own, not before the acknowledgement: in
 //! line, a second fsync per group flush took durable Create at 16 connections from about 10,700
-//! to 6,200 requests/s (docs/performance.md). So after a power cut the watermark may be a flush or
-//! a few behind what was acknowledged: damage that takes exactly those last milliseconds of commits
-//! goes unseen, damage before them (a cut or a flipped byte in the log) is refused. It is never
+//! to 6,200 requests/s (docs/performance.md). It syncs at most every 20 ms, marks written meanwhile
+//! going with the next sync. So after a power cut the watermark may be up to about 20 ms of
+//! flushes behind what was acknowledged: damage that takes exactly those last commits goes unseen, damage before them (a cut or a flipped byte in the log) is refused. It is never
 //! ahead of the store: a mark is written only once its flush is on disk. A clean close syncs it.
 
 use std::fs::{File, OpenOptions};
@@ -27,6 +27,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -34,6 +35,9 @@ use sha2::{Digest, Sha256};
 pub(crate) const WATERMARK_FILE: &str = "store.watermark";
 const SLOT_LEN: u64 = 32;
 const DOMAIN: &[u8] = b"keyward watermark v1";
+/// The watermark is synced at most this often: each sync is a device flush of its own, taken from
+/// the store's flushes. After a power cut it may lag the acknowledged commits by about this much.
+const SYNC_INTERVAL: Duration = Duration::from_millis(20);
 
 /// What a flush made durable: its number (counted over the store's life) and how many objects
 /// the store held then. Object records are never deleted, so the count never goes down.
@@ -133,7 +137,12 @@ impl Syncer {
                 }
                 guard.dirty = false;
                 drop(guard);
+                let started = Instant::now();
                 let synced = file.sync_data();
+                // At most one sync per interval: the marks written meanwhile go with the next.
+                if let Some(rest) = SYNC_INTERVAL.checked_sub(started.elapsed()) {
+                    std::thread::sleep(rest);
+                }
                 guard = lock.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(error) = synced {
                     guard.failure = Some(format!("syncing {WATERMARK_FILE}: {error}"));

@@ -10,6 +10,9 @@ use keyward_server::{HttpsConfig, Server, ServerConfig, TlsConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// SoftHSM2's PKCS#11 module where Debian installs it (scripts/test installs the package).
+const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
 /// The algorithm policy the OASIS profiles need: the server's default (docs/configuration.md,
 /// which refuses what NIST SP 800-131A Rev. 2 retired) widened to what the test cases make and
 /// protect with. RSA-1024: CS-AC-M-OAEP-9 and -10 encrypt under a registered 1024-bit public key.
@@ -97,6 +100,10 @@ impl Workspace {
                 listen: "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| e.to_string())?,
             }),
             algorithms: profile_algorithms()?,
+            // The PKCS#11 profile's cases need a module: SoftHSM2 where the test command installed it.
+            pkcs11: Path::new(SOFTHSM_MODULE)
+                .exists()
+                .then(|| keyward_server::config::Pkcs11Config { module: SOFTHSM_MODULE.into() }),
             ..ServerConfig::default()
         };
         let dispatcher = keyward_server::open_dispatcher(&config).map_err(|e| e.to_string())?;

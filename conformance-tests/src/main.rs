@@ -140,32 +140,6 @@ async fn run(args: &Args) -> Result<ExitCode, String> {
     exit_code(args, &results, &root)
 }
 
-/// The test cases of one profile in one directory build on each other (SASED-M-3 finds what
-/// SASED-M-2 registered), so they run in their numeric order against one server; each such
-/// sequence gets a fresh server, so that no other profile's objects are in its way.
-#[cfg(feature = "in-process")]
-fn sequences(files: &[PathBuf]) -> Vec<Vec<&PathBuf>> {
-    use keyward_conformance::testcase::sequence_number;
-    let key = |path: &PathBuf| {
-        let number = sequence_number(path).unwrap_or(0);
-        (path.parent().map(Path::to_path_buf), profile_of(path), is_mandatory(path), number, path.clone())
-    };
-    let mut sorted: Vec<&PathBuf> = files.iter().collect();
-    sorted.sort_by_key(|p| key(p));
-    let mut groups: Vec<Vec<&PathBuf>> = Vec::new();
-    for file in sorted {
-        let same = groups.last().and_then(|g| g.first()).is_some_and(|first| {
-            let (a, b) = (key(first), key(file));
-            (a.0, a.1, a.2) == (b.0, b.1, b.2)
-        });
-        match groups.last_mut() {
-            Some(group) if same => group.push(file),
-            _ => groups.push(vec![file]),
-        }
-    }
-    groups
-}
-
 /// Where the server under test listens.
 struct Endpoints {
     ttlv: SocketAddr,
@@ -253,7 +227,7 @@ async fn run_in_process(
 ) -> Result<(), String> {
     let mut workspace = Workspace::new()?;
     let credentials = workspace.credentials()?;
-    for group in sequences(files) {
+    for group in keyward_conformance::testcase::sequences(files) {
         let running = workspace.start().await?;
         let mut generated = HashSet::new();
         for file in group {

@@ -6,6 +6,11 @@
 //! The XML reader only knows typed values, so before an expected response is read, each Date-Time
 //! and Byte String placeholder is replaced by a sentinel of its type that the comparison
 //! recognizes; Text String placeholders are valid text and stay as they are.
+//!
+//! A Byte String may also hold placeholders among literal hex (`0011$DATA_0`,
+//! `$IV_COUNTER_NONCE$DATA_1`): a request gets each one's bytes in its place, and an expected
+//! response is a [`Placeholder::Pattern`], whose bound parts are checked and whose one unbound
+//! part, if any, binds to what the server's bytes hold there.
 
 use std::collections::HashMap;
 
@@ -25,6 +30,42 @@ pub enum Placeholder {
     Now(i64),
     /// Any other: a value the server returns first and the test case refers to later.
     Value(String),
+    /// A Byte String made of literal bytes and placeholders.
+    Pattern(Vec<Piece>),
+}
+
+/// A part of a Byte String [`Placeholder::Pattern`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    Bytes(Vec<u8>),
+    Name(String),
+}
+
+/// The pieces of a Byte String value holding at least one placeholder among hex digits; `None`
+/// when it holds none, or is not hex around them.
+pub fn byte_string_pieces(value: &str) -> Option<Vec<Piece>> {
+    if !value.contains('$') {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('$') {
+            let end = after
+                .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(after.len());
+            if end == 0 {
+                return None;
+            }
+            pieces.push(Piece::Name(format!("${}", &after[..end])));
+            rest = &after[end..];
+        } else {
+            let end = rest.find('$').unwrap_or(rest.len());
+            pieces.push(Piece::Bytes(hex::decode(&rest[..end]).ok()?));
+            rest = &rest[end..];
+        }
+    }
+    Some(pieces)
 }
 
 impl Placeholder {
@@ -64,13 +105,30 @@ impl Bindings {
     /// Fills the placeholders of a request's text; an unbound one is an error of the test case.
     pub fn fill_request(&self, text: &str) -> Result<String, String> {
         let now = now_seconds();
-        rewrite_values(text, |_, placeholder| match Placeholder::parse(placeholder) {
+        let unbound = |name: &str| format!("{name} is used before any response gave it a value");
+        rewrite_values(text, |item_type, placeholder| match Placeholder::parse(placeholder) {
             Some(Placeholder::Now(offset)) => Ok(format_seconds(now + offset)),
             Some(Placeholder::Value(name)) => match self.values.get(&name) {
                 Some(value) => Ok(value_text(value)),
-                None => Err(format!("{name} is used before any response gave it a value")),
+                None => Err(unbound(&name)),
             },
-            None => Ok(placeholder.to_string()),
+            Some(Placeholder::Pattern(_)) | None => match byte_string_pieces(placeholder) {
+                Some(pieces) if item_type == "ByteString" => {
+                    let mut filled = String::new();
+                    for piece in pieces {
+                        match piece {
+                            Piece::Bytes(bytes) => filled.push_str(&hex::encode(bytes)),
+                            Piece::Name(name) => match self.values.get(&name) {
+                                Some(Value::ByteString(bytes)) => filled.push_str(&hex::encode(bytes.as_slice())),
+                                Some(_) => return Err(format!("{name} is not a Byte String")),
+                                None => return Err(unbound(&name)),
+                            },
+                        }
+                    }
+                    Ok(filled)
+                }
+                _ => Ok(placeholder.to_string()),
+            },
         })
     }
 }
@@ -86,7 +144,8 @@ impl Sentinels {
     pub fn mark(text: &str) -> (String, Sentinels) {
         let mut sentinels = Sentinels::default();
         let marked = rewrite_values(text, |item_type, placeholder| {
-            if Placeholder::parse(placeholder).is_none() {
+            let pattern = item_type == "ByteString" && byte_string_pieces(placeholder).is_some();
+            if Placeholder::parse(placeholder).is_none() && !pattern {
                 return Ok(placeholder.to_string());
             }
             let index = sentinels.names.len();
@@ -123,7 +182,7 @@ impl Sentinels {
             }
             _ => return None,
         };
-        Placeholder::parse(name)
+        Placeholder::parse(name).or_else(|| byte_string_pieces(name).map(Placeholder::Pattern))
     }
 }
 
@@ -148,30 +207,42 @@ fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// Rewrites each `value="$..."` of the text with `rewrite(item type, placeholder)`. The test cases
-/// write one element per line, its `type` before its `value`.
+/// Rewrites each `value="..."` of the text that holds a `$` with `rewrite(item type,
+/// value)`: in any element of a line, whether its `type` comes before or after its `value`.
 pub fn rewrite_values(
     text: &str,
     mut rewrite: impl FnMut(&str, &str) -> Result<String, String>,
 ) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let Some(start) = line.find("value=\"$") else {
-            out.push_str(line);
-            continue;
-        };
-        let value_start = start + "value=\"".len();
-        let Some(length) = line[value_start..].find('"') else {
-            out.push_str(line);
-            continue;
-        };
-        let placeholder = &line[value_start..value_start + length];
-        let item_type = line.split("type=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("TextString");
-        out.push_str(&line[..value_start]);
-        out.push_str(&rewrite(item_type, placeholder)?);
-        out.push_str(&line[value_start + length..]);
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>').map(|c| open + c + 1) else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(&rewrite_element(&rest[open..close], &mut rewrite)?);
+        rest = &rest[close..];
     }
+    out.push_str(rest);
     Ok(out)
+}
+
+/// One start tag: its `value` rewritten when it holds a `$`.
+fn rewrite_element(
+    element: &str,
+    rewrite: &mut impl FnMut(&str, &str) -> Result<String, String>,
+) -> Result<String, String> {
+    let attribute = |name: &str| {
+        let pattern = format!(" {name}=\"");
+        let start = element.find(&pattern)? + pattern.len();
+        let length = element[start..].find('"')?;
+        Some((start, length))
+    };
+    let Some((start, length)) = attribute("value") else { return Ok(element.to_string()) };
+    let value = &element[start..start + length];
+    if !value.contains('$') {
+        return Ok(element.to_string());
+    }
+    let item_type = attribute("type").map_or("TextString", |(s, l)| &element[s..s + l]);
+    Ok(format!("{}{}{}", &element[..start], rewrite(item_type, value)?, &element[start + length..]))
 }
 
 #[cfg(test)]
@@ -200,6 +271,26 @@ mod tests {
         assert_eq!(sentinels.placeholder(&items[0].value), Some(Placeholder::Now(-60)));
         assert_eq!(sentinels.placeholder(&items[1].value), Some(Placeholder::Value("$DATA_0".into())));
         assert_eq!(sentinels.placeholder(&items[2].value), Some(Placeholder::Value("$UNIQUE_IDENTIFIER_0".into())));
+    }
+
+    #[test]
+    fn placeholders_inside_byte_strings_are_filled_and_matched() {
+        let mut bindings = Bindings::default();
+        bindings.bind("$DATA_0", Value::ByteString(vec![0xab, 0xcd].into()));
+        bindings.bind("$IV_COUNTER_NONCE", Value::ByteString(vec![0x01].into()));
+        // Any order of attributes, several elements on a line.
+        let text = "<A type=\"ByteString\" value=\"0011$DATA_0\"/><B value=\"$IV_COUNTER_NONCE$DATA_0ff\" type=\"ByteString\"/>\n";
+        let filled = bindings.fill_request(text).unwrap();
+        assert!(filled.contains("value=\"0011abcd\"") && filled.contains("value=\"01abcdff\""), "{filled}");
+        assert!(bindings.fill_request("<A type=\"ByteString\" value=\"00$DATA_9\"/>").is_err());
+        assert_eq!(byte_string_pieces("00$DATA_1"), Some(vec![Piece::Bytes(vec![0]), Piece::Name("$DATA_1".into())]));
+        assert_eq!(byte_string_pieces("0a0b"), None);
+        assert_eq!(byte_string_pieces("0$DATA_1"), None, "not hex around it");
+        // In an expected response it is a pattern.
+        let (marked, sentinels) = Sentinels::mark("<Data type=\"ByteString\" value=\"0011$DATA_1\"/>\n");
+        let items = keyward_ttlv::xml::parse_items(&format!("<KMIP>{marked}</KMIP>")).unwrap();
+        let expected = vec![Piece::Bytes(vec![0, 0x11]), Piece::Name("$DATA_1".into())];
+        assert_eq!(sentinels.placeholder(&items[0].value), Some(Placeholder::Pattern(expected)));
     }
 
     #[test]

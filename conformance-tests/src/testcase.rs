@@ -139,6 +139,32 @@ pub fn is_mandatory(path: &Path) -> bool {
     marker(stem(path)).is_some_and(|(_, mandatory)| mandatory)
 }
 
+/// The test cases of one profile in one directory build on each other (SASED-M-3 finds what
+/// SASED-M-2 registered), so they run in their numeric order against one server; each such
+/// sequence gets a fresh server, so that no other profile's objects are in its way. Names are
+/// grouped whatever separates their parts: `TC-SKLC-M-2-12` follows `TC_SKLC_M_1_12`.
+pub fn sequences(files: &[PathBuf]) -> Vec<Vec<&PathBuf>> {
+    let key = |path: &PathBuf| {
+        let number = sequence_number(path).unwrap_or(0);
+        let profile = profile_of(path).replace('_', "-");
+        (path.parent().map(Path::to_path_buf), profile, is_mandatory(path), number, path.clone())
+    };
+    let mut sorted: Vec<&PathBuf> = files.iter().collect();
+    sorted.sort_by_key(|p| key(p));
+    let mut groups: Vec<Vec<&PathBuf>> = Vec::new();
+    for file in sorted {
+        let same = groups.last().and_then(|g| g.first()).is_some_and(|first| {
+            let (a, b) = (key(first), key(file));
+            (a.0, a.1, a.2) == (b.0, b.1, b.2)
+        });
+        match groups.last_mut() {
+            Some(group) if same => group.push(file),
+            _ => groups.push(vec![file]),
+        }
+    }
+    groups
+}
+
 /// The number of a test case within its profile: the last number before the version
 /// (`SASED-M-3-14` is 3, `CS-BC-M-GCM-1-14` is 1), whatever separates the parts.
 pub fn sequence_number(path: &Path) -> Option<u32> {
@@ -206,5 +232,33 @@ mod tests {
             assert_eq!(sequence_number(path), number, "{name}");
             assert_eq!(version_of(path), version, "{name}");
         }
+    }
+
+    #[test]
+    fn a_sequence_shares_one_server_whatever_its_separators() {
+        let files: Vec<PathBuf> = [
+            "v1.2/TC_SKLC_M_3_12.xml",
+            "v1.2/TC-SKLC-M-1-12.xml",
+            "v1.2/TC_SKLC_M-2-12.xml",
+            "v1.2/TC_SKLC_O_1_12.xml",
+            "v1.2/TC_AKLC_M_1_12.xml",
+            "v1.3/TC_SKLC_M_1_13.xml",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let groups: Vec<Vec<String>> = sequences(&files)
+            .into_iter()
+            .map(|g| g.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect())
+            .collect();
+        assert!(
+            groups.contains(&vec![
+                "TC-SKLC-M-1-12.xml".into(),
+                "TC_SKLC_M-2-12.xml".into(),
+                "TC_SKLC_M_3_12.xml".into()
+            ]),
+            "{groups:?}"
+        );
+        assert_eq!(groups.len(), 4, "optional, another profile and another directory apart: {groups:?}");
     }
 }

@@ -182,6 +182,25 @@ pub fn is_random_output(operation: Option<&str>, path: &[String], generated_key:
     }
 }
 
+/// The PKCS#11 operation's output parameters (2.1 §6.1.37) come from the server's own PKCS#11
+/// module: C_GetInfo's CK_INFO (PKCS#11 3.0 §3.1) names that module's manufacturer, description
+/// and versions, which are the reference server's in the test case ("TEST Pty Ltd") and another
+/// module's anywhere else. The runner accepts any output of the same length (CK_INFO's fixed
+/// layout, 76 bytes as encoded), and says so in docs/conformance.md.
+pub fn is_pkcs11_module_output(operation: Option<&str>, path: &[String]) -> bool {
+    operation == Some("PKCS_11") && path.last().map(String::as_str) == Some("PKCS_11OutputParameters")
+}
+
+/// The Data Length of an RNG Seed response is "the amount of seed data used" (1.4 §4.36, 2.1
+/// §6.1.50), and a server "MAY elect to ignore the information provided by the client" and then
+/// answer zero. The reference server ignored the seed; a server that uses some or all of it
+/// answers as rightly with any amount from zero to the length of the seed sent.
+pub fn is_rng_seed_amount(operation: Option<&str>, path: &[String], used: i32, sent: Option<usize>) -> bool {
+    operation == Some("RNGSeed")
+        && path.last().is_some_and(|p| p == "DataLength")
+        && sent.is_some_and(|sent| usize::try_from(used).is_ok_and(|used| used <= sent))
+}
+
 /// Two Byte Strings of the same length (what [`is_random_output`] and random [`ErratumBinding`]s
 /// compare).
 pub fn same_length(expected: &Value, actual: &Value) -> bool {
@@ -261,6 +280,18 @@ pub fn attribute_names_equal(expected: &Item, actual: &Item) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_rng_seed_may_be_used_in_part_or_whole() {
+        let path = vec!["ResponsePayload".to_string(), "DataLength".to_string()];
+        let seed = Some("RNGSeed");
+        assert!(is_rng_seed_amount(seed, &path, 0, Some(16)));
+        assert!(is_rng_seed_amount(seed, &path, 16, Some(16)));
+        assert!(!is_rng_seed_amount(seed, &path, 17, Some(16)), "more than was sent");
+        assert!(!is_rng_seed_amount(seed, &path, -1, Some(16)));
+        assert!(!is_rng_seed_amount(Some("RNGRetrieve"), &path, 16, Some(16)));
+        assert!(!is_rng_seed_amount(seed, &path, 0, None));
+    }
 
     fn reason(name: &str) -> Item {
         let def = Tag::ResultReason.def().and_then(|d| d.enumeration()).expect("Result Reason");

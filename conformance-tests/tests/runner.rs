@@ -137,3 +137,70 @@ async fn the_binary_tests_a_server_given_by_address() {
     assert_eq!(report["passed"], 1);
     assert_eq!(report["cases"][0]["profile"], "CASE");
 }
+
+/// A request and its expected response in 1.4, around one batch item each.
+fn exchange_1_4(operation: &str, request: &str, response: &str) -> String {
+    let header = |kind: &str, time: &str| {
+        format!(
+            r#"<{kind}Header><ProtocolVersion><ProtocolVersionMajor type="Integer" value="1"/><ProtocolVersionMinor type="Integer" value="4"/></ProtocolVersion>{time}<BatchCount type="Integer" value="1"/></{kind}Header>"#
+        )
+    };
+    format!(
+        "<RequestMessage>{}\n<BatchItem><Operation type=\"Enumeration\" value=\"{operation}\"/><RequestPayload>\n{request}\n</RequestPayload></BatchItem></RequestMessage>\n\
+         <ResponseMessage>{}\n<BatchItem><Operation type=\"Enumeration\" value=\"{operation}\"/><ResultStatus type=\"Enumeration\" value=\"Success\"/><ResponsePayload>\n{response}\n</ResponsePayload></BatchItem></ResponseMessage>\n",
+        header("Request", ""),
+        header("Response", r#"<TimeStamp type="DateTime" value="$NOW"/>"#)
+    )
+}
+
+/// Placeholders among the hex of a Byte String: filled in requests, and in responses checked
+/// where bound and bound where not.
+fn byte_string_case(get_expects: &str) -> String {
+    let secret = |material: &str| {
+        format!(
+            r#"<SecretData><SecretDataType type="Enumeration" value="Password"/><KeyBlock><KeyFormatType type="Enumeration" value="Opaque"/><KeyValue>
+<KeyMaterial type="ByteString" value="{material}"/>
+</KeyValue></KeyBlock></SecretData>"#
+        )
+    };
+    let rng = exchange_1_4(
+        "RNGRetrieve",
+        r#"<DataLength type="Integer" value="8"/>"#,
+        r#"<Data type="ByteString" value="$DATA_0"/>"#,
+    );
+    let register = exchange_1_4(
+        "Register",
+        &format!(
+            r#"<ObjectType type="Enumeration" value="SecretData"/><TemplateAttribute><Attribute><AttributeName type="TextString" value="Cryptographic Usage Mask"/><AttributeValue type="Integer" value="Verify"/></Attribute></TemplateAttribute>
+{}"#,
+            secret("ff$DATA_0ff")
+        ),
+        r#"<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>"#,
+    );
+    let get = exchange_1_4(
+        "Get",
+        r#"<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>"#,
+        &format!(
+            r#"<ObjectType type="Enumeration" value="SecretData"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>
+{}"#,
+            secret(get_expects)
+        ),
+    );
+    format!("<KMIP>\n{rng}{register}{get}</KMIP>\n")
+}
+
+#[tokio::test]
+async fn placeholders_inside_byte_strings_are_filled_checked_and_bound() {
+    // All bound: the server's bytes must be the literal ones around $DATA_0.
+    assert_eq!(run(&byte_string_case("ff$DATA_0ff")).await, Outcome::Pass);
+    // One unbound: $DATA_1 takes what lies after the literal byte.
+    assert_eq!(run(&byte_string_case("ff$DATA_1")).await, Outcome::Pass);
+    // A wrong literal is a difference.
+    match run(&byte_string_case("00$DATA_0ff")).await {
+        Outcome::Fail { message, difference, .. } => {
+            assert_eq!(message, 5);
+            assert!(difference.contains("KeyMaterial"), "{difference}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}

@@ -50,14 +50,32 @@ enum Command {
     Verify(CryptoArgs<VerifyArgs>),
     /// Compute (or, with --verify, check) a MAC with a key held by the server.
     Mac(CryptoArgs<MacArgs>),
+    /// Back up a running server (administrator), check a backup, restore one into a data directory.
+    Backup(commands::backup::BackupArgs),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
+    /// Grant, list and remove access to objects and Object Groups for other identities.
+    Grants(commands::grants::GrantsArgs),
+    /// Automatic rotation: the server's rotation policies and schedule (management API).
+    Rotation(commands::rotation::RotationArgs),
+    /// The server's key-encryption key: status and rotation (management API, administrators).
+    Kek(commands::kek::KekArgs),
+    /// Check the server's audit trail (verify) and read it (show).
+    Audit(commands::audit::AuditArgs),
 }
 
 impl Command {
     /// The commands that talk to a KMIP server as a client, for which the connection flags count.
     fn is_client(&self) -> bool {
-        !matches!(self, Command::Serve(_) | Command::Pki(_) | Command::Store(_) | Command::Ttlv(_) | Command::Bench(_))
+        !matches!(
+            self,
+            Command::Serve(_)
+                | Command::Pki(_)
+                | Command::Store(_)
+                | Command::Ttlv(_)
+                | Command::Bench(_)
+                | Command::Audit(_)
+        )
     }
 }
 
@@ -80,6 +98,7 @@ fn main() -> ExitCode {
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
         Command::Store(args) => commands::finish(commands::store::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
+        Command::Audit(args) => commands::finish(commands::audit::run(args)),
         Command::Bench(args) => commands::finish(commands::bench::run(*args)),
         Command::Keys(args) => {
             let json = json || args.json();
@@ -90,6 +109,10 @@ fn main() -> ExitCode {
         Command::Sign(args) => client_finish(crypto_ops::sign(&client, args), json),
         Command::Verify(args) => client_finish(crypto_ops::verify(&client, args), json),
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
+        Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
+        Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
+        Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
+        Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),
     }
 }

@@ -159,6 +159,8 @@ fn a_start_with_the_wrong_kek_changes_no_file() {
     server_with_keys(&data_dir, 3);
     let other_kek = dir.path().join("other-kek");
     std::fs::write(&other_kek, format!("{}\n", "ab".repeat(32))).unwrap();
+    // A KEK file others may read is refused before it is tried: this one is its owner's only.
+    std::fs::set_permissions(&other_kek, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let config = dir.path().join("keyward.toml");
     std::fs::write(&config, format!("kek_file = {:?}\n", other_kek.to_str().unwrap())).unwrap();
     let before = snapshot(&data_dir);

@@ -188,6 +188,34 @@ impl HttpsConnection {
         read_reply(response, self.max_response).await
     }
 
+    /// Sends a GET and hands the body of a `200 OK` to `sink` as it arrives, without holding it
+    /// whole (a backup); returns the number of bytes. Any other status is
+    /// [`ClientError::HttpStatus`] with the answer's text.
+    pub async fn download(
+        &mut self,
+        path: &str,
+        sink: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+    ) -> Result<u64, ClientError> {
+        let mut request = Request::new(Full::new(Bytes::new()));
+        *request.uri_mut() = path.parse().map_err(|_| ClientError::Request(format!("{path:?} is not a path")))?;
+        request.headers_mut().insert(header::HOST, self.host.clone());
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        if response.status() != hyper::StatusCode::OK {
+            let reply = read_reply(response, self.max_response).await?;
+            let text = String::from_utf8_lossy(&reply.body).trim().to_string();
+            return Err(ClientError::HttpStatus { status: reply.status, text });
+        }
+        let mut body = response.into_body();
+        let mut total = 0u64;
+        while let Some(frame) = body.frame().await {
+            let Ok(chunk) = frame?.into_data() else { continue };
+            sink(&chunk).map_err(ClientError::Send)?;
+            total += chunk.len() as u64;
+        }
+        Ok(total)
+    }
+
     /// Closes the connection politely (TLS close_notify); errors are ignored, there is nothing
     /// left to lose.
     pub async fn close(self) {

@@ -37,6 +37,28 @@ impl ManagementClient {
         ManagementClient { https: self.https.with_max_response(bytes) }
     }
 
+    /// GETs `path` and hands the answer to `sink` as it arrives (see
+    /// [`HttpsConnection::download`]); a refusal's JSON error text is in the error.
+    pub async fn download(
+        &self,
+        path: &str,
+        sink: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+    ) -> Result<u64, ClientError> {
+        let mut connection = self.connect().await?;
+        let downloaded = connection.download(path, sink).await;
+        connection.close().await;
+        downloaded.map_err(|error| match error {
+            ClientError::HttpStatus { status, text } => {
+                let message = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(serde_json::Value::as_str).map(str::to_string))
+                    .unwrap_or(text);
+                ClientError::HttpStatus { status, text: message }
+            }
+            other => other,
+        })
+    }
+
     /// Opens a connection for several calls.
     pub async fn connect(&self) -> Result<HttpsConnection, ClientError> {
         self.https.connect().await

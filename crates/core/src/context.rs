@@ -4,17 +4,21 @@
 //! committed together. Reads see earlier changes of the same batch, a failed operation's changes
 //! are dropped, and an Undo batch is simply never committed.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use keyward_kmip::UniqueIdentifierRef;
 use keyward_kmip::enums::Data as DataKind;
+use keyward_kmip::enums::Operation;
 use keyward_kmip::enums::UniqueIdentifier as ResultKind;
 use keyward_kmip::payloads::common::DataRef;
 use keyward_store::{Change, IndexTerm, StoredObject};
 use keyward_ttlv::KmipVersion;
 use zeroize::Zeroizing;
 
+use crate::access::{Right, Role, right_of};
+use crate::audit::Involved;
 use crate::error::{OpError, OpResult};
 use crate::lifecycle;
 use crate::{ClientIdentity, Services};
@@ -31,6 +35,13 @@ pub(crate) struct Pending {
     undo: Vec<(String, Option<PendingObject>)>,
     /// The length of `order` when the running operation began.
     order_at_checkpoint: usize,
+    /// The Asynchronous Correlation Values of the operations Polls of this batch ran: done once
+    /// the batch is answered, pending again if it is not committed. A failed Poll keeps them (the
+    /// operation failed, which is its result), so [`Pending::roll_back`] leaves them.
+    pub(crate) polled: Vec<Vec<u8>>,
+    /// The Asynchronous Correlation Values of the operations this batch deferred, for the worker
+    /// to run once the batch is answered.
+    pub(crate) deferred: Vec<Vec<u8>>,
 }
 
 struct PendingObject {
@@ -127,6 +138,8 @@ impl BatchMemory {
 pub struct Context<'a> {
     pub(crate) services: &'a Services,
     pub client: &'a ClientIdentity,
+    /// The operation running: what [`Context::read`] checks the caller's right for.
+    pub operation: Operation,
     pub version: KmipVersion,
     /// The time of the request, in seconds: every operation of a batch sees the same.
     pub now: i64,
@@ -134,19 +147,43 @@ pub struct Context<'a> {
     pub(crate) memory: &'a mut BatchMemory,
     /// Multi-part operations in progress, shared by all requests.
     pub streams: &'a crate::streams::Streams,
+    /// The server's PKCS#11 module, when one is configured (the PKCS#11 operation).
+    pub(crate) pkcs11: Option<&'a crate::pkcs11_relay::Pkcs11Relay>,
+    /// The server's generator for RNG Seed and RNG Retrieve, shared by all requests.
+    pub(crate) generator: &'a keyward_crypto::random::SeededGenerator,
+    /// Operations deferred for a later Poll (see `asynchronous`), shared by all requests.
+    pub(crate) asynchronous: &'a crate::asynchronous::Asynchronous,
     /// 2.x Ephemeral: the client does not want the operation's Data output returned (2.1 §8.3).
     pub ephemeral: bool,
+    /// The operation and the credential's entity, for operation policies (`operation_policy`).
+    pub(crate) policy_request: crate::operation_policy::PolicyRequest,
+    /// The identifiers the operation refers to and produces, for the audit trail; `None` when
+    /// nobody audits (a cell: references are resolved through `&self`).
+    pub(crate) involved: Option<&'a RefCell<Involved>>,
 }
 
 impl Context<'_> {
     /// True when the client administers every object.
     pub fn is_administrator(&self) -> bool {
-        self.services.policy.is_administrator(&self.client.name)
+        self.role() == Role::Administrator
+    }
+
+    /// The role the client acts with.
+    pub fn role(&self) -> Role {
+        self.services.policy.role_of(self.client)
     }
 
     /// The identifier an operation refers to: given directly, by an indirect 2.x reference, or,
     /// when absent, the ID Placeholder left by an earlier operation of the batch.
     pub fn resolve(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<String> {
+        let resolved = self.resolve_reference(reference);
+        if let (Ok(uid), Some(involved)) = (&resolved, self.involved) {
+            involved.borrow_mut().input(uid);
+        }
+        resolved
+    }
+
+    fn resolve_reference(&self, reference: Option<&UniqueIdentifierRef>) -> OpResult<String> {
         let missing = |what: &str| OpError::MissingData(format!("no Unique Identifier given and {what}"));
         match reference {
             None => self.memory.id_placeholder.clone().ok_or_else(|| missing("no ID Placeholder is set")),
@@ -181,21 +218,48 @@ impl Context<'_> {
     }
 
     /// Reads an object the client may see, with the dates that have arrived applied, to look at
-    /// it: shared with the store's cache, copied only when a date moved its state.
+    /// it: shared with the store's cache, copied only when a date moved its state. The client
+    /// needs the right the running operation needs (see `access::right_of`).
     pub fn read(&self, uid: &str) -> OpResult<Arc<StoredObject>> {
+        self.read_for(uid, right_of(self.operation))
+    }
+
+    /// Reads an object with another right than the running operation's: an object the request
+    /// names beside its subject (a wrapping key, the base of Derive Key, an issuer).
+    pub fn load_for(&self, uid: &str, right: Right) -> OpResult<StoredObject> {
+        self.read_for(uid, Some(right)).map(Arc::unwrap_or_clone)
+    }
+
+    /// See [`Context::read`] and [`Context::load_for`].
+    pub fn read_for(&self, uid: &str, right: Option<Right>) -> OpResult<Arc<StoredObject>> {
         let mut object = match self.pending.objects.get(uid) {
             Some(pending) => Arc::new(pending.object.clone()),
             None => self.services.store.get(uid)?.ok_or_else(|| OpError::ObjectNotFound(uid.to_string()))?,
         };
-        // Another owner's object is indistinguishable from one that does not exist: the same
-        // reason and the same words, so that no client learns which identifiers exist.
-        if object.owner != self.client.name && !self.is_administrator() {
-            return Err(OpError::ObjectNotFound(uid.to_string()));
-        }
+        // An object the client may not see is indistinguishable from one that does not exist
+        // (access::Access::Hidden: the same reason and words).
+        crate::access::enforce::check(self, &object, right)?;
+        crate::operation_policy::check(self, &object)?;
         if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
             lifecycle::refresh(Arc::make_mut(&mut object), self.now);
         }
         Ok(object)
+    }
+
+    /// Reads an object whoever owns it, for the server's own use (its issuing CA), never on a
+    /// client's behalf: `None` when there is no such object.
+    pub(crate) fn read_as_server(&self, uid: &str) -> OpResult<Option<Arc<StoredObject>>> {
+        let mut object = match self.pending.objects.get(uid) {
+            Some(pending) => Arc::new(pending.object.clone()),
+            None => match self.services.store.get(uid)? {
+                Some(object) => object,
+                None => return Ok(None),
+            },
+        };
+        if lifecycle::effective_state(&object, self.now) != lifecycle::stored_state(&object) {
+            lifecycle::refresh(Arc::make_mut(&mut object), self.now);
+        }
+        Ok(Some(object))
     }
 
     /// Resolves a reference and reads the object, to change it.
@@ -211,6 +275,9 @@ impl Context<'_> {
     /// Records a new object.
     pub fn insert(&mut self, object: StoredObject) {
         let uid = object.unique_identifier.clone();
+        if let Some(involved) = self.involved {
+            involved.borrow_mut().output(&uid);
+        }
         self.pending.put(uid, PendingObject { object, inserted: true, bookkeeping: false });
     }
 
@@ -236,6 +303,9 @@ impl Context<'_> {
         let inserted = earlier.is_some_and(|p| p.inserted);
         // An object changed for real earlier in the batch stays a real change.
         let bookkeeping = bookkeeping && earlier.is_none_or(|p| p.bookkeeping);
+        if let (Some(involved), false) = (self.involved, inserted) {
+            involved.borrow_mut().input(&uid);
+        }
         self.pending.put(uid, PendingObject { object, inserted, bookkeeping });
     }
 
@@ -256,7 +326,12 @@ impl Context<'_> {
 
     /// Remembers identifiers returned in a response, in order (2.x Integer references).
     pub fn record_returned<'u>(&mut self, uids: impl IntoIterator<Item = &'u String>) {
+        let start = self.memory.returned.len();
         self.memory.returned.extend(uids.into_iter().cloned());
+        if let Some(involved) = self.involved {
+            let mut involved = involved.borrow_mut();
+            self.memory.returned[start..].iter().for_each(|uid| involved.output(uid));
+        }
     }
 
     /// The bytes of a Data field: given, or (2.1 §7.9) the Data output of an earlier operation of
@@ -295,8 +370,15 @@ impl Context<'_> {
     /// Identifiers of the objects that may match, newest first: the store's candidates for the
     /// index terms (restricted to the client's own objects unless it administers), preceded by
     /// the objects this batch has created.
-    pub fn candidates(&self, mut terms: Vec<IndexTerm>) -> OpResult<Vec<String>> {
-        if !self.is_administrator() {
+    pub fn candidates(&self, terms: Vec<IndexTerm>) -> OpResult<Vec<String>> {
+        self.candidates_among(terms, !self.is_administrator())
+    }
+
+    /// [`Context::candidates`], restricted to the client's own objects only when `own_only`
+    /// (Locate looks past them for a client that holds grants or a role over a tenant, and reads
+    /// each candidate through the access check).
+    pub(crate) fn candidates_among(&self, mut terms: Vec<IndexTerm>, own_only: bool) -> OpResult<Vec<String>> {
+        if own_only {
             terms.push(IndexTerm::owner(&self.client.name));
         }
         let mut found: Vec<String> = self

@@ -126,6 +126,7 @@ pub fn new_object(
     set(&mut stored, Attribute::Extractable(extractable.unwrap_or(true)));
     set(&mut stored, Attribute::NeverExtractable(!extractable.unwrap_or(true)));
     check_quantum_safe(&stored)?;
+    crate::operation_policy::record_creator(cx, &mut stored);
     stored.object = object;
     Ok(stored)
 }
@@ -228,6 +229,24 @@ pub fn server_rng() -> keyward_kmip::attributes::RngParameters {
         recommended_curve: None,
         fips186_variation: None,
         prediction_resistance: Some(true),
+    }
+}
+
+/// The generator of RNG Retrieve and RNG Seed: HMAC_DRBG with SHA-256 (SP 800-90A §10.1.2,
+/// keyward_crypto::random::SeededGenerator), instantiated from the system generator.
+pub fn retrieve_rng() -> keyward_kmip::attributes::RngParameters {
+    use keyward_kmip::enums::{DRBGAlgorithm, HashingAlgorithm, RNGAlgorithm};
+    keyward_kmip::attributes::RngParameters {
+        rng_algorithm: RNGAlgorithm::DRBG,
+        cryptographic_algorithm: None,
+        cryptographic_length: None,
+        hashing_algorithm: Some(HashingAlgorithm::SHA_256),
+        drbg_algorithm: Some(DRBGAlgorithm::HMAC),
+        recommended_curve: None,
+        fips186_variation: None,
+        // Fresh system entropy is additional input to every Generate, not a reseed from the entropy
+        // source before each (SP 800-90A §8.8): not prediction resistance in the standard's sense.
+        prediction_resistance: Some(false),
     }
 }
 

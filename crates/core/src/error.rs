@@ -115,16 +115,28 @@ pub enum OpError {
     UnknownCriticalExtension(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
+    /// A PKCS#11 function the relay does not know (a vendor-defined one): 2.1 Table 275.
+    #[error("PKCS#11 function {0} is not offered")]
+    Pkcs11InvalidFunction(String),
+    /// A PKCS#11 interface other than the default: 2.1 Table 275.
+    #[error("PKCS#11 interface {0:?} is not offered")]
+    Pkcs11InvalidInterface(String),
     /// Re-key of an object that is not a symmetric key, Re-key Key Pair of one that is not a
     /// private key: "Object specified is not able to be re-keyed", Permission Denied in 1.x (1.4
     /// Tables 331 and 332, 1.0 Table 230), Invalid Object Type in 2.x (2.1 Tables 307 and 312).
     #[error("{0}")]
     NotReKeyable(String),
-    /// Re-key or Re-key Key Pair of a key whose value is gone (destroyed): Key Value Not Present
-    /// (1.2 and later, 2.x); 1.0 and 1.1 have no such reason and say the object cannot be
-    /// re-keyed, Permission Denied.
-    #[error("object {0} has no key value any more")]
+    /// Use of a key whose value is not on the server: gone (a destroyed key that Re-key or Re-key
+    /// Key Pair would replace), or never given (registered without it, 1.2 §3.41): Key Value Not
+    /// Present (1.2 and later, 2.x; 1.4 Tables 331 to 333 and 353 to 358); 1.0 and 1.1 have no
+    /// such reason and say the operation is not permitted, Permission Denied.
+    #[error("the key value of {0} is not present on the server")]
     KeyValueNotPresent(String),
+    /// Key Format Type PKCS#12 without exactly one PKCS#12 Password Link to an Active Secret Data
+    /// Password, or a password that does not open the container: Bad Password in 2.x (2.1 §11.46
+    /// Table 478), Invalid Field in 1.4 (Table 330, Register).
+    #[error("PKCS#12 password: {0}")]
+    BadPassword(String),
     /// A Re-key, Re-key Key Pair or Re-certify with an Offset and a date the Offset computes:
     /// Invalid Message (1.4 Tables 331, 332 and 335; 2.1 Table 307 lists it).
     #[error("an Offset cannot be given together with the {0} it computes")]
@@ -144,10 +156,20 @@ pub enum OpError {
     /// An operation the object's nature or attributes do not allow (1.x Illegal Operation).
     #[error("illegal operation: {0}")]
     IllegalOperation(String),
-    /// Poll or Cancel of an asynchronous operation that does not exist: this server never
-    /// answers asynchronously.
+    /// Poll of an asynchronous operation that does not exist, has expired or is another
+    /// client's (1.4 Table 352: Item Not Found; 2.1 §6.1.38.1: Invalid Asynchronous Correlation
+    /// Value).
     #[error("no asynchronous operation with this correlation value")]
     UnknownCorrelationValue,
+    /// Poll of an operation another Poll is running: not a failure, the dispatcher answers it
+    /// Operation Pending (1.4 §4.28).
+    #[error("the operation is still pending")]
+    StillPending,
+    /// The failure of an operation a worker completed, handed on by its Poll with the Result
+    /// Reason it had (1.4 §4.28: the response "identical to the response that would have been
+    /// sent if the operation had completed synchronously").
+    #[error("{message}")]
+    Relayed { reason: ResultReason, message: String },
     /// A multi-part operation that does not exist (or not for this client).
     #[error("no multi-part operation with this correlation value")]
     InvalidCorrelationValue,
@@ -158,7 +180,9 @@ pub enum OpError {
     /// 1.x, which has no closer reason (1.4 §11.1).
     #[error("{0}")]
     StreamLimit(String),
-    #[error("the request needs asynchronous processing, which this server does not do")]
+    /// 2.1 Mandatory asynchronous processing of an item this server does not defer (its policy is
+    /// off, or the client has as many operations pending as it may).
+    #[error("the request needs asynchronous processing, which this server cannot give it now")]
     AsynchronousRequired,
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
@@ -240,11 +264,15 @@ impl OpError {
             OpError::MissingIv => ResultReason::MissingData,
             OpError::IndexOutOfBounds(_) if v2 => ResultReason::AttributeInstanceNotFound,
             OpError::IndexOutOfBounds(_) => ResultReason::IndexOutOfBounds,
+            OpError::Pkcs11InvalidFunction(_) => ResultReason::PKCS_11InvalidFunction,
+            OpError::Pkcs11InvalidInterface(_) => ResultReason::PKCS_11InvalidInterface,
             OpError::OffsetWithDates(_) => ResultReason::InvalidMessage,
             OpError::NotReKeyable(_) if v2 => ResultReason::InvalidObjectType,
             OpError::NotReKeyable(_) => ResultReason::PermissionDenied,
             OpError::KeyValueNotPresent(_) if version >= KmipVersion::V1_2 => ResultReason::KeyValueNotPresent,
             OpError::KeyValueNotPresent(_) => ResultReason::PermissionDenied,
+            OpError::BadPassword(_) if v2 => ResultReason::BadPassword,
+            OpError::BadPassword(_) => ResultReason::InvalidField,
             OpError::NotForProtection(_) if v2 => ResultReason::InvalidObjectType,
             OpError::NoUsageLimits if v2 => ResultReason::AttributeNotFound,
             OpError::NotForProtection(_) | OpError::NoUsageLimits => ResultReason::IllegalOperation,
@@ -257,9 +285,10 @@ impl OpError {
             OpError::InvalidCorrelationValue if v2 => ResultReason::InvalidCorrelationValue,
             OpError::InvalidCorrelationValue => ResultReason::ItemNotFound,
             OpError::ResponseTooLarge => ResultReason::ResponseTooLarge,
+            OpError::Relayed { reason, .. } => *reason,
             // 2.0 added Server Limit Exceeded; 1.x falls back to General Failure below.
             OpError::Store(StoreError::LimitExceeded(_)) | OpError::StreamLimit(_) => ResultReason::ServerLimitExceeded,
-            OpError::Store(_) | OpError::GeneralFailure(_) => ResultReason::GeneralFailure,
+            OpError::Store(_) | OpError::GeneralFailure(_) | OpError::StillPending => ResultReason::GeneralFailure,
         };
         // A reason this version does not define (a newer one, or one 2.x retired) falls back to
         // the general one.

@@ -16,7 +16,7 @@ use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::{DateTime, Interval, Tag};
 use keyward_store::StoredObject;
 
-use crate::attributes::{find, remove_all};
+use crate::attributes::{find, remove_all, set};
 use crate::context::Context;
 use crate::creation::add_link;
 use crate::error::{OpError, OpResult};
@@ -136,11 +136,14 @@ fn moved_dates(existing: &StoredObject, offset: Option<Interval>, dates: Dates, 
 }
 
 /// The object a Re-key or Re-key Key Pair replaces, with its key value: an archived object is
-/// Object Archived, a destroyed one has no key value to replace (Key Value Not Present, 1.4
-/// Tables 331 and 332).
+/// Object Archived; a destroyed one, or one registered without its value (1.2 §3.41), has no key
+/// value on the server to replace (Key Value Not Present, 1.4 Tables 331 and 332).
 pub fn replaced_key(existing: &StoredObject) -> OpResult<&ManagedObject> {
     match crate::ops::readable(existing) {
         Err(OpError::ObjectDestroyed(uid)) => Err(OpError::KeyValueNotPresent(uid)),
+        Ok(object) if object.key_block().is_some_and(|b| b.key_value.is_none()) => {
+            Err(OpError::KeyValueNotPresent(existing.unique_identifier.clone()))
+        }
         other => other,
     }
 }
@@ -159,4 +162,40 @@ pub fn link_to_replacement(cx: &mut Context<'_>, existing_uid: &str, replacement
     add_link(&mut existing, LinkType::ReplacementObjectLink, replacement_uid);
     cx.update(existing);
     Ok(())
+}
+
+/// True when the object being replaced is one of a rotated set: it has a Rotate Name, Rotate
+/// Automatic, or an earlier generation. A client's Re-key of such an object is one of "the
+/// automatic rotates or ReKey, ReKeyKeyPair, or ReCertify operations" Rotate Generation counts
+/// (2.1 §4.50), so it records the rotation as the server's own would. Objects outside any rotated
+/// set are re-keyed without the Rotate attributes, as before 2.1 defined them.
+pub fn in_rotated_set(existing: &StoredObject) -> bool {
+    existing.attributes.iter().any(|a| {
+        matches!(
+            a.attribute,
+            Attribute::RotateName(_)
+                | Attribute::RotateAutomatic(_)
+                | Attribute::RotateGeneration(_)
+                | Attribute::RotateLatest(_)
+        )
+    })
+}
+
+/// Records a rotation on both objects (as the batch now has them): the replacement is the next
+/// Rotate Generation (2.1 §4.50, counted from zero) and the latest (§4.52: True), the replaced
+/// object no longer the latest (False); both have the Rotate Date of now (§4.49, "when object is
+/// rotated"), from which the replacement's next automatic rotation counts.
+pub fn record_rotation(cx: &mut Context<'_>, replaced_uid: &str, replacement_uid: &str) -> OpResult<i32> {
+    let now = DateTime(cx.now);
+    let mut replaced = cx.load(replaced_uid)?;
+    let generation = crate::rotation::rotate_generation(&replaced).unwrap_or(0).saturating_add(1);
+    set(&mut replaced, Attribute::RotateLatest(false));
+    set(&mut replaced, Attribute::RotateDate(now));
+    cx.update(replaced);
+    let mut replacement = cx.load(replacement_uid)?;
+    set(&mut replacement, Attribute::RotateGeneration(generation));
+    set(&mut replacement, Attribute::RotateLatest(true));
+    set(&mut replacement, Attribute::RotateDate(now));
+    cx.update(replacement);
+    Ok(generation)
 }

@@ -61,5 +61,7 @@ pub(crate) fn new_template(cx: &Context<'_>, template: &Template, given: Vec<Att
     }
     set(&mut stored, Attribute::InitialDate(DateTime(cx.now)));
     set(&mut stored, Attribute::LastChangeDate(DateTime(cx.now)));
+    // Whose template it is, for its operation policy (1.4 Table 94); no client sees this record.
+    crate::operation_policy::record_creator(cx, &mut stored);
     Ok(stored)
 }

@@ -10,7 +10,7 @@
 mod support;
 
 use keyward_crypto::asymmetric::{KeyPairSpec, generate_key_pair};
-use keyward_ttlv::KmipVersion::{self, V1_3, V1_4, V2_0, V2_1};
+use keyward_ttlv::KmipVersion::{self, V1_2, V1_3, V1_4, V2_0, V2_1};
 use keyward_ttlv::datetime::format_seconds;
 use keyward_ttlv::{Item, Tag, Value};
 use support::*;
@@ -455,7 +455,8 @@ fn gcm_decryption_in_parts_releases_the_plaintext_after_the_tag() {
     );
     let first =
         server.ok("alice", V2_1, &part("Decrypt", &key, &format!("{setup}{}", data(&GCM_CIPHER[..40])), None, false));
-    assert_eq!(output(&first), "", "nothing before the tag is checked");
+    // Nothing before the tag is checked: the Correlation Value alone (Data is "No for multi-part").
+    assert_eq!(hex_of(&first, Tag::Data), None, "nothing before the tag is checked");
     let correlation = hex_of(&first, Tag::CorrelationValue).unwrap();
     let last = server.ok("alice", V2_1, &part("Decrypt", &key, &data(&GCM_CIPHER[40..]), Some(&correlation), true));
     assert_eq!(output(&last), GCM_PLAIN);
@@ -473,7 +474,155 @@ fn cbc_in_parts_equals_cbc_at_once() {
         server.ok("alice", V1_4, &part("Encrypt", &key, &format!("{setup}{}", data(&plain[..10])), None, false));
     let correlation = hex_of(&first, Tag::CorrelationValue).unwrap();
     let last = server.ok("alice", V1_4, &part("Encrypt", &key, &data(&plain[10..]), Some(&correlation), true));
-    assert_eq!(format!("{}{}", output(&first), output(&last)), cipher);
+    // Five bytes are less than a block: the first part answers no Data.
+    assert_eq!(hex_of(&first, Tag::Data), None);
+    assert_eq!(output(&last), cipher);
+}
+
+/// What a stream's response holds: its Data (if any), whether it has a Correlation Value, and its
+/// IV.
+fn shape(payload: &Item) -> (Option<String>, bool, Option<String>) {
+    (hex_of(payload, Tag::Data), payload.child(Tag::CorrelationValue).is_some(), hex_of(payload, Tag::IVCounterNonce))
+}
+
+const SP800_38A_CBC_IV: &str = "000102030405060708090a0b0c0d0e0f";
+/// SP 800-38A F.2.1: two blocks of plaintext and their CBC ciphertext under SP800_38A_KEY.
+const CBC_PLAIN: &str = "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51";
+const CBC_CIPHER: &str = "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2";
+
+fn cbc_pkcs5() -> String {
+    parameters(&[("BlockCipherMode", "Enumeration", "CBC"), ("PaddingMethod", "Enumeration", "PKCS5")])
+}
+
+#[test]
+fn a_stream_with_every_optional_field_answers_data_only_where_there_is_some() {
+    // 1.4 §4.29: every request of the stream repeats the Unique Identifier, the Cryptographic
+    // Parameters and the IV; the first part (Init Indicator) is shorter than a block, the second
+    // completes two blocks, the last (Final Indicator) has no Data and ends with the padding.
+    let server = Server::new();
+    let key = aes(&server, V1_4, SP800_38A_KEY);
+    let fields = format!("{}{}", cbc_pkcs5(), iv(SP800_38A_CBC_IV));
+    let first =
+        server.ok("alice", V1_4, &part("Encrypt", &key, &format!("{fields}{}", data(&CBC_PLAIN[..10])), None, false));
+    assert_eq!(shape(&first), (None, true, None), "the Correlation Value alone");
+    assert_eq!(text(&first, Tag::UniqueIdentifier), Some(key.clone()));
+    let correlation = hex_of(&first, Tag::CorrelationValue).unwrap();
+    let middle = server.ok(
+        "alice",
+        V1_4,
+        &part("Encrypt", &key, &format!("{fields}{}", data(&CBC_PLAIN[10..])), Some(&correlation), false),
+    );
+    assert_eq!(hex_of(&middle, Tag::Data).as_deref(), Some(CBC_CIPHER), "both blocks, once complete");
+    assert_eq!(hex_of(&middle, Tag::CorrelationValue), Some(correlation.clone()));
+    let last = server.ok("alice", V1_4, &part("Encrypt", &key, &fields, Some(&correlation), true));
+    let (padding, more, no_iv) = shape(&last);
+    assert_eq!(
+        (padding.map(|p| p.len()), more, no_iv),
+        (Some(32), false, None),
+        "the padding block, and no Correlation Value"
+    );
+
+    // The same request with Init and Final Indicator both true is the whole operation at once.
+    let init_and_final = format!(
+        r#"{fields}{}<InitIndicator type="Boolean" value="true"/><FinalIndicator type="Boolean" value="true"/>"#,
+        data(CBC_PLAIN)
+    );
+    let whole = server.ok("alice", V1_4, &item("Encrypt", &key, &init_and_final));
+    let (data_out, more, _) = shape(&whole);
+    assert!(data_out.is_some_and(|d| d.starts_with(CBC_CIPHER) && d.len() == 96) && !more);
+
+    // Decryption in parts: a first part shorter than a block answers no Data either.
+    let ciphertext = format!("{CBC_CIPHER}{}", &hex_of(&whole, Tag::Data).unwrap()[64..]);
+    let first =
+        server.ok("alice", V1_4, &part("Decrypt", &key, &format!("{fields}{}", data(&ciphertext[..8])), None, false));
+    assert_eq!(shape(&first), (None, true, None));
+    let correlation = hex_of(&first, Tag::CorrelationValue).unwrap();
+    let last = server.ok(
+        "alice",
+        V1_4,
+        &part("Decrypt", &key, &format!("{fields}{}", data(&ciphertext[8..])), Some(&correlation), true),
+    );
+    assert_eq!(output(&last), CBC_PLAIN);
+}
+
+#[test]
+fn a_later_part_may_repeat_the_first_parts_setup_but_not_change_it() {
+    let server = Server::new();
+    let key = aes(&server, V1_4, SP800_38A_KEY);
+    let start = |server: &Server| {
+        let first = server.ok(
+            "alice",
+            V1_4,
+            &part("Encrypt", &key, &format!("{}{}{}", cbc_pkcs5(), iv(SP800_38A_CBC_IV), data("00")), None, false),
+        );
+        hex_of(&first, Tag::CorrelationValue).unwrap()
+    };
+    let changes = [
+        mode("ECB"),
+        format!("{}{}", cbc_pkcs5(), iv("ffffffffffffffffffffffffffffffff")),
+        bytes_field("AuthenticatedEncryptionAdditionalData", "00"),
+    ];
+    for change in changes {
+        let correlation = start(&server);
+        let changed = part("Encrypt", &key, &format!("{change}{}", data("01")), Some(&correlation), true);
+        assert_eq!(server.fails("alice", V1_4, &changed), "InvalidField", "{change}");
+        // A refused part ends its stream, as any failed part does.
+        assert_eq!(
+            server.fails("alice", V1_4, &part("Encrypt", &key, &data("01"), Some(&correlation), true)),
+            "ItemNotFound"
+        );
+    }
+    // Init Indicator with a Correlation Value is a contradiction.
+    let correlation = start(&server);
+    let both =
+        format!(r#"{}<InitIndicator type="Boolean" value="true"/>"#, bytes_field("CorrelationValue", &correlation));
+    assert_eq!(server.fails("alice", V1_4, &item("Encrypt", &key, &both)), "InvalidField");
+}
+
+#[test]
+fn a_random_iv_is_returned_with_the_first_part_only() {
+    let server = Server::new();
+    let key = aes(&server, V1_4, SP800_38A_KEY);
+    let random = parameters(&[
+        ("BlockCipherMode", "Enumeration", "CBC"),
+        ("PaddingMethod", "Enumeration", "PKCS5"),
+        ("RandomIV", "Boolean", "true"),
+    ]);
+    let first = server.ok("alice", V1_4, &part("Encrypt", &key, &format!("{random}{}", data(CBC_PLAIN)), None, false));
+    let (first_data, more, server_iv) = shape(&first);
+    let server_iv = server_iv.expect("the IV the server chose");
+    assert!(first_data.is_some() && more && server_iv.len() == 32);
+    let correlation = hex_of(&first, Tag::CorrelationValue).unwrap();
+    let last = server.ok("alice", V1_4, &part("Encrypt", &key, "", Some(&correlation), true));
+    assert_eq!(hex_of(&last, Tag::IVCounterNonce), None);
+    let ciphertext = format!("{}{}", first_data.unwrap(), output(&last));
+    let decrypted = server.ok(
+        "alice",
+        V1_4,
+        &item("Decrypt", &key, &format!("{}{}{}", cbc_pkcs5(), iv(&server_iv), data(&ciphertext))),
+    );
+    assert_eq!(output(&decrypted), CBC_PLAIN);
+}
+
+#[test]
+fn encrypt_with_all_the_fields_of_1_2_in_one_request() {
+    // 1.2 §4.29 (no multi-part fields before 1.3): Unique Identifier, Cryptographic Parameters,
+    // Data and IV. The client's IV is used even with Random IV true, and not returned (the
+    // response's IV is "the value used if ... the IV/Counter/Nonce value was not provided").
+    let server = Server::new();
+    let key = aes(&server, V1_2, SP800_38A_KEY);
+    for random_iv in ["false", "true"] {
+        let fields = parameters(&[
+            ("BlockCipherMode", "Enumeration", "CBC"),
+            ("PaddingMethod", "Enumeration", "PKCS5"),
+            ("RandomIV", "Boolean", random_iv),
+        ]);
+        let request = format!("{fields}{}{}", data(CBC_PLAIN), iv(SP800_38A_CBC_IV));
+        let encrypted = server.ok("alice", V1_2, &item("Encrypt", &key, &request));
+        let (out, more, returned_iv) = shape(&encrypted);
+        assert!(out.is_some_and(|o| o.starts_with(CBC_CIPHER) && o.len() == 96), "random IV {random_iv}");
+        assert!(!more && returned_iv.is_none());
+    }
 }
 
 #[test]
@@ -815,13 +964,33 @@ fn rng_retrieve_and_seed() {
     assert_eq!(first.len(), 64);
     assert_ne!(first, second);
     assert_eq!(server.fails("alice", V1_4, &retrieve(-1)), "InvalidField");
-    // The seed is accepted and not used: Data Length 0 (1.4 §4.36 allows it).
-    let seed = format!(
-        r#"<BatchItem><Operation type="Enumeration" value="RNGSeed"/><RequestPayload>{}</RequestPayload></BatchItem>"#,
-        data("00112233")
-    );
-    let payload = server.ok("alice", V1_4, &seed);
-    assert_eq!(payload.child(Tag::DataLength).map(|d| d.value.clone()), Some(Value::Integer(0)));
+    // Every byte of the seed is used, mixed into the generator RNG Retrieve draws from (1.4
+    // §4.36: the response says how much was used), and retrieving still works after it.
+    let seed = |hex: &str| {
+        format!(
+            r#"<BatchItem><Operation type="Enumeration" value="RNGSeed"/><RequestPayload>{}</RequestPayload></BatchItem>"#,
+            data(hex)
+        )
+    };
+    let payload = server.ok("alice", V1_4, &seed("00112233"));
+    assert_eq!(payload.child(Tag::DataLength).map(|d| d.value.clone()), Some(Value::Integer(4)));
+    let payload = server.ok("alice", V2_1, &seed(&"ab".repeat(5000)));
+    assert_eq!(payload.child(Tag::DataLength).map(|d| d.value.clone()), Some(Value::Integer(4096)), "at most 4 KiB");
+    let after = output(&server.ok("alice", V1_4, &retrieve(32)));
+    assert!(after.len() == 64 && after != first && after != second);
+}
+
+#[test]
+fn query_names_the_generator_rng_retrieve_draws_from() {
+    let server = Server::new();
+    let query = r#"<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload><QueryFunction type="Enumeration" value="QueryRNGs"/></RequestPayload></BatchItem>"#;
+    let payload = server.ok("alice", V1_4, query);
+    let generators: Vec<&Item> = payload.children().iter().filter(|c| c.tag == Tag::RNGParameters).collect();
+    assert_eq!(generators.len(), 2, "{}", show(&payload));
+    // DRBG Algorithm HMAC (4) over SHA-256 (Hashing Algorithm 6).
+    let field = |tag| generators[1].child(tag).map(|c| c.value.clone());
+    assert_eq!(field(Tag::DRBGAlgorithm), Some(Value::Enumeration(4)));
+    assert_eq!(field(Tag::HashingAlgorithm), Some(Value::Enumeration(6)));
 }
 
 // ---- Refusals -----------------------------------------------------------------------------------

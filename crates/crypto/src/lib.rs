@@ -15,6 +15,7 @@
 //! | [`symmetric`] | [`symmetric::encrypt`]/[`symmetric::decrypt`] for AES (GCM, CBC, ECB, CTR, XTS), Triple DES (CBC, ECB), ChaCha20 and ChaCha20-Poly1305, selected by [`symmetric::Cipher`]; [`symmetric::CipherStream`] for multi-part operations; [`symmetric::generate_iv`]; AES key wrap ([`symmetric::wrap_key`], RFC 3394 and RFC 5649). |
 //! | [`mac`] | HMAC (SHA-1, SHA-2, SHA-3) and AES-CMAC: [`mac::mac`], [`mac::verify_mac`] (constant time), [`mac::MacState`] for streaming. |
 //! | [`hash`] | SHA-1, SHA-2 (including SHA-512/224 and /256), SHA-3: [`hash::hash`], [`hash::Hasher`]. |
+//! | [`audit`] | The HMAC key of the audit trail's checkpoints, derived from the store's KEK. |
 //! | [`kdf`] | PBKDF2, HKDF, NIST SP 800-108 counter mode with HMAC, and hashing as a derivation. |
 //! | [`random`] | Random bytes and keys from aws-lc's DRBG; seeding (accepted and ignored). |
 //! | [`asymmetric`] | Key pairs (RSA, ECDSA on P-256/P-384/P-521/secp256k1, Ed25519, X25519), sign and verify (whole message, pre-computed digest, streaming), RSA encryption (OAEP, PKCS#1 v1.5). |
@@ -28,11 +29,13 @@
 //! `Failed` (the library failed for another reason), plus `Rng`.
 
 pub mod asymmetric;
+pub mod audit;
 pub mod certificates;
 pub mod formats;
 pub mod hash;
 pub mod kdf;
 pub mod mac;
+pub mod passphrase_envelope;
 pub mod random;
 pub mod secret_sharing;
 pub mod symmetric;

@@ -1,14 +1,97 @@
-//! Random bytes and keys from the DRBG of aws-lc, and the KMIP RNG Seed operation.
+//! Random bytes and keys from the DRBG of aws-lc, and the generator of the KMIP RNG Seed and RNG
+//! Retrieve operations.
 //!
-//! aws-lc seeds its CTR-DRBG from the operating system and reseeds it itself (with fork and
-//! thread safety), so there is nothing useful a client's seed could add and aws-lc-rs offers no
-//! safe way to mix it in. [`seed`] therefore accepts the data and ignores it, which KMIP allows:
-//! the RNG Seed response says how many bytes were used, and that is zero.
+//! Keys and nonces come from aws-lc's CTR-DRBG, which seeds and reseeds itself from the operating
+//! system; aws-lc-rs offers no way to mix a client's bytes into it. RNG Seed (1.4 §4.36) asks the
+//! server to seed "a Random Number Generator", and RNG Retrieve (1.4 §4.35) draws from one, so
+//! the two use [`SeededGenerator`]: one HMAC_DRBG (SP 800-90A, see `hmac_drbg`) per server,
+//! instantiated from the system generator. A client's seed only ever adds to it: it is the
+//! additional input of a reseed whose entropy input comes from the system generator, so a seed
+//! chosen by an attacker cannot make the output weaker than the system generator alone. Every
+//! Generate also takes fresh system entropy as additional input, so the output of RNG Retrieve is
+//! never less random than the system's even between reseeds.
+
+use std::sync::Mutex;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use crate::{CryptoError, CryptoResult};
+
+mod hmac_drbg;
+
+use hmac_drbg::{HmacDrbg, MAX_REQUEST_BYTES};
+
+/// The most seed bytes one RNG Seed request may give: more adds nothing to a 256-bit state, and
+/// the rest is reported as not used.
+pub const MAX_SEED_LEN: usize = 4096;
+
+/// The bytes of system entropy drawn for each instantiate and reseed: 256 bits, the security
+/// strength of HMAC_DRBG with SHA-256, and a nonce of half that (SP 800-90A §8.6.7).
+const ENTROPY_LEN: usize = 32;
+const NONCE_LEN: usize = 16;
+
+/// The server's generator for RNG Seed and RNG Retrieve (see the module doc).
+pub struct SeededGenerator {
+    state: Mutex<Option<HmacDrbg>>,
+}
+
+impl Default for SeededGenerator {
+    fn default() -> Self {
+        SeededGenerator::new()
+    }
+}
+
+impl SeededGenerator {
+    /// A generator instantiated from the system generator on first use.
+    pub fn new() -> SeededGenerator {
+        SeededGenerator { state: Mutex::new(None) }
+    }
+
+    /// Mixes `seed` into the generator (a reseed with fresh system entropy and the seed as
+    /// additional input) and returns how many of its bytes were used: all of them up to
+    /// [`MAX_SEED_LEN`].
+    pub fn seed(&self, seed: &[u8]) -> CryptoResult<usize> {
+        let used = &seed[..seed.len().min(MAX_SEED_LEN)];
+        let entropy = random_key(ENTROPY_LEN)?;
+        self.with_state(|drbg| {
+            drbg.reseed(&entropy, used);
+            Ok(())
+        })?;
+        Ok(used.len())
+    }
+
+    /// `len` bytes from the generator.
+    pub fn generate(&self, len: usize) -> CryptoResult<Vec<u8>> {
+        let mut out = vec![0u8; len];
+        for chunk in out.chunks_mut(MAX_REQUEST_BYTES) {
+            let fresh = random_key(ENTROPY_LEN)?;
+            self.with_state(|drbg| match drbg.generate(chunk, &fresh) {
+                Ok(()) => Ok(()),
+                Err(hmac_drbg::ReseedRequired) => {
+                    drbg.reseed(&fresh, &[]);
+                    drbg.generate(chunk, &[]).map_err(|_| CryptoError::Rng)
+                }
+            })?;
+        }
+        Ok(out)
+    }
+
+    fn with_state<T>(&self, work: impl FnOnce(&mut HmacDrbg) -> CryptoResult<T>) -> CryptoResult<T> {
+        // A panic while the lock was held cannot leave a half-updated state that matters: every
+        // update replaces Key and V whole, and fresh entropy goes into each call anyway.
+        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if state.is_none() {
+            let entropy = random_key(ENTROPY_LEN)?;
+            let nonce = random_key(NONCE_LEN)?;
+            *state = Some(HmacDrbg::instantiate(&entropy, &nonce, b"keyward RNG Retrieve"));
+        }
+        match state.as_mut() {
+            Some(drbg) => work(drbg),
+            None => Err(CryptoError::Rng),
+        }
+    }
+}
 
 /// `len` random bytes, for nonces, identifiers and the KMIP RNG Retrieve operation.
 pub fn random_bytes(len: usize) -> CryptoResult<Vec<u8>> {
@@ -22,13 +105,6 @@ pub fn random_key(len: usize) -> CryptoResult<Zeroizing<Vec<u8>>> {
     let mut key = Zeroizing::new(vec![0u8; len]);
     SystemRandom::new().fill(&mut key).map_err(|_| CryptoError::Rng)?;
     Ok(key)
-}
-
-/// Accepts seed data for the generator and returns how many of its bytes were used: always 0,
-/// because aws-lc's DRBG seeds and reseeds itself from the operating system (see the module doc).
-pub fn seed(data: &[u8]) -> usize {
-    let _ = data;
-    0
 }
 
 /// The aws-lc generator in the shape the RustCrypto `rsa` crate asks for (rand_core 0.10), so
@@ -90,9 +166,29 @@ mod tests {
     }
 
     #[test]
-    fn seeding_is_accepted_and_reports_zero_bytes_used() {
-        assert_eq!(seed(b"some client entropy"), 0);
-        assert_eq!(random_bytes(8).unwrap().len(), 8);
+    fn a_seed_is_used_up_to_the_limit_and_reported() {
+        let generator = SeededGenerator::new();
+        assert_eq!(generator.seed(b"some client entropy").unwrap(), 19);
+        assert_eq!(generator.seed(&[]).unwrap(), 0);
+        assert_eq!(generator.seed(&vec![7; MAX_SEED_LEN + 10]).unwrap(), MAX_SEED_LEN);
+    }
+
+    #[test]
+    fn the_seeded_generator_gives_any_length_and_never_repeats() {
+        let generator = SeededGenerator::new();
+        for len in [0usize, 1, 31, 32, 33, MAX_REQUEST_BYTES, MAX_REQUEST_BYTES + 1, 200_000] {
+            assert_eq!(generator.generate(len).unwrap().len(), len);
+        }
+        assert_ne!(generator.generate(32).unwrap(), generator.generate(32).unwrap());
+    }
+
+    #[test]
+    fn a_known_seed_does_not_make_two_generators_agree() {
+        // The seed is mixed in with system entropy, never a replacement for it.
+        let (a, b) = (SeededGenerator::new(), SeededGenerator::new());
+        a.seed(&[0; 64]).unwrap();
+        b.seed(&[0; 64]).unwrap();
+        assert_ne!(a.generate(64).unwrap(), b.generate(64).unwrap());
     }
 
     #[test]

@@ -64,9 +64,19 @@ pub enum AsynchronousIndicator {
 }
 
 impl AsynchronousIndicator {
-    /// True when the client insists on asynchronous processing, which this server never does.
+    /// True when the client insists on asynchronous processing (2.1 §11.3 Mandatory: "The server
+    /// SHALL process all batch items in the request asynchronously").
     pub fn is_mandatory(&self) -> bool {
         matches!(self, AsynchronousIndicator::Value(AsynchronousIndicatorValue::Mandatory))
+    }
+
+    /// True when the client accepts asynchronous responses: True in 1.x and 2.0 (1.4 §6.7),
+    /// Optional or Mandatory in 2.1 (§9.2; Prohibited, like absence, forbids them).
+    pub fn allows_asynchronous(&self) -> bool {
+        match self {
+            AsynchronousIndicator::Flag(flag) => *flag,
+            AsynchronousIndicator::Value(value) => *value != AsynchronousIndicatorValue::Prohibited,
+        }
     }
 }
 
@@ -394,6 +404,26 @@ impl ResponseBatchItem {
             result_message: None,
             asynchronous_correlation_value: None,
             payload: Some(payload),
+            message_extension: None,
+        }
+    }
+
+    /// An operation not completed yet (1.4 §6.9 Operation Pending): with the Asynchronous
+    /// Correlation Value of the operation when it was just deferred (§6.8), without one when a
+    /// Poll finds it still running (§4.28: "no payload and a Result Status of Pending").
+    pub fn pending(
+        operation: Operation,
+        unique_batch_item_id: Option<Bytes>,
+        asynchronous_correlation_value: Option<Bytes>,
+    ) -> ResponseBatchItem {
+        ResponseBatchItem {
+            operation: Some(operation),
+            unique_batch_item_id,
+            result_status: ResultStatus::OperationPending,
+            result_reason: None,
+            result_message: None,
+            asynchronous_correlation_value,
+            payload: None,
             message_extension: None,
         }
     }

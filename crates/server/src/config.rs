@@ -9,7 +9,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod access;
 pub mod algorithms;
+pub mod asynchronous;
+pub mod audit;
+pub mod issuing_ca;
+pub mod operation_policies;
+pub mod rotation;
+
+pub use audit::{AuditConfig, FailMode};
 
 use crate::identity::IdentitySource;
 use crate::limits::LimitsConfig;
@@ -34,12 +42,17 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Where the store, the KEK (by default) and the development PKI live.
     pub data_dir: PathBuf,
-    /// The key-encryption key file; `<data_dir>/kek` when unset. Created on first start.
+    /// The key-encryption key file; `<data_dir>/kek` when unset. Created on first start. The
+    /// same as `[kek] file`.
     pub kek_file: Option<PathBuf>,
+    /// Where the key-encryption key lives: a file (the default) or a PKCS#11 token.
+    pub kek: KekConfig,
     /// How a client's identity is read from its certificate.
     pub identity: IdentitySource,
     /// Client identities that may manage every object, whoever owns it.
     pub administrators: Vec<String>,
+    /// Tenants and roles (`[access]`); grants are managed through the management API.
+    pub access: access::AccessConfig,
     /// The tracing filter (`info`, `keyward_server=debug,info`, ...); `RUST_LOG` overrides it.
     pub log_level: String,
     /// How log lines are written: `text` for people, `json` (one object a line) for collectors.
@@ -57,6 +70,29 @@ pub struct ServerConfig {
     pub metrics: MetricsConfig,
     /// The algorithms and key sizes the server makes keys of and protects data with.
     pub algorithms: algorithms::AlgorithmsConfig,
+    /// The CA that signs certificates whose request names none (`[issuing_ca]`); without the
+    /// table, a managed CA on the development PKI and none otherwise.
+    pub issuing_ca: Option<issuing_ca::IssuingCaConfig>,
+    /// Named operation policies (`[operation_policies.NAME]`) besides the built-in `default`.
+    pub operation_policies: operation_policies::OperationPoliciesConfig,
+    /// Which operations may be answered Operation Pending to a client that allows it.
+    pub asynchronous: asynchronous::AsynchronousConfig,
+    /// Automatic rotation: the scheduler's check interval and the configuration's policies.
+    pub rotation: rotation::RotationConfig,
+    /// The PKCS#11 module the server loads; off without a `[pkcs11]` table.
+    pub pkcs11: Option<Pkcs11Config>,
+    /// The tamper-evident audit trail: on by default, under `<data_dir>/audit`.
+    pub audit: AuditConfig,
+}
+
+/// The `[pkcs11]` table: a PKCS#11 module (an HSM's library, SoftHSM2 in tests) the server loads
+/// at start, refusing to start when it cannot. The KMIP PKCS#11 operation (2.0, 2.1) is relayed
+/// to it (`keyward_core::pkcs11_relay` says what is relayed: library information only).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Config {
+    /// The module's shared library, e.g. /usr/lib/softhsm/libsofthsm2.so.
+    pub module: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -65,8 +101,10 @@ impl Default for ServerConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             data_dir: PathBuf::from("./keyward-data"),
             kek_file: None,
+            kek: KekConfig::default(),
             identity: IdentitySource::default(),
             administrators: Vec::new(),
+            access: access::AccessConfig::default(),
             log_level: "info".into(),
             log_format: LogFormat::Text,
             worker_threads: None,
@@ -76,7 +114,92 @@ impl Default for ServerConfig {
             https: None,
             metrics: MetricsConfig::default(),
             algorithms: algorithms::AlgorithmsConfig::default(),
+            pkcs11: None,
+            issuing_ca: None,
+            operation_policies: Default::default(),
+            asynchronous: asynchronous::AsynchronousConfig::default(),
+            rotation: rotation::RotationConfig::default(),
+            audit: AuditConfig::default(),
         }
+    }
+}
+
+/// Where the key-encryption key lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KekSourceKind {
+    /// A file of 64 hexadecimal characters, mode 0600 or stricter.
+    #[default]
+    File,
+    /// A non-extractable AES key in a PKCS#11 token.
+    Pkcs11,
+}
+
+/// The `[kek]` table.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KekConfig {
+    pub source: KekSourceKind,
+    /// `file`: the KEK file (rotated versions beside it, `<file>.v2`...); `<data_dir>/kek` when
+    /// unset.
+    pub file: Option<PathBuf>,
+    /// `pkcs11`: the module (shared library) of the token.
+    pub module: Option<PathBuf>,
+    /// `pkcs11`: the label of the token.
+    pub token_label: Option<String>,
+    /// `pkcs11`: a file (mode 0600 or stricter) holding the user PIN.
+    pub pin_file: Option<PathBuf>,
+    /// `pkcs11`: the label of the KEK's keys in the token (their CKA_ID is the version).
+    pub key_label: String,
+}
+
+impl Default for KekConfig {
+    fn default() -> KekConfig {
+        KekConfig {
+            source: KekSourceKind::File,
+            file: None,
+            module: None,
+            token_label: None,
+            pin_file: None,
+            key_label: "keyward-kek".into(),
+        }
+    }
+}
+
+impl KekConfig {
+    fn validate(&self, kek_file: Option<&PathBuf>) -> Result<(), ConfigError> {
+        if kek_file.is_some() && self.file.is_some() {
+            return Err(ConfigError::Invalid("`kek_file` and `[kek] file` say the same thing: keep one".into()));
+        }
+        match self.source {
+            KekSourceKind::File => {
+                let pkcs11 = [
+                    ("module", self.module.is_some()),
+                    ("token_label", self.token_label.is_some()),
+                    ("pin_file", self.pin_file.is_some()),
+                ];
+                if let Some((name, _)) = pkcs11.iter().find(|(_, given)| *given) {
+                    return Err(ConfigError::Invalid(format!("kek: `{name}` is for source = \"pkcs11\"")));
+                }
+            }
+            KekSourceKind::Pkcs11 => {
+                if kek_file.is_some() || self.file.is_some() {
+                    return Err(ConfigError::Invalid("kek: a KEK file is for source = \"file\"".into()));
+                }
+                let required = [
+                    ("module", self.module.is_none()),
+                    ("token_label", self.token_label.is_none()),
+                    ("pin_file", self.pin_file.is_none()),
+                ];
+                if let Some((name, _)) = required.iter().find(|(_, missing)| *missing) {
+                    return Err(ConfigError::Invalid(format!("kek: source = \"pkcs11\" needs `{name}`")));
+                }
+                if self.key_label.is_empty() {
+                    return Err(ConfigError::Invalid("kek: `key_label` is empty".into()));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -240,9 +363,10 @@ impl ServerConfig {
         Ok(config)
     }
 
-    /// The KEK file: the configured one or `<data_dir>/kek`.
+    /// The KEK file (of version 1; rotated versions are beside it): the configured one or
+    /// `<data_dir>/kek`.
     pub fn kek_path(&self) -> PathBuf {
-        self.kek_file.clone().unwrap_or_else(|| self.data_dir.join("kek"))
+        self.kek.file.clone().or_else(|| self.kek_file.clone()).unwrap_or_else(|| self.data_dir.join("kek"))
     }
 
     /// Checks what the types cannot: settings that go together, and limits that make sense. Run
@@ -253,6 +377,8 @@ impl ServerConfig {
         } else if self.tls.second_cert.is_some() || self.tls.second_key.is_some() {
             return Err(ConfigError::Invalid("tls: `second_cert` needs `ca`, `cert` and `key` as well".into()));
         }
+        self.rotation.validate()?;
+        self.audit.validate().map_err(ConfigError::Invalid)?;
         if self.worker_threads == Some(0) {
             return Err(ConfigError::Invalid("worker_threads must be at least 1".into()));
         }
@@ -281,7 +407,14 @@ impl ServerConfig {
                 }
             }
         }
+        self.kek.validate(self.kek_file.as_ref())?;
         self.algorithms.policy()?;
+        self.access.validate()?;
+        operation_policies::policies(&self.operation_policies)?;
+        if let Some(issuing_ca) = &self.issuing_ca {
+            issuing_ca.validate()?;
+        }
+        self.asynchronous.policy()?;
         self.limits.validate()
     }
 }
@@ -309,6 +442,27 @@ mod tests {
         assert!(config.metrics.enabled, "health and metrics are on by default");
         assert_eq!(config.metrics.listen, "127.0.0.1:9696".parse().unwrap());
         assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn reads_the_kek_table_and_refuses_settings_of_the_other_source() {
+        let config = ServerConfig::from_toml("[kek]\nfile = \"/etc/keyward/kek\"").unwrap();
+        assert_eq!((config.kek.source, config.kek_path()), (KekSourceKind::File, PathBuf::from("/etc/keyward/kek")));
+        let config = ServerConfig::from_toml(
+            "[kek]\nsource = \"pkcs11\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\ntoken_label = \"keyward\"\n\
+             pin_file = \"/etc/keyward/pin\"",
+        )
+        .unwrap();
+        assert_eq!((config.kek.source, config.kek.key_label.as_str()), (KekSourceKind::Pkcs11, "keyward-kek"));
+        for (text, says) in [
+            ("[kek]\nsource = \"pkcs11\"\nmodule = \"/m.so\"\ntoken_label = \"t\"", "needs `pin_file`"),
+            ("[kek]\nmodule = \"/m.so\"", "`module` is for source = \"pkcs11\""),
+            ("kek_file = \"/a\"\n[kek]\nfile = \"/b\"", "keep one"),
+            ("[kek]\nsource = \"hsm\"", "unknown variant"),
+        ] {
+            let error = ServerConfig::from_toml(text).unwrap_err().to_string();
+            assert!(error.contains(says), "{text}: {error}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use keyward_core::{ClientIdentity, Handled};
+use keyward_core::{AuditOrigin, ClientIdentity, Handled};
 use keyward_ttlv::Encoder;
 use keyward_ttlv::frame::{FrameError, FrameReader};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -46,7 +46,7 @@ pub(crate) async fn serve(
     mut slot: Slot,
 ) {
     let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, &mut slot, Transport::Ttlv).await;
-    let Some(Authenticated { tls, identity }) = authenticated else {
+    let Some(Authenticated { tls, identity, origin }) = authenticated else {
         return;
     };
     let span = tracing::info_span!("connection", %peer, client = %identity.name);
@@ -75,6 +75,7 @@ pub(crate) async fn serve(
         request: Vec::new(),
         response: Encoder::new(),
         identity,
+        origin,
         shared,
         stop,
     };
@@ -90,6 +91,7 @@ struct Connection {
     request: Vec<u8>,
     response: Encoder,
     identity: Arc<ClientIdentity>,
+    origin: Arc<AuditOrigin>,
     shared: Arc<Shared>,
     stop: StopFlag,
 }
@@ -177,14 +179,28 @@ impl Connection {
         Ok(())
     }
 
-    /// Runs the request, waits until its changes are durable, and writes the response.
+    /// Runs the request, records it in the audit trail, waits until its changes and their
+    /// records are durable, and writes the response.
     async fn answer(&mut self) -> Result<(), End> {
         let started = Instant::now();
-        let Handled { ticket, operation } = self.dispatch().await?;
+        let mut handled = self.dispatch().await?;
+        let dispatcher = &self.shared.dispatcher;
+        let version = crate::audit::refusal_version(&handled);
+        let recorded = crate::audit::record(dispatcher, &self.origin, &mut handled);
+        let Handled { ticket, operation, .. } = handled;
         if let Some(ticket) = ticket {
             // Acknowledging a change that is not on disk would be a lie the client cannot detect;
             // closing without a response at least tells it the outcome is unknown.
             ticket.await.map_err(|error| End::Failed(format!("changes not durable, no response sent: {error}")))?;
+        }
+        let refused = match recorded {
+            Ok(None) => None,
+            Ok(Some(durable)) => durable.await.inspect_err(crate::audit::log_refusal).err(),
+            Err(error) => Some(error),
+        };
+        if refused.is_some() {
+            // Fail closed: an answer whose record is not durable is not given.
+            self.shared.dispatcher.write_unaudited_refusal(&mut self.response, version);
         }
         let write = async {
             self.stream.write_all(self.response.as_bytes()).await?;

@@ -12,6 +12,8 @@ use crate::tls::TlsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error("{0}")]
+    Pkcs11(String),
     #[error("configuration: {0}")]
     Config(#[from] ConfigError),
     #[error("TLS: {0}")]
@@ -20,18 +22,18 @@ pub enum ServerError {
     Pki(#[from] PkiError),
     #[error("cannot create the data directory {path}: {error}")]
     DataDir { path: PathBuf, error: std::io::Error },
-    #[error("key-encryption key {path}: {error}")]
-    Kek { path: PathBuf, error: StoreError },
+    /// The KEK could not be had: the store's error says what and where (a missing file or one
+    /// that others may read, an absent token, a wrong PIN).
     #[error(
-        "the key-encryption key file {kek} is missing, but {data_dir} holds a store: restore the KEK \
-         that was used with it (a new one could not open it)"
+        "{message}; the store in {data_dir} needs it (a new KEK could not open a store that exists: \
+         restore the one it was used with)"
     )]
-    MissingKek { kek: PathBuf, data_dir: PathBuf },
+    KekUnavailable { message: String, data_dir: PathBuf },
     #[error(
-        "the key-encryption key in {kek} does not open the store in {data_dir}: it is not the KEK \
+        "the key-encryption key ({kek}) does not open the store in {data_dir}: it is not the KEK \
          this store was created with"
     )]
-    WrongKek { kek: PathBuf, data_dir: PathBuf },
+    WrongKek { kek: String, data_dir: PathBuf },
     #[error(
         "refusing to serve the store in {data_dir}: {what}. Run `keyward store verify \
          --data-dir {data_dir}` for every problem it has, then restore the data directory from a backup \
@@ -39,10 +41,16 @@ pub enum ServerError {
          `keyward store verify --accept` records that"
     )]
     Damaged { data_dir: PathBuf, what: String },
+    #[error("PKCS#11 PIN file {path}: {message}")]
+    PinFile { path: PathBuf, message: String },
     #[error("store in {path}: {error}")]
     Store { path: PathBuf, error: StoreError },
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
     #[error("flushing the store at shutdown: {0}")]
     Flush(StoreError),
+    #[error("reading the rotation policies from the store: {0}")]
+    RotationPolicies(StoreError),
+    #[error("audit trail: {0} (with [audit] fail_mode = \"closed\" the server does not run without its audit trail)")]
+    Audit(String),
 }

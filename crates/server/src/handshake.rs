@@ -26,6 +26,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 pub(crate) struct Authenticated {
     pub(crate) tls: TlsStream<TcpStream>,
     pub(crate) identity: Arc<ClientIdentity>,
+    /// Who the connection's requests come from, for the audit trail.
+    pub(crate) origin: Arc<keyward_core::AuditOrigin>,
 }
 
 /// Completes the handshake and reads the client's identity. `None` when the connection ends here:
@@ -80,12 +82,21 @@ pub(crate) async fn accept(
         return None;
     }
     let (_, session) = tls.get_ref();
-    let identity = match session.peer_certificates().and_then(|chain| chain.first()) {
-        Some(certificate) => shared.identity.identify(certificate),
+    let chain = session.peer_certificates();
+    let certificate = chain.and_then(|chain| chain.first());
+    let identity = match chain {
+        Some(chain) => shared.identity.identify(chain),
         None => Err(IdentityError::NoCertificate),
     };
     match identity {
-        Ok(identity) => Some(Authenticated { tls, identity: Arc::new(identity) }),
+        Ok(identity) => {
+            let label = match listener {
+                Transport::Ttlv => "kmip",
+                Transport::Https => "https",
+            };
+            let origin = crate::audit::origin(&identity, certificate.map(|c| c.as_ref()), peer, label);
+            Some(Authenticated { tls, identity: Arc::new(identity), origin: Arc::new(origin) })
+        }
         Err(error) => {
             tracing::warn!(%peer, %error, "client refused: no identity in its certificate");
             failed(HandshakeFailure::NoIdentity);

@@ -29,6 +29,66 @@ pub enum IdentitySource {
     /// The SHA-256 digest of the whole certificate, in lowercase hexadecimal: a new certificate is
     /// a new identity.
     Sha256Fingerprint,
+    /// The subject's organization (O); the certificate must have exactly one. Every client of
+    /// the organization is one identity: for services that share their keys.
+    Organization,
+    /// The subject's organizational unit (OU); the certificate must have exactly one.
+    OrganizationalUnit,
+}
+
+/// A part of a client certificate a role rule (`[[access.roles]]`) looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateField {
+    #[serde(alias = "cn")]
+    CommonName,
+    #[serde(alias = "o")]
+    Organization,
+    #[serde(alias = "ou")]
+    OrganizationalUnit,
+    SanDns,
+    SanEmail,
+    SanUri,
+    #[serde(alias = "fingerprint")]
+    Sha256Fingerprint,
+}
+
+impl CertificateField {
+    /// Every value of the field in a DER certificate (none when it cannot be parsed).
+    pub fn values(self, certificate: &[u8]) -> Vec<String> {
+        if self == CertificateField::Sha256Fingerprint {
+            return vec![hex::encode(Sha256::digest(certificate))];
+        }
+        let Ok(parsed) = parse(certificate) else { return Vec::new() };
+        let subject = parsed.subject();
+        let texts = |values: Vec<&x509_parser::x509::AttributeTypeAndValue<'_>>| -> Vec<String> {
+            values.into_iter().filter_map(|v| v.as_str().ok().map(str::to_string)).collect()
+        };
+        let alternative = |pick: fn(&GeneralName<'_>) -> Option<String>| -> Vec<String> {
+            match parsed.subject_alternative_name() {
+                Ok(Some(san)) => san.value.general_names.iter().filter_map(pick).collect(),
+                _ => Vec::new(),
+            }
+        };
+        match self {
+            CertificateField::CommonName => texts(subject.iter_common_name().collect()),
+            CertificateField::Organization => texts(subject.iter_organization().collect()),
+            CertificateField::OrganizationalUnit => texts(subject.iter_organizational_unit().collect()),
+            CertificateField::SanDns => alternative(|n| match n {
+                GeneralName::DNSName(v) => Some(v.to_string()),
+                _ => None,
+            }),
+            CertificateField::SanEmail => alternative(|n| match n {
+                GeneralName::RFC822Name(v) => Some(v.to_string()),
+                _ => None,
+            }),
+            CertificateField::SanUri => alternative(|n| match n {
+                GeneralName::URI(v) => Some(v.to_string()),
+                _ => None,
+            }),
+            CertificateField::Sha256Fingerprint => Vec::new(),
+        }
+    }
 }
 
 /// Why no identity could be read from a certificate.
@@ -40,6 +100,12 @@ pub enum IdentityError {
     Unparsable(String),
     #[error("the client certificate has no subject common name")]
     NoCommonName,
+    #[error("the client certificate has no subject {0}")]
+    NoSubjectField(&'static str),
+    #[error("the client certificate has {1} subject {0} values; the identity would be ambiguous")]
+    SeveralSubjectFields(&'static str, usize),
+    #[error("the identity {0:?} starts with the name of a tenant its CA is not mapped to")]
+    ForeignTenant(String),
     #[error("the client certificate has {0} subject common names; the identity would be ambiguous")]
     SeveralCommonNames(usize),
     #[error("the client certificate has no {0} subject alternative name")]
@@ -54,6 +120,12 @@ impl IdentitySource {
         let name = match self {
             IdentitySource::Sha256Fingerprint => hex::encode(Sha256::digest(certificate)),
             IdentitySource::CommonName => common_name(&parse(certificate)?)?,
+            IdentitySource::Organization => {
+                single("organization", CertificateField::Organization.values(certificate), certificate)?
+            }
+            IdentitySource::OrganizationalUnit => {
+                single("organizational unit", CertificateField::OrganizationalUnit.values(certificate), certificate)?
+            }
             IdentitySource::SanDns => alternative_name(&parse(certificate)?, "DNS", |name| match name {
                 GeneralName::DNSName(dns) => Some(dns.to_string()),
                 _ => None,
@@ -73,6 +145,16 @@ impl IdentitySource {
             return Err(IdentityError::Unprintable);
         }
         Ok(ClientIdentity::new(name))
+    }
+}
+
+/// The one value of a subject field.
+fn single(what: &'static str, mut values: Vec<String>, certificate: &[u8]) -> Result<String, IdentityError> {
+    parse(certificate)?;
+    match values.len() {
+        0 => Err(IdentityError::NoSubjectField(what)),
+        1 => Ok(values.remove(0)),
+        n => Err(IdentityError::SeveralSubjectFields(what, n)),
     }
 }
 
@@ -175,6 +257,23 @@ mod tests {
         // Another certificate for the same name is another identity.
         let again = IdentitySource::Sha256Fingerprint.identify(&certificate(&["alice"], vec![])).unwrap().name;
         assert_ne!(name, again);
+    }
+
+    #[test]
+    fn reads_the_organization_and_its_unit() {
+        let mut params = CertificateParams::default();
+        let mut subject = DistinguishedName::new();
+        subject.push(DnType::CommonName, "db1");
+        subject.push(DnType::OrganizationName, "Example");
+        subject.push(DnType::OrganizationalUnitName, "payments");
+        params.distinguished_name = subject;
+        let key = KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        assert_eq!(IdentitySource::Organization.identify(&der).unwrap().name, "Example");
+        assert_eq!(IdentitySource::OrganizationalUnit.identify(&der).unwrap().name, "payments");
+        assert_eq!(CertificateField::OrganizationalUnit.values(&der), vec!["payments".to_string()]);
+        let bare = certificate(&["alice"], vec![]);
+        assert_eq!(IdentitySource::Organization.identify(&bare), Err(IdentityError::NoSubjectField("organization")));
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! # }
 //! ```
 //!
-//! Layout: [`config`] and [`limits`] are the settings; [`tls`], `cert_resolver` and [`identity`]
+//! Layout: [`config`] and [`limits`] are the settings; [`audit`] the audit trail; [`tls`], `cert_resolver` and [`identity`]
 //! the TLS layer and who the client is; `server` accepts connections and stops the server,
 //! `handshake` authenticates a connection, `connection` runs a TTLV one and `https` an HTTPS one;
 //! [`shutdown`] has the signals; [`pki`] the development PKI; [`metrics`] what the server counts,
@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 mod admission;
+pub mod audit;
 mod cert_resolver;
 pub mod config;
 mod connection;
@@ -37,20 +38,23 @@ mod files;
 mod handshake;
 mod https;
 pub mod identity;
+mod identity_rules;
 pub mod limits;
 mod management;
 pub mod metrics;
 mod metrics_listener;
+pub mod pkcs11_module;
 pub mod pki;
 mod request_id;
+mod rotation;
 mod server;
 pub mod shutdown;
 mod store;
 pub mod tls;
 
 pub use config::{
-    ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_METRICS_PORT, DEFAULT_PORT, HttpsConfig, LogFormat, MetricsConfig,
-    ServerConfig, TlsConfig, TlsFiles,
+    AuditConfig, ConfigError, DEFAULT_HTTPS_PORT, DEFAULT_METRICS_PORT, DEFAULT_PORT, HttpsConfig, LogFormat,
+    MetricsConfig, ServerConfig, TlsConfig, TlsFiles,
 };
 pub use error::ServerError;
 pub use identity::IdentitySource;

@@ -129,7 +129,7 @@ impl LimitsConfig {
 
 /// Reads a duration written as text with a unit (`"250ms"`, `"30s"`, `"5m"`, `"1h"`) or as a
 /// whole number of seconds.
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     deserializer.deserialize_any(DurationVisitor)
 }
 

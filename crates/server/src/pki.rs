@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::config::ServerConfig;
+use crate::config::issuing_ca::IssuingCaConfig;
 use crate::files::{self, Access};
 use keyward_client::pem::{self, PemError};
 
@@ -152,7 +153,8 @@ impl DevPki {
     }
 
     /// Points the TLS settings of `config` at this PKI when it names no certificates of its own,
-    /// creating the PKI if needed, and makes the `admin` client an administrator.
+    /// creating the PKI if needed, makes the `admin` client an administrator, and, unless
+    /// `[issuing_ca]` says otherwise, gives Certify a managed issuing CA.
     pub fn adopt(config: &mut ServerConfig) -> Result<Option<AdoptedPki>, PkiError> {
         if !config.tls.uses_dev_pki() {
             return Ok(None);
@@ -165,6 +167,7 @@ impl DevPki {
         config.tls.key = Some(ecdsa.key);
         config.tls.second_cert = Some(rsa.cert);
         config.tls.second_key = Some(rsa.key);
+        config.issuing_ca.get_or_insert_with(IssuingCaConfig::managed);
         let admin = pem::certificates_from_file(&pki.client(ADMIN).cert)?;
         let admin_identity =
             admin.first().and_then(|der| config.identity.identify(der).ok()).map(|identity| identity.name);

@@ -32,11 +32,12 @@ use tokio_rustls::TlsAcceptor;
 use crate::admission::{HandshakeGate, Slot};
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::identity::IdentitySource;
+use crate::identity_rules::IdentityRules;
 use crate::limits::LimitsConfig;
 use crate::metrics::Metrics;
 use crate::metrics_listener::{MetricsListener, Readiness};
 use crate::request_id::RequestIds;
+use crate::rotation::Rotator;
 use crate::shutdown::{self, StopFlag};
 use crate::{connection, https};
 
@@ -50,13 +51,15 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 /// What every connection shares, whichever listener accepted it.
 pub(crate) struct Shared {
     pub(crate) dispatcher: Dispatcher,
-    pub(crate) identity: IdentitySource,
+    pub(crate) identity: IdentityRules,
     pub(crate) limits: LimitsConfig,
     pub(crate) decoder: keyward_ttlv::Limits,
     /// `None` when the server counts nothing (no [`Metrics`] given): then no request pays for a
     /// clock reading either.
     pub(crate) metrics: Option<Metrics>,
     pub(crate) request_ids: RequestIds,
+    /// The automatic rotation scheduler (its timer runs with the server).
+    pub(crate) rotator: Arc<Rotator>,
 }
 
 /// A bound, not yet running, KMIP server.
@@ -99,6 +102,17 @@ pub(crate) enum Transport {
     Https = 1,
 }
 
+/// Runs the operations the dispatcher answered Operation Pending (KMIP 1.4 §6.8) on tokio's
+/// blocking pool, where their work and the wait for their commit hold up no connection.
+struct BlockingPool(tokio::runtime::Handle);
+
+impl keyward_core::AsyncWorker for BlockingPool {
+    fn spawn(&self, job: Box<dyn FnOnce() + Send>) {
+        // Detached: the outcome goes to the dispatcher's table, for the client's Poll.
+        drop(self.0.spawn_blocking(job));
+    }
+}
+
 impl Server {
     /// Checks the configuration, loads the TLS certificates and binds the listening socket. The
     /// configuration must name its certificates (see [`crate::pki::DevPki::adopt`] for the
@@ -129,7 +143,8 @@ impl Server {
     ) -> Result<Server, ServerError> {
         config.validate()?;
         let files = config.tls.files()?;
-        let tls = crate::tls::server_config(&files, &config.tls)?;
+        let identity = IdentityRules::new(config.identity, &config.access)?;
+        let tls = crate::tls::server_config(&files, &config.tls, &identity.tenant_roots)?;
         let kmip = Listener::bind(config.listen, TlsAcceptor::from(Arc::clone(&tls)), Transport::Ttlv).await?;
         let https = match &config.https {
             Some(https) => {
@@ -147,13 +162,21 @@ impl Server {
             }
             _ => None,
         };
+        let changed = Rotator::listener();
+        let dispatcher = dispatcher
+            .with_max_response_size(config.limits.max_response_size)
+            .with_async_worker(Arc::new(BlockingPool(tokio::runtime::Handle::current())))
+            .with_change_listener(Arc::clone(&changed) as Arc<dyn keyward_core::rotation::ChangeListener>);
+        let rotator = Arc::new(Rotator::new(&config.rotation, dispatcher.clone(), changed));
+        rotator.load_policies().map_err(ServerError::RotationPolicies)?;
         let shared = Shared {
-            dispatcher: dispatcher.with_max_response_size(config.limits.max_response_size),
-            identity: config.identity,
+            dispatcher,
+            identity,
             limits: config.limits.clone(),
             decoder: config.limits.decoder(),
             metrics,
             request_ids: RequestIds::new(),
+            rotator,
         };
         Ok(Server {
             kmip,
@@ -183,7 +206,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops: no new connections, idle ones closed,
-    /// requests in progress answered (for up to `shutdown_grace`), the store flushed.
+    /// requests in progress answered (for up to `shutdown_grace`), the store flushed, the audit
+    /// trail closed with a checkpoint.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let Server { kmip, https, shared, max_connections, shutdown_grace, monitor, readiness } = self;
         tracing::info!(address = %kmip.address, max_connections, "serving KMIP over TLS");
@@ -195,6 +219,7 @@ impl Server {
         let (trigger, stop) = shutdown::stop_flag();
         let mut connections = JoinSet::new();
         let mut refusals = RefusalLog::default();
+        let rotation = tokio::spawn(Arc::clone(&shared.rotator).run(stop.clone()));
         tokio::pin!(shutdown);
         readiness.set(true);
         loop {
@@ -235,8 +260,20 @@ impl Server {
             connections.abort_all();
             drain(&mut connections).await;
         }
+        // A rotation in progress finishes (its commit is one write) before the store is flushed.
+        if let Err(error) = rotation.await {
+            tracing::error!(%error, "the rotation scheduler ended abnormally");
+        }
         let store = Arc::clone(&shared.dispatcher.services().store);
         let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+        // The trail ends with a shutdown checkpoint, so that a clean stop is told from a cut.
+        if let Some(audit) = shared.dispatcher.audit().map(Arc::clone) {
+            match tokio::task::spawn_blocking(move || audit.close()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "the audit trail was not closed cleanly"),
+                Err(error) => tracing::error!(%error, "the audit trail was not closed cleanly"),
+            }
+        }
         // Health and metrics were served until now, /ready saying 503 while the server drained.
         drop(monitor);
         match flushed {

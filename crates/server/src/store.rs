@@ -1,18 +1,19 @@
 //! Opening what the dispatcher runs on: the data directory, the key-encryption key and the sealed
 //! store, with the administrators of the configuration.
 
+use crate::pkcs11_module::CryptokiModule;
 use std::sync::Arc;
 
+use keyward_core::access::{AccessPolicy, Grants};
 use keyward_core::{Dispatcher, Policy, Services, SystemClock};
-use keyward_store::{CompactReport, Kek, SledOptions, SledStore, StoreError, VerifyReport};
+use keyward_store::pkcs11::{Pkcs11KekSource, Pkcs11Settings};
+use keyward_store::{CompactReport, FileKekSource, KekSource, SledOptions, SledStore, StoreError, VerifyReport};
+use zeroize::Zeroizing;
 
-use crate::config::ServerConfig;
+use crate::config::{KekSourceKind, ServerConfig};
 use crate::error::ServerError;
 use crate::files;
 use crate::metrics::Metrics;
-
-/// The name sled gives the store inside the data directory.
-const STORE_NAME: &str = "objects.sled";
 
 /// Opens the store of `config` (creating the data directory and, on first start, the KEK) and
 /// builds the dispatcher over it.
@@ -29,32 +30,41 @@ pub fn open_dispatcher_with_metrics(config: &ServerConfig, metrics: &Metrics) ->
 fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, ServerError> {
     let data_dir = &config.data_dir;
     files::create_private_dir(data_dir).map_err(|error| ServerError::DataDir { path: data_dir.clone(), error })?;
-    let kek_path = config.kek_path();
-    // A new KEK beside an existing store could never open it; say what is really wrong instead.
-    if !kek_path.exists() && data_dir.join(STORE_NAME).exists() {
-        return Err(ServerError::MissingKek { kek: kek_path, data_dir: data_dir.clone() });
-    }
-    if let Some(parent) = kek_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        files::create_private_dir(parent).map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
-    }
-    let kek = Kek::load_or_create(&kek_path).map_err(|error| ServerError::Kek { path: kek_path.clone(), error })?;
+    let source = kek_source(config)?;
     let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
     if let Some(metrics) = metrics {
         options.observer = metrics.store_observer();
     }
-    let store = SledStore::open_with(data_dir, &kek, &options).map_err(|error| match error {
-        StoreError::Damaged(what) => {
+    let store = SledStore::open_with_source(data_dir, Arc::clone(&source), &options).map_err(|error| {
+        if let StoreError::Damaged(what) = &error {
             tracing::error!(data_dir = %data_dir.display(), %what, "the store is damaged; refusing to serve it");
-            ServerError::Damaged { data_dir: data_dir.clone(), what }
         }
-        error => store_error(config, error),
+        store_error(config, source.as_ref(), error)
     })?;
+    // Grants live in the store's settings; they are read once here and kept in memory.
+    let grants = Grants::load(&store).map_err(|error| ServerError::Store { path: data_dir.clone(), error })?;
+    let access = AccessPolicy { tenants: config.access.tenant_names(), grants: Arc::new(grants) };
     let policy = Policy {
         administrators: config.administrators.clone(),
         algorithms: config.algorithms.policy()?,
+        access,
+        issuing_ca: crate::config::issuing_ca::policy(config.issuing_ca.as_ref())?,
+        operation_policies: crate::config::operation_policies::policies(&config.operation_policies)?,
+        asynchronous: config.asynchronous.policy()?,
         ..Policy::default()
     };
-    let dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    let counters = metrics.map(Metrics::audit_counters).unwrap_or_default();
+    let audit_root = store.derive_key(crate::audit::KEYRING_PURPOSE);
+    let audit =
+        crate::audit::open(&config.audit, data_dir, audit_root.as_ref(), counters).map_err(ServerError::Audit)?;
+    let mut dispatcher = Dispatcher::new(Services { store: Arc::new(store), policy, clock: Arc::new(SystemClock) });
+    if let Some(pkcs11) = &config.pkcs11 {
+        let module = CryptokiModule::load(&pkcs11.module).map_err(|error| ServerError::Pkcs11(error.to_string()))?;
+        dispatcher = dispatcher.with_pkcs11(Arc::new(module));
+    }
+    if let Some(audit) = audit {
+        dispatcher = dispatcher.with_audit(audit);
+    }
     Ok(match metrics {
         Some(metrics) => dispatcher.with_observer(metrics.dispatch_observer()),
         None => dispatcher,
@@ -70,38 +80,88 @@ pub enum Maintenance {
     Accept,
 }
 
-/// Verifies (or accepts) the store of `config`, with its KEK loaded as `keyward serve` loads it
-/// (never created: a missing KEK is an error).
+/// Verifies (or accepts) the store of `config`, with its KEK from the source `keyward serve`
+/// uses (a file or a token), through the store's keyring. Neither a KEK nor a keyring is ever
+/// made: a missing one is an error.
 pub fn verify_store(config: &ServerConfig, action: Maintenance) -> Result<VerifyReport, ServerError> {
-    let kek = existing_kek(config)?;
+    let source = kek_source(config)?;
     let data_dir = &config.data_dir;
     let result = match action {
-        Maintenance::Verify => SledStore::verify(data_dir, &kek, config.store_cache_size),
-        Maintenance::Accept => SledStore::accept(data_dir, &kek, config.store_cache_size),
+        Maintenance::Verify => SledStore::verify(data_dir, source.as_ref(), config.store_cache_size),
+        Maintenance::Accept => SledStore::accept(data_dir, source.as_ref(), config.store_cache_size),
     };
-    result.map_err(|error| store_error(config, error))
+    result.map_err(|error| store_error(config, source.as_ref(), error))
 }
 
-/// Compacts the store of `config` (see [`SledStore::compact`]); the server must be stopped.
+/// Compacts the store of `config` (see [`SledStore::compact`]), its KEK had as for
+/// [`verify_store`]; the server must be stopped.
 pub fn compact_store(config: &ServerConfig) -> Result<CompactReport, ServerError> {
-    let kek = existing_kek(config)?;
-    SledStore::compact(&config.data_dir, &kek, config.store_cache_size).map_err(|error| store_error(config, error))
+    let source = kek_source(config)?;
+    SledStore::compact(&config.data_dir, source.as_ref(), config.store_cache_size)
+        .map_err(|error| store_error(config, source.as_ref(), error))
 }
 
-fn existing_kek(config: &ServerConfig) -> Result<Kek, ServerError> {
-    let kek_path = config.kek_path();
-    if !kek_path.exists() {
-        return Err(ServerError::MissingKek { kek: kek_path, data_dir: config.data_dir.clone() });
-    }
-    Kek::load(&kek_path).map_err(|error| ServerError::Kek { path: kek_path, error })
-}
-
-fn store_error(config: &ServerConfig, error: StoreError) -> ServerError {
+fn store_error(config: &ServerConfig, source: &dyn KekSource, error: StoreError) -> ServerError {
+    let data_dir = config.data_dir.clone();
     match error {
-        StoreError::Damaged(what) => ServerError::Damaged { data_dir: config.data_dir.clone(), what },
-        StoreError::WrongKek => ServerError::WrongKek { kek: config.kek_path(), data_dir: config.data_dir.clone() },
-        error => ServerError::Store { path: config.data_dir.clone(), error },
+        StoreError::Damaged(what) => ServerError::Damaged { data_dir, what },
+        StoreError::WrongKek => ServerError::WrongKek { kek: source.describe(1), data_dir },
+        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir },
+        error => ServerError::Store { path: data_dir, error },
     }
+}
+
+/// The KEK source of the configuration: the file (its directory made private if need be), or
+/// the token, logged in.
+fn kek_source(config: &ServerConfig) -> Result<Arc<dyn KekSource>, ServerError> {
+    let unavailable = |error: StoreError| match error {
+        StoreError::KekUnavailable(message) => {
+            ServerError::KekUnavailable { message, data_dir: config.data_dir.clone() }
+        }
+        error => ServerError::Store { path: config.data_dir.clone(), error },
+    };
+    match config.kek.source {
+        KekSourceKind::File => {
+            let path = config.kek_path();
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                files::create_private_dir(parent)
+                    .map_err(|error| ServerError::DataDir { path: parent.into(), error })?;
+            }
+            Ok(Arc::new(FileKekSource::new(path)))
+        }
+        KekSourceKind::Pkcs11 => {
+            // validate() made sure these are given.
+            let missing =
+                |what: &str| ServerError::Config(crate::config::ConfigError::Invalid(format!("kek: no {what}")));
+            let pin_file = config.kek.pin_file.clone().ok_or_else(|| missing("pin_file"))?;
+            let settings = Pkcs11Settings {
+                module: config.kek.module.clone().ok_or_else(|| missing("module"))?,
+                token_label: config.kek.token_label.clone().ok_or_else(|| missing("token_label"))?,
+                pin: read_pin(&pin_file)?,
+                key_label: config.kek.key_label.clone(),
+            };
+            Ok(Arc::new(Pkcs11KekSource::open(settings).map_err(unavailable)?))
+        }
+    }
+}
+
+/// The PIN in its file, without the line's end; the file must be its owner's only, as a KEK file.
+fn read_pin(path: &std::path::Path) -> Result<Zeroizing<String>, ServerError> {
+    let refuse = |message: String| ServerError::PinFile { path: path.into(), message };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(refuse(format!("mode {mode:04o}: it must be readable by its owner only (chmod 600)")));
+        }
+    }
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?);
+    let pin = text.trim_end_matches(['\r', '\n']);
+    if pin.is_empty() {
+        return Err(refuse("it is empty".into()));
+    }
+    Ok(Zeroizing::new(pin.to_string()))
 }
 
 #[cfg(test)]
@@ -141,13 +201,50 @@ mod tests {
 
         let other = ServerConfig { kek_file: Some(dir.path().join("other-kek")), ..config.clone() };
         std::fs::write(other.kek_path(), format!("{}\n", "ab".repeat(32))).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let error = reopen(&other).err().unwrap();
+            assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+            assert!(error.to_string().contains("chmod 600"), "{error}");
+            std::fs::set_permissions(other.kek_path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let error = reopen(&other).err().unwrap();
         assert!(matches!(error, ServerError::WrongKek { .. }), "{error}");
         assert!(error.to_string().contains("does not open the store"));
 
         let lost = ServerConfig { kek_file: Some(dir.path().join("lost-kek")), ..config };
         let error = open_dispatcher(&lost).err().unwrap();
-        assert!(matches!(error, ServerError::MissingKek { .. }), "{error}");
+        assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+        assert!(error.to_string().contains("missing"), "{error}");
         assert!(!lost.kek_path().exists());
+    }
+
+    /// `keyward store verify` and `compact` have the KEK from the source serve uses, through the
+    /// keyring; a missing KEK is an error, never made.
+    #[test]
+    fn verify_and_compact_use_the_servers_kek_source_and_never_make_a_kek() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
+        drop(open_dispatcher(&config).unwrap());
+        // The flusher lets go of the database a moment after the drop.
+        let report = (0..100)
+            .find_map(|_| match verify_store(&config, Maintenance::Verify) {
+                Err(ServerError::Store { error, .. }) if error.to_string().contains("lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                other => Some(other),
+            })
+            .unwrap()
+            .unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        compact_store(&config).unwrap();
+        let lost = ServerConfig { kek_file: Some(dir.path().join("lost-kek")), ..config };
+        for error in [verify_store(&lost, Maintenance::Verify).err(), compact_store(&lost).err()] {
+            let error = error.unwrap();
+            assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+        }
+        assert!(!lost.kek_path().exists(), "a KEK was made");
     }
 }

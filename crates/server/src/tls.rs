@@ -46,9 +46,14 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
 }
 
 /// Builds the rustls server configuration from the files and TLS settings.
-pub(crate) fn server_config(files: &TlsFiles, settings: &TlsConfig) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+/// `tenant_roots` are the tenants' client CAs (`[[access.tenants]]`), trusted besides `ca`.
+pub(crate) fn server_config(
+    files: &TlsFiles,
+    settings: &TlsConfig,
+    tenant_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = crypto_provider();
-    let verifier = client_verifier(files, settings, &provider)?;
+    let verifier = client_verifier(files, settings, tenant_roots, &provider)?;
     let mut certificates = vec![certified_key(&files.cert, &files.key, &provider)?];
     if let Some((cert, key)) = &files.second {
         certificates.push(certified_key(cert, key, &provider)?);
@@ -85,9 +90,15 @@ pub(crate) fn with_alpn(config: &Arc<rustls::ServerConfig>, protocols: &[&[u8]])
 fn client_verifier(
     files: &TlsFiles,
     settings: &TlsConfig,
+    tenant_roots: &[rustls::pki_types::CertificateDer<'static>],
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
     let mut roots = RootCertStore::empty();
+    for certificate in tenant_roots {
+        roots
+            .add(certificate.clone())
+            .map_err(|error| TlsError::Rustls { what: "a tenant's CA certificate".into(), error })?;
+    }
     for certificate in pem::certificates_from_file(&files.ca)? {
         roots
             .add(certificate)

@@ -16,6 +16,12 @@ pub enum IndexKind {
     /// A live object's claim on one of its Names for its owner: at most one object holds each
     /// (KMIP 1.4 §3.2, 2.1 §4.36: a Name is unique among an owner's live objects).
     NameClaim = 7,
+    /// A Rotate Name (2.1 §4.53): Locate by Rotate Name and Rotate Latest finds a rotated key's
+    /// current generation without reading every object of its owner.
+    RotateName = 8,
+    /// The object has Rotate Automatic True (2.1 §4.48): the rotation scheduler finds the objects
+    /// it watches at start from the headers, without decrypting the others.
+    AutomaticRotation = 9,
 }
 
 /// "The object has this value for this attribute." Values are canonical bytes (text as UTF-8,
@@ -48,6 +54,14 @@ impl IndexTerm {
         IndexTerm { kind: IndexKind::ObjectGroup, value: group.as_bytes().to_vec() }
     }
 
+    pub fn rotate_name(name: &str) -> IndexTerm {
+        IndexTerm { kind: IndexKind::RotateName, value: name.as_bytes().to_vec() }
+    }
+
+    pub fn automatic_rotation() -> IndexTerm {
+        IndexTerm { kind: IndexKind::AutomaticRotation, value: Vec::new() }
+    }
+
     pub fn enumeration(kind: IndexKind, value: u32) -> IndexTerm {
         IndexTerm { kind, value: value.to_be_bytes().to_vec() }
     }
@@ -60,6 +74,8 @@ impl IndexTerm {
             Attribute::State(s) => IndexTerm::enumeration(IndexKind::State, s.0),
             Attribute::ObjectGroup(g) => IndexTerm::object_group(g),
             Attribute::CryptographicAlgorithm(a) => IndexTerm::enumeration(IndexKind::Algorithm, a.0),
+            Attribute::RotateName(name) => IndexTerm::rotate_name(&name.rotate_name_value),
+            Attribute::RotateAutomatic(true) => IndexTerm::automatic_rotation(),
             _ => return None,
         })
     }

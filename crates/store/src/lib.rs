@@ -8,12 +8,15 @@
 //! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
 //! metrics); the store itself knows no exporter.
 
+pub mod backup;
 mod cache;
 mod commit;
 mod index;
 mod kek;
+mod keyring;
 mod memory;
 mod observer;
+pub mod pkcs11;
 mod record;
 mod sealing;
 mod sled_store;
@@ -25,11 +28,14 @@ use keyward_kmip::objects::ManagedObject;
 
 pub use commit::CommitTicket;
 pub use index::{IndexKind, IndexTerm};
-pub use kek::Kek;
+pub use kek::{
+    FileKekSource, Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus,
+};
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use sled_store::{
-    CompactReport, FlushFault, SLED_DIR, SledOptions, SledStore, VerifyReport, default_cache_capacity,
+    CompactReport, FlushFault, SLED_DIR, SledOptions, SledStore, Snapshot, VerifyReport, default_cache_capacity,
+    derive_key_offline,
 };
 use zeroize::Zeroizing;
 
@@ -65,6 +71,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("the key-encryption key does not open this store (wrong KEK?)")]
     WrongKek,
+    /// The KEK could not be had: a missing or too widely readable file, an absent token, a wrong
+    /// PIN. The message says which and where.
+    #[error("the key-encryption key is unavailable: {0}")]
+    KekUnavailable(String),
+    /// The request waits on work in progress (a re-seal): the message says what to wait for.
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("flushing to disk failed: {0}")]
@@ -148,4 +161,17 @@ pub trait ObjectStore: Send + Sync {
     /// Writes (or, with `None`, deletes) the setting `key`. Durable when the ticket completes;
     /// the caller serializes writers of one key (the store keeps the last write).
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket>;
+
+    /// Writes a consistent backup of the whole store to `out` (see [`backup`]): every commit
+    /// acknowledged before the call, still sealed. A store that keeps nothing worth a backup
+    /// (memory) refuses.
+    fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<backup::Manifest> {
+        let _ = (created, out);
+        Err(StoreError::Backend("this store keeps no backups".into()))
+    }
+
+    /// KEK status and rotation, for a store that has a KEK (none by default: the memory store).
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        None
+    }
 }

@@ -3,19 +3,24 @@
 //! `encrypt`, `decrypt`, `sign`, `verify`, `mac`) share `connection`, `output` and `client_error`,
 //! which gives them exit statuses of their own (docs/cli.md).
 
+pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod client_error;
 pub mod connection;
 pub mod crypto_ops;
 pub mod dev_profile;
 mod file_modes;
+pub mod grants;
 pub mod identity;
+pub mod kek;
 pub mod keys;
 pub mod local_files;
 pub mod output;
 pub mod pem_text;
 pub mod pki;
 pub mod profile;
+pub mod rotation;
 pub mod serve;
 pub mod store;
 pub mod ttlv;

@@ -63,7 +63,13 @@ pub fn start_with(data_dir: &Path, args: &[&str]) -> Serving {
 /// metrics listener takes an ephemeral port too (tests run servers side by side), unless `args`
 /// say where.
 pub fn serve(data_dir: &Path, args: &[&str], stderr: Stdio) -> Serving {
+    serve_with_env(data_dir, args, &[], stderr)
+}
+
+/// [`serve`], with these variables set for the server (`SOFTHSM2_CONF`, say).
+pub fn serve_with_env(data_dir: &Path, args: &[&str], env: &[(&str, &Path)], stderr: Stdio) -> Serving {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    command.envs(env.iter().copied());
     command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
     if !args.contains(&"--metrics-listen") {
         command.args(["--metrics-listen", "127.0.0.1:0"]);

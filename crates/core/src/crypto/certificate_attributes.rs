@@ -24,9 +24,8 @@ pub fn read(certificate: &Certificate) -> OpResult<CertificateInfo> {
         .map_err(|e| OpError::InvalidField(format!("the certificate: {e}")))
 }
 
-/// Every attribute the certificate determines. The 1.0 forms (Certificate Identifier, Subject,
-/// Issuer) only for 1.0 clients: later versions replaced them, and a 2.x client would see them as
-/// vendor attributes.
+/// Every attribute the certificate determines, in the forms of every version: which of them a
+/// client sees is [`shown_in`]'s decision, at the time it asks.
 pub fn attributes_of(certificate: &Certificate, info: &CertificateInfo, version: KmipVersion) -> Vec<Attribute> {
     let mut attributes = vec![
         Attribute::CertificateType(certificate.certificate_type),
@@ -52,7 +51,7 @@ pub fn attributes_of(certificate: &Certificate, info: &CertificateInfo, version:
     if let Some(key) = &info.public_key {
         attributes.extend(keypair::attributes_of(key, version));
     }
-    if version == KmipVersion::V1_0 {
+    {
         let serial: String = info.serial_number.iter().map(|b| format!("{b:02x}")).collect();
         attributes.push(Attribute::CertificateIdentifier(CertificateIdentifier {
             issuer: text_form(&info.issuer),
@@ -68,6 +67,34 @@ pub fn attributes_of(certificate: &Certificate, info: &CertificateInfo, version:
         }));
     }
     attributes
+}
+
+/// Whether a certificate's attribute is shown to a client of `version` (Get Attributes, Get
+/// Attribute List). The encoder already leaves out what a version has no tag for (the X.509 forms
+/// and Digital Signature Algorithm before 1.1, everything of 1.x alone in 2.x); this decides the
+/// rest:
+/// - Certificate Identifier, Certificate Subject and Certificate Issuer (1.0 §3.9–3.11) are a
+///   certificate's own in 1.0, and still in 1.1 and 1.2 (§3.13–3.15, deprecated there, the X.509
+///   forms of §3.10–3.12 beside them); 1.3 and 1.4 clients read the X.509 forms.
+/// - 1.0 gives a certificate no Cryptographic Algorithm or Length: §3.4 and §3.5 of 1.0 speak of
+///   the object's own algorithm and key material, which a certificate does not have; 1.1 §3.4
+///   first defines them for a certificate, as those of the public key inside it.
+pub fn shown_in(attribute: &Attribute, version: KmipVersion) -> bool {
+    match attribute {
+        Attribute::CertificateIdentifier(_) | Attribute::CertificateSubject(_) | Attribute::CertificateIssuer(_) => {
+            version <= KmipVersion::V1_2
+        }
+        Attribute::CryptographicAlgorithm(_) | Attribute::CryptographicLength(_) => version > KmipVersion::V1_0,
+        _ => true,
+    }
+}
+
+/// True when the stored object is a certificate.
+pub fn is_certificate(stored: &keyward_store::StoredObject) -> bool {
+    stored
+        .attributes
+        .iter()
+        .any(|a| matches!(a.attribute, Attribute::ObjectType(keyward_kmip::enums::ObjectType::Certificate)))
 }
 
 fn name_attributes(name: &DistinguishedName, make: fn(NameAttribute, String) -> Attribute) -> Vec<Attribute> {

@@ -42,6 +42,9 @@ pub fn deliver(cx: &Context<'_>, stored: &StoredObject, form: &Form<'_>) -> OpRe
         }
         return if sensitive { Err(sensitive_refusal(uid)) } else { Ok(object.clone()) };
     };
+    if block.key_value.is_none() {
+        return without_value(stored, object, form);
+    }
     if form.key_compression_type.is_some_and(|asked| Some(asked) != block.key_compression_type) {
         return Err(OpError::KeyCompressionTypeNotSupported("keys are returned uncompressed".into()));
     }
@@ -57,8 +60,11 @@ pub fn deliver(cx: &Context<'_>, stored: &StoredObject, form: &Form<'_>) -> OpRe
     if open_first && let Some(block) = object.key_block_mut() {
         *block = unwrap(cx, block)?;
     }
-    if let Some(format) = form.key_format_type {
-        object = convert(&object, format)?;
+    match form.key_format_type {
+        // A container built from the key, its chain and its password (1.4 §4.11, 2.1 §6.1.19).
+        Some(KeyFormatType::PKCS_12) => object = super::pkcs12::export(cx, stored)?,
+        Some(format) => object = convert(&object, format)?,
+        None => {}
     }
     match form.wrapping {
         Some(spec) => {
@@ -73,6 +79,18 @@ pub fn deliver(cx: &Context<'_>, stored: &StoredObject, form: &Form<'_>) -> OpRe
         None => {}
     }
     Ok(object)
+}
+
+/// An object registered without its Key Value (1.2 §3.41) goes out as registered: its Key Block
+/// describes the key, and no key material leaves the server. Anything that needs the key (another
+/// format, a wrapping) is Key Value Not Present (2.0 and 2.1 list it for Get and Export).
+fn without_value(stored: &StoredObject, object: &ManagedObject, form: &Form<'_>) -> OpResult<ManagedObject> {
+    let block = object.key_block();
+    let reformat = form.key_format_type.is_some_and(|asked| block.is_some_and(|b| b.key_format_type != asked));
+    if reformat || form.wrapping.is_some() {
+        return Err(OpError::KeyValueNotPresent(stored.unique_identifier.clone()));
+    }
+    Ok(object.clone())
 }
 
 fn sensitive_refusal(uid: &str) -> OpError {

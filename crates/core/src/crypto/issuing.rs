@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 use super::certificate_attributes::subject_part;
 use super::failure;
 use super::material::private_key_pkcs8;
+use crate::access::Right;
 use crate::context::Context;
 use crate::creation::linked;
 use crate::error::{OpError, OpResult};
@@ -39,12 +40,25 @@ use crate::usage::{self, Purpose, Use};
 pub const DEFAULT_VALIDITY: i64 = 365 * 24 * 3600;
 
 /// Signing certificates: the Certificate Sign bit, applying protection.
-const CERTIFICATE_SIGN: Use = Use { mask: CryptographicUsageMask::CertificateSign, purpose: Purpose::Protect };
+pub(crate) const CERTIFICATE_SIGN: Use =
+    Use { mask: CryptographicUsageMask::CertificateSign, purpose: Purpose::Protect };
 
 /// A CA the server manages.
 pub struct Authority {
     certificate: Vec<u8>,
     private_key: Zeroizing<Vec<u8>>,
+}
+
+impl Authority {
+    /// A CA from its certificate (DER or PEM) and PKCS#8 private key, which must be a CA
+    /// certificate (basicConstraints cA); that the key matches is checked when it signs.
+    pub fn checked(certificate: Vec<u8>, private_key: Zeroizing<Vec<u8>>) -> OpResult<Authority> {
+        let info = describe_certificate(&certificate).map_err(failure)?;
+        if !info.is_ca {
+            return Err(OpError::InvalidField("the issuing CA's certificate is not a CA certificate".into()));
+        }
+        Ok(Authority { certificate, private_key })
+    }
 }
 
 /// The identifier a Parent Link among `attributes` points at.
@@ -58,17 +72,30 @@ pub fn parent_named(attributes: &[Attribute]) -> Option<String> {
     })
 }
 
+/// A Link of type Parent Link to `uid`: the CA that issued a certificate.
+pub fn parent_link(uid: &str) -> Attribute {
+    Attribute::Link(keyward_kmip::attributes::Link {
+        link_type: LinkType::ParentLink,
+        linked_object_identifier: keyward_kmip::UniqueIdentifierRef::Text(uid.to_string()),
+    })
+}
+
 /// The CA whose certificate or private key `uid` names.
-pub fn authority(cx: &Context<'_>, uid: &str) -> OpResult<Authority> {
-    let named = cx.load(uid)?;
+pub fn authority(cx: &mut Context<'_>, uid: &str) -> OpResult<Authority> {
+    if super::issuing_ca::is_managed_ca(cx, uid) {
+        return super::issuing_ca::server_authority(cx).map(|(authority, _)| authority);
+    }
+    // The issuer is another object than the one certified: the caller needs Certify on it (and
+    // on the other half of the CA) itself (docs/security/access-control.md).
+    let named = cx.load_for(uid, Right::Certify)?;
     let (certificate, private_key) = match readable(&named)?.object_type() {
         ObjectType::Certificate => {
             let key_uid = follow(cx, &named, LinkType::PrivateKeyLink)?;
-            (named, cx.load(&key_uid)?)
+            (named, cx.load_for(&key_uid, Right::Certify)?)
         }
         ObjectType::PrivateKey => {
             let certificate_uid = follow(cx, &named, LinkType::CertificateLink)?;
-            (cx.load(&certificate_uid)?, named)
+            (cx.load_for(&certificate_uid, Right::Certify)?, named)
         }
         other => return Err(OpError::InvalidField(format!("the Parent Link names a {other:?}, not a CA"))),
     };
@@ -93,7 +120,7 @@ fn follow(cx: &Context<'_>, from: &StoredObject, link: LinkType) -> OpResult<Str
     if let Some(uid) = linked(from, link) {
         return Ok(uid);
     }
-    let public = linked(from, LinkType::PublicKeyLink).map(|uid| cx.load(&uid)).transpose()?;
+    let public = linked(from, LinkType::PublicKeyLink).map(|uid| cx.load_for(&uid, Right::Certify)).transpose()?;
     public.and_then(|p| linked(&p, link)).ok_or_else(|| {
         OpError::MissingData(format!(
             "object {} has no {link:?} to the other half of the CA, directly or through its public key",

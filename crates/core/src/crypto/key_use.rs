@@ -39,7 +39,12 @@ impl KeyInUse {
         wanted: Use,
     ) -> OpResult<KeyInUse> {
         let stored = cx.read_ref(reference)?;
-        readable(&stored)?;
+        let object = readable(&stored)?;
+        // A key registered without its value (1.2 §3.41) cannot be used here: Key Value Not
+        // Present (1.4 Tables 353 to 358; 2.1 lists it for every cryptographic operation).
+        if object.key_block().is_some_and(|b| b.key_value.is_none()) {
+            return Err(OpError::KeyValueNotPresent(stored.unique_identifier.clone()));
+        }
         usage::check(&stored, wanted, cx.now)?;
         let parameters = effective(given, &stored);
         // SP 800-131A's "legacy use": a key the policy retired may still decrypt and verify.

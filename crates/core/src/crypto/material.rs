@@ -22,7 +22,8 @@ fn plain_material(block: &KeyBlock) -> OpResult<&KeyMaterial> {
     match &block.key_value {
         Some(KeyValue::Plain { key_material, .. }) => Ok(key_material),
         Some(KeyValue::Wrapped(_)) => Err(OpError::FeatureNotSupported("the key is stored wrapped".into())),
-        None => Err(OpError::MissingData("the object has no key value".into())),
+        // Registered without its value (1.2 §3.41): the key is elsewhere.
+        None => Err(OpError::KeyValueNotPresent("the object".into())),
     }
 }
 

@@ -10,12 +10,14 @@ pub mod conversion;
 pub mod delivery;
 pub mod derivation;
 pub mod issuing;
+pub mod issuing_ca;
 pub mod key_use;
 pub mod keypair;
 pub mod mapping;
 pub mod material;
 pub mod multipart;
 pub mod parameters;
+pub mod pkcs12;
 pub mod splitting;
 pub mod wrapping;
 

@@ -3,9 +3,27 @@
 //! following requests carry that value, the last one with Final Indicator true. Between requests
 //! the operation's state waits in [`crate::streams`], under the client's identity: a Correlation
 //! Value of another client, or of another kind of operation, is an invalid one.
+//!
+//! The fields of a part (1.4 §4.29 Encrypt and §4.30 Decrypt, Tables 229-232, and the multi-part
+//! sequence in the introduction of 1.4 §4; 2.1 §6.1.17 and §6.1.11 alike):
+//! - Without a Correlation Value, a request is the whole operation in one request unless it has
+//!   Init Indicator true and no Final Indicator true (then it starts a stream); Init Indicator
+//!   true with a Correlation Value is a contradiction (Invalid Field).
+//! - Cryptographic Parameters and IV/Counter/Nonce belong to the first part. A later part may give
+//!   them again ("Provide any other required parameters" on subsequent requests,
+//!   in that sequence) as long as they are the stream's: a stream cannot change its mode or
+//!   its IV midway, so different ones are Invalid Field ([`check_continuation`]).
+//! - Authenticated Encryption Additional Data "MUST be supplied on the initial" request (1.4
+//!   Tables 229 and 231): on a later part it is Invalid Field, not silently left out of the tag.
+//! - Data is "Yes for single-part. No for multi-part" in requests and responses alike: a part may
+//!   come without Data, and a part's response carries Data only when the part produced output
+//!   ([`part_output`]); a part that produced none is answered with the Correlation Value alone
+//!   (and the tag, for the last part of an authenticated encryption). A whole operation always
+//!   answers Data.
 
 use std::any::Any;
 
+use keyward_kmip::attributes::CryptographicParameters;
 use keyward_kmip::payloads::common::DataRef;
 use keyward_kmip::{Bytes, UniqueIdentifierRef};
 use zeroize::Zeroizing;
@@ -89,6 +107,45 @@ pub fn data(cx: &Context<'_>, given: Option<&DataRef>, part: &Part) -> OpResult<
         Some(data) => cx.data_input(data),
         None if *part == Part::Whole => Err(OpError::MissingData("the Data".into())),
         None => Ok(Zeroizing::new(Vec::new())),
+    }
+}
+
+/// What a stream fixed at its first part, which later parts may repeat but not change.
+#[derive(Clone, Debug, Default)]
+pub struct StreamSetup {
+    /// The effective Cryptographic Parameters (the request's over the key's).
+    pub parameters: CryptographicParameters,
+    /// The IV/Counter/Nonce the stream runs with (the client's or the server's).
+    pub iv: Vec<u8>,
+}
+
+/// Checks what a continuing part repeats of its stream's first part (see the module doc).
+/// `parameters` are the part's effective parameters when it gave some.
+pub fn check_continuation(
+    setup: &StreamSetup,
+    parameters: Option<&CryptographicParameters>,
+    iv: Option<&Bytes>,
+    additional_data: Option<&Bytes>,
+) -> OpResult<()> {
+    if parameters.is_some_and(|p| *p != setup.parameters) {
+        return Err(OpError::InvalidField("a stream keeps the Cryptographic Parameters of its first part".into()));
+    }
+    if iv.is_some_and(|iv| iv.as_slice() != setup.iv.as_slice()) {
+        return Err(OpError::InvalidField("a stream keeps the IV/Counter/Nonce of its first part".into()));
+    }
+    if additional_data.is_some() {
+        return Err(OpError::InvalidField(
+            "Authenticated Encryption Additional Data is given with the first part of a stream".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The Data of a response: always for a whole operation, only when there is some for a part.
+pub fn part_output(part: &Part, data: Option<Bytes>) -> Option<Bytes> {
+    match part {
+        Part::Whole => data,
+        _ => data.filter(|d| !d.as_slice().is_empty()),
     }
 }
 

@@ -19,13 +19,13 @@ mod encoding;
 mod keys;
 
 use keyward_kmip::Bytes;
-use keyward_kmip::attributes::{Attribute, AttributeRef};
+use keyward_kmip::attributes::{AttributeRef, IndexedAttribute};
 use keyward_kmip::enums::{EncodingOption, WrappingMethod};
 use keyward_kmip::objects::{KeyBlock, KeyValue, KeyWrappingData, KeyWrappingSpecification};
 use keyward_store::StoredObject;
 use zeroize::Zeroizing;
 
-use self::encoding::{decode, encode};
+use self::encoding::{decode, encode, plain_material};
 use self::keys::{decrypt, encrypt, mac_or_sign, verify};
 use crate::attributes::instances;
 use crate::context::Context;
@@ -43,7 +43,7 @@ pub fn wrap(
         return Err(OpError::EncodingOption("with No Encoding, no attributes travel with the key".into()));
     }
     let attributes = named_attributes(owner, &spec.attribute_name)?;
-    let plain = encode(block, &attributes, encoding, cx.version)?;
+    let plain = encode(plain_material(block)?, &attributes, encoding, cx.version)?;
     let encryption = spec.encryption_key_information.as_ref();
     let signing = spec.mac_signature_key_information.as_ref();
     let (needs_encryption, needs_signature) = method_parts(spec.wrapping_method)?;
@@ -91,11 +91,29 @@ pub fn conceals(spec: &KeyWrappingSpecification) -> bool {
 pub fn unwrap(cx: &Context<'_>, block: &KeyBlock) -> OpResult<KeyBlock> {
     let data =
         block.key_wrapping_data.as_ref().ok_or_else(|| OpError::InvalidField("the key is not wrapped".into()))?;
+    let (encrypted, signed) = method_parts(data.wrapping_method)?;
+    let encoding = data.encoding_option.unwrap_or(EncodingOption::TTLVEncoding);
     let wrapped = match &block.key_value {
         Some(KeyValue::Wrapped(bytes)) => bytes.as_slice(),
-        _ => return Err(OpError::InvalidField("a wrapped key's Key Value is a Byte String".into())),
+        // MAC/sign only leaves the key readable: a client may send the Key Value structure itself
+        // (1.4 Table 7: "Structure: for plaintext Key Value"), whose MAC or signature is over its
+        // encoding (§2.1.5: the MAC/Signature is "of the Key Value").
+        Some(plain @ KeyValue::Plain { key_material, attributes }) if signed && !encrypted => {
+            let carried: Vec<IndexedAttribute> = attributes.iter().cloned().map(IndexedAttribute::new).collect();
+            let encoded = encode(key_material, &carried, encoding, cx.version)?;
+            verify(
+                cx,
+                required(data.mac_signature_key_information.as_ref(), "MAC/Signature Key Information")?,
+                &encoded,
+                data.mac_signature
+                    .as_ref()
+                    .map(Bytes::as_slice)
+                    .ok_or_else(|| OpError::MissingData("MAC/Signature".into()))?,
+            )?;
+            return Ok(KeyBlock { key_value: Some(plain.clone()), key_wrapping_data: None, ..block.clone() });
+        }
+        _ => return Err(OpError::InvalidField("an encrypted key's Key Value is a Byte String".into())),
     };
-    let (encrypted, signed) = method_parts(data.wrapping_method)?;
     let sign_first = data.wrapping_method == WrappingMethod::MACSignThenEncrypt;
     let tag =
         || data.mac_signature.as_ref().map(Bytes::as_slice).ok_or_else(|| OpError::MissingData("MAC/Signature".into()));
@@ -121,7 +139,7 @@ pub fn unwrap(cx: &Context<'_>, block: &KeyBlock) -> OpResult<KeyBlock> {
             tag()?,
         )?;
     }
-    let key_value = decode(&plain, data.encoding_option.unwrap_or(EncodingOption::TTLVEncoding), cx.version)?;
+    let key_value = decode(&plain, encoding, cx.version)?;
     Ok(KeyBlock { key_value: Some(key_value), key_wrapping_data: None, ..block.clone() })
 }
 
@@ -139,12 +157,13 @@ fn method_parts(method: WrappingMethod) -> OpResult<(bool, bool)> {
     })
 }
 
-/// The object's attributes named by the specification, to travel inside the wrapped Key Value.
-fn named_attributes(owner: &StoredObject, names: &[String]) -> OpResult<Vec<Attribute>> {
+/// The object's attributes named by the specification, to travel inside the wrapped Key Value,
+/// each instance with its Attribute Index (which 1.x writes when it is not 0, 1.4 §2.1.1).
+fn named_attributes(owner: &StoredObject, names: &[String]) -> OpResult<Vec<IndexedAttribute>> {
     let mut selected = Vec::new();
     for name in names {
         let reference = AttributeRef::from_name(name)?;
-        selected.extend(instances(owner, &reference).into_iter().map(|a| a.attribute.clone()));
+        selected.extend(instances(owner, &reference).into_iter().cloned());
     }
     Ok(selected)
 }

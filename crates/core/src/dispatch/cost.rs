@@ -36,6 +36,8 @@ const SLOW_OPERATIONS: &[Operation] = &[
     Operation::Import,
     Operation::Export,
     Operation::Register,
+    // A Poll runs the operation it names (see `asynchronous`), which was deferred for its cost.
+    Operation::Poll,
 ];
 
 /// Data from this size on is worked on away from the connection's task: at about 1 GB/s for AES

@@ -1,11 +1,13 @@
-//! Cancel (2.1 §6.1.7, 1.4 §4.24): nothing is ever pending on this server, so nothing can be
-//! canceled.
+//! Cancel (2.1 §6.1.5, 1.4 §4.27): cancels an operation answered Operation Pending that no Poll
+//! has started (see `crate::asynchronous` for each Cancellation Result it answers).
 
 use keyward_kmip::payloads::cancel::{CancelRequest, CancelResponse};
 
 use crate::context::Context;
-use crate::error::{OpError, OpResult};
+use crate::error::OpResult;
 
-pub(crate) fn run(_cx: &mut Context<'_>, _request: &CancelRequest) -> OpResult<CancelResponse> {
-    Err(OpError::UnknownCorrelationValue)
+pub(crate) fn run(cx: &mut Context<'_>, request: &CancelRequest) -> OpResult<CancelResponse> {
+    let correlation = &request.asynchronous_correlation_value;
+    let cancellation_result = cx.asynchronous.cancel(&cx.client.name, correlation.as_slice())?;
+    Ok(CancelResponse { asynchronous_correlation_value: correlation.clone(), cancellation_result })
 }

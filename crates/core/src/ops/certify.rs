@@ -1,7 +1,8 @@
 //! Certify (2.1 §6.1.6, 1.4 §4.7): an X.509 certificate for a managed public key or for a PKCS#10
 //! request (given in the request or, in 2.x, as a managed Certificate Request), signed by a CA the
-//! server manages and the request names with a Parent Link (see `crypto::issuing`). The public
-//! key and the certificate are linked both ways.
+//! server manages and the request names with a Parent Link (see `crypto::issuing`), or, when it
+//! names none, by the server's own issuing CA (`crypto::issuing_ca`; the server's choice, 1.4
+//! §4.7). The public key and the certificate are linked both ways.
 
 use keyward_crypto::certificates::SubjectKey;
 use keyward_kmip::Bytes;
@@ -14,6 +15,7 @@ use super::register::{add_derived, derived_attributes};
 use crate::context::Context;
 use crate::creation::{add_link, expand_templates, new_object};
 use crate::crypto::issuing::{self, DEFAULT_VALIDITY};
+use crate::crypto::issuing_ca;
 use crate::crypto::material::public_key_spki;
 use crate::error::{OpError, OpResult};
 use crate::ops::readable;
@@ -34,9 +36,19 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &CertifyRequest) -> OpResult<Ce
     if description.iter().any(|a| matches!(a, Attribute::CertificateType(t) if *t != CertificateType::X_509)) {
         return Err(OpError::FeatureNotSupported("only X.509 certificates are issued".into()));
     }
-    let parent = issuing::parent_named(&attributes)
-        .ok_or_else(|| OpError::MissingData("name the issuing CA with a Link of type Parent Link".into()))?;
-    let authority = issuing::authority(cx, &parent)?;
+    let mut attributes = attributes;
+    let authority = match issuing::parent_named(&attributes) {
+        Some(parent) => issuing::authority(cx, &parent)?,
+        None => {
+            let (authority, ca_uid) = issuing_ca::server_authority(cx)?;
+            // The issued certificate's parent is the CA that signed it (1.4 §3.35 Parent Link), so
+            // that Re-certify finds the same CA.
+            if let Some(ca_uid) = ca_uid {
+                attributes.push(issuing::parent_link(&ca_uid));
+            }
+            authority
+        }
+    };
     let subject = subject_of(cx, request)?;
     let validity = issuing::validity(&attributes, cx.now, DEFAULT_VALIDITY);
     let der = match &subject {

@@ -18,7 +18,8 @@ use crate::context::Context;
 use crate::crypto::aead::{self, AeadSetup, OpeningStream};
 use crate::crypto::key_use::KeyInUse;
 use crate::crypto::material::{private_key_pkcs8, symmetric_key};
-use crate::crypto::multipart::{self, Part};
+use crate::crypto::multipart::{self, Part, StreamSetup};
+use crate::crypto::parameters::effective;
 use crate::crypto::{failure, mapping};
 use crate::error::{OpError, OpResult};
 use crate::usage::Use;
@@ -72,7 +73,8 @@ fn start_symmetric(
         let mut stream = OpeningStream::new(setup)?;
         stream.update(data)?;
         let opening = Opening::Authenticated { stream: Box::new(stream), tag };
-        return first_part(cx, key.uid(), &part, opening, Zeroizing::new(Vec::new()));
+        let setup = StreamSetup { parameters: parameters.clone(), iv: given_iv.to_vec() };
+        return first_part(cx, key.uid(), &part, setup, opening, Zeroizing::new(Vec::new()));
     }
     if tag.is_some() {
         return Err(OpError::InvalidField(format!("{cipher:?} takes no Authenticated Encryption Tag")));
@@ -83,7 +85,8 @@ fn start_symmetric(
         plaintext.extend_from_slice(&stream.finish(None).map_err(failure)?.data);
         return Ok(response(cx, key.uid(), plaintext));
     }
-    first_part(cx, key.uid(), &part, Opening::Plain(Box::new(stream)), plaintext)
+    let setup = StreamSetup { parameters: parameters.clone(), iv: given_iv.to_vec() };
+    first_part(cx, key.uid(), &part, setup, Opening::Plain(Box::new(stream)), plaintext)
 }
 
 /// The answer to a first part: what is ready of the plaintext, and the Correlation Value.
@@ -91,12 +94,14 @@ fn first_part(
     cx: &mut Context<'_>,
     uid: &str,
     part: &Part,
+    setup: StreamSetup,
     opening: Opening,
     plaintext: Zeroizing<Vec<u8>>,
 ) -> OpResult<DecryptResponse> {
     let buffered = opening.buffered();
-    let correlation = multipart::keep_buffered(cx, part, DecryptStream { key: uid.to_string(), opening }, buffered)?;
-    Ok(DecryptResponse { correlation_value: Some(correlation), ..response(cx, uid, plaintext) })
+    let stream = DecryptStream { key: uid.to_string(), setup, opening };
+    let correlation = multipart::keep_buffered(cx, part, stream, buffered)?;
+    Ok(DecryptResponse { correlation_value: Some(correlation), ..part_response(cx, uid, part, plaintext) })
 }
 
 /// A part after the first.
@@ -104,18 +109,32 @@ fn continue_stream(cx: &mut Context<'_>, request: &DecryptRequest, part: Part) -
     let mut stream = multipart::take::<DecryptStream>(cx, &part)?;
     let reference = multipart::stream_key(cx, request.unique_identifier.as_ref(), &stream.key)?;
     let key = KeyInUse::load(cx, Some(&reference), None, Use::DECRYPT)?;
+    let repeated = request.cryptographic_parameters.as_ref().map(|given| effective(Some(given), &key.stored));
+    multipart::check_continuation(
+        &stream.setup,
+        repeated.as_ref(),
+        request.iv_counter_nonce.as_ref(),
+        request.authenticated_encryption_additional_data.as_ref(),
+    )?;
     let data = multipart::data(cx, request.data.as_ref(), &part)?;
     cx.set_placeholder(Some(key.uid().to_string()));
     if part.ends() {
         let tag = request.authenticated_encryption_tag.as_ref().map(Bytes::as_slice);
         let plaintext = stream.opening.finish(&data, tag)?;
-        Ok(response(cx, key.uid(), plaintext))
+        Ok(part_response(cx, key.uid(), &part, plaintext))
     } else {
         let plaintext = stream.opening.update(&data)?;
         let buffered = stream.opening.buffered();
         let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
-        Ok(DecryptResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), plaintext) })
+        Ok(DecryptResponse { correlation_value: Some(correlation), ..part_response(cx, key.uid(), &part, plaintext) })
     }
+}
+
+/// The response to a part of a stream: Data only when the part produced some (see
+/// `multipart::part_output`).
+fn part_response(cx: &mut Context<'_>, uid: &str, part: &Part, plaintext: Zeroizing<Vec<u8>>) -> DecryptResponse {
+    let whole = response(cx, uid, plaintext);
+    DecryptResponse { data: multipart::part_output(part, whole.data.clone()), ..whole }
 }
 
 fn response(cx: &mut Context<'_>, uid: &str, plaintext: Zeroizing<Vec<u8>>) -> DecryptResponse {
@@ -129,6 +148,7 @@ fn response(cx: &mut Context<'_>, uid: &str, plaintext: Zeroizing<Vec<u8>>) -> D
 /// A decryption waiting for its next part.
 struct DecryptStream {
     key: String,
+    setup: StreamSetup,
     opening: Opening,
 }
 

@@ -16,7 +16,8 @@ use crate::context::Context;
 use crate::crypto::aead::{self, AeadSetup, SealingStream};
 use crate::crypto::key_use::{self, KeyInUse, Usage};
 use crate::crypto::material::{public_key_spki, symmetric_key};
-use crate::crypto::multipart::{self, Part};
+use crate::crypto::multipart::{self, Part, StreamSetup};
+use crate::crypto::parameters::effective;
 use crate::crypto::{failure, mapping};
 use crate::error::{OpError, OpResult};
 use crate::usage::Use;
@@ -73,7 +74,15 @@ fn start_symmetric(
         } else {
             let mut stream = SealingStream::new(setup)?;
             let ciphertext = stream.update(data)?;
-            first_part(cx, key.uid(), &part, Sealing::Authenticated(Box::new(stream)), ciphertext)?
+            let sealing = Sealing::Authenticated(Box::new(stream));
+            first_part(
+                cx,
+                key,
+                &part,
+                StreamSetup { parameters: parameters.clone(), iv: iv.clone() },
+                sealing,
+                ciphertext,
+            )?
         }
     } else if part == Part::Whole {
         let ciphertext = symmetric::encrypt(cipher, &secret, &run_iv, aad, data).map_err(failure)?.ciphertext;
@@ -81,23 +90,26 @@ fn start_symmetric(
     } else {
         let mut stream = CipherStream::new(Direction::Encrypt, cipher, &secret, &run_iv, aad).map_err(failure)?;
         let ciphertext = stream.update(data).map_err(failure)?.to_vec();
-        first_part(cx, key.uid(), &part, Sealing::Plain(Box::new(stream)), ciphertext)?
+        let setup = StreamSetup { parameters: parameters.clone(), iv: iv.clone() };
+        first_part(cx, key, &part, setup, Sealing::Plain(Box::new(stream)), ciphertext)?
     };
     response.iv_counter_nonce = generated.then(|| Bytes::new(iv));
     Ok(response)
 }
 
-/// The answer to a first part: its ciphertext and the Correlation Value of the stream.
+/// The answer to a first part: its ciphertext (if any) and the Correlation Value of the stream.
 fn first_part(
     cx: &mut Context<'_>,
-    uid: &str,
+    key: &KeyInUse,
     part: &Part,
+    setup: StreamSetup,
     sealing: Sealing,
     ciphertext: Vec<u8>,
 ) -> OpResult<EncryptResponse> {
     let buffered = sealing.buffered();
-    let correlation = multipart::keep_buffered(cx, part, EncryptStream { key: uid.to_string(), sealing }, buffered)?;
-    Ok(EncryptResponse { correlation_value: Some(correlation), ..response(cx, uid, ciphertext) })
+    let stream = EncryptStream { key: key.uid().to_string(), setup, sealing };
+    let correlation = multipart::keep_buffered(cx, part, stream, buffered)?;
+    Ok(EncryptResponse { correlation_value: Some(correlation), ..part_response(cx, key.uid(), part, ciphertext) })
 }
 
 /// A part after the first.
@@ -105,17 +117,25 @@ fn continue_stream(cx: &mut Context<'_>, request: &EncryptRequest, part: Part) -
     let mut stream = multipart::take::<EncryptStream>(cx, &part)?;
     let reference = multipart::stream_key(cx, request.unique_identifier.as_ref(), &stream.key)?;
     let mut key = KeyInUse::load(cx, Some(&reference), None, Use::ENCRYPT)?;
+    let repeated = request.cryptographic_parameters.as_ref().map(|given| effective(Some(given), &key.stored));
+    multipart::check_continuation(
+        &stream.setup,
+        repeated.as_ref(),
+        request.iv_counter_nonce.as_ref(),
+        request.authenticated_encryption_additional_data.as_ref(),
+    )?;
     let data = multipart::data(cx, request.data.as_ref(), &part)?;
     key_use::allocate(cx, &mut key, Use::ENCRYPT, Usage { bytes: data.len(), starts: false })?;
     cx.set_placeholder(Some(key.uid().to_string()));
     if part.ends() {
         let (ciphertext, tag) = stream.sealing.finish(&data)?;
-        Ok(EncryptResponse { authenticated_encryption_tag: tag.map(Bytes::new), ..response(cx, key.uid(), ciphertext) })
+        let response = part_response(cx, key.uid(), &part, ciphertext);
+        Ok(EncryptResponse { authenticated_encryption_tag: tag.map(Bytes::new), ..response })
     } else {
         let ciphertext = stream.sealing.update(&data)?;
         let buffered = stream.sealing.buffered();
         let correlation = multipart::keep_buffered(cx, &part, *stream, buffered)?;
-        Ok(EncryptResponse { correlation_value: Some(correlation), ..response(cx, key.uid(), ciphertext) })
+        Ok(EncryptResponse { correlation_value: Some(correlation), ..part_response(cx, key.uid(), &part, ciphertext) })
     }
 }
 
@@ -129,9 +149,17 @@ fn response(cx: &mut Context<'_>, uid: &str, ciphertext: Vec<u8>) -> EncryptResp
     }
 }
 
+/// The response to a part of a stream: Data only when the part produced some (see
+/// `multipart::part_output`).
+fn part_response(cx: &mut Context<'_>, uid: &str, part: &Part, ciphertext: Vec<u8>) -> EncryptResponse {
+    let whole = response(cx, uid, ciphertext);
+    EncryptResponse { data: multipart::part_output(part, whole.data.clone()), ..whole }
+}
+
 /// An encryption waiting for its next part.
 struct EncryptStream {
     key: String,
+    setup: StreamSetup,
     sealing: Sealing,
 }
 

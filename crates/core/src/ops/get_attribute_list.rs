@@ -6,11 +6,14 @@ use keyward_kmip::codec::Cx;
 use keyward_kmip::payloads::get_attribute_list::{GetAttributeListRequest, GetAttributeListResponse};
 
 use crate::context::Context;
+use crate::crypto::certificate_attributes::{self, is_certificate};
 use crate::error::OpResult;
+use crate::operation_policy;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> OpResult<GetAttributeListResponse> {
     let stored = cx.read_ref(request.unique_identifier.as_ref())?;
     let version = Cx::new(cx.version);
+    let certificate = is_certificate(&stored);
     let mut attribute_reference: Vec<AttributeRef> = Vec::new();
     for indexed in &stored.attributes {
         let known = match &indexed.attribute {
@@ -18,7 +21,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributeListRequest) -> Op
             standard => attribute_exists(standard.tag(), &version),
         };
         let reference = indexed.attribute.reference();
-        if known && !attribute_reference.contains(&reference) {
+        let shown = !operation_policy::is_bookkeeping(&indexed.attribute)
+            && (!certificate || certificate_attributes::shown_in(&indexed.attribute, cx.version));
+        if known && shown && !attribute_reference.contains(&reference) {
             attribute_reference.push(reference);
         }
     }

@@ -8,7 +8,9 @@ use keyward_kmip::payloads::get_attributes::{GetAttributesRequest, GetAttributes
 
 use crate::attributes::instances;
 use crate::context::Context;
+use crate::crypto::certificate_attributes::{self, is_certificate};
 use crate::error::OpResult;
+use crate::operation_policy;
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpResult<GetAttributesResponse> {
     let stored = cx.read_ref(request.unique_identifier.as_ref())?;
@@ -25,6 +27,11 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetAttributesRequest) -> OpRes
         }
         selected
     };
+    let mut attribute: Vec<IndexedAttribute> = attribute;
+    attribute.retain(|a| !operation_policy::is_bookkeeping(&a.attribute));
+    if is_certificate(&stored) {
+        attribute.retain(|a| certificate_attributes::shown_in(&a.attribute, cx.version));
+    }
     cx.set_placeholder(Some(stored.unique_identifier.clone()));
     Ok(GetAttributesResponse { unique_identifier: stored.unique_identifier.clone(), attribute })
 }

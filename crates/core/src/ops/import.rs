@@ -26,6 +26,11 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ImportRequest) -> OpResult<Imp
     let existing = match cx.load(&uid) {
         Ok(existing) if request.replace_existing == Some(true) => Some(existing),
         Ok(_) => return Err(OpError::ObjectAlreadyExists(uid)),
+        // The replaced object of an Import is checked like any object: one the client may not see
+        // is not found, and is not replaced either (docs/security/access-control.md).
+        Err(OpError::ObjectNotFound(missing)) if crate::access::enforce::exists(cx, &uid)? => {
+            return Err(OpError::ObjectNotFound(missing));
+        }
         Err(OpError::ObjectNotFound(_)) => None,
         Err(other) => return Err(other),
     };
@@ -38,12 +43,16 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ImportRequest) -> OpResult<Imp
     }
     let mut stored = StoredObject {
         unique_identifier: uid.clone(),
-        owner: cx.client.name.clone(),
+        // A replaced object keeps its owner: a grantee of Import replaces, it does not take.
+        owner: existing.as_ref().map_or_else(|| cx.client.name.clone(), |e| e.owner.clone()),
         object: Some(object),
         attributes: request.attribute.clone(),
         revision: existing.as_ref().map_or(0, |e| e.revision),
     };
     complete(&mut stored, cx.now);
+    // The creator an operation policy knows is the importing request's, never one given.
+    stored.attributes.retain(|a| !crate::operation_policy::is_bookkeeping(&a.attribute));
+    crate::operation_policy::record_creator(cx, &mut stored);
     for attribute in &request.attribute {
         if let Attribute::Name(name) = &attribute.attribute {
             check_name_unique(cx, name, Some(&uid))?;

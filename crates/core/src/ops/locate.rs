@@ -2,12 +2,14 @@
 //!
 //! Matching: a single Date attribute matches equal dates, two of the same form an inclusive range;
 //! a usage mask matches objects that have at least its bits; a State matches the state the object
-//! is in now; any other attribute matches an instance with the same value. Objects are found
-//! through the store's indexes (owner, name, object type, object group, algorithm, and state where
-//! no date can move an object into it), then checked one by one.
+//! is in now; Key Value Present matches whether the key's value is on the server; any other
+//! attribute matches an instance with the same value. Objects are found through the store's
+//! indexes (owner, name, object type, object group, algorithm, Rotate Name and Rotate Automatic,
+//! and state where no date can move an object into it), then checked one by one. Object Group
+//! Member: see `object_group`.
 
 use keyward_kmip::attributes::{Attribute, AttributeRef};
-use keyward_kmip::enums::{ObjectGroupMember, State};
+use keyward_kmip::enums::{ObjectType, State};
 use keyward_kmip::masks::StorageStatusMask;
 use keyward_kmip::payloads::locate::{LocateRequest, LocateResponse};
 use keyward_store::{IndexKind, IndexTerm, StoredObject};
@@ -16,32 +18,28 @@ use crate::attributes::find;
 use crate::context::Context;
 use crate::error::OpResult;
 use crate::lifecycle::effective_state;
-use crate::ops::is_archived;
+use crate::ops::{is_archived, object_group};
 
 pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<LocateResponse> {
     let filter = &request.attributes.attributes;
     let storage = request.storage_status_mask.unwrap_or(StorageStatusMask::OnLineStorage);
     let mut matched: Vec<String> = Vec::new();
-    for uid in cx.candidates(index_terms(filter))? {
+    for uid in crate::access::enforce::locate_candidates(cx, index_terms(filter))? {
         let Ok(object) = cx.read(&uid) else { continue };
         if in_storage(&object, storage, cx.now) && matches_all(&object, filter, cx.now) {
             matched.push(uid);
         }
     }
-    if request.object_group_member == Some(ObjectGroupMember::GroupMemberFresh) {
-        matched.retain(|uid| {
-            cx.read(uid)
-                .is_ok_and(|o| find(&o, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true))
-        });
-    }
-    if request.object_group_member == Some(ObjectGroupMember::GroupMemberDefault) {
-        // The default member of a group is its newest object.
-        matched.truncate(1);
+    if let Some(member) = request.object_group_member {
+        object_group::select(cx, member, filter, &mut matched);
     }
     let located_items = i32::try_from(matched.len()).unwrap_or(i32::MAX);
     let offset = usize::try_from(request.offset_items.unwrap_or(0).max(0)).unwrap_or(0);
     let maximum = request.maximum_items.filter(|m| *m >= 0).and_then(|m| usize::try_from(m).ok()).unwrap_or(usize::MAX);
     let unique_identifier: Vec<String> = matched.into_iter().skip(offset).take(maximum).collect();
+    if request.object_group_member.is_some() {
+        object_group::serve(cx, &unique_identifier)?;
+    }
     // One result becomes the ID Placeholder; several (or none) empty it (2.1 §6.1.28).
     let placeholder = if unique_identifier.len() == 1 { unique_identifier.first().cloned() } else { None };
     cx.set_placeholder(placeholder);
@@ -67,6 +65,7 @@ fn index_terms(filter: &[Attribute]) -> Vec<IndexTerm> {
                 IndexTerm::of_attribute(attribute)
             }
             Attribute::CryptographicAlgorithm(a) => Some(IndexTerm::enumeration(IndexKind::Algorithm, a.0)),
+            Attribute::RotateName(_) | Attribute::RotateAutomatic(true) => IndexTerm::of_attribute(attribute),
             _ => None,
         };
         terms.extend(term);
@@ -123,6 +122,23 @@ pub(crate) fn matches_all(object: &StoredObject, filter: &[Attribute], now: i64)
     true
 }
 
+/// Whether the key value of an object is on the server, for a Locate by Key Value Present (1.2
+/// §3.41: "MAY be used as a part of the Locate operation"). The server creates the attribute only
+/// for a key registered without its value, so a key that has its value matches "true" although it
+/// carries no such attribute; objects the attribute does not apply to (Table 131: Symmetric Key,
+/// Private Key, Split Key, Secret Data) match neither value.
+fn key_value_present(object: &StoredObject) -> Option<bool> {
+    if let Some(stated) = find(object, |a| if let Attribute::KeyValuePresent(p) = a { Some(*p) } else { None }) {
+        return Some(stated);
+    }
+    let managed = object.object.as_ref()?;
+    let applies = matches!(
+        managed.object_type(),
+        ObjectType::SymmetricKey | ObjectType::PrivateKey | ObjectType::SplitKey | ObjectType::SecretData
+    );
+    managed.key_block().filter(|_| applies).map(|block| block.key_value.is_some())
+}
+
 fn group_matches(wanted: &[&Attribute], present: &[&Attribute], object: &StoredObject, now: i64) -> bool {
     let Some(first) = wanted.first() else {
         return true;
@@ -139,6 +155,10 @@ fn group_matches(wanted: &[&Attribute], present: &[&Attribute], object: &StoredO
             present.iter().any(|p| matches!(p, Attribute::CryptographicUsageMask(m) if m.contains(*asked)))
         }),
         Attribute::UniqueIdentifier(uid) => *uid == object.unique_identifier,
+        Attribute::KeyValuePresent(_) => {
+            let present = key_value_present(object);
+            wanted.iter().all(|w| matches!(w, Attribute::KeyValuePresent(v) if Some(*v) == present))
+        }
         date if date_of(date).is_some() => {
             let bounds: Vec<i64> = wanted.iter().filter_map(|w| date_of(w)).collect();
             let (low, high) = match bounds.as_slice() {

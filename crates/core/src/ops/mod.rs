@@ -31,15 +31,17 @@ mod log;
 mod mac;
 mod mac_verify;
 mod modify_attribute;
+mod object_group;
 mod obtain_lease;
 mod ping;
+mod pkcs11;
 mod poll;
 mod query;
 mod re_certify;
-mod re_key;
-mod re_key_key_pair;
+pub(crate) mod re_key;
+pub(crate) mod re_key_key_pair;
 mod recover;
-mod register;
+pub(crate) mod register;
 mod revoke;
 mod rng_retrieve;
 mod rng_seed;
@@ -132,6 +134,7 @@ operation_table! {
     Export => export,
     CreateSplitKey => create_split_key,
     JoinSplitKey => join_split_key,
+    Pkcs11(PKCS_11) => pkcs11,
 }
 
 /// True for an object in archival storage (it has an Archive Date until it is recovered).

@@ -43,8 +43,9 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         protection_storage_masks: None,
     };
     if asked(QueryFunction::QueryOperations) {
-        response.operation =
-            SUPPORTED_OPERATIONS.iter().copied().filter(|o: &Operation| o.exists_in(version)).collect();
+        // PKCS#11 is offered only when the server has a module to relay it to.
+        let offered = |o: &Operation| o.exists_in(version) && (*o != Operation::PKCS_11 || cx.pkcs11.is_some());
+        response.operation = SUPPORTED_OPERATIONS.iter().copied().filter(offered).collect();
     }
     if asked(QueryFunction::QueryObjects) {
         response.object_type = OBJECT_TYPES.iter().copied().filter(|t| t.exists_in(version)).collect();
@@ -70,12 +71,15 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &QueryRequest) -> OpResult<Quer
         }
     }
     if asked(QueryFunction::QueryRNGs) {
+        // The generator of keys, then the one RNG Retrieve draws from and RNG Seed feeds.
         response.rng_parameters.push(crate::creation::server_rng());
+        response.rng_parameters.push(crate::creation::retrieve_rng());
     }
     if asked(QueryFunction::QueryCapabilities) {
         response.capability_information.push(CapabilityInformation {
-            streaming_capability: Some(false),
-            asynchronous_capability: Some(false),
+            // Multi-part Encrypt, Decrypt, Sign, Signature Verify, MAC, MAC Verify and Hash.
+            streaming_capability: Some(true),
+            asynchronous_capability: Some(cx.services.policy.asynchronous.enabled),
             attestation_capability: Some(false),
             batch_undo_capability: Some(true),
             batch_continue_capability: Some(true),

@@ -1,11 +1,12 @@
 //! Re-certify (2.1 §6.1.45, 1.4 §4.8): a new certificate for the key of an existing one, from a
 //! new certificate request or from the existing certificate's own key and subject, signed by the
-//! CA the request names (Parent Link) or else by the existing certificate's. The new certificate
+//! CA the request names (Parent Link), else by the existing certificate's, else by the server's
+//! own issuing CA (`crypto::issuing_ca`). The new certificate
 //! takes over the names and most attributes of the existing one (see `replacement`), is linked
 //! to it both ways, and the public key's Certificate Link moves to it.
 
 use keyward_crypto::certificates::SubjectKey;
-use keyward_kmip::attributes::{Attribute, Link};
+use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::{CertificateType, LinkType, ObjectType, UniqueIdentifier};
 use keyward_kmip::objects::{Certificate, ManagedObject};
 use keyward_kmip::payloads::re_certify::{ReCertifyRequest, ReCertifyResponse};
@@ -16,7 +17,7 @@ use crate::attributes;
 use crate::context::Context;
 use crate::creation::{add_link, expand_templates, linked, new_object};
 use crate::crypto::certificate_attributes;
-use crate::crypto::issuing;
+use crate::crypto::{issuing, issuing_ca};
 use crate::error::{OpError, OpResult};
 use crate::ops::readable;
 use crate::replacement::{self, Dates};
@@ -32,10 +33,11 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
         None => Vec::new(),
     };
     let (requested, description) = issuing::take_description(requested);
-    let parent = issuing::parent_named(&requested)
-        .or_else(|| linked(&existing, LinkType::ParentLink))
-        .ok_or_else(|| OpError::MissingData("name the issuing CA with a Link of type Parent Link".into()))?;
-    let authority = issuing::authority(cx, &parent)?;
+    let (authority, parent) =
+        match issuing::parent_named(&requested).or_else(|| linked(&existing, LinkType::ParentLink)) {
+            Some(parent) => (issuing::authority(cx, &parent)?, Some(parent)),
+            None => issuing_ca::server_authority(cx)?,
+        };
 
     replacement::check_offset(request.offset, &requested, Dates::ActivationAndDeactivation)?;
     let mut attributes = attributes::overlay(
@@ -44,8 +46,8 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
     );
     // The new certificate is for the same key, from the same CA, as the links say.
     let public_uid = linked(&existing, LinkType::PublicKeyLink);
-    if issuing::parent_named(&attributes).is_none() {
-        attributes.push(parent_link(&parent));
+    if let Some(parent) = parent.filter(|_| issuing::parent_named(&attributes).is_none()) {
+        attributes.push(issuing::parent_link(&parent));
     }
     // A renewal lasts as long as the certificate it renews, unless the dates say otherwise.
     let validity = issuing::validity(&attributes, cx.now, info.not_after.saturating_sub(info.not_before));
@@ -69,6 +71,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
 
     replacement::release_names(cx, &existing);
     let mut renewed = new_object(cx, Some(certificate), ObjectType::Certificate, attributes, true)?;
+    // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
+    // Re-key, a custodian, an administrator): the owner keeps its key.
+    renewed.owner = existing.owner.clone();
+    crate::operation_policy::carry_creator(&existing, &mut renewed);
     add_derived(&mut renewed, derived);
     add_link(&mut renewed, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     if let Some(public_uid) = &public_uid {
@@ -84,13 +90,6 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReCertifyRequest) -> OpResult<
     cx.record_result(UniqueIdentifier::ReCertify, &uid);
     cx.record_returned([&uid]);
     Ok(ReCertifyResponse { unique_identifier: uid, attributes: None })
-}
-
-fn parent_link(uid: &str) -> Attribute {
-    Attribute::Link(Link {
-        link_type: LinkType::ParentLink,
-        linked_object_identifier: UniqueIdentifierRef::Text(uid.to_string()),
-    })
 }
 
 /// The DER of a managed Certificate Request object (2.x).

@@ -51,10 +51,17 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyRequest) -> OpResult<ReKe
 
     replacement::release_names(cx, &existing);
     let mut replacing = new_object(cx, Some(new_key), ObjectType::SymmetricKey, attributes, true)?;
+    // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
+    // Re-key, a custodian, an administrator): the owner keeps its key.
+    replacing.owner = existing.owner.clone();
+    crate::operation_policy::carry_creator(&existing, &mut replacing);
     add_link(&mut replacing, LinkType::ReplacedObjectLink, &existing.unique_identifier);
     let uid = replacing.unique_identifier.clone();
     cx.insert(replacing);
     replacement::link_to_replacement(cx, &existing.unique_identifier, &uid)?;
+    if replacement::in_rotated_set(&existing) {
+        replacement::record_rotation(cx, &existing.unique_identifier, &uid)?;
+    }
 
     cx.set_placeholder(Some(uid.clone()));
     cx.record_result(UniqueIdentifier::ReKey, &uid);

@@ -43,8 +43,14 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     replacement::release_names(cx, &old_private);
     replacement::release_names(cx, &old_public);
     let mut private = new_object(cx, Some(new_private_key), ObjectType::PrivateKey, private_attributes, true)?;
+    // The replacement belongs to the replaced object's owner, whoever re-keys it (a grantee of
+    // Re-key, a custodian, an administrator): the owner keeps its key.
+    private.owner = old_private.owner.clone();
+    crate::operation_policy::carry_creator(&old_private, &mut private);
     cx.insert(private.clone());
     let mut public = new_object(cx, Some(new_public_key), ObjectType::PublicKey, public_attributes, true)?;
+    public.owner = old_public.owner.clone();
+    crate::operation_policy::carry_creator(&old_public, &mut public);
     let private_uid = private.unique_identifier.clone();
     let new_public_uid = public.unique_identifier.clone();
     add_link(&mut private, LinkType::PublicKeyLink, &new_public_uid);
@@ -56,6 +62,10 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &ReKeyKeyPairRequest) -> OpResu
     cx.insert(public);
     replacement::link_to_replacement(cx, &old_private.unique_identifier, &private_uid)?;
     replacement::link_to_replacement(cx, &old_public.unique_identifier, &new_public_uid)?;
+    if replacement::in_rotated_set(&old_private) {
+        replacement::record_rotation(cx, &old_private.unique_identifier, &private_uid)?;
+        replacement::record_rotation(cx, &old_public.unique_identifier, &new_public_uid)?;
+    }
 
     cx.set_placeholder(Some(private_uid.clone()));
     cx.record_result(UniqueIdentifier::ReKeyKeyPair, &private_uid);

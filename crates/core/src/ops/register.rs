@@ -5,7 +5,8 @@
 //! determines are set from it: for an X.509 certificate its type, length, identifier, subject and
 //! issuer, signature algorithm and the algorithm and length of its key; for an asymmetric key its
 //! algorithm, length and curve. A client may restate such an attribute (BL-M-10-21 sends the
-//! Certificate Type) as long as it says what the object says.
+//! Certificate Type) as long as it says what the object says. A private key may come in a PKCS#12
+//! container (`pkcs12`), a key block without its value where `metadata_only` admits it.
 
 use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::{CertificateType, ObjectType, UniqueIdentifier};
@@ -22,6 +23,9 @@ use crate::crypto::{certificate_attributes, keypair, wrapping};
 use crate::error::{OpError, OpResult};
 
 mod material;
+mod metadata_only;
+mod pkcs12;
+mod unwrapped;
 
 /// The usage mask of a key registered without one. A key's mask "SHALL always have a value"
 /// (2.1 §4.17 Table 61, 1.4 §3.19), set by the server when the client does not, and clients such
@@ -52,11 +56,26 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
             request.object_type, cx.version
         )));
     }
+    let mut attributes = expand_templates(cx, &request.attributes)?;
+    let mut container = None;
     let object = match &request.object {
-        Some(object) => Some(opened(cx, object, request.object_type)?),
+        Some(object)
+            if crate::crypto::pkcs12::is_container(object) && request.object_type == ObjectType::PrivateKey =>
+        {
+            let (key, contents) = pkcs12::private_key(cx, object, &mut attributes)?;
+            container = Some(contents);
+            Some(key)
+        }
+        Some(object) => {
+            let mut object = opened(cx, object, request.object_type)?;
+            if request.object.as_ref().and_then(ManagedObject::key_block).is_some_and(|b| b.key_wrapping_data.is_some())
+            {
+                unwrapped::adopt_carried(&mut object, &mut attributes);
+            }
+            Some(object)
+        }
         None => None,
     };
-    let mut attributes = expand_templates(cx, &request.attributes)?;
     if let Some(ManagedObject::Template(template)) = &object {
         let stored = crate::template::new_template(cx, template, attributes)?;
         return Ok(registered(cx, stored));
@@ -87,8 +106,15 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &RegisterRequest) -> OpResult<R
         None => Vec::new(),
     };
     drop_restated(&mut attributes, &derived)?;
+    let without_value = object.as_ref().and_then(ManagedObject::key_block).is_some_and(|b| b.key_value.is_none());
     let mut stored = new_object(cx, object, request.object_type, attributes, false)?;
     add_derived(&mut stored, derived);
+    if without_value {
+        add(&mut stored, Attribute::KeyValuePresent(false));
+    }
+    if let Some(contents) = container {
+        pkcs12::register_chain(cx, &mut stored, &contents.chain)?;
+    }
     Ok(registered(cx, stored))
 }
 
@@ -102,7 +128,8 @@ fn registered(cx: &mut Context<'_>, stored: StoredObject) -> RegisterResponse {
     RegisterResponse { unique_identifier: uid, attributes: None }
 }
 
-/// The object as it is to be stored: of the type the request says, with a key value, unwrapped.
+/// The object as it is to be stored: of the type the request says, unwrapped; a Key Block without
+/// a Key Value only where `metadata_only` admits it.
 fn opened(cx: &Context<'_>, object: &ManagedObject, object_type: ObjectType) -> OpResult<ManagedObject> {
     if object.object_type() != object_type {
         return Err(OpError::InvalidField(format!(
@@ -113,9 +140,8 @@ fn opened(cx: &Context<'_>, object: &ManagedObject, object_type: ObjectType) -> 
     let mut object = object.clone();
     if let Some(block) = object.key_block_mut() {
         if block.key_value.is_none() {
-            return Err(OpError::MissingData("the Key Block has no Key Value".into()));
-        }
-        if block.key_wrapping_data.is_some() {
+            metadata_only::admit(cx.version, object_type)?;
+        } else if block.key_wrapping_data.is_some() {
             *block = wrapping::unwrap(cx, block)?;
         }
     }

@@ -148,6 +148,38 @@ pub fn issue_certificate(request: &CertificateRequest<'_>, issuer: &Issuer<'_>) 
     cert.to_der().map_err(|e| CryptoError::failed(format!("certificate encoding: {e}")))
 }
 
+/// A self-signed CA certificate for `private_key` (PKCS#8): the issuer is the subject, the
+/// authority key identifier the key's own, basicConstraints cA and keyCertSign set. The server's
+/// issuing CA (Certify without a Parent Link) is made with this.
+pub fn self_signed_ca(
+    subject: &DistinguishedName,
+    private_key: &[u8],
+    not_before: i64,
+    not_after: i64,
+) -> CryptoResult<Vec<u8>> {
+    let key = PrivateKey::from_pkcs8(private_key)?;
+    let public = key.public_key()?;
+    let name = subject.to_name()?;
+    let profile = Profile {
+        issuer: name.clone(),
+        subject: name,
+        is_ca: true,
+        subject_algorithm: key.algorithm(),
+        ca_ski: None,
+        sans: Vec::new(),
+    };
+    let mut serial = crate::random::random_bytes(16)?;
+    serial[0] = (serial[0] & 0x7f) | 0x01; // positive, and no leading zero to strip
+    let serial = SerialNumber::new(&serial).map_err(|e| CryptoError::input(format!("serial number: {e}")))?;
+    let validity = Validity::new(time(not_before)?, time(not_after)?);
+    let spki = SubjectPublicKeyInfoOwned::from_der(public.spki_der())
+        .map_err(|e| CryptoError::key(format!("public key: {e}")))?;
+    let builder = CertificateBuilder::new(profile, serial, validity, spki).map_err(build_err)?;
+    let signer = CaSigner::new(&key)?;
+    let cert = builder.build::<_, Sig>(&signer).map_err(build_err)?;
+    cert.to_der().map_err(|e| CryptoError::failed(format!("certificate encoding: {e}")))
+}
+
 fn build_err(e: x509_cert::builder::Error) -> CryptoError {
     CryptoError::failed(format!("certificate building: {e}"))
 }

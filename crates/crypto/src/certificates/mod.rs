@@ -15,7 +15,7 @@ mod name;
 mod parse;
 
 pub use chain::{ChainValidity, validate_chain};
-pub use issue::{CertificateRequest, CsrInfo, Issuer, SubjectKey, issue_certificate, verify_csr};
+pub use issue::{CertificateRequest, CsrInfo, Issuer, SubjectKey, issue_certificate, self_signed_ca, verify_csr};
 pub use name::{DistinguishedName, NameAttribute, NameEntry};
 pub use parse::{CertificateInfo, CertificateSignatureAlgorithm, GeneralName, certificate_der, describe_certificate};
 

@@ -226,3 +226,25 @@ fn pem_certificates_are_read_and_self_signed_roots_validate_alone() {
     let key_pem = key.serialize_pem();
     assert!(certificate_der(key_pem.as_bytes()).is_err(), "a PRIVATE KEY block is not a certificate");
 }
+
+/// A self-signed CA of our own is a CA, names itself as issuer, validates alone, and issues
+/// certificates that chain to it.
+#[test]
+fn a_self_signed_ca_is_a_root_that_issues() {
+    let key = generate_key_pair(KeyPairSpec::Ec(Curve::P256)).unwrap();
+    let name = DistinguishedName::from_attributes(&[(NameAttribute::CommonName, "Issuing CA")]).unwrap();
+    let ca = self_signed_ca(&name, &key.private_key, Y2020, Y2030).unwrap();
+    let info = describe_certificate(&ca).unwrap();
+    assert!(info.is_ca);
+    assert_eq!(info.subject.der, name.der);
+    assert_eq!(info.issuer.der, name.der);
+    assert_eq!((info.not_before, info.not_after), (Y2020, Y2030));
+    assert_eq!(validate_chain(&[&ca], NOW).unwrap(), ChainValidity::Valid);
+
+    let leaf_key = generate_key_pair(KeyPairSpec::Ec(Curve::P256)).unwrap();
+    let leaf_name = DistinguishedName::from_attributes(&[(NameAttribute::CommonName, "leaf")]).unwrap();
+    let issuer = Issuer { certificate: &ca, private_key: &key.private_key };
+    let leaf =
+        issue_certificate(&request(SubjectKey::PublicKey(&leaf_key.public_key), Some(leaf_name)), &issuer).unwrap();
+    assert_eq!(validate_chain(&[&leaf, &ca], NOW).unwrap(), ChainValidity::Valid);
+}

@@ -20,7 +20,10 @@
 mod ec;
 mod edwards;
 pub(crate) mod oids;
+mod pkcs12;
 mod rsa;
+
+pub use self::pkcs12::{Pkcs12Contents, read_pkcs12, write_pkcs12};
 
 pub use self::rsa::{
     RsaPrivateComponents, RsaPublicComponents, rsa_private_components, rsa_private_from_components,

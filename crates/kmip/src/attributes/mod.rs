@@ -78,6 +78,11 @@ macro_rules! attributes {
             /// Decodes the value of the attribute with this tag; `None` when the tag is not an
             /// attribute.
             pub fn decode_value(tag: Tag, value: ItemRef<'_>, cx: &Cx) -> ModelResult<Option<Attribute>> {
+                if is_rotation(tag) && !cx.has(tag) {
+                    return Err(crate::error::ModelError::UnknownAttribute(format!(
+                        "{} (KMIP 2.1 and later)", keyward_ttlv::dictionary::tag_def(tag).map_or("a rotation attribute", |d| d.name)
+                    )));
+                }
                 Ok(Some(match tag {
                     $( Tag::$variant => Attribute::$variant(<$ty as Codec>::decode(value, cx)?), )*
                     _ => return Ok(None),
@@ -195,14 +200,33 @@ attributes! {
     ProtectionStorageMask(ProtectionStorageMask) [set];
     QuantumSafe(bool) [set add modify delete];
     ShortUniqueIdentifier(Bytes) [];
-    /// KMIP 2.1 key rotation.
+    /// KMIP 2.1 key rotation (§4.48-4.54). Rotate Automatic, Interval and Offset are "initially
+    /// set by client or server", never modified or deleted by a client (Tables 126, 132, 138);
+    /// Rotate Date, Generation and Latest are the server's (Tables 128, 130, 134); Rotate Name is
+    /// the client's (Table 136).
     RotateAutomatic(bool) [set add];
     RotateDate(DateTime) [];
     RotateGeneration(i32) [];
     RotateInterval(Interval) [set add];
     RotateLatest(bool) [];
-    RotateName(String) [set add modify delete];
+    RotateName(RotateName) [set add modify delete];
     RotateOffset(Interval) [set add];
+}
+
+/// The rotation attributes (2.1 §4.48-4.54): a client of an earlier version may not give them,
+/// since the server acts on them (it rotates the object) and that client could never see or undo
+/// them. Other attributes of a later version are still read as before.
+fn is_rotation(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::RotateAutomatic
+            | Tag::RotateDate
+            | Tag::RotateGeneration
+            | Tag::RotateInterval
+            | Tag::RotateLatest
+            | Tag::RotateName
+            | Tag::RotateOffset
+    )
 }
 
 /// True when the attribute of `tag` exists in the version of `cx`. The tag says so for every

@@ -4,7 +4,7 @@
 use keyward_ttlv::enums::{
     AlternativeNameType, BlockCipherMode, DRBGAlgorithm, FIPS186Variation, HashingAlgorithm, KeyFormatType,
     KeyRoleType, KeyValueLocationType, LinkType, MaskGenerator, NameType, PaddingMethod, RNGAlgorithm,
-    RecommendedCurve, RevocationReasonCode, UsageLimitsUnit,
+    RecommendedCurve, RevocationReasonCode, RotateNameType, UsageLimitsUnit,
 };
 use keyward_ttlv::enums::{CryptographicAlgorithm, DigitalSignatureAlgorithm};
 
@@ -23,6 +23,21 @@ kmip_struct! {
 impl Name {
     pub fn text(value: impl Into<String>) -> Name {
         Name { name_value: value.into(), name_type: NameType::UninterpretedTextString }
+    }
+}
+
+kmip_struct! {
+    /// The name of a set of objects rotated one from another (2.1 §4.53, Table 135): a structure
+    /// like Name's, with tags of its own. Not unique: every generation of a rotated key has it.
+    pub struct RotateName {
+        rotate_name_value: one String = RotateNameValue,
+        rotate_name_type: one RotateNameType = RotateNameType,
+    }
+}
+
+impl RotateName {
+    pub fn text(value: impl Into<String>) -> RotateName {
+        RotateName { rotate_name_value: value.into(), rotate_name_type: RotateNameType::UninterpretedTextString }
     }
 }
 

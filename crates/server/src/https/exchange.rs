@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use keyward_core::{ClientIdentity, Handled};
+use keyward_core::audit::Durable;
+use keyward_core::{AuditOrigin, ClientIdentity, Handled};
 use keyward_store::StoreError;
 use keyward_ttlv::enums::Operation;
 use keyward_ttlv::{DecodeError, Encoder};
@@ -35,33 +36,51 @@ pub(crate) enum ExchangeError {
 pub(crate) async fn run(
     shared: &Arc<Shared>,
     identity: &Arc<ClientIdentity>,
+    origin: &Arc<AuditOrigin>,
     encoding: Encoding,
     body: Zeroizing<Vec<u8>>,
 ) -> Result<(Zeroizing<Vec<u8>>, Option<Operation>), ExchangeError> {
     let quick = encoding == Encoding::Ttlv && !shared.dispatcher.may_take_long(&body);
-    let (response, Handled { ticket, operation }) = if quick {
-        answer(shared, identity, encoding, &body)?
+    let (response, Answered { handled: Handled { ticket, operation, .. }, durable, version }) = if quick {
+        answer(shared, identity, origin, encoding, &body)?
     } else {
-        let (shared, identity) = (Arc::clone(shared), Arc::clone(identity));
+        let (shared, identity, origin) = (Arc::clone(shared), Arc::clone(identity), Arc::clone(origin));
         // The blocking pool's thread has no span of its own: carry the request's over.
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| answer(&shared, &identity, encoding, &body))).await??
+        tokio::task::spawn_blocking(move || span.in_scope(|| answer(&shared, &identity, &origin, encoding, &body)))
+            .await??
     };
     if let Some(ticket) = ticket {
         // Acknowledging a change that is not on disk would be a lie the client cannot detect.
         ticket.await?;
     }
+    if let Some(durable) = durable
+        && let Err(error) = durable.await
+    {
+        // Fail closed: the change is made, but not acknowledged without its record.
+        crate::audit::log_refusal(&error);
+        return Ok((refusal(shared, encoding, version)?, operation));
+    }
     Ok((response, operation))
+}
+
+/// A message run and recorded, not yet acknowledged.
+struct Answered {
+    handled: Handled,
+    /// Completes when the audit records of a change are durable.
+    durable: Option<Durable>,
+    version: Option<keyward_ttlv::KmipVersion>,
 }
 
 fn answer(
     shared: &Shared,
     identity: &ClientIdentity,
+    origin: &Arc<AuditOrigin>,
     encoding: Encoding,
     body: &[u8],
-) -> Result<(Zeroizing<Vec<u8>>, Handled), ExchangeError> {
+) -> Result<(Zeroizing<Vec<u8>>, Answered), ExchangeError> {
     let mut response = Encoder::new();
-    let (handled, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
+    let (mut handled, unreadable) = match convert::request_ttlv(encoding, body, &shared.decoder) {
         Ok(request) => (shared.dispatcher.handle_message(identity, &request, &shared.decoder, &mut response), None),
         Err(unreadable) => {
             tracing::debug!(reason = %unreadable, "unreadable request");
@@ -70,7 +89,26 @@ fn answer(
             (shared.dispatcher.handle_message(identity, &[], &shared.decoder, &mut response), Some(unreadable))
         }
     };
+    let version = crate::audit::refusal_version(&handled);
+    let durable = match crate::audit::record(&shared.dispatcher, origin, &mut handled) {
+        Ok(durable) => durable,
+        Err(_) => {
+            // Fail closed: no answer without its record.
+            return Ok((refusal(shared, encoding, version)?, Answered { handled, durable: None, version }));
+        }
+    };
     let body = convert::response_body(encoding, response, unreadable.as_ref())
         .map_err(|error| ExchangeError::Response { encoding, error })?;
-    Ok((body, handled))
+    Ok((body, Answered { handled, durable, version }))
+}
+
+/// The refusal of a request whose audit record cannot be written, in the request's encoding.
+fn refusal(
+    shared: &Shared,
+    encoding: Encoding,
+    version: Option<keyward_ttlv::KmipVersion>,
+) -> Result<Zeroizing<Vec<u8>>, ExchangeError> {
+    let mut response = Encoder::new();
+    shared.dispatcher.write_unaudited_refusal(&mut response, version);
+    convert::response_body(encoding, response, None).map_err(|error| ExchangeError::Response { encoding, error })
 }

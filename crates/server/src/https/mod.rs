@@ -62,7 +62,7 @@ pub(crate) async fn serve(
     mut slot: Slot,
 ) {
     let authenticated = handshake::accept(tcp, peer, &acceptor, &shared, &mut stop, &mut slot, Transport::Https).await;
-    let Some(Authenticated { tls, identity }) = authenticated else {
+    let Some(Authenticated { tls, identity, origin }) = authenticated else {
         return;
     };
     let span = tracing::info_span!("https", %peer, client = %identity.name);
@@ -72,7 +72,7 @@ pub(crate) async fn serve(
 
     let activity = Activity::new();
     let io = TokioIo::new(Deadlines::new(tls, Arc::clone(&activity), &shared.limits));
-    let service = KmipService::new(shared, identity, activity);
+    let service = KmipService::new(shared, identity, origin, activity);
     let mut http = http1::Builder::new();
     http
         // The time limits are ours (see the module comment).

@@ -23,7 +23,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::service::Service;
 use hyper::{Method, Request, Response, StatusCode};
-use keyward_core::ClientIdentity;
+use keyward_core::{AuditOrigin, ClientIdentity};
 use tokio::time::Instant;
 use tracing::Instrument;
 use zeroize::Zeroizing;
@@ -41,12 +41,18 @@ use keyward_client::encoding::media_type;
 pub(crate) struct KmipService {
     shared: Arc<Shared>,
     identity: Arc<ClientIdentity>,
+    origin: Arc<AuditOrigin>,
     activity: Arc<Activity>,
 }
 
 impl KmipService {
-    pub(crate) fn new(shared: Arc<Shared>, identity: Arc<ClientIdentity>, activity: Arc<Activity>) -> KmipService {
-        KmipService { shared, identity, activity }
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        identity: Arc<ClientIdentity>,
+        origin: Arc<AuditOrigin>,
+        activity: Arc<Activity>,
+    ) -> KmipService {
+        KmipService { shared, identity, origin, activity }
     }
 
     async fn respond(
@@ -78,7 +84,7 @@ impl KmipService {
             Err(error) => return body_refusal(&error, limits.read_timeout, log),
         };
         let started = std::time::Instant::now();
-        match exchange::run(&self.shared, &self.identity, encoding, body).await {
+        match exchange::run(&self.shared, &self.identity, &self.origin, encoding, body).await {
             Ok((response, operation)) => {
                 let elapsed = started.elapsed();
                 request_id::answered(operation, elapsed);

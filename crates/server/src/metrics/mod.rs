@@ -45,6 +45,25 @@ struct Inner {
     kmip: Arc<KmipMetrics>,
     store: Arc<StoreMetrics>,
     transport: TransportMetrics,
+    audit: AuditCounters,
+}
+
+/// The audit trail's counters: records made durable, and records that could not be written
+/// (refused or dropped). Cheap to clone: the clones share the counters.
+#[derive(Clone, Debug, Default)]
+pub struct AuditCounters {
+    written: Counter<u64>,
+    failures: Counter<u64>,
+}
+
+impl AuditCounters {
+    pub(crate) fn written(&self, records: u64) {
+        self.written.inc_by(records);
+    }
+
+    pub(crate) fn failed(&self, records: u64) {
+        self.failures.inc_by(records);
+    }
 }
 
 impl Default for Metrics {
@@ -71,12 +90,18 @@ impl Metrics {
             "Scheduled key rotations run (none yet: rotation is not implemented)",
             Counter::<u64>::default(),
         );
+        let audit = AuditCounters::default();
         registry.register(
             "keyward_audit_records",
-            "Audit records written (none yet: the audit log is not implemented)",
-            Counter::<u64>::default(),
+            "Audit records (request items and checkpoints) written and fsynced",
+            audit.written.clone(),
         );
-        Metrics { inner: Arc::new(Inner { registry, kmip, store, transport }) }
+        registry.register(
+            "keyward_audit_failures",
+            "Audit records that could not be written (their requests refused, or the records dropped when failing open)",
+            audit.failures.clone(),
+        );
+        Metrics { inner: Arc::new(Inner { registry, kmip, store, transport, audit }) }
     }
 
     /// The hook to open the store with ([`keyward_store::SledOptions::observer`]).
@@ -87,6 +112,11 @@ impl Metrics {
     /// The hook to build the dispatcher with ([`keyward_core::Dispatcher::with_observer`]).
     pub fn dispatch_observer(&self) -> Arc<dyn DispatchObserver> {
         Arc::clone(&self.inner.kmip) as Arc<dyn DispatchObserver>
+    }
+
+    /// The counters to open the audit trail with.
+    pub fn audit_counters(&self) -> AuditCounters {
+        self.inner.audit.clone()
     }
 
     /// Every metric in the Prometheus text exposition format (version 0.0.4).
@@ -154,6 +184,7 @@ mod tests {
             "keyward_tls_handshake_failures_total{listener=\"https\",reason=\"certificate\"} 1",
             "keyward_key_rotations_total 0",
             "keyward_audit_records_total 0",
+            "keyward_audit_failures_total 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line:?} missing from:\n{text}");
         }

@@ -131,6 +131,15 @@ impl TestServer {
         tokio::time::timeout(PATIENCE, &mut self.task).await.expect("the server stops").expect("the server task ends")
     }
 
+    /// Stops the server (which must stop cleanly) and hands over its data directory's parent, to
+    /// look at what it left (the audit trail).
+    pub async fn stop_keeping_data(mut self) -> TempDir {
+        self.request_stop();
+        let ended = tokio::time::timeout(PATIENCE, &mut self.task).await.expect("the server stops");
+        ended.expect("the server task ends").expect("the server stops cleanly");
+        std::mem::replace(&mut self._dir, tempfile::tempdir().unwrap())
+    }
+
     /// Whether the server task has ended.
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()

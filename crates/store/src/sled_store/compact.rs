@@ -19,9 +19,9 @@ use std::path::Path;
 use super::backend::{Backend, WATERMARK_KEY};
 use super::disk_sync::DiskSync;
 use super::header::Header;
-use super::verify::{VerifyReport, open_existing, verify};
+use super::verify::{VerifyReport, existing_sealer, open_existing, verify};
 use super::{SLED_DIR, files};
-use crate::sealing::Sealer;
+use crate::kek::KekSource;
 use crate::{StoreError, StoreResult};
 
 pub(super) const COPY_DIR: &str = "objects.sled.compact";
@@ -37,8 +37,11 @@ pub struct CompactReport {
     pub bytes_after: u64,
 }
 
-pub(super) fn compact(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<CompactReport> {
+pub(super) fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<CompactReport> {
     tidy(dir)?;
+    // The keyring file stays where it is, unchanged: the copy's records are the same values,
+    // sealed under the same data keys.
+    let sealer = &existing_sealer(dir, source)?;
     let report: VerifyReport = verify(dir, sealer, cache_capacity)?;
     if !report.is_clean() {
         let first = report.shortfall.clone().or_else(|| report.damaged_records.first().cloned()).unwrap_or_default();
@@ -48,7 +51,7 @@ pub(super) fn compact(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> Store
     }
     let bytes_before = size_of(&dir.join(SLED_DIR))?;
     {
-        let (source, _) = open_existing(dir, sealer, cache_capacity)?;
+        let (source, _) = open_existing(dir, cache_capacity)?;
         let copy = Backend::open(&dir.join(COPY_DIR), cache_capacity)?;
         copy_trees(&source, &copy)?;
         copy.db.flush()?;
@@ -93,8 +96,8 @@ fn tidy(dir: &Path) -> StoreResult<()> {
     Ok(())
 }
 
-/// Copies the current value of every record (the objects, the settings, the KEK check and the
-/// flush number), and brings the copy's sequence generator past every object's creation
+/// Copies the current value of every record (the objects, the settings, the flush number and a
+/// re-seal's cursor), and brings the copy's sequence generator past every object's creation
 /// sequence: listings are ordered by it, and sled's counter cannot be set directly.
 fn copy_trees(source: &Backend, copy: &Backend) -> StoreResult<()> {
     let mut highest_sequence = 0;

@@ -5,24 +5,27 @@
 //! - `objects`: identifier -> header (format, revision, creation sequence, index keys) followed
 //!   by the sealed record. The header is in the clear so that updates can maintain the indexes
 //!   without decrypting; it is bound to the record as associated data.
-//! - `meta`: a sealed check value that proves the KEK is right, and the sealed number of the
-//!   latest flush ([`watermark`]).
+//! - `meta`: the sealed number of the latest flush ([`watermark`]), and the progress of a re-seal
+//!   ([`kek`]).
 //! - `settings`: the server's own records (grants, rotation policies...), key -> sealed value,
 //!   the key bound to it as associated data.
 //!
-//! Beside the sled directory, in the data directory: `kek.check` (the check value again, read
-//! before sled opens, so that a wrong KEK is refused without a file changed) and
-//! `store.watermark` (what was acknowledged; a store holding less is refused at open).
+//! Beside the sled directory, in the data directory: `keyring` (the data keys, wrapped by the
+//! KEK, with a check value per KEK version: read before sled opens, so that a wrong KEK is refused
+//! without a file changed; [`kek`]) and `store.watermark` (what was acknowledged; a store holding
+//! less is refused at open).
 //!
 //! The Locate indexes live in memory, rebuilt from the headers at open ([`resident_index`]); how
 //! a commit is written is in [`write`]; how the store checks itself at open in [`open`], and how
 //! it comes back from a failed flush in [`recovery`].
 
 mod backend;
+mod backup;
 mod compact;
 mod disk_sync;
 mod files;
 mod header;
+mod kek;
 mod memory_size;
 mod open;
 mod recovery;
@@ -41,19 +44,22 @@ use zeroize::Zeroizing;
 
 use self::backend::Backend;
 use self::header::{Header, IndexKey};
+use self::kek::{Admin, KEYRING_FILE, KekManager};
 use self::recovery::FlushState;
 use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
 use crate::commit::GroupCommit;
 use crate::index::{claims, terms_of};
-use crate::kek::Kek;
+use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
+pub use self::backup::Snapshot;
 pub use self::compact::CompactReport;
+pub use self::kek::derive_key_offline;
 pub use self::memory_size::default_cache_capacity;
 pub use self::verify::VerifyReport;
 
@@ -94,6 +100,9 @@ impl std::fmt::Debug for SledOptions {
 /// The sled store.
 pub struct SledStore {
     shared: Arc<Shared>,
+    /// The keyring's KEK: status, rotation, the re-seal (which reaches the database through
+    /// `shared`, so that it writes to the database reopened after a failed flush too).
+    kek: Arc<KekManager>,
     /// The flusher thread, joined on drop so that the database is closed when the store is.
     flusher: Option<std::thread::JoinHandle<()>>,
 }
@@ -101,9 +110,17 @@ pub struct SledStore {
 /// What the store's callers, its flusher and its recovery share.
 struct Shared {
     dir: PathBuf,
+    /// The keyring file (see [`kek`]): the data keys, wrapped by the KEK.
+    keyring_path: PathBuf,
     cache_capacity: u64,
     /// `None` only while the store reopens after a failed flush.
     backend: RwLock<Option<Backend>>,
+    /// Held shared by every write (commits, settings, the re-seal's writes and keyring changes),
+    /// exclusively by a backup's snapshot (see [`backup`]). Taken before `backend`.
+    gate: RwLock<()>,
+    /// Held (shared) by a setting's write from its seal to its insert; taken alone by the re-seal
+    /// once it has switched data keys, so that no setting sealed under the old one lands after.
+    settings_gate: RwLock<()>,
     index: ResidentIndex,
     sealer: Sealer,
     group: OnceLock<Arc<GroupCommit>>,
@@ -127,25 +144,39 @@ struct Shared {
 }
 
 impl SledStore {
+    /// A key for another purpose of the server than sealing records (the audit trail's
+    /// checkpoints), derived from the keyring: the same across KEK rotations, and computable only
+    /// with the KEK (offline too: [`derive_key_offline`]).
+    pub fn derive_key(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        self.kek.derive(purpose)
+    }
+
     /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
     /// not open it, and a store that holds less than it acknowledged.
     pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {
         SledStore::open_with(dir, kek, &SledOptions::default())
     }
 
-    /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it (before any
-    /// file is changed, for a store made by this version), and a damaged or cut store
-    /// ([`StoreError::Damaged`]).
+    /// Opens (or creates) the store in `dir`, with `kek` as KEK version 1 (and no other).
     pub fn open_with(dir: &Path, kek: &Kek, options: &SledOptions) -> StoreResult<SledStore> {
-        let sealer = Sealer::new(kek);
-        let opened = open::open_checked(dir, &sealer, options.cache_capacity)?;
+        SledStore::open_with_source(dir, Arc::new(kek.clone()), options)
+    }
+
+    /// Opens (or creates) the store in `dir`, asking `source` for the KEK of the version the
+    /// store names (version 1, made if need be, for a new store). Refuses a KEK that does not
+    /// open it before any file is changed, and a damaged or cut store ([`StoreError::Damaged`]).
+    pub fn open_with_source(dir: &Path, source: Arc<dyn KekSource>, options: &SledOptions) -> StoreResult<SledStore> {
+        let opened = open::open_checked(dir, source.as_ref(), options.cache_capacity)?;
         let flushing = FlushState::start(dir, opened.latest, opened.watermark)?;
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
+            keyring_path: dir.join(KEYRING_FILE),
             cache_capacity: options.cache_capacity,
             backend: RwLock::new(Some(opened.backend)),
+            gate: RwLock::new(()),
+            settings_gate: RwLock::new(()),
             index: opened.loaded.index,
-            sealer,
+            sealer: opened.sealer,
             group: OnceLock::new(),
             cache: ObjectCache::new(CACHED_OBJECTS),
             locks: WriteLocks::new(),
@@ -163,27 +194,30 @@ impl SledStore {
         let flush = move || flusher.flush_once();
         let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
         let _ = shared.group.set(group);
-        Ok(SledStore { shared, flusher: Some(flusher) })
+        let kek = KekManager::start(Arc::clone(&shared), source, opened.keyring);
+        Ok(SledStore { shared, kek, flusher: Some(flusher) })
     }
 
     /// Reads every record and setting of the store in `dir` and checks it (tags, headers,
-    /// identifiers, the watermark) without serving it. See [`VerifyReport`].
-    pub fn verify(dir: &Path, kek: &Kek, cache_capacity: u64) -> StoreResult<VerifyReport> {
-        verify::verify(dir, &Sealer::new(kek), cache_capacity)
+    /// identifiers, the watermark) without serving it, with the keyring that `source`'s KEK
+    /// opens (never made: a store without one is refused). See [`VerifyReport`].
+    pub fn verify(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        verify::verify(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
     }
 
     /// Records the state of the store in `dir` as what it acknowledged, once every record reads
     /// back: for an operator who restored or repaired a store on purpose and accepts what it
     /// holds. Refused if any record is damaged.
-    pub fn accept(dir: &Path, kek: &Kek, cache_capacity: u64) -> StoreResult<VerifyReport> {
-        verify::accept(dir, &Sealer::new(kek), cache_capacity)
+    pub fn accept(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        verify::accept(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
     }
 
     /// Rewrites the store in `dir` into a fresh database holding only the current value of each
     /// record, and swaps it in: what sled's log kept of earlier values (the key material of
-    /// destroyed objects) is gone from every file. The server must be stopped.
-    pub fn compact(dir: &Path, kek: &Kek, cache_capacity: u64) -> StoreResult<CompactReport> {
-        compact::compact(dir, &Sealer::new(kek), cache_capacity)
+    /// destroyed objects) is gone from every file. The keyring file and the watermark stay as
+    /// they are (the copy holds the same records and flush number). The server must be stopped.
+    pub fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<CompactReport> {
+        compact::compact(dir, source, cache_capacity)
     }
 }
 
@@ -197,6 +231,12 @@ impl Shared {
     fn backend(&self) -> RwLockReadGuard<'_, Option<Backend>> {
         // Nothing is left half-done under this lock by a panic: carry on.
         self.backend.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The backup gate, held shared by a write (see [`backup`]).
+    fn write_gate(&self) -> RwLockReadGuard<'_, ()> {
+        // It guards no data: a panic under it leaves nothing to repair.
+        self.gate.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Refuses changes while the store recovers from a failed flush.
@@ -366,6 +406,7 @@ impl ObjectStore for SledStore {
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
         let shared = &self.shared;
         let _held = shared.locks.lock(changes.iter().map(uid_of));
+        let _writing = shared.write_gate();
         // Reserved before anything is visible, so that a reader's fence covers it (commit.rs).
         let reservation = shared.group().reserve();
         // Held until the changes are applied and cached: a reopen cannot come in between.
@@ -431,6 +472,9 @@ impl ObjectStore for SledStore {
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
         let shared = &self.shared;
+        let _writing = shared.write_gate();
+        // From the seal to the insert: a re-seal waits for it before it checks the settings.
+        let _sealing = shared.settings_gate.read().unwrap_or_else(|p| p.into_inner());
         let reservation = shared.group().reserve();
         let backend = shared.backend();
         let Some(backend) = backend.as_ref() else { return Err(reopening()) };
@@ -446,10 +490,22 @@ impl ObjectStore for SledStore {
         }
         Ok(reservation.applied())
     }
+
+    fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
+        let snapshot = self.snapshot()?;
+        self.write_backup(&snapshot, created, out)?;
+        Ok(snapshot.manifest(created))
+    }
+
+    fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
+        Some(Arc::new(Admin(Arc::clone(&self.kek))))
+    }
 }
 
 impl Drop for SledStore {
     fn drop(&mut self) {
+        // The re-seal first: it flushes through the group commit.
+        self.kek.stop();
         self.shared.group().stop();
         if let Some(flusher) = self.flusher.take() {
             let _ = flusher.join();

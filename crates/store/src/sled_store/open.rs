@@ -1,11 +1,12 @@
 //! Opening the store with its checks, in an order that changes no file before the KEK is known
 //! to be right, and refuses a store that holds less than it acknowledged.
 //!
-//! 1. `kek.check` in the data directory (a sealed check value) is opened with the KEK before sled
-//!    is: sled writes to its log as it opens, even a database it is then told to close. A store
-//!    made before this file existed is checked against the value in sled's `meta` tree instead,
-//!    and gets the file.
-//! 2. sled opens, and the check value in `meta` must open too.
+//! 1. The keyring file in the data directory ([`super::kek`]) is unwrapped with the KEK before
+//!    sled is opened: sled writes to its log as it opens, even a database it is then told to
+//!    close. A store made before keyrings is checked against the value in sled's `meta` tree
+//!    instead (its first open by this version), and gets the file.
+//! 2. A data directory that held a store (a keyring or a watermark) must still have its
+//!    database: an empty one is never started in its place.
 //! 3. Every object's header is read (the indexes are rebuilt from them); a header that does not
 //!    parse refuses the store.
 //! 4. The store's own flush number (in `meta`) and its object count must reach the watermark's
@@ -15,18 +16,18 @@
 use std::path::Path;
 
 use super::backend::{Backend, Loaded, load};
+use super::kek::{self, KEYRING_FILE};
 use super::watermark::{self, Mark, WATERMARK_FILE, Watermark};
 use super::{SLED_DIR, files};
+use crate::kek::KekSource;
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 
-const KEK_CHECK_KEY: &[u8] = b"kek-check";
-const KEK_CHECK_VALUE: &[u8] = b"keyward kek check v1";
-/// The check value's file in the data directory.
-pub(crate) const KEK_CHECK_FILE: &str = "kek.check";
 /// Trees of earlier versions, which kept the indexes on disk: dropped at open, as nothing reads
 /// them.
 const LEGACY_INDEX_TREES: [&str; 2] = ["index", "sequence"];
+/// The KEK check file of development builds before the keyring, which the keyring replaces.
+const OLD_KEK_CHECK_FILE: &str = "kek.check";
 
 pub(super) struct Opened {
     pub(super) backend: Backend,
@@ -34,13 +35,39 @@ pub(super) struct Opened {
     /// The latest of the store's flush number and the watermark's.
     pub(super) latest: Mark,
     pub(super) watermark: Watermark,
+    /// The keyring, unwrapped, and the KEK that wraps it.
+    pub(super) keyring: kek::Opened,
+    pub(super) sealer: Sealer,
 }
 
-/// Opens the store in `dir` (creating it when there is none), with every check of this module.
-pub(super) fn open_checked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<Opened> {
+/// Opens the store in `dir` (creating it, and its keyring, when there is none), with every check
+/// of this module.
+pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<Opened> {
     files::create_private_dir(dir)?;
-    let (backend, loaded) = open_unchecked(dir, sealer, cache_capacity)?;
-    let own = backend.mark(sealer).map_err(as_damage)?;
+    let keyring_path = dir.join(KEYRING_FILE);
+    // The KEK is checked before sled opens (which writes to its files).
+    let found = kek::read_keyring(&keyring_path, source)?;
+    let backend = open_database(dir, found.is_some(), cache_capacity)?;
+    let keyring = match found {
+        Some(opened) => opened,
+        None => {
+            if dir.join(WATERMARK_FILE).exists() && !kek::has_legacy_check(&backend.meta)? {
+                return Err(StoreError::Damaged(format!(
+                    "the keyring file {} is missing, but this data directory held a store: restore it from a backup",
+                    keyring_path.display()
+                )));
+            }
+            kek::create_keyring(&keyring_path, &backend.db, &backend.meta, &backend.objects, source)
+                .map_err(as_damage)?
+        }
+    };
+    match std::fs::remove_file(dir.join(OLD_KEK_CHECK_FILE)) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+        _ => {}
+    }
+    let sealer = Sealer::new(&keyring.ring);
+    let loaded = load_checked(&backend)?;
+    let own = backend.mark(&sealer).map_err(as_damage)?;
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
     if let Some(problem) = shortfall(own, acknowledged, loaded.objects) {
         return Err(StoreError::Damaged(problem));
@@ -60,28 +87,21 @@ pub(super) fn open_checked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> 
         Some(mark) => Watermark::open(dir, mark)?,
         None => Watermark::create(dir, latest)?,
     };
-    Ok(Opened { backend, loaded, latest, watermark })
+    Ok(Opened { backend, loaded, latest, watermark, keyring, sealer })
 }
 
-/// Opens the store after the KEK checks, and reads its headers; no check against the watermark
-/// (for `verify`, which reports it rather than refuse).
-pub(super) fn open_unchecked(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<(Backend, Loaded)> {
-    open_unchecked_inner(dir, sealer, cache_capacity).map_err(as_damage)
+/// Opens an existing store, whose keyring `sealer` holds, and reads its headers; no check against
+/// the watermark (for `verify`, which reports it rather than refuse).
+pub(super) fn open_unchecked(dir: &Path, cache_capacity: u64) -> StoreResult<(Backend, Loaded)> {
+    let backend = open_database(dir, true, cache_capacity)?;
+    let loaded = load_checked(&backend)?;
+    Ok((backend, loaded))
 }
 
-/// A read that failed its checksum while the store opens is damage to the store, not a failure
-/// of one request.
-pub(super) fn as_damage(error: StoreError) -> StoreError {
-    match error {
-        StoreError::Corrupt(what) => StoreError::Damaged(format!("a stored value fails its check ({what})")),
-        other => other,
-    }
-}
-
-fn open_unchecked_inner(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<(Backend, Loaded)> {
-    let checked_before = check_kek_file(dir, sealer)?;
-    // A data directory that had a store has lost its database: never start an empty one there.
-    let had_a_store = checked_before || dir.join(WATERMARK_FILE).exists();
+/// Opens sled's database, unless the data directory held a store (`had_keyring`, or a
+/// watermark) whose database is gone: an empty one is never started in its place.
+fn open_database(dir: &Path, had_keyring: bool, cache_capacity: u64) -> StoreResult<Backend> {
+    let had_a_store = had_keyring || dir.join(WATERMARK_FILE).exists();
     if had_a_store && !dir.join(SLED_DIR).join("db").is_file() {
         let compacting = dir.join(super::compact::COPY_DIR).exists();
         return Err(StoreError::Damaged(if compacting {
@@ -92,35 +112,30 @@ fn open_unchecked_inner(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> Sto
             format!("{SLED_DIR}/db is missing, but this data directory held a store")
         }));
     }
-    let backend = Backend::open(&dir.join(SLED_DIR), cache_capacity)?;
-    match backend.meta.get(KEK_CHECK_KEY)? {
-        Some(check) => {
-            let opened = sealer.open(&check, KEK_CHECK_KEY).map_err(|_| StoreError::WrongKek)?;
-            if &opened[..] != KEK_CHECK_VALUE {
-                return Err(StoreError::WrongKek);
-            }
-        }
-        None if backend.objects.is_empty() && !checked_before => {
-            backend.meta.insert(KEK_CHECK_KEY, sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_KEY)?)?;
-            backend.db.flush()?;
-        }
-        None => {
-            return Err(StoreError::Damaged(
-                "the store's KEK check value is missing from its database: its log was cut or damaged".into(),
-            ));
-        }
-    }
-    if !checked_before {
-        write_kek_file(dir, sealer)?;
-    }
+    let backend = Backend::open(&dir.join(SLED_DIR), cache_capacity).map_err(as_damage)?;
     for legacy in LEGACY_INDEX_TREES {
         backend.db.drop_tree(legacy)?;
     }
-    let loaded = load(&backend).map_err(|error| match error {
-        StoreError::Backend(what) => StoreError::Damaged(format!("the objects cannot all be read ({what})")),
+    Ok(backend)
+}
+
+/// Reads every object's header; one that cannot be read is damage.
+fn load_checked(backend: &Backend) -> StoreResult<Loaded> {
+    load(backend)
+        .map_err(|error| match error {
+            StoreError::Backend(what) => StoreError::Damaged(format!("the objects cannot all be read ({what})")),
+            other => other,
+        })
+        .map_err(as_damage)
+}
+
+/// A read that failed its checksum while the store opens is damage to the store, not a failure
+/// of one request.
+pub(super) fn as_damage(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Corrupt(what) => StoreError::Damaged(format!("a stored value fails its check ({what})")),
         other => other,
-    })?;
-    Ok((backend, loaded))
+    }
 }
 
 /// What the store lacks of what it acknowledged, if anything: the store's own flush number
@@ -151,39 +166,6 @@ pub(super) fn shortfall(own: Option<Mark>, acknowledged: Option<Mark>, objects: 
         )),
         _ => None,
     }
-}
-
-/// Checks `kek.check` when there is one: `Ok(false)` when there is none (a new store, or one
-/// made before the file existed), [`StoreError::WrongKek`] when the KEK does not open it.
-fn check_kek_file(dir: &Path, sealer: &Sealer) -> StoreResult<bool> {
-    let sealed = match std::fs::read(dir.join(KEK_CHECK_FILE)) {
-        Ok(sealed) => sealed,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(error.into()),
-    };
-    let opened = sealer.open(&sealed, KEK_CHECK_KEY).map_err(|_| StoreError::WrongKek)?;
-    if &opened[..] != KEK_CHECK_VALUE {
-        return Err(StoreError::WrongKek);
-    }
-    Ok(true)
-}
-
-/// Writes `kek.check` (0600), whole: a temporary file synced and renamed, then the directory.
-fn write_kek_file(dir: &Path, sealer: &Sealer) -> StoreResult<()> {
-    let temporary = dir.join(format!("{KEK_CHECK_FILE}.tmp"));
-    let sealed = sealer.seal(KEK_CHECK_VALUE, KEK_CHECK_KEY)?;
-    {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temporary)?;
-        files::restrict_file(&temporary)?;
-        std::io::Write::write_all(&mut file, &sealed)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temporary, dir.join(KEK_CHECK_FILE))?;
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@ use std::path::Path;
 
 use super::backend::{Backend, WATERMARK_KEY};
 use super::header::Header;
+use super::kek::{KEYRING_FILE, read_keyring};
 use super::open::{open_unchecked, shortfall};
 use super::watermark::{self, Mark, Watermark};
 use super::{SLED_DIR, Shared};
+use crate::kek::KekSource;
 use crate::record;
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
@@ -49,7 +51,7 @@ impl VerifyReport {
 }
 
 pub(super) fn verify(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<VerifyReport> {
-    let (backend, _) = open_existing(dir, sealer, cache_capacity)?;
+    let (backend, _) = open_existing(dir, cache_capacity)?;
     let mut report = check_records(&backend, sealer)?;
     let own = backend.mark(sealer).map_err(super::open::as_damage)?;
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
@@ -60,7 +62,7 @@ pub(super) fn verify(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreR
 }
 
 pub(super) fn accept(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<VerifyReport> {
-    let (backend, _) = open_existing(dir, sealer, cache_capacity)?;
+    let (backend, _) = open_existing(dir, cache_capacity)?;
     let mut report = check_records(&backend, sealer)?;
     if report.damaged_count > 0 {
         return Err(StoreError::Damaged(format!(
@@ -81,16 +83,34 @@ pub(super) fn accept(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreR
     Ok(report)
 }
 
-/// Opens a store that must exist (verify never creates one).
-pub(super) fn open_existing(
-    dir: &Path,
-    sealer: &Sealer,
-    cache_capacity: u64,
-) -> StoreResult<(Backend, super::backend::Loaded)> {
+/// The sealer of a store that must exist, from its keyring file unwrapped with `source`'s KEK
+/// (before sled opens: a wrong KEK changes no file). Neither the keyring nor a KEK is ever made
+/// here.
+pub(super) fn existing_sealer(dir: &Path, source: &dyn KekSource) -> StoreResult<Sealer> {
+    require_store(dir)?;
+    let path = dir.join(KEYRING_FILE);
+    match read_keyring(&path, source)? {
+        Some(opened) => Ok(Sealer::new(&opened.ring)),
+        None => Err(StoreError::Damaged(format!(
+            "the keyring file {} is missing (a store made before keyrings gets it at its first start by the \
+             server; any other store lost it: restore it from a backup)",
+            path.display()
+        ))),
+    }
+}
+
+fn require_store(dir: &Path) -> StoreResult<()> {
     if !dir.join(SLED_DIR).join("db").is_file() {
         return Err(StoreError::Damaged(format!("{} holds no store ({SLED_DIR}/db is missing)", dir.display())));
     }
-    open_unchecked(dir, sealer, cache_capacity)
+    Ok(())
+}
+
+/// Opens a store that must exist (verify never creates one), whose sealer was had from its
+/// keyring ([`existing_sealer`]).
+pub(super) fn open_existing(dir: &Path, cache_capacity: u64) -> StoreResult<(Backend, super::backend::Loaded)> {
+    require_store(dir)?;
+    open_unchecked(dir, cache_capacity)
 }
 
 /// Reads every object and setting and checks it: the header parses, the tag verifies, the

@@ -52,6 +52,11 @@ impl WriteLocks {
         // A panic while holding a stripe leaves nothing half-done in memory: carry on.
         stripes.into_iter().map(|s| self.stripes[s].lock().unwrap_or_else(|p| p.into_inner())).collect()
     }
+
+    /// Locks every stripe, in order: once held, every writer that started before has finished.
+    pub(super) fn lock_all(&self) -> Vec<MutexGuard<'_, ()>> {
+        self.stripes.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner())).collect()
+    }
 }
 
 fn stripe_of(unique_identifier: &str) -> usize {

@@ -1,7 +1,15 @@
 //! What is wrapped: the Key Value structure in TTLV (the default of 2.1 §7.18), with the
 //! attributes the specification names, or the bare key material (No Encoding); and back.
+//!
+//! "If wrapping is used, then the whole Key Value structure is wrapped" and "the Key Value Byte
+//! String is either the wrapped TTLV-encoded Key Value structure, or the wrapped un-encoded value
+//! of the Byte String Key Material field" (1.1 to 1.4 §2.1.4 and §2.1.5; 2.1 §2.1.4): with TTLV
+//! Encoding the bytes wrapped are those of a Key Value structure (tag 420045) holding the Key
+//! Material and, in 1.x, one Attribute structure per attribute named in the Key Wrapping
+//! Specification (Attribute Name, the Attribute Index when it is not 0, Attribute Value; 1.4
+//! Table 8 and §2.1.1), in 2.x one Attributes structure holding them (2.1 Table 8).
 
-use keyward_kmip::attributes::{Attribute, IndexedAttribute};
+use keyward_kmip::attributes::IndexedAttribute;
 use keyward_kmip::codec::Codec;
 use keyward_kmip::enums::EncodingOption;
 use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue};
@@ -11,18 +19,22 @@ use zeroize::Zeroizing;
 
 use crate::error::{OpError, OpResult};
 
+/// The plain Key Material of a key block that is to be wrapped.
+pub(super) fn plain_material(block: &KeyBlock) -> OpResult<&KeyMaterial> {
+    match &block.key_value {
+        Some(KeyValue::Plain { key_material, .. }) => Ok(key_material),
+        Some(KeyValue::Wrapped(_)) => Err(OpError::InvalidField("the key is wrapped already".into())),
+        None => Err(OpError::KeyValueNotPresent("the object".into())),
+    }
+}
+
 /// The bytes that are wrapped: the Key Value structure in TTLV, or the bare key material.
 pub(super) fn encode(
-    block: &KeyBlock,
-    attributes: &[Attribute],
+    material: &KeyMaterial,
+    attributes: &[IndexedAttribute],
     encoding: EncodingOption,
     version: KmipVersion,
 ) -> OpResult<Zeroizing<Vec<u8>>> {
-    let material = match &block.key_value {
-        Some(KeyValue::Plain { key_material, .. }) => key_material,
-        Some(KeyValue::Wrapped(_)) => return Err(OpError::InvalidField("the key is wrapped already".into())),
-        None => return Err(OpError::MissingData("the object has no key value".into())),
-    };
     match encoding {
         EncodingOption::NoEncoding => match material {
             KeyMaterial::Bytes(bytes) => Ok(bytes.0.clone()),
@@ -38,7 +50,7 @@ pub(super) fn encode(
             // 1.x carries Attribute structures in the Key Value; 2.x one Attributes structure.
             let inner = (!attributes.is_empty() && !cx.is_1x()).then(|| out.begin(Tag::Attributes));
             for attribute in attributes {
-                IndexedAttribute::new(attribute.clone()).encode_for(Tag::Attribute, &mut out, &cx);
+                attribute.encode_for(Tag::Attribute, &mut out, &cx);
             }
             if let Some(inner) = inner {
                 out.end(inner);

@@ -12,6 +12,7 @@ use keyward_kmip::{Bytes, Tag, UniqueIdentifierRef};
 use keyward_store::StoredObject;
 use zeroize::Zeroizing;
 
+use crate::access::Right;
 use crate::attributes::instances;
 use crate::context::Context;
 use crate::creation::linked;
@@ -37,7 +38,9 @@ fn wrapping_key(
     given: Option<&CryptographicParameters>,
     wanted: Use,
 ) -> OpResult<WrappingKey> {
-    let stored = cx.load_ref(Some(reference))?;
+    // A cross-object reference: the caller needs the right of this use on the key itself, not
+    // only on the object wrapped or unwrapped (docs/security/access-control.md).
+    let stored = cx.load_for(&cx.resolve(Some(reference))?, right_for(wanted))?;
     readable(&stored)?;
     usage::check(&stored, wanted, cx.now)?;
     if let Some(given) = given
@@ -52,6 +55,24 @@ fn wrapping_key(
     }
     let parameters = effective(given, &stored);
     Ok(WrappingKey { stored, parameters })
+}
+
+/// The grantable right a use of a key in wrapping needs.
+fn right_for(wanted: Use) -> Right {
+    let mask = wanted.mask;
+    if mask == Use::WRAP.mask {
+        Right::Wrap
+    } else if mask == Use::UNWRAP.mask {
+        Right::Unwrap
+    } else if mask == Use::SIGN.mask {
+        Right::Sign
+    } else if mask == Use::VERIFY.mask {
+        Right::Verify
+    } else if mask == Use::MAC_GENERATE.mask {
+        Right::Mac
+    } else {
+        Right::MacVerify
+    }
 }
 
 /// True when every field `given` sets has the same value in `attached`.
@@ -175,7 +196,7 @@ pub(super) fn decrypt(
 /// A key wrapped under a public key names that public key; its private key, found by the Private
 /// Key Link, opens it. Any other failure stands.
 fn private_half(cx: &Context<'_>, information: &EncryptionKeyInformation, error: OpError) -> OpResult<WrappingKey> {
-    let public = cx.load_ref(Some(&information.unique_identifier))?;
+    let public = cx.load_for(&cx.resolve(Some(&information.unique_identifier))?, Right::Unwrap)?;
     let Some(private_uid) = (public.object.as_ref().map(|o| o.object_type()) == Some(ObjectType::PublicKey))
         .then(|| linked(&public, LinkType::PrivateKeyLink))
         .flatten()
@@ -196,7 +217,8 @@ pub(super) fn mac_or_sign(
     information: &MacSignatureKeyInformation,
     data: &[u8],
 ) -> OpResult<Vec<u8>> {
-    let signer = cx.load_ref(Some(&information.unique_identifier))?;
+    let uid = cx.resolve(Some(&information.unique_identifier))?;
+    let signer = cx.load_for(&uid, Right::Sign).or_else(|_| cx.load_for(&uid, Right::Mac))?;
     let wanted = match readable(&signer)?.object_type() {
         ObjectType::PrivateKey => Use::SIGN,
         _ => Use::MAC_GENERATE,
@@ -224,7 +246,8 @@ pub(super) fn verify(
     data: &[u8],
     tag: &[u8],
 ) -> OpResult<()> {
-    let named = cx.load_ref(Some(&information.unique_identifier))?;
+    let uid = cx.resolve(Some(&information.unique_identifier))?;
+    let named = cx.load_for(&uid, Right::Verify).or_else(|_| cx.load_for(&uid, Right::MacVerify))?;
     let given = information.cryptographic_parameters.as_ref();
     match readable(&named)?.object_type() {
         ObjectType::PrivateKey | ObjectType::PublicKey => {

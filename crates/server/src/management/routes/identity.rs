@@ -5,8 +5,11 @@ use super::{ApiError, Call, Reply};
 
 pub(super) fn show(call: &Call<'_>) -> Result<Reply, ApiError> {
     let policy = &call.shared.dispatcher.services().policy;
+    let role = policy.role_of(call.caller);
     Ok(Reply::ok(serde_json::json!({
         "identity": call.caller.name,
-        "administrator": policy.is_administrator(&call.caller.name),
+        "administrator": role == keyward_core::access::Role::Administrator,
+        "role": role.name(),
+        "tenant": policy.access.tenant_of(&call.caller.name),
     })))
 }

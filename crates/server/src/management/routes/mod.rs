@@ -5,8 +5,18 @@
 //! | method and path | module | who |
 //! | --- | --- | --- |
 //! | `GET /v1/identity` | `identity` | anyone: who the server takes the caller for |
+//! | `GET /v1/backup` | `backup` | administrators: a consistent backup, streamed |
+//! | `GET/POST/DELETE /v1/grants` | `grants` | owners, custodians, administrators (see the module) |
+//! | `GET, POST /v1/rotation/policies`, `DELETE /v1/rotation/policies/{id}` | `rotation` | administrators |
+//! | `GET /v1/rotation/schedule[?object=UID]` | `rotation` | anyone: their own objects (administrators: all) |
+//! | `GET /v1/kek/status` | `kek` | administrators: the KEK's versions, a re-seal's progress |
+//! | `POST /v1/kek/rotate` | `kek` | administrators: a new KEK (`{"new_data_key": true}`: and data key) |
 
+mod backup;
+mod grants;
 mod identity;
+mod kek;
+mod rotation;
 
 use std::net::SocketAddr;
 
@@ -62,7 +72,7 @@ impl Call<'_> {
     /// Refuses a caller who is not one of the server's administrators.
     #[allow(dead_code)] // used by the routes that only administrators may call
     pub(crate) fn require_administrator(&self) -> Result<(), ApiError> {
-        if self.shared.dispatcher.services().policy.is_administrator(&self.caller.name) {
+        if self.shared.dispatcher.services().policy.role_of(self.caller) == keyward_core::access::Role::Administrator {
             Ok(())
         } else {
             Err(ApiError::forbidden("only an administrator may do this"))
@@ -73,11 +83,7 @@ impl Call<'_> {
 /// What a route answers.
 pub(crate) enum Reply {
     Json(StatusCode, serde_json::Value),
-    #[allow(dead_code)] // for the large answers (backups)
-    Stream {
-        content_type: &'static str,
-        body: ReplyBody,
-    },
+    Stream { content_type: &'static str, body: ReplyBody },
 }
 
 impl Reply {
@@ -122,6 +128,51 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         ["v1", "identity"] => {
             if call.method == Method::GET {
                 return identity::show(call);
+            }
+            true
+        }
+        ["v1", "backup"] => {
+            if call.method == Method::GET {
+                return backup::create(call).await;
+            }
+            true
+        }
+        ["v1", "grants"] => match *call.method {
+            Method::GET => return grants::list(call),
+            Method::POST => return grants::add(call).await,
+            Method::DELETE => return grants::remove(call).await,
+            _ => true,
+        },
+        ["v1", "rotation", "policies"] => {
+            if call.method == Method::GET {
+                return rotation::list_policies(call).await;
+            }
+            if call.method == Method::POST {
+                return rotation::add_policy(call).await;
+            }
+            true
+        }
+        ["v1", "rotation", "policies", id] => {
+            if call.method == Method::DELETE {
+                return rotation::remove_policy(call, id).await;
+            }
+            true
+        }
+        ["v1", "rotation", "schedule"] => {
+            if call.method == Method::GET {
+                return rotation::schedule(call).await;
+            }
+            true
+        }
+        ["v1", "kek", "status"] => {
+            if call.method == Method::GET {
+                return kek::status(call);
+            }
+            true
+        }
+        ["v1", "kek", "rotate"] => {
+            if call.method == Method::POST {
+                return kek::rotate(call).await;
             }
             true
         }

@@ -1,0 +1,276 @@
+//! Grants: rights on an object, or on every object of an Object Group, given to another identity.
+//!
+//! They are kept in the store's settings (`grant/...`, sealed like objects) and in memory: the
+//! store is read once at start, and each change is written to both. A request reads only the
+//! memory copy, under a read lock, and only when the caller is not the object's owner.
+//!
+//! A grant remembers who made it, with that identity's role and tenant then: a grant on an Object
+//! Group reaches only the objects of the group its maker had authority over (its own, or those of
+//! its tenant for a custodian, or all for an administrator), so that nobody can reach another
+//! owner's keys by granting itself a group they are in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use keyward_store::{CommitTicket, ObjectStore, StoreResult};
+
+use super::{Authority, Right, Role};
+
+/// The prefix of the settings that hold grants.
+const PREFIX: &str = "grant/";
+
+/// What a grant is on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantTarget {
+    /// One object, by Unique Identifier.
+    Object(String),
+    /// Every object whose Object Group attribute has this value, now or later.
+    Group(String),
+}
+
+impl GrantTarget {
+    fn kind(&self) -> &'static str {
+        match self {
+            GrantTarget::Object(_) => "object",
+            GrantTarget::Group(_) => "group",
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        match self {
+            GrantTarget::Object(v) | GrantTarget::Group(v) => v,
+        }
+    }
+}
+
+/// One grant: `grantee` may do `rights` on `target`, as `granted_by` allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub target: GrantTarget,
+    pub grantee: String,
+    pub rights: Vec<Right>,
+    /// Who made it, with the authority it had then.
+    pub granted_by: Authority,
+}
+
+impl Grant {
+    fn setting_key(&self) -> String {
+        format!(
+            "{PREFIX}{}/{}/{}/{}",
+            self.target.kind(),
+            hex(self.target.value()),
+            hex(&self.grantee),
+            hex(&self.granted_by.name)
+        )
+    }
+
+    /// The stored form: one `field=value` a line, free text in hexadecimal (identifiers and
+    /// identities may hold any printable character, a group name anything).
+    fn encode(&self) -> Vec<u8> {
+        let rights: Vec<&str> = self.rights.iter().map(|r| r.name()).collect();
+        format!(
+            "kind={}\ntarget={}\ngrantee={}\nby={}\nby_role={}\nby_tenant={}\nrights={}\n",
+            self.target.kind(),
+            hex(self.target.value()),
+            hex(&self.grantee),
+            hex(&self.granted_by.name),
+            self.granted_by.role.name(),
+            self.granted_by.tenant.as_deref().map(hex).unwrap_or_default(),
+            rights.join(","),
+        )
+        .into_bytes()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Grant> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let fields: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
+        let target = unhex(fields.get("target")?)?;
+        let target = match *fields.get("kind")? {
+            "object" => GrantTarget::Object(target),
+            "group" => GrantTarget::Group(target),
+            _ => return None,
+        };
+        let tenant = match fields.get("by_tenant").filter(|t| !t.is_empty()) {
+            Some(t) => Some(unhex(t)?),
+            None => None,
+        };
+        let rights = super::rights::parse_list(fields.get("rights")?).ok()?;
+        Some(Grant {
+            target,
+            grantee: unhex(fields.get("grantee")?)?,
+            rights,
+            granted_by: Authority {
+                name: unhex(fields.get("by")?)?,
+                role: Role::parse(fields.get("by_role")?)?,
+                tenant: tenant.map(Arc::from),
+            },
+        })
+    }
+}
+
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<String> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// Every grant, in memory, by target.
+#[derive(Default, Debug)]
+pub struct Grants {
+    by_target: RwLock<HashMap<GrantTarget, Vec<Grant>>>,
+}
+
+impl Grants {
+    /// Reads the grants the store holds. A record that cannot be read is skipped and logged: it
+    /// grants nothing, which is the safe side.
+    pub fn load(store: &dyn ObjectStore) -> StoreResult<Grants> {
+        let grants = Grants::default();
+        {
+            let mut map = grants.by_target.write().unwrap_or_else(|e| e.into_inner());
+            for (key, value) in store.settings(PREFIX)? {
+                match Grant::decode(&value) {
+                    Some(grant) => map.entry(grant.target.clone()).or_default().push(grant),
+                    None => tracing::warn!(%key, "a stored grant cannot be read; it grants nothing"),
+                }
+            }
+        }
+        Ok(grants)
+    }
+
+    /// Adds `grant`'s rights to those its maker already gave the grantee on the target (stored
+    /// and in memory); returns the grant as it now stands.
+    pub fn add(&self, store: &dyn ObjectStore, grant: Grant) -> StoreResult<(Grant, CommitTicket)> {
+        let mut map = self.by_target.write().unwrap_or_else(|e| e.into_inner());
+        let list = map.entry(grant.target.clone()).or_default();
+        let merged = match list.iter_mut().find(|g| same_maker(g, &grant)) {
+            Some(existing) => {
+                let mut rights = existing.rights.clone();
+                rights.extend_from_slice(&grant.rights);
+                rights.sort();
+                rights.dedup();
+                Grant { rights, ..existing.clone() }
+            }
+            None => grant,
+        };
+        let ticket = store.put_setting(&merged.setting_key(), Some(&merged.encode()))?;
+        match list.iter_mut().find(|g| same_maker(g, &merged)) {
+            Some(existing) => *existing = merged.clone(),
+            None => list.push(merged.clone()),
+        }
+        Ok((merged, ticket))
+    }
+
+    /// Takes `rights` (all when `None`) away from the grants on `target` to `grantee` that
+    /// `may_remove` accepts; returns what changed (a grant left without rights is deleted).
+    pub fn remove(
+        &self,
+        store: &dyn ObjectStore,
+        target: &GrantTarget,
+        grantee: &str,
+        rights: Option<&[Right]>,
+        may_remove: impl Fn(&Grant) -> bool,
+    ) -> StoreResult<(Vec<Grant>, Option<CommitTicket>)> {
+        let mut map = self.by_target.write().unwrap_or_else(|e| e.into_inner());
+        let Some(list) = map.get_mut(target) else { return Ok((Vec::new(), None)) };
+        let mut changed = Vec::new();
+        let mut ticket = None;
+        for grant in list.iter_mut().filter(|g| g.grantee == grantee && may_remove(g)) {
+            let before = grant.rights.len();
+            match rights {
+                Some(rights) => grant.rights.retain(|r| !rights.contains(r)),
+                None => grant.rights.clear(),
+            }
+            if grant.rights.len() == before {
+                continue;
+            }
+            let value = (!grant.rights.is_empty()).then(|| grant.encode());
+            ticket = Some(store.put_setting(&grant.setting_key(), value.as_deref())?);
+            changed.push(grant.clone());
+        }
+        list.retain(|g| !g.rights.is_empty());
+        if list.is_empty() {
+            map.remove(target);
+        }
+        Ok((changed, ticket))
+    }
+
+    /// Every grant `keep` accepts, ordered by target and grantee.
+    pub fn list(&self, keep: impl Fn(&Grant) -> bool) -> Vec<Grant> {
+        let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
+        let mut found: Vec<Grant> = map.values().flatten().filter(|g| keep(g)).cloned().collect();
+        found.sort_by(|a, b| {
+            (&a.target, &a.grantee, &a.granted_by.name).cmp(&(&b.target, &b.grantee, &b.granted_by.name))
+        });
+        found
+    }
+
+    /// True when `grantee` holds any grant: only then does its Locate look past its own objects.
+    pub fn has_any(&self, grantee: &str) -> bool {
+        let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
+        map.values().flatten().any(|g| g.grantee == grantee)
+    }
+
+    /// Calls `visit` with each grant to `grantee` on one of `targets`.
+    pub(crate) fn each_for<'t>(
+        &self,
+        grantee: &str,
+        targets: impl IntoIterator<Item = &'t GrantTarget>,
+        mut visit: impl FnMut(&Grant),
+    ) {
+        let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
+        if map.is_empty() {
+            return;
+        }
+        for target in targets {
+            for grant in map.get(target).into_iter().flatten().filter(|g| g.grantee == grantee) {
+                visit(grant);
+            }
+        }
+    }
+}
+
+fn same_maker(a: &Grant, b: &Grant) -> bool {
+    a.target == b.target && a.grantee == b.grantee && a.granted_by.name == b.granted_by.name
+}
+
+#[cfg(test)]
+mod tests {
+    use keyward_store::MemoryStore;
+
+    use super::*;
+
+    fn grant(target: GrantTarget, rights: &[Right]) -> Grant {
+        Grant {
+            target,
+            grantee: "spiffe://example.org/bob".into(),
+            rights: rights.to_vec(),
+            granted_by: Authority { name: "alice\u{e9}".into(), role: Role::Custodian, tenant: Some("acme".into()) },
+        }
+    }
+
+    #[test]
+    fn grants_survive_a_reload_and_merge_by_maker() {
+        let store = MemoryStore::new();
+        let grants = Grants::default();
+        let target = GrantTarget::Group("a/b=c\nd".into());
+        let _ = grants.add(&store, grant(target.clone(), &[Right::Encrypt])).unwrap();
+        let (merged, _) = grants.add(&store, grant(target.clone(), &[Right::Get, Right::Encrypt])).unwrap();
+        assert_eq!(merged.rights, vec![Right::Get, Right::Encrypt]);
+        let reloaded = Grants::load(&store).unwrap();
+        assert_eq!(reloaded.list(|_| true), vec![merged.clone()]);
+
+        let (changed, _) = reloaded.remove(&store, &target, &merged.grantee, Some(&[Right::Get]), |_| true).unwrap();
+        assert_eq!(changed[0].rights, vec![Right::Encrypt]);
+        reloaded.remove(&store, &target, &merged.grantee, None, |_| true).unwrap();
+        assert!(reloaded.list(|_| true).is_empty());
+        assert!(Grants::load(&store).unwrap().list(|_| true).is_empty());
+        assert!(!reloaded.has_any(&merged.grantee));
+    }
+}

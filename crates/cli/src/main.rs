@@ -31,6 +31,9 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Manage the development PKI: issue client certificates.
     Pki(commands::pki::PkiArgs),
+    /// Work on a stopped server's store: check (verify), compact, or move it between a data
+    /// directory and PostgreSQL (migrate).
+    Store(commands::store::StoreArgs),
     /// Decode and encode KMIP TTLV messages (binary or hex, to and from text, XML and JSON).
     Ttlv(commands::ttlv::TtlvArgs),
     /// Load a KMIP server with standard requests and measure it (or the mutual-TLS echo ceiling).
@@ -52,8 +55,6 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Show who the server takes this client for, and with which rights (management API).
     Identity(commands::identity::IdentityArgs),
-    /// Work on a stopped server's store: move it between a data directory and PostgreSQL.
-    Store(commands::store::StoreArgs),
     /// Grant, list and remove access to objects and Object Groups for other identities.
     Grants(commands::grants::GrantsArgs),
     /// Automatic rotation: the server's rotation policies and schedule (management API).
@@ -96,6 +97,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => commands::finish(commands::serve::run(args)),
         Command::Pki(args) => commands::finish(commands::pki::run(args)),
+        Command::Store(args) => commands::finish(commands::store::run(args)),
         Command::Ttlv(args) => commands::finish(commands::ttlv::run(args)),
         Command::Audit(args) => commands::finish(commands::audit::run(args)),
         Command::Bench(args) => commands::finish(commands::bench::run(*args)),
@@ -110,7 +112,6 @@ fn main() -> ExitCode {
         Command::Mac(args) => client_finish(crypto_ops::mac(&client, args), json),
         Command::Backup(args) => client_finish(commands::backup::run(&client, args), json),
         Command::Identity(args) => client_finish(commands::identity::run(&client, args), json),
-        Command::Store(args) => commands::finish(commands::store::run(args)),
         Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
         Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
         Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),

@@ -47,6 +47,8 @@ pub(crate) struct Pending {
 struct PendingObject {
     object: StoredObject,
     inserted: bool,
+    /// Only bookkeeping changed (Fresh after a Get): the response does not depend on it.
+    bookkeeping: bool,
 }
 
 impl Pending {
@@ -77,6 +79,12 @@ impl Pending {
             self.order.push(uid.clone());
         }
         self.undo.push((uid, earlier));
+    }
+
+    /// True when every pending change is bookkeeping ([`Context::update_bookkeeping`]): if it
+    /// cannot be written, the response may still be sent without it.
+    pub(crate) fn only_bookkeeping(&self) -> bool {
+        self.objects.values().all(|p| p.bookkeeping)
     }
 
     pub(crate) fn into_changes(mut self) -> Vec<Change> {
@@ -270,21 +278,35 @@ impl Context<'_> {
         if let Some(involved) = self.involved {
             involved.borrow_mut().output(&uid);
         }
-        self.pending.put(uid, PendingObject { object, inserted: true });
+        self.pending.put(uid, PendingObject { object, inserted: true, bookkeeping: false });
     }
 
     /// Records a changed object (read with [`Context::load`]); its Last Change Date becomes now.
-    pub fn update(&mut self, mut object: StoredObject) {
+    pub fn update(&mut self, object: StoredObject) {
+        self.record_update(object, false);
+    }
+
+    /// Records a change that only keeps books about the object (Fresh becoming false once a key
+    /// is handed out): when the store cannot take it (a full disk), the operation still answers,
+    /// without the change, rather than refuse a Get of a key it holds.
+    pub fn update_bookkeeping(&mut self, object: StoredObject) {
+        self.record_update(object, true);
+    }
+
+    fn record_update(&mut self, mut object: StoredObject, bookkeeping: bool) {
         crate::attributes::set(
             &mut object,
             keyward_kmip::attributes::Attribute::LastChangeDate(keyward_kmip::DateTime(self.now)),
         );
         let uid = object.unique_identifier.clone();
-        let inserted = self.pending.objects.get(&uid).is_some_and(|p| p.inserted);
+        let earlier = self.pending.objects.get(&uid);
+        let inserted = earlier.is_some_and(|p| p.inserted);
+        // An object changed for real earlier in the batch stays a real change.
+        let bookkeeping = bookkeeping && earlier.is_none_or(|p| p.bookkeeping);
         if let (Some(involved), false) = (self.involved, inserted) {
             involved.borrow_mut().input(&uid);
         }
-        self.pending.put(uid, PendingObject { object, inserted });
+        self.pending.put(uid, PendingObject { object, inserted, bookkeeping });
     }
 
     /// A fresh Unique Identifier.
@@ -389,7 +411,7 @@ mod tests {
             attributes: Vec::new(),
             revision,
         };
-        PendingObject { object, inserted: revision == 0 }
+        PendingObject { object, inserted: revision == 0, bookkeeping: false }
     }
 
     fn revisions(pending: &Pending) -> Vec<(String, u64)> {

@@ -34,6 +34,13 @@ pub enum ServerError {
          this store was created with"
     )]
     WrongKek { kek: String, data_dir: PathBuf },
+    #[error(
+        "refusing to serve the store in {data_dir}: {what}. Run `keyward store verify \
+         --data-dir {data_dir}` for every problem it has, then restore the data directory from a backup \
+         (docs/operations/store.md); if you restored or repaired it on purpose and accept what it holds, \
+         `keyward store verify --accept` records that"
+    )]
+    Damaged { data_dir: PathBuf, what: String },
     #[error("PKCS#11 PIN file {path}: {message}")]
     PinFile { path: PathBuf, message: String },
     #[error("store in {path}: {error}")]

@@ -8,7 +8,8 @@ use keyward_core::access::{AccessPolicy, Grants};
 use keyward_core::{Dispatcher, Policy, ServerInformation, Services, SystemClock};
 use keyward_store::pkcs11::{Pkcs11KekSource, Pkcs11Settings};
 use keyward_store::{
-    FileKekSource, KekSource, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore, StoreError,
+    CompactReport, FileKekSource, KekSource, ObjectStore, PostgresOptions, PostgresStore, SledOptions, SledStore,
+    StoreError, VerifyReport,
 };
 use zeroize::Zeroizing;
 
@@ -36,18 +37,18 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     let source = kek_source(config)?;
     let (store, audit_root): (Arc<dyn ObjectStore>, _) = match config.store.backend {
         StoreBackend::Sled => {
-            let store = open_sled(config, source, metrics)?;
+            let store = open_sled(config, Arc::clone(&source), metrics)?;
             let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
             (Arc::new(store), root)
         }
         StoreBackend::Postgres => {
-            let store = open_postgres(config, source, metrics)?;
+            let store = open_postgres(config, Arc::clone(&source), metrics)?;
             let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
             (Arc::new(store), root)
         }
     };
     // Grants live in the store's settings; they are read once here and kept in memory.
-    let grants = Grants::load(store.as_ref()).map_err(|error| store_error(config, error))?;
+    let grants = Grants::load(store.as_ref()).map_err(|error| store_error(config, source.as_ref(), error))?;
     let access = AccessPolicy { tenants: config.access.tenant_names(), grants: Arc::new(grants) };
     let mut policy = Policy {
         administrators: config.administrators.clone(),
@@ -80,14 +81,6 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
     })
 }
 
-/// A store error met while opening the store of `config`, told with where the store is.
-fn store_error(config: &ServerConfig, error: StoreError) -> ServerError {
-    match config.store.backend {
-        StoreBackend::Sled => ServerError::Store { path: config.data_dir.clone(), error },
-        StoreBackend::Postgres => ServerError::Database(error),
-    }
-}
-
 /// The sled store in the data directory.
 fn open_sled(
     config: &ServerConfig,
@@ -99,11 +92,11 @@ fn open_sled(
     if let Some(metrics) = metrics {
         options.observer = metrics.store_observer();
     }
-    let described = source.describe(1);
-    SledStore::open_with_source(data_dir, source, &options).map_err(|error| match error {
-        StoreError::WrongKek => ServerError::WrongKek { kek: described, data_dir: data_dir.clone() },
-        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir: data_dir.clone() },
-        error => ServerError::Store { path: data_dir.clone(), error },
+    SledStore::open_with_source(data_dir, Arc::clone(&source), &options).map_err(|error| {
+        if let StoreError::Damaged(what) = &error {
+            tracing::error!(data_dir = %data_dir.display(), %what, "the store is damaged; refusing to serve it");
+        }
+        store_error(config, source.as_ref(), error)
     })
 }
 
@@ -155,6 +148,50 @@ fn open_postgres(
     })?;
     tracing::info!(database = %url.redacted(), "store: postgres");
     Ok(store)
+}
+
+/// What `keyward store` does to a stopped server's store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Maintenance {
+    /// Read and check every record (nothing written but what sled writes as it opens).
+    Verify,
+    /// Verify, then record the store's state as what it acknowledged (a restored store).
+    Accept,
+}
+
+/// Verifies (or accepts) the store of `config`, with its KEK from the source `keyward serve`
+/// uses (a file or a token), through the store's keyring. Neither a KEK nor a keyring is ever
+/// made: a missing one is an error.
+pub fn verify_store(config: &ServerConfig, action: Maintenance) -> Result<VerifyReport, ServerError> {
+    let source = kek_source(config)?;
+    let data_dir = &config.data_dir;
+    let result = match action {
+        Maintenance::Verify => SledStore::verify(data_dir, source.as_ref(), config.store_cache_size),
+        Maintenance::Accept => SledStore::accept(data_dir, source.as_ref(), config.store_cache_size),
+    };
+    result.map_err(|error| store_error(config, source.as_ref(), error))
+}
+
+/// Compacts the store of `config` (see [`SledStore::compact`]), its KEK had as for
+/// [`verify_store`]; the server must be stopped.
+pub fn compact_store(config: &ServerConfig) -> Result<CompactReport, ServerError> {
+    let source = kek_source(config)?;
+    SledStore::compact(&config.data_dir, source.as_ref(), config.store_cache_size)
+        .map_err(|error| store_error(config, source.as_ref(), error))
+}
+
+/// A store error met with the store of `config`, told with where the store is.
+fn store_error(config: &ServerConfig, source: &dyn KekSource, error: StoreError) -> ServerError {
+    if config.store.backend == StoreBackend::Postgres {
+        return ServerError::Database(error);
+    }
+    let data_dir = config.data_dir.clone();
+    match error {
+        StoreError::Damaged(what) => ServerError::Damaged { data_dir, what },
+        StoreError::WrongKek => ServerError::WrongKek { kek: source.describe(1), data_dir },
+        StoreError::KekUnavailable(message) => ServerError::KekUnavailable { message, data_dir },
+        error => ServerError::Store { path: data_dir, error },
+    }
 }
 
 /// The KEK source of the configuration: the file (its directory made private if need be), or
@@ -264,5 +301,33 @@ mod tests {
         assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
         assert!(error.to_string().contains("missing"), "{error}");
         assert!(!lost.kek_path().exists());
+    }
+
+    /// `keyward store verify` and `compact` have the KEK from the source serve uses, through the
+    /// keyring; a missing KEK is an error, never made.
+    #[test]
+    fn verify_and_compact_use_the_servers_kek_source_and_never_make_a_kek() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
+        drop(open_dispatcher(&config).unwrap());
+        // The flusher lets go of the database a moment after the drop.
+        let report = (0..100)
+            .find_map(|_| match verify_store(&config, Maintenance::Verify) {
+                Err(ServerError::Store { error, .. }) if error.to_string().contains("lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                other => Some(other),
+            })
+            .unwrap()
+            .unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        compact_store(&config).unwrap();
+        let lost = ServerConfig { kek_file: Some(dir.path().join("lost-kek")), ..config };
+        for error in [verify_store(&lost, Maintenance::Verify).err(), compact_store(&lost).err()] {
+            let error = error.unwrap();
+            assert!(matches!(error, ServerError::KekUnavailable { .. }), "{error}");
+        }
+        assert!(!lost.kek_path().exists(), "a KEK was made");
     }
 }

@@ -67,6 +67,15 @@ impl ObjectCache {
         }
     }
 
+    /// Forgets every object (the store reopened from disk: what is cached may not be there).
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            if let Ok(mut shard) = shard.lock() {
+                *shard = Shard::default();
+            }
+        }
+    }
+
     /// Forgets an object (a commit that may have failed half way cannot leave a stale copy).
     pub fn forget(&self, unique_identifier: &str) {
         if let Ok(mut shard) = self.shard(unique_identifier).lock()

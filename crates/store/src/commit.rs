@@ -14,6 +14,13 @@
 //! completes it is on disk: a client never encrypts under a key that a power cut then erases.
 //! When nothing is pending the fence is two atomic loads.
 //!
+//! A failed flush fails the tickets it was to complete, and only those: the numbers it covered
+//! are remembered as failed, and later flushes go on. The store, told by its flush function, makes
+//! what the failed commits wrote invisible (sled: reopened from disk) and then calls
+//! [`GroupCommit::recovered`]: every number not durable by then is failed too (its writes went to
+//! the database that was dropped), and fences taken after it no longer see the old failures. A
+//! fence taken before it fails if it covers a failed number: its reader may have seen that commit.
+//!
 //! The [`StoreObserver`] hears how long each group flush took and, when a ticket completes, how
 //! long its commit took to become durable.
 
@@ -39,8 +46,12 @@ struct State {
     applied_ahead: BTreeSet<u64>,
     /// Every ticket up to this number is durable.
     durable: u64,
-    /// Set when a flush failed: nothing after it can be acknowledged.
-    failure: Option<String>,
+    /// The numbers whose flush failed, as ranges `(first, last, why)`, in order; adjacent
+    /// failures merge, so this grows with outages, not with commits.
+    failures: Vec<(u64, u64, String)>,
+    /// Failures at or below this number are history for fences taken now: the store recovered
+    /// from them (see [`GroupCommit::recovered`]).
+    floor: u64,
     /// Async waiters, with the number they wait for.
     wakers: Vec<(u64, Waker)>,
     stopping: bool,
@@ -58,7 +69,7 @@ pub(crate) struct GroupCommit {
     /// nothing pending takes no lock.
     reserved: AtomicU64,
     durable: AtomicU64,
-    /// Set with `failure`: a fence then fails too.
+    /// Set while a failure above `floor` is remembered: a fence then takes the slow path.
     failed: AtomicBool,
 }
 
@@ -105,25 +116,58 @@ impl GroupCommit {
             };
             let result = flush();
             let mut state = self.lock();
-            match result {
-                Ok(()) => state.durable = state.durable.max(target),
-                Err(error) => {
-                    tracing::error!(%error, "flushing the store failed; refusing further acknowledgements");
-                    state.failure = Some(error);
+            if let Err(error) = result {
+                tracing::error!(%error, "flushing the store failed: the commits of this flush are not acknowledged");
+                let first = state.durable + 1;
+                // Nothing left to fail when a recovery has settled these numbers already.
+                if first <= target {
+                    Self::fail(&mut state, first, target, error);
                     self.failed.store(true, Ordering::Release);
-                    state.durable = state.durable.max(target);
                 }
             }
-            let durable = state.durable;
-            self.durable.store(durable, Ordering::Release);
-            let (ready, waiting): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut state.wakers).into_iter().partition(|(n, _)| *n <= durable);
-            state.wakers = waiting;
-            drop(state);
-            self.done.notify_all();
-            for (_, waker) in ready {
-                waker.wake();
-            }
+            state.durable = state.durable.max(target);
+            self.complete(state);
+        }
+    }
+
+    /// Remembers that the numbers `first..=last` failed.
+    fn fail(state: &mut State, first: u64, last: u64, why: String) {
+        if first > last {
+            return;
+        }
+        match state.failures.last_mut() {
+            Some((_, end, _)) if *end + 1 >= first => *end = (*end).max(last),
+            _ => state.failures.push((first, last, why)),
+        }
+    }
+
+    /// The store made what failed invisible (it reopened from disk): every number reserved so far
+    /// and not yet durable failed with it, as its changes were in what was dropped (a writer still
+    /// to apply its changes must check that the store is available again first, and abandon them
+    /// if not). Fences taken from now on ignore failures up to here.
+    pub(crate) fn recovered(&self, why: &str) {
+        let mut state = self.lock();
+        let (first, last) = (state.durable + 1, state.reserved);
+        Self::fail(&mut state, first, last, why.to_string());
+        state.durable = state.durable.max(last);
+        state.applied = state.applied.max(last);
+        state.applied_ahead.retain(|n| *n > last);
+        state.floor = last;
+        self.failed.store(false, Ordering::Release);
+        self.complete(state);
+    }
+
+    /// Publishes `durable` and wakes whoever it completes.
+    fn complete(&self, mut state: MutexGuard<'_, State>) {
+        let durable = state.durable;
+        self.durable.store(durable, Ordering::Release);
+        let (ready, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut state.wakers).into_iter().partition(|(n, _)| *n <= durable);
+        state.wakers = waiting;
+        drop(state);
+        self.done.notify_all();
+        for (_, waker) in ready {
+            waker.wake();
         }
     }
 
@@ -141,6 +185,10 @@ impl GroupCommit {
 
     fn end(&self, number: u64) {
         let mut state = self.lock();
+        if number <= state.applied {
+            // Settled already by a recovery.
+            return;
+        }
         state.applied_ahead.insert(number);
         let before = state.applied;
         loop {
@@ -164,8 +212,14 @@ impl GroupCommit {
         if self.durable.load(Ordering::Acquire) >= number && !self.failed.load(Ordering::Acquire) {
             return CommitTicket::ready();
         }
-        // A reader waiting for others' commits is not a commit: the observer does not time it.
-        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since: None }) }
+        // A reader waiting for others' commits is not a commit: the observer does not time it. The
+        // number and the floor are read together: a recovery in between must not hide a failure
+        // from this reader.
+        let (number, floor) = {
+            let state = self.lock();
+            (state.reserved.max(number), state.floor)
+        };
+        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since: None, fence_floor: Some(floor) }) }
     }
 
     /// A ticket for everything applied before this call (a flush with nothing of its own).
@@ -181,12 +235,19 @@ impl GroupCommit {
         self.work.notify_one();
     }
 
-    fn outcome(state: &State, number: u64) -> Option<StoreResult<()>> {
+    /// How a ticket ended, once it has: a commit fails when its own number failed; a fence when
+    /// any number it covers (above the floor it was taken at) did.
+    fn outcome(state: &State, waiting: &Waiting) -> Option<StoreResult<()>> {
+        let number = waiting.number;
         if state.durable < number {
             return None;
         }
-        Some(match &state.failure {
-            Some(error) => Err(StoreError::Durability(error.clone())),
+        let covered = |first: u64, last: u64| match waiting.fence_floor {
+            Some(floor) => first <= number && last > floor,
+            None => first <= number && number <= last,
+        };
+        Some(match state.failures.iter().rev().find(|(first, last, _)| covered(*first, *last)) {
+            Some((_, _, error)) => Err(StoreError::Durability(error.clone())),
             None => Ok(()),
         })
     }
@@ -208,7 +269,12 @@ impl Reservation {
         self.ended = true;
         self.group.end(self.number);
         CommitTicket {
-            inner: Some(Waiting { group: Arc::clone(&self.group), number: self.number, since: Some(self.since) }),
+            inner: Some(Waiting {
+                group: Arc::clone(&self.group),
+                number: self.number,
+                since: Some(self.since),
+                fence_floor: None,
+            }),
         }
     }
 }
@@ -234,6 +300,8 @@ struct Waiting {
     /// When the commit was asked for, to tell the observer how long durability took; `None` for
     /// a read fence, which is no commit.
     since: Option<Instant>,
+    /// For a fence, the floor when it was taken (see [`GroupCommit::recovered`]).
+    fence_floor: Option<u64>,
 }
 
 impl Waiting {
@@ -262,7 +330,7 @@ impl CommitTicket {
         };
         let mut state = waiting.group.lock();
         loop {
-            if let Some(outcome) = GroupCommit::outcome(&state, waiting.number) {
+            if let Some(outcome) = GroupCommit::outcome(&state, &waiting) {
                 drop(state);
                 waiting.completed(&outcome);
                 return outcome;
@@ -280,7 +348,7 @@ impl Future for CommitTicket {
             return Poll::Ready(Ok(()));
         };
         let mut state = waiting.group.lock();
-        match GroupCommit::outcome(&state, waiting.number) {
+        match GroupCommit::outcome(&state, waiting) {
             Some(outcome) => {
                 drop(state);
                 waiting.completed(&outcome);
@@ -307,7 +375,7 @@ impl std::fmt::Debug for CommitTicket {
 mod tests {
     use super::*;
     use crate::observer::NoObserver;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
     use std::time::Duration;
 
     #[test]
@@ -341,6 +409,49 @@ mod tests {
         let (group, _) = GroupCommit::start(|| Err("disk on fire".into()), Arc::new(NoObserver));
         assert!(matches!(group.ticket(Instant::now()).wait(), Err(StoreError::Durability(_))));
         group.stop();
+    }
+
+    /// A failure is not sticky: the flushes after it succeed and their tickets complete. A fence
+    /// that covers the failed commit fails until the store says it recovered.
+    #[test]
+    fn a_failed_flush_fails_only_its_own_tickets() {
+        let failing = Arc::new(AtomicBool::new(true));
+        let switch = Arc::clone(&failing);
+        let (group, _) = GroupCommit::start(
+            move || if switch.load(Ordering::SeqCst) { Err("no space left on device".into()) } else { Ok(()) },
+            Arc::new(NoObserver),
+        );
+        assert!(group.reserve().applied().wait().is_err());
+        assert!(group.fence().wait().is_err(), "a reader may have seen the failed commit");
+        failing.store(false, Ordering::SeqCst);
+        group.reserve().applied().wait().unwrap();
+        assert!(group.fence().wait().is_err(), "still covers the failed commit");
+        group.recovered("reopened");
+        assert!(group.fence().is_ready());
+        group.reserve().applied().wait().unwrap();
+        group.stop();
+    }
+
+    /// A recovery fails every commit not durable yet (its changes were dropped with the old
+    /// database), and a fence taken before it.
+    #[test]
+    fn a_recovery_fails_what_is_not_durable() {
+        let (group, open) = gated();
+        let pending = group.reserve().applied();
+        let fence = group.fence();
+        let late = group.reserve();
+        group.recovered("reopened");
+        assert!(pending.wait().is_err());
+        assert!(fence.wait().is_err());
+        // A writer that reserved before the recovery and abandons its changes holds nothing up.
+        drop(late);
+        let after = group.reserve().applied();
+        // One for the flush held back since before the recovery, one for this commit's.
+        open.send(()).unwrap();
+        open.send(()).unwrap();
+        after.wait().unwrap();
+        group.stop();
+        let _ = open.send(());
     }
 
     /// A flusher that flushes only when told to, so that a test can hold a flush back.

@@ -38,7 +38,10 @@ pub use kek::{
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use postgres::{PostgresOptions, PostgresStore};
-pub use sled_store::{SledOptions, SledStore, Snapshot, derive_key_offline};
+pub use sled_store::{
+    CompactReport, FlushFault, SLED_DIR, SledOptions, SledStore, Snapshot, VerifyReport, default_cache_capacity,
+    derive_key_offline,
+};
 use zeroize::Zeroizing;
 
 /// A managed object as the store keeps it: the object (absent once destroyed: its metadata stays),
@@ -87,6 +90,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("flushing to disk failed: {0}")]
     Durability(String),
+    /// The store on disk holds less than it acknowledged, or cannot be read: refused at open.
+    #[error("the store is damaged: {0}")]
+    Damaged(String),
+    /// Changes are refused for now (a write to disk failed; the store is recovering), reads go on.
+    #[error("the store cannot take changes now: {0}")]
+    Unavailable(String),
     #[error("storage failure: {0}")]
     Backend(String),
     /// The record is larger than the store can hold (see [`MAX_INDEX_TERMS`]); nothing was written.
@@ -98,7 +107,12 @@ pub enum StoreError {
 
 impl From<sled::Error> for StoreError {
     fn from(error: sled::Error) -> StoreError {
-        StoreError::Backend(error.to_string())
+        match error {
+            // A checksum that failed on a read: damage, said as such (a client gets General
+            // Failure, the log a loud line, an open a refusal).
+            sled::Error::Corruption { .. } => StoreError::Corrupt(error.to_string()),
+            error => StoreError::Backend(error.to_string()),
+        }
     }
 }
 

@@ -23,8 +23,9 @@ const RECORD: Tag = Tag(0x544B01);
 const OWNER: Tag = Tag(0x544B02);
 const STORED_ATTRIBUTE: Tag = Tag(0x544B03);
 
-/// Encodes an object's record (the revision is kept outside, in the clear header).
-pub fn encode(object: &StoredObject) -> Zeroizing<Vec<u8>> {
+/// Encodes an object's record (the revision is kept outside, in the clear header). An attribute
+/// index the record's Integer cannot hold is an error, never a saturated value.
+pub fn encode(object: &StoredObject) -> StoreResult<Zeroizing<Vec<u8>>> {
     let cx = Cx::storage();
     let mut out = Encoder::with_capacity(512);
     let open = out.begin(RECORD);
@@ -35,12 +36,18 @@ pub fn encode(object: &StoredObject) -> Zeroizing<Vec<u8>> {
     }
     for attribute in &object.attributes {
         let inner = out.begin(STORED_ATTRIBUTE);
-        out.integer(Tag::AttributeIndex, i32::try_from(attribute.index).unwrap_or(i32::MAX));
+        let index = i32::try_from(attribute.index).map_err(|_| {
+            StoreError::LimitExceeded(format!(
+                "attribute index {} of object {}",
+                attribute.index, object.unique_identifier
+            ))
+        })?;
+        out.integer(Tag::AttributeIndex, index);
         attribute.encode_for(Tag::Attribute, &mut out, &cx);
         out.end(inner);
     }
     out.end(open);
-    Zeroizing::new(out.into_bytes())
+    Ok(Zeroizing::new(out.into_bytes()))
 }
 
 /// Decodes a record made by [`encode`].
@@ -61,13 +68,19 @@ pub fn decode(bytes: &[u8], revision: u64) -> StoreResult<StoredObject> {
             Tag::UniqueIdentifier => unique_identifier = child.as_text().map(str::to_owned),
             OWNER => owner = child.as_text().map(str::to_owned),
             STORED_ATTRIBUTE => {
-                let index = child.child(Tag::AttributeIndex).and_then(|i| i.as_integer()).unwrap_or(0);
+                let index = match child.child(Tag::AttributeIndex) {
+                    Some(index) => {
+                        index.as_integer().ok_or_else(|| corrupt("an attribute index that is not an Integer".into()))?
+                    }
+                    None => 0,
+                };
                 let value = child
                     .children()
                     .find(|c| c.tag() != Tag::AttributeIndex)
                     .ok_or_else(|| corrupt("an attribute without a value".into()))?;
                 let mut attribute = IndexedAttribute::decode(value, &cx).map_err(|e| corrupt(e.to_string()))?;
-                attribute.index = u32::try_from(index).unwrap_or(0);
+                attribute.index =
+                    u32::try_from(index).map_err(|_| corrupt(format!("a negative attribute index {index}")))?;
                 attributes.push(attribute);
             }
             tag if ManagedObject::is_object_tag(tag) => {

@@ -1,122 +1,136 @@
-//! `keyward store migrate`: moves a stopped single node's store (sled, in a data directory) into
-//! a PostgreSQL database, or a database's store back into a data directory, and checks the copy
-//! (every object and setting read back from both and compared). The servers on both stay stopped
-//! meanwhile. docs/operations/high-availability.md has the procedure.
+//! `keyward store`: the store of a stopped server, checked or compacted.
 //!
-//! Each store has its own keyring (its data and index keys), wrapped by the KEK: records and
-//! settings are opened with the source's keyring and sealed again under the target's, which the
-//! target makes when it is created, wrapped by the same KEK files (version 1: `--kek`).
+//! - `verify` reads every record and setting, checks its tag, header and identifier, and compares
+//!   the store with its watermark (what it acknowledged). Exit status 1 and each problem named on
+//!   standard error when anything is wrong. `--accept` then records the store's state as what it
+//!   acknowledged: for a store restored or repaired on purpose (refused when a record is damaged).
+//! - `compact` rewrites the store so that only the current value of each record is in its files:
+//!   the sealed key material of destroyed objects is gone (docs/operations/store.md).
+//!
+//! Both load the KEK as `keyward serve` does (never create it), from `--config` and `--data-dir`.
+//! - `migrate` moves a stopped store between sled and PostgreSQL, checked (`store/migrate.rs`).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use keyward_store::migrate::copy_store;
-use keyward_store::{FileKekSource, KekSource, PostgresOptions, PostgresStore, SledOptions, SledStore};
+use keyward_server::{ConfigError, Maintenance, ServerConfig, ServerError};
+
+mod migrate;
 
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     #[command(subcommand)]
-    command: StoreCommand,
+    action: StoreAction,
 }
 
 #[derive(Debug, Subcommand)]
-enum StoreCommand {
+enum StoreAction {
+    /// Read and check every record of a stopped server's store; exit 1 on any problem.
+    Verify(VerifyArgs),
+    /// Rewrite a stopped server's store so that no file keeps earlier values (destroyed keys).
+    Compact(Location),
     /// Move a store between a data directory (sled) and a PostgreSQL database, checked.
-    Migrate(MigrateArgs),
+    Migrate(migrate::MigrateArgs),
+}
+
+/// Where the store and its KEK are.
+#[derive(Debug, Args)]
+struct Location {
+    /// The data directory [default: the configuration's, else ./keyward-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The server's configuration file, for its data directory, KEK and cache size.
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct MigrateArgs {
-    /// The data directory to copy from (its server stopped).
-    #[arg(long, value_name = "DIR")]
-    from_data_dir: Option<PathBuf>,
-    /// The database to copy from (postgres://...; its servers stopped).
-    #[arg(long, value_name = "URL")]
-    from_url: Option<String>,
-    /// The data directory to copy into: new or empty.
-    #[arg(long, value_name = "DIR")]
-    to_data_dir: Option<PathBuf>,
-    /// The database to copy into: new or empty (the schema is created).
-    #[arg(long, value_name = "URL")]
-    to_url: Option<String>,
-    /// The KEK file of the store (both sides use it; a rotated KEK's versions are beside it,
-    /// `<FILE>.vN`); by default the source data directory's `kek`. Required when copying from a
-    /// database. The target's new keyring is wrapped by this file's KEK (version 1).
-    #[arg(long, value_name = "FILE")]
-    kek: Option<PathBuf>,
-    /// The CA certificates (PEM) of the database server: TLS to the database, required.
-    #[arg(long, value_name = "FILE")]
-    ca: Option<PathBuf>,
+struct VerifyArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Once every record reads back, record the store as it is as what it acknowledged (after a
+    /// deliberate restore); a store missing acknowledged commits then opens.
+    #[arg(long)]
+    accept: bool,
 }
 
-pub fn run(args: StoreArgs) -> Result<(), String> {
-    match args.command {
-        StoreCommand::Migrate(args) => migrate(args),
+#[derive(Debug, thiserror::Error)]
+pub enum StoreCommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error("the store in {0} has problems (listed above)")]
+    Problems(String),
+    #[error("{0}")]
+    Migrate(String),
+}
+
+pub fn run(args: StoreArgs) -> Result<(), StoreCommandError> {
+    match args.action {
+        StoreAction::Verify(args) => verify(args),
+        StoreAction::Compact(location) => compact(location),
+        StoreAction::Migrate(args) => migrate::migrate(args).map_err(StoreCommandError::Migrate),
     }
 }
 
-fn migrate(args: MigrateArgs) -> Result<(), String> {
-    if args.from_data_dir.is_some() == args.from_url.is_some() {
-        return Err("give one of --from-data-dir and --from-url".into());
-    }
-    if args.to_data_dir.is_some() == args.to_url.is_some() {
-        return Err("give one of --to-data-dir and --to-url".into());
-    }
-    let kek_path = match (&args.kek, &args.from_data_dir) {
-        (Some(kek), _) => kek.clone(),
-        (None, Some(dir)) => dir.join("kek"),
-        (None, None) => return Err("--kek FILE: the store's KEK file (copying from a database)".into()),
-    };
-    // A new KEK is never made here: the target's keyring is wrapped by the KEK the source has.
-    if !kek_path.exists() {
-        return Err(format!("the KEK file {} is missing", kek_path.display()));
-    }
-    let kek: Arc<dyn KekSource> = Arc::new(FileKekSource::new(&kek_path));
-    let options = PostgresOptions {
-        tls_ca_pem: args.ca.as_ref().map(std::fs::read).transpose().map_err(|e| format!("--ca: {e}"))?,
-        ..PostgresOptions::default()
-    };
-    let open_sled = |dir: &PathBuf| {
-        SledStore::open_with_source(dir, Arc::clone(&kek), &SledOptions::default())
-            .map_err(|e| format!("{}: {e}", dir.display()))
-    };
-    let open_postgres =
-        |url: &String| PostgresStore::connect_with_source(url, Arc::clone(&kek), &options).map_err(|e| e.to_string());
-    let source: Box<dyn keyward_store::ObjectStore> = match (&args.from_data_dir, &args.from_url) {
-        (Some(dir), _) => {
-            if !dir.join("objects.sled").exists() {
-                return Err(format!("{} holds no store", dir.display()));
-            }
-            Box::new(open_sled(dir)?)
+impl Location {
+    fn config(&self) -> Result<ServerConfig, ConfigError> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::load(path)?,
+            None => ServerConfig::default(),
+        };
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
         }
-        (None, Some(url)) => Box::new(open_postgres(url)?),
-        (None, None) => return Err("--from-data-dir or --from-url".into()),
-    };
-    let target: Box<dyn keyward_store::ObjectStore> = match (&args.to_data_dir, &args.to_url) {
-        (Some(dir), _) => {
-            if dir.join("objects.sled").exists() {
-                return Err(format!("{} holds a store already: give a new or empty directory", dir.display()));
-            }
-            Box::new(open_sled(dir)?)
+        Ok(config)
+    }
+}
+
+fn verify(args: VerifyArgs) -> Result<(), StoreCommandError> {
+    let config = args.location.config()?;
+    let action = if args.accept { Maintenance::Accept } else { Maintenance::Verify };
+    let report = match keyward_server::verify_store(&config, action) {
+        Ok(report) => report,
+        // So damaged that it does not open: that is the finding.
+        Err(ServerError::Damaged { what, .. }) => {
+            eprintln!("damaged: {what}");
+            return Err(StoreCommandError::Problems(config.data_dir.display().to_string()));
         }
-        (None, Some(url)) => Box::new(open_postgres(url)?),
-        (None, None) => return Err("--to-data-dir or --to-url".into()),
+        Err(error) => return Err(error.into()),
     };
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} objects").unwrap_or(ProgressStyle::default_bar()));
-    let copied = copy_store(&*source, &*target, &mut |done, all| {
-        bar.set_length(all as u64);
-        bar.set_position(done as u64);
-    })
-    .map_err(|e| e.to_string())?;
-    bar.finish_and_clear();
-    println!(
-        "copied and checked: {} objects, {} settings (the target opens with the KEK {})",
-        copied.objects,
-        copied.settings,
-        kek_path.display()
-    );
+    println!("store        {}", config.data_dir.display());
+    println!("objects      {}", report.objects);
+    println!("settings     {}", report.settings);
+    let show = |n: Option<u64>| n.map_or_else(|| "none".to_string(), |n| n.to_string());
+    println!("flushes      {} in the store, {} acknowledged", show(report.flushes), show(report.acknowledged_flushes));
+    for problem in &report.damaged_records {
+        eprintln!("damaged: {problem}");
+    }
+    if report.damaged_count > report.damaged_records.len() as u64 {
+        eprintln!("damaged: ... {} records in all", report.damaged_count);
+    }
+    if let Some(shortfall) = &report.shortfall {
+        eprintln!("missing: {shortfall}");
+    }
+    if args.accept {
+        println!("accepted: the store's state is now what it acknowledged");
+        return Ok(());
+    }
+    if !report.is_clean() {
+        return Err(StoreCommandError::Problems(config.data_dir.display().to_string()));
+    }
+    println!("ok: every record reads back and nothing acknowledged is missing");
+    Ok(())
+}
+
+fn compact(location: Location) -> Result<(), StoreCommandError> {
+    let config = location.config()?;
+    let report = keyward_server::compact_store(&config)?;
+    println!("store        {}", config.data_dir.display());
+    println!("objects      {}", report.objects);
+    println!("settings     {}", report.settings);
+    println!("size         {} bytes before, {} after", report.bytes_before, report.bytes_after);
+    println!("ok: only the current value of each record remains in the store's files");
     Ok(())
 }

@@ -22,11 +22,12 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &GetRequest) -> OpResult<GetRes
     };
     let object = deliver(cx, &stored, &form)?;
     let uid = stored.unique_identifier.clone();
-    // A key that has been handed out is no longer fresh (2.1 §4.24).
+    // A key that has been handed out is no longer fresh (2.1 §4.24). Bookkeeping: a store that
+    // cannot take the change (a full disk) still hands the key out.
     if find(&stored, |a| if let Attribute::Fresh(f) = a { Some(*f) } else { None }) == Some(true) {
         let mut stale = Arc::unwrap_or_clone(stored);
         set(&mut stale, Attribute::Fresh(false));
-        cx.update(stale);
+        cx.update_bookkeeping(stale);
     }
     cx.set_placeholder(Some(uid.clone()));
     Ok(GetResponse { object_type: object.object_type(), unique_identifier: uid, object })

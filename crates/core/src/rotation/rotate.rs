@@ -56,7 +56,7 @@ pub struct Rotation {
 #[derive(Debug)]
 pub enum Outcome {
     /// Rotated; the ticket completes once the commit is durable.
-    Rotated(Rotation, CommitTicket),
+    Rotated(Box<Rotation>, CommitTicket),
     /// Not due (any more): not yet, already rotated, no longer rotatable, or gone.
     NotDue,
 }
@@ -77,7 +77,7 @@ pub fn rotate(services: &Services, uid: &str, policies: &[RotationPolicy], now: 
         }
         let (rotation, pending) = replace(services, &existing, &rule, now)?;
         match services.store.commit(pending.into_changes()) {
-            Ok(ticket) => return Ok(Outcome::Rotated(rotation, ticket)),
+            Ok(ticket) => return Ok(Outcome::Rotated(Box::new(rotation), ticket)),
             Err(StoreError::Conflict(what)) if attempt < COMMIT_ATTEMPTS => {
                 tracing::debug!(%uid, %what, attempt, "rotation raced a change; judging the object again");
             }

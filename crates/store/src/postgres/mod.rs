@@ -179,7 +179,7 @@ impl PostgresStore {
         let expected = i64::try_from(object.revision)
             .map_err(|_| StoreError::LimitExceeded(format!("revision of {}", object.unique_identifier)))?;
         let revision = expected + 1;
-        let plaintext = record::encode(object);
+        let plaintext = record::encode(object)?;
         let context = Self::context(&object.unique_identifier, revision, &index_keys.concat());
         let sealed = self.sealer.seal(&plaintext, &context)?;
         Ok(Prepared {

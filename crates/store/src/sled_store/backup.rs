@@ -14,6 +14,9 @@ use std::path::Path;
 use sled::IVec;
 
 use super::SledStore;
+use super::backend::{Backend, WATERMARK_KEY};
+use super::disk_sync::DiskSync;
+use super::watermark::{Mark, WATERMARK_FILE, Watermark};
 use crate::backup::{Backup, BackupTree, BackupWriter, DIGEST_CONTEXT, FORMAT_VERSION, Manifest};
 use crate::{StoreError, StoreResult};
 
@@ -40,16 +43,21 @@ impl Snapshot {
 }
 
 impl SledStore {
-    /// Takes a snapshot of every record, setting and the KEK check. Commits wait meanwhile (for
-    /// the time it takes to walk the trees in memory, not to write anything).
+    /// Takes a snapshot of every record, setting and `meta` entry (the store's flush number, a
+    /// re-seal's cursor), with the keyring file. Commits wait meanwhile (for the time it takes to
+    /// walk the trees in memory, not to write anything).
     pub fn snapshot(&self) -> StoreResult<Snapshot> {
-        let _exclusive = self.gate.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shared = &self.shared;
+        let _exclusive = shared.gate.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // The database as it is now: reopened, if a failed flush made the store reopen it.
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(super::reopening()) };
         let mut entries = Vec::new();
         let mut counts = [0u64; 3];
         for (position, (tree, kind)) in [
-            (&self.meta, BackupTree::Meta),
-            (&self.objects, BackupTree::Objects),
-            (&self.settings, BackupTree::Settings),
+            (&backend.meta, BackupTree::Meta),
+            (&backend.objects, BackupTree::Objects),
+            (&backend.settings, BackupTree::Settings),
         ]
         .into_iter()
         .enumerate()
@@ -62,7 +70,7 @@ impl SledStore {
         }
         // The keyring that opens these records, read at the same instant (its writers hold the
         // gate too): records sealed under a data key it no longer holds cannot be in the snapshot.
-        let keyring = std::fs::read(&self.keyring_path)?;
+        let keyring = std::fs::read(&shared.keyring_path)?;
         entries.push((BackupTree::File, IVec::from(super::kek::KEYRING_FILE.as_bytes()), IVec::from(keyring)));
         Ok(Snapshot { entries, objects: counts[1], settings: counts[2] })
     }
@@ -73,7 +81,7 @@ impl SledStore {
         for (tree, key, value) in &snapshot.entries {
             writer.entry(*tree, key, value)?;
         }
-        let sealed = self.sealer.seal(&writer.digest(), DIGEST_CONTEXT)?;
+        let sealed = self.shared.sealer.seal(&writer.digest(), DIGEST_CONTEXT)?;
         Ok(writer.finish(&sealed)?)
     }
 
@@ -81,6 +89,7 @@ impl SledStore {
     /// server wrote, unchanged.
     pub fn check_backup_seal(&self, backup: &Backup) -> StoreResult<()> {
         let opened = self
+            .shared
             .sealer
             .open(&backup.sealed_digest, DIGEST_CONTEXT)
             .map_err(|_| StoreError::Corrupt("the backup's sealed digest does not open with this KEK".into()))?;
@@ -92,16 +101,18 @@ impl SledStore {
 
     /// Writes a backup's records into a new store in `dir`, which must hold no store. Needs no
     /// key: the records stay sealed; the server that opens the directory needs the KEK the
-    /// backup was made under.
+    /// backup was made under. The watermark is written to match (see [`restored_mark`]), so that
+    /// the restored store starts as it is and is checked like any other from then on.
     pub fn restore(dir: &Path, backup: &Backup) -> StoreResult<()> {
         let sled_dir = dir.join(super::SLED_DIR);
-        if sled_dir.exists() {
+        let held = [super::SLED_DIR, super::kek::KEYRING_FILE, WATERMARK_FILE].iter().find(|f| dir.join(f).exists());
+        if let Some(file) = held {
             return Err(StoreError::Backend(format!(
-                "{} holds a store already: restore into an empty data directory",
-                sled_dir.display()
+                "{} holds a store already ({file}): restore into an empty data directory",
+                dir.display()
             )));
         }
-        std::fs::create_dir_all(dir)?;
+        super::files::create_private_dir(dir)?;
         for file in backup.entries.iter().filter(|e| e.tree == BackupTree::File) {
             // Only the files a store has, by their plain names: a backup names no path.
             if file.key != super::kek::KEYRING_FILE.as_bytes() {
@@ -109,19 +120,41 @@ impl SledStore {
             }
             write_private(&dir.join(super::kek::KEYRING_FILE), &file.value)?;
         }
-        let db = sled::Config::new().path(&sled_dir).open()?;
-        for tree in [BackupTree::Meta, BackupTree::Objects, BackupTree::Settings] {
-            let Some(name) = tree.tree_name() else { continue };
-            let target = db.open_tree(name)?;
-            let mut batch = sled::Batch::default();
-            for entry in backup.entries.iter().filter(|e| e.tree == tree) {
-                batch.insert(entry.key.as_slice(), entry.value.as_slice());
+        {
+            let backend = Backend::open(&sled_dir, 64 << 20)?;
+            for (tree, target) in [
+                (BackupTree::Meta, &backend.meta),
+                (BackupTree::Objects, &backend.objects),
+                (BackupTree::Settings, &backend.settings),
+            ] {
+                let mut batch = sled::Batch::default();
+                for entry in backup.entries.iter().filter(|e| e.tree == tree) {
+                    batch.insert(entry.key.as_slice(), entry.value.as_slice());
+                }
+                target.apply_batch(batch)?;
             }
-            target.apply_batch(batch)?;
+            backend.db.flush()?;
+            DiskSync::open(&sled_dir)?.sync()?;
         }
-        db.flush()?;
+        super::files::restrict(&sled_dir)?;
+        if let Some(mark) = restored_mark(backup) {
+            drop(Watermark::create(dir, mark)?);
+        }
         Ok(())
     }
+}
+
+/// The watermark of a store restored from `backup`: none when the backup's store had no flush
+/// number (made before watermarks: the first open starts one), else flush number 0 and the
+/// backup's object count. Restore has no key to read the sealed flush number that the backup
+/// carries in `meta` (at least 0), and the store holds every object of the backup (at least the
+/// count that flush number was written with): the first open accepts it, and refuses a store
+/// that has lost objects since.
+fn restored_mark(backup: &Backup) -> Option<Mark> {
+    let carries_a_number =
+        backup.entries.iter().any(|e| e.tree == BackupTree::Meta && e.key.as_slice() == WATERMARK_KEY);
+    let objects = backup.entries.iter().filter(|e| e.tree == BackupTree::Objects).count();
+    carries_a_number.then(|| Mark { flushes: 0, objects: u64::try_from(objects).unwrap_or(u64::MAX) })
 }
 
 /// Writes a file of mode 0600, synced, refusing to replace one.
@@ -177,6 +210,8 @@ mod tests {
 
         let restored_dir = tempfile::tempdir().unwrap();
         SledStore::restore(restored_dir.path(), &backup).unwrap();
+        // A watermark to match: the restored store starts as it is, and is checked from then on.
+        assert!(restored_dir.path().join(WATERMARK_FILE).exists());
         assert!(SledStore::restore(restored_dir.path(), &backup).is_err(), "restore over a store");
         assert!(matches!(SledStore::open(restored_dir.path(), &Kek::from_bytes([8; 32])), Err(StoreError::WrongKek)));
         let restored = SledStore::open(restored_dir.path(), &kek).unwrap();

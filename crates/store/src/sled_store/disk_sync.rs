@@ -14,8 +14,14 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// Every this many syncs, the modes of sled's files are narrowed again (its snapshots are new
+/// files; the directory, 0700, keeps them from others meanwhile).
+const MODE_CHECK_EVERY: u32 = 1024;
+
 pub(super) struct DiskSync {
     log: File,
+    sled_dir: PathBuf,
+    syncs: u32,
     blobs: PathBuf,
     synced_blobs: HashSet<OsString>,
 }
@@ -32,13 +38,24 @@ impl DiskSync {
         if let Some(parent) = sled_dir.parent() {
             sync_directory(parent)?;
         }
-        Ok(DiskSync { log, blobs: sled_dir.join("blobs"), synced_blobs: HashSet::new() })
+        Ok(DiskSync {
+            log,
+            sled_dir: sled_dir.to_path_buf(),
+            syncs: 0,
+            blobs: sled_dir.join("blobs"),
+            synced_blobs: HashSet::new(),
+        })
     }
 
     /// Makes everything sled has written so far durable. Call after `Db::flush`.
     pub(super) fn sync(&mut self) -> io::Result<()> {
         self.log.sync_data()?;
-        self.sync_new_blobs()
+        self.sync_new_blobs()?;
+        self.syncs = self.syncs.wrapping_add(1);
+        if self.syncs.is_multiple_of(MODE_CHECK_EVERY) {
+            super::files::restrict(&self.sled_dir)?;
+        }
+        Ok(())
     }
 
     fn sync_new_blobs(&mut self) -> io::Result<()> {
@@ -54,7 +71,10 @@ impl DiskSync {
             let name = entry?.file_name();
             if !self.synced_blobs.contains(&name) {
                 match File::open(self.blobs.join(&name)) {
-                    Ok(blob) => blob.sync_data()?,
+                    Ok(blob) => {
+                        blob.sync_data()?;
+                        super::files::restrict_file(&self.blobs.join(&name))?;
+                    }
                     // Rewritten and removed by sled since the listing: nothing left to sync.
                     Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
                     Err(error) => return Err(error),

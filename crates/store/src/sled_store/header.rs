@@ -49,7 +49,10 @@ impl Header {
         let count = usize::from(u16::from_be_bytes(fixed[17..19].try_into().map_err(|_| corrupt())?));
         let header_len = FIXED_LEN + count * INDEX_KEY_LEN;
         let keys = value.get(FIXED_LEN..header_len).ok_or_else(corrupt)?;
-        let index_keys = keys.chunks_exact(INDEX_KEY_LEN).map(|k| k.try_into().unwrap_or([0; INDEX_KEY_LEN])).collect();
+        let index_keys = keys
+            .chunks_exact(INDEX_KEY_LEN)
+            .map(|k| k.try_into().map_err(|_| corrupt()))
+            .collect::<StoreResult<_>>()?;
         Ok((Header { revision, sequence, index_keys }, &value[..header_len], &value[header_len..]))
     }
 }

@@ -15,18 +15,17 @@
 //! keyrings, `kek-check`, until its first open by this version.
 
 use std::ops::Bound;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use sled::Tree;
 use zeroize::Zeroizing;
 
-use super::SledStore;
+use super::backend::Backend;
 use super::header::Header;
-use super::write::WriteLocks;
-use crate::commit::GroupCommit;
+use super::{Shared, reopening};
 use crate::kek::{Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus};
 use crate::keyring::{CHECK_VALUE, KeyRing, LEGACY_CHECK_VALUE, check_context, keyring_context};
 use crate::sealing::{Sealer, generation_of};
@@ -41,6 +40,8 @@ const RESEAL_CURSOR_KEY: &[u8] = b"reseal-cursor";
 const DERIVES_DATA_KEY: u8 = 1;
 /// Objects re-sealed between two writes of the cursor.
 const RESEAL_BATCH: usize = 256;
+/// How long a re-seal waits before it tries again while the store refuses changes.
+const RESEAL_RETRY: Duration = Duration::from_secs(1);
 
 /// A KEK version as `meta` keeps it.
 struct VersionRecord {
@@ -193,6 +194,11 @@ pub fn derive_key_offline(dir: &Path, source: &dyn KekSource, purpose: &[u8]) ->
     }
 }
 
+/// Whether the store's `meta` holds the KEK check value of a store made before keyrings.
+pub(super) fn has_legacy_check(meta: &Tree) -> StoreResult<bool> {
+    Ok(meta.contains_key(LEGACY_CHECK_KEY)?)
+}
+
 /// Makes the keyring file of a store that has none: a new store, or one made before keyrings
 /// (whose `kek-check` the KEK must open first).
 pub(super) fn create_keyring(
@@ -253,57 +259,27 @@ struct Progress {
     error: Mutex<Option<String>>,
 }
 
-/// KEK administration of one sled store; shared with the re-seal worker.
+/// KEK administration of one sled store; shared with the re-seal worker. It reaches the
+/// database, the sealer, the write locks, the group commit and the gates through the store's
+/// [`Shared`] state: after a failed flush the store reopens its database, and the re-seal goes on
+/// in the reopened one (never through handles of the dropped one).
 pub(super) struct KekManager {
-    /// The keyring file.
-    path: PathBuf,
-    meta: Tree,
-    objects: Tree,
-    settings: Tree,
-    sealer: Arc<Sealer>,
-    locks: Arc<WriteLocks>,
-    group: Arc<GroupCommit>,
+    shared: Arc<Shared>,
     source: Arc<dyn KekSource>,
     active: Mutex<Active>,
-    /// Held (shared) by a setting's write from its seal to its insert; taken alone by the re-seal
-    /// once it has switched data keys, so that no setting sealed under the old one lands after.
-    pub(super) settings_gate: RwLock<()>,
-    /// The store's backup gate (see `backup`): held shared by every re-seal write and keyring
-    /// change, so that a snapshot sees records and the keyring that opens them at one instant.
-    gate: Arc<RwLock<()>>,
     progress: Progress,
     stop: AtomicBool,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-pub(super) struct Parts {
-    pub(super) path: PathBuf,
-    pub(super) meta: Tree,
-    pub(super) objects: Tree,
-    pub(super) settings: Tree,
-    pub(super) sealer: Arc<Sealer>,
-    pub(super) locks: Arc<WriteLocks>,
-    pub(super) group: Arc<GroupCommit>,
-    pub(super) source: Arc<dyn KekSource>,
-    pub(super) gate: Arc<RwLock<()>>,
-}
-
 impl KekManager {
     /// The manager of an opened store; resumes a re-seal that a stop interrupted.
-    pub(super) fn start(parts: Parts, opened: Opened) -> Arc<KekManager> {
+    pub(super) fn start(shared: Arc<Shared>, source: Arc<dyn KekSource>, opened: Opened) -> Arc<KekManager> {
         let resume = !opened.ring.older_generations().is_empty();
         let manager = Arc::new(KekManager {
-            path: parts.path,
-            meta: parts.meta,
-            objects: parts.objects,
-            settings: parts.settings,
-            sealer: parts.sealer,
-            locks: parts.locks,
-            group: parts.group,
-            source: parts.source,
+            shared,
+            source,
             active: Mutex::new(Active { version: opened.version, kek: opened.kek, ring: opened.ring }),
-            settings_gate: RwLock::new(()),
-            gate: parts.gate,
             progress: Progress::default(),
             stop: AtomicBool::new(false),
             worker: Mutex::new(None),
@@ -313,6 +289,26 @@ impl KekManager {
             manager.start_reseal();
         }
         manager
+    }
+
+    /// The keyring file.
+    fn path(&self) -> &Path {
+        &self.shared.keyring_path
+    }
+
+    /// The backup gate (see `backup`), held shared by every re-seal write and keyring change, so
+    /// that a snapshot sees records and the keyring that opens them at one instant.
+    fn writing(&self) -> RwLockReadGuard<'_, ()> {
+        self.shared.write_gate()
+    }
+
+    /// Runs `f` on the current database, for a write: refused while the store recovers from a
+    /// failed flush (the re-seal then waits and starts over from its cursor).
+    fn with_backend<T>(&self, f: impl FnOnce(&Backend) -> StoreResult<T>) -> StoreResult<T> {
+        let backend = self.shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        self.shared.check_available()?;
+        f(backend)
     }
 
     /// A key of the keyring's for `purpose` (see `KeyRing::derive`).
@@ -333,7 +329,7 @@ impl KekManager {
     }
 
     fn durable(&self) -> StoreResult<()> {
-        self.group.ticket(Instant::now()).wait()
+        self.shared.group().ticket(Instant::now()).wait()
     }
 
     fn start_reseal(self: &Arc<Self>) {
@@ -346,27 +342,53 @@ impl KekManager {
         *self.progress.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let manager = Arc::clone(self);
         *worker = Some(std::thread::spawn(move || {
-            let outcome = manager.reseal();
-            if let Err(error) = outcome {
-                tracing::error!(%error, "the re-seal of records failed; it resumes at the next start");
-                *manager.progress.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+            loop {
+                match manager.reseal() {
+                    Ok(()) => break,
+                    // The store is recovering from a failed write (a full disk): what the re-seal
+                    // wrote since its last durable cursor may be gone with the dropped database.
+                    // It starts over from the cursor once the store takes changes again.
+                    Err(error @ (StoreError::Unavailable(_) | StoreError::Durability(_)))
+                        if !manager.stop.load(Ordering::SeqCst) =>
+                    {
+                        tracing::warn!(%error, "the re-seal waits for the store to take changes again");
+                        *manager.progress.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+                        if !manager.pause() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "the re-seal of records failed; it resumes at the next start");
+                        *manager.progress.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+                        break;
+                    }
+                }
             }
             manager.progress.running.store(false, Ordering::SeqCst);
         }));
     }
 
+    /// Waits before the re-seal tries again; false when the store is closing.
+    fn pause(&self) -> bool {
+        for _ in 0..10 {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(RESEAL_RETRY / 10);
+        }
+        !self.stop.load(Ordering::SeqCst)
+    }
+
     /// Re-seals every object and setting under the current data key, then drops the older ones.
     fn reseal(&self) -> StoreResult<()> {
         let started = Instant::now();
-        let mut cursor = self.meta.get(RESEAL_CURSOR_KEY)?.map(|c| c.to_vec());
+        let mut cursor = self.with_backend(|b| Ok(b.meta.get(RESEAL_CURSOR_KEY)?.map(|c| c.to_vec())))?;
         loop {
             let lower = cursor.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-            let batch: Vec<_> = self
-                .objects
-                .range::<&[u8], _>((lower, Bound::Unbounded))
-                .keys()
-                .take(RESEAL_BATCH)
-                .collect::<Result<_, _>>()?;
+            let batch: Vec<_> = self.with_backend(|b| {
+                let keys = b.objects.range::<&[u8], _>((lower, Bound::Unbounded)).keys().take(RESEAL_BATCH);
+                Ok(keys.collect::<Result<_, _>>()?)
+            })?;
             let Some(last) = batch.last().cloned() else { break };
             for uid in &batch {
                 if self.stop.load(Ordering::SeqCst) {
@@ -376,36 +398,48 @@ impl KekManager {
                 self.progress.objects_done.fetch_add(1, Ordering::Relaxed);
             }
             // Written after the batch's records, in sled's order: durable only if they are.
-            self.meta.insert(RESEAL_CURSOR_KEY, last.as_ref())?;
+            self.with_backend(|b| Ok(b.meta.insert(RESEAL_CURSOR_KEY, last.as_ref())?))?;
             cursor = Some(last.to_vec());
         }
+        let shared = &self.shared;
         // Every commit that took the stripe of an object before the data keys changed is written
         // once all stripes have been free; so is every setting once the gate has been.
-        drop(self.locks.lock_all());
-        drop(self.settings_gate.write().unwrap_or_else(|p| p.into_inner()));
-        for entry in self.settings.iter().keys() {
-            self.reseal_setting(&entry?)?;
+        drop(shared.locks.lock_all());
+        drop(shared.settings_gate.write().unwrap_or_else(|p| p.into_inner()));
+        // Keys first, records one by one: no read of the database is held across a write.
+        let settings: Vec<_> = self.with_backend(|b| Ok(b.settings.iter().keys().collect::<Result<_, _>>()?))?;
+        for key in settings {
+            self.reseal_setting(&key)?;
         }
         // What is left under an older key, read from the values' clear generations: nothing,
         // unless a writer slipped by; the loop above covered them all once.
-        let current = self.sealer.current_generation();
-        for entry in self.objects.iter() {
-            let (uid, value) = entry?;
-            if generation_of(Header::parse(&value)?.2) != current {
-                self.reseal_object(&uid)?;
+        let current = shared.sealer.current_generation();
+        let stale: Vec<_> = self.with_backend(|b| {
+            let mut stale = Vec::new();
+            for entry in b.objects.iter() {
+                let (uid, value) = entry?;
+                if generation_of(Header::parse(&value)?.2) != current {
+                    stale.push(uid);
+                }
             }
+            Ok(stale)
+        })?;
+        for uid in stale {
+            self.reseal_object(&uid)?;
         }
+        // The flush also writes the store's flush number ([`super::watermark`]) sealed under the
+        // current data key: after it, nothing on disk needs an older one.
         self.durable()?;
         let mut active = self.active();
         let ring = active.ring.retaining_current_only();
-        let mut versions = KeyringFile::read(&self.path)?.ok_or_else(|| missing(&self.path))?.versions;
+        let mut versions = KeyringFile::read(self.path())?.ok_or_else(|| missing(self.path()))?.versions;
         for record in versions.iter_mut().filter(|r| r.state == KekState::Retiring) {
             record.state = KekState::Retired;
         }
-        let _writing = self.gate.read().unwrap_or_else(|p| p.into_inner());
-        KeyringFile::new(active.version, versions, active.kek.as_ref(), &ring)?.write(&self.path)?;
-        self.meta.remove(RESEAL_CURSOR_KEY)?;
-        self.sealer.replace_data_keys(&ring);
+        let _writing = self.writing();
+        self.with_backend(|b| Ok(b.meta.remove(RESEAL_CURSOR_KEY)?))?;
+        KeyringFile::new(active.version, versions, active.kek.as_ref(), &ring)?.write(self.path())?;
+        shared.sealer.replace_data_keys(&ring);
         active.ring = ring;
         tracing::info!(
             objects = self.progress.objects_done.load(Ordering::Relaxed),
@@ -418,39 +452,45 @@ impl KekManager {
     /// Seals one object again under the current data key, under its stripe (as a commit would).
     fn reseal_object(&self, uid: &[u8]) -> StoreResult<()> {
         let text = std::str::from_utf8(uid).map_err(|_| StoreError::Corrupt("identifier".into()))?;
-        let _held = self.locks.lock(std::iter::once(text));
-        let _writing = self.gate.read().unwrap_or_else(|p| p.into_inner());
-        let Some(value) = self.objects.get(uid)? else { return Ok(()) };
-        let (_, header_bytes, sealed) = Header::parse(&value)?;
-        let context = SledStore::context(text, header_bytes);
-        let (plaintext, generation) = self.sealer.open_with_generation(sealed, &context)?;
-        if generation == self.sealer.current_generation() {
-            return Ok(());
-        }
-        let resealed = [header_bytes, &self.sealer.seal(&plaintext, &context)?].concat();
-        // Nobody else writes under the stripe: a failed swap would be a bug, and the final pass
-        // would find the record again.
-        let _ = self.objects.compare_and_swap(uid, Some(&value), Some(resealed))?;
-        Ok(())
+        let _held = self.shared.locks.lock(std::iter::once(text));
+        let _writing = self.writing();
+        let sealer = &self.shared.sealer;
+        self.with_backend(|backend| {
+            let Some(value) = backend.objects.get(uid)? else { return Ok(()) };
+            let (_, header_bytes, sealed) = Header::parse(&value)?;
+            let context = Shared::context(text, header_bytes);
+            let (plaintext, generation) = sealer.open_with_generation(sealed, &context)?;
+            if generation == sealer.current_generation() {
+                return Ok(());
+            }
+            let resealed = [header_bytes, &sealer.seal(&plaintext, &context)?].concat();
+            // Nobody else writes under the stripe: a failed swap would be a bug, and the final
+            // pass would find the record again.
+            let _ = backend.objects.compare_and_swap(uid, Some(&value), Some(resealed))?;
+            Ok(())
+        })
     }
 
     fn reseal_setting(&self, key: &[u8]) -> StoreResult<()> {
         let text = std::str::from_utf8(key).map_err(|_| StoreError::Corrupt("setting key".into()))?;
-        let _writing = self.gate.read().unwrap_or_else(|p| p.into_inner());
-        let Some(value) = self.settings.get(key)? else { return Ok(()) };
-        let context = SledStore::setting_context(text);
-        let (plaintext, generation) = self.sealer.open_with_generation(&value, &context)?;
-        if generation == self.sealer.current_generation() {
-            return Ok(());
-        }
-        let resealed = self.sealer.seal(&plaintext, &context)?;
-        // A setting written since was sealed under the current key: it wins.
-        let _ = self.settings.compare_and_swap(key, Some(&value), Some(resealed))?;
-        Ok(())
+        let _writing = self.writing();
+        let sealer = &self.shared.sealer;
+        self.with_backend(|backend| {
+            let Some(value) = backend.settings.get(key)? else { return Ok(()) };
+            let context = Shared::setting_context(text);
+            let (plaintext, generation) = sealer.open_with_generation(&value, &context)?;
+            if generation == sealer.current_generation() {
+                return Ok(());
+            }
+            let resealed = sealer.seal(&plaintext, &context)?;
+            // A setting written since was sealed under the current key: it wins.
+            let _ = backend.settings.compare_and_swap(key, Some(&value), Some(resealed))?;
+            Ok(())
+        })
     }
 
     fn status_of(&self, active: &Active) -> StoreResult<KekStatus> {
-        let known = KeyringFile::read(&self.path)?.ok_or_else(|| missing(&self.path))?.versions;
+        let known = KeyringFile::read(self.path())?.ok_or_else(|| missing(self.path()))?.versions;
         let derived = known
             .iter()
             .any(|r| r.version == active.version && r.state == KekState::Active && r.flags & DERIVES_DATA_KEY != 0);
@@ -493,7 +533,7 @@ impl KekAdmin for Admin {
                 "a re-seal from an earlier rotation has not finished; rotate again once the status shows none".into(),
             ));
         }
-        let mut known = KeyringFile::read(&manager.path)?.ok_or_else(|| missing(&manager.path))?.versions;
+        let mut known = KeyringFile::read(manager.path())?.ok_or_else(|| missing(manager.path()))?.versions;
         let derived = known.iter().any(|r| r.version == active.version && r.flags & DERIVES_DATA_KEY != 0);
         let version = known.iter().map(|r| r.version).max().unwrap_or(active.version) + 1;
         // A KEK left by a rotation that crashed before using it is taken as it is.
@@ -504,11 +544,11 @@ impl KekAdmin for Admin {
             record.state = if derived { KekState::Retiring } else { KekState::Retired };
         }
         known.push(VersionRecord::new(version, kek.as_ref(), 0)?);
-        manager.meta.remove(RESEAL_CURSOR_KEY)?;
+        manager.with_backend(|b| Ok(b.meta.remove(RESEAL_CURSOR_KEY)?))?;
         manager.durable()?;
-        let _writing = manager.gate.read().unwrap_or_else(|p| p.into_inner());
-        KeyringFile::new(version, known, kek.as_ref(), &ring)?.write(&manager.path)?;
-        manager.sealer.replace_data_keys(&ring);
+        let _writing = manager.writing();
+        KeyringFile::new(version, known, kek.as_ref(), &ring)?.write(manager.path())?;
+        manager.shared.sealer.replace_data_keys(&ring);
         *active = Active { version, kek, ring };
         tracing::info!(
             version,
@@ -551,7 +591,7 @@ mod tests {
 
     use super::*;
     use crate::kek::FileKekSource;
-    use crate::{Change, IndexTerm, ObjectStore, SledOptions, StoredObject, record};
+    use crate::{Change, IndexTerm, ObjectStore, SledOptions, SledStore, StoredObject, record};
 
     fn named(uid: &str, name: &str) -> StoredObject {
         StoredObject {
@@ -573,8 +613,10 @@ mod tests {
 
     /// The generations of every object and setting, from their clear fields.
     fn generations(store: &SledStore) -> Vec<u32> {
-        let objects = store.objects.iter().values().map(|v| generation_of(Header::parse(&v.unwrap()).unwrap().2));
-        let settings = store.settings.iter().values().map(|v| generation_of(&v.unwrap()));
+        let backend = store.shared.backend();
+        let backend = backend.as_ref().unwrap();
+        let objects = backend.objects.iter().values().map(|v| generation_of(Header::parse(&v.unwrap()).unwrap().2));
+        let settings = backend.settings.iter().values().map(|v| generation_of(&v.unwrap()));
         let mut all: Vec<u32> = objects.chain(settings).collect();
         all.sort_unstable();
         all.dedup();
@@ -603,12 +645,12 @@ mod tests {
             let terms = crate::index::terms_of(&object.owner, &object.attributes);
             let index_keys = terms.iter().map(|t| sealer.index_key(t)).collect();
             let header = Header { revision: 1, sequence: db.generate_id().unwrap(), index_keys }.to_bytes().unwrap();
-            let context = SledStore::context(&object.unique_identifier, &header);
-            let value = [header.as_slice(), &legacy_seal(kek, &record::encode(&object), &context)].concat();
+            let context = Shared::context(&object.unique_identifier, &header);
+            let value = [header.as_slice(), &legacy_seal(kek, &record::encode(&object).unwrap(), &context)].concat();
             tree.insert(&object.unique_identifier, value).unwrap();
         }
         let settings = db.open_tree("settings").unwrap();
-        settings.insert("grant/old", legacy_seal(kek, b"old grant", &SledStore::setting_context("grant/old"))).unwrap();
+        settings.insert("grant/old", legacy_seal(kek, b"old grant", &Shared::setting_context("grant/old"))).unwrap();
         db.flush().unwrap();
     }
 
@@ -802,7 +844,9 @@ mod tests {
             }
             store.kek.stop();
             let done = store.kek.progress.objects_done.load(Ordering::SeqCst);
-            let cursor = store.kek.meta.get(RESEAL_CURSOR_KEY).unwrap().expect("progress persisted");
+            let backend = store.shared.backend();
+            let cursor = backend.as_ref().unwrap().meta.get(RESEAL_CURSOR_KEY).unwrap().expect("progress persisted");
+            drop(backend);
             assert!(done < 4000, "the re-seal finished before the stop ({done})");
             assert!(cursor.as_ref() > b"o-00000".as_slice() && cursor.as_ref() < b"o-03999".as_slice());
             assert_eq!(generations(&store), [1, 2]);

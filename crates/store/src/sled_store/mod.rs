@@ -5,34 +5,47 @@
 //! - `objects`: identifier -> header (format, revision, creation sequence, index keys) followed
 //!   by the sealed record. The header is in the clear so that updates can maintain the indexes
 //!   without decrypting; it is bound to the record as associated data.
-//! - `meta`: the progress of a re-seal ([`kek`]; the keyring, which the KEK wraps, is a file
-//!   beside the store).
+//! - `meta`: the sealed number of the latest flush ([`watermark`]), and the progress of a re-seal
+//!   ([`kek`]).
 //! - `settings`: the server's own records (grants, rotation policies...), key -> sealed value,
 //!   the key bound to it as associated data.
 //!
+//! Beside the sled directory, in the data directory: `keyring` (the data keys, wrapped by the
+//! KEK, with a check value per KEK version: read before sled opens, so that a wrong KEK is refused
+//! without a file changed; [`kek`]) and `store.watermark` (what was acknowledged; a store holding
+//! less is refused at open).
+//!
 //! The Locate indexes live in memory, rebuilt from the headers at open ([`resident_index`]); how
-//! a commit is written is in [`write`].
+//! a commit is written is in [`write`]; how the store checks itself at open in [`open`], and how
+//! it comes back from a failed flush in [`recovery`].
 
+mod backend;
 mod backup;
+mod compact;
 mod disk_sync;
+mod files;
 mod header;
 mod kek;
+mod memory_size;
+mod open;
+mod recovery;
 mod resident_index;
+mod verify;
+pub(crate) mod watermark;
 mod write;
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
-use sled::Tree;
 use sled::transaction::TransactionError;
 use zeroize::Zeroizing;
 
-pub use self::backup::Snapshot;
-use self::disk_sync::DiskSync;
+use self::backend::Backend;
 use self::header::{Header, IndexKey};
-pub use self::kek::derive_key_offline;
-use self::kek::{Admin, KEYRING_FILE, KekManager, Parts, create_keyring, read_keyring};
+use self::kek::{Admin, KEYRING_FILE, KekManager};
+use self::recovery::FlushState;
 use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
 use crate::cache::ObjectCache;
@@ -44,14 +57,17 @@ use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
-/// The sled database's directory inside the data directory.
-const SLED_DIR: &str = "objects.sled";
+pub use self::backup::Snapshot;
+pub use self::compact::CompactReport;
+pub use self::kek::derive_key_offline;
+pub use self::memory_size::default_cache_capacity;
+pub use self::verify::VerifyReport;
+
 /// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
 /// deployment.
 const CACHED_OBJECTS: usize = 16_384;
-/// Trees of earlier versions, which kept the indexes on disk: dropped at open, as nothing reads
-/// them.
-const LEGACY_INDEX_TREES: [&str; 2] = ["index", "sequence"];
+/// The name of sled's directory inside the data directory.
+pub const SLED_DIR: &str = "objects.sled";
 
 /// How the sled store is opened.
 #[derive(Clone)]
@@ -61,12 +77,17 @@ pub struct SledOptions {
     pub cache_capacity: u64,
     /// Told about cache lookups, commits and flushes (the server's metrics); nobody by default.
     pub observer: Arc<dyn StoreObserver>,
+    /// Tests only: called before each group flush; an error fails the flush as a full disk would.
+    #[doc(hidden)]
+    pub flush_fault: Option<FlushFault>,
 }
+
+/// A fault injected into the group flush (tests).
+pub type FlushFault = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 impl Default for SledOptions {
     fn default() -> SledOptions {
-        // sled's own default.
-        SledOptions { cache_capacity: 1024 * 1024 * 1024, observer: Arc::new(NoObserver) }
+        SledOptions { cache_capacity: default_cache_capacity(), observer: Arc::new(NoObserver), flush_fault: None }
     }
 }
 
@@ -78,126 +99,153 @@ impl std::fmt::Debug for SledOptions {
 
 /// The sled store.
 pub struct SledStore {
-    db: sled::Db,
-    objects: Tree,
-    meta: Tree,
-    settings: Tree,
-    /// The keyring file (see `kek`): the data keys, wrapped by the KEK.
-    keyring_path: std::path::PathBuf,
-    /// Held shared by every write (and the KEK manager's), exclusively by a backup's snapshot
-    /// (see `backup`).
-    gate: Arc<std::sync::RwLock<()>>,
-    index: ResidentIndex,
-    sealer: Arc<Sealer>,
-    group: Arc<GroupCommit>,
+    shared: Arc<Shared>,
+    /// The keyring's KEK: status, rotation, the re-seal (which reaches the database through
+    /// `shared`, so that it writes to the database reopened after a failed flush too).
+    kek: Arc<KekManager>,
     /// The flusher thread, joined on drop so that the database is closed when the store is.
     flusher: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the store's callers, its flusher and its recovery share.
+struct Shared {
+    dir: PathBuf,
+    /// The keyring file (see [`kek`]): the data keys, wrapped by the KEK.
+    keyring_path: PathBuf,
+    cache_capacity: u64,
+    /// `None` only while the store reopens after a failed flush.
+    backend: RwLock<Option<Backend>>,
+    /// Held shared by every write (commits, settings, the re-seal's writes and keyring changes),
+    /// exclusively by a backup's snapshot (see [`backup`]). Taken before `backend`.
+    gate: RwLock<()>,
+    /// Held (shared) by a setting's write from its seal to its insert; taken alone by the re-seal
+    /// once it has switched data keys, so that no setting sealed under the old one lands after.
+    settings_gate: RwLock<()>,
+    index: ResidentIndex,
+    sealer: Sealer,
+    group: OnceLock<Arc<GroupCommit>>,
     cache: ObjectCache,
-    locks: Arc<WriteLocks>,
-    /// The keyring's KEK: status, rotation, the re-seal.
-    kek: Arc<KekManager>,
+    locks: WriteLocks,
     /// Held while a commit that claims Names checks and takes them.
-    claims: std::sync::Mutex<()>,
+    claims: Mutex<()>,
     observer: Arc<dyn StoreObserver>,
+    flush_fault: Option<FlushFault>,
+    /// How many objects the store holds (records are never deleted): recorded with each flush.
+    objects: AtomicU64,
+    /// Set, with the reason in `unavailable_why`, while changes are refused: from a failed flush
+    /// until the store has reopened from disk and the disk takes writes again.
+    unavailable: AtomicBool,
+    unavailable_why: Mutex<String>,
+    /// Held by the flusher for each flush, and by a reopen.
+    flushing: Mutex<FlushState>,
+    /// The thread bringing the store back after a failed flush, if one runs.
+    recovery: Mutex<Option<std::thread::JoinHandle<()>>>,
+    closing: AtomicBool,
 }
 
 impl SledStore {
     /// A key for another purpose of the server than sealing records (the audit trail's
     /// checkpoints), derived from the keyring: the same across KEK rotations, and computable only
     /// with the KEK (offline too: [`derive_key_offline`]).
-    pub fn derive_key(&self, purpose: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+    pub fn derive_key(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
         self.kek.derive(purpose)
     }
 
     /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
-    /// not open it.
+    /// not open it, and a store that holds less than it acknowledged.
     pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {
         SledStore::open_with(dir, kek, &SledOptions::default())
     }
 
-    /// Opens (or creates) the store in `dir`. Refuses a KEK that does not open it.
+    /// Opens (or creates) the store in `dir`, with `kek` as KEK version 1 (and no other).
     pub fn open_with(dir: &Path, kek: &Kek, options: &SledOptions) -> StoreResult<SledStore> {
         SledStore::open_with_source(dir, Arc::new(kek.clone()), options)
     }
 
     /// Opens (or creates) the store in `dir`, asking `source` for the KEK of the version the
     /// store names (version 1, made if need be, for a new store). Refuses a KEK that does not
-    /// open it, before writing anything.
+    /// open it before any file is changed, and a damaged or cut store ([`StoreError::Damaged`]).
     pub fn open_with_source(dir: &Path, source: Arc<dyn KekSource>, options: &SledOptions) -> StoreResult<SledStore> {
-        std::fs::create_dir_all(dir)?;
-        // The KEK is checked before sled opens (which writes to its files).
-        let keyring_path = dir.join(KEYRING_FILE);
-        let found = read_keyring(&keyring_path, source.as_ref())?;
-        // HighThroughput: sled cleans its log segments later, trading disk space (small for key
-        // material) for less rewriting; about 15% less CPU per durable Create here.
-        let sled_dir = dir.join(SLED_DIR);
-        let db = sled::Config::new()
-            .path(&sled_dir)
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(options.cache_capacity)
-            .open()?;
-        let objects = db.open_tree("objects")?;
-        let meta = db.open_tree("meta")?;
-        let settings = db.open_tree("settings")?;
-        let opened = match found {
-            Some(opened) => opened,
-            None => create_keyring(&keyring_path, &db, &meta, &objects, source.as_ref())?,
-        };
-        let sealer = Arc::new(Sealer::new(&opened.ring));
-        for legacy in LEGACY_INDEX_TREES {
-            db.drop_tree(legacy)?;
-        }
-        let index = ResidentIndex::default();
-        for entry in objects.iter() {
-            let (uid, value) = entry?;
-            let uid = std::str::from_utf8(&uid).map_err(|_| StoreError::Corrupt("identifier".into()))?;
-            let header = Header::parse(&value)?.0;
-            index.update(uid, header.sequence, &[], &header.index_keys);
-        }
-        let flusher = db.clone();
-        let mut disk = DiskSync::open(&sled_dir)?;
-        let observer = Arc::clone(&options.observer);
-        let flush = move || {
-            let started = Instant::now();
-            flusher.flush().map_err(|e| e.to_string())?;
-            let syncing = Instant::now();
-            disk.sync().map_err(|e| e.to_string())?;
-            observer.flushed(started.elapsed(), syncing.elapsed());
-            Ok(())
-        };
-        let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
-        let cache = ObjectCache::new(CACHED_OBJECTS);
-        let locks = Arc::new(WriteLocks::new());
-        let gate = Arc::new(std::sync::RwLock::new(()));
-        let parts = Parts {
-            path: keyring_path.clone(),
-            gate: Arc::clone(&gate),
-            meta: meta.clone(),
-            objects: objects.clone(),
-            settings: settings.clone(),
-            sealer: Arc::clone(&sealer),
-            locks: Arc::clone(&locks),
-            group: Arc::clone(&group),
-            source,
-        };
-        let kek = KekManager::start(parts, opened);
-        Ok(SledStore {
-            db,
-            objects,
-            meta,
-            settings,
-            keyring_path,
-            gate,
-            index,
-            sealer,
-            group,
-            flusher: Some(flusher),
-            cache,
-            locks,
-            kek,
-            claims: std::sync::Mutex::new(()),
+        let opened = open::open_checked(dir, source.as_ref(), options.cache_capacity)?;
+        let flushing = FlushState::start(dir, opened.latest, opened.watermark)?;
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            keyring_path: dir.join(KEYRING_FILE),
+            cache_capacity: options.cache_capacity,
+            backend: RwLock::new(Some(opened.backend)),
+            gate: RwLock::new(()),
+            settings_gate: RwLock::new(()),
+            index: opened.loaded.index,
+            sealer: opened.sealer,
+            group: OnceLock::new(),
+            cache: ObjectCache::new(CACHED_OBJECTS),
+            locks: WriteLocks::new(),
+            claims: Mutex::new(()),
             observer: Arc::clone(&options.observer),
-        })
+            flush_fault: options.flush_fault.clone(),
+            objects: AtomicU64::new(opened.loaded.objects),
+            unavailable: AtomicBool::new(false),
+            unavailable_why: Mutex::new(String::new()),
+            flushing: Mutex::new(flushing),
+            recovery: Mutex::new(None),
+            closing: AtomicBool::new(false),
+        });
+        let flusher = Arc::clone(&shared);
+        let flush = move || flusher.flush_once();
+        let (group, flusher) = GroupCommit::start(flush, Arc::clone(&options.observer));
+        let _ = shared.group.set(group);
+        let kek = KekManager::start(Arc::clone(&shared), source, opened.keyring);
+        Ok(SledStore { shared, kek, flusher: Some(flusher) })
+    }
+
+    /// Reads every record and setting of the store in `dir` and checks it (tags, headers,
+    /// identifiers, the watermark) without serving it, with the keyring that `source`'s KEK
+    /// opens (never made: a store without one is refused). See [`VerifyReport`].
+    pub fn verify(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        verify::verify(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
+    }
+
+    /// Records the state of the store in `dir` as what it acknowledged, once every record reads
+    /// back: for an operator who restored or repaired a store on purpose and accepts what it
+    /// holds. Refused if any record is damaged.
+    pub fn accept(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        verify::accept(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
+    }
+
+    /// Rewrites the store in `dir` into a fresh database holding only the current value of each
+    /// record, and swaps it in: what sled's log kept of earlier values (the key material of
+    /// destroyed objects) is gone from every file. The keyring file and the watermark stay as
+    /// they are (the copy holds the same records and flush number). The server must be stopped.
+    pub fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<CompactReport> {
+        compact::compact(dir, source, cache_capacity)
+    }
+}
+
+impl Shared {
+    fn group(&self) -> &Arc<GroupCommit> {
+        self.group.get().expect("the group commit is started at open")
+    }
+
+    /// The database, for a reader or a writer: `None` while the store reopens (see
+    /// [`reopening`]).
+    fn backend(&self) -> RwLockReadGuard<'_, Option<Backend>> {
+        // Nothing is left half-done under this lock by a panic: carry on.
+        self.backend.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The backup gate, held shared by a write (see [`backup`]).
+    fn write_gate(&self) -> RwLockReadGuard<'_, ()> {
+        // It guards no data: a panic under it leaves nothing to repair.
+        self.gate.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses changes while the store recovers from a failed flush.
+    fn check_available(&self) -> StoreResult<()> {
+        if self.unavailable.load(Ordering::Acquire) {
+            let why = self.unavailable_why.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            return Err(StoreError::Unavailable(why));
+        }
+        Ok(())
     }
 
     /// What a setting's sealed value is bound to: its key, in a space of its own.
@@ -214,16 +262,16 @@ impl SledStore {
     }
 
     /// Everything a change writes, prepared (and sealed) outside the transaction.
-    fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
+    fn prepare(&self, backend: &Backend, change: &Change) -> StoreResult<Prepared> {
         let (object, insert) = match change {
             Change::Insert(object) => (object, true),
             Change::Update(object) => (object, false),
         };
         // The caller holds the object's stripe: what is read here stays current until written.
         let (sequence, old_index_keys) = if insert {
-            (self.db.generate_id()?, Vec::new())
+            (backend.db.generate_id()?, Vec::new())
         } else {
-            let current = self
+            let current = backend
                 .objects
                 .get(&object.unique_identifier)?
                 .ok_or_else(|| StoreError::Conflict(object.unique_identifier.clone()))?;
@@ -239,7 +287,7 @@ impl SledStore {
         let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t)).collect();
         let header = Header { revision: object.revision + 1, sequence, index_keys };
         let header_bytes = header.to_bytes()?;
-        let plaintext = record::encode(object);
+        let plaintext = record::encode(object)?;
         let sealed = self.sealer.seal(&plaintext, &Self::context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;
         value.extend_from_slice(&sealed);
@@ -255,16 +303,16 @@ impl SledStore {
 
     /// Writes the changes (one object with a single write, several in a transaction), then
     /// brings the indexes up to date.
-    fn write(&self, changes: &[Change]) -> StoreResult<()> {
-        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+    fn write(&self, backend: &Backend, changes: &[Change]) -> StoreResult<()> {
+        let prepared = changes.iter().map(|c| self.prepare(backend, c)).collect::<StoreResult<Vec<_>>>()?;
         // Claims are checked and taken under one lock, held until the indexes show them: two
         // commits of the same Name cannot both pass (a check before the commit could).
         let _claiming = prepared.iter().any(|p| !p.claim_keys.is_empty()).then(|| self.lock_claims());
         self.check_claims(&prepared)?;
         if let [single] = prepared.as_slice() {
-            apply_single(single, &self.objects)?;
+            apply_single(single, &backend.objects)?;
         } else {
-            let result = self.objects.transaction(|objects| {
+            let result = backend.objects.transaction(|objects| {
                 for change in &prepared {
                     apply_in_transaction(change, objects)?;
                 }
@@ -276,15 +324,15 @@ impl SledStore {
                 Err(TransactionError::Storage(error)) => return Err(error.into()),
             }
         }
+        let inserted = prepared.iter().filter(|p| p.insert).count();
+        self.objects.fetch_add(u64::try_from(inserted).unwrap_or(u64::MAX), Ordering::AcqRel);
         for change in &prepared {
             let header = &change.header;
             self.index.update(&change.unique_identifier, header.sequence, &change.old_index_keys, &header.index_keys);
         }
         Ok(())
     }
-}
 
-impl SledStore {
     fn lock_claims(&self) -> std::sync::MutexGuard<'_, ()> {
         // Nothing is left half-done under this lock by a panic: carry on.
         self.claims.lock().unwrap_or_else(|p| p.into_inner())
@@ -306,50 +354,79 @@ impl SledStore {
         }
         Ok(())
     }
+
+    /// Says loudly that a stored value failed its check, and passes the error on: the client
+    /// gets a failure, never "not found", and the operator a line to act on.
+    fn damaged(&self, what: &str, error: StoreError) -> StoreError {
+        if matches!(error, StoreError::Corrupt(_)) {
+            tracing::error!(
+                %error,
+                what,
+                data_dir = %self.dir.display(),
+                "a stored record failed its integrity check: run `keyward store verify` and restore from a backup"
+            );
+        }
+        error
+    }
 }
 
 impl ObjectStore for SledStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
-        if let Some(cached) = self.cache.get(unique_identifier) {
-            self.observer.cache_lookup(true);
+        let shared = &self.shared;
+        if let Some(cached) = shared.cache.get(unique_identifier) {
+            shared.observer.cache_lookup(true);
             return Ok(Some(cached));
         }
-        self.observer.cache_lookup(false);
+        shared.observer.cache_lookup(false);
         // Under the object's stripe, as commits are: a copy read from disk just before a commit
         // cannot then be cached over the commit's (the cache may have evicted that one already).
-        let _held = self.locks.lock(std::iter::once(unique_identifier));
-        if let Some(cached) = self.cache.get(unique_identifier) {
+        let _held = shared.locks.lock(std::iter::once(unique_identifier));
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        if let Some(cached) = shared.cache.get(unique_identifier) {
             return Ok(Some(cached));
         }
-        let Some(value) = self.objects.get(unique_identifier)? else {
+        let Some(value) = backend.objects.get(unique_identifier)? else {
             return Ok(None);
         };
-        let (header, header_bytes, sealed) = Header::parse(&value)?;
-        let plaintext = self.sealer.open(sealed, &Self::context(unique_identifier, header_bytes))?;
-        let object = Arc::new(record::decode(&plaintext, header.revision)?);
-        self.cache.put(Arc::clone(&object));
+        let read = || -> StoreResult<StoredObject> {
+            let (header, header_bytes, sealed) = Header::parse(&value)?;
+            let plaintext = shared.sealer.open(sealed, &Shared::context(unique_identifier, header_bytes))?;
+            let object = record::decode(&plaintext, header.revision)?;
+            if object.unique_identifier != unique_identifier {
+                return Err(StoreError::Corrupt("a record stored under another identifier".into()));
+            }
+            Ok(object)
+        };
+        let object = Arc::new(read().map_err(|e| shared.damaged(unique_identifier, e))?);
+        shared.cache.put(Arc::clone(&object));
         Ok(Some(object))
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        let _held = self.locks.lock(changes.iter().map(uid_of));
-        let _writing = self.gate.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shared = &self.shared;
+        let _held = shared.locks.lock(changes.iter().map(uid_of));
+        let _writing = shared.write_gate();
         // Reserved before anything is visible, so that a reader's fence covers it (commit.rs).
-        let reservation = self.group.reserve();
-        match self.write(&changes) {
+        let reservation = shared.group().reserve();
+        // Held until the changes are applied and cached: a reopen cannot come in between.
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        shared.check_available()?;
+        match shared.write(backend, &changes) {
             Ok(()) => {
                 // The cache learns the committed state: the objects at their new revisions.
                 for change in changes {
                     let (Change::Insert(mut object) | Change::Update(mut object)) = change;
                     object.revision += 1;
-                    self.cache.put(Arc::new(object));
+                    shared.cache.put(Arc::new(object));
                 }
                 Ok(reservation.applied())
             }
             Err(error) => {
                 // Whatever this commit read may be stale: the next read goes to the disk.
                 for change in &changes {
-                    self.cache.forget(uid_of(change));
+                    shared.cache.forget(uid_of(change));
                 }
                 Err(error)
             }
@@ -357,58 +434,67 @@ impl ObjectStore for SledStore {
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        let keys: Vec<IndexKey> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
-        Ok(self.index.candidates(&keys))
+        let keys: Vec<IndexKey> = terms.iter().map(|t| self.shared.sealer.index_key(t)).collect();
+        Ok(self.shared.index.candidates(&keys))
     }
 
     fn read_fence(&self) -> CommitTicket {
-        self.group.fence()
+        self.shared.group().fence()
     }
 
     fn flush(&self) -> StoreResult<()> {
         // Through the flusher, which makes the flush durable (see [`disk_sync`]).
-        self.group.ticket(Instant::now()).wait()
+        self.shared.group().ticket(Instant::now()).wait()
+    }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
+        let backend = self.shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        let Some(sealed) = backend.settings.get(key)? else {
+            return Ok(None);
+        };
+        let opened = self.shared.sealer.open(&sealed, &Shared::setting_context(key));
+        Ok(Some(opened.map_err(|e| self.shared.damaged(key, e))?))
+    }
+
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let backend = self.shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        let mut found = Vec::new();
+        for entry in backend.settings.scan_prefix(prefix) {
+            let (key, sealed) = entry?;
+            let key = String::from_utf8(key.to_vec()).map_err(|_| StoreError::Corrupt("setting key".into()))?;
+            let value = self.shared.sealer.open(&sealed, &Shared::setting_context(&key));
+            found.push((key.clone(), value.map_err(|e| self.shared.damaged(&key, e))?));
+        }
+        Ok(found)
+    }
+
+    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+        let shared = &self.shared;
+        let _writing = shared.write_gate();
+        // From the seal to the insert: a re-seal waits for it before it checks the settings.
+        let _sealing = shared.settings_gate.read().unwrap_or_else(|p| p.into_inner());
+        let reservation = shared.group().reserve();
+        let backend = shared.backend();
+        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
+        shared.check_available()?;
+        match value {
+            Some(value) => {
+                let sealed = shared.sealer.seal(value, &Shared::setting_context(key))?;
+                backend.settings.insert(key, sealed)?;
+            }
+            None => {
+                backend.settings.remove(key)?;
+            }
+        }
+        Ok(reservation.applied())
     }
 
     fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
         let snapshot = self.snapshot()?;
         self.write_backup(&snapshot, created, out)?;
         Ok(snapshot.manifest(created))
-    }
-
-    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
-        let Some(sealed) = self.settings.get(key)? else {
-            return Ok(None);
-        };
-        Ok(Some(self.sealer.open(&sealed, &Self::setting_context(key))?))
-    }
-
-    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
-        let mut found = Vec::new();
-        for entry in self.settings.scan_prefix(prefix) {
-            let (key, sealed) = entry?;
-            let key = String::from_utf8(key.to_vec()).map_err(|_| StoreError::Corrupt("setting key".into()))?;
-            let value = self.sealer.open(&sealed, &Self::setting_context(&key))?;
-            found.push((key, value));
-        }
-        Ok(found)
-    }
-
-    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        let _writing = self.gate.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // From the seal to the insert: a re-seal waits for it before it checks the settings.
-        let _sealing = self.kek.settings_gate.read().unwrap_or_else(|p| p.into_inner());
-        let reservation = self.group.reserve();
-        match value {
-            Some(value) => {
-                let sealed = self.sealer.seal(value, &Self::setting_context(key))?;
-                self.settings.insert(key, sealed)?;
-            }
-            None => {
-                self.settings.remove(key)?;
-            }
-        }
-        Ok(reservation.applied())
     }
 
     fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
@@ -420,11 +506,21 @@ impl Drop for SledStore {
     fn drop(&mut self) {
         // The re-seal first: it flushes through the group commit.
         self.kek.stop();
-        self.group.stop();
+        self.shared.group().stop();
         if let Some(flusher) = self.flusher.take() {
             let _ = flusher.join();
         }
+        self.shared.closing.store(true, Ordering::Release);
+        let recovery = self.shared.recovery.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(recovery) = recovery {
+            let _ = recovery.join();
+        }
     }
+}
+
+/// The error while the store reopens after a failed write.
+fn reopening() -> StoreError {
+    StoreError::Unavailable("the store is reopening after a failed write".into())
 }
 
 /// The identifier of the object a change is about.
@@ -560,8 +656,11 @@ mod tests {
         assert_eq!(grants.len(), 1);
         assert_eq!((grants[0].0.as_str(), grants[0].1.as_slice()), ("grant/one", b"visible only sealed".as_slice()));
         // A sealed value moved under another key does not open.
-        let sealed = store.settings.get("grant/one").unwrap().unwrap();
-        store.settings.insert("grant/moved", sealed).unwrap();
+        let backend = store.shared.backend();
+        let settings = &backend.as_ref().unwrap().settings;
+        let sealed = settings.get("grant/one").unwrap().unwrap();
+        settings.insert("grant/moved", sealed).unwrap();
+        drop(backend);
         assert!(matches!(store.setting("grant/moved"), Err(StoreError::Corrupt(_))));
     }
 

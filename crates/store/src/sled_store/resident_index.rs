@@ -93,6 +93,13 @@ impl ResidentIndex {
         self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Takes the entries of `other` in one step (the store reopened from disk): no reader sees
+    /// an index half rebuilt.
+    pub(super) fn replace(&self, other: ResidentIndex) {
+        let entries = other.entries.into_inner().unwrap_or_else(|p| p.into_inner());
+        *self.write() = entries;
+    }
+
     /// Records that the object created at `sequence` now has `new` keys instead of `old` (empty
     /// for a new object). Callers serialize changes of one object.
     pub(super) fn update(&self, unique_identifier: &str, sequence: u64, old: &[IndexKey], new: &[IndexKey]) {

@@ -12,8 +12,8 @@ use std::time::Instant;
 use clap::Args;
 use keyward_core::ClientIdentity;
 use keyward_kmip::KmipVersion;
-use keyward_kmip::message::ResponseMessage;
 use keyward_kmip::enums::ResultStatus;
+use keyward_kmip::message::ResponseMessage;
 use keyward_server::ServerConfig;
 use keyward_server::pki::ADMIN;
 use keyward_ttlv::{Encoder, Limits};
@@ -56,9 +56,8 @@ pub fn run(args: PopulateArgs) -> Result<(), BenchError> {
     let mut made = 0u64;
     while made < args.count {
         let size = u64::from(args.batch).min(args.count - made);
-        let payloads = (made..made + size)
-            .map(|n| requests::create_aes_256(Some(&format!("{}-{n}", args.prefix))))
-            .collect();
+        let payloads =
+            (made..made + size).map(|n| requests::create_aes_256(Some(&format!("{}-{n}", args.prefix)))).collect();
         let request = requests::message(KmipVersion::V1_4, payloads);
         let ticket = dispatcher.handle(&admin, &request, &limits, &mut out);
         if let Some(ticket) = ticket {

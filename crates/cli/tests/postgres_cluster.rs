@@ -309,3 +309,50 @@ fn a_single_node_store_migrates_into_postgres_and_back() {
     assert!(migrated.status.success(), "{}", text(&migrated.stderr));
     assert!(text(&migrated.stdout).contains("copied and checked: 3 objects"), "{}", text(&migrated.stdout));
 }
+
+/// A grant made or removed through one node holds on the other at once: each node reads the
+/// grants again when another changed them (core `access::grants`, the epoch).
+#[test]
+fn grants_changed_on_one_node_hold_on_the_other_at_once() {
+    let Ok(server) = std::env::var(URL_VARIABLE) else {
+        eprintln!("!!!! SKIPPED: {URL_VARIABLE} is not set, so grants across nodes were NOT tested.");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = fresh_database(&runtime, &server, &format!("grants_{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    let config = node_config(dir.path(), &url, ca.as_deref());
+    let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
+    std::fs::create_dir_all(&dir_b).unwrap();
+    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
+    let issued = keyward(&["pki", "issue-client", "bob", "--data-dir", dir_a.to_str().unwrap()]);
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
+    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+
+    let admin_a = client_of(node_a.address, &dir_a, "admin");
+    let bob_b = client_of(node_b.address, &dir_a, "bob");
+    let uid = runtime.block_on(async {
+        let mut admin = Session::open(&admin_a).await.unwrap();
+        admin.create_symmetric_key(aes_named("shared-across-nodes")).await.unwrap()
+    });
+    let profile = dir_a.join("pki/admin-profile.toml");
+    let at_a = node_a.address.to_string();
+    let grants = |args: &[&str]| {
+        let mut all = vec!["--profile", profile.to_str().unwrap(), "--server", &at_a, "grants"];
+        all.extend_from_slice(args);
+        let output = keyward(&all);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+    };
+    let bob_gets = || runtime.block_on(async { Session::open(&bob_b).await.unwrap().get(&uid, None).await.is_ok() });
+    assert!(!bob_gets(), "no grant yet");
+    grants(&["add", "--object", &uid, "--to", "bob", "--operations", "get"]);
+    assert!(bob_gets(), "granted through A, honoured by B at once");
+    grants(&["remove", "--object", &uid, "--to", "bob"]);
+    assert!(!bob_gets(), "removed through A, refused by B at once");
+    assert!(node_a.terminate().success());
+    assert!(node_b.terminate().success());
+}

@@ -149,8 +149,14 @@ impl Rotator {
     /// Reads the policies kept in the store (once, at start). A record that no longer reads as a
     /// policy is logged and left alone.
     pub(crate) fn load_policies(&self) -> Result<(), StoreError> {
-        let stored = self.store().settings(rotation::policy::SETTING_PREFIX)?;
         let mut state = self.state();
+        self.read_stored_policies(&mut state)
+    }
+
+    /// Replaces the policies of the management API in `state` by those the store holds.
+    fn read_stored_policies(&self, state: &mut State) -> Result<(), StoreError> {
+        let stored = self.store().settings(rotation::policy::SETTING_PREFIX)?;
+        state.policies.retain(|(_, origin)| *origin != Origin::Api);
         for (key, value) in stored {
             match serde_json::from_slice::<RotationPolicy>(&value) {
                 Ok(policy) if state.policies.iter().any(|(p, _)| p.id == policy.id) => {
@@ -160,7 +166,7 @@ impl Rotator {
                 Err(error) => tracing::warn!(%key, %error, "a stored rotation policy cannot be read; ignored"),
             }
         }
-        self.changed.set_policies(Rotator::policy_list(&state));
+        self.changed.set_policies(Rotator::policy_list(state));
         Ok(())
     }
 
@@ -257,6 +263,15 @@ impl Rotator {
     pub(crate) fn check(&self) {
         let now = self.now();
         let mut state = self.state();
+        // On a store other servers share, policies and objects change on the other nodes too,
+        // unseen by this one's change listener: read both again at every check.
+        if self.store().waits_on_network() {
+            if let Err(error) = self.read_stored_policies(&mut state) {
+                tracing::error!(%error, "the rotation policies cannot be read from the store");
+                return;
+            }
+            state.schedule = None;
+        }
         if let Err(error) = self.bring_up_to_date(&mut state, now) {
             tracing::error!(%error, "the rotation schedule cannot be read from the store");
             return;

@@ -47,8 +47,9 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
             (Arc::new(store), root)
         }
     };
-    // Grants live in the store's settings; they are read once here and kept in memory.
-    let grants = Grants::load(store.as_ref()).map_err(|error| store_error(config, source.as_ref(), error))?;
+    // Grants live in the store's settings; they are read here and kept in memory (and kept fresh
+    // on a store several servers share).
+    let grants = Grants::load_from(Arc::clone(&store)).map_err(|error| store_error(config, source.as_ref(), error))?;
     let access = AccessPolicy { tenants: config.access.tenant_names(), grants: Arc::new(grants) };
     let mut policy = Policy {
         administrators: config.administrators.clone(),

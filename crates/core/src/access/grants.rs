@@ -4,13 +4,19 @@
 //! store is read once at start, and each change is written to both. A request reads only the
 //! memory copy, under a read lock, and only when the caller is not the object's owner.
 //!
+//! On a store several servers share (PostgreSQL), another node may change the grants at any
+//! time, and a grant it removed must stop working here at once. Every change also writes a new
+//! random epoch (`grants-epoch`); before the grants are read for a decision, a shared store's
+//! epoch is read (one small query) and the grants are loaded again when it changed. A store that
+//! cannot be read then grants nothing: the safe side.
+//!
 //! A grant remembers who made it, with that identity's role and tenant then: a grant on an Object
 //! Group reaches only the objects of the group its maker had authority over (its own, or those of
 //! its tenant for a custodian, or all for an administrator), so that nobody can reach another
 //! owner's keys by granting itself a group they are in.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use keyward_store::{CommitTicket, ObjectStore, StoreResult};
 
@@ -18,6 +24,9 @@ use super::{Authority, Right, Role};
 
 /// The prefix of the settings that hold grants.
 const PREFIX: &str = "grant/";
+
+/// The setting every change of the grants rewrites with a new random value (outside `PREFIX`).
+const EPOCH_KEY: &str = "grants-epoch";
 
 /// What a grant is on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,9 +131,22 @@ fn unhex(text: &str) -> Option<String> {
 }
 
 /// Every grant, in memory, by target.
-#[derive(Default, Debug)]
+#[derive(Default)]
 pub struct Grants {
     by_target: RwLock<HashMap<GrantTarget, Vec<Grant>>>,
+    /// Set on a store other servers share: the store, and the epoch the memory copy was read at.
+    shared: Option<Shared>,
+}
+
+struct Shared {
+    store: Arc<dyn ObjectStore>,
+    epoch: Mutex<Option<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Grants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grants").field("shared", &self.shared.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl Grants {
@@ -132,21 +154,53 @@ impl Grants {
     /// grants nothing, which is the safe side.
     pub fn load(store: &dyn ObjectStore) -> StoreResult<Grants> {
         let grants = Grants::default();
-        {
-            let mut map = grants.by_target.write().unwrap_or_else(|e| e.into_inner());
-            for (key, value) in store.settings(PREFIX)? {
-                match Grant::decode(&value) {
-                    Some(grant) => map.entry(grant.target.clone()).or_default().push(grant),
-                    None => tracing::warn!(%key, "a stored grant cannot be read; it grants nothing"),
-                }
-            }
-        }
+        *grants.by_target.write().unwrap_or_else(|e| e.into_inner()) = read_all(store)?;
         Ok(grants)
+    }
+
+    /// [`Grants::load`], kept fresh on a store other servers share (see the module's notes).
+    pub fn load_from(store: Arc<dyn ObjectStore>) -> StoreResult<Grants> {
+        if !store.waits_on_network() {
+            return Grants::load(store.as_ref());
+        }
+        let epoch = store.setting(EPOCH_KEY)?.map(|e| e.to_vec());
+        let grants = Grants::load(store.as_ref())?;
+        Ok(Grants { shared: Some(Shared { store, epoch: Mutex::new(epoch) }), ..grants })
+    }
+
+    /// On a shared store, loads the grants again if another server changed them. False when the
+    /// store could not be read: nothing is granted then.
+    fn refresh(&self) -> bool {
+        let Some(shared) = &self.shared else { return true };
+        let result = (|| -> StoreResult<()> {
+            let epoch = shared.store.setting(EPOCH_KEY)?.map(|e| e.to_vec());
+            let mut known = shared.epoch.lock().unwrap_or_else(|e| e.into_inner());
+            if *known != epoch {
+                // Read after the epoch: a change landing meanwhile makes the next check reload.
+                let fresh = read_all(shared.store.as_ref())?;
+                *self.by_target.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+                *known = epoch;
+            }
+            Ok(())
+        })();
+        result.inspect_err(|error| tracing::error!(%error, "the grants cannot be read: none is honoured")).is_ok()
+    }
+
+    /// Marks a change for the other servers of a shared store.
+    fn new_epoch(&self, store: &dyn ObjectStore) -> StoreResult<CommitTicket> {
+        let epoch = keyward_crypto::random::random_bytes(16)
+            .map_err(|e| keyward_store::StoreError::Backend(format!("no randomness: {e}")))?;
+        let ticket = store.put_setting(EPOCH_KEY, Some(&epoch))?;
+        if let Some(shared) = &self.shared {
+            *shared.epoch.lock().unwrap_or_else(|e| e.into_inner()) = Some(epoch);
+        }
+        Ok(ticket)
     }
 
     /// Adds `grant`'s rights to those its maker already gave the grantee on the target (stored
     /// and in memory); returns the grant as it now stands.
     pub fn add(&self, store: &dyn ObjectStore, grant: Grant) -> StoreResult<(Grant, CommitTicket)> {
+        self.refresh();
         let mut map = self.by_target.write().unwrap_or_else(|e| e.into_inner());
         let list = map.entry(grant.target.clone()).or_default();
         let merged = match list.iter_mut().find(|g| same_maker(g, &grant)) {
@@ -159,11 +213,14 @@ impl Grants {
             }
             None => grant,
         };
-        let ticket = store.put_setting(&merged.setting_key(), Some(&merged.encode()))?;
+        // Durable no later than the epoch written after it, whose ticket is returned.
+        let _grant_written = store.put_setting(&merged.setting_key(), Some(&merged.encode()))?;
         match list.iter_mut().find(|g| same_maker(g, &merged)) {
             Some(existing) => *existing = merged.clone(),
             None => list.push(merged.clone()),
         }
+        // The epoch is written after the grant, so a server that sees it sees the grant.
+        let ticket = self.new_epoch(store)?;
         Ok((merged, ticket))
     }
 
@@ -177,6 +234,7 @@ impl Grants {
         rights: Option<&[Right]>,
         may_remove: impl Fn(&Grant) -> bool,
     ) -> StoreResult<(Vec<Grant>, Option<CommitTicket>)> {
+        self.refresh();
         let mut map = self.by_target.write().unwrap_or_else(|e| e.into_inner());
         let Some(list) = map.get_mut(target) else { return Ok((Vec::new(), None)) };
         let mut changed = Vec::new();
@@ -198,11 +256,17 @@ impl Grants {
         if list.is_empty() {
             map.remove(target);
         }
+        if ticket.is_some() {
+            ticket = Some(self.new_epoch(store)?);
+        }
         Ok((changed, ticket))
     }
 
     /// Every grant `keep` accepts, ordered by target and grantee.
     pub fn list(&self, keep: impl Fn(&Grant) -> bool) -> Vec<Grant> {
+        if !self.refresh() {
+            return Vec::new();
+        }
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
         let mut found: Vec<Grant> = map.values().flatten().filter(|g| keep(g)).cloned().collect();
         found.sort_by(|a, b| {
@@ -213,6 +277,9 @@ impl Grants {
 
     /// True when `grantee` holds any grant: only then does its Locate look past its own objects.
     pub fn has_any(&self, grantee: &str) -> bool {
+        if !self.refresh() {
+            return false;
+        }
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
         map.values().flatten().any(|g| g.grantee == grantee)
     }
@@ -224,6 +291,9 @@ impl Grants {
         targets: impl IntoIterator<Item = &'t GrantTarget>,
         mut visit: impl FnMut(&Grant),
     ) {
+        if !self.refresh() {
+            return;
+        }
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
         if map.is_empty() {
             return;
@@ -234,6 +304,19 @@ impl Grants {
             }
         }
     }
+}
+
+/// Every grant the store holds, by target. A record that cannot be read is skipped and logged: it
+/// grants nothing, which is the safe side.
+fn read_all(store: &dyn ObjectStore) -> StoreResult<HashMap<GrantTarget, Vec<Grant>>> {
+    let mut map: HashMap<GrantTarget, Vec<Grant>> = HashMap::new();
+    for (key, value) in store.settings(PREFIX)? {
+        match Grant::decode(&value) {
+            Some(grant) => map.entry(grant.target.clone()).or_default().push(grant),
+            None => tracing::warn!(%key, "a stored grant cannot be read; it grants nothing"),
+        }
+    }
+    Ok(map)
 }
 
 fn same_maker(a: &Grant, b: &Grant) -> bool {

@@ -19,6 +19,9 @@ use keyward_ttlv::enums::ResultStatus;
 use crate::config::rotation::RotationConfig;
 use crate::shutdown::StopFlag;
 
+/// The name of the scheduler's job for [`keyward_store::ObjectStore::lead`].
+const ROTATION_JOB: &str = "rotation scheduler";
+
 /// The identity the audit trail names for the rotations the scheduler makes.
 pub const SCHEDULER_IDENTITY: &str = "keyward-rotation-scheduler";
 
@@ -261,6 +264,19 @@ impl Rotator {
     /// One check: rotates every object due now. Blocking (store reads, key generation, waiting
     /// for the commits to be durable): run off the async threads.
     pub(crate) fn check(&self) {
+        // On a store several servers share, one of them rotates at a time (the others stand by
+        // and take over when it stops: the store's lock of the job).
+        match self.store().lead(ROTATION_JOB) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::trace!("another server runs the rotation scheduler");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot tell which server runs the rotation scheduler; not rotating now");
+                return;
+            }
+        }
         let now = self.now();
         let mut state = self.state();
         // On a store other servers share, policies and objects change on the other nodes too,

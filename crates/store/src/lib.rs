@@ -165,6 +165,14 @@ pub trait ObjectStore: Send + Sync {
         false
     }
 
+    /// Whether this process runs the cluster-wide background job `job` now (the rotation
+    /// scheduler): always, on a store one process owns; on a store several servers share, for one
+    /// process at a time, until it stops or loses the database (then another takes over at its
+    /// next try). Asked before each run of the job.
+    fn lead(&self, _job: &str) -> StoreResult<bool> {
+        Ok(true)
+    }
+
     /// The server's own records beside the managed objects (access grants, rotation policies
     /// and schedules...): the value of `key`, sealed at rest like an object. Their meaning is
     /// keyward-core's; the store only keeps them.

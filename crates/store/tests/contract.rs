@@ -332,6 +332,27 @@ fn postgres_stores_on_one_database_see_each_other() {
     assert_eq!(b.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
 }
 
+/// A background job is led by one store of a database at a time, and by another once the leader
+/// is gone.
+#[test]
+fn postgres_lets_one_node_at_a_time_lead_a_job() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let a = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let b = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    assert!(a.lead("rotation scheduler").unwrap());
+    assert!(a.lead("rotation scheduler").unwrap(), "the leader keeps leading");
+    assert!(!b.lead("rotation scheduler").unwrap());
+    assert!(b.lead("another job").unwrap(), "jobs are led apart");
+    drop(a);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !b.lead("rotation scheduler").unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the job was not taken over");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(MemoryStore::new().lead("rotation scheduler").unwrap(), "a store of one process always leads");
+}
+
 /// A wrong KEK is refused, on an empty database too once a first node wrote its check value.
 #[test]
 fn postgres_refuses_a_wrong_kek() {

@@ -45,6 +45,9 @@ pub(super) type Work<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send
 pub(super) struct Database {
     runtime: tokio::runtime::Handle,
     pool: Arc<Pool>,
+    /// The connections that hold the session advisory locks of the jobs this process leads
+    /// (see [`Database::lead`]), by lock key.
+    leading: Arc<tokio::sync::Mutex<HashMap<i64, Client>>>,
     /// Dropped to stop the runtime thread, which then closes every connection.
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -84,7 +87,8 @@ impl Database {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(pool_size.max(1))),
         });
-        Ok(Database { runtime: handle, pool, stop: Some(stop), thread: Some(thread) })
+        let leading = Arc::new(tokio::sync::Mutex::new(HashMap::new()));
+        Ok(Database { runtime: handle, pool, leading, stop: Some(stop), thread: Some(thread) })
     }
 
     /// Runs `work` on a pooled connection and waits for its result. Callable from any thread.
@@ -108,6 +112,38 @@ impl Database {
                 }
                 Err(error) => Err(error),
             };
+            let _ = sender.send(result);
+        });
+        receiver.recv().map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+    }
+}
+
+impl Database {
+    /// Whether this process holds, or now takes, the session advisory lock `key`: held on a
+    /// connection of its own outside the pool for as long as it lives, so that PostgreSQL lets it
+    /// go when this process stops or its connection dies, and another node takes it then.
+    pub(super) fn lead(&self, key: i64) -> StoreResult<bool> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let (pool, leading) = (Arc::clone(&self.pool), Arc::clone(&self.leading));
+        self.runtime.spawn(async move {
+            let result = async {
+                let mut leading = leading.lock().await;
+                if leading.get(&key).is_some_and(|client| !client.is_closed()) {
+                    return Ok(true);
+                }
+                leading.remove(&key);
+                let client = pool.connect().await?;
+                let row = client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .await
+                    .map_err(|e| backend("taking a job's lock", &e))?;
+                let taken: bool = row.get(0);
+                if taken {
+                    leading.insert(key, client);
+                }
+                Ok(taken)
+            }
+            .await;
             let _ = sender.send(result);
         });
         receiver.recv().map_err(|_| StoreError::Backend("the database runtime stopped".into()))?

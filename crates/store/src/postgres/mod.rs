@@ -58,6 +58,17 @@ const PUT_SETTING: &str = "INSERT INTO settings (key, sealed) VALUES ($1, $2)
      ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed";
 const DELETE_SETTING: &str = "DELETE FROM settings WHERE key = $1";
 
+/// The advisory lock key of a background job: FNV-1a of its name under a prefix of ours, so that
+/// it does not meet the keys other software takes on the same database by chance.
+fn job_lock_key(job: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in b"keyward job: ".iter().chain(job.as_bytes()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
 /// How the postgres store is opened.
 #[derive(Clone)]
 pub struct PostgresOptions {
@@ -331,6 +342,11 @@ impl ObjectStore for PostgresStore {
 
     fn waits_on_network(&self) -> bool {
         true
+    }
+
+    /// One node at a time, through a session advisory lock whose key derives from `job`.
+    fn lead(&self, job: &str) -> StoreResult<bool> {
+        self.database.lead(job_lock_key(job))
     }
 
     fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {

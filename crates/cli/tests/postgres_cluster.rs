@@ -355,4 +355,11 @@ fn grants_changed_on_one_node_hold_on_the_other_at_once() {
     assert!(!bob_gets(), "removed through A, refused by B at once");
     assert!(node_a.terminate().success());
     assert!(node_b.terminate().success());
+    // Each node's audit trail checks with the key of the database's keyring, through --config.
+    for node in [&dir_a, &dir_b] {
+        let verified =
+            keyward(&["audit", "verify", "--config", config.to_str().unwrap(), "--data-dir", node.to_str().unwrap()]);
+        assert!(verified.status.success(), "{}", text(&verified.stderr));
+        assert!(text(&verified.stdout).contains("checkpoint and head MACs checked"), "{}", text(&verified.stdout));
+    }
 }

@@ -62,4 +62,4 @@ pub use keyward_client::Encoding;
 pub use limits::LimitsConfig;
 pub use metrics::Metrics;
 pub use server::Server;
-pub use store::{Maintenance, compact_store, open_dispatcher, open_dispatcher_with_metrics, verify_store};
+pub use store::{Maintenance, audit_key, compact_store, open_dispatcher, open_dispatcher_with_metrics, verify_store};

@@ -181,6 +181,30 @@ pub fn compact_store(config: &ServerConfig) -> Result<CompactReport, ServerError
         .map_err(|error| store_error(config, source.as_ref(), error))
 }
 
+/// The key that checks the checkpoints of the audit trail of the server of `config`: derived from
+/// its store's keyring, opened with the KEK as `keyward serve` has it (a file or a token). On sled
+/// the keyring file is read (the server may be running); on PostgreSQL the database is. Nothing
+/// is made: a missing KEK file is an error.
+pub fn audit_key(config: &ServerConfig) -> Result<crate::audit::AuditMacKey, ServerError> {
+    if config.kek.source == KekSourceKind::File && !config.kek_path().exists() {
+        return Err(ServerError::KekUnavailable {
+            message: format!("the KEK file {} is missing", config.kek_path().display()),
+            data_dir: config.data_dir.clone(),
+        });
+    }
+    let source = kek_source(config)?;
+    let root = match config.store.backend {
+        StoreBackend::Sled => {
+            keyward_store::derive_key_offline(&config.data_dir, source.as_ref(), crate::audit::KEYRING_PURPOSE)
+                .map_err(|error| store_error(config, source.as_ref(), error))?
+        }
+        StoreBackend::Postgres => {
+            open_postgres(config, Arc::clone(&source), None)?.derive_key(crate::audit::KEYRING_PURPOSE)
+        }
+    };
+    Ok(crate::audit::AuditMacKey::derive(root.as_ref()))
+}
+
 /// A store error met with the store of `config`, told with where the store is.
 fn store_error(config: &ServerConfig, source: &dyn KekSource, error: StoreError) -> ServerError {
     if config.store.backend == StoreBackend::Postgres {

@@ -1,8 +1,9 @@
 //! `keyward audit`: checking and reading the server's audit trail (docs/security/audit.md).
 //!
 //! `verify` checks the hash chain, the sequence, the checkpoints' MACs and the head file, and
-//! names the first bad record; without the KEK (`--kek` or `--data-dir`) it checks the chain only
-//! and says so. `show` prints the request records that match its filters.
+//! names the first bad record; without the key's sources (`--data-dir` and `--kek`, or the
+//! server's `--config`, which also reaches a PostgreSQL store or a PKCS#11 KEK) it checks the chain
+//! only and says so. `show` prints the request records that match its filters.
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,11 @@ struct VerifyArgs {
     /// and --kek, its parent.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// The server's configuration file: its store (sled or PostgreSQL) and KEK (a file or a
+    /// PKCS#11 token) give the key that checks the MACs, and its trail is checked when no PATH is
+    /// given.
+    #[arg(long, short, value_name = "FILE", conflicts_with = "kek")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -94,12 +100,26 @@ fn default_trail(path: Option<PathBuf>, data_dir: Option<&Path>) -> PathBuf {
     })
 }
 
+/// The configuration `--config` names, with `--data-dir` over its data directory.
+fn server_config(args: &VerifyArgs) -> Result<Option<ServerConfig>, AuditError> {
+    let Some(path) = &args.config else { return Ok(None) };
+    let mut config = ServerConfig::load(path).map_err(|e| AuditError::Key(format!("{}: {e}", path.display())))?;
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
+    }
+    Ok(Some(config))
+}
+
 fn verify(args: VerifyArgs) -> Result<(), AuditError> {
     let key = mac_key(&args)?;
-    if args.path.is_none() && args.data_dir.is_none() {
-        return Err(AuditError::Usage("give the trail's PATH, or --data-dir".into()));
+    let configured = server_config(&args)?;
+    if args.path.is_none() && args.data_dir.is_none() && configured.is_none() {
+        return Err(AuditError::Usage("give the trail's PATH, --data-dir or --config".into()));
     }
-    let path = default_trail(args.path, args.data_dir.as_deref());
+    let path = match (&args.path, &configured) {
+        (None, Some(config)) => config.audit.directory(&config.data_dir),
+        _ => default_trail(args.path, args.data_dir.as_deref()),
+    };
     let verified = audit::verify(&path, key.as_ref())?;
     let seqs = match (verified.first_seq, verified.last_seq) {
         (Some(first), Some(last)) => format!("seq {first} to {last}"),
@@ -122,6 +142,9 @@ fn verify(args: VerifyArgs) -> Result<(), AuditError> {
 /// The checkpoint key, when the arguments name a store (its keyring holds the key's secret,
 /// wrapped by the KEK); `None` for a check of the chain only.
 fn mac_key(args: &VerifyArgs) -> Result<Option<AuditMacKey>, AuditError> {
+    if let Some(config) = server_config(args)? {
+        return keyward_server::audit_key(&config).map(Some).map_err(|e| AuditError::Key(e.to_string()));
+    }
     let trail_parent = || {
         let path = args.path.as_deref()?;
         (path.is_dir() && path.file_name()? == "audit").then(|| path.parent().map(Path::to_path_buf)).flatten()

@@ -46,6 +46,8 @@ pub struct Workspace {
     dir: tempfile::TempDir,
     pki: DevPki,
     next: usize,
+    /// The PostgreSQL server the servers' stores are made on; sled in the data directory without.
+    postgres: Option<String>,
 }
 
 /// A running server of ours.
@@ -62,7 +64,27 @@ impl Workspace {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let pki = DevPki::at(dir.path().join("pki"));
         pki.ensure().map_err(|e| e.to_string())?;
-        Ok(Workspace { dir, pki, next: 0 })
+        Ok(Workspace { dir, pki, next: 0, postgres: None })
+    }
+
+    /// The same, its servers on the PostgreSQL store: a new database for each, made on the server
+    /// at `url` (`postgres://user@host:port/database`, a user that may create databases).
+    pub fn on_postgres(url: &str) -> Result<Workspace, String> {
+        Ok(Workspace { postgres: Some(url.to_string()), ..Workspace::new()? })
+    }
+
+    /// A new empty database on the PostgreSQL server; its URL.
+    async fn fresh_database(&self, server: &str) -> Result<String, String> {
+        let name = format!("kw_conformance_{}_{}", std::process::id(), self.next);
+        let (client, connection) =
+            tokio_postgres::connect(server, tokio_postgres::NoTls).await.map_err(|e| format!("PostgreSQL: {e}"))?;
+        let driving = tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.map_err(|e| format!("PostgreSQL: {e}"))?;
+        drop(client);
+        let _ = driving.await;
+        let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+        let host = base.rsplit_once('/').map_or(base, |(host, _)| host);
+        Ok(query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}")))
     }
 
     /// The credentials of the administrator client of the development PKI.
@@ -89,11 +111,21 @@ impl Workspace {
         self.dir.path().join(format!("case-{}", self.next))
     }
 
-    /// Starts a server on a fresh data directory.
+    /// Starts a server on a fresh data directory (and a fresh database on PostgreSQL).
     pub async fn start(&mut self) -> Result<Running, String> {
+        let data_dir = self.data_dir();
+        let store = match &self.postgres {
+            Some(server) => keyward_server::config::store::StoreConfig {
+                backend: keyward_server::config::store::StoreBackend::Postgres,
+                url: Some(keyward_server::config::store::DatabaseUrl(self.fresh_database(server).await?)),
+                ..Default::default()
+            },
+            None => Default::default(),
+        };
         let config = ServerConfig {
+            store,
             listen: "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| e.to_string())?,
-            data_dir: self.data_dir(),
+            data_dir,
             administrators: vec![ADMIN.to_string()],
             tls: self.tls(),
             https: Some(HttpsConfig {

@@ -39,6 +39,11 @@ struct Args {
     /// Start a Keyward server of our own, on a fresh data directory for each test case.
     #[arg(long, conflicts_with = "server")]
     in_process: bool,
+    /// With --in-process: the servers' stores on PostgreSQL, a new database for each sequence of
+    /// cases, made on this server (postgres://user@host:port/database; the user may create
+    /// databases).
+    #[arg(long, value_name = "URL", requires = "in_process")]
+    store_url: Option<String>,
     /// Print the results as JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -225,7 +230,10 @@ async fn run_in_process(
     root: &Path,
     results: &mut Vec<CaseResult>,
 ) -> Result<(), String> {
-    let mut workspace = Workspace::new()?;
+    let mut workspace = match &args.store_url {
+        Some(url) => Workspace::on_postgres(url)?,
+        None => Workspace::new()?,
+    };
     let credentials = workspace.credentials()?;
     for group in keyward_conformance::testcase::sequences(files) {
         let running = workspace.start().await?;

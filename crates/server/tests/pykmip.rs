@@ -63,3 +63,31 @@ async fn pykmip_in_2_0_mode_over_tls_1_2() {
     run_suite(&server, "2.0", "PROTOCOL_TLSv1_2").await;
     server.stop().await.unwrap();
 }
+
+/// The suite against a server on the PostgreSQL store (issue 13), in PyKMIP's 1.x and 2.0 modes:
+/// a new database on the test server (scripts/test starts one and sets KEYWARD_TEST_POSTGRES_URL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_on_the_postgres_store() {
+    let Ok(server_url) = std::env::var("KEYWARD_TEST_POSTGRES_URL") else {
+        eprintln!("!!!! SKIPPED: KEYWARD_TEST_POSTGRES_URL is not set, so PyKMIP on PostgreSQL was NOT tested.");
+        return;
+    };
+    let name = format!("pykmip_{}", std::process::id());
+    let (client, connection) = tokio_postgres::connect(&server_url, tokio_postgres::NoTls).await.unwrap();
+    let driving = tokio::spawn(connection);
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    drop(client);
+    let _ = driving.await;
+    let (base, query) = server_url.split_once('?').map_or((server_url.as_str(), None), |(b, q)| (b, Some(q)));
+    let host = base.rsplit_once('/').map_or(base, |(host, _)| host);
+    let url = query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"));
+    let server = TestServer::start_with(|config| {
+        config.store.backend = keyward_server::config::store::StoreBackend::Postgres;
+        config.store.url = Some(keyward_server::config::store::DatabaseUrl(url));
+    })
+    .await;
+    run_suite(&server, "1.2", "PROTOCOL_TLSv1_2").await;
+    run_suite(&server, "2.0", "PROTOCOL_TLS").await;
+    server.stop().await.unwrap();
+}

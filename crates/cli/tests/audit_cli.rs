@@ -32,6 +32,13 @@ fn get(uid: &str) -> RequestPayload {
     })
 }
 
+/// Creates a key; its identifier.
+async fn created(client: &keyward_client::Client) -> String {
+    let created = call(client, KmipVersion::V2_1, vec![create()]).await;
+    let Some(ResponsePayload::Create(created)) = &created.batch_items[0].payload else { panic!("{created:?}") };
+    created.unique_identifier.clone()
+}
+
 #[test]
 fn verify_and_show_the_trail_of_a_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,9 +47,7 @@ fn verify_and_show_the_trail_of_a_server() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let uid = runtime.block_on(async {
         let client = client_of(serving.address, &data_dir, ADMIN);
-        let created = call(&client, KmipVersion::V2_1, vec![create()]).await;
-        let Some(ResponsePayload::Create(created)) = &created.batch_items[0].payload else { panic!("{created:?}") };
-        let uid = created.unique_identifier.clone();
+        let uid = created(&client).await;
         let got = call(&client, KmipVersion::V1_4, vec![get(&uid), get("no-such-key")]).await;
         assert_eq!(got.batch_items[0].result_status, ResultStatus::Success);
         uid
@@ -93,12 +98,7 @@ fn management_calls_are_on_the_record() {
     let data_dir = dir.path().join("data");
     let serving = start(&data_dir);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let uid = runtime.block_on(async {
-        let client = client_of(serving.address, &data_dir, ADMIN);
-        let created = call(&client, KmipVersion::V2_1, vec![create()]).await;
-        let Some(ResponsePayload::Create(created)) = &created.batch_items[0].payload else { panic!("{created:?}") };
-        created.unique_identifier.clone()
-    });
+    let uid = runtime.block_on(created(&client_of(serving.address, &data_dir, ADMIN)));
     let profile = data_dir.join("pki/admin-profile.toml");
     let server = serving.address.to_string();
     let admin = |args: &[&str]| {

@@ -12,27 +12,44 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::postgres::{URL_VARIABLE, aes_named, fresh_database};
 use common::*;
 use keyward_client::{CipherInput, LocateFilter, Session};
-use keyward_kmip::attributes::{Attribute, CryptographicParameters, Name};
-use keyward_kmip::enums::{BlockCipherMode, CryptographicAlgorithm, QueryFunction, RevocationReasonCode};
+use keyward_kmip::attributes::CryptographicParameters;
+use keyward_kmip::enums::{BlockCipherMode, QueryFunction, RevocationReasonCode};
 use keyward_kmip::payloads::query::QueryRequest;
 use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
 use keyward_ttlv::KmipVersion;
 
-const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";
+/// What two nodes on a new database start from: its URL, a directory for each node (A's made),
+/// and their configuration (TLS to the database when scripts/postgres-test-server made a CA, as
+/// it does).
+struct Nodes {
+    runtime: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+    dir_a: std::path::PathBuf,
+    dir_b: std::path::PathBuf,
+    config: std::path::PathBuf,
+    url: String,
+}
 
-/// A new, empty database on the test server; its URL.
-fn fresh_database(runtime: &tokio::runtime::Runtime, server: &str, name: &str) -> String {
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(connection);
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
-        client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    });
-    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let (host, _) = base.rsplit_once('/').unwrap();
-    query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"))
+/// [`Nodes`] on a database named after `prefix`; `None` (said loudly) without a test server.
+fn nodes(prefix: &str, what: &str) -> Option<Nodes> {
+    let Ok(server) = std::env::var(URL_VARIABLE) else {
+        eprintln!(
+            "!!!! SKIPPED: {URL_VARIABLE} is not set, so {what} were NOT tested. \
+             scripts/test starts a server (scripts/postgres-test-server) and sets it."
+        );
+        return None;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = fresh_database(&runtime, &server, &format!("{prefix}_{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&dir_a).unwrap();
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    let config = node_config(dir.path(), &url, ca.as_deref());
+    Some(Nodes { runtime, dir, dir_a, dir_b, config, url })
 }
 
 /// The configuration of a node on the database at `url`, over TLS when the test server's CA is
@@ -81,31 +98,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn aes_named(name: &str) -> Vec<Attribute> {
-    vec![
-        Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES),
-        Attribute::CryptographicLength(256),
-        Attribute::Name(Name::text(name)),
-    ]
-}
-
 #[test]
 fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
-    let Ok(server) = std::env::var(URL_VARIABLE) else {
-        eprintln!(
-            "!!!! SKIPPED: {URL_VARIABLE} is not set, so two nodes on PostgreSQL were NOT tested. \
-             scripts/test starts a server (scripts/postgres-test-server) and sets it."
-        );
+    let Some(Nodes { runtime, dir: _dir, dir_a, dir_b, config, url }) = nodes("cluster", "two nodes on PostgreSQL")
+    else {
         return;
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = fresh_database(&runtime, &server, &format!("cluster_{}", std::process::id()));
-    let dir = tempfile::tempdir().unwrap();
-    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&dir_a).unwrap();
-    // TLS to the database when scripts/postgres-test-server made a CA (it does).
-    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
-    let config = node_config(dir.path(), &url, ca.as_deref());
     let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
     // Node B without A's KEK: refused, and the KEK it made for the attempt is gone again.
     std::fs::create_dir_all(&dir_b).unwrap();
@@ -171,7 +169,7 @@ fn two_nodes_on_one_database_share_keys_names_and_a_crash() {
         b.close().await;
     });
 
-    if ca.is_some() {
+    if std::env::var("KEYWARD_TEST_POSTGRES_CA").is_ok() {
         let (tls, clear) = connections_by_tls(&runtime, &url);
         assert!(tls > 0 && clear == 0, "the nodes' connections: {tls} over TLS, {clear} in clear");
     } else {
@@ -314,17 +312,9 @@ fn a_single_node_store_migrates_into_postgres_and_back() {
 /// grants again when another changed them (core `access::grants`, the epoch).
 #[test]
 fn grants_changed_on_one_node_hold_on_the_other_at_once() {
-    let Ok(server) = std::env::var(URL_VARIABLE) else {
-        eprintln!("!!!! SKIPPED: {URL_VARIABLE} is not set, so grants across nodes were NOT tested.");
+    let Some(Nodes { runtime, dir: _dir, dir_a, dir_b, config, .. }) = nodes("grants", "grants across nodes") else {
         return;
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = fresh_database(&runtime, &server, &format!("grants_{}", std::process::id()));
-    let dir = tempfile::tempdir().unwrap();
-    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&dir_a).unwrap();
-    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
-    let config = node_config(dir.path(), &url, ca.as_deref());
     let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
     std::fs::create_dir_all(&dir_b).unwrap();
     std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();

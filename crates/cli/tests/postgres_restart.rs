@@ -13,30 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::postgres::{aes_named, fresh_database};
 use common::*;
 use keyward_client::Session;
-use keyward_kmip::attributes::{Attribute, Name};
-use keyward_kmip::enums::CryptographicAlgorithm;
-
-fn aes_named(name: &str) -> Vec<Attribute> {
-    vec![
-        Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES),
-        Attribute::CryptographicLength(256),
-        Attribute::Name(Name::text(name)),
-    ]
-}
-
-fn fresh_database(runtime: &tokio::runtime::Runtime, server: &str, name: &str) -> String {
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(connection);
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
-        client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    });
-    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let (host, _) = base.rsplit_once('/').unwrap();
-    query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"))
-}
 
 #[test]
 fn a_node_recovers_from_a_database_restart_under_load_and_loses_nothing() {

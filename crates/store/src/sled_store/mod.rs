@@ -25,6 +25,7 @@ mod compact;
 mod disk_sync;
 mod files;
 mod header;
+mod index_snapshot;
 mod kek;
 mod memory_size;
 mod open;
@@ -209,6 +210,7 @@ impl SledStore {
     /// back: for an operator who restored or repaired a store on purpose and accepts what it
     /// holds. Refused if any record is damaged.
     pub fn accept(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
+        index_snapshot::discard(dir)?;
         verify::accept(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
     }
 
@@ -217,6 +219,9 @@ impl SledStore {
     /// destroyed objects) is gone from every file. The keyring file and the watermark stay as
     /// they are (the copy holds the same records and flush number). The server must be stopped.
     pub fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<CompactReport> {
+        // The store is rewritten: its next open scans the new one rather than trust an index of
+        // the old.
+        index_snapshot::discard(dir)?;
         compact::compact(dir, source, cache_capacity)
     }
 }
@@ -515,6 +520,23 @@ impl Drop for SledStore {
         if let Some(recovery) = recovery {
             let _ = recovery.join();
         }
+        if !self.shared.unavailable.load(Ordering::Acquire) {
+            self.write_index_snapshot();
+        }
+    }
+}
+
+impl SledStore {
+    /// Leaves the resident index for the next open (see `index_snapshot`), at a clean close
+    /// whose last flush is done. Best effort: without it the next open scans the records.
+    fn write_index_snapshot(&self) {
+        let backend = self.shared.backend();
+        let Some(backend) = backend.as_ref() else { return };
+        let Ok(Some(mark)) = backend.mark(&self.shared.sealer) else { return };
+        let key = self.kek.derive(index_snapshot::KEY_PURPOSE);
+        if let Err(error) = index_snapshot::write(&self.shared.dir, &self.shared.index, mark, key.as_ref()) {
+            tracing::warn!(%error, "the index snapshot was not written: the next start scans the records");
+        }
     }
 }
 
@@ -565,6 +587,32 @@ mod tests {
         assert_eq!(store.candidates(&[IndexTerm::name("new")]).unwrap(), ["a"]);
         assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
         assert_eq!(store.candidates(&[]).unwrap(), ["b", "a"]);
+    }
+
+    /// A clean close leaves the index for the next open, which uses it once; a snapshot of an
+    /// earlier state (commits since) is not used: the records are scanned.
+    #[test]
+    fn the_index_snapshot_serves_the_next_open_only_when_nothing_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let kek = Kek::from_bytes([1; 32]);
+        let snapshot = dir.path().join(index_snapshot::SNAPSHOT_FILE);
+        {
+            let store = SledStore::open(dir.path(), &kek).unwrap();
+            store.commit(vec![Change::Insert(named("a", "first"))]).unwrap().wait().unwrap();
+        }
+        assert!(snapshot.exists(), "a clean close leaves a snapshot");
+        let kept = std::fs::read(&snapshot).unwrap();
+        {
+            let store = SledStore::open(dir.path(), &kek).unwrap();
+            assert!(!snapshot.exists(), "taken by the open");
+            assert_eq!(store.candidates(&[IndexTerm::name("first")]).unwrap(), ["a"]);
+            store.commit(vec![Change::Insert(named("b", "second"))]).unwrap().wait().unwrap();
+        }
+        // The state of before "b", put back: not used.
+        std::fs::write(&snapshot, kept).unwrap();
+        let store = SledStore::open(dir.path(), &kek).unwrap();
+        assert_eq!(store.candidates(&[IndexTerm::name("second")]).unwrap(), ["b"]);
+        assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
     }
 
     /// A second insert of one identifier loses at the compare-and-swap: the first object and its

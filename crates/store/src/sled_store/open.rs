@@ -8,7 +8,9 @@
 //! 2. A data directory that held a store (a keyring or a watermark) must still have its
 //!    database: an empty one is never started in its place.
 //! 3. Every object's header is read (the indexes are rebuilt from them); a header that does not
-//!    parse refuses the store.
+//!    parse refuses the store. After a clean close with nothing committed since, the index is
+//!    the snapshot that close left instead (`index_snapshot`: it must name the store's own flush
+//!    number and object count, which a cut or damaged log would not reach, and verify).
 //! 4. The store's own flush number (in `meta`) and its object count must reach the watermark's
 //!    ([`super::watermark`]); the watermark is created for a new store, or one made before it
 //!    existed.
@@ -16,6 +18,7 @@
 use std::path::Path;
 
 use super::backend::{Backend, Loaded, load};
+use super::index_snapshot;
 use super::kek::{self, KEYRING_FILE};
 use super::watermark::{self, Mark, WATERMARK_FILE, Watermark};
 use super::{SLED_DIR, files};
@@ -47,7 +50,9 @@ pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u
     let keyring_path = dir.join(KEYRING_FILE);
     // The KEK is checked before sled opens (which writes to its files).
     let found = kek::read_keyring(&keyring_path, source)?;
+    let started = std::time::Instant::now();
     let backend = open_database(dir, found.is_some(), cache_capacity)?;
+    let database_opened = started.elapsed();
     let keyring = match found {
         Some(opened) => opened,
         None => {
@@ -66,8 +71,24 @@ pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u
         _ => {}
     }
     let sealer = Sealer::new(&keyring.ring);
-    let loaded = load_checked(&backend)?;
     let own = backend.mark(&sealer).map_err(as_damage)?;
+    // The index the last clean close left, when nothing changed since; else a scan of every
+    // header (whose time grows with the store: docs/performance.md, "A store of a million
+    // objects").
+    let snapshot_key = keyring.ring.derive(index_snapshot::KEY_PURPOSE);
+    let snapshot = own.and_then(|mark| index_snapshot::take(dir, mark, snapshot_key.as_ref()));
+    let from_snapshot = snapshot.is_some();
+    let loaded = match (snapshot, own) {
+        (Some(index), Some(mark)) => Loaded { index, objects: mark.objects },
+        _ => load_checked(&backend)?,
+    };
+    tracing::info!(
+        objects = loaded.objects,
+        database_ms = database_opened.as_millis() as u64,
+        index_ms = (started.elapsed() - database_opened).as_millis() as u64,
+        index = if from_snapshot { "snapshot of the last clean close" } else { "scan of the records" },
+        "store opened"
+    );
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
     if let Some(problem) = shortfall(own, acknowledged, loaded.objects) {
         return Err(StoreError::Damaged(problem));

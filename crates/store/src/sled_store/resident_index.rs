@@ -17,6 +17,14 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::header::IndexKey;
 
+/// The entries of an index, as a snapshot holds them (see [`ResidentIndex::export`]).
+pub(super) struct Exported {
+    /// (creation sequence, identifier), ascending.
+    pub(super) objects: Vec<(u64, Arc<str>)>,
+    /// (index key, the sequences of the objects that have it, ascending), by key.
+    pub(super) keys: Vec<(IndexKey, Vec<u64>)>,
+}
+
 #[derive(Default)]
 pub(super) struct ResidentIndex {
     entries: RwLock<Entries>,
@@ -118,6 +126,38 @@ impl ResidentIndex {
                 }
             }
         }
+    }
+
+    /// Every entry, for a snapshot: the objects by creation sequence, and each key's members,
+    /// both in ascending order.
+    pub(super) fn export(&self) -> Exported {
+        let entries = self.read();
+        let objects = entries.by_sequence.iter().map(|(s, uid)| (*s, Arc::clone(uid))).collect();
+        let mut keys: Vec<(IndexKey, Vec<u64>)> = entries
+            .by_key
+            .iter()
+            .map(|(key, members)| {
+                let mut sequences: Vec<u64> = members.newest_first().collect();
+                sequences.reverse();
+                (*key, sequences)
+            })
+            .collect();
+        keys.sort_unstable_by_key(|(key, _)| *key);
+        Exported { objects, keys }
+    }
+
+    /// The index of a snapshot's entries (see [`Self::export`]).
+    pub(super) fn import(Exported { objects, keys }: Exported) -> ResidentIndex {
+        let by_sequence: BTreeMap<u64, Arc<str>> = objects.into_iter().collect();
+        let mut by_key = HashMap::with_capacity(keys.len());
+        for (key, sequences) in keys {
+            let members = match sequences.as_slice() {
+                [only] => Members::One(*only),
+                _ => Members::Many(sequences.into_iter().collect()),
+            };
+            by_key.insert(key, members);
+        }
+        ResidentIndex { entries: RwLock::new(Entries { by_sequence, by_key }) }
     }
 
     /// The identifiers of the objects that have every key (all objects for none), newest first.

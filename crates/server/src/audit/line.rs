@@ -70,6 +70,12 @@ fn list(out: &mut Vec<u8>, name: &str, values: &[String]) {
 /// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
 fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
+    // Most values (identifiers, names, addresses) have nothing to escape: copied at once.
+    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return;
+    }
     for &byte in text.as_bytes() {
         match byte {
             b'"' => out.extend_from_slice(b"\\\""),

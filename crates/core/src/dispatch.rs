@@ -261,7 +261,7 @@ impl Dispatcher {
             let watched: Vec<String> = match &self.changes {
                 Some(listener) => changes
                     .iter()
-                    .map(changed_object)
+                    .map(keyward_store::Change::object)
                     .filter(|object| listener.watches(object))
                     .map(|object| object.unique_identifier.clone())
                     .collect(),
@@ -448,11 +448,6 @@ impl Dispatcher {
         }
         (results, pending, involved)
     }
-}
-
-fn changed_object(change: &keyward_store::Change) -> &keyward_store::StoredObject {
-    let (keyward_store::Change::Insert(object) | keyward_store::Change::Update(object)) = change;
-    object
 }
 
 /// What a batch that was not committed involved: the objects it referred to, not those it would

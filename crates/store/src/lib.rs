@@ -66,6 +66,14 @@ pub enum Change {
     Update(StoredObject),
 }
 
+impl Change {
+    /// The object inserted or updated.
+    pub fn object(&self) -> &StoredObject {
+        let (Change::Insert(object) | Change::Update(object)) = self;
+        object
+    }
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

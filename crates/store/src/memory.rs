@@ -38,7 +38,7 @@ impl ObjectStore for MemoryStore {
         // Check everything first, so that a conflict changes nothing.
         let mut claimed = std::collections::HashSet::new();
         for change in &changes {
-            let (Change::Insert(o) | Change::Update(o)) = change;
+            let o = change.object();
             let terms = terms_of(&o.owner, &o.attributes);
             crate::check_index_terms(&o.unique_identifier, terms.len())?;
             // A Name newly claimed that an object outside this commit holds, or claimed twice
@@ -122,8 +122,7 @@ impl ObjectStore for MemoryStore {
 }
 
 fn uid_of_change(change: &Change) -> &str {
-    let (Change::Insert(o) | Change::Update(o)) = change;
-    &o.unique_identifier
+    &change.object().unique_identifier
 }
 
 #[cfg(test)]

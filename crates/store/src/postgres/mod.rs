@@ -182,7 +182,7 @@ impl PostgresStore {
     }
 
     fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
-        let (Change::Insert(object) | Change::Update(object)) = change;
+        let object = change.object();
         let terms = terms_of(&object.owner, &object.attributes);
         crate::check_index_terms(&object.unique_identifier, terms.len())?;
         let index_keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();

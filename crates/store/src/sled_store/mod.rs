@@ -547,8 +547,7 @@ fn reopening() -> StoreError {
 
 /// The identifier of the object a change is about.
 fn uid_of(change: &Change) -> &str {
-    let (Change::Insert(object) | Change::Update(object)) = change;
-    &object.unique_identifier
+    &change.object().unique_identifier
 }
 
 #[cfg(test)]

@@ -70,14 +70,6 @@ impl ClientIdentity {
     pub fn with_role(name: impl Into<String>, role: access::Role) -> ClientIdentity {
         ClientIdentity { name: name.into(), role, groups: Vec::new() }
     }
-
-    /// The names a grant may be made to that reach this identity: its own, then
-    /// `group:NAME` for each of its groups.
-    pub fn grantee_names(&self) -> Vec<std::borrow::Cow<'_, str>> {
-        let mut names = vec![std::borrow::Cow::Borrowed(self.name.as_str())];
-        names.extend(self.groups.iter().map(|g| std::borrow::Cow::Owned(access::group_grantee(g))));
-        names
-    }
 }
 
 /// The operations the dispatcher implements (others are answered Operation Not Supported).

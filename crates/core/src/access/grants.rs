@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use keyward_store::{CommitTicket, ObjectStore, StoreResult};
 
 use super::{Authority, Right, Role};
+use crate::ClientIdentity;
 
 /// The prefix of the settings that hold grants.
 const PREFIX: &str = "grant/";
@@ -63,6 +64,16 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// Whether the grant is to `client`: to its identity, or to one of its identity groups
+    /// (`group:NAME`).
+    pub fn is_for(&self, client: &ClientIdentity) -> bool {
+        self.grantee == client.name
+            || self
+                .grantee
+                .strip_prefix(super::GROUP_GRANTEE_PREFIX)
+                .is_some_and(|group| client.groups.iter().any(|g| g == group))
+    }
+
     fn setting_key(&self) -> String {
         format!(
             "{PREFIX}{}/{}/{}/{}",
@@ -275,19 +286,21 @@ impl Grants {
         found
     }
 
-    /// True when `grantee` holds any grant: only then does its Locate look past its own objects.
-    pub fn has_any(&self, grantee: &str) -> bool {
+    /// True when `client` holds any grant (itself or through a group): only then does its Locate
+    /// look past its own objects.
+    pub fn has_any(&self, client: &ClientIdentity) -> bool {
         if !self.refresh() {
             return false;
         }
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
-        map.values().flatten().any(|g| g.grantee == grantee)
+        map.values().flatten().any(|g| g.is_for(client))
     }
 
-    /// Calls `visit` with each grant to `grantee` on one of `targets`.
+    /// Calls `visit` with each grant to `client` (itself or one of its groups) on one of
+    /// `targets`; the grants are refreshed once.
     pub(crate) fn each_for<'t>(
         &self,
-        grantee: &str,
+        client: &ClientIdentity,
         targets: impl IntoIterator<Item = &'t GrantTarget>,
         mut visit: impl FnMut(&Grant),
     ) {
@@ -299,7 +312,7 @@ impl Grants {
             return;
         }
         for target in targets {
-            for grant in map.get(target).into_iter().flatten().filter(|g| g.grantee == grantee) {
+            for grant in map.get(target).into_iter().flatten().filter(|g| g.is_for(client)) {
                 visit(grant);
             }
         }
@@ -354,6 +367,6 @@ mod tests {
         reloaded.remove(&store, &target, &merged.grantee, None, |_| true).unwrap();
         assert!(reloaded.list(|_| true).is_empty());
         assert!(Grants::load(&store).unwrap().list(|_| true).is_empty());
-        assert!(!reloaded.has_any(&merged.grantee));
+        assert!(!reloaded.has_any(&crate::ClientIdentity::new(merged.grantee.as_str())));
     }
 }

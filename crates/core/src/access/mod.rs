@@ -92,11 +92,6 @@ pub enum Access {
 /// Identities are never given names that start with it (the server refuses such a certificate).
 pub const GROUP_GRANTEE_PREFIX: &str = "group:";
 
-/// The grantee name of the identity group `group`.
-pub fn group_grantee(group: &str) -> String {
-    format!("{GROUP_GRANTEE_PREFIX}{group}")
-}
-
 /// The access rules: who administers, the tenants, the grants.
 #[derive(Clone, Debug, Default)]
 pub struct AccessPolicy {
@@ -161,7 +156,7 @@ impl AccessPolicy {
             }
             _ => {}
         }
-        let granted = self.granted_to(client, object);
+        let granted = self.granted(client, object);
         if granted.is_empty() {
             return Access::Hidden;
         }
@@ -170,17 +165,17 @@ impl AccessPolicy {
         if allowed { Access::Allowed } else { Access::Denied }
     }
 
-    /// The rights the grants give `grantee` on `object`: those on the object itself and on each
-    /// of its Object Groups (read from the object now, so a new member inherits them), from
-    /// makers that manage the object.
-    pub fn granted(&self, grantee: &str, object: &StoredObject) -> Vec<Right> {
+    /// The rights the grants give `client` (itself or through its identity groups) on `object`:
+    /// those on the object itself and on each of its Object Groups (read from the object now, so
+    /// a new member inherits them), from makers that manage the object.
+    pub fn granted(&self, client: &ClientIdentity, object: &StoredObject) -> Vec<Right> {
         let mut targets = vec![GrantTarget::Object(object.unique_identifier.clone())];
         targets.extend(object.attributes.iter().filter_map(|a| match &a.attribute {
             Attribute::ObjectGroup(group) => Some(GrantTarget::Group(group.clone())),
             _ => None,
         }));
         let mut rights = Vec::new();
-        self.grants.each_for(grantee, &targets, |grant| {
+        self.grants.each_for(client, &targets, |grant| {
             if self.manages(&grant.granted_by, &object.owner) {
                 rights.extend_from_slice(&grant.rights);
             }
@@ -188,23 +183,10 @@ impl AccessPolicy {
         rights
     }
 
-    /// The rights the grants give `client` on `object`, as itself and through its identity
-    /// groups.
-    pub fn granted_to(&self, client: &ClientIdentity, object: &StoredObject) -> Vec<Right> {
-        if client.groups.is_empty() {
-            return self.granted(&client.name, object);
-        }
-        let mut rights: Vec<Right> =
-            client.grantee_names().iter().flat_map(|grantee| self.granted(grantee, object)).collect();
-        rights.sort();
-        rights.dedup();
-        rights
-    }
-
     /// Whether Locate must look beyond the caller's own objects: it administers, has a role
     /// over a tenant, or holds grants (itself or through a group).
     pub fn sees_beyond_own(&self, client: &ClientIdentity, role: Role) -> bool {
-        role != Role::Client || client.grantee_names().iter().any(|grantee| self.grants.has_any(grantee))
+        role != Role::Client || self.grants.has_any(client)
     }
 }
 
@@ -252,7 +234,13 @@ mod tests {
         let policy = policy();
         let owner = who("alice", Role::Client);
         let key = object("k", "alice", None);
-        grant(&policy, GrantTarget::Object("k".into()), &group_grantee("vcenters"), &owner, &[Right::Get]);
+        grant(
+            &policy,
+            GrantTarget::Object("k".into()),
+            &format!("{GROUP_GRANTEE_PREFIX}vcenters"),
+            &owner,
+            &[Right::Get],
+        );
         let mut member = who("vc-02", Role::Client);
         member.groups = vec!["backup".into(), "vcenters".into()];
         assert_eq!(decide(&policy, &member, &key, Some(Right::Get)), Access::Allowed);

@@ -196,7 +196,7 @@ pub(super) fn list(call: &Call<'_>) -> Result<Reply, ApiError> {
         target.as_ref().is_none_or(|t| *t == grant.target)
             && (me.role == Role::Administrator
                 || grant.granted_by.name == me.name
-                || call.caller.grantee_names().iter().any(|name| grant.grantee == *name)
+                || grant.is_for(call.caller)
                 || (me.role == Role::Custodian && grant.granted_by.tenant == me.tenant)
                 || manages_target(call, &me, &grant.target))
     });

@@ -118,39 +118,41 @@ impl AccessConfig {
         }
         for rule in &self.roles {
             rule.parsed_role()?;
-            match (&rule.identity, &rule.field, &rule.value) {
-                (Some(_), None, None) | (None, Some(_), Some(_)) => {}
-                _ => {
-                    return Err(ConfigError::Invalid(format!(
-                        "access.roles: the rule for {:?} needs either `identity`, or `field` and `value`",
-                        rule.role
-                    )));
-                }
-            }
-            if let Some(tenant) = &rule.tenant
-                && !self.tenants.iter().any(|t| t.name == *tenant)
-            {
-                return Err(ConfigError::Invalid(format!("access.roles: tenant {tenant:?} is not in access.tenants")));
-            }
+            self.check_rule("access.roles", &rule.role, &rule.identity, rule.field, &rule.value, &rule.tenant)?;
         }
         for rule in &self.groups {
             let name = &rule.group;
             if name.is_empty() || name.chars().any(|c| c.is_control() || c.is_whitespace() || c == ',') {
                 return Err(ConfigError::Invalid(format!("access.groups: {name:?} is not a group name")));
             }
-            match (&rule.identity, &rule.field, &rule.value) {
-                (Some(_), None, None) | (None, Some(_), Some(_)) => {}
-                _ => {
-                    return Err(ConfigError::Invalid(format!(
-                        "access.groups: the rule for {name:?} needs either `identity`, or `field` and `value`"
-                    )));
-                }
+            self.check_rule("access.groups", name, &rule.identity, rule.field, &rule.value, &rule.tenant)?;
+        }
+        Ok(())
+    }
+
+    /// A role or group rule matches either an identity, or a certificate field's value, and
+    /// names only a configured tenant.
+    fn check_rule(
+        &self,
+        table: &str,
+        name: &str,
+        identity: &Option<String>,
+        field: Option<CertificateField>,
+        value: &Option<String>,
+        tenant: &Option<String>,
+    ) -> Result<(), ConfigError> {
+        match (identity, field, value) {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "{table}: the rule for {name:?} needs either `identity`, or `field` and `value`"
+                )));
             }
-            if let Some(tenant) = &rule.tenant
-                && !self.tenants.iter().any(|t| t.name == *tenant)
-            {
-                return Err(ConfigError::Invalid(format!("access.groups: tenant {tenant:?} is not in access.tenants")));
-            }
+        }
+        if let Some(tenant) = tenant
+            && !self.tenants.iter().any(|t| t.name == *tenant)
+        {
+            return Err(ConfigError::Invalid(format!("{table}: tenant {tenant:?} is not in access.tenants")));
         }
         Ok(())
     }

@@ -63,13 +63,9 @@ cp "${DIR[pg2a]}/kek" "$WORK/data-pg2b/kek"
 cp -r "${DIR[pg2a]}/pki" "$WORK/data-pg2b/pki"
 start_node pg2b "$two_config"
 
+# Each node is loaded as the administrator of the development PKI in its data directory (pg2b's
+# is a copy of pg2a's).
 load() { # node, op, connections, output
-    "$BIN" bench --json --op "$2" --connections "$3" --duration "$DURATION" --warmup "$WARMUP" \
-        --data-dir "${DIR[pg2a]}" --server "127.0.0.1:${PORT[$1]}" --server-name localhost >"$4" 2>"$4.log" \
-        || { echo "   ($1 $2 failed: $(tail -1 "$4.log"))" >&2; rm -f "$4"; }
-}
-# The sled and pg1 nodes each made a development PKI of their own: loaded with their credentials.
-load_own() {
     "$BIN" bench --json --op "$2" --connections "$3" --duration "$DURATION" --warmup "$WARMUP" \
         --data-dir "${DIR[$1]}" --server "127.0.0.1:${PORT[$1]}" --server-name localhost >"$4" 2>"$4.log" \
         || { echo "   ($1 $2 failed: $(tail -1 "$4.log"))" >&2; rm -f "$4"; }
@@ -85,7 +81,7 @@ for op in $OPS; do
         for setup in $order; do
             echo "   $op round $round of $ROUNDS: $setup" >&2
             case $setup in
-                sled | pg1) load_own "$setup" "$op" 16 "$RESULTS/$op-$setup-$round.json" ;;
+                sled | pg1) load "$setup" "$op" 16 "$RESULTS/$op-$setup-$round.json" ;;
                 two)
                     load pg2a "$op" 8 "$RESULTS/$op-two-a-$round.json" &
                     first=$!

@@ -117,7 +117,8 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// Where the trail stands in an existing segment: its last complete record and the length of
 /// an incomplete line after it (a write a crash cut short), which is removed.
 pub struct Tail {
-    pub last: Option<(Record, String)>,
+    /// The record and its line's hash, hexadecimal.
+    pub last: Option<(Record, [u8; 64])>,
     pub discarded_bytes: usize,
 }
 
@@ -150,7 +151,7 @@ pub fn recover_tail(path: &Path) -> std::io::Result<Tail> {
                     format!("{}: the last record cannot be read: {e}", path.display()),
                 )
             })?;
-            Some((record, super::record::line_hash(line)))
+            Some((record, super::record::line_hash_hex(line)))
         }
         _ => None,
     };

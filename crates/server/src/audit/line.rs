@@ -2,34 +2,98 @@
 //! and serde's general path (a [`Record`](super::record::Record) of owned strings, then
 //! serialized) cost several times more. The output is the same JSON, field for field, that
 //! `Record` reads back (a test checks it).
+//!
+//! The flusher writes thousands of lines a second from a few connections: [`LineWriter`] keeps
+//! each connection's fixed fields (identity, fingerprint, peer, transport) as ready JSON for the
+//! length of one group, and the time's text up to the second.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use keyward_core::audit::{AuditEvent, AuditOrigin};
+use keyward_ttlv::KmipEnum;
 
-/// Appends a request record's fields after `seq` and `prev` (from `,"time"` to the closing
-/// brace, no newline) to `out`.
-pub fn request_body(out: &mut Vec<u8>, time: &str, origin: &AuditOrigin, event: &AuditEvent) {
-    out.extend_from_slice(b"\"time\":\"");
-    out.extend_from_slice(time.as_bytes());
-    out.extend_from_slice(b"\",\"kind\":\"request\",\"identity\":");
-    string(out, &origin.identity);
+/// What the flusher keeps between the lines it writes.
+#[derive(Default)]
+pub struct LineWriter {
+    /// Each origin's fields as JSON, keyed by the origin's address. The entry holds the origin
+    /// itself, so the address cannot be reused by another origin while it is here.
+    origins: HashMap<usize, (Arc<AuditOrigin>, Vec<u8>)>,
+    /// The second `second_text` stands for, and its RFC 3339 text without the milliseconds.
+    second: Option<u64>,
+    second_text: String,
+}
+
+impl LineWriter {
+    /// Forgets the origins (called after each group, so that closed connections are let go).
+    pub fn end_group(&mut self) {
+        self.origins.clear();
+    }
+
+    /// Appends a request record's fields after `seq` and `prev` (from `,"time"` to the closing
+    /// brace, no newline) to `out`; `millis` is the request's time since the Unix epoch.
+    pub fn request_body(&mut self, out: &mut Vec<u8>, millis: u64, origin: &Arc<AuditOrigin>, event: &AuditEvent) {
+        out.extend_from_slice(b"\"time\":\"");
+        self.time(out, millis);
+        out.extend_from_slice(b"\",\"kind\":\"request\",");
+        let (_, fields) = self
+            .origins
+            .entry(Arc::as_ptr(origin) as usize)
+            .or_insert_with(|| (Arc::clone(origin), origin_fields(origin)));
+        out.extend_from_slice(fields);
+        event_fields(out, event);
+    }
+
+    fn time(&mut self, out: &mut Vec<u8>, millis: u64) {
+        let second = millis / 1000;
+        if self.second != Some(second) {
+            let full = super::record::rfc3339(i64::try_from(second).unwrap_or(i64::MAX), 0);
+            self.second_text = full.strip_suffix("000Z").unwrap_or(&full).to_string();
+            self.second = Some(second);
+        }
+        out.extend_from_slice(self.second_text.as_bytes());
+        let millis = millis % 1000;
+        out.extend_from_slice(&[
+            b'0' + (millis / 100) as u8,
+            b'0' + (millis / 10 % 10) as u8,
+            b'0' + (millis % 10) as u8,
+        ]);
+        out.push(b'Z');
+    }
+}
+
+/// A request record's fields from `"identity"` to `"transport"`, with the comma after them.
+fn origin_fields(origin: &AuditOrigin) -> Vec<u8> {
+    let mut out = Vec::with_capacity(192);
+    out.extend_from_slice(b"\"identity\":");
+    string(&mut out, &origin.identity);
     if let Some(fingerprint) = &origin.fingerprint {
         out.extend_from_slice(b",\"fingerprint\":");
-        string(out, fingerprint);
+        string(&mut out, fingerprint);
     }
     if let Some(peer) = &origin.peer {
         out.extend_from_slice(b",\"peer\":");
-        string(out, peer);
+        string(&mut out, peer);
     }
     out.extend_from_slice(b",\"transport\":");
-    string(out, origin.transport);
+    string(&mut out, origin.transport);
+    out
+}
+
+/// The fields of the event, from `,"version"` to the closing brace.
+fn event_fields(out: &mut Vec<u8>, event: &AuditEvent) {
     if let Some(version) = event.version {
-        let _ = write!(out, ",\"version\":\"{}.{}\"", version.major(), version.minor());
+        out.extend_from_slice(b",\"version\":\"");
+        number(out, u64::from(version.major().unsigned_abs()));
+        out.push(b'.');
+        number(out, u64::from(version.minor().unsigned_abs()));
+        out.push(b'"');
     }
-    // Enumeration names from their Debug form: identifiers, nothing to escape.
     if let Some(operation) = event.operation {
-        let _ = write!(out, ",\"operation\":\"{operation:?}\"");
+        out.extend_from_slice(b",\"operation\":\"");
+        enum_name(out, operation);
+        out.push(b'"');
     } else if let Some(action) = &event.action {
         out.extend_from_slice(b",\"operation\":");
         string(out, action);
@@ -41,23 +105,56 @@ pub fn request_body(out: &mut Vec<u8>, time: &str, origin: &AuditOrigin, event: 
         let _ = hex::encode_to_slice(id, &mut out[start..]);
         out.push(b'"');
     }
-    let _ = write!(out, ",\"status\":\"{:?}\"", event.status);
+    out.extend_from_slice(b",\"status\":\"");
+    enum_name(out, event.status);
+    out.push(b'"');
     if let Some(reason) = event.reason {
-        let _ = write!(out, ",\"reason\":\"{reason:?}\"");
+        out.extend_from_slice(b",\"reason\":\"");
+        enum_name(out, reason);
+        out.push(b'"');
     }
     list(out, "inputs", &event.inputs);
     list(out, "outputs", &event.outputs);
     if event.outputs_omitted > 0 {
-        let _ = write!(out, ",\"outputs_omitted\":{}", event.outputs_omitted);
+        out.extend_from_slice(b",\"outputs_omitted\":");
+        number(out, event.outputs_omitted as u64);
     }
     out.push(b'}');
+}
+
+/// An enumeration value's name as its Debug form writes it (the dictionary's CamelCase name, an
+/// identifier: nothing to escape), taken from the dictionary without the formatter.
+fn enum_name<E: KmipEnum + std::fmt::Debug>(out: &mut Vec<u8>, value: E) {
+    match E::DEF.value_def(value.value()) {
+        Some(def) => out.extend_from_slice(def.camel.as_bytes()),
+        None => {
+            let _ = write!(out, "{value:?}");
+        }
+    }
+}
+
+/// A decimal number.
+pub fn number(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn list(out: &mut Vec<u8>, name: &str, values: &[String]) {
     if values.is_empty() {
         return;
     }
-    let _ = write!(out, ",\"{name}\":[");
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":[");
     for (i, value) in values.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -101,16 +198,28 @@ mod tests {
     use keyward_ttlv::KmipVersion;
 
     use super::*;
-    use crate::audit::record::Record;
+    use crate::audit::record::{Record, rfc3339};
+
+    /// The line `writer` makes, after a `seq` and `prev` of 0 and "".
+    fn line(writer: &mut LineWriter, millis: u64, origin: &Arc<AuditOrigin>, event: &AuditEvent) -> Vec<u8> {
+        let mut line = br#"{"seq":0,"prev":"","#.to_vec();
+        writer.request_body(&mut line, millis, origin, event);
+        line
+    }
+
+    fn serde_line(millis: u64, origin: &AuditOrigin, event: &AuditEvent) -> String {
+        let time = rfc3339((millis / 1000) as i64, (millis % 1000) as u32);
+        Record::request(0, String::new(), time, origin, event).to_line()
+    }
 
     #[test]
     fn the_line_is_what_serde_writes_and_reads() {
-        let origin = AuditOrigin {
+        let origin = Arc::new(AuditOrigin {
             identity: "o\"dd\\name\u{1}\n\té".into(),
             fingerprint: Some("ab".repeat(32)),
             peer: Some("[::1]:5000".into()),
             transport: "https",
-        };
+        });
         let event = AuditEvent {
             version: Some(KmipVersion::V1_4),
             operation: Some(Operation::ReKeyKeyPair),
@@ -122,12 +231,20 @@ mod tests {
             outputs: vec!["c".into()],
             outputs_omitted: 3,
         };
-        let time = "2026-12-05T20:31:07.412Z";
-        let mut line = br#"{"seq":0,"prev":"","#.to_vec();
-        request_body(&mut line, time, &origin, &event);
-        let by_serde = Record::request(0, String::new(), time.into(), &origin, &event);
-        assert_eq!(String::from_utf8(line.clone()).unwrap(), by_serde.to_line());
-        assert_eq!(serde_json::from_slice::<Record>(&line).unwrap(), by_serde);
+        let mut writer = LineWriter::default();
+        let millis = 1_796_502_667_412;
+        let written = line(&mut writer, millis, &origin, &event);
+        let by_serde = serde_line(millis, &origin, &event);
+        assert_eq!(String::from_utf8(written.clone()).unwrap(), by_serde);
+        assert_eq!(serde_json::from_slice::<Record>(&written).unwrap().to_line(), by_serde);
+
+        // Kept fields of an origin and a second reused; the milliseconds' zeros kept.
+        for millis in [millis, millis + 5, millis + 1_000, 0, 999] {
+            let written = line(&mut writer, millis, &origin, &event);
+            assert_eq!(String::from_utf8(written).unwrap(), serde_line(millis, &origin, &event));
+        }
+
+        let bare_origin = Arc::new(AuditOrigin { fingerprint: None, peer: None, ..(*origin).clone() });
         let bare = AuditEvent {
             version: None,
             operation: None,
@@ -139,22 +256,32 @@ mod tests {
             outputs_omitted: 0,
             ..event
         };
-        let mut line = br#"{"seq":0,"prev":"","#.to_vec();
-        request_body(&mut line, time, &AuditOrigin { fingerprint: None, peer: None, ..origin.clone() }, &bare);
-        let by_serde = Record::request(
-            0,
-            String::new(),
-            time.into(),
-            &AuditOrigin { fingerprint: None, peer: None, ..origin },
-            &bare,
-        );
-        assert_eq!(String::from_utf8(line).unwrap(), by_serde.to_line());
+        let written = line(&mut writer, millis, &bare_origin, &bare);
+        assert_eq!(String::from_utf8(written).unwrap(), serde_line(millis, &bare_origin, &bare));
+
+        // Values the dictionary does not name are written as their Debug form is.
+        let unknown = AuditEvent {
+            operation: Some(Operation(0x8000_0001)),
+            reason: Some(ResultReason(0x0000_7777)),
+            version: Some(KmipVersion::V2_1),
+            ..bare.clone()
+        };
+        let written = line(&mut writer, millis, &origin, &unknown);
+        assert_eq!(String::from_utf8(written).unwrap(), serde_line(millis, &origin, &unknown));
 
         // A management call: its action in place of the operation, escaped as any string.
         let call = AuditEvent { operation: None, action: Some("POST /v1/grants?x=\"".into()), ..bare };
-        let mut line = br#"{"seq":0,"prev":"","#.to_vec();
-        request_body(&mut line, time, &AuditOrigin { transport: "management", ..AuditOrigin::default() }, &call);
-        let read: Record = serde_json::from_slice(&line).unwrap();
+        let management = Arc::new(AuditOrigin { transport: "management", ..AuditOrigin::default() });
+        let read: Record = serde_json::from_slice(&line(&mut writer, millis, &management, &call)).unwrap();
         assert_eq!(read.operation.as_deref(), Some("POST /v1/grants?x=\""));
+    }
+
+    #[test]
+    fn numbers_are_decimal() {
+        for value in [0, 7, 10, 1234567890, u64::MAX] {
+            let mut out = Vec::new();
+            number(&mut out, value);
+            assert_eq!(out, value.to_string().into_bytes());
+        }
     }
 }

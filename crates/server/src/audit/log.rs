@@ -23,7 +23,8 @@ use keyward_crypto::audit::AuditMacKey;
 use tokio::sync::watch;
 
 use super::files::{self, Head, HeadFile};
-use super::record::{CheckpointReason, GENESIS, Record, line_hash, now_rfc3339};
+use super::line::LineWriter;
+use super::record::{CheckpointReason, Record, line_hash_hex, now_rfc3339};
 use crate::config::{AuditConfig, FailMode};
 use crate::metrics::AuditCounters;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -95,9 +96,11 @@ struct Queued {
 /// The end of the chain, kept by the flusher: the next sequence number and the last line's hash.
 struct Chain {
     next_seq: u64,
-    last_hash: String,
+    /// The SHA-256 of the last line, in hexadecimal.
+    last_hash: [u8; 64],
     since_checkpoint: u64,
     every: u64,
+    lines: LineWriter,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -123,7 +126,8 @@ impl AuditLog {
         let fail = |what: &str, error: std::io::Error| format!("{what} {}: {error}", dir.display());
         crate::files::create_private_dir(&dir).map_err(|e| fail("cannot create the audit directory", e))?;
         let segments = files::segments(&dir).map_err(|e| fail("cannot list the audit directory", e))?;
-        let (mut next_seq, mut last_hash, mut discarded) = (1, GENESIS.to_string(), 0);
+        // The `prev` of the very first record: [`super::record::GENESIS`], 64 zeros.
+        let (mut next_seq, mut last_hash, mut discarded) = (1, [b'0'; 64], 0);
         // The chain continues from the last record of the newest segment that has one.
         for (_, path) in segments.iter().rev() {
             let tail = files::recover_tail(path).map_err(|e| fail("cannot read the audit trail in", e))?;
@@ -151,11 +155,17 @@ impl AuditLog {
         files::sync_dir(&dir).map_err(|e| fail("cannot sync the audit directory", e))?;
         let head = HeadFile::open(&dir).map_err(|e| fail("cannot open the audit head in", e))?;
         let mut segment = Segment { file, number, size, head };
-        let mut chain = Chain { next_seq, last_hash, since_checkpoint: 0, every: settings.checkpoint_every };
+        let mut chain = Chain {
+            next_seq,
+            last_hash,
+            since_checkpoint: 0,
+            every: settings.checkpoint_every,
+            lines: LineWriter::default(),
+        };
         let mut first = Vec::new();
         chain.push_checkpoint(&mut first, &key, CheckpointReason::Start, discarded);
         segment
-            .write(&first, chain.next_seq - 1, &chain.last_hash, &key, true)
+            .write(&first, chain.next_seq - 1, &chain.last_hash(), &key, true)
             .map_err(|e| fail("cannot write the audit trail in", e))?;
         let state =
             State { queue: Vec::new(), appended: 0, queued_since: None, urgent: false, stopping: false, failure: None };
@@ -283,9 +293,13 @@ impl Chain {
     /// Appends a request record's line to `out`, and a checkpoint after it when one is due.
     fn push_request(&mut self, out: &mut Vec<u8>, queued: &Queued, key: &AuditMacKey) {
         let start = out.len();
-        write!(out, r#"{{"seq":{},"prev":"{}","#, self.next_seq, self.last_hash).unwrap_or(());
-        super::line::request_body(out, &time_of(queued.millis), &queued.origin, &queued.event);
-        self.last_hash = line_hash(&out[start..]);
+        out.extend_from_slice(br#"{"seq":"#);
+        super::line::number(out, self.next_seq);
+        out.extend_from_slice(br#","prev":""#);
+        out.extend_from_slice(&self.last_hash);
+        out.extend_from_slice(br#"","#);
+        self.lines.request_body(out, queued.millis, &queued.origin, &queued.event);
+        self.last_hash = line_hash_hex(&out[start..]);
         out.push(b'\n');
         self.next_seq += 1;
         self.since_checkpoint += 1;
@@ -295,13 +309,17 @@ impl Chain {
     }
 
     fn push_checkpoint(&mut self, out: &mut Vec<u8>, key: &AuditMacKey, reason: CheckpointReason, discarded: usize) {
-        let record = Record::checkpoint(self.next_seq, self.last_hash.clone(), now_rfc3339(), reason, discarded, key);
+        let record = Record::checkpoint(self.next_seq, self.last_hash(), now_rfc3339(), reason, discarded, key);
         let line = record.to_line();
-        self.last_hash = line_hash(line.as_bytes());
+        self.last_hash = line_hash_hex(line.as_bytes());
         out.extend_from_slice(line.as_bytes());
         out.push(b'\n');
         self.next_seq += 1;
         self.since_checkpoint = 0;
+    }
+
+    fn last_hash(&self) -> String {
+        String::from_utf8_lossy(&self.last_hash).into_owned()
     }
 }
 
@@ -317,6 +335,7 @@ impl Inner {
     }
 
     fn run(&self, mut segment: Segment, mut chain: Chain) {
+        let mut spare = Vec::new();
         let interval = self.settings.flush_interval;
         let dir = &self.settings.dir;
         let mut syslog = self.settings.syslog.as_deref().and_then(|path| {
@@ -340,7 +359,9 @@ impl Inner {
                 };
             }
             let stopping = state.stopping;
-            let queue = std::mem::take(&mut state.queue);
+            // The emptied queue of the last group goes back, its capacity kept: requests push
+            // into it without growing it again.
+            let queue = std::mem::replace(&mut state.queue, std::mem::take(&mut spare));
             let upto = state.appended;
             state.queued_since = None;
             state.urgent = false;
@@ -359,6 +380,7 @@ impl Inner {
             for queued in &queue {
                 chain.push_request(&mut data, queued, &self.key);
             }
+            chain.lines.end_group();
             if stopping {
                 chain.push_checkpoint(&mut data, &self.key, CheckpointReason::Shutdown, 0);
             }
@@ -369,7 +391,7 @@ impl Inner {
             let records = chain.next_seq - records_before;
             if !data.is_empty() {
                 let written = segment
-                    .write(&data, chain.next_seq - 1, &chain.last_hash, &self.key, rotate || stopping)
+                    .write(&data, chain.next_seq - 1, &chain.last_hash(), &self.key, rotate || stopping)
                     .and_then(|()| if rotate { segment.rotate(dir) } else { Ok(()) });
                 match written {
                     Ok(()) => {
@@ -382,6 +404,11 @@ impl Inner {
                     }
                     Err(error) => self.fail(&error.to_string(), queue.len() as u64),
                 }
+            }
+            // (Not after a burst: a queue grown huge is let go.)
+            if queue.capacity() <= 16 * 1024 {
+                spare = queue;
+                spare.clear();
             }
             if stopping {
                 return;

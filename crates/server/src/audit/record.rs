@@ -165,10 +165,14 @@ pub fn head_message(seq: u64, hash: &str, file: &str) -> Vec<u8> {
 
 /// SHA-256 of a line, hexadecimal: the next record's `prev`.
 pub fn line_hash(line: &[u8]) -> String {
-    // Into a buffer rather than through `hex::encode`'s character iterator: one per record.
+    String::from_utf8_lossy(&line_hash_hex(line)).into_owned()
+}
+
+/// [`line_hash`] as the bytes of its text, without allocating: the flusher's form, one per record.
+pub fn line_hash_hex(line: &[u8]) -> [u8; 64] {
     let mut text = [0u8; 64];
     let _ = hex::encode_to_slice(keyward_crypto::sha256(line), &mut text);
-    String::from_utf8_lossy(&text).into_owned()
+    text
 }
 
 /// Now, in RFC 3339 UTC with milliseconds. The text up to the second is kept per thread and

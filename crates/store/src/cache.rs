@@ -50,10 +50,20 @@ impl ObjectCache {
     /// Remembers an object as it now is (after a read, or a committed change). A copy older than
     /// the one cached is ignored: two commits of one object may reach this in either order.
     pub fn put(&self, object: Arc<StoredObject>) {
+        self.put_if(object, || true);
+    }
+
+    /// [`ObjectCache::put`] if `still_valid` says so, asked under the lock that
+    /// [`ObjectCache::forget`] takes: what `forget` dropped after `still_valid` turned false
+    /// cannot come back.
+    pub fn put_if(&self, object: Arc<StoredObject>, still_valid: impl FnOnce() -> bool) {
         if self.per_shard == 0 {
             return;
         }
         let Ok(mut shard) = self.shard(&object.unique_identifier).lock() else { return };
+        if !still_valid() {
+            return;
+        }
         if shard.objects.get(&object.unique_identifier).is_some_and(|cached| cached.revision >= object.revision) {
             return;
         }

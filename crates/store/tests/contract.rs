@@ -332,6 +332,96 @@ fn postgres_stores_on_one_database_see_each_other() {
     assert_eq!(b.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
 }
 
+/// Counts the reads a store answered from its cache.
+#[derive(Default)]
+struct CacheHits(AtomicUsize);
+
+impl keyward_store::StoreObserver for CacheHits {
+    fn cache_lookup(&self, hit: bool) {
+        if hit {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A store on `url` whose cache hits `hits` counts, with leases of `lease`.
+fn counted_postgres(url: &str, hits: &Arc<CacheHits>, lease: std::time::Duration) -> PostgresStore {
+    let observer: Arc<dyn keyward_store::StoreObserver> = hits.clone();
+    let options = keyward_store::PostgresOptions { observer, lease, ..Default::default() };
+    PostgresStore::connect_with(url, &Kek::from_bytes([1; 32]), &options).unwrap()
+}
+
+/// Reads `uid` through `store` until a read is answered from its cache (its lease is taken).
+fn until_cached(store: &PostgresStore, hits: &CacheHits, uid: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let before = hits.0.load(Ordering::SeqCst);
+    while hits.0.load(Ordering::SeqCst) == before {
+        assert!(std::time::Instant::now() < deadline, "the cache never answered");
+        store.get(uid).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Each node answers reads from its cache, and yet sees a change made through another node as
+/// soon as that change is acknowledged: the writer waits until the reader dropped its copy.
+#[test]
+fn postgres_caches_stay_coherent_between_nodes() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let (a_hits, b_hits) = (Arc::new(CacheHits::default()), Arc::new(CacheHits::default()));
+    let a = counted_postgres(&url, &a_hits, coherence_lease());
+    let b = counted_postgres(&url, &b_hits, coherence_lease());
+    insert(&a, symmetric_key("k", "alice", "n"));
+    until_cached(&a, &a_hits, "k");
+    until_cached(&b, &b_hits, "k");
+    for round in 0..40u64 {
+        let (writer, reader) = if round % 2 == 0 { (&b, &a) } else { (&a, &b) };
+        let seen = reader.get("k").unwrap().unwrap();
+        assert_eq!(seen.revision, round + 1);
+        let mut changed = (*writer.get("k").unwrap().unwrap()).clone();
+        changed.attributes[2] =
+            IndexedAttribute::new(Attribute::State(if round % 2 == 0 { State::Active } else { State::Deactivated }));
+        writer.commit(vec![Change::Update(changed.clone())]).unwrap().wait().unwrap();
+        let now = reader.get("k").unwrap().unwrap();
+        assert_eq!((now.revision, &now.attributes[2]), (round + 2, &changed.attributes[2]), "round {round}");
+    }
+    assert!(a_hits.0.load(Ordering::SeqCst) >= 20 && b_hits.0.load(Ordering::SeqCst) >= 20, "the caches answered");
+}
+
+/// The lease used by the coherence tests: short, so that waiting for one is quick.
+fn coherence_lease() -> std::time::Duration {
+    std::time::Duration::from_secs(1)
+}
+
+/// A node that holds a lease but never answers (it died without a word) holds up a change of an
+/// existing object until its lease has expired, and no longer; a node that stops cleanly leaves
+/// at once.
+#[test]
+fn postgres_waits_for_a_silent_node_until_its_lease_expires() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let hits = Arc::new(CacheHits::default());
+    let a = counted_postgres(&url, &hits, coherence_lease());
+    insert(&a, symmetric_key("k", "alice", "n"));
+    until_cached(&a, &hits, "k");
+    let b = counted_postgres(&url, &Arc::new(CacheHits::default()), coherence_lease());
+    let leases = "SELECT count(*)::text FROM nodes WHERE lease_expires > now()";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while postgres::query_text(&url, leases) != "2" {
+        assert!(std::time::Instant::now() < deadline, "the second node took no lease");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(b);
+    assert_eq!(postgres::query_text(&url, leases), "1", "a stopped node leaves");
+
+    postgres::execute(&url, "INSERT INTO nodes VALUES ('silent/1', now() + interval '1.5 seconds')");
+    let started = std::time::Instant::now();
+    let changed = (*a.get("k").unwrap().unwrap()).clone();
+    a.commit(vec![Change::Update(changed)]).unwrap().wait().unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "{:?}", started.elapsed());
+    assert_eq!(a.get("k").unwrap().unwrap().revision, 2);
+}
+
 /// A background job is led by one store of a database at a time, and by another once the leader
 /// is gone.
 #[test]
@@ -500,101 +590,8 @@ fn postgres_opens_a_database_made_before_keyrings() {
 }
 
 /// The test server, and a fresh database on it per store.
-mod postgres {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    pub const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";
-
-    /// The server's URL, or None (with a loud message) when the test command did not start one.
-    pub fn server() -> Option<String> {
-        match std::env::var(URL_VARIABLE) {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                eprintln!(
-                    "!!!! SKIPPED: {URL_VARIABLE} is not set, so the postgres store was NOT tested. \
-                     scripts/test starts a server (scripts/postgres-test-server) and sets it."
-                );
-                None
-            }
-        }
-    }
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-    }
-
-    fn connect(url: &str) -> (tokio::runtime::Runtime, tokio_postgres::Client) {
-        let runtime = runtime();
-        let client = runtime.block_on(async {
-            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-            tokio::spawn(connection);
-            client
-        });
-        (runtime, client)
-    }
-
-    /// A new, empty database on the server; its URL.
-    pub fn fresh_database(server: &str) -> String {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("contract_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        let (runtime, client) = connect(server);
-        runtime.block_on(client.batch_execute(&format!("CREATE DATABASE {name}"))).unwrap();
-        let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-        let (host, _) = base.rsplit_once('/').unwrap();
-        match query {
-            Some(query) => format!("{host}/{name}?{query}"),
-            None => format!("{host}/{name}"),
-        }
-    }
-
-    pub fn execute(url: &str, sql: &str) {
-        let (runtime, client) = connect(url);
-        runtime.block_on(client.batch_execute(sql)).unwrap();
-    }
-
-    pub fn query_text(url: &str, sql: &str) -> String {
-        let (runtime, client) = connect(url);
-        runtime.block_on(client.query_one(sql, &[])).unwrap().get(0)
-    }
-
-    /// Every value of every table of ours, as bytes.
-    pub fn everything(url: &str) -> Vec<u8> {
-        let (runtime, client) = connect(url);
-        let mut all = Vec::new();
-        for table in [
-            "keyward_meta",
-            "objects",
-            "object_terms",
-            "name_claims",
-            "settings",
-            "schema_migrations",
-            "keyring",
-            "kek_versions",
-        ] {
-            // Each row as its text form, bytea in hexadecimal, and the raw bytea columns.
-            let rows = runtime
-                .block_on(client.query(&format!("SELECT t::text, convert_to(t::text, 'UTF8') FROM {table} t"), &[]))
-                .unwrap();
-            for row in rows {
-                all.extend_from_slice(row.get::<_, String>(0).as_bytes());
-                all.extend(row.get::<_, Vec<u8>>(1));
-            }
-        }
-        for (table, column) in [
-            ("objects", "sealed"),
-            ("objects", "index_keys"),
-            ("settings", "sealed"),
-            ("keyring", "wrapped"),
-            ("kek_versions", "check_value"),
-        ] {
-            let rows = runtime.block_on(client.query(&format!("SELECT {column} FROM {table}"), &[])).unwrap();
-            for row in rows {
-                all.extend(row.get::<_, Vec<u8>>(0));
-            }
-        }
-        all
-    }
-}
+#[path = "support/postgres.rs"]
+mod postgres;
 
 /// The database drops every connection (a restart, a failover): the store answers errors for the
 /// connections it held, then opens new ones without being reopened.

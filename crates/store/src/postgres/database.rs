@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::config::SslMode;
-use tokio_postgres::{Client, Config, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Notification, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::{StoreError, StoreResult};
@@ -119,6 +119,11 @@ impl Database {
 }
 
 impl Database {
+    /// Starts this node's part in keeping the caches coherent, for as long as the runtime runs.
+    pub(super) fn spawn_coherence(&self, coherence: Arc<super::coherence::Coherence>) {
+        self.runtime.spawn(super::coherence::run(coherence, Arc::clone(&self.pool)));
+    }
+
     /// Whether this process holds, or now takes, the session advisory lock `key`: held on a
     /// connection of its own outside the pool for as long as it lives, so that PostgreSQL lets it
     /// go when this process stops or its connection dies, and another node takes it then.
@@ -159,7 +164,7 @@ impl Drop for Database {
     }
 }
 
-struct Pool {
+pub(super) struct Pool {
     config: Config,
     tls: Option<MakeRustlsConnect>,
     idle: Mutex<Vec<(Client, Statements)>>,
@@ -188,6 +193,25 @@ impl Pool {
         Ok(Pooled { client: Some(client), statements, pool: Arc::clone(self), _permit: permit })
     }
 
+    /// A connection outside the pool whose notifications (LISTEN) go to `notified`, in the order
+    /// the database sends them; the handle completes when the connection ends.
+    pub(super) async fn connect_listening(
+        &self,
+        notified: impl FnMut(Notification) + Send + 'static,
+    ) -> StoreResult<(Client, tokio::task::JoinHandle<()>)> {
+        let failed = |e: tokio_postgres::Error| backend("connecting", &e);
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await.map_err(failed)?;
+                Ok((client, tokio::spawn(deliver(connection, notified))))
+            }
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await.map_err(failed)?;
+                Ok((client, tokio::spawn(deliver(connection, notified))))
+            }
+        }
+    }
+
     async fn connect(&self) -> StoreResult<Client> {
         let failed = |e: tokio_postgres::Error| backend("connecting", &e);
         // The connection's task drives its socket; it ends when the client is dropped.
@@ -203,6 +227,25 @@ impl Pool {
                 tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
                 Ok(client)
             }
+        }
+    }
+}
+
+/// Drives a connection's socket, handing each notification to `notified`, until it ends.
+async fn deliver<S, T>(mut connection: tokio_postgres::Connection<S, T>, mut notified: impl FnMut(Notification))
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(AsyncMessage::Notification(notification))) => notified(notification),
+            Some(Ok(_)) => {}
+            Some(Err(error)) => {
+                tracing::warn!(%error, "the database's listening connection ended");
+                return;
+            }
+            None => return,
         }
     }
 }

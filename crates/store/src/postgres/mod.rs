@@ -8,27 +8,31 @@
 //! `kek_versions` (the keyring wrapped by the KEK, and a check value per KEK version: see
 //! [`keyring`]) and `keyward_meta` (a database of schema 1's KEK check, until its first open).
 //!
-//! Coherence: there is no cache, every read goes to the database, so a node sees every commit
-//! another node acknowledged before the read began. A commit is one transaction: an insert of an
+//! Coherence: each node caches decrypted objects, and a change of an existing object is
+//! acknowledged only once every node that may serve from its cache dropped its copy (see
+//! [`coherence`]), so a node sees every commit another node acknowledged before the read began.
+//! Locate and every cache miss go to the database. A commit is one transaction: an insert of an
 //! identifier that exists, an update whose revision moved (`UPDATE ... WHERE revision = $n`
 //! matching no row) and a claim another object holds (a unique violation) are conflicts, as are
 //! deadlocks and serialization failures (the caller runs its request again). PostgreSQL makes a
 //! transaction durable at COMMIT (with `synchronous_commit` on, its default), so the ticket is
 //! ready when the commit returns, and a read fence has nothing to wait for.
 
+mod coherence;
 mod database;
 mod keyring;
 mod schema;
 mod tls;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Statement, Transaction};
 use zeroize::Zeroizing;
 
+use self::coherence::{Coherence, Outgoing};
 use self::database::{Database, Pooled, backend};
 use crate::index::{claims, terms_of};
 use crate::kek::{Kek, KekAdmin, KekSource};
@@ -80,11 +84,19 @@ pub struct PostgresOptions {
     /// connection is TLS, and the server's name is checked against the URL's host; absent,
     /// connections are in clear.
     pub tls_ca_pem: Option<Vec<u8>>,
+    /// How long this node's lease on its cache runs from each renewal: how long a node that died
+    /// holds up other nodes' changes of existing objects (see [`coherence`]).
+    pub lease: Duration,
 }
 
 impl Default for PostgresOptions {
     fn default() -> PostgresOptions {
-        PostgresOptions { pool_size: 16, observer: Arc::new(NoObserver), tls_ca_pem: None }
+        PostgresOptions {
+            pool_size: 16,
+            observer: Arc::new(NoObserver),
+            tls_ca_pem: None,
+            lease: coherence::DEFAULT_LEASE,
+        }
     }
 }
 
@@ -93,6 +105,7 @@ impl std::fmt::Debug for PostgresOptions {
         f.debug_struct("PostgresOptions")
             .field("pool_size", &self.pool_size)
             .field("tls", &self.tls_ca_pem.is_some())
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +117,7 @@ pub struct PostgresStore {
     /// The keyring (the KEK wraps it in the database) and its administration.
     keys: Arc<keyring::Keys>,
     observer: Arc<dyn StoreObserver>,
+    coherence: Arc<Coherence>,
 }
 
 /// A change sealed and ready to write, made outside the transaction.
@@ -151,7 +165,9 @@ impl PostgresStore {
         tracing::debug!(kek_version = opened.version, "opened the store's keyring");
         let sealer = Arc::new(Sealer::new(&opened.ring));
         let keys = Arc::new(keyring::Keys::new(Arc::clone(&database), source, opened.ring));
-        Ok(PostgresStore { database, sealer, keys, observer: Arc::clone(&options.observer) })
+        let coherence = Arc::new(Coherence::new(options.lease)?);
+        database.spawn_coherence(Arc::clone(&coherence));
+        Ok(PostgresStore { database, sealer, keys, observer: Arc::clone(&options.observer), coherence })
     }
 
     /// A key for another purpose of the server than sealing records (the audit trail's
@@ -204,6 +220,51 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Waits until every node of `peers` dropped its copies of what a commit changed: each
+    /// acknowledges, or its lease expires (it then serves nothing from its cache). A node that
+    /// does not answer within a lease is asked about again: only those whose lease still runs
+    /// are waited for; after three leases the commit is answered with an error.
+    fn await_peers(&self, outgoing: &Outgoing, mut peers: Vec<String>) -> StoreResult<()> {
+        let lease = self.coherence.lease();
+        let give_up = Instant::now() + lease * 3;
+        let outcome = loop {
+            let until = (Instant::now() + lease).min(give_up);
+            let missing = self.coherence.wait_for(outgoing.token, &peers, until);
+            if missing.is_empty() {
+                break Ok(());
+            }
+            if Instant::now() >= give_up {
+                break Err(coherence::unacknowledged(&missing));
+            }
+            let node = self.coherence.node.clone();
+            let live = self.database.run(move |client| Box::pin(async move { live_peers(client, &node).await }));
+            match live {
+                Ok(live) => peers = missing.into_iter().filter(|node| live.contains(node)).collect(),
+                Err(error) => break Err(error),
+            }
+        };
+        self.coherence.done(outgoing.token);
+        outcome
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Leaves the nodes at once, so that nobody waits for this one's lease to run out. Not
+        // when the database is out of reach (nobody listens then, and the lease runs out alone).
+        if self.coherence.serving() {
+            let node = self.coherence.node.clone();
+            let _ = self.database.run(move |client| {
+                Box::pin(async move {
+                    client.execute(coherence::LEAVE, &[&node]).await.map_err(|e| backend("leaving", &e))?;
+                    Ok(())
+                })
+            });
+        }
+    }
+}
+
 /// A database error met while writing `uid`: a conflict when another writer got there first.
 fn write_error(uid: &str, error: &tokio_postgres::Error) -> StoreError {
     let conflicts = [SqlState::UNIQUE_VIOLATION, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED];
@@ -226,8 +287,13 @@ async fn execute_if(
     Ok(())
 }
 
-/// Writes the prepared changes in one transaction.
-async fn write(client: &mut Pooled, prepared: Vec<Prepared>) -> StoreResult<()> {
+/// Writes the prepared changes in one transaction, with the invalidation of the objects it
+/// changes; then returns the other nodes that may hold copies of them.
+async fn write(
+    client: &mut Pooled,
+    prepared: Vec<Prepared>,
+    invalidation: Option<(String, String)>,
+) -> StoreResult<Vec<String>> {
     let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
     let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
     // Prepared before the transaction, once per connection.
@@ -270,12 +336,33 @@ async fn write(client: &mut Pooled, prepared: Vec<Prepared>) -> StoreResult<()> 
         .map_err(fail)?;
     }
     let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
-    tx.commit().await.map_err(|e| write_error(last, &e))
+    let Some((node, payload)) = invalidation else {
+        tx.commit().await.map_err(|e| write_error(last, &e))?;
+        return Ok(Vec::new());
+    };
+    // Delivered to every listening node when the transaction commits, in commit order.
+    tx.execute(coherence::NOTIFY, &[&"keyward_invalidate", &payload]).await.map_err(|e| write_error(last, &e))?;
+    tx.commit().await.map_err(|e| write_error(last, &e))?;
+    // Asked after the commit: a node that took its lease later read the change, if anything.
+    live_peers(client, &node).await
+}
+
+/// The other nodes whose leases run: they may serve from their caches.
+async fn live_peers(client: &mut Pooled, node: &str) -> StoreResult<Vec<String>> {
+    let read = |e| backend("reading the nodes' leases", &e);
+    let statement = client.prepared(coherence::LIVE_PEERS).await.map_err(read)?;
+    let rows = client.query(&statement, &[&node]).await.map_err(read)?;
+    Ok(rows.iter().map(|row| row.get::<_, String>(0)).collect())
 }
 
 impl ObjectStore for PostgresStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
+        if let Some(object) = self.coherence.cached(unique_identifier) {
+            self.observer.cache_lookup(true);
+            return Ok(Some(object));
+        }
         self.observer.cache_lookup(false);
+        let generation = self.coherence.generation();
         let uid = unique_identifier.to_string();
         let row = self.database.run(move |client| {
             Box::pin(async move {
@@ -294,7 +381,9 @@ impl ObjectStore for PostgresStore {
         if object.unique_identifier != unique_identifier {
             return Err(StoreError::Corrupt(format!("the record of {unique_identifier} names another object")));
         }
-        Ok(Some(Arc::new(object)))
+        let object = Arc::new(object);
+        self.coherence.keep(&object, generation);
+        Ok(Some(object))
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
@@ -303,10 +392,27 @@ impl ObjectStore for PostgresStore {
         if prepared.is_empty() {
             return Ok(CommitTicket::ready());
         }
-        self.database.run(move |client| Box::pin(async move { write(client, prepared).await }))?;
+        let changed: Vec<String> = prepared.iter().filter(|p| !p.insert).map(|p| p.unique_identifier.clone()).collect();
+        let outgoing = (!changed.is_empty()).then(|| self.coherence.outgoing(changed.clone()));
+        let invalidation = outgoing.as_ref().map(|o| (self.coherence.node.clone(), o.payload.clone()));
+        let written =
+            self.database.run(move |client| Box::pin(async move { write(client, prepared, invalidation).await }));
+        if outgoing.is_some() {
+            // This node's own copies, whatever the outcome: a commit whose answer was lost may
+            // have happened.
+            self.coherence.invalidate(Some(&changed));
+        }
+        let peers = written.inspect_err(|_| {
+            if let Some(outgoing) = &outgoing {
+                self.coherence.done(outgoing.token);
+            }
+        })?;
         // COMMIT returned: the transaction is durable (synchronous_commit) and visible to every
         // node.
         self.observer.commit_durable(started.elapsed());
+        if let Some(outgoing) = outgoing {
+            self.await_peers(&outgoing, peers)?;
+        }
         Ok(CommitTicket::ready())
     }
 

@@ -140,9 +140,11 @@ impl Dispatcher {
     ///
     /// Only the item headers are read (decoding the message here as well as in [`Self::handle`]
     /// cost 2 % of a Get); a malformed message is decoded, and refused, by `handle` either way.
-    /// Every request may when the store waits on the network (a database).
+    /// A store that waits on the network (a database) hands its own waits to the runtime (the
+    /// postgres store's `blocking`): a request answered from its cache runs in place like any
+    /// other, and only one that goes to the database gives up its thread.
     pub fn may_take_long(&self, request: &[u8]) -> bool {
-        self.services.store.waits_on_network() || cost::may_take_long(request)
+        cost::may_take_long(request)
     }
 
     /// Handles one TTLV request message and writes the TTLV response into `out` (cleared first).

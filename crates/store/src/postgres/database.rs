@@ -114,7 +114,19 @@ impl Database {
             };
             let _ = sender.send(result);
         });
-        receiver.recv().map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+        blocking(|| receiver.recv()).map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+    }
+}
+
+/// Runs `wait`, which blocks this thread on the database, telling the caller's runtime first when
+/// it is a multi-threaded tokio runtime (the server's): its other tasks then move to another
+/// thread instead of waiting too (`block_in_place`). Elsewhere (a plain thread, a current-thread
+/// runtime, where `block_in_place` is not allowed) it simply blocks.
+pub(super) fn blocking<T>(wait: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
+        _ => wait(),
     }
 }
 
@@ -151,7 +163,7 @@ impl Database {
             .await;
             let _ = sender.send(result);
         });
-        receiver.recv().map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+        blocking(|| receiver.recv()).map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
     }
 }
 

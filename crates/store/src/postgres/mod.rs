@@ -49,6 +49,17 @@ const DELETE_TERMS: &str = "DELETE FROM object_terms WHERE object_id = $1";
 const DELETE_CLAIMS: &str = "DELETE FROM name_claims WHERE object_id = $1";
 const INSERT_TERMS: &str = "INSERT INTO object_terms (index_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
 const INSERT_CLAIMS: &str = "INSERT INTO name_claims (claim_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
+/// A new object with its index rows and Name claims, in one statement (its own transaction):
+/// no row back when the identifier exists; a claim another object holds fails it whole.
+const INSERT_ONE: &str = "WITH o AS (
+         INSERT INTO objects (unique_identifier, revision, index_keys, sealed)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (unique_identifier) DO NOTHING RETURNING id
+     ), t AS (
+         INSERT INTO object_terms (index_key, object_id) SELECT k, o.id FROM o, unnest($5::bytea[]) AS k
+     ), c AS (
+         INSERT INTO name_claims (claim_key, object_id) SELECT k, o.id FROM o, unnest($6::bytea[]) AS k
+     )
+     SELECT id FROM o";
 const SELECT_OBJECT: &str = "SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1";
 const ALL_OBJECTS: &str = "SELECT unique_identifier FROM objects ORDER BY id DESC";
 /// The objects that have every one of the (distinct) index keys $1, of which there are $2.
@@ -230,7 +241,7 @@ impl PostgresStore {
         let give_up = Instant::now() + lease * 3;
         let outcome = loop {
             let until = (Instant::now() + lease).min(give_up);
-            let missing = self.coherence.wait_for(outgoing.token, &peers, until);
+            let missing = self::database::blocking(|| self.coherence.wait_for(outgoing.token, &peers, until));
             if missing.is_empty() {
                 break Ok(());
             }
@@ -294,6 +305,13 @@ async fn write(
     prepared: Vec<Prepared>,
     invalidation: Option<(String, String)>,
 ) -> StoreResult<Vec<String>> {
+    if let [one] = prepared.as_slice()
+        && one.insert
+    {
+        // A Create's commit: one round trip instead of four (BEGIN, the object, its index rows,
+        // COMMIT). Nobody caches an object that did not exist, so there is nothing to invalidate.
+        return insert_one(client, one).await.map(|()| Vec::new());
+    }
     let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
     let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
     // Prepared before the transaction, once per connection.
@@ -345,6 +363,20 @@ async fn write(
     tx.commit().await.map_err(|e| write_error(last, &e))?;
     // Asked after the commit: a node that took its lease later read the change, if anything.
     live_peers(client, &node).await
+}
+
+/// Writes one new object in one statement, [`INSERT_ONE`].
+async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<()> {
+    let uid = change.unique_identifier.as_str();
+    let fail = |e: tokio_postgres::Error| write_error(uid, &e);
+    let statement = client.prepared(INSERT_ONE).await.map_err(fail)?;
+    let (revision, index_keys) = (change.expected + 1, change.index_keys.concat());
+    let params: [&(dyn ToSql + Sync); 6] =
+        [&uid, &revision, &index_keys, &change.sealed, &change.index_keys, &change.claim_keys];
+    match client.query_opt(&statement, &params).await.map_err(fail)? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Conflict(uid.to_string())),
+    }
 }
 
 /// The other nodes whose leases run: they may serve from their caches.

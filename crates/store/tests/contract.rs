@@ -422,6 +422,54 @@ fn postgres_waits_for_a_silent_node_until_its_lease_expires() {
     assert_eq!(a.get("k").unwrap().unwrap().revision, 2);
 }
 
+/// A backup written by a node holds the whole database at one instant, sealed; it is checked
+/// with the KEK without a database, and restored into an empty database it serves every object,
+/// setting and Name claim again under the same KEK.
+#[test]
+fn postgres_backup_restores_into_an_empty_database() {
+    let Some(server) = postgres::server() else { return };
+    let kek = Kek::from_bytes([1; 32]);
+    let url = postgres::fresh_database(&server);
+    let a = PostgresStore::connect(&url, &kek).unwrap();
+    insert(&a, symmetric_key("k1", "alice", "shared"));
+    insert(&a, symmetric_key("k2", "bob", "other"));
+    let changed = (*a.get("k1").unwrap().unwrap()).clone();
+    a.commit(vec![Change::Update(changed)]).unwrap().wait().unwrap();
+    a.put_setting("grant/g", Some(b"v")).unwrap().wait().unwrap();
+    let mut bytes = Vec::new();
+    let manifest = a.backup(7, &mut bytes).unwrap();
+    assert_eq!((manifest.backend.as_str(), manifest.objects, manifest.settings), ("postgres", 2, 1));
+    let backup = keyward_store::backup::Backup::read(bytes.as_slice()).unwrap();
+    assert_eq!(keyward_store::verify_postgres_backup(&backup, &kek).unwrap(), 2);
+    assert!(matches!(
+        keyward_store::verify_postgres_backup(&backup, &Kek::from_bytes([2; 32])),
+        Err(StoreError::WrongKek)
+    ));
+    assert!(!bytes.windows(KEY_BYTES.len()).any(|w| w == KEY_BYTES), "key material in the clear");
+
+    let target = postgres::fresh_database(&server);
+    let options = keyward_store::PostgresOptions::default();
+    let restored = PostgresStore::restore(&target, &options, &backup).unwrap();
+    assert_eq!((restored.objects, restored.settings), (2, 1));
+    let b = PostgresStore::connect(&target, &kek).unwrap();
+    assert_eq!(b.get("k1").unwrap().unwrap().revision, 2);
+    assert_eq!(b.candidates(&[IndexTerm::name("shared")]).unwrap(), ["k1"]);
+    assert_eq!(b.candidates(&[]).unwrap(), ["k2", "k1"], "creation order kept");
+    assert_eq!(b.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
+    assert!(matches!(
+        b.commit(vec![Change::Insert(symmetric_key("k3", "alice", "shared"))]),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(PostgresStore::restore(&target, &options, &backup).is_err(), "a database that holds a store");
+
+    // A record changed in the file (and its checksum made again) no longer checks with the KEK.
+    let mut edited = backup;
+    let object = edited.entries.iter_mut().find(|e| e.key == b"k2").unwrap();
+    let last = object.value.len() - 1;
+    object.value[last] ^= 1;
+    assert!(keyward_store::verify_postgres_backup(&edited, &kek).is_err());
+}
+
 /// A background job is led by one store of a database at a time, and by another once the leader
 /// is gone.
 #[test]
@@ -502,7 +550,7 @@ fn postgres_schema_is_versioned() {
 
 /// The keyring in the database: every node derives the same keys from it; a KEK rotation rewraps
 /// it under a new KEK version (the other nodes keep working, and open with the new version at
-/// their next start); a new data key is refused for now, and so is a backup.
+/// their next start); a new data key is refused for now. A backup after it opens with the new KEK.
 #[test]
 fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     use keyward_store::{FileKekSource, KekState, PostgresOptions};
@@ -528,8 +576,11 @@ fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     assert_eq!(b.kek_admin().unwrap().status().unwrap().active_version, 2);
     insert(&b, symmetric_key("k2", "alice", "after"));
     assert!(a.get("k2").unwrap().is_some());
+    // A backup after the rotation opens with the KEK of version 2 (the keyring's now).
     let mut out = Vec::new();
-    assert!(matches!(a.backup(0, &mut out), Err(StoreError::Unsupported(_))));
+    a.backup(0, &mut out).unwrap();
+    let backup = keyward_store::backup::Backup::read(out.as_slice()).unwrap();
+    assert_eq!(keyward_store::verify_postgres_backup(&backup, source.as_ref()).unwrap(), 2);
     let root = a.derive_key(b"audit");
     drop((a, b));
     // The old KEK is needed for nothing now; without the new one, the store does not open.

@@ -72,14 +72,20 @@ fn read(database: &Database, source: &dyn KekSource) -> StoreResult<Option<Opene
         })
     })?;
     let Some((version, wrapped, check)) = row else { return Ok(None) };
+    unwrap(version, &wrapped, &check, source).map(Some)
+}
+
+/// A keyring wrapped under the KEK of `version`, whose check value is `check`, unwrapped with
+/// that KEK from `source`. Refuses a wrong KEK.
+pub(super) fn unwrap(version: i32, wrapped: &[u8], check: &[u8], source: &dyn KekSource) -> StoreResult<Opened> {
     let version = version_of(version)?;
     let kek = source.open(version)?;
-    match kek.unwrap(&check, &check_context(version)) {
+    match kek.unwrap(check, &check_context(version)) {
         Ok(check) if &check[..] == CHECK_VALUE => {}
         _ => return Err(StoreError::WrongKek),
     }
-    let ring = KeyRing::from_bytes(&kek.unwrap(&wrapped, &keyring_context(version))?)?;
-    Ok(Some(Opened { ring, version }))
+    let ring = KeyRing::from_bytes(&kek.unwrap(wrapped, &keyring_context(version))?)?;
+    Ok(Opened { ring, version })
 }
 
 /// Makes the keyring of a database that has none, under KEK version 1: random keys for a new

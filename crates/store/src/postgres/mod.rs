@@ -18,6 +18,7 @@
 //! transaction durable at COMMIT (with `synchronous_commit` on, its default), so the ticket is
 //! ready when the commit returns, and a read fence has nothing to wait for.
 
+mod backup;
 mod coherence;
 mod database;
 mod keyring;
@@ -32,6 +33,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Statement, Transaction};
 use zeroize::Zeroizing;
 
+pub use self::backup::{Restored as PostgresRestored, verify_backup as verify_postgres_backup};
 use self::coherence::{Coherence, Outgoing};
 use self::database::{Database, Pooled, backend};
 use crate::index::{claims, terms_of};
@@ -164,14 +166,7 @@ impl PostgresStore {
         source: Arc<dyn KekSource>,
         options: &PostgresOptions,
     ) -> StoreResult<PostgresStore> {
-        let config: tokio_postgres::Config =
-            url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
-        let tls = options.tls_ca_pem.as_deref().map(tls::connector).transpose()?;
-        let database = Arc::new(Database::start(config, options.pool_size, tls)?);
-        let applied = database.run(|client| Box::pin(async move { schema::migrate(client).await }))?;
-        if !applied.is_empty() {
-            tracing::info!(?applied, "migrated the database schema");
-        }
+        let database = Arc::new(connect_database(url, options)?);
         let opened = keyring::open(&database, source.as_ref())?;
         tracing::debug!(kek_version = opened.version, "opened the store's keyring");
         let sealer = Arc::new(Sealer::new(&opened.ring));
@@ -274,6 +269,19 @@ impl Drop for PostgresStore {
             });
         }
     }
+}
+
+/// Connects to the database at `url` and creates or migrates its schema.
+fn connect_database(url: &str, options: &PostgresOptions) -> StoreResult<Database> {
+    let config: tokio_postgres::Config =
+        url.parse().map_err(|e| StoreError::Backend(format!("the database URL is not valid: {e}")))?;
+    let tls = options.tls_ca_pem.as_deref().map(tls::connector).transpose()?;
+    let database = Database::start(config, options.pool_size, tls)?;
+    let applied = database.run(|client| Box::pin(async move { schema::migrate(client).await }))?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrated the database schema");
+    }
+    Ok(database)
 }
 
 /// A database error met while writing `uid`: a conflict when another writer got there first.
@@ -518,12 +526,9 @@ impl ObjectStore for PostgresStore {
             .collect()
     }
 
-    fn backup(&self, _created: i64, _out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
-        Err(StoreError::Unsupported(
-            "the postgres store writes no backup of its own: back up the database (pg_dump) and keep its KEK \
-             (docs/operations/high-availability.md)"
-                .into(),
-        ))
+    /// The whole database at one instant (see [`backup`]), whichever node writes it.
+    fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
+        self.write_backup(created, out)
     }
 
     fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {

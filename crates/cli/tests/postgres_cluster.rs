@@ -353,3 +353,72 @@ fn grants_changed_on_one_node_hold_on_the_other_at_once() {
         assert!(text(&verified.stdout).contains("checkpoint and head MACs checked"), "{}", text(&verified.stdout));
     }
 }
+
+/// `keyward backup create` against either node takes the whole cluster's store (keys created
+/// through both), `backup verify --kek` opens every record without a database, and `backup
+/// restore --to-url` writes it into an empty database that a new node then serves.
+#[test]
+fn a_backup_through_any_node_restores_the_whole_cluster_into_a_new_database() {
+    let Some(Nodes { runtime, dir, dir_a, dir_b, config, .. }) = nodes("backup", "backups of the postgres store")
+    else {
+        return;
+    };
+    let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
+    std::fs::create_dir_all(&dir_b).unwrap();
+    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
+    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
+    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+    let (admin_a, admin_b) = (client_of(node_a.address, &dir_a, "admin"), client_of(node_b.address, &dir_a, "admin"));
+    let (on_a, on_b) = runtime.block_on(async {
+        let on_a = Session::open(&admin_a).await.unwrap().create_symmetric_key(aes_named("made-on-a")).await.unwrap();
+        let on_b = Session::open(&admin_b).await.unwrap().create_symmetric_key(aes_named("made-on-b")).await.unwrap();
+        (on_a, on_b)
+    });
+
+    let file = dir.path().join("cluster.kwbackup");
+    let created = keyward(&[
+        "--profile",
+        dir_a.join("pki/admin-profile.toml").to_str().unwrap(),
+        "--server",
+        &node_b.address.to_string(),
+        "backup",
+        "create",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(node_a.terminate().success());
+    assert!(node_b.terminate().success());
+    let kek = dir_a.join("kek");
+    let verified = keyward(&["backup", "verify", "--from", file.to_str().unwrap(), "--kek", kek.to_str().unwrap()]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains("every record"), "{}", text(&verified.stdout));
+    let into_dir = keyward(&["backup", "restore", "--from", file.to_str().unwrap(), "--data-dir", "/nonexistent"]);
+    assert!(!into_dir.status.success() && text(&into_dir.stderr).contains("--to-url"), "{}", text(&into_dir.stderr));
+
+    let server = std::env::var(URL_VARIABLE).unwrap();
+    let target = fresh_database(&runtime, &server, &format!("restored_{}", std::process::id()));
+    let mut restore = vec!["backup", "restore", "--from", file.to_str().unwrap(), "--to-url", &target];
+    let ca = std::env::var("KEYWARD_TEST_POSTGRES_CA").ok();
+    if let Some(ca) = &ca {
+        restore.extend(["--to-ca", ca.as_str()]);
+    }
+    let restored = keyward(&restore);
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    assert!(text(&restored.stdout).contains("Restored 2 objects"), "{}", text(&restored.stdout));
+
+    let dir_c = dir.path().join("c");
+    std::fs::create_dir_all(&dir_c).unwrap();
+    std::fs::copy(&kek, dir_c.join("kek")).unwrap();
+    copy_dir(&dir_a.join("pki"), &dir_c.join("pki"));
+    let config_c = node_config(&dir_c, &target, ca.as_deref());
+    let node_c = start_with(&dir_c, &["--config", config_c.to_str().unwrap()]);
+    let admin_c = client_of(node_c.address, &dir_a, "admin");
+    runtime.block_on(async {
+        let mut session = Session::open(&admin_c).await.unwrap();
+        for uid in [&on_a, &on_b] {
+            session.get(uid, None).await.unwrap();
+        }
+    });
+    assert!(node_c.terminate().success());
+}

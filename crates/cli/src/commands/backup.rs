@@ -6,8 +6,9 @@
 //! - `verify` checks a file's structure and SHA-256 (no key needed); with `--kek` it also
 //!   restores into a scratch directory, checks that the store's key sealed the backup, and opens
 //!   every record.
-//! - `restore` writes a backup into an empty data directory; the server then starts on it with
-//!   the KEK the backup was made under.
+//! - `restore` writes a sled store's backup into an empty data directory, a PostgreSQL store's
+//!   into an empty database (`--to-url`); the server then starts on it with the KEK the backup
+//!   was made under.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -17,7 +18,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keyward_crypto::passphrase_envelope::{self, DEFAULT_ITERATIONS, SealingWriter};
 use keyward_store::backup::Backup;
-use keyward_store::{Kek, ObjectStore, SledStore};
+use keyward_store::{FileKekSource, Kek, ObjectStore, PostgresOptions, PostgresStore, SledStore};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -51,12 +52,20 @@ enum BackupCommand {
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
     },
-    /// Restore a backup into an empty data directory (the server stopped).
+    /// Restore a backup: a sled store's into an empty data directory (the server stopped), a
+    /// PostgreSQL store's into an empty database.
     Restore {
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
-        #[arg(long, value_name = "DIR")]
-        data_dir: PathBuf,
+        /// The data directory to restore a sled store's backup into.
+        #[arg(long, value_name = "DIR", conflicts_with = "to_url", required_unless_present = "to_url")]
+        data_dir: Option<PathBuf>,
+        /// The database to restore a PostgreSQL store's backup into (postgres://...).
+        #[arg(long, value_name = "URL")]
+        to_url: Option<String>,
+        /// The CA certificates (PEM) the database's certificate must chain to: TLS to it.
+        #[arg(long, value_name = "FILE", requires = "to_url")]
+        to_ca: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
     },
@@ -68,8 +77,13 @@ pub fn run(options: &ClientOptions, args: BackupArgs) -> Result<(), CliError> {
         BackupCommand::Verify { from, kek, passphrase_file } => {
             verify(options, &from, kek.as_deref(), passphrase_file.as_deref())
         }
-        BackupCommand::Restore { from, data_dir, passphrase_file } => {
-            restore(options, &from, &data_dir, passphrase_file.as_deref())
+        BackupCommand::Restore { from, data_dir, to_url, to_ca, passphrase_file } => {
+            let target = match (data_dir, to_url) {
+                (Some(dir), _) => Target::DataDir(dir),
+                (None, Some(url)) => Target::Database { url, ca: to_ca },
+                (None, None) => return Err(CliError::Usage("give --data-dir or --to-url".into())),
+            };
+            restore(options, &from, &target, passphrase_file.as_deref())
         }
     }
 }
@@ -154,10 +168,16 @@ fn verify(options: &ClientOptions, from: &Path, kek: Option<&Path>, passphrase: 
     let backup = load(from, passphrase.as_ref().map(|p| p.as_str()))?;
     let mut checked = "structure and SHA-256";
     if let Some(kek_path) = kek {
+        let failed = |what: String| CliError::NotVerified(format!("{}: {what}", from.display()));
+        if backup.manifest.backend == POSTGRES {
+            // The rows open with the keyring the backup carries; no database needed.
+            let source = FileKekSource::new(kek_path);
+            keyward_store::verify_postgres_backup(&backup, &source).map_err(|error| failed(error.to_string()))?;
+            return verified(options, from, &backup, "structure, SHA-256, the store's seal and every record");
+        }
         let kek =
             Kek::load(kek_path).map_err(|error| CliError::io(kek_path, std::io::Error::other(error.to_string())))?;
         let scratch = tempfile::tempdir().map_err(|error| CliError::io(Path::new("temporary directory"), error))?;
-        let failed = |what: String| CliError::NotVerified(format!("{}: {what}", from.display()));
         SledStore::restore(scratch.path(), &backup).map_err(|error| failed(error.to_string()))?;
         let store = SledStore::open(scratch.path(), &kek).map_err(|error| failed(error.to_string()))?;
         store.check_backup_seal(&backup).map_err(|error| failed(error.to_string()))?;
@@ -167,32 +187,65 @@ fn verify(options: &ClientOptions, from: &Path, kek: Option<&Path>, passphrase: 
         store.settings("").map_err(|error| failed(error.to_string()))?;
         checked = "structure, SHA-256, the store's seal and every record";
     }
+    verified(options, from, &backup, checked)
+}
+
+fn verified(options: &ClientOptions, from: &Path, backup: &Backup, checked: &str) -> Result<(), CliError> {
     if options.json {
         println!("{}", json!({ "verified": true, "checked": checked, "manifest": backup.manifest }));
     } else {
         println!("{}: verified ({checked})", from.display());
-        print_manifest(&backup);
+        print_manifest(backup);
     }
     Ok(())
 }
 
-fn restore(options: &ClientOptions, from: &Path, data_dir: &Path, passphrase: Option<&Path>) -> Result<(), CliError> {
+/// The manifest's name of the PostgreSQL store.
+const POSTGRES: &str = "postgres";
+
+/// Where a backup is restored.
+enum Target {
+    DataDir(PathBuf),
+    Database { url: String, ca: Option<PathBuf> },
+}
+
+fn restore(options: &ClientOptions, from: &Path, target: &Target, passphrase: Option<&Path>) -> Result<(), CliError> {
     let passphrase = passphrase.map(read_passphrase).transpose()?;
     let backup = load(from, passphrase.as_ref().map(|p| p.as_str()))?;
-    SledStore::restore(data_dir, &backup).map_err(|error| CliError::Usage(error.to_string()))?;
+    let is_postgres = backup.manifest.backend == POSTGRES;
+    let into = match target {
+        Target::DataDir(_) if is_postgres => {
+            return Err(CliError::Usage(
+                "this is a backup of a PostgreSQL store: restore it into an empty database with --to-url".into(),
+            ));
+        }
+        Target::DataDir(data_dir) => {
+            SledStore::restore(data_dir, &backup).map_err(|error| CliError::Usage(error.to_string()))?;
+            data_dir.display().to_string()
+        }
+        Target::Database { .. } if !is_postgres => {
+            return Err(CliError::Usage(format!(
+                "this is a backup of a {} store: restore it into a data directory with --data-dir (then `keyward \
+                 store migrate` moves it into PostgreSQL)",
+                backup.manifest.backend
+            )));
+        }
+        Target::Database { url, ca } => {
+            let tls_ca_pem = ca.as_deref().map(|ca| std::fs::read(ca).map_err(|e| CliError::io(ca, e))).transpose()?;
+            let options = PostgresOptions { tls_ca_pem, ..PostgresOptions::default() };
+            PostgresStore::restore(url, &options, &backup).map_err(|error| CliError::Usage(error.to_string()))?;
+            // The URL may hold a password: only where it points is said.
+            keyward_server::config::store::DatabaseUrl(url.clone()).redacted()
+        }
+    };
     if options.json {
-        println!(
-            "{}",
-            json!({ "restored": true, "data_dir": data_dir.display().to_string(), "manifest": backup.manifest })
-        );
+        println!("{}", json!({ "restored": true, "into": into, "manifest": backup.manifest }));
     } else {
         println!(
-            "Restored {} objects and {} settings into {}.",
-            backup.manifest.objects,
-            backup.manifest.settings,
-            data_dir.display()
+            "Restored {} objects and {} settings into {into}.",
+            backup.manifest.objects, backup.manifest.settings
         );
-        println!("Start the server on it with the KEK the backup was made under (by default <data_dir>/kek).");
+        println!("Start the server on it with the KEK the backup was made under.");
     }
     Ok(())
 }

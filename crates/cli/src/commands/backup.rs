@@ -241,10 +241,7 @@ fn restore(options: &ClientOptions, from: &Path, target: &Target, passphrase: Op
     if options.json {
         println!("{}", json!({ "restored": true, "into": into, "manifest": backup.manifest }));
     } else {
-        println!(
-            "Restored {} objects and {} settings into {into}.",
-            backup.manifest.objects, backup.manifest.settings
-        );
+        println!("Restored {} objects and {} settings into {into}.", backup.manifest.objects, backup.manifest.settings);
         println!("Start the server on it with the KEK the backup was made under.");
     }
     Ok(())

@@ -102,7 +102,8 @@ async fn snapshot(client: &mut super::Pooled) -> StoreResult<Vec<(BackupTree, Ve
     let read = |e| backend("reading the backup's snapshot", &e);
     let mut entries = Vec::new();
     for row in client.query(VERSIONS, &[]).await.map_err(read)? {
-        let (version, state, derives, check): (i32, i16, bool, Vec<u8>) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let (version, state, derives, check): (i32, i16, bool, Vec<u8>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
         let value = [state.to_be_bytes().as_slice(), &[u8::from(derives)], &check].concat();
         entries.push((BackupTree::Meta, format!("kek_version/{version}").into_bytes(), value));
     }
@@ -221,7 +222,9 @@ impl Rows {
             .map_err(fail)?
             .get(0);
         if held > 0 {
-            return Err(StoreError::Backend("the database holds a store already: restore into an empty database".into()));
+            return Err(StoreError::Backend(
+                "the database holds a store already: restore into an empty database".into(),
+            ));
         }
         for (version, state, derives, check) in &self.versions {
             tx.execute(
@@ -301,8 +304,11 @@ mod tests {
         };
         let bytes = row.encode().unwrap();
         let read = StoredRow::decode(&bytes).unwrap();
-        assert_eq!((read.revision, read.index_keys, read.claims, read.sealed), (7, row.index_keys, row.claims, row.sealed));
-        assert_eq!(StoredRow::keys(&vec![5; INDEX_KEY_LEN * 2]).len(), 2);
+        assert_eq!(
+            (read.revision, read.index_keys, read.claims, read.sealed),
+            (7, row.index_keys, row.claims, row.sealed)
+        );
+        assert_eq!(StoredRow::keys(&[5; INDEX_KEY_LEN * 2]).len(), 2);
         for cut in [0, 7, 11, 12 + INDEX_KEY_LEN] {
             assert!(StoredRow::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }

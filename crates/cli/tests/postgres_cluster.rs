@@ -352,6 +352,19 @@ fn grants_changed_on_one_node_hold_on_the_other_at_once() {
         assert!(verified.status.success(), "{}", text(&verified.stderr));
         assert!(text(&verified.stdout).contains("checkpoint and head MACs checked"), "{}", text(&verified.stdout));
     }
+    // The two trails read as one: the key's records from both nodes, each marked with its node,
+    // in time order (A's Create first, then B's Gets).
+    let (a, b) = (dir_a.to_str().unwrap(), dir_b.to_str().unwrap());
+    let shown = keyward(&["audit", "show", "--data-dir", a, "--data-dir", b, "--object", &uid, "--json"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let lines: Vec<serde_json::Value> =
+        text(&shown.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let of = |node: &str| lines.iter().filter(|l| l["trail"] == node).count();
+    assert!(of(a) >= 1 && of(b) >= 3, "{lines:?}");
+    assert_eq!(lines[0]["trail"], a, "{lines:?}");
+    assert_eq!(lines[0]["record"]["operation"], "Create", "{lines:?}");
+    let times: Vec<&str> = lines.iter().map(|l| l["record"]["time"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
 }
 
 /// `keyward backup create` against either node takes the whole cluster's store (keys created

@@ -3,9 +3,12 @@
 //! `verify` checks the hash chain, the sequence, the checkpoints' MACs and the head file, and
 //! names the first bad record; without the key's sources (`--data-dir` and `--kek`, or the
 //! server's `--config`, which also reaches a PostgreSQL store or a PKCS#11 KEK) it checks the chain
-//! only and says so. `show` prints the request records that match its filters.
+//! only and says so. `show` prints the request records that match its filters, of one trail or
+//! of several nodes' merged by time (`merge`).
 
 use std::path::{Path, PathBuf};
+
+mod merge;
 
 use clap::{Args, Subcommand};
 use keyward_server::ServerConfig;
@@ -47,11 +50,12 @@ struct VerifyArgs {
 
 #[derive(Debug, Args)]
 struct ShowArgs {
-    /// An audit directory or one audit-NNNNNNNN.jsonl file [default: <data-dir>/audit].
-    path: Option<PathBuf>,
-    /// The server's data directory [default: ./keyward-data].
+    /// Audit directories or audit-NNNNNNNN.jsonl files [default: <data-dir>/audit]. Several (the
+    /// nodes of a cluster) are merged by time, each record marked with its trail.
+    path: Vec<PathBuf>,
+    /// The server's data directory [default: ./keyward-data]; repeated, several nodes' trails.
     #[arg(long, value_name = "DIR", conflicts_with = "path")]
-    data_dir: Option<PathBuf>,
+    data_dir: Vec<PathBuf>,
     /// Only records involving this Unique Identifier (as input or output).
     #[arg(long, value_name = "UID")]
     object: Option<String>,
@@ -207,27 +211,29 @@ fn show(args: ShowArgs) -> Result<(), AuditError> {
         since: bound(args.since, "--since")?,
         until: bound(args.until, "--until")?,
     };
-    let path = default_trail(args.path, args.data_dir.as_deref());
-    let files = audit::trail_files(&path).map_err(|error| AuditError::Read { path: path.clone(), error })?;
-    for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|error| AuditError::Read { path: file.clone(), error })?;
-        for (index, line) in text.lines().enumerate() {
-            let record: Record = serde_json::from_str(line).map_err(|error| AuditError::Record {
-                path: file.clone(),
-                line: index + 1,
-                error,
-            })?;
-            if !filter.matches(&record) {
-                continue;
-            }
-            if args.json {
-                println!("{line}");
-            } else {
-                println!("{}", describe(&record));
-            }
+    let paths: Vec<(PathBuf, String)> = match (args.path.is_empty(), args.data_dir.is_empty()) {
+        (false, _) => args.path.iter().map(|p| (p.clone(), p.display().to_string())).collect(),
+        (true, false) => {
+            args.data_dir.iter().map(|dir| (default_trail(None, Some(dir)), dir.display().to_string())).collect()
         }
-    }
-    Ok(())
+        (true, true) => vec![(default_trail(None, None), String::new())],
+    };
+    let several = paths.len() > 1;
+    let mut trails =
+        paths.into_iter().map(|(path, label)| merge::Trail::open(&path, label)).collect::<Result<Vec<_>, _>>()?;
+    let labels: Vec<String> = trails.iter().map(|t| t.label.clone()).collect();
+    merge::merged(&mut trails, |index, record, line| {
+        if !filter.matches(record) {
+            return Ok(());
+        }
+        match (args.json, several) {
+            (true, false) => println!("{line}"),
+            (true, true) => println!("{{\"trail\":{},\"record\":{line}}}", serde_json::json!(labels[index])),
+            (false, false) => println!("{}", describe(record)),
+            (false, true) => println!("[{}] {}", labels[index], describe(record)),
+        }
+        Ok(())
+    })
 }
 
 /// One line for a person: when, who, what, on which objects, with what result.

@@ -1,5 +1,8 @@
 //! The test server of the postgres store's tests, and a fresh database on it per store.
 
+// Each test file uses a part of this module.
+#![allow(dead_code)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const URL_VARIABLE: &str = "KEYWARD_TEST_POSTGRES_URL";

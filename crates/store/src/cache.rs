@@ -13,6 +13,10 @@ use crate::StoredObject;
 
 const SHARDS: usize = 16;
 
+/// How many decrypted objects a store keeps: a few megabytes for the hot keys of a large
+/// deployment.
+pub(crate) const CACHED_OBJECTS: usize = 16_384;
+
 #[derive(Default)]
 struct Shard {
     objects: HashMap<String, Arc<StoredObject>>,

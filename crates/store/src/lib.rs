@@ -167,8 +167,9 @@ pub trait ObjectStore: Send + Sync {
     fn flush(&self) -> StoreResult<()>;
 
     /// True when a call waits on the network (a database server) rather than on memory or a
-    /// local disk: a transport then runs every request off its I/O threads, so that one round
-    /// trip does not hold up other connections.
+    /// local disk: the store is shared with other servers, whose changes to settings (grants,
+    /// rotation policies) keyward-core reads again. Such a store announces its own waits to the
+    /// caller's runtime.
     fn waits_on_network(&self) -> bool {
         false
     }

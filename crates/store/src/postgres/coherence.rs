@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::Notification;
 
 use super::database::{Pool, backend};
-use crate::cache::ObjectCache;
+use crate::cache::{CACHED_OBJECTS, ObjectCache};
 use crate::{StoreError, StoreResult, StoredObject};
 
 /// How long a node's lease runs from its last renewal.
@@ -43,8 +43,6 @@ const ACKNOWLEDGE: &str = "keyward_ack";
 /// PostgreSQL refuses payloads of 8000 bytes or more; past this, an invalidation drops
 /// everything and acknowledgements are sent in several notifications.
 const MAX_PAYLOAD: usize = 7000;
-/// How many decrypted objects a node keeps, as the sled store does.
-const CACHED_OBJECTS: usize = 16_384;
 
 const RENEW: &str = "INSERT INTO nodes (node_id, lease_expires) VALUES ($1, now() + make_interval(secs => $2))
      ON CONFLICT (node_id) DO UPDATE SET lease_expires = EXCLUDED.lease_expires";

@@ -5,9 +5,9 @@
 //! and tokio refuses to block on a runtime from inside another one, which is where the server
 //! calls the store (it runs cheap requests in place on its async workers). Here the caller's
 //! thread only sends the work to the store's runtime and waits on a plain channel, which is
-//! allowed anywhere. The server also runs every request on its blocking pool when the store waits
-//! on the network ([`crate::ObjectStore::waits_on_network`]), so that a database round trip does
-//! not hold an I/O thread.
+//! allowed anywhere. Called from the server's runtime, that wait is announced with
+//! `block_in_place` ([`blocking`]), so that a database round trip does not hold up the other
+//! connections of an I/O thread, while a request answered from the cache costs nothing more.
 //!
 //! Why a pool of our own rather than deadpool or r2d2: what is needed is "an idle connection, or
 //! a new one, at most N at a time, and never a closed one", on our runtime; that is a semaphore

@@ -49,7 +49,7 @@ use self::kek::{Admin, KEYRING_FILE, KekManager};
 use self::recovery::FlushState;
 use self::resident_index::ResidentIndex;
 use self::write::{Prepared, WriteLocks, apply_in_transaction, apply_single};
-use crate::cache::ObjectCache;
+use crate::cache::{CACHED_OBJECTS, ObjectCache};
 use crate::commit::GroupCommit;
 use crate::index::{claims, terms_of};
 use crate::kek::{Kek, KekAdmin, KekSource};
@@ -64,9 +64,6 @@ pub use self::kek::derive_key_offline;
 pub use self::memory_size::default_cache_capacity;
 pub use self::verify::VerifyReport;
 
-/// How many decrypted objects are kept in memory: a few megabytes for the hot keys of a large
-/// deployment.
-const CACHED_OBJECTS: usize = 16_384;
 /// The name of sled's directory inside the data directory.
 pub const SLED_DIR: &str = "objects.sled";
 

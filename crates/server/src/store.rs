@@ -42,7 +42,7 @@ fn open(config: &ServerConfig, metrics: Option<&Metrics>) -> Result<Dispatcher, 
             (Arc::new(store), root)
         }
         StoreBackend::Postgres => {
-            let store = open_postgres(config, Arc::clone(&source), metrics)?;
+            let store = open_postgres(config, Arc::clone(&source), metrics, true)?;
             let root = store.derive_key(crate::audit::KEYRING_PURPOSE);
             (Arc::new(store), root)
         }
@@ -101,16 +101,19 @@ fn open_sled(
     })
 }
 
-/// The postgres store in the configured database, its keyring opened by the KEK from `source`.
+/// The postgres store in the configured database, its keyring opened by the KEK from `source`;
+/// `serving` for a server (a cache of objects, and a lease among the nodes), not for a tool.
 fn open_postgres(
     config: &ServerConfig,
     source: Arc<dyn KekSource>,
     metrics: Option<&Metrics>,
+    serving: bool,
 ) -> Result<PostgresStore, ServerError> {
     let url = config.store.url.as_ref().ok_or_else(|| {
         ServerError::Config(crate::config::ConfigError::Invalid("store: backend \"postgres\" needs `url`".into()))
     })?;
-    let mut options = PostgresOptions { pool_size: config.store.pool_size, ..PostgresOptions::default() };
+    let mut options =
+        PostgresOptions { pool_size: config.store.pool_size, cache: serving, ..PostgresOptions::default() };
     if let Some(ca) = &config.store.ca {
         let pem = std::fs::read(ca).map_err(|error| {
             ServerError::Database(StoreError::Backend(format!(
@@ -199,7 +202,7 @@ pub fn audit_key(config: &ServerConfig) -> Result<crate::audit::AuditMacKey, Ser
                 .map_err(|error| store_error(config, source.as_ref(), error))?
         }
         StoreBackend::Postgres => {
-            open_postgres(config, Arc::clone(&source), None)?.derive_key(crate::audit::KEYRING_PURPOSE)
+            open_postgres(config, Arc::clone(&source), None, false)?.derive_key(crate::audit::KEYRING_PURPOSE)
         }
     };
     Ok(crate::audit::AuditMacKey::derive(root.as_ref()))

@@ -455,3 +455,19 @@ fn a_store_moves_from_sled_to_postgres_and_back() {
     copy_store(&postgres, &back, &mut |_, _| {}).unwrap();
     verify_same(&sled, &back).unwrap();
 }
+
+/// A handle for a one-off tool (`cache: false`) takes no lease among the nodes, reads and creates
+/// objects, and is refused a change of an existing object, which the nodes' caches would not hear
+/// of.
+#[test]
+fn postgres_a_tool_takes_no_lease_and_changes_nothing_existing() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let options = keyward_store::PostgresOptions { cache: false, ..Default::default() };
+    let tool = PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &options).unwrap();
+    insert(&tool, symmetric_key("k", "alice", "n"));
+    let read = (*tool.get("k").unwrap().unwrap()).clone();
+    assert!(matches!(tool.commit(vec![Change::Update(read)]), Err(StoreError::Unsupported(_))));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM nodes"), "0");
+}

@@ -100,6 +100,11 @@ pub struct PostgresOptions {
     /// How long this node's lease on its cache runs from each renewal: how long a node that died
     /// holds up other nodes' changes of existing objects (see [`coherence`]).
     pub lease: Duration,
+    /// Whether this handle caches objects, and so takes part in keeping the nodes' caches
+    /// coherent (a lease and a listening connection): a server does. A one-off tool (`store
+    /// migrate`, `audit verify`) need not: it reads from the database, may create objects, and is
+    /// refused a change of an existing object, which the nodes' caches would not hear of.
+    pub cache: bool,
 }
 
 impl Default for PostgresOptions {
@@ -109,6 +114,7 @@ impl Default for PostgresOptions {
             observer: Arc::new(NoObserver),
             tls_ca_pem: None,
             lease: coherence::DEFAULT_LEASE,
+            cache: true,
         }
     }
 }
@@ -119,6 +125,7 @@ impl std::fmt::Debug for PostgresOptions {
             .field("pool_size", &self.pool_size)
             .field("tls", &self.tls_ca_pem.is_some())
             .field("lease", &self.lease)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -131,6 +138,8 @@ pub struct PostgresStore {
     keys: Arc<keyring::Keys>,
     observer: Arc<dyn StoreObserver>,
     coherence: Arc<Coherence>,
+    /// [`PostgresOptions::cache`].
+    caching: bool,
 }
 
 /// A change sealed and ready to write, made outside the transaction.
@@ -172,8 +181,17 @@ impl PostgresStore {
         let sealer = Arc::new(Sealer::new(&opened.ring));
         let keys = Arc::new(keyring::Keys::new(Arc::clone(&database), source, opened.ring));
         let coherence = Arc::new(Coherence::new(options.lease)?);
-        database.spawn_coherence(Arc::clone(&coherence));
-        Ok(PostgresStore { database, sealer, keys, observer: Arc::clone(&options.observer), coherence })
+        if options.cache {
+            database.spawn_coherence(Arc::clone(&coherence));
+        }
+        Ok(PostgresStore {
+            database,
+            sealer,
+            keys,
+            observer: Arc::clone(&options.observer),
+            coherence,
+            caching: options.cache,
+        })
     }
 
     /// A key for another purpose of the server than sealing records (the audit trail's
@@ -433,6 +451,13 @@ impl ObjectStore for PostgresStore {
             return Ok(CommitTicket::ready());
         }
         let changed: Vec<String> = prepared.iter().filter(|p| !p.insert).map(|p| p.unique_identifier.clone()).collect();
+        if !changed.is_empty() && !self.caching {
+            return Err(StoreError::Unsupported(
+                "this handle on the database takes no part in keeping the nodes' caches coherent: it may not change \
+                 existing objects"
+                    .into(),
+            ));
+        }
         let outgoing = (!changed.is_empty()).then(|| self.coherence.outgoing(changed.clone()));
         let invalidation = outgoing.as_ref().map(|o| (self.coherence.node.clone(), o.payload.clone()));
         let written =

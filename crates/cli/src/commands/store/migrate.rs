@@ -56,8 +56,10 @@ pub(super) fn migrate(args: MigrateArgs) -> Result<(), String> {
         return Err(format!("the KEK file {} is missing", kek_path.display()));
     }
     let kek: Arc<dyn KekSource> = Arc::new(FileKekSource::new(&kek_path));
+    // A one-off copy takes no lease among the nodes: it only reads, or creates objects.
     let options = PostgresOptions {
         tls_ca_pem: args.ca.as_ref().map(std::fs::read).transpose().map_err(|e| format!("--ca: {e}"))?,
+        cache: false,
         ..PostgresOptions::default()
     };
     let open_sled = |dir: &PathBuf| {

@@ -363,6 +363,11 @@ fn grants_changed_on_one_node_hold_on_the_other_at_once() {
     assert!(of(a) >= 1 && of(b) >= 3, "{lines:?}");
     assert_eq!(lines[0]["trail"], a, "{lines:?}");
     assert_eq!(lines[0]["record"]["operation"], "Create", "{lines:?}");
+    // The Create changed an object: its record has the commit's number in the cluster's order
+    // (so has the first Get, which made the key no longer Fresh); the refused Gets have none.
+    assert!(lines[0]["record"]["commit"].as_u64().is_some_and(|n| n > 0), "{lines:?}");
+    let refused = lines.iter().filter(|l| l["record"]["status"] != "Success").collect::<Vec<_>>();
+    assert!(!refused.is_empty() && refused.iter().all(|l| l["record"]["commit"].is_null()), "{lines:?}");
     let times: Vec<&str> = lines.iter().map(|l| l["record"]["time"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
 }

@@ -41,6 +41,10 @@ pub struct AuditEvent {
     pub outputs: Vec<String>,
     /// How many output identifiers were left out beyond [`MAX_OUTPUT_IDENTIFIERS`].
     pub outputs_omitted: usize,
+    /// For an item that changed objects, on a store several servers share: its commit's number
+    /// in the cluster's order of commits ([`keyward_store::CommitTicket::order`]), which orders
+    /// the changes of every node's trail.
+    pub commit: Option<u64>,
 }
 
 /// Why a change was refused or an answer withheld: the trail cannot take records.
@@ -124,6 +128,8 @@ pub(crate) struct Involved {
     pub(crate) inputs: Vec<String>,
     pub(crate) outputs: Vec<String>,
     pub(crate) outputs_omitted: usize,
+    /// The item created or changed an object.
+    pub(crate) changed: bool,
 }
 
 impl Involved {

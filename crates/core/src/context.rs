@@ -276,7 +276,9 @@ impl Context<'_> {
     pub fn insert(&mut self, object: StoredObject) {
         let uid = object.unique_identifier.clone();
         if let Some(involved) = self.involved {
-            involved.borrow_mut().output(&uid);
+            let mut involved = involved.borrow_mut();
+            involved.output(&uid);
+            involved.changed = true;
         }
         self.pending.put(uid, PendingObject { object, inserted: true, bookkeeping: false });
     }
@@ -303,8 +305,12 @@ impl Context<'_> {
         let inserted = earlier.is_some_and(|p| p.inserted);
         // An object changed for real earlier in the batch stays a real change.
         let bookkeeping = bookkeeping && earlier.is_none_or(|p| p.bookkeeping);
-        if let (Some(involved), false) = (self.involved, inserted) {
-            involved.borrow_mut().input(&uid);
+        if let Some(involved) = self.involved {
+            let mut involved = involved.borrow_mut();
+            if !inserted {
+                involved.input(&uid);
+            }
+            involved.changed = true;
         }
         self.pending.put(uid, PendingObject { object, inserted, bookkeeping });
     }

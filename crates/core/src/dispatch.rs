@@ -207,6 +207,7 @@ impl Dispatcher {
                 inputs: Vec::new(),
                 outputs: Vec::new(),
                 outputs_omitted: 0,
+                commit: None,
             }],
             None => Vec::new(),
         };
@@ -322,7 +323,7 @@ impl Dispatcher {
             self.spawn_deferred(client, message.version, correlation);
         }
         let audit = match self.audit {
-            Some(_) => audit_events(message.version, &answered, involved),
+            Some(_) => audit_events(message.version, &answered, involved, ticket.as_ref().and_then(|t| t.order())),
             None => Vec::new(),
         };
         Handled { ticket, operation, changed, audit }
@@ -459,13 +460,20 @@ fn inputs_only(involved: Vec<Involved>) -> Vec<Involved> {
 }
 
 /// The audit events of the answered items, with the identifiers each touched (none for an item
-/// refused before it ran, or when the whole batch failed at its commit).
-fn audit_events(version: KmipVersion, answered: &[ResponseBatchItem], involved: Vec<Involved>) -> Vec<AuditEvent> {
+/// refused before it ran, or when the whole batch failed at its commit), and the number of the
+/// commit of those that changed objects, when the store gives one.
+fn audit_events(
+    version: KmipVersion,
+    answered: &[ResponseBatchItem],
+    involved: Vec<Involved>,
+    commit: Option<u64>,
+) -> Vec<AuditEvent> {
     let mut involved = involved.into_iter();
     answered
         .iter()
         .map(|item| {
-            let Involved { inputs, outputs, outputs_omitted } = involved.next().unwrap_or_default();
+            let Involved { inputs, outputs, outputs_omitted, changed } = involved.next().unwrap_or_default();
+            let committed = changed && item.result_status == ResultStatus::Success;
             AuditEvent {
                 version: Some(version),
                 operation: item.operation,
@@ -476,6 +484,7 @@ fn audit_events(version: KmipVersion, answered: &[ResponseBatchItem], involved: 
                 inputs,
                 outputs,
                 outputs_omitted,
+                commit: commit.filter(|_| committed),
             }
         })
         .collect()

@@ -307,14 +307,14 @@ impl Rotator {
             let outcome = rotation::rotate(self.dispatcher.services(), &uid, &policies, now);
             let mut touched = vec![uid.clone()];
             match outcome {
-                Ok(Outcome::Rotated(rotation, ticket)) => match ticket.wait() {
-                    Ok(()) => {
+                Ok(Outcome::Rotated(rotation, ticket)) => match (ticket.order(), ticket.wait()) {
+                    (order, Ok(())) => {
                         state.retry_at.remove(&uid);
                         touched.push(rotation.replacement.clone());
                         touched.extend(rotation.public_keys.iter().flat_map(|(old, new)| [old.clone(), new.clone()]));
-                        completed(&rotation, self.dispatcher.audit());
+                        completed(&rotation, order, self.dispatcher.audit());
                     }
-                    Err(error) => {
+                    (_, Err(error)) => {
                         tracing::error!(object = %uid, %error, "a rotation could not be made durable");
                         state.retry_at.insert(uid.clone(), now + RETRY_AFTER);
                     }
@@ -359,7 +359,7 @@ impl Rotator {
 /// The one place a rotation is completed: its commit is durable. Logged, and recorded in the
 /// audit trail as the Re-key, Re-key Key Pair or Re-certify it was, by the scheduler: the replaced objects as inputs,
 /// the new ones as outputs.
-fn completed(rotation: &Rotation, audit: Option<&Arc<dyn AuditSink>>) {
+fn completed(rotation: &Rotation, order: Option<u64>, audit: Option<&Arc<dyn AuditSink>>) {
     let (old_public, new_public) = match &rotation.public_keys {
         Some((old, new)) => (old.as_str(), new.as_str()),
         None => ("", ""),
@@ -391,6 +391,7 @@ fn completed(rotation: &Rotation, audit: Option<&Arc<dyn AuditSink>>) {
         inputs,
         outputs,
         outputs_omitted: 0,
+        commit: order,
     };
     let origin =
         Arc::new(AuditOrigin { identity: SCHEDULER_IDENTITY.into(), transport: "rotation", ..AuditOrigin::default() });

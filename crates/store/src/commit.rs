@@ -219,7 +219,10 @@ impl GroupCommit {
             let state = self.lock();
             (state.reserved.max(number), state.floor)
         };
-        CommitTicket { inner: Some(Waiting { group: Arc::clone(self), number, since: None, fence_floor: Some(floor) }) }
+        CommitTicket {
+            inner: Some(Waiting { group: Arc::clone(self), number, since: None, fence_floor: Some(floor) }),
+            order: None,
+        }
     }
 
     /// A ticket for everything applied before this call (a flush with nothing of its own).
@@ -275,6 +278,7 @@ impl Reservation {
                 since: Some(self.since),
                 fence_floor: None,
             }),
+            order: None,
         }
     }
 }
@@ -291,6 +295,9 @@ impl Drop for Reservation {
 #[must_use = "a commit is only durable once its ticket completes"]
 pub struct CommitTicket {
     inner: Option<Waiting>,
+    /// Where the commit stands among every commit of a store several servers share (see
+    /// [`CommitTicket::order`]).
+    order: Option<u64>,
 }
 
 /// A ticket of a store that writes to disk.
@@ -315,7 +322,20 @@ impl Waiting {
 impl CommitTicket {
     /// A ticket for a store that is durable at once (the in-memory store, or nothing to write).
     pub fn ready() -> CommitTicket {
-        CommitTicket { inner: None }
+        CommitTicket { inner: None, order: None }
+    }
+
+    /// The same ticket, saying where its commit stands among all the commits of the store.
+    pub fn with_order(self, order: u64) -> CommitTicket {
+        CommitTicket { order: Some(order), ..self }
+    }
+
+    /// On a store several servers share (PostgreSQL), the commit's number in one sequence of the
+    /// whole cluster: a commit that began after another was acknowledged, on any node, has a
+    /// greater number, and so does a commit that changed an object after another did. `None` on
+    /// a store of one server, whose audit trail is in commit order already.
+    pub fn order(&self) -> Option<u64> {
+        self.order
     }
 
     /// True when there is nothing to wait for.

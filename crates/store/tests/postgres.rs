@@ -471,3 +471,29 @@ fn postgres_a_tool_takes_no_lease_and_changes_nothing_existing() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM nodes"), "0");
 }
+
+/// Every commit of the cluster gets a number in one order: a commit after another, on either
+/// node, gets a greater one, and a restored backup goes on after the numbers it holds.
+#[test]
+fn postgres_commits_are_numbered_in_one_order_across_nodes() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let kek = Kek::from_bytes([1; 32]);
+    let (a, b) = (PostgresStore::connect(&url, &kek).unwrap(), PostgresStore::connect(&url, &kek).unwrap());
+    let order = |ticket: keyward_store::CommitTicket| ticket.order().expect("a postgres commit is numbered");
+    let first = order(a.commit(vec![Change::Insert(symmetric_key("k", "alice", "n"))]).unwrap());
+    let changed = (*b.get("k").unwrap().unwrap()).clone();
+    let second = order(b.commit(vec![Change::Update(changed)]).unwrap());
+    let third = order(a.commit(vec![Change::Insert(symmetric_key("l", "alice", "m"))]).unwrap());
+    assert!(first < second && second < third, "{first} {second} {third}");
+    assert!(MemoryStore::new().commit(vec![Change::Insert(symmetric_key("k", "a", "n"))]).unwrap().order().is_none());
+
+    let mut bytes = Vec::new();
+    a.backup(0, &mut bytes).unwrap();
+    let backup = keyward_store::backup::Backup::read(bytes.as_slice()).unwrap();
+    let target = postgres::fresh_database(&server);
+    PostgresStore::restore(&target, &Default::default(), &backup).unwrap();
+    let restored = PostgresStore::connect(&target, &kek).unwrap();
+    let next = order(restored.commit(vec![Change::Insert(symmetric_key("z", "alice", "z"))]).unwrap());
+    assert!(next > third, "{next} after {third}");
+}

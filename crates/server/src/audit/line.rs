@@ -119,6 +119,10 @@ fn event_fields(out: &mut Vec<u8>, event: &AuditEvent) {
         out.extend_from_slice(b",\"outputs_omitted\":");
         number(out, event.outputs_omitted as u64);
     }
+    if let Some(commit) = event.commit {
+        out.extend_from_slice(b",\"commit\":");
+        number(out, commit);
+    }
     out.push(b'}');
 }
 
@@ -230,6 +234,7 @@ mod tests {
             inputs: vec!["a".into(), "b\"".into()],
             outputs: vec!["c".into()],
             outputs_omitted: 3,
+            commit: Some(1_234_567),
         };
         let mut writer = LineWriter::default();
         let millis = 1_796_502_667_412;
@@ -254,6 +259,7 @@ mod tests {
             inputs: vec![],
             outputs: vec![],
             outputs_omitted: 0,
+            commit: None,
             ..event
         };
         let written = line(&mut writer, millis, &bare_origin, &bare);

@@ -66,6 +66,9 @@ pub struct Record {
     pub outputs: Vec<String>,
     #[serde(skip_serializing_if = "is_zero", default)]
     pub outputs_omitted: usize,
+    /// A change on a store several servers share: its commit's number in the cluster's order.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub commit: Option<u64>,
     /// Checkpoints: why it was written.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub checkpoint: Option<CheckpointReason>,
@@ -104,6 +107,7 @@ impl Record {
             inputs: event.inputs.clone(),
             outputs: event.outputs.clone(),
             outputs_omitted: event.outputs_omitted,
+            commit: event.commit,
             ..Record::default()
         }
     }

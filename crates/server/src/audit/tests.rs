@@ -51,6 +51,7 @@ fn event(n: usize) -> AuditEvent {
         inputs: Vec::new(),
         outputs: vec![format!("uid-{n}")],
         outputs_omitted: 0,
+        commit: None,
     }
 }
 

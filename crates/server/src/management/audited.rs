@@ -28,6 +28,7 @@ pub(super) fn event(call: &Call<'_>, outcome: &Result<Reply, ApiError>) -> Audit
         inputs: named(call),
         outputs: Vec::new(),
         outputs_omitted: 0,
+        commit: None,
     }
 }
 

@@ -10,7 +10,8 @@
 //!
 //! Entries (manifest backend "postgres"):
 //! - `Meta` `kek_version/N`: state (i16), derives_data_key (u8), the check value;
-//!   `keyring`: the KEK version (i32) and the wrapped keyring;
+//!   `keyring`: the KEK version (i32) and the wrapped keyring; `commit_order`: the last number of
+//!   the cluster's order of commits (i64);
 //! - `Objects` by identifier, in creation order: revision (i64), the index keys (u32 length, the
 //!   keys of [`INDEX_KEY_LEN`] bytes each), the Name claims (the same), then the sealed record;
 //! - `Settings` by key: the sealed value.
@@ -36,6 +37,8 @@ const INDEX_KEY_LEN: usize = 1 + INDEX_MAC_LEN;
 const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const VERSIONS: &str = "SELECT version, state, derives_data_key, check_value FROM kek_versions ORDER BY version";
 const KEYRING: &str = "SELECT kek_version, wrapped FROM keyring";
+/// The last number of the cluster's order of commits (0 before the first).
+const LAST_ORDER: &str = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM commit_order";
 const SETTINGS: &str = "SELECT key, sealed FROM settings ORDER BY key";
 const OBJECTS: &str = "SELECT o.unique_identifier, o.revision, o.index_keys, o.sealed,
          coalesce((SELECT string_agg(c.claim_key, '' ORDER BY c.claim_key) FROM name_claims c
@@ -107,6 +110,8 @@ async fn snapshot(client: &mut super::Pooled) -> StoreResult<Vec<(BackupTree, Ve
         let value = [state.to_be_bytes().as_slice(), &[u8::from(derives)], &check].concat();
         entries.push((BackupTree::Meta, format!("kek_version/{version}").into_bytes(), value));
     }
+    let order: i64 = client.query_one(LAST_ORDER, &[]).await.map_err(read)?.get(0);
+    entries.push((BackupTree::Meta, b"commit_order".to_vec(), order.to_be_bytes().to_vec()));
     for row in client.query(KEYRING, &[]).await.map_err(read)? {
         let (version, wrapped): (i32, Vec<u8>) = (row.get(0), row.get(1));
         entries.push((BackupTree::Meta, b"keyring".to_vec(), [version.to_be_bytes().as_slice(), &wrapped].concat()));
@@ -177,6 +182,8 @@ struct Rows {
     keyring: (i32, Vec<u8>),
     settings: Vec<(String, Vec<u8>)>,
     objects: Vec<(String, StoredRow)>,
+    /// The last number of the order of commits: a restored cluster goes on after it.
+    order: i64,
 }
 
 impl Rows {
@@ -185,8 +192,13 @@ impl Rows {
         let text = |bytes: &[u8], what: &str| String::from_utf8(bytes.to_vec()).map_err(|_| damaged(what));
         let (mut versions, mut keyring) = (Vec::new(), None);
         let (mut settings, mut objects) = (Vec::new(), Vec::new());
+        let mut order = 0;
         for entry in &backup.entries {
             match entry.tree {
+                BackupTree::Meta if entry.key == b"commit_order" => {
+                    let value = entry.value.as_slice().try_into().map_err(|_| damaged("order of commits"))?;
+                    order = i64::from_be_bytes(value);
+                }
                 BackupTree::Meta if entry.key == b"keyring" => {
                     let (version, wrapped) = entry.value.split_first_chunk::<4>().ok_or_else(|| damaged("keyring"))?;
                     keyring = Some((i32::from_be_bytes(*version), wrapped.to_vec()));
@@ -206,7 +218,7 @@ impl Rows {
             }
         }
         let keyring = keyring.ok_or_else(|| damaged("keyring (missing)"))?;
-        Ok(Rows { versions, keyring, settings, objects })
+        Ok(Rows { versions, keyring, settings, objects, order })
     }
 
     /// Writes every row in one transaction, into a database that holds no store.
@@ -251,6 +263,9 @@ impl Rows {
             if inserted.is_none() {
                 return Err(StoreError::Corrupt(format!("the backup holds {uid} twice")));
             }
+        }
+        if self.order > 0 {
+            tx.execute("SELECT setval('commit_order', $1)", &[&self.order]).await.map_err(fail)?;
         }
         tx.commit().await.map_err(fail)?;
         Ok(Restored { objects: self.objects.len() as u64, settings: self.settings.len() as u64 })

@@ -61,7 +61,10 @@ const INSERT_ONE: &str = "WITH o AS (
      ), c AS (
          INSERT INTO name_claims (claim_key, object_id) SELECT k, o.id FROM o, unnest($6::bytea[]) AS k
      )
-     SELECT id FROM o";
+     SELECT id, nextval('commit_order') FROM o";
+/// The commit's number in the cluster's order, taken last in its transaction (see
+/// `CommitTicket::order`).
+const NEXT_ORDER: &str = "SELECT nextval('commit_order')";
 const SELECT_OBJECT: &str = "SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1";
 const ALL_OBJECTS: &str = "SELECT unique_identifier FROM objects ORDER BY id DESC";
 /// The objects that have every one of the (distinct) index keys $1, of which there are $2.
@@ -324,19 +327,26 @@ async fn execute_if(
     Ok(())
 }
 
+/// What a commit wrote: its number in the cluster's order, and the other nodes that may hold
+/// copies of the objects it changed.
+struct Written {
+    order: u64,
+    peers: Vec<String>,
+}
+
 /// Writes the prepared changes in one transaction, with the invalidation of the objects it
-/// changes; then returns the other nodes that may hold copies of them.
+/// changes.
 async fn write(
     client: &mut Pooled,
     prepared: Vec<Prepared>,
     invalidation: Option<(String, String)>,
-) -> StoreResult<Vec<String>> {
+) -> StoreResult<Written> {
     if let [one] = prepared.as_slice()
         && one.insert
     {
         // A Create's commit: one round trip instead of four (BEGIN, the object, its index rows,
         // COMMIT). Nobody caches an object that did not exist, so there is nothing to invalidate.
-        return insert_one(client, one).await.map(|()| Vec::new());
+        return insert_one(client, one).await.map(|order| Written { order, peers: Vec::new() });
     }
     let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
     let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
@@ -380,19 +390,23 @@ async fn write(
         .map_err(fail)?;
     }
     let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
+    // Taken once the rows are written (and locked): a commit that waited for one of them gets a
+    // greater number than the commit it waited for.
+    let order: i64 = tx.query_one(NEXT_ORDER, &[]).await.map_err(|e| write_error(last, &e))?.get(0);
+    let order = u64::try_from(order).unwrap_or(0);
     let Some((node, payload)) = invalidation else {
         tx.commit().await.map_err(|e| write_error(last, &e))?;
-        return Ok(Vec::new());
+        return Ok(Written { order, peers: Vec::new() });
     };
     // Delivered to every listening node when the transaction commits, in commit order.
     tx.execute(coherence::NOTIFY, &[&"keyward_invalidate", &payload]).await.map_err(|e| write_error(last, &e))?;
     tx.commit().await.map_err(|e| write_error(last, &e))?;
     // Asked after the commit: a node that took its lease later read the change, if anything.
-    live_peers(client, &node).await
+    Ok(Written { order, peers: live_peers(client, &node).await? })
 }
 
-/// Writes one new object in one statement, [`INSERT_ONE`].
-async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<()> {
+/// Writes one new object in one statement, [`INSERT_ONE`]; returns its commit's order.
+async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<u64> {
     let uid = change.unique_identifier.as_str();
     let fail = |e: tokio_postgres::Error| write_error(uid, &e);
     let statement = client.prepared(INSERT_ONE).await.map_err(fail)?;
@@ -400,7 +414,7 @@ async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<()> {
     let params: [&(dyn ToSql + Sync); 6] =
         [&uid, &revision, &index_keys, &change.sealed, &change.index_keys, &change.claim_keys];
     match client.query_opt(&statement, &params).await.map_err(fail)? {
-        Some(_) => Ok(()),
+        Some(row) => Ok(u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)),
         None => Err(StoreError::Conflict(uid.to_string())),
     }
 }
@@ -467,7 +481,7 @@ impl ObjectStore for PostgresStore {
             // have happened.
             self.coherence.invalidate(Some(&changed));
         }
-        let peers = written.inspect_err(|_| {
+        let Written { order, peers } = written.inspect_err(|_| {
             if let Some(outgoing) = &outgoing {
                 self.coherence.done(outgoing.token);
             }
@@ -478,7 +492,7 @@ impl ObjectStore for PostgresStore {
         if let Some(outgoing) = outgoing {
             self.await_peers(&outgoing, peers)?;
         }
-        Ok(CommitTicket::ready())
+        Ok(CommitTicket::ready().with_order(order))
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {

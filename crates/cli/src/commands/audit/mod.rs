@@ -250,8 +250,9 @@ fn describe(record: &Record) -> String {
             objects.push_str(&format!(" (+{} more)", record.outputs_omitted));
         }
     }
+    let commit = record.commit.map(|n| format!(" (commit {n})")).unwrap_or_default();
     format!(
-        "{} #{} {} [{}] {} {} {} {}",
+        "{} #{} {} [{}] {} {} {} {}{commit}",
         record.time,
         record.seq,
         dash(&record.identity),

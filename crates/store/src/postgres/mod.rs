@@ -264,6 +264,11 @@ impl PostgresStore {
             if Instant::now() >= give_up {
                 break Err(coherence::unacknowledged(&missing));
             }
+            tracing::warn!(
+                nodes = %missing.join(", "),
+                "a change waits for nodes that have not confirmed dropping their cached copies (until their leases \
+                 expire)"
+            );
             let node = self.coherence.node.clone();
             let live = self.database.run(move |client| Box::pin(async move { live_peers(client, &node).await }));
             match live {

@@ -61,6 +61,8 @@ enum Command {
     Rotation(commands::rotation::RotationArgs),
     /// The server's key-encryption key: status and rotation (management API, administrators).
     Kek(commands::kek::KekArgs),
+    /// The nodes that share the server's store, with their leases (management API, administrators).
+    Cluster(commands::cluster::ClusterArgs),
     /// Check the server's audit trail (verify) and read it (show).
     Audit(commands::audit::AuditArgs),
 }
@@ -115,5 +117,6 @@ fn main() -> ExitCode {
         Command::Grants(args) => client_finish(commands::grants::run(&client, args), json),
         Command::Rotation(args) => client_finish(commands::rotation::run(&client, args), json),
         Command::Kek(args) => client_finish(commands::kek::run(&client, args), json),
+        Command::Cluster(args) => client_finish(commands::cluster::run(&client, args), json),
     }
 }

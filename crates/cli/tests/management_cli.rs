@@ -22,6 +22,13 @@ fn the_identity_command_answers_through_the_kmip_port() {
     assert!(answer["identity"].as_str().is_some_and(|name| !name.is_empty()));
     let output = keyward(&["--profile", profile.to_str().unwrap(), "identity"]);
     assert!(text(&output.stdout).contains("administrator: true"), "{}", text(&output.stdout));
+    // A sled store is this server's alone: no other nodes.
+    let output = keyward(&["--profile", profile.to_str().unwrap(), "--json", "cluster", "status"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((status["shared_store"].clone(), status["nodes"].clone()), (false.into(), serde_json::Value::Null));
+    let output = keyward(&["--profile", profile.to_str().unwrap(), "cluster", "status"]);
+    assert!(text(&output.stdout).contains("no other nodes"), "{}", text(&output.stdout));
     serving.terminate();
 }
 

@@ -341,6 +341,14 @@ fn grants_changed_on_one_node_hold_on_the_other_at_once() {
     assert!(!bob_gets(), "no grant yet");
     grants(&["add", "--object", &uid, "--to", "bob", "--operations", "get"]);
     assert!(bob_gets(), "granted through A, honoured by B at once");
+    // Both nodes hold a lease on their caches; the one asked is marked.
+    let status = keyward(&["--profile", profile.to_str().unwrap(), "--server", &at_a, "--json", "cluster", "status"]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let nodes = status["nodes"].as_array().unwrap();
+    assert_eq!(nodes.iter().filter(|n| n["live"] == true).count(), 2, "{status}");
+    assert_eq!(nodes.iter().filter(|n| n["this_node"] == true).count(), 1, "{status}");
+    assert_eq!(status["cluster_info"], "test cluster");
     grants(&["remove", "--object", &uid, "--to", "bob"]);
     assert!(!bob_gets(), "removed through A, refused by B at once");
     assert!(node_a.terminate().success());

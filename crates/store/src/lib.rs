@@ -142,6 +142,17 @@ pub(crate) fn check_index_terms(unique_identifier: &str, count: usize) -> StoreR
     Ok(())
 }
 
+/// A server that shares the store, as the store knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeLease {
+    /// Its lease's name: random per start and per connection to the database.
+    pub node: String,
+    /// This process.
+    pub this_node: bool,
+    /// Seconds until its lease expires (negative: expired; it serves nothing from its cache).
+    pub lease_seconds_left: f64,
+}
+
 /// What the dispatcher needs of a store. Implementations are shared by all connections: no call
 /// holds a lock across objects.
 pub trait ObjectStore: Send + Sync {
@@ -200,6 +211,12 @@ pub trait ObjectStore: Send + Sync {
     fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<backup::Manifest> {
         let _ = (created, out);
         Err(StoreError::Backend("this store keeps no backups".into()))
+    }
+
+    /// The servers that share this store and hold a lease on a cache of it (see the postgres
+    /// store's `coherence`), this one marked; `None` for a store one process owns.
+    fn cluster_nodes(&self) -> StoreResult<Option<Vec<NodeLease>>> {
+        Ok(None)
     }
 
     /// KEK status and rotation, for a store that has a KEK (none by default: the memory store).

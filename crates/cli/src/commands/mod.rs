@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod client_error;
+pub mod cluster;
 pub mod connection;
 pub mod crypto_ops;
 pub mod dev_profile;

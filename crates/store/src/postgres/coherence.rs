@@ -50,6 +50,9 @@ const FORGET_OLD_NODES: &str = "DELETE FROM nodes WHERE lease_expires < now() - 
 /// This process's rows (every session's): `$1` is its name.
 pub(super) const LEAVE: &str = "DELETE FROM nodes WHERE starts_with(node_id, $1 || '/')";
 pub(super) const NOTIFY: &str = "SELECT pg_notify($1, $2)";
+/// Every lease, with the seconds it has left (an operator's view of the cluster).
+pub(super) const ALL_NODES: &str =
+    "SELECT node_id, extract(epoch FROM lease_expires - now())::float8 FROM nodes ORDER BY node_id";
 /// The other processes' sessions that may be serving from their caches now.
 pub(super) const LIVE_PEERS: &str =
     "SELECT node_id FROM nodes WHERE lease_expires > now() AND NOT starts_with(node_id, $1 || '/')";

@@ -579,6 +579,22 @@ impl ObjectStore for PostgresStore {
         Some(Arc::new(keyring::Admin(Arc::clone(&self.keys))))
     }
 
+    fn cluster_nodes(&self) -> StoreResult<Option<Vec<crate::NodeLease>>> {
+        let own = format!("{}/", self.coherence.node);
+        let rows = self.database.run(|client| {
+            Box::pin(async move {
+                let read = |e| backend("reading the nodes' leases", &e);
+                let rows = client.query(coherence::ALL_NODES, &[]).await.map_err(read)?;
+                Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, f64>(1))).collect::<Vec<_>>())
+            })
+        })?;
+        let nodes = rows
+            .into_iter()
+            .map(|(node, left)| crate::NodeLease { this_node: node.starts_with(&own), node, lease_seconds_left: left })
+            .collect();
+        Ok(Some(nodes))
+    }
+
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
         let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
         let owned = key.to_string();

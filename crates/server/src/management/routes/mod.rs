@@ -13,6 +13,7 @@
 //! | `POST /v1/kek/rotate` | `kek` | administrators: a new KEK (`{"new_data_key": true}`: and data key) |
 
 mod backup;
+mod cluster;
 mod grants;
 mod identity;
 mod kek;
@@ -161,6 +162,12 @@ pub(crate) async fn route(call: &Call<'_>) -> Result<Reply, ApiError> {
         ["v1", "rotation", "schedule"] => {
             if call.method == Method::GET {
                 return rotation::schedule(call).await;
+            }
+            true
+        }
+        ["v1", "cluster"] => {
+            if call.method == Method::GET {
+                return cluster::status(call);
             }
             true
         }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::client_error::CliError;
 use super::connection::{ClientOptions, with_management};
+use super::output::Output;
 
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
@@ -25,11 +26,7 @@ pub fn run(options: &ClientOptions, args: ClusterArgs) -> Result<(), CliError> {
     let answer = with_management(options, async |client| {
         client.call("GET", "/v1/cluster", None).await.map_err(CliError::from_management)
     })?;
-    if options.json {
-        println!("{answer}");
-    } else {
-        print!("{}", describe(&answer));
-    }
+    Output { json: options.json }.print(&describe(&answer), answer);
     Ok(())
 }
 

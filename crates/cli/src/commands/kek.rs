@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::client_error::CliError;
 use super::connection::{ClientOptions, with_management};
+use super::output::Output;
 
 #[derive(Debug, Args)]
 pub struct KekArgs {
@@ -51,11 +52,7 @@ pub fn run(options: &ClientOptions, args: KekArgs) -> Result<(), CliError> {
             Ok(status)
         })?,
     };
-    if options.json {
-        println!("{answer}");
-    } else {
-        print!("{}", describe(&answer));
-    }
+    Output { json: options.json }.print(&describe(&answer), answer);
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::context::Pkcs11;
 use keyward_core::pkcs11_relay::{ModuleInfo, Pkcs11Module};
 
 /// PKCS#11's CKR_GENERAL_ERROR, answered when the module fails in a way cryptoki does not name
@@ -29,13 +29,9 @@ pub struct ModuleError {
 impl CryptokiModule {
     pub fn load(path: &Path) -> Result<CryptokiModule, ModuleError> {
         let failed = |error: cryptoki::error::Error| ModuleError { path: path.to_path_buf(), error: error.to_string() };
-        let context = Pkcs11::new(path).map_err(failed)?;
         // The KEK source (keyward-store's PKCS#11 KEK) may have initialized the same module in
-        // this process already: one library, one initialization (PKCS#11 3.0 §5.4).
-        match context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-            Ok(()) | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::CryptokiAlreadyInitialized, _)) => {}
-            Err(error) => return Err(failed(error)),
-        }
+        // this process already: one library, one initialization, by one thread at a time.
+        let context = keyward_store::pkcs11::open_module(path).map_err(failed)?;
         Ok(CryptokiModule { context, path: path.to_path_buf() })
     }
 }

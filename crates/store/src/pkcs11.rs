@@ -47,6 +47,25 @@ impl std::fmt::Debug for Pkcs11Settings {
 }
 
 /// KEKs in a PKCS#11 token: one logged-in session, held while the source lives.
+/// A PKCS#11 module, loaded and initialized once for the process and kept: C_Initialize is
+/// called once, by one thread (PKCS#11 3.0 §5.4). SoftHSM2 crashed when two threads called it at
+/// once (two servers of one process starting together, as the tests do, or the KEK source and
+/// the server's module). A module initialized by other code of the process is taken as it is.
+pub fn open_module(path: &Path) -> Result<Pkcs11, CkError> {
+    static MODULES: Mutex<Vec<(PathBuf, Pkcs11)>> = Mutex::new(Vec::new());
+    let mut modules = MODULES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, context)) = modules.iter().find(|(loaded, _)| loaded == path) {
+        return Ok(context.clone());
+    }
+    let context = Pkcs11::new(path)?;
+    match context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(error) => return Err(error),
+    }
+    modules.push((path.to_path_buf(), context.clone()));
+    Ok(context)
+}
+
 pub struct Pkcs11KekSource {
     settings: Pkcs11Settings,
     session: std::sync::Arc<Mutex<Session>>,
@@ -61,11 +80,8 @@ impl Pkcs11KekSource {
         if !Path::new(module).exists() {
             return Err(unavailable("the module file does not exist".into()));
         }
-        let context = Pkcs11::new(module).map_err(|e| unavailable(format!("the module does not load: {e}")))?;
-        match context.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-            Err(e) => return Err(unavailable(format!("C_Initialize failed: {e}"))),
-        }
+        let context =
+            open_module(Path::new(module)).map_err(|e| unavailable(format!("the module does not load: {e}")))?;
         let slots = context.get_slots_with_token().map_err(|e| unavailable(format!("no slot list: {e}")))?;
         let mut labels = Vec::new();
         let mut found = None;

@@ -253,7 +253,7 @@ impl Rows {
         for (key, sealed) in &self.settings {
             tx.execute("INSERT INTO settings (key, sealed) VALUES ($1, $2)", &[key, sealed]).await.map_err(fail)?;
         }
-        let insert = tx.prepare(super::INSERT_ONE).await.map_err(fail)?;
+        let insert = tx.prepare(super::write::INSERT_ONE).await.map_err(fail)?;
         for (uid, row) in &self.objects {
             let (terms, claims) = (StoredRow::keys(&row.index_keys), StoredRow::keys(&row.claims));
             let inserted = tx

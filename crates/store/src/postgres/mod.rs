@@ -24,47 +24,23 @@ mod database;
 mod keyring;
 mod schema;
 mod tls;
+mod write;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{Statement, Transaction};
 use zeroize::Zeroizing;
 
 pub use self::backup::{Restored as PostgresRestored, verify_backup as verify_postgres_backup};
-use self::coherence::{Coherence, Outgoing};
+use self::coherence::Coherence;
 use self::database::{Database, Pooled, backend};
-use crate::index::{claims, terms_of};
+use self::write::{Written, write_commit};
 use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
-const INSERT_OBJECT: &str = "INSERT INTO objects (unique_identifier, revision, index_keys, sealed)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (unique_identifier) DO NOTHING RETURNING id";
-const UPDATE_OBJECT: &str = "UPDATE objects SET revision = $2, index_keys = $3, sealed = $4
-     WHERE unique_identifier = $1 AND revision = $5 RETURNING id";
-const DELETE_TERMS: &str = "DELETE FROM object_terms WHERE object_id = $1";
-const DELETE_CLAIMS: &str = "DELETE FROM name_claims WHERE object_id = $1";
-const INSERT_TERMS: &str = "INSERT INTO object_terms (index_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
-const INSERT_CLAIMS: &str = "INSERT INTO name_claims (claim_key, object_id) SELECT k, $2 FROM unnest($1::bytea[]) AS k";
-/// A new object with its index rows and Name claims, in one statement (its own transaction):
-/// no row back when the identifier exists; a claim another object holds fails it whole.
-const INSERT_ONE: &str = "WITH o AS (
-         INSERT INTO objects (unique_identifier, revision, index_keys, sealed)
-         VALUES ($1, $2, $3, $4) ON CONFLICT (unique_identifier) DO NOTHING RETURNING id
-     ), t AS (
-         INSERT INTO object_terms (index_key, object_id) SELECT k, o.id FROM o, unnest($5::bytea[]) AS k
-     ), c AS (
-         INSERT INTO name_claims (claim_key, object_id) SELECT k, o.id FROM o, unnest($6::bytea[]) AS k
-     )
-     SELECT id, nextval('commit_order') FROM o";
-/// The commit's number in the cluster's order, taken last in its transaction (see
-/// `CommitTicket::order`).
-const NEXT_ORDER: &str = "SELECT nextval('commit_order')";
 const SELECT_OBJECT: &str = "SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1";
 const ALL_OBJECTS: &str = "SELECT unique_identifier FROM objects ORDER BY id DESC";
 /// The objects that have every one of the (distinct) index keys $1, of which there are $2.
@@ -145,17 +121,6 @@ pub struct PostgresStore {
     caching: bool,
 }
 
-/// A change sealed and ready to write, made outside the transaction.
-struct Prepared {
-    unique_identifier: String,
-    insert: bool,
-    /// The revision the change read (0 for an insert); it writes `expected + 1`.
-    expected: i64,
-    index_keys: Vec<Vec<u8>>,
-    claim_keys: Vec<Vec<u8>>,
-    sealed: Vec<u8>,
-}
-
 impl PostgresStore {
     /// Connects with the default options and `kek` as the KEK of version 1 (see
     /// [`PostgresStore::connect_with_source`]).
@@ -223,62 +188,6 @@ impl PostgresStore {
     fn setting_context(key: &str) -> Vec<u8> {
         [b"setting\0".as_slice(), key.as_bytes()].concat()
     }
-
-    fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
-        let object = change.object();
-        let terms = terms_of(&object.owner, &object.attributes);
-        crate::check_index_terms(&object.unique_identifier, terms.len())?;
-        let index_keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
-        let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t).to_vec()).collect();
-        let expected = i64::try_from(object.revision)
-            .map_err(|_| StoreError::LimitExceeded(format!("revision of {}", object.unique_identifier)))?;
-        let revision = expected + 1;
-        let plaintext = record::encode(object)?;
-        let context = Self::context(&object.unique_identifier, revision, &index_keys.concat());
-        let sealed = self.sealer.seal(&plaintext, &context)?;
-        Ok(Prepared {
-            unique_identifier: object.unique_identifier.clone(),
-            insert: matches!(change, Change::Insert(_)),
-            expected,
-            index_keys,
-            claim_keys,
-            sealed,
-        })
-    }
-}
-
-impl PostgresStore {
-    /// Waits until every node of `peers` dropped its copies of what a commit changed: each
-    /// acknowledges, or its lease expires (it then serves nothing from its cache). A node that
-    /// does not answer within a lease is asked about again: only those whose lease still runs
-    /// are waited for; after three leases the commit is answered with an error.
-    fn await_peers(&self, outgoing: &Outgoing, mut peers: Vec<String>) -> StoreResult<()> {
-        let lease = self.coherence.lease();
-        let give_up = Instant::now() + lease * 3;
-        let outcome = loop {
-            let until = (Instant::now() + lease).min(give_up);
-            let missing = self::database::blocking(|| self.coherence.wait_for(outgoing.token, &peers, until));
-            if missing.is_empty() {
-                break Ok(());
-            }
-            if Instant::now() >= give_up {
-                break Err(coherence::unacknowledged(&missing));
-            }
-            tracing::warn!(
-                nodes = %missing.join(", "),
-                "a change waits for nodes that have not confirmed dropping their cached copies (until their leases \
-                 expire)"
-            );
-            let node = self.coherence.node.clone();
-            let live = self.database.run(move |client| Box::pin(async move { live_peers(client, &node).await }));
-            match live {
-                Ok(live) => peers = missing.into_iter().filter(|node| live.contains(node)).collect(),
-                Err(error) => break Err(error),
-            }
-        };
-        self.coherence.done(outgoing.token);
-        outcome
-    }
 }
 
 impl Drop for PostgresStore {
@@ -308,128 +217,6 @@ fn connect_database(url: &str, options: &PostgresOptions) -> StoreResult<Databas
         tracing::info!(?applied, "migrated the database schema");
     }
     Ok(database)
-}
-
-/// A database error met while writing `uid`: a conflict when another writer got there first.
-fn write_error(uid: &str, error: &tokio_postgres::Error) -> StoreError {
-    let conflicts = [SqlState::UNIQUE_VIOLATION, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED];
-    match error.code() {
-        Some(code) if conflicts.contains(code) => StoreError::Conflict(uid.to_string()),
-        _ => backend("committing", error),
-    }
-}
-
-/// Runs `statement` when `run` says so. The statement is sent when the future is first polled.
-async fn execute_if(
-    tx: &Transaction<'_>,
-    run: bool,
-    statement: &Statement,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<(), tokio_postgres::Error> {
-    if run {
-        tx.execute(statement, params).await?;
-    }
-    Ok(())
-}
-
-/// What a commit wrote: its number in the cluster's order, and the other nodes that may hold
-/// copies of the objects it changed.
-struct Written {
-    order: u64,
-    peers: Vec<String>,
-}
-
-/// Writes the prepared changes in one transaction, with the invalidation of the objects it
-/// changes.
-async fn write(
-    client: &mut Pooled,
-    prepared: Vec<Prepared>,
-    invalidation: Option<(String, String)>,
-) -> StoreResult<Written> {
-    if let [one] = prepared.as_slice()
-        && one.insert
-    {
-        // A Create's commit: one round trip instead of four (BEGIN, the object, its index rows,
-        // COMMIT). Nobody caches an object that did not exist, so there is nothing to invalidate.
-        return insert_one(client, one).await.map(|order| Written { order, peers: Vec::new() });
-    }
-    let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
-    let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
-    // Prepared before the transaction, once per connection.
-    let insert_object = client.prepared(INSERT_OBJECT).await.map_err(prepare_error)?;
-    let update_object = client.prepared(UPDATE_OBJECT).await.map_err(prepare_error)?;
-    let delete_terms = client.prepared(DELETE_TERMS).await.map_err(prepare_error)?;
-    let delete_claims = client.prepared(DELETE_CLAIMS).await.map_err(prepare_error)?;
-    let insert_terms = client.prepared(INSERT_TERMS).await.map_err(prepare_error)?;
-    let insert_claims = client.prepared(INSERT_CLAIMS).await.map_err(prepare_error)?;
-    let tx = client.transaction().await.map_err(|e| backend("beginning a commit", &e))?;
-    for change in &prepared {
-        let uid = change.unique_identifier.as_str();
-        let fail = |e: tokio_postgres::Error| write_error(uid, &e);
-        let revision = change.expected + 1;
-        let index_keys = change.index_keys.concat();
-        let row = if change.insert {
-            tx.query_opt(&insert_object, &[&uid, &revision, &index_keys, &change.sealed]).await.map_err(fail)?
-        } else {
-            tx.query_opt(&update_object, &[&uid, &revision, &index_keys, &change.sealed, &change.expected])
-                .await
-                .map_err(fail)?
-        };
-        let Some(row) = row else {
-            return Err(StoreError::Conflict(uid.to_string()));
-        };
-        let id: i64 = row.get(0);
-        // The index rows, in one round trip: the statements are sent together (each when its
-        // future is first polled, in this order) and run in that order; the first error (a claim
-        // another object holds) ends the commit.
-        let (replacing, claiming) = (!change.insert, !change.claim_keys.is_empty());
-        let by_object: [&(dyn ToSql + Sync); 1] = [&id];
-        let terms: [&(dyn ToSql + Sync); 2] = [&change.index_keys, &id];
-        let claims: [&(dyn ToSql + Sync); 2] = [&change.claim_keys, &id];
-        tokio::try_join!(
-            execute_if(&tx, replacing, &delete_terms, &by_object),
-            execute_if(&tx, replacing, &delete_claims, &by_object),
-            execute_if(&tx, true, &insert_terms, &terms),
-            execute_if(&tx, claiming, &insert_claims, &claims),
-        )
-        .map_err(fail)?;
-    }
-    let last = prepared.last().map_or("", |p| p.unique_identifier.as_str());
-    // Taken once the rows are written (and locked): a commit that waited for one of them gets a
-    // greater number than the commit it waited for.
-    let order: i64 = tx.query_one(NEXT_ORDER, &[]).await.map_err(|e| write_error(last, &e))?.get(0);
-    let order = u64::try_from(order).unwrap_or(0);
-    let Some((node, payload)) = invalidation else {
-        tx.commit().await.map_err(|e| write_error(last, &e))?;
-        return Ok(Written { order, peers: Vec::new() });
-    };
-    // Delivered to every listening node when the transaction commits, in commit order.
-    tx.execute(coherence::NOTIFY, &[&"keyward_invalidate", &payload]).await.map_err(|e| write_error(last, &e))?;
-    tx.commit().await.map_err(|e| write_error(last, &e))?;
-    // Asked after the commit: a node that took its lease later read the change, if anything.
-    Ok(Written { order, peers: live_peers(client, &node).await? })
-}
-
-/// Writes one new object in one statement, [`INSERT_ONE`]; returns its commit's order.
-async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<u64> {
-    let uid = change.unique_identifier.as_str();
-    let fail = |e: tokio_postgres::Error| write_error(uid, &e);
-    let statement = client.prepared(INSERT_ONE).await.map_err(fail)?;
-    let (revision, index_keys) = (change.expected + 1, change.index_keys.concat());
-    let params: [&(dyn ToSql + Sync); 6] =
-        [&uid, &revision, &index_keys, &change.sealed, &change.index_keys, &change.claim_keys];
-    match client.query_opt(&statement, &params).await.map_err(fail)? {
-        Some(row) => Ok(u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)),
-        None => Err(StoreError::Conflict(uid.to_string())),
-    }
-}
-
-/// The other nodes whose leases run: they may serve from their caches.
-async fn live_peers(client: &mut Pooled, node: &str) -> StoreResult<Vec<String>> {
-    let read = |e| backend("reading the nodes' leases", &e);
-    let statement = client.prepared(coherence::LIVE_PEERS).await.map_err(read)?;
-    let rows = client.query(&statement, &[&node]).await.map_err(read)?;
-    Ok(rows.iter().map(|row| row.get::<_, String>(0)).collect())
 }
 
 impl ObjectStore for PostgresStore {
@@ -479,8 +266,9 @@ impl ObjectStore for PostgresStore {
         }
         let outgoing = (!changed.is_empty()).then(|| self.coherence.outgoing(changed.clone()));
         let invalidation = outgoing.as_ref().map(|o| (self.coherence.node.clone(), o.payload.clone()));
-        let written =
-            self.database.run(move |client| Box::pin(async move { write(client, prepared, invalidation).await }));
+        let written = self
+            .database
+            .run(move |client| Box::pin(async move { write_commit(client, prepared, invalidation).await }));
         if outgoing.is_some() {
             // This node's own copies, whatever the outcome: a commit whose answer was lost may
             // have happened.

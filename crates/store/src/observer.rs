@@ -26,6 +26,12 @@ pub trait StoreObserver: Send + Sync {
     fn flushed(&self, flush: Duration, fsync: Duration) {
         let _ = (flush, fsync);
     }
+
+    /// On a store several servers share: a committed change of existing objects waited `elapsed`
+    /// for the other nodes to drop their cached copies (or for their leases to expire).
+    fn peers_waited(&self, elapsed: Duration) {
+        let _ = elapsed;
+    }
 }
 
 /// The observer of a store nobody watches.

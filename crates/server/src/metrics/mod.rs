@@ -166,6 +166,7 @@ mod tests {
         let store = metrics.store_observer();
         store.cache_lookup(true);
         store.flushed(Duration::from_millis(2), Duration::from_millis(1));
+        store.peers_waited(Duration::from_secs(3));
         let open = metrics.connection_opened(Transport::Ttlv);
         metrics.handshake_failed(Transport::Https, HandshakeFailure::Certificate);
 
@@ -179,6 +180,8 @@ mod tests {
             "keyward_store_cache_hits_total 1",
             "keyward_store_cache_misses_total 0",
             "keyward_store_fsync_seconds_count 1",
+            "keyward_store_peer_wait_seconds_bucket{le=\"2.5\"} 0",
+            "keyward_store_peer_wait_seconds_bucket{le=\"5\"} 1",
             "keyward_connections_open{listener=\"kmip\"} 1",
             "keyward_connections_open{listener=\"https\"} 0",
             "keyward_tls_handshake_failures_total{listener=\"https\",reason=\"certificate\"} 1",

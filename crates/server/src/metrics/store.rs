@@ -16,6 +16,7 @@ pub(super) struct StoreMetrics {
     commits: Histogram,
     flushes: Histogram,
     fsyncs: Histogram,
+    peer_waits: Histogram,
     cache_hits: Counter,
     cache_misses: Counter,
 }
@@ -26,6 +27,7 @@ impl StoreMetrics {
             commits: Histogram::new(DISK_BUCKETS),
             flushes: Histogram::new(DISK_BUCKETS),
             fsyncs: Histogram::new(DISK_BUCKETS),
+            peer_waits: Histogram::new(DISK_BUCKETS.into_iter().chain([2.5, 5.0, 10.0])),
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
         };
@@ -43,6 +45,12 @@ impl StoreMetrics {
             "keyward_store_fsync_seconds",
             "Time of the fdatasync calls of one group flush",
             metrics.fsyncs.clone(),
+        );
+        registry.register(
+            "keyward_store_peer_wait_seconds",
+            "PostgreSQL store: time a committed change of existing objects waited for the other nodes to drop their \
+             cached copies (a node that does not answer: until its lease expires)",
+            metrics.peer_waits.clone(),
         );
         registry.register(
             "keyward_store_cache_hits",
@@ -70,5 +78,9 @@ impl StoreObserver for StoreMetrics {
     fn flushed(&self, flush: Duration, fsync: Duration) {
         self.flushes.observe(flush.as_secs_f64());
         self.fsyncs.observe(fsync.as_secs_f64());
+    }
+
+    fn peers_waited(&self, elapsed: Duration) {
+        self.peer_waits.observe(elapsed.as_secs_f64());
     }
 }

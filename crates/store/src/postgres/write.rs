@@ -78,6 +78,7 @@ impl PostgresStore {
     /// does not answer within a lease is asked about again: only those whose lease still runs
     /// are waited for; after three leases the commit is answered with an error.
     pub(super) fn await_peers(&self, outgoing: &Outgoing, mut peers: Vec<String>) -> StoreResult<()> {
+        let started = Instant::now();
         let lease = self.coherence.lease();
         let give_up = Instant::now() + lease * 3;
         let outcome = loop {
@@ -102,6 +103,7 @@ impl PostgresStore {
             }
         };
         self.coherence.done(outgoing.token);
+        self.observer.peers_waited(started.elapsed());
         outcome
     }
 }

@@ -82,9 +82,7 @@ impl Workspace {
         client.batch_execute(&format!("CREATE DATABASE {name}")).await.map_err(|e| format!("PostgreSQL: {e}"))?;
         drop(client);
         let _ = driving.await;
-        let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-        let host = base.rsplit_once('/').map_or(base, |(host, _)| host);
-        Ok(query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}")))
+        Ok(keyward_store::postgres_database_url(server, &name))
     }
 
     /// The credentials of the administrator client of the development PKI.

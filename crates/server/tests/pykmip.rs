@@ -79,9 +79,7 @@ async fn pykmip_on_the_postgres_store() {
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     drop(client);
     let _ = driving.await;
-    let (base, query) = server_url.split_once('?').map_or((server_url.as_str(), None), |(b, q)| (b, Some(q)));
-    let host = base.rsplit_once('/').map_or(base, |(host, _)| host);
-    let url = query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"));
+    let url = keyward_store::postgres_database_url(&server_url, &name);
     let server = TestServer::start_with(|config| {
         config.store.backend = keyward_server::config::store::StoreBackend::Postgres;
         config.store.url = Some(keyward_server::config::store::DatabaseUrl(url));

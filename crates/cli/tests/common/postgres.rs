@@ -14,9 +14,7 @@ pub fn fresh_database(runtime: &tokio::runtime::Runtime, server: &str, name: &st
         client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
         client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     });
-    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let (host, _) = base.rsplit_once('/').unwrap();
-    query.map_or_else(|| format!("{host}/{name}"), |query| format!("{host}/{name}?{query}"))
+    keyward_store::postgres_database_url(server, name)
 }
 
 /// An AES-256 key's attributes, with a Name.

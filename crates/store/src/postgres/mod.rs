@@ -206,6 +206,18 @@ impl Drop for PostgresStore {
     }
 }
 
+/// The URL of the database `database` on the server of `server` (a `postgres://` URL naming
+/// another database), its query (`?sslmode=...`) kept: for the tools and tests that make a
+/// database per store on one server.
+pub fn database_url(server: &str, database: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(base, query)| (base, Some(query)));
+    let host = base.rsplit_once('/').map_or(base, |(host, _)| host);
+    match query {
+        Some(query) => format!("{host}/{database}?{query}"),
+        None => format!("{host}/{database}"),
+    }
+}
+
 /// Connects to the database at `url` and creates or migrates its schema.
 fn connect_database(url: &str, options: &PostgresOptions) -> StoreResult<Database> {
     let config: tokio_postgres::Config =
@@ -402,5 +414,17 @@ impl ObjectStore for PostgresStore {
             })
         })?;
         Ok(CommitTicket::ready())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_database_url_names_the_database_and_keeps_the_query() {
+        assert_eq!(super::database_url("postgres://u@h:5/postgres", "kw"), "postgres://u@h:5/kw");
+        assert_eq!(
+            super::database_url("postgres://u@h:5/postgres?sslmode=require", "kw"),
+            "postgres://u@h:5/kw?sslmode=require"
+        );
     }
 }

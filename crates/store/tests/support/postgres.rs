@@ -41,12 +41,7 @@ pub fn fresh_database(server: &str) -> String {
     let name = format!("contract_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
     let (runtime, client) = connect(server);
     runtime.block_on(client.batch_execute(&format!("CREATE DATABASE {name}"))).unwrap();
-    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
-    let (host, _) = base.rsplit_once('/').unwrap();
-    match query {
-        Some(query) => format!("{host}/{name}?{query}"),
-        None => format!("{host}/{name}"),
-    }
+    keyward_store::postgres_database_url(server, &name)
 }
 
 pub fn execute(url: &str, sql: &str) {

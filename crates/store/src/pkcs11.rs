@@ -46,7 +46,6 @@ impl std::fmt::Debug for Pkcs11Settings {
     }
 }
 
-/// KEKs in a PKCS#11 token: one logged-in session, held while the source lives.
 /// A PKCS#11 module, loaded and initialized once for the process and kept: C_Initialize is
 /// called once, by one thread (PKCS#11 3.0 §5.4). SoftHSM2 crashed when two threads called it at
 /// once (two servers of one process starting together, as the tests do, or the KEK source and
@@ -66,6 +65,7 @@ pub fn open_module(path: &Path) -> Result<Pkcs11, CkError> {
     Ok(context)
 }
 
+/// KEKs in a PKCS#11 token: one logged-in session, held while the source lives.
 pub struct Pkcs11KekSource {
     settings: Pkcs11Settings,
     session: std::sync::Arc<Mutex<Session>>,

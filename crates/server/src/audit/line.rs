@@ -5,7 +5,8 @@
 //!
 //! The flusher writes thousands of lines a second from a few connections: [`LineWriter`] keeps
 //! each connection's fixed fields (identity, fingerprint, peer, transport) as ready JSON for the
-//! length of one group, and the time's text up to the second.
+//! length of one group; the time's text up to the second is kept per thread
+//! ([`super::record::push_rfc3339_cached`]).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -20,9 +21,6 @@ pub struct LineWriter {
     /// Each origin's fields as JSON, keyed by the origin's address. The entry holds the origin
     /// itself, so the address cannot be reused by another origin while it is here.
     origins: HashMap<usize, (Arc<AuditOrigin>, Vec<u8>)>,
-    /// The second `second_text` stands for, and its RFC 3339 text without the milliseconds.
-    second: Option<u64>,
-    second_text: String,
 }
 
 impl LineWriter {
@@ -35,7 +33,7 @@ impl LineWriter {
     /// brace, no newline) to `out`; `millis` is the request's time since the Unix epoch.
     pub fn request_body(&mut self, out: &mut Vec<u8>, millis: u64, origin: &Arc<AuditOrigin>, event: &AuditEvent) {
         out.extend_from_slice(b"\"time\":\"");
-        self.time(out, millis);
+        super::record::push_rfc3339_cached(out, millis / 1000, (millis % 1000) as u32);
         out.extend_from_slice(b"\",\"kind\":\"request\",");
         let (_, fields) = self
             .origins
@@ -43,23 +41,6 @@ impl LineWriter {
             .or_insert_with(|| (Arc::clone(origin), origin_fields(origin)));
         out.extend_from_slice(fields);
         event_fields(out, event);
-    }
-
-    fn time(&mut self, out: &mut Vec<u8>, millis: u64) {
-        let second = millis / 1000;
-        if self.second != Some(second) {
-            let full = super::record::rfc3339(i64::try_from(second).unwrap_or(i64::MAX), 0);
-            self.second_text = full.strip_suffix("000Z").unwrap_or(&full).to_string();
-            self.second = Some(second);
-        }
-        out.extend_from_slice(self.second_text.as_bytes());
-        let millis = millis % 1000;
-        out.extend_from_slice(&[
-            b'0' + (millis / 100) as u8,
-            b'0' + (millis / 10 % 10) as u8,
-            b'0' + (millis % 10) as u8,
-        ]);
-        out.push(b'Z');
     }
 }
 

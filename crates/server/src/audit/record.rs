@@ -188,6 +188,14 @@ pub fn now_rfc3339() -> String {
 
 /// [`rfc3339`], with the text up to the second kept per thread.
 pub fn rfc3339_cached(seconds: u64, millis: u32) -> String {
+    let mut text = Vec::with_capacity(24);
+    push_rfc3339_cached(&mut text, seconds, millis);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// Appends [`rfc3339_cached`]'s text to `out`, without allocating: the flusher writes one per
+/// record.
+pub fn push_rfc3339_cached(out: &mut Vec<u8>, seconds: u64, millis: u32) {
     use std::cell::RefCell;
     thread_local! {
         static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
@@ -198,14 +206,11 @@ pub fn rfc3339_cached(seconds: u64, millis: u32) -> String {
             *prefix = full.strip_suffix("000Z").unwrap_or(&full).to_string();
             *second = seconds;
         }
-        let mut text = String::with_capacity(prefix.len() + 4);
-        text.push_str(prefix);
-        for digit in [millis / 100, millis / 10 % 10, millis % 10] {
-            text.push(char::from(b'0' + digit as u8));
-        }
-        text.push('Z');
-        text
-    })
+        out.extend_from_slice(prefix.as_bytes());
+    });
+    let millis = millis % 1000;
+    out.extend_from_slice(&[b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8]);
+    out.push(b'Z');
 }
 
 /// A Unix time in RFC 3339 UTC with milliseconds.

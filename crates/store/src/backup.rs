@@ -86,6 +86,21 @@ pub struct Manifest {
     pub entries: u64,
 }
 
+impl Manifest {
+    /// The manifest this build writes for a backup of `backend` made at `created`.
+    pub(crate) fn new(backend: &str, created: i64, objects: u64, settings: u64, entries: u64) -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            created,
+            server_version: env!("CARGO_PKG_VERSION").into(),
+            backend: backend.into(),
+            objects,
+            settings,
+            entries,
+        }
+    }
+}
+
 /// One record as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -147,6 +162,13 @@ impl<W: Write> BackupWriter<W> {
     }
 
     /// Ends the backup with its trailer; `sealed_digest` is [`Self::digest`] sealed by the store.
+    /// Ends the backup with its digest sealed by `sealer` (the store's key; see
+    /// [`Backup::check_seal`]).
+    pub(crate) fn finish_sealed(self, sealer: &crate::sealing::Sealer) -> crate::StoreResult<W> {
+        let sealed = sealer.seal(&self.digest(), DIGEST_CONTEXT)?;
+        Ok(self.finish(&sealed)?)
+    }
+
     pub fn finish(mut self, sealed_digest: &[u8]) -> io::Result<W> {
         let digest = self.digest();
         let length = u32::try_from(sealed_digest.len()).map_err(|_| io::Error::other("sealed digest too long"))?;
@@ -171,6 +193,18 @@ pub struct Backup {
 }
 
 impl Backup {
+    /// Checks that `sealer` (the store's key) sealed this backup's digest: the backup is one the
+    /// store's server wrote, unchanged.
+    pub(crate) fn check_seal(&self, sealer: &crate::sealing::Sealer) -> crate::StoreResult<()> {
+        let corrupt = |what: &str| crate::StoreError::Corrupt(format!("the backup's sealed digest {what}"));
+        let opened =
+            sealer.open(&self.sealed_digest, DIGEST_CONTEXT).map_err(|_| corrupt("does not open with this KEK"))?;
+        if opened.as_slice() != self.digest {
+            return Err(corrupt("is not its content's"));
+        }
+        Ok(())
+    }
+
     /// Reads and checks a backup: magic, version, every length, the entry count and the SHA-256.
     /// Needs no key.
     pub fn read(mut input: impl Read) -> Result<Backup, BackupError> {

@@ -23,9 +23,8 @@ use std::io::Write;
 use super::PostgresStore;
 use super::database::backend;
 use super::keyring;
-use crate::backup::{Backup, BackupTree, BackupWriter, DIGEST_CONTEXT, FORMAT_VERSION, Manifest};
+use crate::backup::{Backup, BackupTree, BackupWriter, Manifest};
 use crate::kek::KekSource;
-use crate::record;
 use crate::sealing::{INDEX_MAC_LEN, Sealer};
 use crate::{StoreError, StoreResult};
 
@@ -66,21 +65,18 @@ impl PostgresStore {
             })
         })?;
         let count = |tree| entries.iter().filter(|(t, _, _)| *t == tree).count() as u64;
-        let manifest = Manifest {
-            format_version: FORMAT_VERSION,
+        let manifest = Manifest::new(
+            BACKEND,
             created,
-            server_version: env!("CARGO_PKG_VERSION").into(),
-            backend: BACKEND.into(),
-            objects: count(BackupTree::Objects),
-            settings: count(BackupTree::Settings),
-            entries: entries.len() as u64,
-        };
+            count(BackupTree::Objects),
+            count(BackupTree::Settings),
+            entries.len() as u64,
+        );
         let mut writer = BackupWriter::new(out, &manifest)?;
         for (tree, key, value) in &entries {
             writer.entry(*tree, key, value)?;
         }
-        let sealed = self.sealer.seal(&writer.digest(), DIGEST_CONTEXT)?;
-        writer.finish(&sealed)?;
+        writer.finish_sealed(&self.sealer)?;
         Ok(manifest)
     }
 
@@ -285,22 +281,12 @@ pub fn verify_backup(backup: &Backup, source: &dyn KekSource) -> StoreResult<u64
         .ok_or_else(|| StoreError::Corrupt("the backup has no check value for its keyring's KEK".into()))?;
     let opened = keyring::unwrap(*version, wrapped, check, source)?;
     let sealer = Sealer::new(&opened.ring);
-    let digest = sealer
-        .open(&backup.sealed_digest, DIGEST_CONTEXT)
-        .map_err(|_| StoreError::Corrupt("the backup's sealed digest does not open with this KEK".into()))?;
-    if digest.as_slice() != backup.digest {
-        return Err(StoreError::Corrupt("the backup's sealed digest is not its content's".into()));
-    }
+    backup.check_seal(&sealer)?;
     for (key, sealed) in &rows.settings {
         sealer.open(sealed, &PostgresStore::setting_context(key))?;
     }
     for (uid, row) in &rows.objects {
-        let plaintext = sealer.open(&row.sealed, &PostgresStore::context(uid, row.revision, &row.index_keys))?;
-        let revision = u64::try_from(row.revision).map_err(|_| StoreError::Corrupt("a negative revision".into()))?;
-        let object = record::decode(&plaintext, revision)?;
-        if object.unique_identifier != *uid {
-            return Err(StoreError::Corrupt(format!("the record of {uid} names another object")));
-        }
+        PostgresStore::open_record(&sealer, uid, row.revision, &row.index_keys, &row.sealed)?;
     }
     Ok(rows.objects.len() as u64)
 }

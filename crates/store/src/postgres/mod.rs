@@ -184,6 +184,24 @@ impl PostgresStore {
         context
     }
 
+    /// Opens the sealed record of `unique_identifier` as a row holds it, and checks that it names
+    /// that object.
+    fn open_record(
+        sealer: &Sealer,
+        unique_identifier: &str,
+        revision: i64,
+        index_keys: &[u8],
+        sealed: &[u8],
+    ) -> StoreResult<StoredObject> {
+        let plaintext = sealer.open(sealed, &Self::context(unique_identifier, revision, index_keys))?;
+        let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt("a negative revision".into()))?;
+        let object = record::decode(&plaintext, revision)?;
+        if object.unique_identifier != unique_identifier {
+            return Err(StoreError::Corrupt(format!("the record of {unique_identifier} names another object")));
+        }
+        Ok(object)
+    }
+
     /// What a setting's seal is bound to: its key, in a space of its own (as in sled).
     fn setting_context(key: &str) -> Vec<u8> {
         [b"setting\0".as_slice(), key.as_bytes()].concat()
@@ -251,13 +269,7 @@ impl ObjectStore for PostgresStore {
         let Some((revision, index_keys, sealed)) = row else {
             return Ok(None);
         };
-        let plaintext = self.sealer.open(&sealed, &Self::context(unique_identifier, revision, &index_keys))?;
-        let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt("a negative revision".into()))?;
-        let object = record::decode(&plaintext, revision)?;
-        if object.unique_identifier != unique_identifier {
-            return Err(StoreError::Corrupt(format!("the record of {unique_identifier} names another object")));
-        }
-        let object = Arc::new(object);
+        let object = Arc::new(Self::open_record(&self.sealer, unique_identifier, revision, &index_keys, &sealed)?);
         self.coherence.keep(&object, generation);
         Ok(Some(object))
     }

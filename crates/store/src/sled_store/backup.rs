@@ -17,7 +17,7 @@ use super::SledStore;
 use super::backend::{Backend, WATERMARK_KEY};
 use super::disk_sync::DiskSync;
 use super::watermark::{Mark, WATERMARK_FILE, Watermark};
-use crate::backup::{Backup, BackupTree, BackupWriter, DIGEST_CONTEXT, FORMAT_VERSION, Manifest};
+use crate::backup::{Backup, BackupTree, BackupWriter, Manifest};
 use crate::{StoreError, StoreResult};
 
 /// The records of a store at one instant, still sealed.
@@ -30,15 +30,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// What the backup of this snapshot says about itself.
     pub fn manifest(&self, created: i64) -> Manifest {
-        Manifest {
-            format_version: FORMAT_VERSION,
-            created,
-            server_version: env!("CARGO_PKG_VERSION").into(),
-            backend: "sled".into(),
-            objects: self.objects,
-            settings: self.settings,
-            entries: self.entries.len() as u64,
-        }
+        Manifest::new("sled", created, self.objects, self.settings, self.entries.len() as u64)
     }
 }
 
@@ -81,22 +73,13 @@ impl SledStore {
         for (tree, key, value) in &snapshot.entries {
             writer.entry(*tree, key, value)?;
         }
-        let sealed = self.shared.sealer.seal(&writer.digest(), DIGEST_CONTEXT)?;
-        Ok(writer.finish(&sealed)?)
+        writer.finish_sealed(&self.shared.sealer)
     }
 
     /// Checks that this store's key sealed the backup's digest: the backup is one this store's
     /// server wrote, unchanged.
     pub fn check_backup_seal(&self, backup: &Backup) -> StoreResult<()> {
-        let opened = self
-            .shared
-            .sealer
-            .open(&backup.sealed_digest, DIGEST_CONTEXT)
-            .map_err(|_| StoreError::Corrupt("the backup's sealed digest does not open with this KEK".into()))?;
-        if opened.as_slice() != backup.digest {
-            return Err(StoreError::Corrupt("the backup's sealed digest is not its content's".into()));
-        }
-        Ok(())
+        backup.check_seal(&self.shared.sealer)
     }
 
     /// Writes a backup's records into a new store in `dir`, which must hold no store. Needs no

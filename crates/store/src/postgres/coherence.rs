@@ -38,7 +38,7 @@ use crate::{StoreError, StoreResult, StoredObject};
 /// How long a node's lease runs from its last renewal.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(5);
 /// The channels of the notifications.
-const INVALIDATE: &str = "keyward_invalidate";
+pub(super) const INVALIDATE: &str = "keyward_invalidate";
 const ACKNOWLEDGE: &str = "keyward_ack";
 /// PostgreSQL refuses payloads of 8000 bytes or more; past this, an invalidation drops
 /// everything and acknowledgements are sent in several notifications.
@@ -119,6 +119,11 @@ impl Coherence {
 
     fn nanos(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether `session` (a lease row's name) is one of this process's.
+    pub(super) fn is_own(&self, session: &str) -> bool {
+        session.strip_prefix(self.node.as_str()).is_some_and(|rest| rest.starts_with('/'))
     }
 
     /// Whether the cache may answer now.
@@ -350,6 +355,14 @@ mod tests {
         coherence.keep(&object("a", 2), coherence.generation());
         coherence.invalidate(Some(&["a".to_string()]));
         assert!(coherence.cached("a").is_none(), "an invalidation drops the copy");
+    }
+
+    #[test]
+    fn this_process_knows_its_own_sessions() {
+        let coherence = Coherence::new(DEFAULT_LEASE).unwrap();
+        assert!(coherence.is_own(&format!("{}/3", coherence.node)));
+        assert!(!coherence.is_own(&format!("{}x/3", coherence.node)));
+        assert!(!coherence.is_own("another/1"));
     }
 
     #[test]

@@ -96,23 +96,25 @@ impl Database {
         &self,
         work: impl for<'a> FnOnce(&'a mut Pooled) -> Work<'a, T> + Send + 'static,
     ) -> StoreResult<T> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         let pool = Arc::clone(&self.pool);
+        self.wait(async move {
+            let mut client = pool.checkout().await?;
+            let result = work(&mut client).await;
+            if result.is_err() {
+                // Whatever failed, the statements are prepared afresh next time: a plan cached
+                // before a schema change (a newer node's migration) would fail on this connection
+                // for as long as it lives.
+                client.statements.clear();
+            }
+            result
+        })
+    }
+
+    /// Runs `work` on the store's runtime and waits for its result. Callable from any thread.
+    fn wait<T: Send + 'static>(&self, work: impl Future<Output = StoreResult<T>> + Send + 'static) -> StoreResult<T> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         self.runtime.spawn(async move {
-            let result = match pool.checkout().await {
-                Ok(mut client) => {
-                    let result = work(&mut client).await;
-                    if result.is_err() {
-                        // Whatever failed, the statements are prepared afresh next time: a plan
-                        // cached before a schema change (a newer node's migration) would fail
-                        // on this connection for as long as it lives.
-                        client.statements.clear();
-                    }
-                    result
-                }
-                Err(error) => Err(error),
-            };
-            let _ = sender.send(result);
+            let _ = sender.send(work.await);
         });
         blocking(|| receiver.recv()).map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
     }
@@ -140,30 +142,24 @@ impl Database {
     /// connection of its own outside the pool for as long as it lives, so that PostgreSQL lets it
     /// go when this process stops or its connection dies, and another node takes it then.
     pub(super) fn lead(&self, key: i64) -> StoreResult<bool> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         let (pool, leading) = (Arc::clone(&self.pool), Arc::clone(&self.leading));
-        self.runtime.spawn(async move {
-            let result = async {
-                let mut leading = leading.lock().await;
-                if leading.get(&key).is_some_and(|client| !client.is_closed()) {
-                    return Ok(true);
-                }
-                leading.remove(&key);
-                let client = pool.connect().await?;
-                let row = client
-                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                    .await
-                    .map_err(|e| backend("taking a job's lock", &e))?;
-                let taken: bool = row.get(0);
-                if taken {
-                    leading.insert(key, client);
-                }
-                Ok(taken)
+        self.wait(async move {
+            let mut leading = leading.lock().await;
+            if leading.get(&key).is_some_and(|client| !client.is_closed()) {
+                return Ok(true);
             }
-            .await;
-            let _ = sender.send(result);
-        });
-        blocking(|| receiver.recv()).map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+            leading.remove(&key);
+            let client = pool.connect().await?;
+            let row = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                .await
+                .map_err(|e| backend("taking a job's lock", &e))?;
+            let taken: bool = row.get(0);
+            if taken {
+                leading.insert(key, client);
+            }
+            Ok(taken)
+        })
     }
 }
 
@@ -224,22 +220,9 @@ impl Pool {
         }
     }
 
+    /// A connection; its task drives its socket, and ends when the client is dropped.
     async fn connect(&self) -> StoreResult<Client> {
-        let failed = |e: tokio_postgres::Error| backend("connecting", &e);
-        // The connection's task drives its socket; it ends when the client is dropped.
-        let ended = |error: tokio_postgres::Error| tracing::warn!(%error, "a connection to the database ended");
-        match &self.tls {
-            Some(tls) => {
-                let (client, connection) = self.config.connect(tls.clone()).await.map_err(failed)?;
-                tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
-                Ok(client)
-            }
-            None => {
-                let (client, connection) = self.config.connect(NoTls).await.map_err(failed)?;
-                tokio::spawn(async move { connection.await.unwrap_or_else(ended) });
-                Ok(client)
-            }
-        }
+        Ok(self.connect_listening(|_| {}).await?.0)
     }
 }
 
@@ -254,7 +237,7 @@ where
             Some(Ok(AsyncMessage::Notification(notification))) => notified(notification),
             Some(Ok(_)) => {}
             Some(Err(error)) => {
-                tracing::warn!(%error, "the database's listening connection ended");
+                tracing::warn!(%error, "a connection to the database ended");
                 return;
             }
             None => return,

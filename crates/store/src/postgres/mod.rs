@@ -392,7 +392,6 @@ impl ObjectStore for PostgresStore {
     }
 
     fn cluster_nodes(&self) -> StoreResult<Option<Vec<crate::NodeLease>>> {
-        let own = format!("{}/", self.coherence.node);
         let rows = self.database.run(|client| {
             Box::pin(async move {
                 let read = |e| backend("reading the nodes' leases", &e);
@@ -402,7 +401,11 @@ impl ObjectStore for PostgresStore {
         })?;
         let nodes = rows
             .into_iter()
-            .map(|(node, left)| crate::NodeLease { this_node: node.starts_with(&own), node, lease_seconds_left: left })
+            .map(|(node, left)| crate::NodeLease {
+                this_node: self.coherence.is_own(&node),
+                node,
+                lease_seconds_left: left,
+            })
             .collect();
         Ok(Some(nodes))
     }

@@ -80,7 +80,7 @@ impl PostgresStore {
     pub(super) fn await_peers(&self, outgoing: &Outgoing, mut peers: Vec<String>) -> StoreResult<()> {
         let started = Instant::now();
         let lease = self.coherence.lease();
-        let give_up = Instant::now() + lease * 3;
+        let give_up = started + lease * 3;
         let outcome = loop {
             let until = (Instant::now() + lease).min(give_up);
             let missing = super::database::blocking(|| self.coherence.wait_for(outgoing.token, &peers, until));
@@ -202,7 +202,7 @@ pub(super) async fn write_commit(
         return Ok(Written { order, peers: Vec::new() });
     };
     // Delivered to every listening node when the transaction commits, in commit order.
-    tx.execute(coherence::NOTIFY, &[&"keyward_invalidate", &payload]).await.map_err(|e| write_error(last, &e))?;
+    tx.execute(coherence::NOTIFY, &[&coherence::INVALIDATE, &payload]).await.map_err(|e| write_error(last, &e))?;
     tx.commit().await.map_err(|e| write_error(last, &e))?;
     // Asked after the commit: a node that took its lease later read the change, if anything.
     Ok(Written { order, peers: live_peers(client, &node).await? })

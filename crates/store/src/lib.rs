@@ -38,7 +38,8 @@ pub use kek::{
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use postgres::{
-    PostgresOptions, PostgresRestored, PostgresStore, database_url as postgres_database_url, verify_postgres_backup,
+    BACKEND as POSTGRES_BACKEND, PostgresOptions, PostgresRestored, PostgresStore,
+    database_url as postgres_database_url, verify_postgres_backup,
 };
 pub use sled_store::{
     CompactReport, FlushFault, SLED_DIR, SledOptions, SledStore, Snapshot, VerifyReport, default_cache_capacity,

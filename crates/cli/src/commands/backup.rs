@@ -169,7 +169,7 @@ fn verify(options: &ClientOptions, from: &Path, kek: Option<&Path>, passphrase: 
     let mut checked = "structure and SHA-256";
     if let Some(kek_path) = kek {
         let failed = |what: String| CliError::NotVerified(format!("{}: {what}", from.display()));
-        if backup.manifest.backend == POSTGRES {
+        if backup.manifest.backend == keyward_store::POSTGRES_BACKEND {
             // The rows open with the keyring the backup carries; no database needed.
             let source = FileKekSource::new(kek_path);
             keyward_store::verify_postgres_backup(&backup, &source).map_err(|error| failed(error.to_string()))?;
@@ -200,9 +200,6 @@ fn verified(options: &ClientOptions, from: &Path, backup: &Backup, checked: &str
     Ok(())
 }
 
-/// The manifest's name of the PostgreSQL store.
-const POSTGRES: &str = "postgres";
-
 /// Where a backup is restored.
 enum Target {
     DataDir(PathBuf),
@@ -212,7 +209,7 @@ enum Target {
 fn restore(options: &ClientOptions, from: &Path, target: &Target, passphrase: Option<&Path>) -> Result<(), CliError> {
     let passphrase = passphrase.map(read_passphrase).transpose()?;
     let backup = load(from, passphrase.as_ref().map(|p| p.as_str()))?;
-    let is_postgres = backup.manifest.backend == POSTGRES;
+    let is_postgres = backup.manifest.backend == keyward_store::POSTGRES_BACKEND;
     let into = match target {
         Target::DataDir(_) if is_postgres => {
             return Err(CliError::Usage(

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-pub use self::backup::{Restored as PostgresRestored, verify_backup as verify_postgres_backup};
+pub use self::backup::{BACKEND, Restored as PostgresRestored, verify_backup as verify_postgres_backup};
 use self::coherence::Coherence;
 use self::database::{Database, Pooled, backend};
 use self::write::{Written, write_commit};

@@ -448,3 +448,70 @@ fn a_backup_through_any_node_restores_the_whole_cluster_into_a_new_database() {
     });
     assert!(node_c.terminate().success());
 }
+
+/// `keyward kek rotate --new-data-key` through one node of two, each with its own copy of the KEK
+/// file: both nodes switch to the new data key while serving, every key made through either node
+/// before and after opens on both, and the other node drops the old data key without the new KEK
+/// version's file, which it needs only at its next start.
+#[test]
+fn a_new_data_key_through_one_node_reaches_the_other_and_every_key_moves_to_it() {
+    let Some(Nodes { runtime, dir: _dir, dir_a, dir_b, config, .. }) =
+        nodes("new_data_key", "a new data key on two nodes")
+    else {
+        return;
+    };
+    let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
+    std::fs::create_dir_all(&dir_b).unwrap();
+    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
+    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
+    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+    let (client_a, client_b) = (client_of(node_a.address, &dir_a, "admin"), client_of(node_b.address, &dir_a, "admin"));
+    let create = |client: &keyward_client::Client, name: String| {
+        runtime.block_on(async {
+            Session::open(client).await.unwrap().create_symmetric_key(aes_named(&name)).await.unwrap()
+        })
+    };
+    let mut keys: Vec<String> =
+        (0..20).map(|i| create(if i % 2 == 0 { &client_a } else { &client_b }, format!("k{i}"))).collect();
+
+    let profile = dir_a.join("pki/admin-profile.toml");
+    let kek = |node: &Serving, args: &[&str]| {
+        let at = node.address.to_string();
+        let mut all = vec!["--profile", profile.to_str().unwrap(), "--server", &at, "kek"];
+        all.extend_from_slice(args);
+        let output = keyward(&all);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let rotated = kek(&node_a, &["rotate", "--new-data-key", "--wait"]);
+    assert!(rotated.contains("data key generation: 2") && rotated.contains("re-seal: none"), "{rotated}");
+    // B follows: the new data key, and the old one dropped (it has no kek.v2, and needs none).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut on_b = kek(&node_b, &["status"]);
+    while !on_b.contains("re-seal: none") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        on_b = kek(&node_b, &["status"]);
+    }
+    assert!(on_b.contains("data key generation: 2") && on_b.contains("re-seal: none"), "{on_b}");
+    assert!(!dir_b.join("kek.v2").exists());
+    keys.push(create(&client_b, "made-on-b-after".into()));
+    keys.push(create(&client_a, "made-on-a-after".into()));
+    let all_served = |client: &keyward_client::Client| {
+        runtime.block_on(async {
+            let mut session = Session::open(client).await.unwrap();
+            for uid in &keys {
+                session.get(uid, None).await.unwrap_or_else(|e| panic!("{uid}: {e:?}"));
+            }
+        })
+    };
+    all_served(&client_a);
+    all_served(&client_b);
+    // B restarts with the new KEK version copied to it, as the operations guide says, and serves
+    // every key from the database (its cache is new).
+    assert!(node_b.terminate().success());
+    std::fs::copy(dir_a.join("kek.v2"), dir_b.join("kek.v2")).unwrap();
+    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+    all_served(&client_of(node_b.address, &dir_a, "admin"));
+    assert!(node_a.terminate().success());
+    assert!(node_b.terminate().success());
+}

@@ -75,8 +75,13 @@ impl KeyRing {
 
     /// This keyring without the data keys that are not current (once nothing is sealed under them).
     pub(crate) fn retaining_current_only(&self) -> KeyRing {
-        let data_keys =
-            self.data_keys.iter().filter(|(g, _)| *g == self.current).map(|(g, k)| (*g, k.clone())).collect();
+        self.retaining(&[self.current])
+    }
+
+    /// This keyring with only the data keys of `generations` (and the current one).
+    pub(crate) fn retaining(&self, generations: &[u32]) -> KeyRing {
+        let kept = |g: u32| g == self.current || generations.contains(&g);
+        let data_keys = self.data_keys.iter().filter(|(g, _)| kept(*g)).map(|(g, k)| (*g, k.clone())).collect();
         KeyRing { index_key: self.index_key.clone(), current: self.current, data_keys }
     }
 

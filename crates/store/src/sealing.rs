@@ -84,6 +84,11 @@ impl Sealer {
         self.keys().current
     }
 
+    /// Whether this sealer holds the data key of `generation`.
+    pub(crate) fn holds(&self, generation: u32) -> bool {
+        self.keys().cipher(generation).is_some()
+    }
+
     /// Encrypts `plaintext`, bound to `context`, under the current data key.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> StoreResult<Vec<u8>> {
         let keys = self.keys();
@@ -140,6 +145,15 @@ impl Sealer {
         key[1..].copy_from_slice(&digest[..INDEX_MAC_LEN]);
         key
     }
+}
+
+/// How every value sealed under `generation` begins (a database can find the values left to
+/// re-seal by it, without decrypting anything).
+pub(crate) fn generation_prefix(generation: u32) -> [u8; PREFIX_LEN] {
+    let mut prefix = [0u8; PREFIX_LEN];
+    prefix[..MARKER.len()].copy_from_slice(&MARKER);
+    prefix[MARKER.len()..].copy_from_slice(&generation.to_be_bytes());
+    prefix
 }
 
 /// The generation a sealed value names, read without decrypting (values without a marker are of

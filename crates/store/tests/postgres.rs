@@ -260,7 +260,7 @@ fn postgres_schema_is_versioned() {
 
 /// The keyring in the database: every node derives the same keys from it; a KEK rotation rewraps
 /// it under a new KEK version (the other nodes keep working, and open with the new version at
-/// their next start); a new data key is refused for now. A backup after it opens with the new KEK.
+/// their next start). A backup after it opens with the new KEK.
 #[test]
 fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     use keyward_store::{FileKekSource, KekState, PostgresOptions};
@@ -278,7 +278,6 @@ fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     let admin = a.kek_admin().unwrap();
     let status = admin.status().unwrap();
     assert_eq!((status.source, status.active_version, status.data_key_derived_from_kek), ("file", 1, false));
-    assert!(matches!(admin.rotate(true), Err(StoreError::Unsupported(_))));
     let status = admin.rotate(false).unwrap();
     assert_eq!(status.active_version, 2);
     assert_eq!(status.versions.iter().map(|v| v.state).collect::<Vec<_>>(), [KekState::Retired, KekState::Active]);
@@ -342,12 +341,113 @@ fn postgres_opens_a_database_made_before_keyrings() {
     insert(&store, symmetric_key("a", "alice", "n"));
     let status = store.kek_admin().unwrap().status().unwrap();
     assert!(status.data_key_derived_from_kek);
-    assert!(matches!(store.kek_admin().unwrap().rotate(false), Err(StoreError::Unsupported(_))));
+    // A KEK given as is has no next version to rotate to.
+    assert!(matches!(store.kek_admin().unwrap().rotate(false), Err(StoreError::KekUnavailable(_))));
     drop(store);
     assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyward_meta"), "0");
     let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
     assert!(store.get("a").unwrap().is_some());
     assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
+    drop(store);
+    // Its first rotation, with the KEK as a file, also makes a random data key and re-seals
+    // every record under it: then the old KEK's bytes open nothing, and its file may go.
+    use keyward_store::KekState;
+    let dir = tempfile::tempdir().unwrap();
+    let source = Arc::new(keyward_store::FileKekSource::new(dir.path().join("kek")));
+    write_private(&source.path_of(1), &kek.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let options = keyward_store::PostgresOptions::default();
+    let store = PostgresStore::connect_with_source(&url, source.clone(), &options).unwrap();
+    let admin = store.kek_admin().unwrap();
+    let status = admin.rotate(false).unwrap();
+    assert!(!status.data_key_derived_from_kek);
+    assert_eq!(status.data_key_generation, 2);
+    assert!(admin.wait_for_reseal(std::time::Duration::from_secs(30)));
+    let status = admin.status().unwrap();
+    assert!(status.reseal.is_none(), "{:?}", status.reseal);
+    assert_eq!(status.versions.iter().map(|v| v.state).collect::<Vec<_>>(), [KekState::Retired, KekState::Active]);
+    drop((admin, store));
+    std::fs::remove_file(source.path_of(1)).unwrap();
+    let store = PostgresStore::connect_with_source(&url, source, &options).unwrap();
+    assert_eq!(store.get("a").unwrap().unwrap().unique_identifier, "a");
+}
+
+/// Writes a KEK file as an operator would: readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// A new data key made on one node of two: both seal under it at once, every record and setting
+/// moves to it in the background while the other node keeps creating, the old key leaves the
+/// keyring, and a handle opened afterwards (which holds only the new key) reads everything.
+#[test]
+fn postgres_a_new_data_key_reseals_every_record_while_another_node_writes() {
+    use keyward_store::{FileKekSource, PostgresOptions};
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let source = Arc::new(FileKekSource::new(dir.path().join("kek")));
+    let connect = |cache: bool| {
+        let options = PostgresOptions { cache, ..PostgresOptions::default() };
+        PostgresStore::connect_with_source(&url, source.clone(), &options).unwrap()
+    };
+    let (a, b) = (connect(true), connect(true));
+    // A tool's handle hears of no keyring change: it must find out when it writes.
+    let tool = connect(false);
+    for i in 0..600 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        insert(node, symmetric_key(&format!("before-{i}"), "alice", &format!("n{i}")));
+    }
+    a.put_setting("grant/g", Some(b"v")).unwrap().wait().unwrap();
+    let stop = AtomicBool::new(false);
+    let created = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut created = 0;
+            while !stop.load(Ordering::SeqCst) {
+                insert(&b, symmetric_key(&format!("during-{created}"), "bob", &format!("d{created}")));
+                created += 1;
+            }
+            created
+        });
+        let admin = a.kek_admin().unwrap();
+        let status = admin.rotate(true).unwrap();
+        assert_eq!((status.active_version, status.data_key_generation), (2, 2));
+        assert!(admin.wait_for_reseal(Duration::from_secs(60)), "{:?}", admin.status().unwrap().reseal);
+        stop.store(true, Ordering::SeqCst);
+        writer.join().unwrap()
+    });
+    assert!(created > 0);
+    // The other node followed: it seals under the new key and no longer holds the old one.
+    let b_admin = b.kek_admin().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b_admin.status().unwrap().reseal.is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = b_admin.status().unwrap();
+    assert_eq!((status.data_key_generation, status.reseal.is_none()), (2, true));
+    // Nothing in the database is sealed under generation 1 any more.
+    let left =
+        "SELECT count(*)::text FROM objects WHERE substring(sealed FROM 1 FOR 8) <> '\\x4b57530100000002'::bytea";
+    assert_eq!(postgres::query_text(&url, left), "0");
+    let fresh = connect(false);
+    for i in 0..600 {
+        assert!(fresh.get(&format!("before-{i}")).unwrap().is_some(), "before-{i}");
+    }
+    for n in 0..created {
+        assert!(fresh.get(&format!("during-{n}")).unwrap().is_some(), "during-{n}");
+    }
+    assert_eq!(fresh.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
+    // And both nodes still read and write; so does the tool, under the new key.
+    insert(&a, symmetric_key("after", "alice", "after"));
+    assert!(b.get("after").unwrap().is_some());
+    insert(&tool, symmetric_key("from-tool", "carol", "t"));
+    tool.put_setting("grant/t", Some(b"w")).unwrap().wait().unwrap();
+    assert_eq!(postgres::query_text(&url, left), "0");
+    assert!(fresh.get("from-tool").unwrap().is_some());
+    assert_eq!(fresh.setting("grant/t").unwrap().unwrap().as_slice(), b"w");
 }
 
 /// The database drops every connection (a restart, a failover): the store answers errors for the

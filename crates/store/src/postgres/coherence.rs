@@ -32,6 +32,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::Notification;
 
 use super::database::{Pool, backend};
+use super::keyring::Ring;
 use crate::cache::{CACHED_OBJECTS, ObjectCache};
 use crate::{StoreError, StoreResult, StoredObject};
 
@@ -58,12 +59,19 @@ pub(super) const LIVE_PEERS: &str =
     "SELECT node_id FROM nodes WHERE lease_expires > now() AND NOT starts_with(node_id, $1 || '/')";
 
 /// What an invalidation says: who wrote, its number for the writer, and the objects (none: all).
+/// A keyring invalidation asks each node to read the keyring again before it acknowledges (a new
+/// data key, or the end of a re-seal: see `rotation`).
 #[derive(Serialize, Deserialize)]
 struct Invalidation {
     node: String,
     token: u64,
     objects: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    keyring: bool,
 }
+
+/// An invalidation to acknowledge: its writer and number, and whether it is a keyring one.
+type ToAcknowledge = (String, u64, bool);
 
 /// What a node answers: the invalidations (writer, number) it has applied. `session` is the
 /// lease row it holds (`node/number`): a process that lost its listening connection takes a new
@@ -91,6 +99,9 @@ pub(super) struct Coherence {
     /// This node's invalidations not yet acknowledged by everyone: the sessions that did.
     waiting: Mutex<HashMap<u64, HashSet<String>>>,
     acknowledged: Condvar,
+    /// The keyring this node follows: read again at the start of every listening session and
+    /// before acknowledging a keyring invalidation.
+    ring: Option<Arc<Ring>>,
 }
 
 /// An invalidation this node sends with a commit.
@@ -100,7 +111,7 @@ pub(super) struct Outgoing {
 }
 
 impl Coherence {
-    pub(super) fn new(lease: Duration) -> StoreResult<Coherence> {
+    pub(super) fn new(lease: Duration, ring: Option<Arc<Ring>>) -> StoreResult<Coherence> {
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| StoreError::Backend(format!("no randomness: {e}")))?;
         Ok(Coherence {
@@ -114,6 +125,7 @@ impl Coherence {
             next_token: AtomicU64::new(1),
             waiting: Mutex::new(HashMap::new()),
             acknowledged: Condvar::new(),
+            ring,
         })
     }
 
@@ -163,12 +175,22 @@ impl Coherence {
     /// acknowledgements.
     pub(super) fn outgoing(&self, objects: Vec<String>) -> Outgoing {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
-        let mut invalidation = Invalidation { node: self.node.clone(), token, objects: Some(objects) };
+        let mut invalidation = Invalidation { node: self.node.clone(), token, objects: Some(objects), keyring: false };
         let mut payload = serde_json::to_string(&invalidation).unwrap_or_default();
         if payload.len() > MAX_PAYLOAD {
             invalidation.objects = None;
             payload = serde_json::to_string(&invalidation).unwrap_or_default();
         }
+        self.lock_waiting().insert(token, HashSet::new());
+        Outgoing { token, payload }
+    }
+
+    /// A keyring invalidation (it drops no cached object: the records say the same under a new
+    /// key), registered to collect its acknowledgements.
+    pub(super) fn outgoing_keyring(&self) -> Outgoing {
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        let invalidation = Invalidation { node: self.node.clone(), token, objects: Some(Vec::new()), keyring: true };
+        let payload = serde_json::to_string(&invalidation).unwrap_or_default();
         self.lock_waiting().insert(token, HashSet::new());
         Outgoing { token, payload }
     }
@@ -206,7 +228,7 @@ impl Coherence {
     }
 
     /// A notification from the listening connection, handled as it arrives (in commit order).
-    fn notified(&self, notification: &Notification, acknowledge: &mpsc::UnboundedSender<(String, u64)>) {
+    fn notified(&self, notification: &Notification, acknowledge: &mpsc::UnboundedSender<ToAcknowledge>) {
         match notification.channel() {
             INVALIDATE => {
                 let Ok(invalidation) = serde_json::from_str::<Invalidation>(notification.payload()) else {
@@ -216,7 +238,7 @@ impl Coherence {
                 };
                 self.invalidate(invalidation.objects.as_deref());
                 if invalidation.node != self.node {
-                    let _ = acknowledge.send((invalidation.node, invalidation.token));
+                    let _ = acknowledge.send((invalidation.node, invalidation.token, invalidation.keyring));
                 }
             }
             ACKNOWLEDGE => {
@@ -267,8 +289,12 @@ async fn session(coherence: &Arc<Coherence>, pool: &Pool) -> StoreResult<()> {
         pool.connect_listening(move |notification| handler.notified(&notification, &acknowledge)).await?;
     let failed = |doing: &'static str| move |e: tokio_postgres::Error| backend(doing, &e);
     client.batch_execute(&format!("LISTEN {INVALIDATE}; LISTEN {ACKNOWLEDGE}")).await.map_err(failed("listening"))?;
-    // Whatever is cached may have missed invalidations while nobody listened.
+    // Whatever is cached may have missed invalidations while nobody listened, and the keyring a
+    // change of data keys.
     coherence.invalidate(None);
+    if let Some(ring) = &coherence.ring {
+        Ring::follow_database(ring, &client).await?;
+    }
     // The rows of this process's earlier sessions go: whatever they did not acknowledge is not
     // in this session's cache, and writers waiting for them need not wait for their leases.
     client.execute(LEAVE, &[&coherence.node]).await.map_err(failed("renewing the lease"))?;
@@ -291,10 +317,19 @@ async fn session(coherence: &Arc<Coherence>, pool: &Pool) -> StoreResult<()> {
                     return Err(StoreError::Backend("the listening connection to the database ended".into()));
                 }
                 Some(first) = to_acknowledge.recv() => {
-                    let mut applied = vec![first];
+                    let mut received = vec![first];
                     while let Ok(more) = to_acknowledge.try_recv() {
-                        applied.push(more);
+                        received.push(more);
                     }
+                    // Switched to the keyring's new data key (and no write under the old one in
+                    // flight) before saying so; a node that cannot stops serving instead.
+                    if received.iter().any(|(_, _, keyring)| *keyring)
+                        && let Some(ring) = &coherence.ring
+                    {
+                        Ring::follow_database(ring, &client).await?;
+                    }
+                    let applied: Vec<(String, u64)> =
+                        received.into_iter().map(|(writer, token, _)| (writer, token)).collect();
                     for chunk in applied.chunks(64) {
                         let payload = serde_json::to_string(&Acknowledgement {
                             session: session.clone(),
@@ -334,7 +369,7 @@ mod tests {
 
     #[test]
     fn nothing_is_served_without_a_lease() {
-        let coherence = Coherence::new(DEFAULT_LEASE).unwrap();
+        let coherence = Coherence::new(DEFAULT_LEASE, None).unwrap();
         coherence.keep(&object("a", 1), coherence.generation());
         assert!(coherence.cached("a").is_none());
         coherence.serve_until(Some(Instant::now() + Duration::from_secs(60)));
@@ -346,7 +381,7 @@ mod tests {
 
     #[test]
     fn a_read_that_raced_an_invalidation_is_not_kept() {
-        let coherence = Coherence::new(DEFAULT_LEASE).unwrap();
+        let coherence = Coherence::new(DEFAULT_LEASE, None).unwrap();
         coherence.serve_until(Some(Instant::now() + Duration::from_secs(60)));
         let before = coherence.generation();
         coherence.invalidate(Some(&["a".to_string()]));
@@ -359,7 +394,7 @@ mod tests {
 
     #[test]
     fn this_process_knows_its_own_sessions() {
-        let coherence = Coherence::new(DEFAULT_LEASE).unwrap();
+        let coherence = Coherence::new(DEFAULT_LEASE, None).unwrap();
         assert!(coherence.is_own(&format!("{}/3", coherence.node)));
         assert!(!coherence.is_own(&format!("{}x/3", coherence.node)));
         assert!(!coherence.is_own("another/1"));
@@ -367,7 +402,7 @@ mod tests {
 
     #[test]
     fn a_long_invalidation_drops_everything() {
-        let coherence = Coherence::new(DEFAULT_LEASE).unwrap();
+        let coherence = Coherence::new(DEFAULT_LEASE, None).unwrap();
         let outgoing = coherence.outgoing((0..1000).map(|i| format!("object-{i:08}")).collect());
         assert!(outgoing.payload.len() < MAX_PAYLOAD);
         let read: Invalidation = serde_json::from_str(&outgoing.payload).unwrap();

@@ -1,6 +1,6 @@
 //! The postgres store's keyring (see [`crate::keyring`]): kept in the database, wrapped by the KEK,
 //! as the sled store keeps it in its `keyring` file; tables `kek_versions` and `keyring`
-//! (migration 2).
+//! (migrations 2 and 5).
 //!
 //! Every node reads the keyring at open with the KEK of the version the database names, from its
 //! own [`KekSource`] (a file each node has a copy of, or a token). The first node on an empty
@@ -8,18 +8,18 @@
 //! a database of schema version 1 (keys derived from the KEK's bytes) gets those keys as its
 //! keyring at its first open.
 //!
-//! A KEK rotation here rewraps the keyring under a new KEK version, in one transaction: the
-//! keyring itself (its keys) does not change, so the other nodes keep sealing and opening as
-//! before, and need the new KEK only at their next start. A new data key (a re-seal of every
-//! record, which every node would have to learn at once) is not done on this backend yet.
+//! Each node holds the keyring in memory ([`Ring`]). The row names the data key generations it
+//! holds in clear (`generations`, the current one first), so that a node learns whether its own
+//! copy is behind without unwrapping anything. A new data key, made on one node, reaches the
+//! others through the invalidation channel (see `coherence`): each reads the keyring again and
+//! switches before it acknowledges (see `rotation` for the whole protocol).
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use zeroize::Zeroizing;
+use tokio_postgres::Client;
 
 use super::database::{Database, backend};
-use crate::kek::{Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey};
+use crate::kek::{Kek, KekSource, KekState, KeyEncryptionKey};
 use crate::keyring::{CHECK_VALUE, KeyRing, LEGACY_CHECK_VALUE, check_context, keyring_context};
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
@@ -30,11 +30,10 @@ const LEGACY_CHECK_CONTEXT: &[u8] = b"kek-check";
 /// The advisory lock held while the keyring is made: an arbitrary constant ("KEYRING").
 const KEYRING_LOCK: i64 = 0x004B_4559_5249_4E47;
 
-const SELECT_KEYRING: &str = "SELECT k.kek_version, k.wrapped, v.check_value
+const SELECT_KEYRING: &str = "SELECT k.kek_version, k.wrapped, v.check_value, k.generations
      FROM keyring k JOIN kek_versions v ON v.version = k.kek_version";
-const SELECT_VERSIONS: &str = "SELECT version, state, derives_data_key FROM kek_versions ORDER BY version";
 
-fn state_of(code: i16) -> StoreResult<KekState> {
+pub(super) fn state_of(code: i16) -> StoreResult<KekState> {
     match code {
         1 => Ok(KekState::Active),
         2 => Ok(KekState::Retiring),
@@ -43,7 +42,7 @@ fn state_of(code: i16) -> StoreResult<KekState> {
     }
 }
 
-fn version_of(version: i32) -> StoreResult<u32> {
+pub(super) fn version_of(version: i32) -> StoreResult<u32> {
     u32::try_from(version).map_err(|_| StoreError::Corrupt(format!("a KEK version of {version}")))
 }
 
@@ -63,16 +62,47 @@ pub(super) fn open(database: &Database, source: &dyn KekSource) -> StoreResult<O
     read(database, source)?.ok_or_else(|| StoreError::Corrupt("the keyring just written is not there".into()))
 }
 
+/// The keyring row as the database holds it.
+pub(super) struct KeyringRow {
+    version: i32,
+    wrapped: Vec<u8>,
+    check: Vec<u8>,
+    /// `None` in a row written before migration 5, until a node fills it in.
+    generations: Option<Vec<i32>>,
+}
+
+/// Reads the keyring row on `client` (any connection: the listening one too).
+pub(super) async fn read_row(client: &Client) -> StoreResult<Option<KeyringRow>> {
+    let row = client.query_opt(SELECT_KEYRING, &[]).await.map_err(|e| backend("reading the keyring", &e))?;
+    Ok(row.map(|r| KeyringRow { version: r.get(0), wrapped: r.get(1), check: r.get(2), generations: r.get(3) }))
+}
+
 /// The keyring, unwrapped by the KEK of the version the database names; `None` when there is none.
+/// A row without its generations (written before migration 5) gets them.
 fn read(database: &Database, source: &dyn KekSource) -> StoreResult<Option<Opened>> {
-    let row = database.run(|client| {
-        Box::pin(async move {
-            let row = client.query_opt(SELECT_KEYRING, &[]).await.map_err(|e| backend("reading the keyring", &e))?;
-            Ok(row.map(|r| (r.get::<_, i32>(0), r.get::<_, Vec<u8>>(1), r.get::<_, Vec<u8>>(2))))
-        })
-    })?;
-    let Some((version, wrapped, check)) = row else { return Ok(None) };
-    unwrap(version, &wrapped, &check, source).map(Some)
+    let row = database.run(|client| Box::pin(async move { read_row(client).await }))?;
+    let Some(row) = row else { return Ok(None) };
+    let opened = unwrap(row.version, &row.wrapped, &row.check, source)?;
+    if row.generations.is_none() {
+        let generations = generations_of(&opened.ring);
+        database.run(move |client| {
+            Box::pin(async move {
+                client
+                    .execute("UPDATE keyring SET generations = $1 WHERE generations IS NULL", &[&generations])
+                    .await
+                    .map_err(|e| backend("recording the keyring's generations", &e))?;
+                Ok(())
+            })
+        })?;
+    }
+    Ok(Some(opened))
+}
+
+/// The data key generations of `ring` as the `generations` column holds them: the current one
+/// first, then the others in order.
+pub(super) fn generations_of(ring: &KeyRing) -> Vec<i32> {
+    let to_column = |g: u32| i32::try_from(g).unwrap_or(i32::MAX);
+    std::iter::once(ring.current).chain(ring.older_generations()).map(to_column).collect()
 }
 
 /// A keyring wrapped under the KEK of `version`, whose check value is `check`, unwrapped with
@@ -134,6 +164,7 @@ fn create(database: &Database, source: &dyn KekSource) -> StoreResult<()> {
     };
     let check = kek.wrap(CHECK_VALUE, &check_context(1))?;
     let wrapped = kek.wrap(&ring.to_bytes(), &keyring_context(1))?;
+    let generations = generations_of(&ring);
     database.run(move |client| {
         Box::pin(async move {
             let failed = |e| backend("writing the keyring", &e);
@@ -147,9 +178,12 @@ fn create(database: &Database, source: &dyn KekSource) -> StoreResult<()> {
                 )
                 .await
                 .map_err(failed)?;
-                tx.execute("INSERT INTO keyring (kek_version, wrapped) VALUES (1, $1)", &[&wrapped])
-                    .await
-                    .map_err(failed)?;
+                tx.execute(
+                    "INSERT INTO keyring (kek_version, wrapped, generations) VALUES (1, $1, $2)",
+                    &[&wrapped, &generations],
+                )
+                .await
+                .map_err(failed)?;
                 tx.execute("DELETE FROM keyward_meta WHERE name = $1", &[&LEGACY_CHECK_NAME]).await.map_err(failed)?;
             }
             tx.commit().await.map_err(failed)
@@ -157,130 +191,107 @@ fn create(database: &Database, source: &dyn KekSource) -> StoreResult<()> {
     })
 }
 
-/// A KEK version the database knows: its number, its state, and whether the data key derives
-/// from it.
-type KnownVersion = (u32, KekState, bool);
-
-/// The store's keys, shared with its [`KekAdmin`].
-pub(super) struct Keys {
-    database: Arc<Database>,
+/// The keyring this node seals and opens with.
+pub(super) struct Ring {
     source: Arc<dyn KekSource>,
-    /// The keyring: the same on every node (a rotation only rewraps it).
-    ring: KeyRing,
-    /// Held by a rotation of this node.
-    rotating: Mutex<()>,
+    sealer: Arc<Sealer>,
+    held: Mutex<KeyRing>,
+    /// Held (shared) by every write of this node from the seal of its values to its COMMIT, and
+    /// taken alone to change the data keys: once a node has switched to a new data key, none of
+    /// its writes under the old one is still in flight (what lets the re-seal finish).
+    sealing: RwLock<()>,
 }
 
-impl Keys {
-    pub(super) fn new(database: Arc<Database>, source: Arc<dyn KekSource>, ring: KeyRing) -> Keys {
-        Keys { database, source, ring, rotating: Mutex::new(()) }
+impl Ring {
+    pub(super) fn new(source: Arc<dyn KekSource>, ring: KeyRing) -> Ring {
+        Ring { source, sealer: Arc::new(Sealer::new(&ring)), held: Mutex::new(ring), sealing: RwLock::new(()) }
     }
 
-    /// A key of the keyring's for `purpose` (see `KeyRing::derive`).
-    pub(super) fn derive(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
-        self.ring.derive(purpose)
+    pub(super) fn sealer(&self) -> &Arc<Sealer> {
+        &self.sealer
     }
 
-    /// The active KEK version, and the versions the database knows.
-    fn versions(&self) -> StoreResult<(u32, Vec<KnownVersion>)> {
-        let (active, rows) = self.database.run(|client| {
-            Box::pin(async move {
-                let read = |e| backend("reading the KEK versions", &e);
-                let active: i32 = client.query_one("SELECT kek_version FROM keyring", &[]).await.map_err(read)?.get(0);
-                let rows = client.query(SELECT_VERSIONS, &[]).await.map_err(read)?;
-                let rows: Vec<(i32, i16, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-                Ok((active, rows))
-            })
-        })?;
-        let versions = rows
-            .into_iter()
-            .map(|(version, state, derives)| Ok((version_of(version)?, state_of(state)?, derives)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok((version_of(active)?, versions))
+    pub(super) fn source(&self) -> &dyn KekSource {
+        self.source.as_ref()
     }
 
-    fn status(&self) -> StoreResult<KekStatus> {
-        let (active, versions) = self.versions()?;
-        let derived = versions.iter().any(|(version, _, derives)| *version == active && *derives);
-        Ok(KekStatus {
-            source: self.source.kind(),
-            active_version: active,
-            versions: versions
-                .into_iter()
-                .map(|(version, state, _)| KekVersionStatus { version, state, location: self.source.describe(version) })
-                .collect(),
-            data_key_generation: self.ring.current,
-            data_key_derived_from_kek: derived,
-            reseal: None,
-        })
-    }
-}
-
-/// KEK administration of the postgres store: status, and rotation without a new data key.
-pub(super) struct Admin(pub(super) Arc<Keys>);
-
-impl KekAdmin for Admin {
-    fn status(&self) -> StoreResult<KekStatus> {
-        self.0.status()
+    /// The keyring in clear (for the time of a rotation's step).
+    pub(super) fn held(&self) -> MutexGuard<'_, KeyRing> {
+        // Nothing is left half-done under this lock by a panic: carry on.
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn rotate(&self, new_data_key: bool) -> StoreResult<KekStatus> {
-        let keys = &self.0;
-        let _rotating = keys.rotating.lock().unwrap_or_else(|p| p.into_inner());
-        let (active, versions) = keys.versions()?;
-        if new_data_key {
-            return Err(StoreError::Unsupported(
-                "a new data key (a re-seal of every record) is not done on the postgres store yet: rotate the KEK \
-                 without one"
-                    .into(),
-            ));
+    /// Held by a write from its seal to its COMMIT.
+    pub(super) fn sealing(&self) -> RwLockReadGuard<'_, ()> {
+        // It guards no data: a panic under it leaves nothing to repair.
+        self.sealing.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The generations this node holds, as the database's column says them.
+    pub(super) fn generations(&self) -> Vec<i32> {
+        generations_of(&self.held())
+    }
+
+    /// Switches to `ring`, once no write of this node sealed under the old keys is in flight.
+    /// Blocks: not on the store's runtime thread.
+    pub(super) fn install(&self, ring: KeyRing) {
+        let _alone = self.sealing.write().unwrap_or_else(|p| p.into_inner());
+        self.sealer.replace_data_keys(&ring);
+        *self.held() = ring;
+    }
+
+    /// Brings this node's keyring up to the database's `row` (read again by the caller): nothing
+    /// to do when it names the generations this node holds. A keyring this node cannot unwrap (a
+    /// KEK version not copied here yet) is an error only when it seals under another data key
+    /// than this node's: a keyring that only dropped an old data key changes nothing it writes.
+    /// Blocks (a token's unwrap, [`Ring::install`]).
+    pub(super) fn follow(&self, row: &KeyringRow) -> StoreResult<()> {
+        let held = self.generations();
+        if row.generations.as_ref() == Some(&held) {
+            return Ok(());
         }
-        if versions.iter().any(|(version, _, derives)| *version == active && *derives) {
-            return Err(StoreError::Unsupported(
-                "this store's data key derives from its KEK (a store made before keyrings): replacing it needs a \
-                 re-seal of every record, which the postgres store does not do yet"
-                    .into(),
-            ));
+        // Old data keys dropped (the end of a re-seal): this node drops them too, with no KEK.
+        if let Some(generations) = &row.generations
+            && generations.first() == held.first()
+            && generations.iter().all(|g| held.contains(g))
+        {
+            let kept: Vec<u32> = generations.iter().filter_map(|g| u32::try_from(*g).ok()).collect();
+            let ring = self.held().retaining(&kept);
+            self.install(ring);
+            return Ok(());
         }
-        let version = versions.iter().map(|(version, _, _)| *version).max().unwrap_or(active) + 1;
-        // A KEK left by a rotation that failed before using it is taken as it is.
-        let kek = keys.source.create(version)?;
-        let check = kek.wrap(CHECK_VALUE, &check_context(version))?;
-        let wrapped = kek.wrap(&keys.ring.to_bytes(), &keyring_context(version))?;
-        let to_column = |v: u32| i32::try_from(v).map_err(|_| StoreError::LimitExceeded(format!("KEK version {v}")));
-        let (stored_version, stored_active) = (to_column(version)?, to_column(active)?);
-        let rotated = keys.database.run(move |client| {
-            Box::pin(async move {
-                let failed = |e| backend("rotating the KEK", &e);
-                let tx = client.transaction().await.map_err(failed)?;
-                let current: i32 =
-                    tx.query_one("SELECT kek_version FROM keyring FOR UPDATE", &[]).await.map_err(failed)?.get(0);
-                if current != stored_active {
-                    return Ok(false);
-                }
-                tx.execute("UPDATE kek_versions SET state = 3 WHERE state = 1", &[]).await.map_err(failed)?;
-                tx.execute(
-                    "INSERT INTO kek_versions (version, state, derives_data_key, check_value) VALUES ($1, 1, false, $2)",
-                    &[&stored_version, &check],
-                )
-                .await
-                .map_err(failed)?;
-                tx.execute("UPDATE keyring SET kek_version = $1, wrapped = $2", &[&stored_version, &wrapped])
-                    .await
-                    .map_err(failed)?;
-                tx.commit().await.map_err(failed)?;
-                Ok(true)
-            })
-        })?;
-        if !rotated {
-            return Err(StoreError::Busy("another node rotated the KEK meanwhile: see the status".into()));
+        match unwrap(row.version, &row.wrapped, &row.check, self.source()) {
+            Ok(opened) => {
+                tracing::info!(
+                    data_key_generation = opened.ring.current,
+                    "this node follows a change of the store's data keys"
+                );
+                self.install(opened.ring);
+                Ok(())
+            }
+            Err(error) if row.generations.as_ref().and_then(|g| g.first()) == held.first() => {
+                tracing::warn!(%error, "could not read the store's keyring again; it seals as this node does");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(
+                    %error,
+                    kek_version = row.version,
+                    "the store has a new data key that this node cannot read: give it the KEK of that version"
+                );
+                Err(error)
+            }
         }
-        tracing::info!(version, location = %keys.source.describe(version), "a new key-encryption key is in force");
-        keys.status()
     }
 
-    fn wait_for_reseal(&self, _timeout: Duration) -> bool {
-        // No re-seal runs on this backend.
-        true
+    /// Reads the keyring on `client` and follows it, off the runtime thread.
+    pub(super) async fn follow_database(ring: &Arc<Ring>, client: &Client) -> StoreResult<()> {
+        let Some(row) = read_row(client).await? else {
+            return Err(StoreError::Corrupt("the database has no keyring".into()));
+        };
+        let ring = Arc::clone(ring);
+        tokio::task::spawn_blocking(move || ring.follow(&row))
+            .await
+            .map_err(|e| StoreError::Backend(format!("reading the keyring again: {e}")))?
     }
 }

@@ -22,6 +22,8 @@ mod backup;
 mod coherence;
 mod database;
 mod keyring;
+mod reseal;
+mod rotation;
 mod schema;
 mod tls;
 mod write;
@@ -29,12 +31,13 @@ mod write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio_postgres::types::ToSql;
 use zeroize::Zeroizing;
 
 pub use self::backup::{BACKEND, Restored as PostgresRestored, verify_backup as verify_postgres_backup};
 use self::coherence::Coherence;
 use self::database::{Database, Pooled, backend};
-use self::write::{Written, write_commit};
+use self::write::{Written, await_peers, keyring_unchanged, write_commit};
 use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::record;
@@ -114,7 +117,7 @@ pub struct PostgresStore {
     database: Arc<Database>,
     sealer: Arc<Sealer>,
     /// The keyring (the KEK wraps it in the database) and its administration.
-    keys: Arc<keyring::Keys>,
+    keys: Arc<rotation::Keys>,
     observer: Arc<dyn StoreObserver>,
     coherence: Arc<Coherence>,
     /// [`PostgresOptions::cache`].
@@ -146,12 +149,21 @@ impl PostgresStore {
         let database = Arc::new(connect_database(url, options)?);
         let opened = keyring::open(&database, source.as_ref())?;
         tracing::debug!(kek_version = opened.version, "opened the store's keyring");
-        let sealer = Arc::new(Sealer::new(&opened.ring));
-        let keys = Arc::new(keyring::Keys::new(Arc::clone(&database), source, opened.ring));
-        let coherence = Arc::new(Coherence::new(options.lease)?);
+        let ring = Arc::new(keyring::Ring::new(source, opened.ring));
+        let sealer = Arc::clone(ring.sealer());
+        let coherence = Arc::new(Coherence::new(options.lease, options.cache.then(|| Arc::clone(&ring)))?);
         if options.cache {
             database.spawn_coherence(Arc::clone(&coherence));
         }
+        let keys = Arc::new(rotation::Keys::new(
+            Arc::clone(&database),
+            ring,
+            Arc::clone(&coherence),
+            Arc::clone(&options.observer),
+            options.cache,
+        ));
+        // A re-seal cut short (this node or another stopped) goes on.
+        keys.resume_reseal();
         Ok(PostgresStore {
             database,
             sealer,
@@ -208,8 +220,105 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// The generations a write must check in its transaction: this node's, when it may have
+    /// missed a keyring change (it hears of none: a tool's handle, or a node without a lease).
+    fn keyring_to_check(&self) -> Option<Vec<i32>> {
+        (!self.coherence.serving()).then(|| self.keys.ring.generations())
+    }
+
+    /// Reads the keyring again and switches to it (see `keyring::Ring::follow`).
+    fn follow_keyring(&self) -> StoreResult<()> {
+        let ring = Arc::clone(&self.keys.ring);
+        let row = self.database.run(|client| Box::pin(async move { keyring::read_row(client).await }))?;
+        let row = row.ok_or_else(|| StoreError::Corrupt("the database has no keyring".into()))?;
+        ring.follow(&row)
+    }
+
+    /// One try of [`ObjectStore::commit`]: `None` when the keyring changed under a writer that
+    /// had to check it (nothing written).
+    fn commit_once(&self, changes: &[Change]) -> StoreResult<Option<CommitTicket>> {
+        let started = Instant::now();
+        // From the seal to the COMMIT: this node's switch to a new data key waits for it.
+        let sealing = self.keys.ring.sealing();
+        let keyring = self.keyring_to_check();
+        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+        if prepared.is_empty() {
+            return Ok(Some(CommitTicket::ready()));
+        }
+        let changed: Vec<String> = prepared.iter().filter(|p| !p.insert).map(|p| p.unique_identifier.clone()).collect();
+        if !changed.is_empty() && !self.caching {
+            return Err(StoreError::Unsupported(
+                "this handle on the database takes no part in keeping the nodes' caches coherent: it may not change \
+                 existing objects"
+                    .into(),
+            ));
+        }
+        let outgoing = (!changed.is_empty()).then(|| self.coherence.outgoing(changed.clone()));
+        let invalidation = outgoing.as_ref().map(|o| (self.coherence.node.clone(), o.payload.clone()));
+        let written = self
+            .database
+            .run(move |client| Box::pin(async move { write_commit(client, prepared, invalidation, keyring).await }));
+        drop(sealing);
+        if outgoing.is_some() {
+            // This node's own copies, whatever the outcome: a commit whose answer was lost may
+            // have happened.
+            self.coherence.invalidate(Some(&changed));
+        }
+        let written = written.inspect_err(|_| {
+            if let Some(outgoing) = &outgoing {
+                self.coherence.done(outgoing.token);
+            }
+        })?;
+        let Some(Written { order, peers }) = written else {
+            if let Some(outgoing) = &outgoing {
+                self.coherence.done(outgoing.token);
+            }
+            return Ok(None);
+        };
+        // COMMIT returned: the transaction is durable (synchronous_commit) and visible to every
+        // node.
+        self.observer.commit_durable(started.elapsed());
+        if let Some(outgoing) = outgoing {
+            await_peers(&self.database, &self.coherence, self.observer.as_ref(), &outgoing, peers)?;
+        }
+        Ok(Some(CommitTicket::ready().with_order(order)))
+    }
+
+    /// One try of [`ObjectStore::put_setting`]: false when the keyring changed under a writer
+    /// that had to check it (nothing written).
+    fn put_setting_once(&self, key: &str, value: Option<&[u8]>) -> StoreResult<bool> {
+        let _sealing = self.keys.ring.sealing();
+        let keyring = self.keyring_to_check();
+        let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
+        let owned = key.to_string();
+        self.database.run(move |client| {
+            Box::pin(async move {
+                let write = |e| backend("writing a setting", &e);
+                let (sql, params): (&str, Vec<&(dyn ToSql + Sync)>) = match &sealed {
+                    Some(sealed) => (PUT_SETTING, vec![&owned, sealed]),
+                    None => (DELETE_SETTING, vec![&owned]),
+                };
+                let Some(expected) = &keyring else {
+                    let statement = client.prepared(sql).await.map_err(write)?;
+                    client.execute(&statement, &params).await.map_err(write)?;
+                    return Ok(true);
+                };
+                let tx = client.transaction().await.map_err(write)?;
+                if !keyring_unchanged(&tx, expected).await? {
+                    return Ok(false);
+                }
+                tx.execute(sql, &params).await.map_err(write)?;
+                tx.commit().await.map_err(write)?;
+                Ok(true)
+            })
+        })
+    }
+}
+
 impl Drop for PostgresStore {
     fn drop(&mut self) {
+        self.keys.stop();
         // Leaves the nodes at once, so that nobody waits for this one's lease to run out. Not
         // when the database is out of reach (nobody listens then, and the lease runs out alone).
         if self.coherence.serving() {
@@ -269,47 +378,30 @@ impl ObjectStore for PostgresStore {
         let Some((revision, index_keys, sealed)) = row else {
             return Ok(None);
         };
-        let object = Arc::new(Self::open_record(&self.sealer, unique_identifier, revision, &index_keys, &sealed)?);
+        let open = || Self::open_record(&self.sealer, unique_identifier, revision, &index_keys, &sealed);
+        let object = match open() {
+            // Sealed under a data key another node made since this one read the keyring.
+            Err(_) if !self.sealer.holds(crate::sealing::generation_of(&sealed)) => {
+                self.follow_keyring()?;
+                open()?
+            }
+            opened => opened?,
+        };
+        let object = Arc::new(object);
         self.coherence.keep(&object, generation);
         Ok(Some(object))
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        let started = Instant::now();
-        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
-        if prepared.is_empty() {
-            return Ok(CommitTicket::ready());
-        }
-        let changed: Vec<String> = prepared.iter().filter(|p| !p.insert).map(|p| p.unique_identifier.clone()).collect();
-        if !changed.is_empty() && !self.caching {
-            return Err(StoreError::Unsupported(
-                "this handle on the database takes no part in keeping the nodes' caches coherent: it may not change \
-                 existing objects"
-                    .into(),
-            ));
-        }
-        let outgoing = (!changed.is_empty()).then(|| self.coherence.outgoing(changed.clone()));
-        let invalidation = outgoing.as_ref().map(|o| (self.coherence.node.clone(), o.payload.clone()));
-        let written = self
-            .database
-            .run(move |client| Box::pin(async move { write_commit(client, prepared, invalidation).await }));
-        if outgoing.is_some() {
-            // This node's own copies, whatever the outcome: a commit whose answer was lost may
-            // have happened.
-            self.coherence.invalidate(Some(&changed));
-        }
-        let Written { order, peers } = written.inspect_err(|_| {
-            if let Some(outgoing) = &outgoing {
-                self.coherence.done(outgoing.token);
+        // A writer that heard of no keyring change checks the keyring in its transaction; when it
+        // moved, this node follows it and seals again.
+        for _ in 0..3 {
+            if let Some(ticket) = self.commit_once(&changes)? {
+                return Ok(ticket);
             }
-        })?;
-        // COMMIT returned: the transaction is durable (synchronous_commit) and visible to every
-        // node.
-        self.observer.commit_durable(started.elapsed());
-        if let Some(outgoing) = outgoing {
-            self.await_peers(&outgoing, peers)?;
+            self.follow_keyring()?;
         }
-        Ok(CommitTicket::ready().with_order(order))
+        Err(StoreError::Busy("the store's data keys keep changing: retry the request".into()))
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
@@ -388,7 +480,7 @@ impl ObjectStore for PostgresStore {
     }
 
     fn kek_admin(&self) -> Option<Arc<dyn KekAdmin>> {
-        Some(Arc::new(keyring::Admin(Arc::clone(&self.keys))))
+        Some(Arc::new(rotation::Admin(Arc::clone(&self.keys))))
     }
 
     fn cluster_nodes(&self) -> StoreResult<Option<Vec<crate::NodeLease>>> {
@@ -411,24 +503,13 @@ impl ObjectStore for PostgresStore {
     }
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
-        let owned = key.to_string();
-        self.database.run(move |client| {
-            Box::pin(async move {
-                let write = |e| backend("writing a setting", &e);
-                match &sealed {
-                    Some(sealed) => {
-                        let statement = client.prepared(PUT_SETTING).await.map_err(write)?;
-                        client.execute(&statement, &[&owned, sealed]).await.map_err(write)
-                    }
-                    None => {
-                        let statement = client.prepared(DELETE_SETTING).await.map_err(write)?;
-                        client.execute(&statement, &[&owned]).await.map_err(write)
-                    }
-                }
-            })
-        })?;
-        Ok(CommitTicket::ready())
+        for _ in 0..3 {
+            if self.put_setting_once(key, value)? {
+                return Ok(CommitTicket::ready());
+            }
+            self.follow_keyring()?;
+        }
+        Err(StoreError::Busy("the store's data keys keep changing: retry the request".into()))
     }
 }
 

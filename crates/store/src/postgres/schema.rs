@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "the keyring, wrapped by the KEK", include_str!("migrations/0002_keyring.sql")),
     (3, "the nodes' leases on their caches", include_str!("migrations/0003_nodes.sql")),
     (4, "the cluster's order of commits", include_str!("migrations/0004_commit_order.sql")),
+    (5, "the keyring's data key generations", include_str!("migrations/0005_keyring_generations.sql")),
 ];
 
 /// The advisory lock held while migrating: an arbitrary constant ("KEYWARD" in ASCII).

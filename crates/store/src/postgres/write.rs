@@ -9,9 +9,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Statement, Transaction};
 
 use super::PostgresStore;
-use super::coherence::{self, Outgoing};
-use super::database::{Pooled, backend};
+use super::coherence::{self, Coherence, Outgoing};
+use super::database::{Database, Pooled, backend};
 use crate::index::{claims, terms_of};
+use crate::observer::StoreObserver;
 use crate::record;
 use crate::{Change, StoreError, StoreResult};
 
@@ -37,6 +38,9 @@ pub(super) const INSERT_ONE: &str = "WITH o AS (
 /// The commit's number in the cluster's order, taken last in its transaction (see
 /// `CommitTicket::order`).
 const NEXT_ORDER: &str = "SELECT nextval('commit_order')";
+/// The keyring's data key generations, locked against a change until the transaction ends (the
+/// check of a writer that does not hear of keyring changes: see `rotation`).
+const CHECK_KEYRING: &str = "SELECT generations FROM keyring FOR SHARE";
 
 /// A change sealed and ready to write, made outside the transaction.
 pub(super) struct Prepared {
@@ -72,40 +76,46 @@ impl PostgresStore {
             sealed,
         })
     }
+}
 
-    /// Waits until every node of `peers` dropped its copies of what a commit changed: each
-    /// acknowledges, or its lease expires (it then serves nothing from its cache). A node that
-    /// does not answer within a lease is asked about again: only those whose lease still runs
-    /// are waited for; after three leases the commit is answered with an error.
-    pub(super) fn await_peers(&self, outgoing: &Outgoing, mut peers: Vec<String>) -> StoreResult<()> {
-        let started = Instant::now();
-        let lease = self.coherence.lease();
-        let give_up = started + lease * 3;
-        let outcome = loop {
-            let until = (Instant::now() + lease).min(give_up);
-            let missing = super::database::blocking(|| self.coherence.wait_for(outgoing.token, &peers, until));
-            if missing.is_empty() {
-                break Ok(());
-            }
-            if Instant::now() >= give_up {
-                break Err(coherence::unacknowledged(&missing));
-            }
-            tracing::warn!(
-                nodes = %missing.join(", "),
-                "a change waits for nodes that have not confirmed dropping their cached copies (until their leases \
-                 expire)"
-            );
-            let node = self.coherence.node.clone();
-            let live = self.database.run(move |client| Box::pin(async move { live_peers(client, &node).await }));
-            match live {
-                Ok(live) => peers = missing.into_iter().filter(|node| live.contains(node)).collect(),
-                Err(error) => break Err(error),
-            }
-        };
-        self.coherence.done(outgoing.token);
-        self.observer.peers_waited(started.elapsed());
-        outcome
-    }
+/// Waits until every node of `peers` acknowledged the invalidation `outgoing` (dropped its copies
+/// of what a commit changed, or switched to a new data key): each acknowledges, or its lease
+/// expires (it then serves nothing from its cache). A node that does not answer within a lease
+/// is asked about again: only those whose lease still runs are waited for; after three leases the
+/// wait ends with an error.
+pub(super) fn await_peers(
+    database: &Database,
+    coherence: &Coherence,
+    observer: &dyn StoreObserver,
+    outgoing: &Outgoing,
+    mut peers: Vec<String>,
+) -> StoreResult<()> {
+    let started = Instant::now();
+    let lease = coherence.lease();
+    let give_up = started + lease * 3;
+    let outcome = loop {
+        let until = (Instant::now() + lease).min(give_up);
+        let missing = super::database::blocking(|| coherence.wait_for(outgoing.token, &peers, until));
+        if missing.is_empty() {
+            break Ok(());
+        }
+        if Instant::now() >= give_up {
+            break Err(coherence::unacknowledged(&missing));
+        }
+        tracing::warn!(
+            nodes = %missing.join(", "),
+            "a change waits for nodes that have not confirmed it (until their leases expire)"
+        );
+        let node = coherence.node.clone();
+        let live = database.run(move |client| Box::pin(async move { live_peers(client, &node).await }));
+        match live {
+            Ok(live) => peers = missing.into_iter().filter(|node| live.contains(node)).collect(),
+            Err(error) => break Err(error),
+        }
+    };
+    coherence.done(outgoing.token);
+    observer.peers_waited(started.elapsed());
+    outcome
 }
 
 /// A database error met while writing `uid`: a conflict when another writer got there first.
@@ -137,19 +147,31 @@ pub(super) struct Written {
     pub(super) peers: Vec<String>,
 }
 
+/// Whether the keyring still holds the data key generations `expected` (this node's), locked so
+/// until `tx` ends: a writer that hears of no keyring change (a tool's handle, a node without a
+/// lease) checks it before writing what it sealed.
+pub(super) async fn keyring_unchanged(tx: &Transaction<'_>, expected: &[i32]) -> StoreResult<bool> {
+    let row = tx.query_one(CHECK_KEYRING, &[]).await.map_err(|e| backend("checking the keyring", &e))?;
+    let generations: Option<Vec<i32>> = row.get(0);
+    Ok(generations.as_deref() == Some(expected))
+}
+
 /// Writes the prepared changes in one transaction, with the invalidation of the objects it
-/// changes.
+/// changes. With `keyring`, first checks that the keyring still holds those generations
+/// ([`keyring_unchanged`]): `None` back when it does not (nothing written).
 pub(super) async fn write_commit(
     client: &mut Pooled,
     prepared: Vec<Prepared>,
     invalidation: Option<(String, String)>,
-) -> StoreResult<Written> {
+    keyring: Option<Vec<i32>>,
+) -> StoreResult<Option<Written>> {
     if let [one] = prepared.as_slice()
         && one.insert
+        && keyring.is_none()
     {
         // A Create's commit: one round trip instead of four (BEGIN, the object, its index rows,
         // COMMIT). Nobody caches an object that did not exist, so there is nothing to invalidate.
-        return insert_one(client, one).await.map(|order| Written { order, peers: Vec::new() });
+        return insert_one(client, one).await.map(|order| Some(Written { order, peers: Vec::new() }));
     }
     let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
     let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
@@ -161,6 +183,11 @@ pub(super) async fn write_commit(
     let insert_terms = client.prepared(INSERT_TERMS).await.map_err(prepare_error)?;
     let insert_claims = client.prepared(INSERT_CLAIMS).await.map_err(prepare_error)?;
     let tx = client.transaction().await.map_err(|e| backend("beginning a commit", &e))?;
+    if let Some(expected) = &keyring
+        && !keyring_unchanged(&tx, expected).await?
+    {
+        return Ok(None);
+    }
     for change in &prepared {
         let uid = change.unique_identifier.as_str();
         let fail = |e: tokio_postgres::Error| write_error(uid, &e);
@@ -199,13 +226,13 @@ pub(super) async fn write_commit(
     let order = u64::try_from(order).unwrap_or(0);
     let Some((node, payload)) = invalidation else {
         tx.commit().await.map_err(|e| write_error(last, &e))?;
-        return Ok(Written { order, peers: Vec::new() });
+        return Ok(Some(Written { order, peers: Vec::new() }));
     };
     // Delivered to every listening node when the transaction commits, in commit order.
     tx.execute(coherence::NOTIFY, &[&coherence::INVALIDATE, &payload]).await.map_err(|e| write_error(last, &e))?;
     tx.commit().await.map_err(|e| write_error(last, &e))?;
     // Asked after the commit: a node that took its lease later read the change, if anything.
-    Ok(Written { order, peers: live_peers(client, &node).await? })
+    Ok(Some(Written { order, peers: live_peers(client, &node).await? }))
 }
 
 /// Writes one new object in one statement, [`INSERT_ONE`]; returns its commit's order.

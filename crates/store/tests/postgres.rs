@@ -597,3 +597,49 @@ fn postgres_commits_are_numbered_in_one_order_across_nodes() {
     let next = order(restored.commit(vec![Change::Insert(symmetric_key("z", "alice", "z"))]).unwrap());
     assert!(next > third, "{next} after {third}");
 }
+
+/// Concurrent Creates on one node are written several to a statement (group commit): each object
+/// keeps its own index rows, and of the Creates of one Name (here eight at a time, one per
+/// thread) exactly one wins, whichever batches they land in.
+#[test]
+fn postgres_concurrent_creates_are_written_together_and_each_keeps_its_own_index_rows() {
+    let Some(server) = postgres::server() else { return };
+    let url = postgres::fresh_database(&server);
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let (threads, rounds) = (8, 40);
+    let won = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let (store, won) = (&store, &won);
+            scope.spawn(move || {
+                for round in 0..rounds {
+                    insert(
+                        store,
+                        symmetric_key(&format!("own-{thread}-{round}"), "alice", &format!("own-{thread}-{round}")),
+                    );
+                    let contested =
+                        symmetric_key(&format!("contested-{thread}-{round}"), "alice", &format!("shared-{round}"));
+                    match store.commit(vec![Change::Insert(contested)]) {
+                        Ok(ticket) => {
+                            ticket.wait().unwrap();
+                            won.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(StoreError::Conflict(_)) => {}
+                        Err(other) => panic!("{other}"),
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(won.load(Ordering::SeqCst), rounds);
+    for round in 0..rounds {
+        let holders = store.candidates(&[IndexTerm::name(&format!("shared-{round}"))]).unwrap();
+        assert_eq!(holders.len(), 1, "shared-{round}: {holders:?}");
+        for thread in 0..threads {
+            let uid = format!("own-{thread}-{round}");
+            assert_eq!(store.candidates(&[IndexTerm::name(&uid), IndexTerm::owner("alice")]).unwrap(), [uid.clone()]);
+        }
+    }
+    let rows = postgres::query_text(&url, "SELECT count(*)::text FROM objects");
+    assert_eq!(rows, (threads * rounds + rounds).to_string());
+}

@@ -111,7 +111,10 @@ impl Database {
     }
 
     /// Runs `work` on the store's runtime and waits for its result. Callable from any thread.
-    fn wait<T: Send + 'static>(&self, work: impl Future<Output = StoreResult<T>> + Send + 'static) -> StoreResult<T> {
+    pub(super) fn wait<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         self.runtime.spawn(async move {
             let _ = sender.send(work.await);
@@ -133,6 +136,12 @@ pub(super) fn blocking<T>(wait: impl FnOnce() -> T) -> T {
 }
 
 impl Database {
+    /// Starts the group commit of new objects (see [`super::batch`]) on the store's runtime.
+    pub(super) fn start_inserts(&self) -> super::batch::Inserts {
+        let _runtime = self.runtime.enter();
+        super::batch::Inserts::start(Arc::clone(&self.pool))
+    }
+
     /// Starts this node's part in keeping the caches coherent, for as long as the runtime runs.
     pub(super) fn spawn_coherence(&self, coherence: Arc<super::coherence::Coherence>) {
         self.runtime.spawn(super::coherence::run(coherence, Arc::clone(&self.pool)));
@@ -184,7 +193,7 @@ pub(super) struct Pool {
 type Statements = HashMap<&'static str, Statement>;
 
 impl Pool {
-    async fn checkout(self: &Arc<Pool>) -> StoreResult<Pooled> {
+    pub(super) async fn checkout(self: &Arc<Pool>) -> StoreResult<Pooled> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
@@ -254,6 +263,12 @@ pub(super) struct Pooled {
 }
 
 impl Pooled {
+    /// Prepares every statement afresh next time (after an error: a plan cached before a schema
+    /// change would fail on this connection for as long as it lives).
+    pub(super) fn forget_statements(&mut self) {
+        self.statements.clear();
+    }
+
     /// The statement `sql`, prepared on this connection once and kept.
     pub(super) async fn prepared(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.statements.get(sql) {

@@ -19,6 +19,7 @@
 //! ready when the commit returns, and a read fence has nothing to wait for.
 
 mod backup;
+mod batch;
 mod coherence;
 mod database;
 mod keyring;
@@ -122,6 +123,8 @@ pub struct PostgresStore {
     coherence: Arc<Coherence>,
     /// [`PostgresOptions::cache`].
     caching: bool,
+    /// The group commit of new objects.
+    inserts: batch::Inserts,
 }
 
 impl PostgresStore {
@@ -164,7 +167,9 @@ impl PostgresStore {
         ));
         // A re-seal cut short (this node or another stopped) goes on.
         keys.resume_reseal();
+        let inserts = database.start_inserts();
         Ok(PostgresStore {
+            inserts,
             database,
             sealer,
             keys,
@@ -242,9 +247,24 @@ impl PostgresStore {
         // From the seal to the COMMIT: this node's switch to a new data key waits for it.
         let sealing = self.keys.ring.sealing();
         let keyring = self.keyring_to_check();
-        let prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
+        let mut prepared = changes.iter().map(|c| self.prepare(c)).collect::<StoreResult<Vec<_>>>()?;
         if prepared.is_empty() {
             return Ok(Some(CommitTicket::ready()));
+        }
+        if let [one] = prepared.as_slice()
+            && one.insert
+            && keyring.is_none()
+            && let Some(new) = prepared.pop()
+        {
+            // A Create: with the other new objects of the moment, in one statement. Nobody caches
+            // an object that did not exist, so there is nothing to invalidate.
+            let outcome = self.inserts.insert(new)?;
+            let order = self.database.wait(async move {
+                outcome.await.map_err(|_| StoreError::Backend("the database runtime stopped".into()))?
+            })?;
+            drop(sealing);
+            self.observer.commit_durable(started.elapsed());
+            return Ok(Some(CommitTicket::ready().with_order(order)));
         }
         let changed: Vec<String> = prepared.iter().filter(|p| !p.insert).map(|p| p.unique_identifier.clone()).collect();
         if !changed.is_empty() && !self.caching {

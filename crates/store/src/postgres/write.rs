@@ -53,6 +53,25 @@ pub(super) struct Prepared {
     sealed: Vec<u8>,
 }
 
+impl Prepared {
+    /// The revision the change writes.
+    pub(super) fn written_revision(&self) -> i64 {
+        self.expected + 1
+    }
+
+    pub(super) fn index_keys(&self) -> &[Vec<u8>] {
+        &self.index_keys
+    }
+
+    pub(super) fn claim_keys(&self) -> &[Vec<u8>] {
+        &self.claim_keys
+    }
+
+    pub(super) fn sealed(&self) -> &[u8] {
+        &self.sealed
+    }
+}
+
 impl PostgresStore {
     /// Seals a change for writing (outside the transaction).
     pub(super) fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
@@ -158,21 +177,14 @@ pub(super) async fn keyring_unchanged(tx: &Transaction<'_>, expected: &[i32]) ->
 
 /// Writes the prepared changes in one transaction, with the invalidation of the objects it
 /// changes. With `keyring`, first checks that the keyring still holds those generations
-/// ([`keyring_unchanged`]): `None` back when it does not (nothing written).
+/// ([`keyring_unchanged`]): `None` back when it does not (nothing written). (A lone new object
+/// goes through `batch` instead.)
 pub(super) async fn write_commit(
     client: &mut Pooled,
     prepared: Vec<Prepared>,
     invalidation: Option<(String, String)>,
     keyring: Option<Vec<i32>>,
 ) -> StoreResult<Option<Written>> {
-    if let [one] = prepared.as_slice()
-        && one.insert
-        && keyring.is_none()
-    {
-        // A Create's commit: one round trip instead of four (BEGIN, the object, its index rows,
-        // COMMIT). Nobody caches an object that did not exist, so there is nothing to invalidate.
-        return insert_one(client, one).await.map(|order| Some(Written { order, peers: Vec::new() }));
-    }
     let first = prepared.first().map_or("", |p| p.unique_identifier.as_str());
     let prepare_error = |e: tokio_postgres::Error| write_error(first, &e);
     // Prepared before the transaction, once per connection.
@@ -236,7 +248,7 @@ pub(super) async fn write_commit(
 }
 
 /// Writes one new object in one statement, [`INSERT_ONE`]; returns its commit's order.
-async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<u64> {
+pub(super) async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreResult<u64> {
     let uid = change.unique_identifier.as_str();
     let fail = |e: tokio_postgres::Error| write_error(uid, &e);
     let statement = client.prepared(INSERT_ONE).await.map_err(fail)?;

@@ -637,7 +637,8 @@ fn postgres_concurrent_creates_are_written_together_and_each_keeps_its_own_index
         assert_eq!(holders.len(), 1, "shared-{round}: {holders:?}");
         for thread in 0..threads {
             let uid = format!("own-{thread}-{round}");
-            assert_eq!(store.candidates(&[IndexTerm::name(&uid), IndexTerm::owner("alice")]).unwrap(), [uid.clone()]);
+            let found = store.candidates(&[IndexTerm::name(&uid), IndexTerm::owner("alice")]).unwrap();
+            assert_eq!(found, std::slice::from_ref(&uid));
         }
     }
     let rows = postgres::query_text(&url, "SELECT count(*)::text FROM objects");

@@ -157,6 +157,12 @@ impl PostgresStore {
         let coherence = Arc::new(Coherence::new(options.lease, options.cache.then(|| Arc::clone(&ring)))?);
         if options.cache {
             database.spawn_coherence(Arc::clone(&coherence));
+            // A change waits for the other nodes' acknowledgements, which only a node listening
+            // hears: the first session is given a lease's time to start (a few milliseconds).
+            let until = Instant::now() + options.lease;
+            while !coherence.serving() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
         let keys = Arc::new(rotation::Keys::new(
             Arc::clone(&database),

@@ -163,3 +163,73 @@ fn acknowledged_keys_survive_sigkill_and_no_key_byte_reaches_the_disk() {
     });
     assert!(restarted.terminate().success());
 }
+
+/// A start after kill -9 reads the last index snapshot (written every second here) and the objects
+/// changed since, and its Locate index is exact: every key created before and after the last
+/// snapshot is found by its Name, and a Name released by a Destroy after it can be taken again.
+#[test]
+fn a_start_after_sigkill_reads_the_index_snapshot_and_the_changes_since() {
+    use common::postgres::aes_named;
+    use keyward_client::{LocateFilter, Session};
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let config = dir.path().join("keyward.toml");
+    std::fs::write(&config, "store_index_snapshot_interval = 1\n").unwrap();
+    let serving = common::start_with(&data_dir, &["--config", config.to_str().unwrap()]);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client = client_of(serving.address, &data_dir, ADMIN);
+    let created_before: Vec<String> = runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        let mut made = Vec::new();
+        for i in 0..20 {
+            made.push(session.create_symmetric_key(aes_named(&format!("before-{i}"))).await.unwrap());
+        }
+        made
+    });
+    // Past a snapshot of the index (one a second while anything changes).
+    let snapshot = data_dir.join("index.snapshot");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !snapshot.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(snapshot.exists(), "no index snapshot was written while the server ran");
+    runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        for i in 0..10 {
+            session.create_symmetric_key(aes_named(&format!("after-{i}"))).await.unwrap();
+        }
+        // Changes of objects older than the snapshot: their Names are released.
+        for uid in &created_before[..5] {
+            session.destroy(uid).await.unwrap();
+        }
+    });
+    let mut serving = serving;
+    serving.child.kill().unwrap(); // SIGKILL: no snapshot at a clean stop
+    serving.child.wait().unwrap();
+    assert!(snapshot.exists());
+
+    let restarted = start(&data_dir);
+    let client = client_of(restarted.address, &data_dir, ADMIN);
+    runtime.block_on(async {
+        let mut session = Session::open(&client).await.unwrap();
+        async fn found(session: &mut Session, name: String) -> Vec<String> {
+            let filter = LocateFilter { name: Some(name), ..LocateFilter::default() };
+            session.locate(&filter).await.unwrap().unique_identifiers
+        }
+        for i in 0..10 {
+            assert_eq!(found(&mut session, format!("after-{i}")).await.len(), 1, "after-{i}");
+        }
+        for (i, uid) in created_before.iter().enumerate() {
+            let located = found(&mut session, format!("before-{i}")).await;
+            if i < 5 {
+                assert!(located.is_empty(), "before-{i} was destroyed: {located:?}");
+                // Its Name is free again.
+                session.create_symmetric_key(aes_named(&format!("before-{i}"))).await.unwrap();
+            } else {
+                assert_eq!(&located, std::slice::from_ref(uid), "before-{i}");
+            }
+        }
+    });
+    assert!(restarted.terminate().success());
+}

@@ -64,6 +64,9 @@ pub struct ServerConfig {
     /// The most memory the store's page cache may hold, in bytes (decrypted objects are cached
     /// apart from it).
     pub store_cache_size: u64,
+    /// Seconds between snapshots of the sled store's Locate index while the server runs (0: only
+    /// at a clean stop): a start after a crash reads the last one and the objects changed since.
+    pub store_index_snapshot_interval: u64,
     /// Where objects are kept: sled in the data directory (default) or PostgreSQL.
     pub store: store::StoreConfig,
     /// What this node tells clients about its cluster (Query Server Information, KMIP 2.x).
@@ -115,6 +118,7 @@ impl Default for ServerConfig {
             log_format: LogFormat::Text,
             worker_threads: None,
             store_cache_size: keyward_store::SledOptions::default().cache_capacity,
+            store_index_snapshot_interval: keyward_store::DEFAULT_INDEX_SNAPSHOT_INTERVAL.as_secs(),
             store: store::StoreConfig::default(),
             cluster: cluster::ClusterConfig::default(),
             tls: TlsConfig::default(),

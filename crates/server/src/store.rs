@@ -89,7 +89,12 @@ fn open_sled(
     metrics: Option<&Metrics>,
 ) -> Result<SledStore, ServerError> {
     let data_dir = &config.data_dir;
-    let mut options = SledOptions { cache_capacity: config.store_cache_size, ..SledOptions::default() };
+    let snapshots = config.store_index_snapshot_interval;
+    let mut options = SledOptions {
+        cache_capacity: config.store_cache_size,
+        index_snapshot_interval: (snapshots > 0).then(|| std::time::Duration::from_secs(snapshots)),
+        ..SledOptions::default()
+    };
     if let Some(metrics) = metrics {
         options.observer = metrics.store_observer();
     }

@@ -207,6 +207,11 @@ impl GroupCommit {
 
     /// A ticket for everything reserved so far: what a reader may have seen. Ready at once when
     /// it is all durable already (two atomic loads, no lock).
+    /// Every number up to this one is durable.
+    pub(crate) fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
     pub(crate) fn fence(self: &Arc<GroupCommit>) -> CommitTicket {
         let number = self.reserved.load(Ordering::Acquire);
         if self.durable.load(Ordering::Acquire) >= number && !self.failed.load(Ordering::Acquire) {

@@ -42,8 +42,8 @@ pub use postgres::{
     database_url as postgres_database_url, verify_postgres_backup,
 };
 pub use sled_store::{
-    CompactReport, FlushFault, SLED_DIR, SledOptions, SledStore, Snapshot, VerifyReport, default_cache_capacity,
-    derive_key_offline,
+    CompactReport, DEFAULT_INDEX_SNAPSHOT_INTERVAL, FlushFault, SLED_DIR, SledOptions, SledStore, Snapshot,
+    VerifyReport, default_cache_capacity, derive_key_offline,
 };
 use zeroize::Zeroizing;
 

@@ -22,6 +22,8 @@ pub(super) struct Backend {
     pub(super) objects: Tree,
     pub(super) meta: Tree,
     pub(super) settings: Tree,
+    /// What changed since the last index snapshot ([`super::journal`]).
+    pub(super) changed: Tree,
 }
 
 impl Backend {
@@ -55,6 +57,7 @@ impl Backend {
             objects: db.open_tree("objects")?,
             meta: db.open_tree("meta")?,
             settings: db.open_tree("settings")?,
+            changed: db.open_tree(super::journal::TREE)?,
             db,
         })
     }

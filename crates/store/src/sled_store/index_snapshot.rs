@@ -1,17 +1,19 @@
-//! A snapshot of the resident index, written when the store closes cleanly and read at the next
-//! open instead of scanning every record's header: a planned restart (an upgrade, a reboot) of a
-//! store of a million objects then starts in about a second instead of seven (the scan reads the
-//! whole log; docs/performance.md, "A store of a million objects").
+//! A snapshot of the resident index, read at open instead of scanning every record's header: a
+//! store of a million objects then starts in about a second instead of five to seven (the scan
+//! reads the whole log; docs/performance.md, "A store of a million objects").
 //!
-//! The snapshot is used only when it describes exactly the store being opened: it names the
-//! store's flush number and object count at its writing, and any commit after it (or a crash
-//! before a clean close, which writes none) makes them differ, so the scan runs. It is removed as
-//! it is read, so it serves one open. It is derived data, but a forged one could hide objects
-//! from Locate: it carries an HMAC-SHA256 under a key the keyring derives, and one that does not
-//! verify is ignored (and said).
+//! One is written at a clean close, and in the background while the server runs (see
+//! `SledOptions::index_snapshot_interval`), each taken at a [`Since`]; at open, the objects
+//! changed after it are read from the records it names (`journal`), so a snapshot serves a start
+//! after a crash too. Everything it holds is durable when it is written (the writer waits for a
+//! flush first), so it never names an object a crash could still take away. It is derived data,
+//! but a forged one could hide objects from Locate: it carries an HMAC-SHA256 under a key the
+//! keyring derives, and one that does not verify is ignored (and said), as is one of an older
+//! format.
 //!
-//! Layout: `KWIX` 1, the mark (flushes, objects), the objects (sequence, identifier), the index
-//! keys (key, member sequences), the MAC; integers big-endian.
+//! Layout: `KWIX2`, the point (journal number, then the greatest identifier: length and bytes),
+//! the objects (sequence, identifier), the index keys (key, member sequences), the MAC; integers
+//! big-endian.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -22,24 +24,27 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::header::{INDEX_KEY_LEN, IndexKey};
+use super::journal::Since;
 use super::resident_index::{Exported, ResidentIndex};
-use super::watermark::Mark;
 
 /// The file, in the data directory.
 pub(super) const SNAPSHOT_FILE: &str = "index.snapshot";
 /// What the keyring derives the MAC key for.
 pub(super) const KEY_PURPOSE: &[u8] = b"resident index snapshot, version 1";
-const MAGIC: &[u8; 5] = b"KWIX1";
+const MAGIC: &[u8; 5] = b"KWIX2";
 const MAC_LEN: usize = 32;
 
-/// Writes the snapshot of `index`, taken at `mark` (temporary file, fsync, rename).
-pub(super) fn write(dir: &Path, index: &ResidentIndex, mark: Mark, key: &[u8]) -> std::io::Result<()> {
-    let Exported { objects, keys } = index.export();
+/// Writes the snapshot of an index exported at `since` (temporary file, fsync, rename).
+pub(super) fn write(dir: &Path, exported: &Exported, since: &Since, key: &[u8]) -> std::io::Result<()> {
+    let Exported { objects, keys } = exported;
     let mut out = Vec::with_capacity(objects.len() * 56 + keys.len() * 40 + 64);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&mark.to_bytes());
+    out.extend_from_slice(&since.journal.to_be_bytes());
+    let last = u16::try_from(since.last_uid.len()).map_err(|_| std::io::Error::other("an identifier too long"))?;
+    out.extend_from_slice(&last.to_be_bytes());
+    out.extend_from_slice(&since.last_uid);
     out.extend_from_slice(&(objects.len() as u64).to_be_bytes());
-    for (sequence, uid) in &objects {
+    for (sequence, uid) in objects {
         out.extend_from_slice(&sequence.to_be_bytes());
         let uid = uid.as_bytes();
         let len = u16::try_from(uid.len()).map_err(|_| std::io::Error::other("an identifier too long"))?;
@@ -47,7 +52,7 @@ pub(super) fn write(dir: &Path, index: &ResidentIndex, mark: Mark, key: &[u8]) -
         out.extend_from_slice(uid);
     }
     out.extend_from_slice(&(keys.len() as u64).to_be_bytes());
-    for (key, members) in &keys {
+    for (key, members) in keys {
         out.extend_from_slice(key);
         out.extend_from_slice(&(members.len() as u64).to_be_bytes());
         for sequence in members {
@@ -64,23 +69,25 @@ pub(super) fn write(dir: &Path, index: &ResidentIndex, mark: Mark, key: &[u8]) -
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Takes the snapshot out of `dir` (it is removed whatever it holds) and returns its index when
-/// it was taken at `mark` and its MAC verifies.
-pub(super) fn take(dir: &Path, mark: Mark, key: &[u8]) -> Option<ResidentIndex> {
+/// A snapshot read back: the index, the point it was taken at, and how many objects it holds.
+pub(super) struct Read {
+    pub(super) index: ResidentIndex,
+    pub(super) since: Since,
+    pub(super) objects: u64,
+}
+
+/// The snapshot in `dir`, when there is one of this format whose MAC verifies.
+pub(super) fn read(dir: &Path, key: &[u8]) -> Option<Read> {
     let path = dir.join(SNAPSHOT_FILE);
     let bytes = std::fs::read(&path).ok()?;
-    if let Err(error) = std::fs::remove_file(&path) {
-        // Left in place it could only match this same state again; still, say so.
-        tracing::warn!(%error, path = %path.display(), "the index snapshot could not be removed");
-    }
     let (body, tag) = bytes.split_at_checked(bytes.len().saturating_sub(MAC_LEN))?;
     if tag.len() != MAC_LEN || mac(key, body) != tag {
         tracing::warn!(path = %path.display(), "the index snapshot does not verify: the index is rebuilt from the records");
         return None;
     }
-    let parsed = parse(body, mark);
+    let parsed = parse(body);
     if parsed.is_none() {
-        tracing::info!("the index snapshot is of another state of the store: the index is rebuilt from the records");
+        tracing::info!("the index snapshot is of another format: the index is rebuilt from the records");
     }
     parsed
 }
@@ -93,11 +100,14 @@ pub(super) fn discard(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-fn parse(body: &[u8], mark: Mark) -> Option<ResidentIndex> {
+fn parse(body: &[u8]) -> Option<Read> {
     let mut reader = Reader(body);
-    if reader.take(MAGIC.len())? != MAGIC || Mark::from_bytes(reader.take(16)?)? != mark {
+    if reader.take(MAGIC.len())? != MAGIC {
         return None;
     }
+    let journal = reader.u64()?;
+    let last = u16::from_be_bytes(reader.take(2)?.try_into().ok()?);
+    let since = Since { journal, last_uid: reader.take(usize::from(last))?.to_vec() };
     let count = reader.u64()?;
     let mut objects = Vec::with_capacity(usize::try_from(count).ok()?.min(body.len() / 10));
     for _ in 0..count {
@@ -105,9 +115,6 @@ fn parse(body: &[u8], mark: Mark) -> Option<ResidentIndex> {
         let len = u16::from_be_bytes(reader.take(2)?.try_into().ok()?);
         let uid = std::str::from_utf8(reader.take(usize::from(len))?).ok()?;
         objects.push((sequence, Arc::from(uid)));
-    }
-    if objects.len() as u64 != mark.objects {
-        return None;
     }
     let count = reader.u64()?;
     let mut keys = Vec::with_capacity(usize::try_from(count).ok()?.min(body.len() / INDEX_KEY_LEN));
@@ -120,7 +127,12 @@ fn parse(body: &[u8], mark: Mark) -> Option<ResidentIndex> {
         }
         keys.push((key, sequences));
     }
-    reader.0.is_empty().then(|| ResidentIndex::import(Exported { objects, keys }))
+    let objects_held = objects.len() as u64;
+    reader.0.is_empty().then(|| Read {
+        index: ResidentIndex::import(Exported { objects, keys }),
+        since,
+        objects: objects_held,
+    })
 }
 
 fn mac(key: &[u8], data: &[u8]) -> [u8; MAC_LEN] {
@@ -157,36 +169,43 @@ mod tests {
         index
     }
 
-    #[test]
-    fn a_snapshot_of_the_same_state_gives_the_same_index_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let mark = Mark { flushes: 9, objects: 3 };
-        write(dir.path(), &index(), mark, KEY).unwrap();
-        let read = take(dir.path(), mark, KEY).expect("the snapshot of this state");
-        for keys in
-            [vec![], vec![[1; INDEX_KEY_LEN]], vec![[3; INDEX_KEY_LEN], [2; INDEX_KEY_LEN]], vec![[9; INDEX_KEY_LEN]]]
-        {
-            assert_eq!(read.candidates(&keys), index().candidates(&keys), "{keys:?}");
-        }
-        assert!(!dir.path().join(SNAPSHOT_FILE).exists(), "used once");
-        assert!(take(dir.path(), mark, KEY).is_none());
+    fn since() -> Since {
+        Since { journal: 9, last_uid: b"c".to_vec() }
     }
 
     #[test]
-    fn another_state_a_flipped_byte_or_another_key_is_not_used() {
+    fn a_snapshot_reads_back_with_its_point_as_often_as_asked() {
         let dir = tempfile::tempdir().unwrap();
-        let mark = Mark { flushes: 9, objects: 3 };
-        write(dir.path(), &index(), mark, KEY).unwrap();
-        assert!(take(dir.path(), Mark { flushes: 10, objects: 3 }, KEY).is_none(), "a flush since");
-        write(dir.path(), &index(), mark, KEY).unwrap();
-        assert!(take(dir.path(), mark, &[8; 32]).is_none(), "another store's key");
-        write(dir.path(), &index(), mark, KEY).unwrap();
+        write(dir.path(), &index().export(), &since(), KEY).unwrap();
+        for _ in 0..2 {
+            let read = read(dir.path(), KEY).expect("the snapshot");
+            assert_eq!((read.since.clone(), read.objects), (since(), 3));
+            for keys in [
+                vec![],
+                vec![[1; INDEX_KEY_LEN]],
+                vec![[3; INDEX_KEY_LEN], [2; INDEX_KEY_LEN]],
+                vec![[9; INDEX_KEY_LEN]],
+            ] {
+                assert_eq!(read.index.candidates(&keys), index().candidates(&keys), "{keys:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_another_key_or_another_format_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &index().export(), &since(), KEY).unwrap();
+        assert!(read(dir.path(), &[8; 32]).is_none(), "another store's key");
         let path = dir.path().join(SNAPSHOT_FILE);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[30] ^= 1;
         std::fs::write(&path, bytes).unwrap();
-        assert!(take(dir.path(), mark, KEY).is_none(), "a flipped byte");
-        std::fs::write(&path, b"KWIX1").unwrap();
-        assert!(take(dir.path(), mark, KEY).is_none(), "cut short");
+        assert!(read(dir.path(), KEY).is_none(), "a flipped byte");
+        std::fs::write(&path, b"KWIX2").unwrap();
+        assert!(read(dir.path(), KEY).is_none(), "cut short");
+        let mut old = b"KWIX1".to_vec();
+        old.extend_from_slice(&mac(KEY, b"KWIX1"));
+        std::fs::write(&path, old).unwrap();
+        assert!(read(dir.path(), KEY).is_none(), "the format of before");
     }
 }

@@ -7,10 +7,9 @@
 //!    instead (its first open by this version), and gets the file.
 //! 2. A data directory that held a store (a keyring or a watermark) must still have its
 //!    database: an empty one is never started in its place.
-//! 3. Every object's header is read (the indexes are rebuilt from them); a header that does not
-//!    parse refuses the store. After a clean close with nothing committed since, the index is
-//!    the snapshot that close left instead (`index_snapshot`: it must name the store's own flush
-//!    number and object count, which a cut or damaged log would not reach, and verify).
+//! 3. The index is the last snapshot's (`index_snapshot`, when one verifies), brought up to the
+//!    records by reading the objects changed since it (`journal`); without one, every object's
+//!    header is read. A header that does not parse refuses the store.
 //! 4. The store's own flush number (in `meta`) and its object count must reach the watermark's
 //!    ([`super::watermark`]); the watermark is created for a new store, or one made before it
 //!    existed.
@@ -19,6 +18,7 @@ use std::path::Path;
 
 use super::backend::{Backend, Loaded, load};
 use super::index_snapshot;
+use super::journal::{self, Since};
 use super::kek::{self, KEYRING_FILE};
 use super::watermark::{self, Mark, WATERMARK_FILE, Watermark};
 use super::{SLED_DIR, files};
@@ -41,6 +41,8 @@ pub(super) struct Opened {
     /// The keyring, unwrapped, and the KEK that wraps it.
     pub(super) keyring: kek::Opened,
     pub(super) sealer: Sealer,
+    /// The point of the index snapshot the index came from, if it came from one.
+    pub(super) since: Option<Since>,
 }
 
 /// Opens the store in `dir` (creating it, and its keyring, when there is none), with every check
@@ -72,21 +74,29 @@ pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u
     }
     let sealer = Sealer::new(&keyring.ring);
     let own = backend.mark(&sealer).map_err(as_damage)?;
-    // The index the last clean close left, when nothing changed since; else a scan of every
-    // header (whose time grows with the store: docs/performance.md, "A store of a million
-    // objects").
+    // The last snapshot of the index and what changed since; else a scan of every header (whose
+    // time grows with the store: docs/performance.md, "A store of a million objects").
     let snapshot_key = keyring.ring.derive(index_snapshot::KEY_PURPOSE);
-    let snapshot = own.and_then(|mark| index_snapshot::take(dir, mark, snapshot_key.as_ref()));
-    let from_snapshot = snapshot.is_some();
-    let loaded = match (snapshot, own) {
-        (Some(index), Some(mark)) => Loaded { index, objects: mark.objects },
-        _ => load_checked(&backend)?,
+    let (loaded, since) = match index_snapshot::read(dir, snapshot_key.as_ref()) {
+        Some(snapshot) => match journal::replay(&backend, &snapshot.index, &snapshot.since) {
+            Ok(added) => (Loaded { index: snapshot.index, objects: snapshot.objects + added }, Some(snapshot.since)),
+            Err(error) => {
+                tracing::warn!(%error, "the index snapshot could not be brought up to date: the records are scanned");
+                (load_checked(&backend)?, None)
+            }
+        },
+        None => (load_checked(&backend)?, None),
     };
+    if since.is_none() {
+        // A snapshot not used now must not be used later either: the changes of this run are
+        // journaled against the next snapshot only.
+        index_snapshot::discard(dir)?;
+    }
     tracing::info!(
         objects = loaded.objects,
         database_ms = database_opened.as_millis() as u64,
         index_ms = (started.elapsed() - database_opened).as_millis() as u64,
-        index = if from_snapshot { "snapshot of the last clean close" } else { "scan of the records" },
+        index = if since.is_some() { "snapshot and the changes since" } else { "scan of the records" },
         "store opened"
     );
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
@@ -108,7 +118,7 @@ pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u
         Some(mark) => Watermark::open(dir, mark)?,
         None => Watermark::create(dir, latest)?,
     };
-    Ok(Opened { backend, loaded, latest, watermark, keyring, sealer })
+    Ok(Opened { backend, loaded, latest, watermark, keyring, sealer, since })
 }
 
 /// Opens an existing store, whose keyring `sealer` holds, and reads its headers; no check against

@@ -12,7 +12,7 @@
 //! Creation sequences come from sled's `generate_id`, unique across restarts, so one sequence
 //! stands for one object.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::header::IndexKey;
@@ -62,6 +62,17 @@ impl Members {
             Members::One(only) => *only != sequence,
             Members::Many(set) => {
                 set.remove(&sequence);
+                !set.is_empty()
+            }
+        }
+    }
+
+    /// Removes every member of `sequences`; false when none is left.
+    fn remove_all(&mut self, sequences: &HashSet<u64>) -> bool {
+        match self {
+            Members::One(only) => !sequences.contains(only),
+            Members::Many(set) => {
+                set.retain(|s| !sequences.contains(s));
                 !set.is_empty()
             }
         }
@@ -126,6 +137,34 @@ impl ResidentIndex {
                 }
             }
         }
+    }
+
+    /// Sets each of `objects` (identifier, creation sequence, index keys) to have exactly those
+    /// keys, whatever it had (a snapshot's index brought up to the records: see `journal`).
+    /// Returns how many of them it did not hold before.
+    pub(super) fn reset(&self, objects: Vec<(String, u64, Vec<IndexKey>)>) -> u64 {
+        if objects.is_empty() {
+            return 0;
+        }
+        let mut entries = self.write();
+        let sequences: HashSet<u64> = objects.iter().map(|(_, sequence, _)| *sequence).collect();
+        // One pass over every key: what these objects had goes, then what they have comes.
+        entries.by_key.retain(|_, members| members.remove_all(&sequences));
+        let mut added = 0;
+        for (uid, sequence, keys) in objects {
+            if entries.by_sequence.insert(sequence, Arc::from(uid.as_str())).is_none() {
+                added += 1;
+            }
+            for key in keys {
+                match entries.by_key.get_mut(&key) {
+                    Some(members) => members.insert(sequence),
+                    None => {
+                        entries.by_key.insert(key, Members::One(sequence));
+                    }
+                }
+            }
+        }
+        added
     }
 
     /// Every entry, for a snapshot: the objects by creation sequence, and each key's members,

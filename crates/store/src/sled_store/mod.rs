@@ -413,12 +413,18 @@ impl Shared {
             self.floor.raise(&since);
             since
         };
+        let started = Instant::now();
         let exported = self.index.export();
+        // The index is locked against commits' updates for this long.
+        let export_ms = started.elapsed().as_millis() as u64;
         self.group().fence().wait()?;
         index_snapshot::write(&self.dir, &exported, &since, self.snapshot_key.as_ref())?;
         let backend = self.backend();
         let backend = backend.as_ref().ok_or_else(reopening)?;
-        journal::trim(backend, &since)
+        journal::trim(backend, &since)?;
+        let objects = exported.objects.len();
+        tracing::debug!(objects, export_ms, ms = started.elapsed().as_millis() as u64, "wrote an index snapshot");
+        Ok(())
     }
 
     /// The snapshot thread: a snapshot every `every` while the store is open, when anything
@@ -439,12 +445,8 @@ impl Shared {
             if durable == written_at || self.unavailable.load(Ordering::Acquire) {
                 continue;
             }
-            let started = Instant::now();
             match self.snapshot_index() {
-                Ok(()) => {
-                    written_at = durable;
-                    tracing::debug!(ms = started.elapsed().as_millis() as u64, "wrote an index snapshot");
-                }
+                Ok(()) => written_at = durable,
                 Err(error) => {
                     tracing::warn!(%error, "an index snapshot was not written; a start after a crash scans more")
                 }

@@ -147,9 +147,13 @@ impl ResidentIndex {
             return 0;
         }
         let mut entries = self.write();
-        let sequences: HashSet<u64> = objects.iter().map(|(_, sequence, _)| *sequence).collect();
-        // One pass over every key: what these objects had goes, then what they have comes.
-        entries.by_key.retain(|_, members| members.remove_all(&sequences));
+        // One pass over every key takes away what the objects it held had (an object it did not
+        // hold has no key yet), then what they have comes.
+        let held: HashSet<u64> =
+            objects.iter().map(|(_, sequence, _)| *sequence).filter(|s| entries.by_sequence.contains_key(s)).collect();
+        if !held.is_empty() {
+            entries.by_key.retain(|_, members| members.remove_all(&held));
+        }
         let mut added = 0;
         for (uid, sequence, keys) in objects {
             if entries.by_sequence.insert(sequence, Arc::from(uid.as_str())).is_none() {

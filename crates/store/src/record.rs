@@ -1,8 +1,9 @@
 //! The plaintext form of a stored object, before sealing: a TTLV structure in the extension tag
-//! range, written with the storage codec context so that no field of any KMIP version is lost.
+//! range.
 //!
 //! ```text
 //! Record (0x544B01)
+//!   Record Format (0x544B04)                    1; absent in records written before it (format 1)
 //!   Unique Identifier
 //!   Owner (0x544B02)
 //!   <the managed object under its own tag>      absent once destroyed
@@ -10,11 +11,18 @@
 //!     Attribute Index
 //!     <the attribute under its own tag, or a vendor Attribute structure>
 //! ```
+//!
+//! The disk format is this module's, not the wire's: format 1 encodes objects and attributes as
+//! KMIP 2.1 lays them out with every field of every version kept ([`FORMAT_1`], fixed here, so
+//! that a newer KMIP version's layout never silently changes what is on disk), and a test pins the
+//! bytes of a reference record. A change of the codec that changes those bytes must come with a
+//! new format number and a decoder kept for the old one; a record of a format this build does not
+//! know is refused as such, never misread.
 
 use keyward_kmip::attributes::IndexedAttribute;
 use keyward_kmip::objects::ManagedObject;
 use keyward_kmip::{Codec, Cx};
-use keyward_ttlv::{Encoder, Limits, Tag};
+use keyward_ttlv::{Encoder, KmipVersion, Limits, Tag};
 use zeroize::Zeroizing;
 
 use crate::{StoreError, StoreResult, StoredObject};
@@ -22,13 +30,20 @@ use crate::{StoreError, StoreResult, StoredObject};
 const RECORD: Tag = Tag(0x544B01);
 const OWNER: Tag = Tag(0x544B02);
 const STORED_ATTRIBUTE: Tag = Tag(0x544B03);
+const RECORD_FORMAT: Tag = Tag(0x544B04);
+
+/// The format this build writes.
+const CURRENT_FORMAT: i32 = 1;
+/// The codec context of format 1: KMIP 2.1's layout, every version's fields kept.
+const FORMAT_1: Cx = Cx { version: KmipVersion::V2_1, ignore_unknown_fields: false, keep_all_fields: true };
 
 /// Encodes an object's record (the revision is kept outside, in the clear header). An attribute
 /// index the record's Integer cannot hold is an error, never a saturated value.
 pub fn encode(object: &StoredObject) -> StoreResult<Zeroizing<Vec<u8>>> {
-    let cx = Cx::storage();
+    let cx = FORMAT_1;
     let mut out = Encoder::with_capacity(512);
     let open = out.begin(RECORD);
+    out.integer(RECORD_FORMAT, CURRENT_FORMAT);
     out.text(Tag::UniqueIdentifier, &object.unique_identifier);
     out.text(OWNER, &object.owner);
     if let Some(managed) = &object.object {
@@ -58,13 +73,24 @@ pub fn decode(bytes: &[u8], revision: u64) -> StoreResult<StoredObject> {
     if root.tag() != RECORD {
         return Err(corrupt("not a record".into()));
     }
-    let cx = Cx::storage();
+    let format = match root.child(RECORD_FORMAT) {
+        Some(format) => format.as_integer().ok_or_else(|| corrupt("a record format that is not an Integer".into()))?,
+        None => 1,
+    };
+    if format != CURRENT_FORMAT {
+        return Err(corrupt(format!(
+            "a record of format {format}, which this version of Keyward does not read (it reads format \
+             {CURRENT_FORMAT}): was the store written by a newer version?"
+        )));
+    }
+    let cx = FORMAT_1;
     let mut unique_identifier = None;
     let mut owner = None;
     let mut object = None;
     let mut attributes = Vec::new();
     for child in root.children() {
         match child.tag() {
+            RECORD_FORMAT => {}
             Tag::UniqueIdentifier => unique_identifier = child.as_text().map(str::to_owned),
             OWNER => owner = child.as_text().map(str::to_owned),
             STORED_ATTRIBUTE => {
@@ -96,4 +122,101 @@ pub fn decode(bytes: &[u8], revision: u64) -> StoreResult<StoredObject> {
         attributes,
         revision,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use keyward_kmip::Bytes;
+    use keyward_kmip::attributes::{Attribute, Name};
+    use keyward_kmip::codec::DateTime;
+    use keyward_kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, State};
+    use keyward_kmip::objects::{KeyBlock, KeyMaterial, KeyValue, SymmetricKey};
+
+    use super::*;
+
+    /// A record touching the parts of the format: a key block, attributes of several types, a
+    /// second instance of one (its index), and one only KMIP 1.x has.
+    fn reference() -> StoredObject {
+        let key_block = KeyBlock {
+            key_format_type: KeyFormatType::Raw,
+            key_compression_type: None,
+            key_value: Some(KeyValue::Plain {
+                key_material: KeyMaterial::Bytes(Bytes::new(vec![7; 16])),
+                attributes: vec![],
+            }),
+            cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+            cryptographic_length: Some(128),
+            key_wrapping_data: None,
+        };
+        let mut second_name = IndexedAttribute::new(Attribute::Name(Name::text("second")));
+        second_name.index = 1;
+        StoredObject {
+            unique_identifier: "01930000-0000-7000-8000-000000000001".into(),
+            owner: "alice".into(),
+            object: Some(ManagedObject::SymmetricKey(SymmetricKey { key_block })),
+            attributes: vec![
+                IndexedAttribute::new(Attribute::ObjectType(ObjectType::SymmetricKey)),
+                IndexedAttribute::new(Attribute::Name(Name::text("first"))),
+                second_name,
+                IndexedAttribute::new(Attribute::State(State::Active)),
+                IndexedAttribute::new(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::AES)),
+                IndexedAttribute::new(Attribute::CryptographicLength(128)),
+                IndexedAttribute::new(Attribute::InitialDate(DateTime(1_700_000_000))),
+                IndexedAttribute::new(Attribute::ObjectGroup("group".into())),
+                IndexedAttribute::new(Attribute::OperationPolicyName("default".into())),
+            ],
+            revision: 3,
+        }
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Format 1's bytes, as this build writes the reference record. If this test fails, the
+    /// codec changed what is on disk: give the record a new format number, keep a decoder of
+    /// format 1, and pin the new format beside this one.
+    const FORMAT_1_REFERENCE: &str = concat!(
+        "544b010100000248544b0402000000040000000100000000420094070000002430313933303030302d303030302d3730",
+        "30302d383030302d30303030303030303030303100000000544b020700000005616c69636500000042008f0100000058",
+        "420040010000005042004205000000040000000100000000420045010000001842004308000000100707070707070707",
+        "07070707070707074200280500000004000000030000000042002a02000000040000008000000000544b030100000020",
+        "4200090200000004000000000000000042005705000000040000000200000000544b0301000000384200090200000004",
+        "000000000000000042005301000000204200550700000005666972737400000042005405000000040000000100000000",
+        "544b03010000003842000902000000040000000100000000420053010000002042005507000000067365636f6e640000",
+        "42005405000000040000000100000000544b0301000000204200090200000004000000000000000042008d0500000004",
+        "0000000200000000544b0301000000204200090200000004000000000000000042002805000000040000000300000000",
+        "544b0301000000204200090200000004000000000000000042002a02000000040000008000000000544b030100000020",
+        "420009020000000400000000000000004200390900000008000000006553f100544b0301000000204200090200000004",
+        "0000000000000000420056070000000567726f7570000000544b03010000002042000902000000040000000000000000",
+        "42005d070000000764656661756c7400"
+    );
+
+    #[test]
+    fn format_1_is_pinned_and_reads_back() {
+        let encoded = encode(&reference()).unwrap();
+        assert_eq!(hex(&encoded), FORMAT_1_REFERENCE, "the disk format of records changed");
+        assert_eq!(decode(&encoded, 3).unwrap(), reference());
+    }
+
+    /// A record of an unknown format is refused as such; one without the field (written before
+    /// it existed) reads as format 1.
+    #[test]
+    fn a_record_names_its_format() {
+        let with_format = |format: Option<i32>| {
+            let mut out = Encoder::with_capacity(64);
+            let open = out.begin(RECORD);
+            if let Some(format) = format {
+                out.integer(RECORD_FORMAT, format);
+            }
+            out.text(Tag::UniqueIdentifier, "u");
+            out.text(OWNER, "alice");
+            out.end(open);
+            out.into_bytes()
+        };
+        assert_eq!(decode(&with_format(None), 1).unwrap().owner, "alice");
+        assert_eq!(decode(&with_format(Some(1)), 1).unwrap().owner, "alice");
+        let refused = decode(&with_format(Some(2)), 1).unwrap_err();
+        assert!(refused.to_string().contains("format 2"), "{refused}");
+    }
 }

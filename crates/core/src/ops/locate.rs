@@ -12,7 +12,7 @@ use keyward_kmip::attributes::{Attribute, AttributeRef};
 use keyward_kmip::enums::{ObjectType, State};
 use keyward_kmip::masks::StorageStatusMask;
 use keyward_kmip::payloads::locate::{LocateRequest, LocateResponse};
-use keyward_store::{IndexKind, IndexTerm, StoredObject};
+use keyward_store::{IndexTerm, StoredObject};
 
 use crate::attributes::find;
 use crate::context::Context;
@@ -53,24 +53,18 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
     Ok(LocateResponse { located_items: paging.then_some(located_items), unique_identifier })
 }
 
-/// The terms the indexes can answer exactly.
+/// The terms the indexes can answer exactly: those the store indexes each attribute by
+/// (`IndexTerm::of_attribute`, the one list), less the states a date moves objects into.
 fn index_terms(filter: &[Attribute]) -> Vec<IndexTerm> {
-    let mut terms = Vec::new();
-    for attribute in filter {
-        let term = match attribute {
-            // A date can move an object into Active or Deactivated without a write, so the stored
-            // state only narrows the search for the other states.
-            Attribute::State(s) if *s == State::Active || *s == State::Deactivated => None,
-            Attribute::Name(_) | Attribute::ObjectType(_) | Attribute::ObjectGroup(_) | Attribute::State(_) => {
-                IndexTerm::of_attribute(attribute)
-            }
-            Attribute::CryptographicAlgorithm(a) => Some(IndexTerm::enumeration(IndexKind::Algorithm, a.0)),
-            Attribute::RotateName(_) | Attribute::RotateAutomatic(true) => IndexTerm::of_attribute(attribute),
-            _ => None,
-        };
-        terms.extend(term);
-    }
-    terms
+    filter
+        .iter()
+        // A date can move an object into Active or Deactivated without a write, so the stored
+        // state only narrows the search for the other states.
+        .filter(
+            |attribute| !matches!(attribute, Attribute::State(s) if *s == State::Active || *s == State::Deactivated),
+        )
+        .filter_map(IndexTerm::of_attribute)
+        .collect()
 }
 
 /// Whether the object is in a storage the mask asks for: on line, archived, or destroyed.

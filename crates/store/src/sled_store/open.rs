@@ -53,6 +53,13 @@ pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u
     // The KEK is checked before sled opens (which writes to its files).
     let found = kek::read_keyring(&keyring_path, source)?;
     let started = std::time::Instant::now();
+    // The index snapshot is read and checked while sled opens (each takes about a second for a
+    // million objects after a crash: docs/performance.md).
+    let snapshot = found.as_ref().map(|found| {
+        let key = found.ring.derive(index_snapshot::KEY_PURPOSE);
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || index_snapshot::read(&dir, key.as_ref()))
+    });
     let backend = open_database(dir, found.is_some(), cache_capacity)?;
     let database_opened = started.elapsed();
     let keyring = match found {
@@ -76,8 +83,8 @@ pub(super) fn open_checked(dir: &Path, source: &dyn KekSource, cache_capacity: u
     let own = backend.mark(&sealer).map_err(as_damage)?;
     // The last snapshot of the index and what changed since; else a scan of every header (whose
     // time grows with the store: docs/performance.md, "A store of a million objects").
-    let snapshot_key = keyring.ring.derive(index_snapshot::KEY_PURPOSE);
-    let (loaded, since) = match index_snapshot::read(dir, snapshot_key.as_ref()) {
+    let snapshot = snapshot.and_then(|reading| reading.join().ok()).flatten();
+    let (loaded, since) = match snapshot {
         Some(snapshot) => match journal::replay(&backend, &snapshot.index, &snapshot.since) {
             Ok(added) => (Loaded { index: snapshot.index, objects: snapshot.objects + added }, Some(snapshot.since)),
             Err(error) => {

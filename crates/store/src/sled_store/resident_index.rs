@@ -13,6 +13,7 @@
 //! stands for one object.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::header::IndexKey;
@@ -35,7 +36,34 @@ struct Entries {
     /// Every object by creation sequence, for listings newest first.
     by_sequence: BTreeMap<u64, Arc<str>>,
     /// The creation sequences of the objects that have each index key.
-    by_key: HashMap<IndexKey, Members>,
+    by_key: KeyMap,
+}
+
+type KeyMap = HashMap<IndexKey, Members, BuildHasherDefault<KeyHasher>>;
+
+/// The hash of an index key: eight bytes of its MAC. The MAC is HMAC-SHA256 under the store's
+/// index key, so nobody without that key can choose values that collide (what SipHash's keyed
+/// hashing guards against in general); and SipHash over every key cost a measurable part of a
+/// start from a snapshot.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // An index key is its kind, then the MAC: bytes 1 to 8 are MAC.
+        match bytes.get(1..9) {
+            Some(mac) => self.0 ^= u64::from_le_bytes(mac.try_into().unwrap_or_default()),
+            None => bytes.iter().for_each(|b| self.0 = self.0.rotate_left(8) ^ u64::from(*b)),
+        }
+    }
+
+    fn write_usize(&mut self, _length: usize) {
+        // The slice length every index key is hashed with: the same for all.
+    }
 }
 
 /// The objects with one index key. Most names belong to one object, and a set of one would cost
@@ -98,6 +126,45 @@ impl Members {
             Members::One(only) => Box::new(std::iter::once(*only)),
             Members::Many(set) => Box::new(set.iter().rev().copied()),
         }
+    }
+}
+
+/// An index built from a snapshot's entries, in their order (sequences ascending).
+pub(super) struct Builder {
+    objects: Vec<(u64, Arc<str>)>,
+    by_key: KeyMap,
+}
+
+impl Builder {
+    pub(super) fn with_capacity(objects: usize, keys: usize) -> Builder {
+        Builder {
+            objects: Vec::with_capacity(objects),
+            by_key: KeyMap::with_capacity_and_hasher(keys, Default::default()),
+        }
+    }
+
+    pub(super) fn reserve_keys(&mut self, keys: usize) {
+        self.by_key.reserve(keys);
+    }
+
+    pub(super) fn object(&mut self, sequence: u64, unique_identifier: Arc<str>) {
+        self.objects.push((sequence, unique_identifier));
+    }
+
+    /// The objects that have `key`, by sequence (most keys have one).
+    pub(super) fn key(&mut self, key: IndexKey, sequences: impl IntoIterator<Item = u64>) {
+        let mut sequences = sequences.into_iter();
+        let Some(first) = sequences.next() else { return };
+        let members = match sequences.next() {
+            None => Members::One(first),
+            Some(second) => Members::Many([first, second].into_iter().chain(sequences).collect()),
+        };
+        self.by_key.insert(key, members);
+    }
+
+    pub(super) fn finish(self) -> ResidentIndex {
+        let by_sequence = self.objects.into_iter().collect();
+        ResidentIndex { entries: RwLock::new(Entries { by_sequence, by_key: self.by_key }) }
     }
 }
 
@@ -187,20 +254,6 @@ impl ResidentIndex {
             .collect();
         keys.sort_unstable_by_key(|(key, _)| *key);
         Exported { objects, keys }
-    }
-
-    /// The index of a snapshot's entries (see [`Self::export`]).
-    pub(super) fn import(Exported { objects, keys }: Exported) -> ResidentIndex {
-        let by_sequence: BTreeMap<u64, Arc<str>> = objects.into_iter().collect();
-        let mut by_key = HashMap::with_capacity(keys.len());
-        for (key, sequences) in keys {
-            let members = match sequences.as_slice() {
-                [only] => Members::One(*only),
-                _ => Members::Many(sequences.into_iter().collect()),
-            };
-            by_key.insert(key, members);
-        }
-        ResidentIndex { entries: RwLock::new(Entries { by_sequence, by_key }) }
     }
 
     /// The identifiers of the objects that have every key (all objects for none), newest first.

@@ -28,12 +28,7 @@ source "$ROOT/benches/lib.sh"
 say "building Keyward (release)"
 cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
 
-if [ ! -e "$BIG/.populated" ]; then
-    rm -rf "$BIG"
-    say "filling $BIG with $COUNT keys"
-    "$BIN" bench populate --data-dir "$BIG" --count "$COUNT" >&2
-    touch "$BIG/.populated"
-fi
+populated_store
 CONFIG=$WORK/crash-start.toml
 printf 'store_index_snapshot_interval = %s\nlog_level = "debug"\n' "$SNAPSHOT_EVERY" >"$CONFIG"
 

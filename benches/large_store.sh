@@ -26,17 +26,7 @@ source "$ROOT/benches/lib.sh"
 say "building Keyward (release)"
 cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
 
-if [ ! -e "$BIG/.populated" ]; then
-    rm -rf "$BIG"
-    say "filling $BIG with $COUNT keys"
-    /usr/bin/time -v "$BIN" bench populate --data-dir "$BIG" --count "$COUNT" 2>"$WORK/populate.log" || {
-        cat "$WORK/populate.log" >&2
-        exit 1
-    }
-    grep -E "keys in|Maximum resident|Elapsed" "$WORK/populate.log" >&2
-    touch "$BIG/.populated"
-fi
-du -sh "$BIG" >&2
+populated_store
 
 # Start-up: from exec to the banner, STARTS times; resident memory once serving.
 say "start-up of a server on $COUNT objects"

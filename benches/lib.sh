@@ -31,3 +31,19 @@ wait_for_port() {
     echo "$what is not listening on port $port after 20 s" >&2
     exit 1
 }
+
+# Fills $BIG with $COUNT named keys (`keyward bench populate`) unless an earlier run did; the
+# store is kept under target/large-store/ for the next run of any script that uses it.
+populated_store() {
+    if [ ! -e "$BIG/.populated" ]; then
+        rm -rf "$BIG"
+        say "filling $BIG with $COUNT keys"
+        /usr/bin/time -v "$BIN" bench populate --data-dir "$BIG" --count "$COUNT" 2>"$WORK/populate.log" || {
+            cat "$WORK/populate.log" >&2
+            exit 1
+        }
+        grep -E "keys in|Maximum resident|Elapsed" "$WORK/populate.log" >&2
+        touch "$BIG/.populated"
+    fi
+    du -sh "$BIG" >&2
+}

@@ -85,6 +85,15 @@ fn connections_by_tls(runtime: &tokio::runtime::Runtime, url: &str) -> (i64, i64
     })
 }
 
+/// Node B, started with a copy of node A's KEK and development PKI (what an operator gives a new
+/// node) in a directory of its own.
+fn second_node(dir_a: &Path, dir_b: &Path, config: &Path) -> Serving {
+    std::fs::create_dir_all(dir_b).unwrap();
+    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
+    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
+    start_with(dir_b, &["--config", config.to_str().unwrap()])
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -390,10 +399,7 @@ fn a_backup_through_any_node_restores_the_whole_cluster_into_a_new_database() {
         return;
     };
     let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
-    std::fs::create_dir_all(&dir_b).unwrap();
-    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
-    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
-    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+    let node_b = second_node(&dir_a, &dir_b, &config);
     let (admin_a, admin_b) = (client_of(node_a.address, &dir_a, "admin"), client_of(node_b.address, &dir_a, "admin"));
     let (on_a, on_b) = runtime.block_on(async {
         let on_a = Session::open(&admin_a).await.unwrap().create_symmetric_key(aes_named("made-on-a")).await.unwrap();
@@ -461,10 +467,7 @@ fn a_new_data_key_through_one_node_reaches_the_other_and_every_key_moves_to_it()
         return;
     };
     let node_a = start_with(&dir_a, &["--config", config.to_str().unwrap()]);
-    std::fs::create_dir_all(&dir_b).unwrap();
-    std::fs::copy(dir_a.join("kek"), dir_b.join("kek")).unwrap();
-    copy_dir(&dir_a.join("pki"), &dir_b.join("pki"));
-    let node_b = start_with(&dir_b, &["--config", config.to_str().unwrap()]);
+    let node_b = second_node(&dir_a, &dir_b, &config);
     let (client_a, client_b) = (client_of(node_a.address, &dir_a, "admin"), client_of(node_b.address, &dir_a, "admin"));
     let create = |client: &keyward_client::Client, name: String| {
         runtime.block_on(async {

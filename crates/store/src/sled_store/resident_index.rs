@@ -240,19 +240,43 @@ impl ResidentIndex {
 
     /// Every entry, for a snapshot: the objects by creation sequence, and each key's members,
     /// both in ascending order.
+    ///
+    /// Copied a chunk at a time, the lock let go in between so that commits are not held up for
+    /// the whole copy (about 0.4 s for two million objects in one piece). An object that changes
+    /// meanwhile may be copied half old and half new; the snapshot's reader sets every object
+    /// changed after its point to its record's keys (`journal`), whatever the copy said. The keys
+    /// are copied before the objects, so that every object a key names is among the objects.
     pub(super) fn export(&self) -> Exported {
-        let entries = self.read();
-        let objects = entries.by_sequence.iter().map(|(s, uid)| (*s, Arc::clone(uid))).collect();
-        let mut keys: Vec<(IndexKey, Vec<u64>)> = entries
-            .by_key
-            .iter()
-            .map(|(key, members)| {
-                let mut sequences: Vec<u64> = members.newest_first().collect();
-                sequences.reverse();
-                (*key, sequences)
-            })
-            .collect();
+        const CHUNK: usize = 16_384;
+        let names: Vec<IndexKey> = self.read().by_key.keys().copied().collect();
+        let mut keys: Vec<(IndexKey, Vec<u64>)> = Vec::with_capacity(names.len());
+        for chunk in names.chunks(CHUNK) {
+            let entries = self.read();
+            for key in chunk {
+                if let Some(members) = entries.by_key.get(key) {
+                    let mut sequences: Vec<u64> = members.newest_first().collect();
+                    sequences.reverse();
+                    keys.push((*key, sequences));
+                }
+            }
+        }
         keys.sort_unstable_by_key(|(key, _)| *key);
+        let mut objects: Vec<(u64, Arc<str>)> = Vec::new();
+        loop {
+            let from = match objects.last() {
+                None => 0,
+                Some((sequence, _)) => match sequence.checked_add(1) {
+                    Some(next) => next,
+                    None => break,
+                },
+            };
+            let entries = self.read();
+            let before = objects.len();
+            objects.extend(entries.by_sequence.range(from..).take(CHUNK).map(|(s, uid)| (*s, Arc::clone(uid))));
+            if objects.len() == before {
+                break;
+            }
+        }
         Exported { objects, keys }
     }
 
@@ -288,6 +312,33 @@ mod tests {
     const RED: IndexKey = [1; 17];
     const BLUE: IndexKey = [2; 17];
     const OWNER: IndexKey = [3; 17];
+
+    /// An export in several chunks, built back, answers as the index it came from.
+    #[test]
+    fn an_export_of_many_chunks_builds_the_same_index() {
+        let index = ResidentIndex::default();
+        let own = |n: u64| {
+            let mut key = [4; 17];
+            key[1..9].copy_from_slice(&n.to_be_bytes());
+            key
+        };
+        for n in 1..=20_000u64 {
+            index.update(&format!("o{n}"), n * 2, &[], &[OWNER, own(n), if n % 3 == 0 { RED } else { BLUE }]);
+        }
+        let exported = index.export();
+        assert_eq!(exported.objects.len(), 20_000);
+        let mut built = Builder::with_capacity(exported.objects.len(), exported.keys.len());
+        for (sequence, uid) in exported.objects {
+            built.object(sequence, uid);
+        }
+        for (key, sequences) in exported.keys {
+            built.key(key, sequences);
+        }
+        let built = built.finish();
+        for keys in [vec![], vec![OWNER], vec![RED], vec![OWNER, BLUE], vec![own(17)], vec![own(19_998), RED]] {
+            assert_eq!(built.candidates(&keys), index.candidates(&keys), "{keys:?}");
+        }
+    }
 
     #[test]
     fn candidates_match_every_key_newest_first() {

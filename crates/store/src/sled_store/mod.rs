@@ -415,7 +415,7 @@ impl Shared {
         };
         let started = Instant::now();
         let exported = self.index.export();
-        // The index is locked against commits' updates for this long.
+        // How long the copy took (commits go on between its chunks).
         let export_ms = started.elapsed().as_millis() as u64;
         self.group().fence().wait()?;
         index_snapshot::write(&self.dir, &exported, &since, self.snapshot_key.as_ref())?;

@@ -105,6 +105,8 @@ pub(crate) struct BatchMemory {
     results: HashMap<u32, String>,
     returned: Vec<String>,
     data_outputs: Vec<(DataKind, Zeroizing<Vec<u8>>)>,
+    /// Whether this request read the grants fresh already (a shared store's: once a request).
+    pub(crate) grants_read: crate::access::GrantsRead,
 }
 
 /// A [`BatchMemory`] as it was before an operation. The lists only grow, so their lengths do;

@@ -21,7 +21,7 @@ pub(crate) fn check(cx: &Context<'_>, object: &StoredObject, right: Option<Right
     if object.owner == cx.client.name && cx.client.role == super::Role::Client {
         return Ok(());
     }
-    match cx.services.policy.access.decide(cx.client, cx.role(), object, right) {
+    match cx.services.policy.access.decide(cx.client, cx.role(), object, right, &cx.memory.grants_read) {
         Access::Allowed => Ok(()),
         Access::Hidden => Err(OpError::ObjectNotFound(object.unique_identifier.clone())),
         Access::Denied => Err(OpError::PermissionDenied(match right {
@@ -40,6 +40,6 @@ pub(crate) fn exists(cx: &Context<'_>, uid: &str) -> OpResult<bool> {
 /// The candidates of a Locate: the caller's own objects, or every object when it may see past
 /// them (each is then read through [`check`]).
 pub(crate) fn locate_candidates(cx: &Context<'_>, terms: Vec<keyward_store::IndexTerm>) -> OpResult<Vec<String>> {
-    let beyond = cx.services.policy.access.sees_beyond_own(cx.client, cx.role());
+    let beyond = cx.services.policy.access.sees_beyond_own(cx.client, cx.role(), &cx.memory.grants_read);
     cx.candidates_among(terms, !beyond)
 }

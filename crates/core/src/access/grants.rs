@@ -16,6 +16,7 @@
 //! owner's keys by granting itself a group they are in.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use keyward_store::{CommitTicket, ObjectStore, StoreResult};
@@ -160,6 +161,12 @@ impl std::fmt::Debug for Grants {
     }
 }
 
+/// Whether a request has read the grants fresh already: on a store other servers share, a request
+/// reads them (their epoch: one database query) once, not at each access decision, which for a
+/// Locate beyond the caller's own objects would be once per candidate.
+#[derive(Debug, Default)]
+pub struct GrantsRead(AtomicBool);
+
 impl Grants {
     /// Reads the grants the store holds. A record that cannot be read is skipped and logged: it
     /// grants nothing, which is the safe side.
@@ -195,6 +202,18 @@ impl Grants {
             Ok(())
         })();
         result.inspect_err(|error| tracing::error!(%error, "the grants cannot be read: none is honoured")).is_ok()
+    }
+
+    /// [`Grants::refresh`], once per request.
+    fn refresh_for(&self, read: &GrantsRead) -> bool {
+        if self.shared.is_none() || read.0.load(Ordering::Acquire) {
+            return true;
+        }
+        let fresh = self.refresh();
+        if fresh {
+            read.0.store(true, Ordering::Release);
+        }
+        fresh
     }
 
     /// Marks a change for the other servers of a shared store.
@@ -288,8 +307,8 @@ impl Grants {
 
     /// True when `client` holds any grant (itself or through a group): only then does its Locate
     /// look past its own objects.
-    pub fn has_any(&self, client: &ClientIdentity) -> bool {
-        if !self.refresh() {
+    pub fn has_any(&self, client: &ClientIdentity, read: &GrantsRead) -> bool {
+        if !self.refresh_for(read) {
             return false;
         }
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
@@ -297,14 +316,15 @@ impl Grants {
     }
 
     /// Calls `visit` with each grant to `client` (itself or one of its groups) on one of
-    /// `targets`; the grants are refreshed once.
+    /// `targets`; the grants are refreshed once per request (`read`).
     pub(crate) fn each_for<'t>(
         &self,
         client: &ClientIdentity,
         targets: impl IntoIterator<Item = &'t GrantTarget>,
+        read: &GrantsRead,
         mut visit: impl FnMut(&Grant),
     ) {
-        if !self.refresh() {
+        if !self.refresh_for(read) {
             return;
         }
         let map = self.by_target.read().unwrap_or_else(|e| e.into_inner());
@@ -351,6 +371,67 @@ mod tests {
         }
     }
 
+    /// A store other servers share (as PostgreSQL is), counting the reads of the grants' epoch.
+    #[derive(Default)]
+    struct Shared {
+        inner: MemoryStore,
+        epoch_reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ObjectStore for Shared {
+        fn get(&self, uid: &str) -> StoreResult<Option<Arc<keyward_store::StoredObject>>> {
+            self.inner.get(uid)
+        }
+        fn commit(&self, changes: Vec<keyward_store::Change>) -> StoreResult<CommitTicket> {
+            self.inner.commit(changes)
+        }
+        fn candidates(&self, terms: &[keyward_store::IndexTerm]) -> StoreResult<Vec<String>> {
+            self.inner.candidates(terms)
+        }
+        fn read_fence(&self) -> CommitTicket {
+            self.inner.read_fence()
+        }
+        fn flush(&self) -> StoreResult<()> {
+            self.inner.flush()
+        }
+        fn waits_on_network(&self) -> bool {
+            true
+        }
+        fn setting(&self, key: &str) -> StoreResult<Option<zeroize::Zeroizing<Vec<u8>>>> {
+            if key == EPOCH_KEY {
+                self.epoch_reads.fetch_add(1, Ordering::SeqCst);
+            }
+            self.inner.setting(key)
+        }
+        fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, zeroize::Zeroizing<Vec<u8>>)>> {
+            self.inner.settings(prefix)
+        }
+        fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
+            self.inner.put_setting(key, value)
+        }
+    }
+
+    /// On a shared store a request reads the grants' epoch once, however many access decisions
+    /// it makes (a Locate beyond the caller's objects makes one per candidate); the next request
+    /// reads it again, so a change made through another server holds at once.
+    #[test]
+    fn a_request_reads_a_shared_stores_grants_once() {
+        let store = Arc::new(Shared::default());
+        let grants = Grants::load_from(Arc::clone(&store) as Arc<dyn ObjectStore>).unwrap();
+        let loaded = store.epoch_reads.load(Ordering::SeqCst);
+        let bob = crate::ClientIdentity::new("spiffe://example.org/bob");
+        let targets = [GrantTarget::Object("k".into())];
+        let request = GrantsRead::default();
+        for _ in 0..50 {
+            grants.each_for(&bob, &targets, &request, |_| {});
+        }
+        assert!(!grants.has_any(&bob, &request));
+        assert_eq!(store.epoch_reads.load(Ordering::SeqCst) - loaded, 1);
+        let next = GrantsRead::default();
+        grants.each_for(&bob, &targets, &next, |_| {});
+        assert_eq!(store.epoch_reads.load(Ordering::SeqCst) - loaded, 2);
+    }
+
     #[test]
     fn grants_survive_a_reload_and_merge_by_maker() {
         let store = MemoryStore::new();
@@ -367,6 +448,6 @@ mod tests {
         reloaded.remove(&store, &target, &merged.grantee, None, |_| true).unwrap();
         assert!(reloaded.list(|_| true).is_empty());
         assert!(Grants::load(&store).unwrap().list(|_| true).is_empty());
-        assert!(!reloaded.has_any(&crate::ClientIdentity::new(merged.grantee.as_str())));
+        assert!(!reloaded.has_any(&crate::ClientIdentity::new(merged.grantee.as_str()), &GrantsRead::default()));
     }
 }

@@ -23,7 +23,7 @@ use keyward_kmip::attributes::Attribute;
 use keyward_kmip::enums::Operation;
 use keyward_store::StoredObject;
 
-pub use grants::{Grant, GrantTarget, Grants};
+pub use grants::{Grant, GrantTarget, Grants, GrantsRead};
 pub use rights::{Right, right_of};
 
 use crate::ClientIdentity;
@@ -137,7 +137,15 @@ impl AccessPolicy {
     /// The decision for `client`, acting with `role`, doing what needs `right` on `object`
     /// (`None`: an access that no grant gives, such as reading an object to create another beside
     /// it).
-    pub fn decide(&self, client: &ClientIdentity, role: Role, object: &StoredObject, right: Option<Right>) -> Access {
+    /// `read` says whether the request has read the grants fresh already (see [`GrantsRead`]).
+    pub fn decide(
+        &self,
+        client: &ClientIdentity,
+        role: Role,
+        object: &StoredObject,
+        right: Option<Right>,
+        read: &GrantsRead,
+    ) -> Access {
         if object.owner == client.name && role != Role::Auditor {
             return Access::Allowed;
         }
@@ -156,7 +164,7 @@ impl AccessPolicy {
             }
             _ => {}
         }
-        let granted = self.granted(client, object);
+        let granted = self.granted(client, object, read);
         if granted.is_empty() {
             return Access::Hidden;
         }
@@ -168,14 +176,14 @@ impl AccessPolicy {
     /// The rights the grants give `client` (itself or through its identity groups) on `object`:
     /// those on the object itself and on each of its Object Groups (read from the object now, so
     /// a new member inherits them), from makers that manage the object.
-    pub fn granted(&self, client: &ClientIdentity, object: &StoredObject) -> Vec<Right> {
+    pub fn granted(&self, client: &ClientIdentity, object: &StoredObject, read: &GrantsRead) -> Vec<Right> {
         let mut targets = vec![GrantTarget::Object(object.unique_identifier.clone())];
         targets.extend(object.attributes.iter().filter_map(|a| match &a.attribute {
             Attribute::ObjectGroup(group) => Some(GrantTarget::Group(group.clone())),
             _ => None,
         }));
         let mut rights = Vec::new();
-        self.grants.each_for(client, &targets, |grant| {
+        self.grants.each_for(client, &targets, read, |grant| {
             if self.manages(&grant.granted_by, &object.owner) {
                 rights.extend_from_slice(&grant.rights);
             }
@@ -185,8 +193,8 @@ impl AccessPolicy {
 
     /// Whether Locate must look beyond the caller's own objects: it administers, has a role
     /// over a tenant, or holds grants (itself or through a group).
-    pub fn sees_beyond_own(&self, client: &ClientIdentity, role: Role) -> bool {
-        role != Role::Client || self.grants.has_any(client)
+    pub fn sees_beyond_own(&self, client: &ClientIdentity, role: Role, read: &GrantsRead) -> bool {
+        role != Role::Client || self.grants.has_any(client, read)
     }
 }
 
@@ -215,7 +223,7 @@ mod tests {
     }
 
     fn decide(policy: &AccessPolicy, client: &ClientIdentity, object: &StoredObject, right: Option<Right>) -> Access {
-        policy.decide(client, client.role, object, right)
+        policy.decide(client, client.role, object, right, &GrantsRead::default())
     }
 
     fn policy() -> AccessPolicy {
@@ -245,10 +253,10 @@ mod tests {
         member.groups = vec!["backup".into(), "vcenters".into()];
         assert_eq!(decide(&policy, &member, &key, Some(Right::Get)), Access::Allowed);
         assert_eq!(decide(&policy, &member, &key, Some(Right::Destroy)), Access::Denied);
-        assert!(policy.sees_beyond_own(&member, Role::Client));
+        assert!(policy.sees_beyond_own(&member, Role::Client, &GrantsRead::default()));
         let outsider = who("vc-03", Role::Client);
         assert_eq!(decide(&policy, &outsider, &key, Some(Right::Get)), Access::Hidden);
-        assert!(!policy.sees_beyond_own(&outsider, Role::Client));
+        assert!(!policy.sees_beyond_own(&outsider, Role::Client, &GrantsRead::default()));
         let mut other_group = who("vc-04", Role::Client);
         other_group.groups = vec!["vcenter".into()];
         assert_eq!(decide(&policy, &other_group, &key, Some(Right::Get)), Access::Hidden);
@@ -284,8 +292,8 @@ mod tests {
         assert_eq!(decide(&policy, &bob, &hers, Some(Right::Encrypt)), Access::Allowed);
         assert_eq!(decide(&policy, &bob, &hers, Some(Right::Get)), Access::Denied);
         assert_eq!(decide(&policy, &bob, &carols, Some(Right::Encrypt)), Access::Hidden);
-        assert!(policy.sees_beyond_own(&bob, bob.role));
-        assert!(!policy.sees_beyond_own(&alice, alice.role));
+        assert!(policy.sees_beyond_own(&bob, bob.role, &GrantsRead::default()));
+        assert!(!policy.sees_beyond_own(&alice, alice.role, &GrantsRead::default()));
     }
 
     #[test]

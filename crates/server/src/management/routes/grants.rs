@@ -123,7 +123,8 @@ fn owner_of(call: &Call<'_>, uid: &str) -> Result<String, ApiError> {
     let missing = || ApiError::not_found(format!("no object {uid}"));
     let object = services.store.get(uid).map_err(ApiError::internal)?.ok_or_else(missing)?;
     let role = services.policy.role_of(call.caller);
-    match services.policy.access.decide(call.caller, role, &object, Some(Right::GetAttributes)) {
+    let read = keyward_core::access::GrantsRead::default();
+    match services.policy.access.decide(call.caller, role, &object, Some(Right::GetAttributes), &read) {
         Access::Hidden => Err(missing()),
         _ => Ok(object.owner.clone()),
     }

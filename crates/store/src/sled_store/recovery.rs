@@ -103,7 +103,7 @@ impl Shared {
                 return;
             }
         }
-        while let Err(error) = probe(&self.dir) {
+        while let Err(error) = self.probe() {
             tracing::warn!(%error, "the disk does not take writes yet; changes stay refused");
             if !self.pause() {
                 return;
@@ -111,6 +111,15 @@ impl Shared {
         }
         self.unavailable.store(false, Ordering::Release);
         tracing::info!("the store takes changes again");
+    }
+
+    /// Whether the disk takes writes: a test's injected fault (a full disk) says no as long as it
+    /// fails flushes, as a full disk would refuse the probe too.
+    fn probe(&self) -> std::io::Result<()> {
+        if let Some(fault) = &self.flush_fault {
+            fault().map_err(std::io::Error::other)?;
+        }
+        probe(&self.dir)
     }
 
     /// Waits before another attempt; false when the store is closing.

@@ -98,13 +98,7 @@ async fn run(pool: Arc<Pool>, mut queued: mpsc::UnboundedReceiver<Pending>) {
 async fn write(pool: &Arc<Pool>, batch: Vec<Pending>) {
     let mut client = match pool.checkout().await {
         Ok(client) => client,
-        Err(error) => {
-            let why = error.to_string();
-            for pending in batch {
-                let _ = pending.done.send(Err(StoreError::Backend(why.clone())));
-            }
-            return;
-        }
+        Err(error) => return fail_all(batch, &error.to_string()),
     };
     let distinct: HashSet<&str> = batch.iter().map(|p| p.change.unique_identifier.as_str()).collect();
     if batch.len() > 1 && distinct.len() == batch.len() {
@@ -121,11 +115,7 @@ async fn write(pool: &Arc<Pool>, batch: Vec<Pending>) {
             Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {}
             Err(error) => {
                 client.forget_statements();
-                let failed = backend("committing new objects", &error).to_string();
-                for pending in batch {
-                    let _ = pending.done.send(Err(StoreError::Backend(failed.clone())));
-                }
-                return;
+                return fail_all(batch, &backend("committing new objects", &error).to_string());
             }
         }
     }
@@ -135,6 +125,13 @@ async fn write(pool: &Arc<Pool>, batch: Vec<Pending>) {
             client.forget_statements();
         }
         let _ = pending.done.send(outcome);
+    }
+}
+
+/// Tells every insert of the batch that it failed, and why.
+fn fail_all(batch: Vec<Pending>, why: &str) {
+    for pending in batch {
+        let _ = pending.done.send(Err(StoreError::Backend(why.to_string())));
     }
 }
 

@@ -174,23 +174,24 @@ impl Coherence {
     /// The invalidation of a commit that changes `objects`, registered to collect its
     /// acknowledgements.
     pub(super) fn outgoing(&self, objects: Vec<String>) -> Outgoing {
-        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
-        let mut invalidation = Invalidation { node: self.node.clone(), token, objects: Some(objects), keyring: false };
-        let mut payload = serde_json::to_string(&invalidation).unwrap_or_default();
-        if payload.len() > MAX_PAYLOAD {
-            invalidation.objects = None;
-            payload = serde_json::to_string(&invalidation).unwrap_or_default();
-        }
-        self.lock_waiting().insert(token, HashSet::new());
-        Outgoing { token, payload }
+        self.register(objects, false)
     }
 
     /// A keyring invalidation (it drops no cached object: the records say the same under a new
     /// key), registered to collect its acknowledgements.
     pub(super) fn outgoing_keyring(&self) -> Outgoing {
+        self.register(Vec::new(), true)
+    }
+
+    /// An invalidation of this node's, with its number, registered to collect acknowledgements.
+    fn register(&self, objects: Vec<String>, keyring: bool) -> Outgoing {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
-        let invalidation = Invalidation { node: self.node.clone(), token, objects: Some(Vec::new()), keyring: true };
-        let payload = serde_json::to_string(&invalidation).unwrap_or_default();
+        let mut invalidation = Invalidation { node: self.node.clone(), token, objects: Some(objects), keyring };
+        let mut payload = serde_json::to_string(&invalidation).unwrap_or_default();
+        if payload.len() > MAX_PAYLOAD {
+            invalidation.objects = None;
+            payload = serde_json::to_string(&invalidation).unwrap_or_default();
+        }
         self.lock_waiting().insert(token, HashSet::new());
         Outgoing { token, payload }
     }

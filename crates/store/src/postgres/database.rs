@@ -101,10 +101,7 @@ impl Database {
             let mut client = pool.checkout().await?;
             let result = work(&mut client).await;
             if result.is_err() {
-                // Whatever failed, the statements are prepared afresh next time: a plan cached
-                // before a schema change (a newer node's migration) would fail on this connection
-                // for as long as it lives.
-                client.statements.clear();
+                client.forget_statements();
             }
             result
         })

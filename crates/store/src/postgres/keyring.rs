@@ -42,6 +42,11 @@ pub(super) fn state_of(code: i16) -> StoreResult<KekState> {
     }
 }
 
+/// A KEK version as its column holds it.
+pub(super) fn version_column(version: u32) -> StoreResult<i32> {
+    i32::try_from(version).map_err(|_| StoreError::LimitExceeded(format!("KEK version {version}")))
+}
+
 pub(super) fn version_of(version: i32) -> StoreResult<u32> {
     u32::try_from(version).map_err(|_| StoreError::Corrupt(format!("a KEK version of {version}")))
 }

@@ -246,6 +246,18 @@ impl PostgresStore {
         ring.follow(&row)
     }
 
+    /// Runs a write (`write`: `None` when the keyring changed under a writer that had to check it)
+    /// until it is done, following the keyring after each such refusal; a few tries at most.
+    fn following_keyring<T>(&self, mut write: impl FnMut() -> StoreResult<Option<T>>) -> StoreResult<T> {
+        for _ in 0..3 {
+            if let Some(done) = write()? {
+                return Ok(done);
+            }
+            self.follow_keyring()?;
+        }
+        Err(StoreError::Busy("the store's data keys keep changing: retry the request".into()))
+    }
+
     /// One try of [`ObjectStore::commit`]: `None` when the keyring changed under a writer that
     /// had to check it (nothing written).
     fn commit_once(&self, changes: &[Change]) -> StoreResult<Option<CommitTicket>> {
@@ -419,15 +431,7 @@ impl ObjectStore for PostgresStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        // A writer that heard of no keyring change checks the keyring in its transaction; when it
-        // moved, this node follows it and seals again.
-        for _ in 0..3 {
-            if let Some(ticket) = self.commit_once(&changes)? {
-                return Ok(ticket);
-            }
-            self.follow_keyring()?;
-        }
-        Err(StoreError::Busy("the store's data keys keep changing: retry the request".into()))
+        self.following_keyring(|| self.commit_once(&changes))
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
@@ -529,13 +533,7 @@ impl ObjectStore for PostgresStore {
     }
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        for _ in 0..3 {
-            if self.put_setting_once(key, value)? {
-                return Ok(CommitTicket::ready());
-            }
-            self.follow_keyring()?;
-        }
-        Err(StoreError::Busy("the store's data keys keep changing: retry the request".into()))
+        self.following_keyring(|| Ok(self.put_setting_once(key, value)?.then(CommitTicket::ready)))
     }
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::coherence::{self, Coherence};
 use super::database::{Database, backend};
-use super::keyring::{Ring, generations_of, state_of, version_of};
+use super::keyring::{Ring, generations_of, state_of, version_column, version_of};
 use super::reseal::Progress;
 use super::write::{await_peers, live_peers};
 use crate::kek::{KekAdmin, KekState, KekStatus, KekVersionStatus, ResealStatus};
@@ -158,7 +158,7 @@ impl Keys {
         let kek = self.ring.source().open(active)?;
         let wrapped = kek.wrap(&ring.to_bytes(), &keyring_context(active))?;
         let generations = generations_of(&ring);
-        let stored_active = i32::try_from(active).map_err(|_| StoreError::LimitExceeded(format!("KEK {active}")))?;
+        let stored_active = version_column(active)?;
         let outgoing = self.coherence.outgoing_keyring();
         let (node, payload) = (self.coherence.node.clone(), outgoing.payload.clone());
         let written = self.database.run(move |client| {
@@ -250,8 +250,7 @@ impl KekAdmin for Admin {
             let held = keys.ring.held();
             (kek.wrap(&held.to_bytes(), &keyring_context(version))?, generations_of(&held))
         };
-        let to_column = |v: u32| i32::try_from(v).map_err(|_| StoreError::LimitExceeded(format!("KEK version {v}")));
-        let (stored_version, stored_active) = (to_column(version)?, to_column(active)?);
+        let (stored_version, stored_active) = (version_column(version)?, version_column(active)?);
         // The old KEK is needed for nothing once the keyring is wrapped under the new one; but
         // one the data key derives from opens records until the re-seal has moved them.
         let old_state: i16 = if derived { 2 } else { 3 };

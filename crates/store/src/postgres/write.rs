@@ -203,7 +203,7 @@ pub(super) async fn write_commit(
     for change in &prepared {
         let uid = change.unique_identifier.as_str();
         let fail = |e: tokio_postgres::Error| write_error(uid, &e);
-        let revision = change.expected + 1;
+        let revision = change.written_revision();
         let index_keys = change.index_keys.concat();
         let row = if change.insert {
             tx.query_opt(&insert_object, &[&uid, &revision, &index_keys, &change.sealed]).await.map_err(fail)?
@@ -252,7 +252,7 @@ pub(super) async fn insert_one(client: &mut Pooled, change: &Prepared) -> StoreR
     let uid = change.unique_identifier.as_str();
     let fail = |e: tokio_postgres::Error| write_error(uid, &e);
     let statement = client.prepared(INSERT_ONE).await.map_err(fail)?;
-    let (revision, index_keys) = (change.expected + 1, change.index_keys.concat());
+    let (revision, index_keys) = (change.written_revision(), change.index_keys.concat());
     let params: [&(dyn ToSql + Sync); 6] =
         [&uid, &revision, &index_keys, &change.sealed, &change.index_keys, &change.claim_keys];
     match client.query_opt(&statement, &params).await.map_err(fail)? {

@@ -45,7 +45,6 @@ pub(super) fn mark(backend: &Backend) -> StoreResult<Since> {
 
 /// The greatest identifier of the latest snapshot: a change of an object at or below it is
 /// journaled (one above it is found by the range read).
-#[derive(Default)]
 pub(super) struct Floor(RwLock<Vec<u8>>);
 
 impl Floor {

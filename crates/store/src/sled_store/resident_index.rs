@@ -39,6 +39,18 @@ struct Entries {
     by_key: KeyMap,
 }
 
+impl Entries {
+    /// Makes the object of `sequence` a member of `key`.
+    fn join(&mut self, key: IndexKey, sequence: u64) {
+        match self.by_key.get_mut(&key) {
+            Some(members) => members.insert(sequence),
+            None => {
+                self.by_key.insert(key, Members::One(sequence));
+            }
+        }
+    }
+}
+
 type KeyMap = HashMap<IndexKey, Members, BuildHasherDefault<KeyHasher>>;
 
 /// The hash of an index key: eight bytes of its MAC. The MAC is HMAC-SHA256 under the store's
@@ -197,12 +209,7 @@ impl ResidentIndex {
             }
         }
         for key in new.iter().filter(|k| !old.contains(k)) {
-            match entries.by_key.get_mut(key) {
-                Some(members) => members.insert(sequence),
-                None => {
-                    entries.by_key.insert(*key, Members::One(sequence));
-                }
-            }
+            entries.join(*key, sequence);
         }
     }
 
@@ -227,12 +234,7 @@ impl ResidentIndex {
                 added += 1;
             }
             for key in keys {
-                match entries.by_key.get_mut(&key) {
-                    Some(members) => members.insert(sequence),
-                    None => {
-                        entries.by_key.insert(key, Members::One(sequence));
-                    }
-                }
+                entries.join(key, sequence);
             }
         }
         added

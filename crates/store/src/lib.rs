@@ -22,6 +22,7 @@ mod observer;
 pub mod pkcs11;
 mod postgres;
 mod record;
+mod records;
 mod sealing;
 mod sled_store;
 

@@ -1,128 +1,176 @@
-//! An in-memory store, for tests of the layers above. Not durable, not encrypted.
+//! An in-memory store, for tests of the layers above: the record layer ([`crate::records`]) over
+//! a backend of two maps, so that tests run the same sealing, indexing, claims, cache and group
+//! commit as the sled store. Not durable: its flush has nothing to do, and its keys are random
+//! per store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::ops::{Bound, ControlFlow};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
 
-use crate::index::{claims, terms_of};
+use crate::kek::Kek;
+use crate::keyring::KeyRing;
+use crate::observer::NoObserver;
+use crate::records::{RecordBackend, RecordStore, RecordWrite};
+use crate::records::resident_index::ResidentIndex;
+use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
-#[derive(Default)]
 pub struct MemoryStore {
-    objects: RwLock<Objects>,
-    settings: RwLock<BTreeMap<String, Zeroizing<Vec<u8>>>>,
-}
-
-#[derive(Default)]
-struct Objects {
-    by_id: HashMap<String, StoredObject>,
-    /// Identifiers in creation order.
-    created: Vec<String>,
+    layer: Arc<RecordStore<MemoryBackend>>,
 }
 
 impl MemoryStore {
     pub fn new() -> MemoryStore {
-        MemoryStore::default()
+        // Without the system's random source, a fixed keyring: nothing of this store outlives it.
+        let ring = KeyRing::generate().unwrap_or_else(|_| KeyRing::legacy(&Kek::from_bytes([0x6d; 32])));
+        let layer = RecordStore::start(
+            MemoryBackend::default(),
+            Arc::new(Sealer::new(&ring)),
+            ResidentIndex::default(),
+            Arc::new(NoObserver),
+        );
+        MemoryStore { layer }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> MemoryStore {
+        MemoryStore::new()
+    }
+}
+
+impl Drop for MemoryStore {
+    fn drop(&mut self) {
+        self.layer.close();
     }
 }
 
 impl ObjectStore for MemoryStore {
     fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
-        let objects = self.objects.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        Ok(objects.by_id.get(unique_identifier).cloned().map(Arc::new))
+        self.layer.get(unique_identifier)
     }
 
     fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        let mut objects = self.objects.write().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        // Check everything first, so that a conflict changes nothing.
-        let mut claimed = std::collections::HashSet::new();
-        for change in &changes {
-            let o = change.object();
-            let terms = terms_of(&o.owner, &o.attributes);
-            crate::check_index_terms(&o.unique_identifier, terms.len())?;
-            // A Name newly claimed that an object outside this commit holds, or claimed twice
-            // within it.
-            let held = objects.by_id.get(&o.unique_identifier).map(|old| terms_of(&old.owner, &old.attributes));
-            for claim in claims(&terms).filter(|c| !held.as_ref().is_some_and(|h| h.contains(c))) {
-                let outside = objects.by_id.values().any(|other| {
-                    !changes.iter().any(|c| uid_of_change(c) == other.unique_identifier)
-                        && terms_of(&other.owner, &other.attributes).contains(claim)
-                });
-                if outside || !claimed.insert(claim.clone()) {
-                    return Err(StoreError::Conflict(o.unique_identifier.clone()));
-                }
-            }
-            match change {
-                Change::Insert(o) if objects.by_id.contains_key(&o.unique_identifier) => {
-                    return Err(StoreError::Conflict(o.unique_identifier.clone()));
-                }
-                Change::Update(o)
-                    if objects.by_id.get(&o.unique_identifier).map(|c| c.revision) != Some(o.revision) =>
-                {
-                    return Err(StoreError::Conflict(o.unique_identifier.clone()));
-                }
-                _ => {}
-            }
-        }
-        for change in changes {
-            if let Change::Insert(o) = &change {
-                objects.created.push(o.unique_identifier.clone());
-            }
-            let (Change::Insert(mut o) | Change::Update(mut o)) = change;
-            o.revision += 1;
-            objects.by_id.insert(o.unique_identifier.clone(), o);
-        }
-        Ok(CommitTicket::ready())
+        self.layer.commit(changes)
     }
 
     fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        let objects = self.objects.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        let found = objects
-            .created
-            .iter()
-            .rev()
-            .filter_map(|uid| objects.by_id.get(uid))
-            .filter(|o| {
-                let own = terms_of(&o.owner, &o.attributes);
-                terms.iter().all(|t| own.contains(t))
-            })
-            .map(|o| o.unique_identifier.clone())
-            .collect();
-        Ok(found)
+        Ok(self.layer.candidates(terms))
     }
 
     fn read_fence(&self) -> CommitTicket {
-        CommitTicket::ready()
+        self.layer.read_fence()
     }
 
     fn flush(&self) -> StoreResult<()> {
-        Ok(())
+        self.layer.durable()
     }
 
     fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
-        let settings = self.settings.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        Ok(settings.get(key).cloned())
+        self.layer.setting(key)
     }
 
     fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
-        let settings = self.settings.read().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        let found = settings.range(prefix.to_string()..).take_while(|(key, _)| key.starts_with(prefix));
-        Ok(found.map(|(key, value)| (key.clone(), value.clone())).collect())
+        self.layer.settings(prefix)
     }
 
     fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        let mut settings = self.settings.write().map_err(|_| StoreError::Backend("poisoned".into()))?;
-        match value {
-            Some(value) => settings.insert(key.to_string(), Zeroizing::new(value.to_vec())),
-            None => settings.remove(key),
-        };
-        Ok(CommitTicket::ready())
+        self.layer.put_setting(key, value)
     }
 }
 
-fn uid_of_change(change: &Change) -> &str {
-    &change.object().unique_identifier
+/// Records and settings in two ordered maps.
+#[derive(Default)]
+struct MemoryBackend {
+    records: RwLock<BTreeMap<String, Arc<[u8]>>>,
+    settings: RwLock<BTreeMap<String, Arc<[u8]>>>,
+    sequence: AtomicU64,
+}
+
+/// A map's lock: nothing is left half-done under it by a panic.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl RecordBackend for MemoryBackend {
+    type Value = Arc<[u8]>;
+
+    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<[u8]>>> {
+        Ok(read(&self.records).get(unique_identifier).cloned())
+    }
+
+    fn next_sequence(&self) -> StoreResult<u64> {
+        Ok(self.sequence.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    fn write(&self, writes: &[RecordWrite<'_>]) -> StoreResult<()> {
+        let mut records = write(&self.records);
+        // Checked first, so that a conflict writes nothing.
+        if let Some(taken) = writes.iter().find(|w| w.insert && records.contains_key(w.unique_identifier)) {
+            return Err(StoreError::Conflict(taken.unique_identifier.to_string()));
+        }
+        for record in writes {
+            records.insert(record.unique_identifier.to_string(), Arc::from(record.value));
+        }
+        Ok(())
+    }
+
+    fn scan(
+        &self,
+        after: Option<&str>,
+        visit: &mut dyn FnMut(&str, &[u8]) -> StoreResult<ControlFlow<()>>,
+    ) -> StoreResult<()> {
+        let records = read(&self.records);
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        for (uid, value) in records.range::<str, _>((lower, Bound::Unbounded)) {
+            if visit(uid, value)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<Arc<[u8]>>> {
+        Ok(read(&self.settings).get(key).cloned())
+    }
+
+    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Arc<[u8]>)>> {
+        let settings = read(&self.settings);
+        let found = settings.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)).take_while(|(key, _)| key.starts_with(prefix));
+        Ok(found.map(|(key, value)| (key.clone(), Arc::clone(value))).collect())
+    }
+
+    fn put_setting(&self, key: &str, sealed: Option<&[u8]>) -> StoreResult<()> {
+        let mut settings = write(&self.settings);
+        match sealed {
+            Some(sealed) => settings.insert(key.to_string(), Arc::from(sealed)),
+            None => settings.remove(key),
+        };
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn reopen(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn probe(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        "memory".into()
+    }
 }
 
 #[cfg(test)]
@@ -140,5 +188,23 @@ mod tests {
         store.put_setting("grant/a", None).unwrap().wait().unwrap();
         assert!(store.setting("grant/a").unwrap().is_none());
         assert_eq!(store.setting("rotation/x").unwrap().unwrap().as_slice(), b"3");
+    }
+
+    /// The records the backend holds are sealed: no attribute value is in them in clear.
+    #[test]
+    fn records_are_sealed() {
+        use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
+        let store = MemoryStore::new();
+        let object = StoredObject {
+            unique_identifier: "u1".into(),
+            owner: "alice".into(),
+            object: None,
+            attributes: vec![IndexedAttribute::new(Attribute::Name(Name::text("visible-only-sealed")))],
+            revision: 0,
+        };
+        store.commit(vec![Change::Insert(object)]).unwrap().wait().unwrap();
+        let stored = store.layer.backend.get("u1").unwrap().unwrap();
+        assert!(!stored.windows(19).any(|w| w == b"visible-only-sealed"));
+        assert_eq!(store.get("u1").unwrap().unwrap().owner, "alice");
     }
 }

@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 
 use sled::Tree;
 
-use super::header::Header;
-use super::resident_index::ResidentIndex;
 use super::watermark::Mark;
+use crate::records::Loaded;
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 
@@ -72,22 +71,12 @@ impl Backend {
     }
 }
 
-/// What a scan of the object headers gives: the Locate indexes and the number of objects.
-pub(super) struct Loaded {
-    pub(super) index: ResidentIndex,
-    pub(super) objects: u64,
-}
-
 /// Reads every object's clear header (not the sealed record) to rebuild the indexes.
 pub(super) fn load(backend: &Backend) -> StoreResult<Loaded> {
-    let index = ResidentIndex::default();
-    let mut objects = 0;
+    let mut loaded = Loaded::new();
     for entry in backend.objects.iter() {
         let (uid, value) = entry?;
-        let uid = std::str::from_utf8(&uid).map_err(|_| StoreError::Corrupt("an identifier is not UTF-8".into()))?;
-        let header = Header::parse(&value)?.0;
-        index.update(uid, header.sequence, &[], &header.index_keys);
-        objects += 1;
+        loaded.add(&uid, &value)?;
     }
-    Ok(Loaded { index, objects })
+    Ok(loaded)
 }

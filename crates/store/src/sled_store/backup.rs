@@ -39,11 +39,12 @@ impl SledStore {
     /// re-seal's cursor), with the keyring file. Commits wait meanwhile (for the time it takes to
     /// walk the trees in memory, not to write anything).
     pub fn snapshot(&self) -> StoreResult<Snapshot> {
-        let shared = &self.shared;
-        let _exclusive = shared.gate.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let layer = &self.layer;
+        let _exclusive = layer.writes_paused();
         // The database as it is now: reopened, if a failed flush made the store reopen it.
-        let backend = shared.backend();
-        let Some(backend) = backend.as_ref() else { return Err(super::reopening()) };
+        let _open = layer.backend_open()?;
+        let backend = layer.backend.handle();
+        let Some(backend) = backend.as_ref() else { return Err(crate::records::reopening()) };
         let mut entries = Vec::new();
         let mut counts = [0u64; 3];
         for (position, (tree, kind)) in [
@@ -62,7 +63,7 @@ impl SledStore {
         }
         // The keyring that opens these records, read at the same instant (its writers hold the
         // gate too): records sealed under a data key it no longer holds cannot be in the snapshot.
-        let keyring = std::fs::read(&shared.keyring_path)?;
+        let keyring = std::fs::read(&layer.backend.keyring_path)?;
         entries.push((BackupTree::File, IVec::from(super::kek::KEYRING_FILE.as_bytes()), IVec::from(keyring)));
         Ok(Snapshot { entries, objects: counts[1], settings: counts[2] })
     }
@@ -73,13 +74,13 @@ impl SledStore {
         for (tree, key, value) in &snapshot.entries {
             writer.entry(*tree, key, value)?;
         }
-        writer.finish_sealed(&self.shared.sealer)
+        writer.finish_sealed(&self.layer.sealer)
     }
 
     /// Checks that this store's key sealed the backup's digest: the backup is one this store's
     /// server wrote, unchanged.
     pub fn check_backup_seal(&self, backup: &Backup) -> StoreResult<()> {
-        backup.check_seal(&self.shared.sealer)
+        backup.check_seal(&self.layer.sealer)
     }
 
     /// Writes a backup's records into a new store in `dir`, which must hold no store. Needs no

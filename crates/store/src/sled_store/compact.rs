@@ -18,7 +18,7 @@ use std::path::Path;
 
 use super::backend::{Backend, WATERMARK_KEY};
 use super::disk_sync::DiskSync;
-use super::header::Header;
+use crate::records::header::Header;
 use super::verify::{VerifyReport, existing_sealer, open_existing, verify};
 use super::{SLED_DIR, files};
 use crate::kek::KekSource;
@@ -194,7 +194,7 @@ mod tests {
             let store = SledStore::open(dir.path(), &kek).unwrap();
             store.commit(vec![Change::Insert(key("kept", [7; 32]))]).unwrap().wait().unwrap();
             store.commit(vec![Change::Insert(key("destroyed", [9; 32]))]).unwrap().wait().unwrap();
-            let backend = store.shared.backend();
+            let backend = store.layer.backend.handle();
             let value = backend.as_ref().unwrap().objects.get("destroyed").unwrap().unwrap();
             drop(backend);
             // Destroy: the object's material goes, its metadata stays.

@@ -23,9 +23,9 @@ use std::sync::Arc;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::header::{INDEX_KEY_LEN, IndexKey};
+use crate::records::header::{INDEX_KEY_LEN, IndexKey};
 use super::journal::Since;
-use super::resident_index::{Builder, Exported, ResidentIndex};
+use crate::records::resident_index::{Builder, Exported, ResidentIndex};
 
 /// The file, in the data directory.
 pub(super) const SNAPSHOT_FILE: &str = "index.snapshot";

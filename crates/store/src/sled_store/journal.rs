@@ -20,8 +20,8 @@ use std::ops::Bound;
 use std::sync::RwLock;
 
 use super::backend::Backend;
-use super::header::{Header, IndexKey};
-use super::resident_index::ResidentIndex;
+use crate::records::header::{Header, IndexKey};
+use crate::records::resident_index::ResidentIndex;
 use crate::{StoreError, StoreResult};
 
 /// The tree of entries.

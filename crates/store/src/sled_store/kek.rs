@@ -24,8 +24,9 @@ use sled::Tree;
 use zeroize::Zeroizing;
 
 use super::backend::Backend;
-use super::header::Header;
-use super::{Shared, reopening};
+use crate::records::header::Header;
+use super::Layer;
+use crate::records::{record_context, setting_context};
 use crate::kek::{Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus};
 use crate::keyring::{CHECK_VALUE, KeyRing, LEGACY_CHECK_VALUE, check_context, keyring_context};
 use crate::sealing::{Sealer, generation_of};
@@ -261,10 +262,10 @@ struct Progress {
 
 /// KEK administration of one sled store; shared with the re-seal worker. It reaches the
 /// database, the sealer, the write locks, the group commit and the gates through the store's
-/// [`Shared`] state: after a failed flush the store reopens its database, and the re-seal goes on
-/// in the reopened one (never through handles of the dropped one).
+/// record layer: after a failed flush the store reopens its database, and the re-seal goes on in
+/// the reopened one (never through handles of the dropped one).
 pub(super) struct KekManager {
-    shared: Arc<Shared>,
+    layer: Arc<Layer>,
     source: Arc<dyn KekSource>,
     active: Mutex<Active>,
     progress: Progress,
@@ -274,10 +275,10 @@ pub(super) struct KekManager {
 
 impl KekManager {
     /// The manager of an opened store; resumes a re-seal that a stop interrupted.
-    pub(super) fn start(shared: Arc<Shared>, source: Arc<dyn KekSource>, opened: Opened) -> Arc<KekManager> {
+    pub(super) fn start(layer: Arc<Layer>, source: Arc<dyn KekSource>, opened: Opened) -> Arc<KekManager> {
         let resume = !opened.ring.older_generations().is_empty();
         let manager = Arc::new(KekManager {
-            shared,
+            layer,
             source,
             active: Mutex::new(Active { version: opened.version, kek: opened.kek, ring: opened.ring }),
             progress: Progress::default(),
@@ -293,22 +294,21 @@ impl KekManager {
 
     /// The keyring file.
     fn path(&self) -> &Path {
-        &self.shared.keyring_path
+        &self.layer.backend.keyring_path
     }
 
     /// The backup gate (see `backup`), held shared by every re-seal write and keyring change, so
     /// that a snapshot sees records and the keyring that opens them at one instant.
     fn writing(&self) -> RwLockReadGuard<'_, ()> {
-        self.shared.write_gate()
+        self.layer.write_gate()
     }
 
     /// Runs `f` on the current database, for a write: refused while the store recovers from a
     /// failed flush (the re-seal then waits and starts over from its cursor).
     fn with_backend<T>(&self, f: impl FnOnce(&Backend) -> StoreResult<T>) -> StoreResult<T> {
-        let backend = self.shared.backend();
-        let Some(backend) = backend.as_ref() else { return Err(reopening()) };
-        self.shared.check_available()?;
-        f(backend)
+        let _open = self.layer.backend_open()?;
+        self.layer.check_available()?;
+        self.layer.backend.with(f)
     }
 
     /// A key of the keyring's for `purpose` (see `KeyRing::derive`).
@@ -329,7 +329,7 @@ impl KekManager {
     }
 
     fn durable(&self) -> StoreResult<()> {
-        self.shared.group().ticket(Instant::now()).wait()
+        self.layer.durable()
     }
 
     fn start_reseal(self: &Arc<Self>) {
@@ -401,11 +401,11 @@ impl KekManager {
             self.with_backend(|b| Ok(b.meta.insert(RESEAL_CURSOR_KEY, last.as_ref())?))?;
             cursor = Some(last.to_vec());
         }
-        let shared = &self.shared;
+        let layer = &self.layer;
         // Every commit that took the stripe of an object before the data keys changed is written
         // once all stripes have been free; so is every setting once the gate has been.
-        drop(shared.locks.lock_all());
-        drop(shared.settings_gate.write().unwrap_or_else(|p| p.into_inner()));
+        drop(layer.locks.lock_all());
+        drop(layer.settings_gate.write().unwrap_or_else(|p| p.into_inner()));
         // Keys first, records one by one: no read of the database is held across a write.
         let settings: Vec<_> = self.with_backend(|b| Ok(b.settings.iter().keys().collect::<Result<_, _>>()?))?;
         for key in settings {
@@ -413,7 +413,7 @@ impl KekManager {
         }
         // What is left under an older key, read from the values' clear generations: nothing,
         // unless a writer slipped by; the loop above covered them all once.
-        let current = shared.sealer.current_generation();
+        let current = layer.sealer.current_generation();
         let stale: Vec<_> = self.with_backend(|b| {
             let mut stale = Vec::new();
             for entry in b.objects.iter() {
@@ -439,7 +439,7 @@ impl KekManager {
         let _writing = self.writing();
         self.with_backend(|b| Ok(b.meta.remove(RESEAL_CURSOR_KEY)?))?;
         KeyringFile::new(active.version, versions, active.kek.as_ref(), &ring)?.write(self.path())?;
-        shared.sealer.replace_data_keys(&ring);
+        layer.sealer.replace_data_keys(&ring);
         active.ring = ring;
         tracing::info!(
             objects = self.progress.objects_done.load(Ordering::Relaxed),
@@ -452,13 +452,13 @@ impl KekManager {
     /// Seals one object again under the current data key, under its stripe (as a commit would).
     fn reseal_object(&self, uid: &[u8]) -> StoreResult<()> {
         let text = std::str::from_utf8(uid).map_err(|_| StoreError::Corrupt("identifier".into()))?;
-        let _held = self.shared.locks.lock(std::iter::once(text));
+        let _held = self.layer.locks.lock(std::iter::once(text));
         let _writing = self.writing();
-        let sealer = &self.shared.sealer;
+        let sealer = &self.layer.sealer;
         self.with_backend(|backend| {
             let Some(value) = backend.objects.get(uid)? else { return Ok(()) };
             let (_, header_bytes, sealed) = Header::parse(&value)?;
-            let context = Shared::context(text, header_bytes);
+            let context = record_context(text, header_bytes);
             let (plaintext, generation) = sealer.open_with_generation(sealed, &context)?;
             if generation == sealer.current_generation() {
                 return Ok(());
@@ -474,10 +474,10 @@ impl KekManager {
     fn reseal_setting(&self, key: &[u8]) -> StoreResult<()> {
         let text = std::str::from_utf8(key).map_err(|_| StoreError::Corrupt("setting key".into()))?;
         let _writing = self.writing();
-        let sealer = &self.shared.sealer;
+        let sealer = &self.layer.sealer;
         self.with_backend(|backend| {
             let Some(value) = backend.settings.get(key)? else { return Ok(()) };
-            let context = Shared::setting_context(text);
+            let context = setting_context(text);
             let (plaintext, generation) = sealer.open_with_generation(&value, &context)?;
             if generation == sealer.current_generation() {
                 return Ok(());
@@ -548,7 +548,7 @@ impl KekAdmin for Admin {
         manager.durable()?;
         let _writing = manager.writing();
         KeyringFile::new(version, known, kek.as_ref(), &ring)?.write(manager.path())?;
-        manager.shared.sealer.replace_data_keys(&ring);
+        manager.layer.sealer.replace_data_keys(&ring);
         *active = Active { version, kek, ring };
         tracing::info!(
             version,
@@ -613,7 +613,7 @@ mod tests {
 
     /// The generations of every object and setting, from their clear fields.
     fn generations(store: &SledStore) -> Vec<u32> {
-        let backend = store.shared.backend();
+        let backend = store.layer.backend.handle();
         let backend = backend.as_ref().unwrap();
         let objects = backend.objects.iter().values().map(|v| generation_of(Header::parse(&v.unwrap()).unwrap().2));
         let settings = backend.settings.iter().values().map(|v| generation_of(&v.unwrap()));
@@ -645,12 +645,12 @@ mod tests {
             let terms = crate::index::terms_of(&object.owner, &object.attributes);
             let index_keys = terms.iter().map(|t| sealer.index_key(t)).collect();
             let header = Header { revision: 1, sequence: db.generate_id().unwrap(), index_keys }.to_bytes().unwrap();
-            let context = Shared::context(&object.unique_identifier, &header);
+            let context = record_context(&object.unique_identifier, &header);
             let value = [header.as_slice(), &legacy_seal(kek, &record::encode(&object).unwrap(), &context)].concat();
             tree.insert(&object.unique_identifier, value).unwrap();
         }
         let settings = db.open_tree("settings").unwrap();
-        settings.insert("grant/old", legacy_seal(kek, b"old grant", &Shared::setting_context("grant/old"))).unwrap();
+        settings.insert("grant/old", legacy_seal(kek, b"old grant", &setting_context("grant/old"))).unwrap();
         db.flush().unwrap();
     }
 
@@ -844,7 +844,7 @@ mod tests {
             }
             store.kek.stop();
             let done = store.kek.progress.objects_done.load(Ordering::SeqCst);
-            let backend = store.shared.backend();
+            let backend = store.layer.backend.handle();
             let cursor = backend.as_ref().unwrap().meta.get(RESEAL_CURSOR_KEY).unwrap().expect("progress persisted");
             drop(backend);
             assert!(done < 4000, "the re-seal finished before the stop ({done})");

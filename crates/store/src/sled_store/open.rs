@@ -16,7 +16,8 @@
 
 use std::path::Path;
 
-use super::backend::{Backend, Loaded, load};
+use super::backend::{Backend, load};
+use crate::records::Loaded;
 use super::index_snapshot;
 use super::journal::{self, Since};
 use super::kek::{self, KEYRING_FILE};

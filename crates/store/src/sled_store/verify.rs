@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::backend::{Backend, WATERMARK_KEY};
-use super::header::Header;
+use crate::records::header::Header;
 use super::kek::{KEYRING_FILE, read_keyring};
 use super::open::{open_unchecked, shortfall};
 use super::watermark::{self, Mark, Watermark};
-use super::{SLED_DIR, Shared};
+use super::SLED_DIR;
 use crate::kek::KekSource;
 use crate::record;
 use crate::sealing::Sealer;
@@ -108,7 +108,7 @@ fn require_store(dir: &Path) -> StoreResult<()> {
 
 /// Opens a store that must exist (verify never creates one), whose sealer was had from its
 /// keyring ([`existing_sealer`]).
-pub(super) fn open_existing(dir: &Path, cache_capacity: u64) -> StoreResult<(Backend, super::backend::Loaded)> {
+pub(super) fn open_existing(dir: &Path, cache_capacity: u64) -> StoreResult<(Backend, crate::records::Loaded)> {
     require_store(dir)?;
     open_unchecked(dir, cache_capacity)
 }
@@ -129,7 +129,7 @@ fn check_records(backend: &Backend, sealer: &Sealer) -> StoreResult<VerifyReport
         let uid = String::from_utf8_lossy(&key).into_owned();
         let checked = (|| -> StoreResult<()> {
             let (header, header_bytes, sealed) = Header::parse(&value)?;
-            let plaintext = sealer.open(sealed, &Shared::context(&uid, header_bytes))?;
+            let plaintext = sealer.open(sealed, &crate::records::record_context(&uid, header_bytes))?;
             let object = record::decode(&plaintext, header.revision)?;
             if object.unique_identifier != uid {
                 return Err(StoreError::Corrupt(format!("the record inside names {}", object.unique_identifier)));
@@ -150,7 +150,7 @@ fn check_records(backend: &Backend, sealer: &Sealer) -> StoreResult<VerifyReport
             }
         };
         let key = String::from_utf8_lossy(&key).into_owned();
-        if let Err(error) = sealer.open(&sealed, &Shared::setting_context(&key)) {
+        if let Err(error) = sealer.open(&sealed, &crate::records::setting_context(&key)) {
             report.damaged(format!("setting {key}: {error}"));
         }
     }

@@ -19,15 +19,15 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use super::header::IndexKey;
 
 /// The entries of an index, as a snapshot holds them (see [`ResidentIndex::export`]).
-pub(super) struct Exported {
+pub(crate) struct Exported {
     /// (creation sequence, identifier), ascending.
-    pub(super) objects: Vec<(u64, Arc<str>)>,
+    pub(crate) objects: Vec<(u64, Arc<str>)>,
     /// (index key, the sequences of the objects that have it, ascending), by key.
-    pub(super) keys: Vec<(IndexKey, Vec<u64>)>,
+    pub(crate) keys: Vec<(IndexKey, Vec<u64>)>,
 }
 
 #[derive(Default)]
-pub(super) struct ResidentIndex {
+pub(crate) struct ResidentIndex {
     entries: RwLock<Entries>,
 }
 
@@ -142,29 +142,29 @@ impl Members {
 }
 
 /// An index built from a snapshot's entries, in their order (sequences ascending).
-pub(super) struct Builder {
+pub(crate) struct Builder {
     objects: Vec<(u64, Arc<str>)>,
     by_key: KeyMap,
 }
 
 impl Builder {
-    pub(super) fn with_capacity(objects: usize, keys: usize) -> Builder {
+    pub(crate) fn with_capacity(objects: usize, keys: usize) -> Builder {
         Builder {
             objects: Vec::with_capacity(objects),
             by_key: KeyMap::with_capacity_and_hasher(keys, Default::default()),
         }
     }
 
-    pub(super) fn reserve_keys(&mut self, keys: usize) {
+    pub(crate) fn reserve_keys(&mut self, keys: usize) {
         self.by_key.reserve(keys);
     }
 
-    pub(super) fn object(&mut self, sequence: u64, unique_identifier: Arc<str>) {
+    pub(crate) fn object(&mut self, sequence: u64, unique_identifier: Arc<str>) {
         self.objects.push((sequence, unique_identifier));
     }
 
     /// The objects that have `key`, by sequence (most keys have one).
-    pub(super) fn key(&mut self, key: IndexKey, sequences: impl IntoIterator<Item = u64>) {
+    pub(crate) fn key(&mut self, key: IndexKey, sequences: impl IntoIterator<Item = u64>) {
         let mut sequences = sequences.into_iter();
         let Some(first) = sequences.next() else { return };
         let members = match sequences.next() {
@@ -174,7 +174,7 @@ impl Builder {
         self.by_key.insert(key, members);
     }
 
-    pub(super) fn finish(self) -> ResidentIndex {
+    pub(crate) fn finish(self) -> ResidentIndex {
         let by_sequence = self.objects.into_iter().collect();
         ResidentIndex { entries: RwLock::new(Entries { by_sequence, by_key: self.by_key }) }
     }
@@ -193,14 +193,14 @@ impl ResidentIndex {
 
     /// Takes the entries of `other` in one step (the store reopened from disk): no reader sees
     /// an index half rebuilt.
-    pub(super) fn replace(&self, other: ResidentIndex) {
+    pub(crate) fn replace(&self, other: ResidentIndex) {
         let entries = other.entries.into_inner().unwrap_or_else(|p| p.into_inner());
         *self.write() = entries;
     }
 
     /// Records that the object created at `sequence` now has `new` keys instead of `old` (empty
     /// for a new object). Callers serialize changes of one object.
-    pub(super) fn update(&self, unique_identifier: &str, sequence: u64, old: &[IndexKey], new: &[IndexKey]) {
+    pub(crate) fn update(&self, unique_identifier: &str, sequence: u64, old: &[IndexKey], new: &[IndexKey]) {
         let mut entries = self.write();
         entries.by_sequence.entry(sequence).or_insert_with(|| Arc::from(unique_identifier));
         for key in old.iter().filter(|k| !new.contains(k)) {
@@ -216,7 +216,7 @@ impl ResidentIndex {
     /// Sets each of `objects` (identifier, creation sequence, index keys) to have exactly those
     /// keys, whatever it had (a snapshot's index brought up to the records: see `journal`).
     /// Returns how many of them it did not hold before.
-    pub(super) fn reset(&self, objects: Vec<(String, u64, Vec<IndexKey>)>) -> u64 {
+    pub(crate) fn reset(&self, objects: Vec<(String, u64, Vec<IndexKey>)>) -> u64 {
         if objects.is_empty() {
             return 0;
         }
@@ -248,7 +248,7 @@ impl ResidentIndex {
     /// meanwhile may be copied half old and half new; the snapshot's reader sets every object
     /// changed after its point to its record's keys (`journal`), whatever the copy said. The keys
     /// are copied before the objects, so that every object a key names is among the objects.
-    pub(super) fn export(&self) -> Exported {
+    pub(crate) fn export(&self) -> Exported {
         const CHUNK: usize = 16_384;
         let names: Vec<IndexKey> = self.read().by_key.keys().copied().collect();
         let mut keys: Vec<(IndexKey, Vec<u64>)> = Vec::with_capacity(names.len());
@@ -283,7 +283,7 @@ impl ResidentIndex {
     }
 
     /// The identifiers of the objects that have every key (all objects for none), newest first.
-    pub(super) fn candidates(&self, keys: &[IndexKey]) -> Vec<String> {
+    pub(crate) fn candidates(&self, keys: &[IndexKey]) -> Vec<String> {
         let entries = self.read();
         let identifier = |sequence: u64| entries.by_sequence.get(&sequence).map(|uid| uid.to_string());
         if keys.is_empty() {

@@ -6,23 +6,23 @@ use crate::{StoreError, StoreResult};
 
 const FORMAT: u8 = 1;
 const FIXED_LEN: usize = 19;
-pub(super) const INDEX_KEY_LEN: usize = 1 + INDEX_MAC_LEN;
+pub(crate) const INDEX_KEY_LEN: usize = 1 + INDEX_MAC_LEN;
 
 /// An index key: the term's kind and the HMAC of its value.
-pub(super) type IndexKey = [u8; INDEX_KEY_LEN];
+pub(crate) type IndexKey = [u8; INDEX_KEY_LEN];
 
-pub(super) struct Header {
-    pub(super) revision: u64,
+pub(crate) struct Header {
+    pub(crate) revision: u64,
     /// The object's creation sequence (listings are newest first).
-    pub(super) sequence: u64,
+    pub(crate) sequence: u64,
     /// The index keys of the object at this revision, from which the indexes are rebuilt.
-    pub(super) index_keys: Vec<IndexKey>,
+    pub(crate) index_keys: Vec<IndexKey>,
 }
 
 impl Header {
     /// The header's bytes; more index keys than its 16-bit count can say is an error, never a
     /// saturated count (which would make the record unreadable).
-    pub(super) fn to_bytes(&self) -> StoreResult<Vec<u8>> {
+    pub(crate) fn to_bytes(&self) -> StoreResult<Vec<u8>> {
         let count = u16::try_from(self.index_keys.len()).map_err(|_| {
             StoreError::LimitExceeded(format!("{} index keys in one record header", self.index_keys.len()))
         })?;
@@ -38,7 +38,7 @@ impl Header {
     }
 
     /// Splits a stored value into its header, the header's bytes and the sealed record.
-    pub(super) fn parse(value: &[u8]) -> StoreResult<(Header, &[u8], &[u8])> {
+    pub(crate) fn parse(value: &[u8]) -> StoreResult<(Header, &[u8], &[u8])> {
         let corrupt = || StoreError::Corrupt("bad object header".into());
         let fixed = value.get(..FIXED_LEN).ok_or_else(corrupt)?;
         if fixed[0] != FORMAT {

@@ -4,7 +4,7 @@
 //! per store.
 
 use std::collections::BTreeMap;
-use std::ops::{Bound, ControlFlow};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 use crate::kek::Kek;
 use crate::keyring::KeyRing;
 use crate::observer::NoObserver;
-use crate::records::{RecordBackend, RecordStore, RecordWrite};
 use crate::records::resident_index::ResidentIndex;
+use crate::records::{RecordBackend, RecordStore, RecordWrite, Visit};
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
 
@@ -122,11 +122,7 @@ impl RecordBackend for MemoryBackend {
         Ok(())
     }
 
-    fn scan(
-        &self,
-        after: Option<&str>,
-        visit: &mut dyn FnMut(&str, &[u8]) -> StoreResult<ControlFlow<()>>,
-    ) -> StoreResult<()> {
+    fn scan(&self, after: Option<&str>, visit: &mut Visit<'_>) -> StoreResult<()> {
         let records = read(&self.records);
         let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
         for (uid, value) in records.range::<str, _>((lower, Bound::Unbounded)) {
@@ -143,7 +139,9 @@ impl RecordBackend for MemoryBackend {
 
     fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Arc<[u8]>)>> {
         let settings = read(&self.settings);
-        let found = settings.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)).take_while(|(key, _)| key.starts_with(prefix));
+        let found = settings
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix));
         Ok(found.map(|(key, value)| (key.clone(), Arc::clone(value))).collect())
     }
 

@@ -15,6 +15,9 @@ use std::ops::ControlFlow;
 
 use crate::StoreResult;
 
+/// What a scan calls with each record (identifier, stored value), until it answers `Break`.
+pub(crate) type Visit<'a> = dyn FnMut(&str, &[u8]) -> StoreResult<ControlFlow<()>> + 'a;
+
 /// One record of a commit, ready to write.
 pub(crate) struct RecordWrite<'a> {
     pub(crate) unique_identifier: &'a str,
@@ -42,11 +45,7 @@ pub(crate) trait RecordBackend: Send + Sync + 'static {
 
     /// Calls `visit` with each record whose identifier sorts after `after` (all of them for
     /// `None`), in identifier order, until it says to stop.
-    fn scan(
-        &self,
-        after: Option<&str>,
-        visit: &mut dyn FnMut(&str, &[u8]) -> StoreResult<ControlFlow<()>>,
-    ) -> StoreResult<()>;
+    fn scan(&self, after: Option<&str>, visit: &mut Visit<'_>) -> StoreResult<()>;
 
     /// A sealed setting of the server's (see [`crate::ObjectStore::setting`]).
     fn setting(&self, key: &str) -> StoreResult<Option<Self::Value>>;

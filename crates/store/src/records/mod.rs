@@ -28,7 +28,7 @@ pub(crate) mod resident_index;
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -44,7 +44,7 @@ use crate::record;
 use crate::sealing::Sealer;
 use crate::{Change, CommitTicket, IndexTerm, StoreError, StoreResult, StoredObject};
 
-pub(crate) use self::backend::{RecordBackend, RecordWrite};
+pub(crate) use self::backend::{RecordBackend, RecordWrite, Visit};
 pub(crate) use self::locks::WriteLocks;
 
 /// The record layer over the backend `B`.
@@ -202,14 +202,11 @@ impl<B: RecordBackend> RecordStore<B> {
         self.gate.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Leave to reach the backend: refused (rather than waited for) while it reopens.
+    /// Leave to reach the backend: waits while a reopen runs (a moment), after which a backend
+    /// that could not reopen answers [`reopening`] itself.
     pub(crate) fn backend_open(&self) -> StoreResult<RwLockReadGuard<'_, ()>> {
-        match self.reopening.try_read() {
-            Ok(guard) => Ok(guard),
-            // Nothing is left half-done under this lock by a panic: carry on.
-            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => Err(reopening()),
-        }
+        // Nothing is left half-done under this lock by a panic: carry on.
+        Ok(self.reopening.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Refuses changes while the store recovers from a failed flush.

@@ -18,10 +18,10 @@ use std::path::Path;
 
 use super::backend::{Backend, WATERMARK_KEY};
 use super::disk_sync::DiskSync;
-use crate::records::header::Header;
 use super::verify::{VerifyReport, existing_sealer, open_existing, verify};
 use super::{SLED_DIR, files};
 use crate::kek::KekSource;
+use crate::records::header::Header;
 use crate::{StoreError, StoreResult};
 
 pub(super) const COPY_DIR: &str = "objects.sled.compact";

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::records::header::{INDEX_KEY_LEN, IndexKey};
 use super::journal::Since;
+use crate::records::header::{INDEX_KEY_LEN, IndexKey};
 use crate::records::resident_index::{Builder, Exported, ResidentIndex};
 
 /// The file, in the data directory.

@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 use sled::Tree;
 use zeroize::Zeroizing;
 
-use super::backend::Backend;
-use crate::records::header::Header;
 use super::Layer;
-use crate::records::{record_context, setting_context};
+use super::backend::Backend;
 use crate::kek::{Kek, KekAdmin, KekSource, KekState, KekStatus, KekVersionStatus, KeyEncryptionKey, ResealStatus};
 use crate::keyring::{CHECK_VALUE, KeyRing, LEGACY_CHECK_VALUE, check_context, keyring_context};
+use crate::records::header::Header;
+use crate::records::{record_context, setting_context};
 use crate::sealing::{Sealer, generation_of};
 use crate::{StoreError, StoreResult};
 

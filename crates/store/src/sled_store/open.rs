@@ -17,13 +17,13 @@
 use std::path::Path;
 
 use super::backend::{Backend, load};
-use crate::records::Loaded;
 use super::index_snapshot;
 use super::journal::{self, Since};
 use super::kek::{self, KEYRING_FILE};
 use super::watermark::{self, Mark, WATERMARK_FILE, Watermark};
 use super::{SLED_DIR, files};
 use crate::kek::KekSource;
+use crate::records::Loaded;
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 

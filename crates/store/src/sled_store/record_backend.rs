@@ -3,7 +3,7 @@
 //! sled leaves unsynced ([`super::recovery`]); the journal entries a start after a crash reads
 //! beside the last index snapshot ([`super::journal`]).
 
-use std::ops::{Bound, ControlFlow};
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
@@ -14,7 +14,7 @@ use super::backend::Backend;
 use super::recovery::FlushState;
 use super::{FlushFault, journal, write};
 use crate::observer::StoreObserver;
-use crate::records::{RecordBackend, RecordWrite, reopening};
+use crate::records::{RecordBackend, RecordWrite, Visit, reopening};
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 
@@ -121,11 +121,7 @@ impl RecordBackend for SledBackend {
         })
     }
 
-    fn scan(
-        &self,
-        after: Option<&str>,
-        visit: &mut dyn FnMut(&str, &[u8]) -> StoreResult<ControlFlow<()>>,
-    ) -> StoreResult<()> {
+    fn scan(&self, after: Option<&str>, visit: &mut Visit<'_>) -> StoreResult<()> {
         self.with(|backend| {
             let lower = after.map_or(Bound::Unbounded, |after| Bound::Excluded(after.as_bytes()));
             for entry in backend.objects.range::<&[u8], _>((lower, Bound::Unbounded)) {

@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
+use super::SLED_DIR;
 use super::backend::{Backend, WATERMARK_KEY};
-use crate::records::header::Header;
 use super::kek::{KEYRING_FILE, read_keyring};
 use super::open::{open_unchecked, shortfall};
 use super::watermark::{self, Mark, Watermark};
-use super::SLED_DIR;
 use crate::kek::KekSource;
 use crate::record;
+use crate::records::header::Header;
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 

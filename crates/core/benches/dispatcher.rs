@@ -58,8 +58,14 @@ fn bench(c: &mut Criterion) {
     let client = ClientIdentity::new("bench");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let stores: Vec<(&str, Arc<dyn ObjectStore>)> = vec![
-        ("memory", Arc::new(MemoryStore::new())),
-        ("sled", Arc::new(SledStore::open(dir.path(), &Kek::from_bytes([7; 32])).expect("a store"))),
+        ("memory", Arc::new(MemoryStore::new(keyward_core::record_schema::schema()))),
+        (
+            "sled",
+            Arc::new(
+                SledStore::open(dir.path(), &Kek::from_bytes([7; 32]), keyward_core::record_schema::schema())
+                    .expect("a store"),
+            ),
+        ),
     ];
     for (label, store) in stores {
         let dispatcher = dispatcher(store);

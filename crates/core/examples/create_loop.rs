@@ -19,7 +19,9 @@ fn main() {
     let threads = args.next().flatten().unwrap_or(16);
     let rounds = args.next().flatten().unwrap_or(2_000);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = Arc::new(SledStore::open(dir.path(), &Kek::from_bytes([7; 32])).expect("a store"));
+    let store = Arc::new(
+        SledStore::open(dir.path(), &Kek::from_bytes([7; 32]), keyward_core::record_schema::schema()).expect("a store"),
+    );
     let dispatcher = Dispatcher::new(Services { store, policy: Policy::default(), clock: Arc::new(SystemClock) });
     let create = RequestPayload::Create(CreateRequest {
         object_type: ObjectType::SymmetricKey,

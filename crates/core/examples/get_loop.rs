@@ -15,7 +15,9 @@ use keyward_ttlv::{Encoder, KmipVersion, Limits};
 
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = Arc::new(SledStore::open(dir.path(), &Kek::from_bytes([7; 32])).expect("a store"));
+    let store = Arc::new(
+        SledStore::open(dir.path(), &Kek::from_bytes([7; 32]), keyward_core::record_schema::schema()).expect("a store"),
+    );
     let dispatcher = Dispatcher::new(Services { store, policy: Policy::default(), clock: Arc::new(SystemClock) });
     let client = ClientIdentity::new("bench");
     let create = RequestPayload::Create(CreateRequest {

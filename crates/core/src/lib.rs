@@ -30,6 +30,7 @@ pub mod operation_policy;
 mod ops;
 pub mod pkcs11_relay;
 pub mod policy;
+pub mod record_schema;
 pub mod replacement;
 pub mod rotation;
 pub mod streams;

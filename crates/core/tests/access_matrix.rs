@@ -43,7 +43,7 @@ impl Matrix {
         let mut policy = Policy { algorithms: legacy_algorithms(), ..Policy::default() };
         policy.access.tenants = vec!["acme".into(), "umbrella".into()];
         let services = Services {
-            store: Arc::new(MemoryStore::new()),
+            store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
             policy,
             clock: Arc::new(TestClock(std::sync::atomic::AtomicI64::new(NOW))),
         };

@@ -22,7 +22,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Fixture {
         let services = Services {
-            store: Arc::new(MemoryStore::new()),
+            store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
             policy: Policy::default(),
             clock: Arc::new(TestClock(std::sync::atomic::AtomicI64::new(NOW))),
         };

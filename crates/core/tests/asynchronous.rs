@@ -21,7 +21,11 @@ const PROHIBITED_2X: &str = r#"<AsynchronousIndicator type="Enumeration" value="
 fn server_with(asynchronous: AsynchronousPolicy) -> Server {
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let policy = Policy { administrators: vec!["admin".into()], asynchronous, ..Policy::default() };
-    let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+    let services = Services {
+        store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
+        policy,
+        clock: clock.clone(),
+    };
     Server { dispatcher: Dispatcher::new(services), clock }
 }
 
@@ -217,7 +221,11 @@ fn server_with_worker() -> (Server, Arc<ManualWorker>) {
     let worker = Arc::new(ManualWorker::default());
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let policy = Policy { administrators: vec!["admin".into()], ..Policy::default() };
-    let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+    let services = Services {
+        store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
+        policy,
+        clock: clock.clone(),
+    };
     let dispatcher = Dispatcher::new(services).with_async_worker(worker.clone());
     (Server { dispatcher, clock }, worker)
 }

@@ -19,7 +19,11 @@ const OWNER: &str = "alice";
 fn server_with(issuing_ca: IssuingCa) -> Server {
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let policy = Policy { administrators: vec!["admin".into()], issuing_ca, ..Policy::default() };
-    let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+    let services = Services {
+        store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
+        policy,
+        clock: clock.clone(),
+    };
     Server { dispatcher: Dispatcher::new(services), clock }
 }
 

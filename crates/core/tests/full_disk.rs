@@ -50,7 +50,10 @@ impl ObjectStore for FullDisk {
 
 #[test]
 fn a_get_hands_the_key_out_when_only_fresh_cannot_be_written() {
-    let store = Arc::new(FullDisk { inner: MemoryStore::new(), full: AtomicBool::new(false) });
+    let store = Arc::new(FullDisk {
+        inner: MemoryStore::new(keyward_core::record_schema::schema()),
+        full: AtomicBool::new(false),
+    });
     let clock = Arc::new(TestClock(std::sync::atomic::AtomicI64::new(NOW)));
     let services = Services { store: store.clone(), policy: Policy::default(), clock: clock.clone() };
     let server = Server { dispatcher: Dispatcher::new(services), clock };

@@ -159,7 +159,11 @@ fn configured_policies_allow_and_forbid_per_entity() {
         operation_policies: OperationPolicies { named: BTreeMap::from([("shared".to_string(), shared)]) },
         ..Policy::default()
     };
-    let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+    let services = Services {
+        store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
+        policy,
+        clock: clock.clone(),
+    };
     let server = Server { dispatcher: Dispatcher::new(services), clock };
 
     let key = create_key(&server, &user("Fred"), Some("shared"));

@@ -318,8 +318,11 @@ fn a_certificate_rotates_by_re_certify() {
     use std::sync::atomic::AtomicI64;
     let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
     let policy = keyward_core::Policy { issuing_ca: keyward_core::IssuingCa::Managed, ..Default::default() };
-    let services =
-        keyward_core::Services { store: Arc::new(keyward_store::MemoryStore::new()), policy, clock: clock.clone() };
+    let services = keyward_core::Services {
+        store: Arc::new(keyward_store::MemoryStore::new(keyward_core::record_schema::schema())),
+        policy,
+        clock: clock.clone(),
+    };
     let server = Server { dispatcher: keyward_core::Dispatcher::new(services), clock };
     let pair = r#"<CommonAttributes>
         <CryptographicAlgorithm type="Enumeration" value="ECDSA"/>

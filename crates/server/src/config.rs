@@ -117,7 +117,7 @@ impl Default for ServerConfig {
             log_level: "info".into(),
             log_format: LogFormat::Text,
             worker_threads: None,
-            store_cache_size: keyward_store::SledOptions::default().cache_capacity,
+            store_cache_size: keyward_store::default_cache_capacity(),
             store_index_snapshot_interval: keyward_store::DEFAULT_INDEX_SNAPSHOT_INTERVAL.as_secs(),
             store: store::StoreConfig::default(),
             cluster: cluster::ClusterConfig::default(),

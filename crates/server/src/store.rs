@@ -93,7 +93,7 @@ fn open_sled(
     let mut options = SledOptions {
         cache_capacity: config.store_cache_size,
         index_snapshot_interval: (snapshots > 0).then(|| std::time::Duration::from_secs(snapshots)),
-        ..SledOptions::default()
+        ..SledOptions::new(keyward_core::record_schema::schema())
     };
     if let Some(metrics) = metrics {
         options.observer = metrics.store_observer();
@@ -117,8 +117,11 @@ fn open_postgres(
     let url = config.store.url.as_ref().ok_or_else(|| {
         ServerError::Config(crate::config::ConfigError::Invalid("store: backend \"postgres\" needs `url`".into()))
     })?;
-    let mut options =
-        PostgresOptions { pool_size: config.store.pool_size, cache: serving, ..PostgresOptions::default() };
+    let mut options = PostgresOptions {
+        pool_size: config.store.pool_size,
+        cache: serving,
+        ..PostgresOptions::new(keyward_core::record_schema::schema())
+    };
     if let Some(ca) = &config.store.ca {
         let pem = std::fs::read(ca).map_err(|error| {
             ServerError::Database(StoreError::Backend(format!(
@@ -175,8 +178,18 @@ pub fn verify_store(config: &ServerConfig, action: Maintenance) -> Result<Verify
     let source = kek_source(config)?;
     let data_dir = &config.data_dir;
     let result = match action {
-        Maintenance::Verify => SledStore::verify(data_dir, source.as_ref(), config.store_cache_size),
-        Maintenance::Accept => SledStore::accept(data_dir, source.as_ref(), config.store_cache_size),
+        Maintenance::Verify => SledStore::verify(
+            data_dir,
+            source.as_ref(),
+            &keyward_core::record_schema::schema(),
+            config.store_cache_size,
+        ),
+        Maintenance::Accept => SledStore::accept(
+            data_dir,
+            source.as_ref(),
+            &keyward_core::record_schema::schema(),
+            config.store_cache_size,
+        ),
     };
     result.map_err(|error| store_error(config, source.as_ref(), error))
 }
@@ -185,8 +198,13 @@ pub fn verify_store(config: &ServerConfig, action: Maintenance) -> Result<Verify
 /// [`verify_store`]; the server must be stopped.
 pub fn compact_store(config: &ServerConfig) -> Result<CompactReport, ServerError> {
     let source = kek_source(config)?;
-    SledStore::compact(&config.data_dir, source.as_ref(), config.store_cache_size)
-        .map_err(|error| store_error(config, source.as_ref(), error))
+    SledStore::compact(
+        &config.data_dir,
+        source.as_ref(),
+        &keyward_core::record_schema::schema(),
+        config.store_cache_size,
+    )
+    .map_err(|error| store_error(config, source.as_ref(), error))
 }
 
 /// The key that checks the checkpoints of the audit trail of the server of `config`: derived from

@@ -1,7 +1,5 @@
-//! The attributes Locate searches by, as index terms, and the claims that keep Names unique.
-
-use keyward_kmip::attributes::{Attribute, IndexedAttribute};
-use keyward_kmip::enums::State;
+//! Index terms: what the store indexes objects by, and the claims that keep Names unique. Which
+//! attribute gives which term is keyward-core's record schema's decision ([`crate::RecordSchema`]).
 
 /// What an index term is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,39 +63,6 @@ impl IndexTerm {
     pub fn enumeration(kind: IndexKind, value: u32) -> IndexTerm {
         IndexTerm { kind, value: value.to_be_bytes().to_vec() }
     }
-
-    /// The term an attribute instance contributes to the indexes, if it is indexed.
-    pub fn of_attribute(attribute: &Attribute) -> Option<IndexTerm> {
-        Some(match attribute {
-            Attribute::Name(name) => IndexTerm::name(&name.name_value),
-            Attribute::ObjectType(t) => IndexTerm::enumeration(IndexKind::ObjectType, t.0),
-            Attribute::State(s) => IndexTerm::enumeration(IndexKind::State, s.0),
-            Attribute::ObjectGroup(g) => IndexTerm::object_group(g),
-            Attribute::CryptographicAlgorithm(a) => IndexTerm::enumeration(IndexKind::Algorithm, a.0),
-            Attribute::RotateName(name) => IndexTerm::rotate_name(&name.rotate_name_value),
-            Attribute::RotateAutomatic(true) => IndexTerm::automatic_rotation(),
-            _ => return None,
-        })
-    }
-}
-
-/// Every term of an object, sorted and without duplicates: what Locate searches by, and, while
-/// the object is not destroyed (a destroyed object releases its names), a claim on each Name.
-pub fn terms_of(owner: &str, attributes: &[IndexedAttribute]) -> Vec<IndexTerm> {
-    let destroyed = attributes.iter().any(
-        |a| matches!(a.attribute, Attribute::State(s) if s == State::Destroyed || s == State::DestroyedCompromised),
-    );
-    let claims = attributes.iter().filter(|_| !destroyed).filter_map(|a| match &a.attribute {
-        Attribute::Name(name) => Some(IndexTerm::name_claim(owner, &name.name_value)),
-        _ => None,
-    });
-    let mut terms: Vec<IndexTerm> = std::iter::once(IndexTerm::owner(owner))
-        .chain(attributes.iter().filter_map(|a| IndexTerm::of_attribute(&a.attribute)))
-        .chain(claims)
-        .collect();
-    terms.sort();
-    terms.dedup();
-    terms
 }
 
 /// The claims among an object's terms.

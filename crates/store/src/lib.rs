@@ -10,6 +10,10 @@
 //! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
 //! metrics); the store itself knows no exporter.
 
+// The store's unit tests compile keyward-core's record schema in, which names this crate.
+#[cfg(test)]
+extern crate self as keyward_store;
+
 pub mod backup;
 mod cache;
 mod commit;
@@ -21,8 +25,8 @@ pub mod migrate;
 mod observer;
 pub mod pkcs11;
 mod postgres;
-mod record;
 mod records;
+mod schema;
 mod sealing;
 mod sled_store;
 
@@ -39,9 +43,10 @@ pub use kek::{
 pub use memory::MemoryStore;
 pub use observer::{NoObserver, StoreObserver};
 pub use postgres::{
-    BACKEND as POSTGRES_BACKEND, PostgresOptions, PostgresRestored, PostgresStore,
-    database_url as postgres_database_url, verify_postgres_backup,
+    BACKEND as POSTGRES_BACKEND, DEFAULT_POOL_SIZE as POSTGRES_DEFAULT_POOL_SIZE, PostgresOptions, PostgresRestored,
+    PostgresStore, database_url as postgres_database_url, verify_postgres_backup,
 };
+pub use schema::{RecordSchema, Schema};
 pub use sled_store::{
     CompactReport, DEFAULT_INDEX_SNAPSHOT_INTERVAL, FlushFault, SLED_DIR, SledOptions, SledStore, Snapshot,
     VerifyReport, default_cache_capacity, derive_key_offline,

@@ -16,29 +16,25 @@ use crate::observer::NoObserver;
 use crate::records::resident_index::ResidentIndex;
 use crate::records::{RecordBackend, RecordStore, RecordWrite, Visit};
 use crate::sealing::Sealer;
-use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
+use crate::{Change, CommitTicket, IndexTerm, ObjectStore, Schema, StoreError, StoreResult, StoredObject};
 
 pub struct MemoryStore {
     layer: Arc<RecordStore<MemoryBackend>>,
 }
 
 impl MemoryStore {
-    pub fn new() -> MemoryStore {
+    /// An empty store whose records are what `schema` (keyward-core's) makes of objects.
+    pub fn new(schema: Schema) -> MemoryStore {
         // Without the system's random source, a fixed keyring: nothing of this store outlives it.
         let ring = KeyRing::generate().unwrap_or_else(|_| KeyRing::legacy(&Kek::from_bytes([0x6d; 32])));
         let layer = RecordStore::start(
             MemoryBackend::default(),
             Arc::new(Sealer::new(&ring)),
+            schema,
             ResidentIndex::default(),
             Arc::new(NoObserver),
         );
         MemoryStore { layer }
-    }
-}
-
-impl Default for MemoryStore {
-    fn default() -> MemoryStore {
-        MemoryStore::new()
     }
 }
 
@@ -177,7 +173,7 @@ mod tests {
 
     #[test]
     fn settings_are_kept_listed_by_prefix_and_deleted() {
-        let store = MemoryStore::new();
+        let store = MemoryStore::new(crate::schema::schema_for_tests());
         store.put_setting("grant/b", Some(b"2")).unwrap().wait().unwrap();
         store.put_setting("grant/a", Some(b"1")).unwrap().wait().unwrap();
         store.put_setting("rotation/x", Some(b"3")).unwrap().wait().unwrap();
@@ -192,7 +188,7 @@ mod tests {
     #[test]
     fn records_are_sealed() {
         use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
-        let store = MemoryStore::new();
+        let store = MemoryStore::new(crate::schema::schema_for_tests());
         let object = StoredObject {
             unique_identifier: "u1".into(),
             owner: "alice".into(),

@@ -44,7 +44,9 @@ struct Sled(tempfile::TempDir);
 
 impl Backend for Sled {
     fn open(&self) -> Arc<dyn ObjectStore> {
-        Arc::new(SledStore::open(self.0.path(), &Kek::from_bytes([1; 32])).unwrap())
+        Arc::new(
+            SledStore::open(self.0.path(), &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap(),
+        )
     }
     fn durable(&self) -> bool {
         true
@@ -55,7 +57,9 @@ struct Postgres(String);
 
 impl Backend for Postgres {
     fn open(&self) -> Arc<dyn ObjectStore> {
-        Arc::new(PostgresStore::connect(&self.0, &Kek::from_bytes([1; 32])).unwrap())
+        Arc::new(
+            PostgresStore::connect(&self.0, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap(),
+        )
     }
     fn durable(&self) -> bool {
         true
@@ -286,7 +290,7 @@ fn keeps_the_contract(fresh: &dyn Fn() -> Box<dyn Backend>) {
 
 #[test]
 fn memory_keeps_the_contract() {
-    keeps_the_contract(&|| Box::new(Memory(Arc::new(MemoryStore::new()))));
+    keeps_the_contract(&|| Box::new(Memory(Arc::new(MemoryStore::new(keyward_core::record_schema::schema())))));
 }
 
 #[test]

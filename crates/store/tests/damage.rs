@@ -18,14 +18,14 @@ fn named(uid: &str) -> StoredObject {
 /// Opens again a store just dropped (sled lets go of its lock a moment after the drop).
 fn reopen(dir: &Path, kek: &Kek) -> Result<SledStore, keyward_store::StoreError> {
     for _ in 0..100 {
-        match SledStore::open(dir, kek) {
+        match SledStore::open(dir, kek, keyward_core::record_schema::schema()) {
             Err(error) if error.to_string().contains("lock") => {
                 std::thread::sleep(std::time::Duration::from_millis(20))
             }
             other => return other,
         }
     }
-    SledStore::open(dir, kek)
+    SledStore::open(dir, kek, keyward_core::record_schema::schema())
 }
 
 fn fill(dir: &Path, kek: &Kek, count: usize) {
@@ -62,7 +62,7 @@ fn a_flipped_byte_in_the_log_refuses_the_store() {
                 assert!(error.to_string().contains("acknowledged"), "{error}");
             }
         }
-        let report = SledStore::verify(dir.path(), &kek, 64 << 20).unwrap();
+        let report = SledStore::verify(dir.path(), &kek, &keyward_core::record_schema::schema(), 64 << 20).unwrap();
         assert!(!report.is_clean(), "verify finds nothing wrong at {fraction}: {report:?}");
     }
 }
@@ -77,7 +77,7 @@ fn an_intact_store_opens_again() {
         let store = reopen(dir.path(), &kek).unwrap();
         store.commit(vec![Change::Insert(named(&format!("more-{}", uuid())))]).unwrap().wait().unwrap();
     }
-    let report = SledStore::verify(dir.path(), &kek, 64 << 20).unwrap();
+    let report = SledStore::verify(dir.path(), &kek, &keyward_core::record_schema::schema(), 64 << 20).unwrap();
     assert!(report.is_clean(), "{report:?}");
     assert_eq!(report.objects, 23);
 }
@@ -95,7 +95,10 @@ fn a_wrong_kek_changes_no_file() {
     let before = snapshot(dir.path());
     let refused = reopen(dir.path(), &Kek::from_bytes([2; 32]));
     assert!(matches!(refused, Err(StoreError::WrongKek)), "{:?}", refused.err());
-    assert!(matches!(SledStore::verify(dir.path(), &Kek::from_bytes([2; 32]), 64 << 20), Err(StoreError::WrongKek)));
+    assert!(matches!(
+        SledStore::verify(dir.path(), &Kek::from_bytes([2; 32]), &keyward_core::record_schema::schema(), 64 << 20),
+        Err(StoreError::WrongKek)
+    ));
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -108,7 +111,7 @@ fn a_missing_watermark_is_refused_until_accepted() {
     std::fs::remove_file(dir.path().join("store.watermark")).unwrap();
     let error = reopen(dir.path(), &kek).err().unwrap();
     assert!(error.to_string().contains("store.watermark is missing"), "{error}");
-    let report = SledStore::accept(dir.path(), &kek, 64 << 20).unwrap();
+    let report = SledStore::accept(dir.path(), &kek, &keyward_core::record_schema::schema(), 64 << 20).unwrap();
     assert_eq!(report.objects, 5);
     let store = reopen(dir.path(), &kek).unwrap();
     assert!(store.get("key-0004").unwrap().is_some());

@@ -35,7 +35,7 @@ fn files_are_0600_and_directories_0700_under_a_permissive_umask() {
     let dir = parent.path().join("data");
     let kek = Kek::from_bytes([1; 32]);
     {
-        let store = SledStore::open(&dir, &kek).unwrap();
+        let store = SledStore::open(&dir, &kek, keyward_core::record_schema::schema()).unwrap();
         // A value over sled's blob threshold, so that blobs/ is made too.
         let big = StoredObject {
             unique_identifier: "big".into(),
@@ -49,7 +49,7 @@ fn files_are_0600_and_directories_0700_under_a_permissive_umask() {
         assert_private(&dir);
     }
     // What sled wrote as it closed (a snapshot) is narrowed at the next open.
-    drop(SledStore::open(&dir, &kek).unwrap());
+    drop(SledStore::open(&dir, &kek, keyward_core::record_schema::schema()).unwrap());
     let mut found = Vec::new();
     modes_under(&dir, &mut found);
     for (path, mode, is_dir) in found {
@@ -59,7 +59,7 @@ fn files_are_0600_and_directories_0700_under_a_permissive_umask() {
             assert_eq!(mode, 0o600, "{path}");
         }
     }
-    SledStore::compact(&dir, &kek, 64 << 20).unwrap();
-    drop(SledStore::open(&dir, &kek).unwrap());
+    SledStore::compact(&dir, &kek, &keyward_core::record_schema::schema(), 64 << 20).unwrap();
+    drop(SledStore::open(&dir, &kek, keyward_core::record_schema::schema()).unwrap());
     assert_private(&dir.join("objects.sled"));
 }

@@ -55,7 +55,7 @@ fn an_injected_flush_failure_is_recovered_from_without_a_restart() {
         flush_fault: Some(Arc::new(move || {
             if switch.load(Ordering::SeqCst) { Err("No space left on device (os error 28)".into()) } else { Ok(()) }
         })),
-        ..SledOptions::default()
+        ..SledOptions::new(keyward_core::record_schema::schema())
     };
     let kek = Kek::from_bytes([1; 32]);
     let store = SledStore::open_with(dir.path(), &kek, &options).unwrap();
@@ -75,7 +75,7 @@ fn an_injected_flush_failure_is_recovered_from_without_a_restart() {
     assert!(store.read_fence().wait().is_ok(), "a fence after the recovery is clean");
     drop(store);
 
-    let store = SledStore::open(dir.path(), &kek).unwrap();
+    let store = SledStore::open(dir.path(), &kek, keyward_core::record_schema::schema()).unwrap();
     assert!(store.get("before").unwrap().is_some());
     assert!(store.get("after").unwrap().is_some());
     whole_or_absent(&store, "during");
@@ -111,7 +111,7 @@ fn a_full_tmpfs_is_recovered_from_without_a_restart() {
     let _unmount = Unmount(mount_point.path());
     let dir = mount_point.path().join("data");
     let kek = Kek::from_bytes([1; 32]);
-    let store = SledStore::open(&dir, &kek).unwrap();
+    let store = SledStore::open(&dir, &kek, keyward_core::record_schema::schema()).unwrap();
     create(&store, "before").unwrap();
     // Fill the disk.
     let ballast = mount_point.path().join("ballast");
@@ -150,7 +150,7 @@ fn a_full_tmpfs_is_recovered_from_without_a_restart() {
         assert!(store.get(uid).unwrap().is_some(), "{uid} lost");
     }
     drop(store);
-    let store = SledStore::open(&dir, &kek).unwrap();
+    let store = SledStore::open(&dir, &kek, keyward_core::record_schema::schema()).unwrap();
     for uid in &acknowledged {
         assert!(store.get(uid).unwrap().is_some(), "{uid} lost after a reopen");
     }
@@ -174,7 +174,7 @@ fn a_reseal_goes_on_in_the_reopened_database_after_a_failed_flush() {
         flush_fault: Some(Arc::new(move || {
             if switch.load(Ordering::SeqCst) { Err("No space left on device (os error 28)".into()) } else { Ok(()) }
         })),
-        ..SledOptions::default()
+        ..SledOptions::new(keyward_core::record_schema::schema())
     };
     let store = SledStore::open_with_source(&data, Arc::clone(&source), &options).unwrap();
     for i in 0..4000 {
@@ -201,12 +201,13 @@ fn a_reseal_goes_on_in_the_reopened_database_after_a_failed_flush() {
     // The administration handle holds the store's database too.
     drop(admin);
     drop(store);
-    let report = SledStore::verify(&data, source.as_ref(), 64 << 20).unwrap();
+    let report = SledStore::verify(&data, source.as_ref(), &keyward_core::record_schema::schema(), 64 << 20).unwrap();
     assert!(report.is_clean(), "{report:?}");
     // 4000, "after", and "during" if sled wrote it on its own before the reopen (a failed commit
     // is whole or absent).
     assert!((4001..=4002).contains(&report.objects), "{report:?}");
-    let store = SledStore::open_with_source(&data, source, &SledOptions::default()).unwrap();
+    let store =
+        SledStore::open_with_source(&data, source, &SledOptions::new(keyward_core::record_schema::schema())).unwrap();
     assert!(store.get("o-03999").unwrap().is_some() && store.get("after").unwrap().is_some());
     assert_eq!(&store.setting("grant/x").unwrap().unwrap()[..], b"x");
 }

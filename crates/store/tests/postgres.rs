@@ -23,8 +23,8 @@ use objects::{KEY_BYTES, insert, symmetric_key};
 fn postgres_stores_on_one_database_see_each_other() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    let a = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
-    let b = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let a = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
+    let b = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     insert(&a, symmetric_key("k1", "alice", "shared"));
     assert_eq!(b.get("k1").unwrap().unwrap().revision, 1);
     assert_eq!(b.candidates(&[IndexTerm::name("shared")]).unwrap(), ["k1"]);
@@ -57,7 +57,11 @@ impl keyward_store::StoreObserver for CacheHits {
 /// A store on `url` whose cache hits `hits` counts, with leases of `lease`.
 fn counted_postgres(url: &str, hits: &Arc<CacheHits>, lease: std::time::Duration) -> PostgresStore {
     let observer: Arc<dyn keyward_store::StoreObserver> = hits.clone();
-    let options = keyward_store::PostgresOptions { observer, lease, ..Default::default() };
+    let options = keyward_store::PostgresOptions {
+        observer,
+        lease,
+        ..keyward_store::PostgresOptions::new(keyward_core::record_schema::schema())
+    };
     PostgresStore::connect_with(url, &Kek::from_bytes([1; 32]), &options).unwrap()
 }
 
@@ -140,7 +144,7 @@ fn postgres_backup_restores_into_an_empty_database() {
     let Some(server) = postgres::server() else { return };
     let kek = Kek::from_bytes([1; 32]);
     let url = postgres::fresh_database(&server);
-    let a = PostgresStore::connect(&url, &kek).unwrap();
+    let a = PostgresStore::connect(&url, &kek, keyward_core::record_schema::schema()).unwrap();
     insert(&a, symmetric_key("k1", "alice", "shared"));
     insert(&a, symmetric_key("k2", "bob", "other"));
     let changed = (*a.get("k1").unwrap().unwrap()).clone();
@@ -150,18 +154,25 @@ fn postgres_backup_restores_into_an_empty_database() {
     let manifest = a.backup(7, &mut bytes).unwrap();
     assert_eq!((manifest.backend.as_str(), manifest.objects, manifest.settings), ("postgres", 2, 1));
     let backup = keyward_store::backup::Backup::read(bytes.as_slice()).unwrap();
-    assert_eq!(keyward_store::verify_postgres_backup(&backup, &kek).unwrap(), 2);
+    assert_eq!(
+        keyward_store::verify_postgres_backup(&backup, &kek, &keyward_core::record_schema::schema()).unwrap(),
+        2
+    );
     assert!(matches!(
-        keyward_store::verify_postgres_backup(&backup, &Kek::from_bytes([2; 32])),
+        keyward_store::verify_postgres_backup(
+            &backup,
+            &Kek::from_bytes([2; 32]),
+            &keyward_core::record_schema::schema()
+        ),
         Err(StoreError::WrongKek)
     ));
     assert!(!bytes.windows(KEY_BYTES.len()).any(|w| w == KEY_BYTES), "key material in the clear");
 
     let target = postgres::fresh_database(&server);
-    let options = keyward_store::PostgresOptions::default();
+    let options = keyward_store::PostgresOptions::new(keyward_core::record_schema::schema());
     let restored = PostgresStore::restore(&target, &options, &backup).unwrap();
     assert_eq!((restored.objects, restored.settings), (2, 1));
-    let b = PostgresStore::connect(&target, &kek).unwrap();
+    let b = PostgresStore::connect(&target, &kek, keyward_core::record_schema::schema()).unwrap();
     assert_eq!(b.get("k1").unwrap().unwrap().revision, 2);
     assert_eq!(b.candidates(&[IndexTerm::name("shared")]).unwrap(), ["k1"]);
     assert_eq!(b.candidates(&[]).unwrap(), ["k2", "k1"], "creation order kept");
@@ -177,7 +188,7 @@ fn postgres_backup_restores_into_an_empty_database() {
     let object = edited.entries.iter_mut().find(|e| e.key == b"k2").unwrap();
     let last = object.value.len() - 1;
     object.value[last] ^= 1;
-    assert!(keyward_store::verify_postgres_backup(&edited, &kek).is_err());
+    assert!(keyward_store::verify_postgres_backup(&edited, &kek, &keyward_core::record_schema::schema()).is_err());
 }
 
 /// A background job is led by one store of a database at a time, and by another once the leader
@@ -186,8 +197,8 @@ fn postgres_backup_restores_into_an_empty_database() {
 fn postgres_lets_one_node_at_a_time_lead_a_job() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    let a = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
-    let b = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let a = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
+    let b = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     assert!(a.lead("rotation scheduler").unwrap());
     assert!(a.lead("rotation scheduler").unwrap(), "the leader keeps leading");
     assert!(!b.lead("rotation scheduler").unwrap());
@@ -198,7 +209,10 @@ fn postgres_lets_one_node_at_a_time_lead_a_job() {
         assert!(std::time::Instant::now() < deadline, "the job was not taken over");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(MemoryStore::new().lead("rotation scheduler").unwrap(), "a store of one process always leads");
+    assert!(
+        MemoryStore::new(keyward_core::record_schema::schema()).lead("rotation scheduler").unwrap(),
+        "a store of one process always leads"
+    );
 }
 
 /// A wrong KEK is refused, on an empty database too once a first node wrote its check value.
@@ -206,11 +220,17 @@ fn postgres_lets_one_node_at_a_time_lead_a_job() {
 fn postgres_refuses_a_wrong_kek() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
-    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([2; 32])), Err(StoreError::WrongKek)));
-    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap());
+    assert!(matches!(
+        PostgresStore::connect(&url, &Kek::from_bytes([2; 32]), keyward_core::record_schema::schema()),
+        Err(StoreError::WrongKek)
+    ));
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     insert(&store, symmetric_key("a", "alice", "n"));
-    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([2; 32])), Err(StoreError::WrongKek)));
+    assert!(matches!(
+        PostgresStore::connect(&url, &Kek::from_bytes([2; 32]), keyward_core::record_schema::schema()),
+        Err(StoreError::WrongKek)
+    ));
 }
 
 /// The database holds no key byte and no clear Name, owner or setting value; a record moved to
@@ -219,7 +239,7 @@ fn postgres_refuses_a_wrong_kek() {
 fn postgres_sees_no_key_material_or_clear_attribute() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     insert(&store, symmetric_key("a", "owner-in-clear?", "very-secret-name"));
     insert(&store, symmetric_key("b", "owner-in-clear?", "another-name"));
     store.put_setting("grant/s", Some(b"setting-value-in-clear?")).unwrap().wait().unwrap();
@@ -247,14 +267,15 @@ fn postgres_sees_no_key_material_or_clear_attribute() {
 fn postgres_schema_is_versioned() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
-    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap());
+    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap());
+    drop(PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap());
     let versions =
         postgres::query_text(&url, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations");
     let all: Vec<String> = (1..=PostgresStore::schema_version()).map(|v| v.to_string()).collect();
     assert_eq!(versions, all.join(","));
     postgres::execute(&url, "INSERT INTO schema_migrations (version, description) VALUES (9999, 'from the future')");
-    let refused = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).err().unwrap();
+    let refused =
+        PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).err().unwrap();
     assert!(refused.to_string().contains("newer than this server"), "{refused}");
 }
 
@@ -268,7 +289,13 @@ fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     let url = postgres::fresh_database(&server);
     let dir = tempfile::tempdir().unwrap();
     let source = Arc::new(FileKekSource::new(dir.path().join("kek")));
-    let connect = || PostgresStore::connect_with_source(&url, source.clone(), &PostgresOptions::default());
+    let connect = || {
+        PostgresStore::connect_with_source(
+            &url,
+            source.clone(),
+            &PostgresOptions::new(keyward_core::record_schema::schema()),
+        )
+    };
     let a = connect().unwrap();
     let b = connect().unwrap();
     assert_eq!(a.derive_key(b"audit")[..], b.derive_key(b"audit")[..]);
@@ -289,7 +316,11 @@ fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     let mut out = Vec::new();
     a.backup(0, &mut out).unwrap();
     let backup = keyward_store::backup::Backup::read(out.as_slice()).unwrap();
-    assert_eq!(keyward_store::verify_postgres_backup(&backup, source.as_ref()).unwrap(), 2);
+    assert_eq!(
+        keyward_store::verify_postgres_backup(&backup, source.as_ref(), &keyward_core::record_schema::schema())
+            .unwrap(),
+        2
+    );
     let root = a.derive_key(b"audit");
     drop((a, b));
     // The old KEK is needed for nothing now; without the new one, the store does not open.
@@ -299,7 +330,10 @@ fn postgres_keeps_one_keyring_wrapped_by_the_kek_and_rotates_the_kek() {
     assert!(again.get("k1").unwrap().is_some());
     assert_eq!(again.setting("grant/g").unwrap().unwrap().as_slice(), b"v");
     drop(again);
-    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([1; 32])), Err(StoreError::KekUnavailable(_))));
+    assert!(matches!(
+        PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()),
+        Err(StoreError::KekUnavailable(_))
+    ));
     std::fs::remove_file(source.path_of(2)).unwrap();
     assert!(matches!(connect(), Err(StoreError::KekUnavailable(_))));
     assert!(!source.path_of(1).exists(), "a KEK was made for a database that has a keyring");
@@ -335,9 +369,12 @@ fn postgres_opens_a_database_made_before_keyrings() {
             include_str!("../src/postgres/migrations/0001_initial.sql")
         ),
     );
-    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
+    assert!(matches!(
+        PostgresStore::connect(&url, &Kek::from_bytes([4; 32]), keyward_core::record_schema::schema()),
+        Err(StoreError::WrongKek)
+    ));
     assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyring"), "0");
-    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
+    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek), keyward_core::record_schema::schema()).unwrap();
     insert(&store, symmetric_key("a", "alice", "n"));
     let status = store.kek_admin().unwrap().status().unwrap();
     assert!(status.data_key_derived_from_kek);
@@ -345,9 +382,12 @@ fn postgres_opens_a_database_made_before_keyrings() {
     assert!(matches!(store.kek_admin().unwrap().rotate(false), Err(StoreError::KekUnavailable(_))));
     drop(store);
     assert_eq!(postgres::query_text(&url, "SELECT count(*)::text FROM keyward_meta"), "0");
-    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek)).unwrap();
+    let store = PostgresStore::connect(&url, &Kek::from_bytes(kek), keyward_core::record_schema::schema()).unwrap();
     assert!(store.get("a").unwrap().is_some());
-    assert!(matches!(PostgresStore::connect(&url, &Kek::from_bytes([4; 32])), Err(StoreError::WrongKek)));
+    assert!(matches!(
+        PostgresStore::connect(&url, &Kek::from_bytes([4; 32]), keyward_core::record_schema::schema()),
+        Err(StoreError::WrongKek)
+    ));
     drop(store);
     // Its first rotation, with the KEK as a file, also makes a random data key and re-seals
     // every record under it: then the old KEK's bytes open nothing, and its file may go.
@@ -355,7 +395,7 @@ fn postgres_opens_a_database_made_before_keyrings() {
     let dir = tempfile::tempdir().unwrap();
     let source = Arc::new(keyward_store::FileKekSource::new(dir.path().join("kek")));
     write_private(&source.path_of(1), &kek.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let options = keyward_store::PostgresOptions::default();
+    let options = keyward_store::PostgresOptions::new(keyward_core::record_schema::schema());
     let store = PostgresStore::connect_with_source(&url, source.clone(), &options).unwrap();
     let admin = store.kek_admin().unwrap();
     let status = admin.rotate(false).unwrap();
@@ -391,7 +431,7 @@ fn postgres_a_new_data_key_reseals_every_record_while_another_node_writes() {
     let dir = tempfile::tempdir().unwrap();
     let source = Arc::new(FileKekSource::new(dir.path().join("kek")));
     let connect = |cache: bool| {
-        let options = PostgresOptions { cache, ..PostgresOptions::default() };
+        let options = PostgresOptions { cache, ..PostgresOptions::new(keyward_core::record_schema::schema()) };
         PostgresStore::connect_with_source(&url, source.clone(), &options).unwrap()
     };
     let (a, b) = (connect(true), connect(true));
@@ -456,7 +496,7 @@ fn postgres_a_new_data_key_reseals_every_record_while_another_node_writes() {
 fn postgres_store_reconnects_after_the_database_drops_its_connections() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     insert(&store, symmetric_key("a", "alice", "n"));
     postgres::execute(
         &url,
@@ -486,7 +526,9 @@ fn postgres_refuses_a_url_that_requires_tls_without_a_ca() {
     let url = postgres::fresh_database(&server);
     let separator = if url.contains('?') { '&' } else { '?' };
     let required = format!("{url}{separator}sslmode=require");
-    assert!(PostgresStore::connect(&required, &Kek::from_bytes([1; 32])).is_err());
+    assert!(
+        PostgresStore::connect(&required, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).is_err()
+    );
 }
 
 /// TLS to the database: with the CA of the server's certificate, every connection is encrypted
@@ -499,7 +541,10 @@ fn postgres_connects_over_tls_with_the_configured_ca() {
         return;
     };
     let url = postgres::fresh_database(&server);
-    let tls = |pem: Vec<u8>| keyward_store::PostgresOptions { tls_ca_pem: Some(pem), ..Default::default() };
+    let tls = |pem: Vec<u8>| keyward_store::PostgresOptions {
+        tls_ca_pem: Some(pem),
+        ..keyward_store::PostgresOptions::new(keyward_core::record_schema::schema())
+    };
     let store =
         PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &tls(std::fs::read(&ca).unwrap())).unwrap();
     insert(&store, symmetric_key("a", "alice", "over-tls"));
@@ -530,7 +575,7 @@ fn a_store_moves_from_sled_to_postgres_and_back() {
     let Some(server) = postgres::server() else { return };
     let kek = Kek::from_bytes([1; 32]);
     let dir = tempfile::tempdir().unwrap();
-    let sled = SledStore::open(&dir.path().join("from"), &kek).unwrap();
+    let sled = SledStore::open(&dir.path().join("from"), &kek, keyward_core::record_schema::schema()).unwrap();
     insert(&sled, symmetric_key("a", "alice", "payroll"));
     insert(&sled, symmetric_key("b", "bob", "payroll"));
     let mut changed = (*sled.get("a").unwrap().unwrap()).clone();
@@ -538,7 +583,9 @@ fn a_store_moves_from_sled_to_postgres_and_back() {
     sled.commit(vec![Change::Update(changed)]).unwrap().wait().unwrap();
     sled.put_setting("grant/x", Some(b"g")).unwrap().wait().unwrap();
 
-    let postgres = PostgresStore::connect(&postgres::fresh_database(&server), &kek).unwrap();
+    let postgres =
+        PostgresStore::connect(&postgres::fresh_database(&server), &kek, keyward_core::record_schema::schema())
+            .unwrap();
     let mut seen = Vec::new();
     let copied = copy_store(&sled, &postgres, &mut |done, all| seen.push((done, all))).unwrap();
     assert_eq!(copied, Copied { objects: 2, settings: 1 });
@@ -551,7 +598,7 @@ fn a_store_moves_from_sled_to_postgres_and_back() {
     ));
     assert!(copy_store(&sled, &postgres, &mut |_, _| {}).is_err(), "copied into a store that is not empty");
 
-    let back = SledStore::open(&dir.path().join("back"), &kek).unwrap();
+    let back = SledStore::open(&dir.path().join("back"), &kek, keyward_core::record_schema::schema()).unwrap();
     copy_store(&postgres, &back, &mut |_, _| {}).unwrap();
     verify_same(&sled, &back).unwrap();
 }
@@ -563,7 +610,10 @@ fn a_store_moves_from_sled_to_postgres_and_back() {
 fn postgres_a_tool_takes_no_lease_and_changes_nothing_existing() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    let options = keyward_store::PostgresOptions { cache: false, ..Default::default() };
+    let options = keyward_store::PostgresOptions {
+        cache: false,
+        ..keyward_store::PostgresOptions::new(keyward_core::record_schema::schema())
+    };
     let tool = PostgresStore::connect_with(&url, &Kek::from_bytes([1; 32]), &options).unwrap();
     insert(&tool, symmetric_key("k", "alice", "n"));
     let read = (*tool.get("k").unwrap().unwrap()).clone();
@@ -579,21 +629,35 @@ fn postgres_commits_are_numbered_in_one_order_across_nodes() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
     let kek = Kek::from_bytes([1; 32]);
-    let (a, b) = (PostgresStore::connect(&url, &kek).unwrap(), PostgresStore::connect(&url, &kek).unwrap());
+    let (a, b) = (
+        PostgresStore::connect(&url, &kek, keyward_core::record_schema::schema()).unwrap(),
+        PostgresStore::connect(&url, &kek, keyward_core::record_schema::schema()).unwrap(),
+    );
     let order = |ticket: keyward_store::CommitTicket| ticket.order().expect("a postgres commit is numbered");
     let first = order(a.commit(vec![Change::Insert(symmetric_key("k", "alice", "n"))]).unwrap());
     let changed = (*b.get("k").unwrap().unwrap()).clone();
     let second = order(b.commit(vec![Change::Update(changed)]).unwrap());
     let third = order(a.commit(vec![Change::Insert(symmetric_key("l", "alice", "m"))]).unwrap());
     assert!(first < second && second < third, "{first} {second} {third}");
-    assert!(MemoryStore::new().commit(vec![Change::Insert(symmetric_key("k", "a", "n"))]).unwrap().order().is_none());
+    assert!(
+        MemoryStore::new(keyward_core::record_schema::schema())
+            .commit(vec![Change::Insert(symmetric_key("k", "a", "n"))])
+            .unwrap()
+            .order()
+            .is_none()
+    );
 
     let mut bytes = Vec::new();
     a.backup(0, &mut bytes).unwrap();
     let backup = keyward_store::backup::Backup::read(bytes.as_slice()).unwrap();
     let target = postgres::fresh_database(&server);
-    PostgresStore::restore(&target, &Default::default(), &backup).unwrap();
-    let restored = PostgresStore::connect(&target, &kek).unwrap();
+    PostgresStore::restore(
+        &target,
+        &keyward_store::PostgresOptions::new(keyward_core::record_schema::schema()),
+        &backup,
+    )
+    .unwrap();
+    let restored = PostgresStore::connect(&target, &kek, keyward_core::record_schema::schema()).unwrap();
     let next = order(restored.commit(vec![Change::Insert(symmetric_key("z", "alice", "z"))]).unwrap());
     assert!(next > third, "{next} after {third}");
 }
@@ -605,7 +669,7 @@ fn postgres_commits_are_numbered_in_one_order_across_nodes() {
 fn postgres_concurrent_creates_are_written_together_and_each_keeps_its_own_index_rows() {
     let Some(server) = postgres::server() else { return };
     let url = postgres::fresh_database(&server);
-    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32])).unwrap();
+    let store = PostgresStore::connect(&url, &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     let (threads, rounds) = (8, 40);
     let won = AtomicUsize::new(0);
     std::thread::scope(|scope| {

@@ -13,20 +13,25 @@ use objects::{KEY_BYTES, symmetric_key};
 fn sled_store_survives_a_reopen_and_refuses_a_wrong_kek() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        let store =
+            SledStore::open(dir.path(), &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
         store.commit(vec![Change::Insert(symmetric_key("a", "alice", "payroll"))]).unwrap().wait().unwrap();
     }
-    let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+    let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
     assert!(store.get("a").unwrap().is_some());
     drop(store);
-    assert!(matches!(SledStore::open(dir.path(), &Kek::from_bytes([2; 32])), Err(StoreError::WrongKek)));
+    assert!(matches!(
+        SledStore::open(dir.path(), &Kek::from_bytes([2; 32]), keyward_core::record_schema::schema()),
+        Err(StoreError::WrongKek)
+    ));
 }
 
 #[test]
 fn sled_store_writes_no_plaintext_key_or_name() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        let store =
+            SledStore::open(dir.path(), &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap();
         store.commit(vec![Change::Insert(symmetric_key("a", "alice", "very-secret-name"))]).unwrap().wait().unwrap();
         store.flush().unwrap();
     }
@@ -51,7 +56,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn concurrent_updates_of_one_object_through_the_cache() {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap());
+    let store = std::sync::Arc::new(
+        SledStore::open(dir.path(), &Kek::from_bytes([1; 32]), keyward_core::record_schema::schema()).unwrap(),
+    );
     store.commit(vec![Change::Insert(symmetric_key("k", "alice", "n"))]).unwrap().wait().unwrap();
     let writers: Vec<_> = (0..4)
         .map(|_| {

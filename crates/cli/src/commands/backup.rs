@@ -172,14 +172,16 @@ fn verify(options: &ClientOptions, from: &Path, kek: Option<&Path>, passphrase: 
         if backup.manifest.backend == keyward_store::POSTGRES_BACKEND {
             // The rows open with the keyring the backup carries; no database needed.
             let source = FileKekSource::new(kek_path);
-            keyward_store::verify_postgres_backup(&backup, &source).map_err(|error| failed(error.to_string()))?;
+            keyward_store::verify_postgres_backup(&backup, &source, &keyward_core::record_schema::schema())
+                .map_err(|error| failed(error.to_string()))?;
             return verified(options, from, &backup, "structure, SHA-256, the store's seal and every record");
         }
         let kek =
             Kek::load(kek_path).map_err(|error| CliError::io(kek_path, std::io::Error::other(error.to_string())))?;
         let scratch = tempfile::tempdir().map_err(|error| CliError::io(Path::new("temporary directory"), error))?;
         SledStore::restore(scratch.path(), &backup).map_err(|error| failed(error.to_string()))?;
-        let store = SledStore::open(scratch.path(), &kek).map_err(|error| failed(error.to_string()))?;
+        let store = SledStore::open(scratch.path(), &kek, keyward_core::record_schema::schema())
+            .map_err(|error| failed(error.to_string()))?;
         store.check_backup_seal(&backup).map_err(|error| failed(error.to_string()))?;
         for uid in store.candidates(&[]).map_err(|error| failed(error.to_string()))? {
             store.get(&uid).map_err(|error| failed(format!("object {uid}: {error}")))?;
@@ -229,7 +231,7 @@ fn restore(options: &ClientOptions, from: &Path, target: &Target, passphrase: Op
         }
         Target::Database { url, ca } => {
             let tls_ca_pem = ca.as_deref().map(|ca| std::fs::read(ca).map_err(|e| CliError::io(ca, e))).transpose()?;
-            let options = PostgresOptions { tls_ca_pem, ..PostgresOptions::default() };
+            let options = PostgresOptions { tls_ca_pem, ..PostgresOptions::new(keyward_core::record_schema::schema()) };
             PostgresStore::restore(url, &options, &backup).map_err(|error| CliError::Usage(error.to_string()))?;
             // The URL may hold a password: only where it points is said.
             keyward_server::config::store::DatabaseUrl(url.clone()).redacted()

@@ -31,7 +31,7 @@ impl Clock for FuzzClock {
 static DISPATCHER: LazyLock<Dispatcher> = LazyLock::new(|| {
     let policy = Policy { administrators: vec!["admin".into()], ..Policy::default() };
     let clock = Arc::new(FuzzClock(AtomicI64::new(NOW)));
-    Dispatcher::new(Services { store: Arc::new(MemoryStore::new()), policy, clock })
+    Dispatcher::new(Services { store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())), policy, clock })
 });
 
 static ADMIN: LazyLock<ClientIdentity> = LazyLock::new(|| ClientIdentity::new("admin"));

@@ -372,7 +372,6 @@ mod tests {
     }
 
     /// A store other servers share (as PostgreSQL is), counting the reads of the grants' epoch.
-    #[derive(Default)]
     struct Shared {
         inner: MemoryStore,
         epoch_reads: std::sync::atomic::AtomicUsize,
@@ -416,7 +415,7 @@ mod tests {
     /// reads it again, so a change made through another server holds at once.
     #[test]
     fn a_request_reads_a_shared_stores_grants_once() {
-        let store = Arc::new(Shared::default());
+        let store = Arc::new(Shared { inner: MemoryStore::new(crate::record_schema::schema()), epoch_reads: 0.into() });
         let grants = Grants::load_from(Arc::clone(&store) as Arc<dyn ObjectStore>).unwrap();
         let loaded = store.epoch_reads.load(Ordering::SeqCst);
         let bob = crate::ClientIdentity::new("spiffe://example.org/bob");
@@ -434,7 +433,7 @@ mod tests {
 
     #[test]
     fn grants_survive_a_reload_and_merge_by_maker() {
-        let store = MemoryStore::new();
+        let store = MemoryStore::new(crate::record_schema::schema());
         let grants = Grants::default();
         let target = GrantTarget::Group("a/b=c\nd".into());
         let _ = grants.add(&store, grant(target.clone(), &[Right::Encrypt])).unwrap();

@@ -231,7 +231,7 @@ mod tests {
     }
 
     fn grant(policy: &AccessPolicy, target: GrantTarget, to: &str, by: &ClientIdentity, rights: &[Right]) {
-        let store = keyward_store::MemoryStore::new();
+        let store = keyward_store::MemoryStore::new(crate::record_schema::schema());
         let grant =
             Grant { target, grantee: to.into(), rights: rights.to_vec(), granted_by: policy.authority_of(by, by.role) };
         let _ = policy.grants.add(&store, grant).unwrap();

@@ -54,7 +54,7 @@ pub(crate) fn run(cx: &mut Context<'_>, request: &LocateRequest) -> OpResult<Loc
 }
 
 /// The terms the indexes can answer exactly: those the store indexes each attribute by
-/// (`IndexTerm::of_attribute`, the one list), less the states a date moves objects into.
+/// ([`crate::record_schema::index_term`], the one list), less the states a date moves objects into.
 fn index_terms(filter: &[Attribute]) -> Vec<IndexTerm> {
     filter
         .iter()
@@ -63,7 +63,7 @@ fn index_terms(filter: &[Attribute]) -> Vec<IndexTerm> {
         .filter(
             |attribute| !matches!(attribute, Attribute::State(s) if *s == State::Active || *s == State::Deactivated),
         )
-        .filter_map(IndexTerm::of_attribute)
+        .filter_map(crate::record_schema::index_term)
         .collect()
 }
 

@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn the_queue_is_built_from_the_index_and_kept_in_due_order() {
-        let store = MemoryStore::new();
+        let store = MemoryStore::new(crate::record_schema::schema());
         stored(&store, "late", automatic(90));
         stored(&store, "early", automatic(30));
         stored(&store, "plain", vec![]);
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn a_refresh_follows_the_object() {
-        let store = MemoryStore::new();
+        let store = MemoryStore::new(crate::record_schema::schema());
         let mut object = stored(&store, "k", automatic(30));
         let mut schedule = Schedule::build(&store, &[], T).unwrap();
         assert_eq!(schedule.len(), 1);

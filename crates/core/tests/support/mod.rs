@@ -37,7 +37,11 @@ impl Server {
     pub fn with_algorithms(algorithms: AlgorithmPolicy) -> Server {
         let clock = Arc::new(TestClock(AtomicI64::new(NOW)));
         let policy = Policy { administrators: vec!["admin".into()], algorithms, ..Policy::default() };
-        let services = Services { store: Arc::new(MemoryStore::new()), policy, clock: clock.clone() };
+        let services = Services {
+            store: Arc::new(MemoryStore::new(keyward_core::record_schema::schema())),
+            policy,
+            clock: clock.clone(),
+        };
         Server { dispatcher: Dispatcher::new(services), clock }
     }
 

@@ -47,7 +47,7 @@ impl Default for StoreConfig {
             backend: StoreBackend::Sled,
             url: None,
             ca: None,
-            pool_size: keyward_store::PostgresOptions::default().pool_size,
+            pool_size: keyward_store::POSTGRES_DEFAULT_POOL_SIZE,
         }
     }
 }

@@ -26,7 +26,7 @@ use super::keyring;
 use crate::backup::{Backup, BackupTree, BackupWriter, Manifest};
 use crate::kek::KekSource;
 use crate::sealing::{INDEX_MAC_LEN, Sealer};
-use crate::{StoreError, StoreResult};
+use crate::{Schema, StoreError, StoreResult};
 
 /// The backend name in a manifest.
 pub const BACKEND: &str = "postgres";
@@ -270,7 +270,7 @@ impl Rows {
 
 /// Checks a postgres backup with the KEK, without a database: the keyring opens, the store's key
 /// sealed the backup's digest, and every record and setting opens. Returns the objects checked.
-pub fn verify_backup(backup: &Backup, source: &dyn KekSource) -> StoreResult<u64> {
+pub fn verify_backup(backup: &Backup, source: &dyn KekSource, schema: &Schema) -> StoreResult<u64> {
     let rows = Rows::of(backup)?;
     let (version, wrapped) = &rows.keyring;
     let check = rows
@@ -283,10 +283,10 @@ pub fn verify_backup(backup: &Backup, source: &dyn KekSource) -> StoreResult<u64
     let sealer = Sealer::new(&opened.ring);
     backup.check_seal(&sealer)?;
     for (key, sealed) in &rows.settings {
-        sealer.open(sealed, &PostgresStore::setting_context(key))?;
+        sealer.open(sealed, &crate::records::setting_context(key))?;
     }
     for (uid, row) in &rows.objects {
-        PostgresStore::open_record(&sealer, uid, row.revision, &row.index_keys, &row.sealed)?;
+        PostgresStore::open_record(&sealer, schema, uid, row.revision, &row.index_keys, &row.sealed)?;
     }
     Ok(rows.objects.len() as u64)
 }

@@ -41,9 +41,9 @@ use self::database::{Database, Pooled, backend};
 use self::write::{Written, await_peers, keyring_unchanged, write_commit};
 use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
-use crate::record;
+use crate::records::setting_context;
 use crate::sealing::Sealer;
-use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreError, StoreResult, StoredObject};
+use crate::{Change, CommitTicket, IndexTerm, ObjectStore, Schema, StoreError, StoreResult, StoredObject};
 
 const SELECT_OBJECT: &str = "SELECT revision, index_keys, sealed FROM objects WHERE unique_identifier = $1";
 const ALL_OBJECTS: &str = "SELECT unique_identifier FROM objects ORDER BY id DESC";
@@ -72,6 +72,8 @@ fn job_lock_key(job: &str) -> i64 {
 /// How the postgres store is opened.
 #[derive(Clone)]
 pub struct PostgresOptions {
+    /// What a record is and what it is indexed by: keyward-core's record schema.
+    pub schema: Schema,
     /// The most connections this process opens to the database.
     pub pool_size: usize,
     /// Told about lookups (every one goes to the database) and commits; nobody by default.
@@ -90,10 +92,15 @@ pub struct PostgresOptions {
     pub cache: bool,
 }
 
-impl Default for PostgresOptions {
-    fn default() -> PostgresOptions {
+/// The default of [`PostgresOptions::pool_size`].
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+impl PostgresOptions {
+    /// The default options, with `schema`.
+    pub fn new(schema: Schema) -> PostgresOptions {
         PostgresOptions {
-            pool_size: 16,
+            schema,
+            pool_size: DEFAULT_POOL_SIZE,
             observer: Arc::new(NoObserver),
             tls_ca_pem: None,
             lease: coherence::DEFAULT_LEASE,
@@ -117,6 +124,7 @@ impl std::fmt::Debug for PostgresOptions {
 pub struct PostgresStore {
     database: Arc<Database>,
     sealer: Arc<Sealer>,
+    schema: Schema,
     /// The keyring (the KEK wraps it in the database) and its administration.
     keys: Arc<rotation::Keys>,
     observer: Arc<dyn StoreObserver>,
@@ -130,8 +138,8 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects with the default options and `kek` as the KEK of version 1 (see
     /// [`PostgresStore::connect_with_source`]).
-    pub fn connect(url: &str, kek: &Kek) -> StoreResult<PostgresStore> {
-        PostgresStore::connect_with(url, kek, &PostgresOptions::default())
+    pub fn connect(url: &str, kek: &Kek, schema: Schema) -> StoreResult<PostgresStore> {
+        PostgresStore::connect_with(url, kek, &PostgresOptions::new(schema))
     }
 
     /// [`PostgresStore::connect_with_source`] with `kek` as the KEK of version 1, and no other.
@@ -178,6 +186,7 @@ impl PostgresStore {
             inserts,
             database,
             sealer,
+            schema: Arc::clone(&options.schema),
             keys,
             observer: Arc::clone(&options.observer),
             coherence,
@@ -211,6 +220,7 @@ impl PostgresStore {
     /// that object.
     fn open_record(
         sealer: &Sealer,
+        schema: &Schema,
         unique_identifier: &str,
         revision: i64,
         index_keys: &[u8],
@@ -218,16 +228,11 @@ impl PostgresStore {
     ) -> StoreResult<StoredObject> {
         let plaintext = sealer.open(sealed, &Self::context(unique_identifier, revision, index_keys))?;
         let revision = u64::try_from(revision).map_err(|_| StoreError::Corrupt("a negative revision".into()))?;
-        let object = record::decode(&plaintext, revision)?;
+        let object = schema.decode(&plaintext, revision)?;
         if object.unique_identifier != unique_identifier {
             return Err(StoreError::Corrupt(format!("the record of {unique_identifier} names another object")));
         }
         Ok(object)
-    }
-
-    /// What a setting's seal is bound to: its key, in a space of its own (as in sled).
-    fn setting_context(key: &str) -> Vec<u8> {
-        [b"setting\0".as_slice(), key.as_bytes()].concat()
     }
 }
 
@@ -328,7 +333,7 @@ impl PostgresStore {
     fn put_setting_once(&self, key: &str, value: Option<&[u8]>) -> StoreResult<bool> {
         let _sealing = self.keys.ring.sealing();
         let keyring = self.keyring_to_check();
-        let sealed = value.map(|v| self.sealer.seal(v, &Self::setting_context(key))).transpose()?;
+        let sealed = value.map(|v| self.sealer.seal(v, &setting_context(key))).transpose()?;
         let owned = key.to_string();
         self.database.run(move |client| {
             Box::pin(async move {
@@ -416,7 +421,7 @@ impl ObjectStore for PostgresStore {
         let Some((revision, index_keys, sealed)) = row else {
             return Ok(None);
         };
-        let open = || Self::open_record(&self.sealer, unique_identifier, revision, &index_keys, &sealed);
+        let open = || Self::open_record(&self.sealer, &self.schema, unique_identifier, revision, &index_keys, &sealed);
         let object = match open() {
             // Sealed under a data key another node made since this one read the keyring.
             Err(_) if !self.sealer.holds(crate::sealing::generation_of(&sealed)) => {
@@ -483,7 +488,7 @@ impl ObjectStore for PostgresStore {
                 Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
             })
         })?;
-        sealed.map(|sealed| self.sealer.open(&sealed, &Self::setting_context(key))).transpose()
+        sealed.map(|sealed| self.sealer.open(&sealed, &setting_context(key))).transpose()
     }
 
     fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
@@ -498,7 +503,7 @@ impl ObjectStore for PostgresStore {
         })?;
         rows.into_iter()
             .map(|(key, sealed)| {
-                let value = self.sealer.open(&sealed, &Self::setting_context(&key))?;
+                let value = self.sealer.open(&sealed, &setting_context(&key))?;
                 Ok((key, value))
             })
             .collect()

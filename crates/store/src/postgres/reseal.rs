@@ -209,7 +209,7 @@ fn reseal_settings(keys: &Keys, current: u32, prefix: &[u8]) -> StoreResult<bool
         if keys.ring.held().current != current {
             return Ok(false);
         }
-        let context = PostgresStore::setting_context(&key);
+        let context = crate::records::setting_context(&key);
         let plaintext = sealer
             .open(&sealed, &context)
             .map_err(|e| StoreError::Corrupt(format!("the setting {key} cannot be re-sealed: {e}")))?;

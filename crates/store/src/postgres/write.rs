@@ -11,9 +11,8 @@ use tokio_postgres::{Statement, Transaction};
 use super::PostgresStore;
 use super::coherence::{self, Coherence, Outgoing};
 use super::database::{Database, Pooled, backend};
-use crate::index::{claims, terms_of};
+use crate::index::claims;
 use crate::observer::StoreObserver;
-use crate::record;
 use crate::{Change, StoreError, StoreResult};
 
 const INSERT_OBJECT: &str = "INSERT INTO objects (unique_identifier, revision, index_keys, sealed)
@@ -76,14 +75,14 @@ impl PostgresStore {
     /// Seals a change for writing (outside the transaction).
     pub(super) fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
         let object = change.object();
-        let terms = terms_of(&object.owner, &object.attributes);
+        let terms = self.schema.index_terms(object);
         crate::check_index_terms(&object.unique_identifier, terms.len())?;
         let index_keys: Vec<Vec<u8>> = terms.iter().map(|t| self.sealer.index_key(t).to_vec()).collect();
         let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t).to_vec()).collect();
         let expected = i64::try_from(object.revision)
             .map_err(|_| StoreError::LimitExceeded(format!("revision of {}", object.unique_identifier)))?;
         let revision = expected + 1;
-        let plaintext = record::encode(object)?;
+        let plaintext = self.schema.encode(object)?;
         let context = Self::context(&object.unique_identifier, revision, &index_keys.concat());
         let sealed = self.sealer.seal(&plaintext, &context)?;
         Ok(Prepared {

@@ -2,7 +2,8 @@
 //! keeps records in one process (sled, memory).
 //!
 //! A [`RecordBackend`] only keeps values under keys, durably. This layer owns the rest:
-//! - **sealing**: each object's record ([`crate::record`]) is sealed under the keyring's data key
+//! - **sealing**: each object's record (as keyward-core's [`crate::RecordSchema`] encodes it) is
+//!   sealed under the keyring's data key
 //!   ([`crate::sealing`]), bound to its identifier and clear header; settings likewise, bound to
 //!   their key;
 //! - **the clear header** ([`header`]): revision, creation sequence and index keys (HMACs of the
@@ -38,11 +39,10 @@ use self::header::{Header, IndexKey};
 use self::resident_index::ResidentIndex;
 use crate::cache::{CACHED_OBJECTS, ObjectCache};
 use crate::commit::GroupCommit;
-use crate::index::{claims, terms_of};
+use crate::index::claims;
 use crate::observer::StoreObserver;
-use crate::record;
 use crate::sealing::Sealer;
-use crate::{Change, CommitTicket, IndexTerm, StoreError, StoreResult, StoredObject};
+use crate::{Change, CommitTicket, IndexTerm, Schema, StoreError, StoreResult, StoredObject};
 
 pub(crate) use self::backend::{RecordBackend, RecordWrite, Visit};
 pub(crate) use self::locks::WriteLocks;
@@ -51,6 +51,8 @@ pub(crate) use self::locks::WriteLocks;
 pub(crate) struct RecordStore<B> {
     pub(crate) backend: B,
     pub(crate) sealer: Arc<Sealer>,
+    /// What a record is and what it is indexed by (keyward-core's).
+    pub(crate) schema: Schema,
     pub(crate) index: ResidentIndex,
     cache: ObjectCache,
     /// Serialize the writers of one object.
@@ -116,10 +118,15 @@ pub(crate) fn setting_context(key: &str) -> Vec<u8> {
 }
 
 /// Opens a stored record: its header, then the sealed record under the data key.
-pub(crate) fn open_record(sealer: &Sealer, unique_identifier: &str, value: &[u8]) -> StoreResult<StoredObject> {
+pub(crate) fn open_record(
+    sealer: &Sealer,
+    schema: &Schema,
+    unique_identifier: &str,
+    value: &[u8],
+) -> StoreResult<StoredObject> {
     let (header, header_bytes, sealed) = Header::parse(value)?;
     let plaintext = sealer.open(sealed, &record_context(unique_identifier, header_bytes))?;
-    let object = record::decode(&plaintext, header.revision)?;
+    let object = schema.decode(&plaintext, header.revision)?;
     if object.unique_identifier != unique_identifier {
         return Err(StoreError::Corrupt("a record stored under another identifier".into()));
     }
@@ -145,12 +152,14 @@ impl<B: RecordBackend> RecordStore<B> {
     pub(crate) fn start(
         backend: B,
         sealer: Arc<Sealer>,
+        schema: Schema,
         index: ResidentIndex,
         observer: Arc<dyn StoreObserver>,
     ) -> Arc<RecordStore<B>> {
         let layer = Arc::new(RecordStore {
             backend,
             sealer,
+            schema,
             index,
             cache: ObjectCache::new(CACHED_OBJECTS),
             locks: WriteLocks::new(),
@@ -244,7 +253,7 @@ impl<B: RecordBackend> RecordStore<B> {
         let Some(value) = self.backend.get(unique_identifier)? else {
             return Ok(None);
         };
-        let object = open_record(&self.sealer, unique_identifier, value.as_ref());
+        let object = open_record(&self.sealer, &self.schema, unique_identifier, value.as_ref());
         let object = Arc::new(object.map_err(|e| self.damaged(unique_identifier, e))?);
         self.cache.put(Arc::clone(&object));
         Ok(Some(object))
@@ -349,13 +358,13 @@ impl<B: RecordBackend> RecordStore<B> {
             }
             (old.sequence, old.index_keys)
         };
-        let terms = terms_of(&object.owner, &object.attributes);
+        let terms = self.schema.index_terms(object);
         crate::check_index_terms(&object.unique_identifier, terms.len())?;
         let index_keys: Vec<_> = terms.iter().map(|t| self.sealer.index_key(t)).collect();
         let claim_keys = claims(&terms).map(|t| self.sealer.index_key(t)).collect();
         let header = Header { revision: object.revision + 1, sequence, index_keys };
         let header_bytes = header.to_bytes()?;
-        let plaintext = record::encode(object)?;
+        let plaintext = self.schema.encode(object)?;
         let sealed = self.sealer.seal(&plaintext, &record_context(&object.unique_identifier, &header_bytes))?;
         let mut value = header_bytes;
         value.extend_from_slice(&sealed);

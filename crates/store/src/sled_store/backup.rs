@@ -176,7 +176,7 @@ mod tests {
     fn a_backup_restores_into_an_equal_store_that_only_its_kek_opens() {
         let kek = Kek::from_bytes([7; 32]);
         let source_dir = tempfile::tempdir().unwrap();
-        let source = SledStore::open(source_dir.path(), &kek).unwrap();
+        let source = SledStore::open(source_dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
         for n in 0..50 {
             source
                 .commit(vec![Change::Insert(named(&format!("uid-{n}"), &format!("key {n}")))])
@@ -197,8 +197,11 @@ mod tests {
         // A watermark to match: the restored store starts as it is, and is checked from then on.
         assert!(restored_dir.path().join(WATERMARK_FILE).exists());
         assert!(SledStore::restore(restored_dir.path(), &backup).is_err(), "restore over a store");
-        assert!(matches!(SledStore::open(restored_dir.path(), &Kek::from_bytes([8; 32])), Err(StoreError::WrongKek)));
-        let restored = SledStore::open(restored_dir.path(), &kek).unwrap();
+        assert!(matches!(
+            SledStore::open(restored_dir.path(), &Kek::from_bytes([8; 32]), crate::schema::schema_for_tests()),
+            Err(StoreError::WrongKek)
+        ));
+        let restored = SledStore::open(restored_dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
         restored.check_backup_seal(&backup).unwrap();
         for n in 0..50 {
             let uid = format!("uid-{n}");
@@ -213,7 +216,8 @@ mod tests {
 
         // Another store's key did not seal it.
         let other_dir = tempfile::tempdir().unwrap();
-        let other = SledStore::open(other_dir.path(), &Kek::from_bytes([9; 32])).unwrap();
+        let other =
+            SledStore::open(other_dir.path(), &Kek::from_bytes([9; 32]), crate::schema::schema_for_tests()).unwrap();
         assert!(other.check_backup_seal(&backup).is_err());
     }
 }

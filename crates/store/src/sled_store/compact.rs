@@ -22,7 +22,7 @@ use super::verify::{VerifyReport, existing_sealer, open_existing, verify};
 use super::{SLED_DIR, files};
 use crate::kek::KekSource;
 use crate::records::header::Header;
-use crate::{StoreError, StoreResult};
+use crate::{Schema, StoreError, StoreResult};
 
 pub(super) const COPY_DIR: &str = "objects.sled.compact";
 const OLD_DIR: &str = "objects.sled.old";
@@ -37,12 +37,17 @@ pub struct CompactReport {
     pub bytes_after: u64,
 }
 
-pub(super) fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<CompactReport> {
+pub(super) fn compact(
+    dir: &Path,
+    source: &dyn KekSource,
+    schema: &Schema,
+    cache_capacity: u64,
+) -> StoreResult<CompactReport> {
     tidy(dir)?;
     // The keyring file stays where it is, unchanged: the copy's records are the same values,
     // sealed under the same data keys.
     let sealer = &existing_sealer(dir, source)?;
-    let report: VerifyReport = verify(dir, sealer, cache_capacity)?;
+    let report: VerifyReport = verify(dir, sealer, schema, cache_capacity)?;
     if !report.is_clean() {
         let first = report.shortfall.clone().or_else(|| report.damaged_records.first().cloned()).unwrap_or_default();
         return Err(StoreError::Damaged(format!(
@@ -66,7 +71,7 @@ pub(super) fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -
     std::fs::remove_dir_all(dir.join(OLD_DIR))?;
     std::fs::File::open(dir)?.sync_all()?;
     // A final open checks the copy as the server will (the watermark included).
-    let check = verify(dir, sealer, cache_capacity)?;
+    let check = verify(dir, sealer, schema, cache_capacity)?;
     if !check.is_clean() {
         return Err(StoreError::Damaged(format!("the compacted store fails verification: {check:?}")));
     }
@@ -191,7 +196,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let kek = Kek::from_bytes([1; 32]);
         let sealed = {
-            let store = SledStore::open(dir.path(), &kek).unwrap();
+            let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
             store.commit(vec![Change::Insert(key("kept", [7; 32]))]).unwrap().wait().unwrap();
             store.commit(vec![Change::Insert(key("destroyed", [9; 32]))]).unwrap().wait().unwrap();
             let backend = store.layer.backend.handle();
@@ -206,11 +211,11 @@ mod tests {
             sealed.to_vec()
         };
         assert!(!holding(dir.path(), &sealed).is_empty(), "the test must find the record before compaction");
-        let report = SledStore::compact(dir.path(), &kek, 64 << 20).unwrap();
+        let report = SledStore::compact(dir.path(), &kek, &crate::schema::schema_for_tests(), 64 << 20).unwrap();
         assert_eq!(report.objects, 2);
         assert_eq!(holding(dir.path(), &sealed), Vec::<PathBuf>::new());
 
-        let store = SledStore::open(dir.path(), &kek).unwrap();
+        let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
         assert!(store.get("destroyed").unwrap().unwrap().object.is_none());
         assert!(store.get("kept").unwrap().unwrap().object.is_some());
         store.commit(vec![Change::Insert(key("new", [3; 32]))]).unwrap().wait().unwrap();
@@ -222,16 +227,16 @@ mod tests {
     fn a_cut_compaction_is_finished_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
         let kek = Kek::from_bytes([1; 32]);
-        drop(SledStore::open(dir.path(), &kek).unwrap());
-        SledStore::compact(dir.path(), &kek, 64 << 20).unwrap();
+        drop(SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap());
+        SledStore::compact(dir.path(), &kek, &crate::schema::schema_for_tests(), 64 << 20).unwrap();
         // As if cut between the two renames: a complete copy, the store renamed away.
         std::fs::rename(dir.path().join(SLED_DIR), dir.path().join(COPY_DIR)).unwrap();
         std::fs::create_dir(dir.path().join(OLD_DIR)).unwrap();
-        let refused = SledStore::open(dir.path(), &kek).err().unwrap();
+        let refused = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).err().unwrap();
         assert!(refused.to_string().contains("run it again"), "{refused}");
         assert!(!dir.path().join(SLED_DIR).exists(), "a store missing its database must not start empty");
-        SledStore::compact(dir.path(), &kek, 64 << 20).unwrap();
+        SledStore::compact(dir.path(), &kek, &crate::schema::schema_for_tests(), 64 << 20).unwrap();
         assert!(!dir.path().join(OLD_DIR).exists() && !dir.path().join(COPY_DIR).exists());
-        drop(SledStore::open(dir.path(), &kek).unwrap());
+        drop(SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap());
     }
 }

@@ -591,7 +591,7 @@ mod tests {
 
     use super::*;
     use crate::kek::FileKekSource;
-    use crate::{Change, IndexTerm, ObjectStore, SledOptions, SledStore, StoredObject, record};
+    use crate::{Change, IndexTerm, ObjectStore, SledOptions, SledStore, StoredObject};
 
     fn named(uid: &str, name: &str) -> StoredObject {
         StoredObject {
@@ -604,7 +604,11 @@ mod tests {
     }
 
     fn open(dir: &Path, source: &FileKekSource) -> StoreResult<SledStore> {
-        SledStore::open_with_source(&dir.join("data"), Arc::new(source.clone()), &SledOptions::default())
+        SledStore::open_with_source(
+            &dir.join("data"),
+            Arc::new(source.clone()),
+            &SledOptions::new(crate::schema::schema_for_tests()),
+        )
     }
 
     fn admin(store: &SledStore) -> Arc<dyn KekAdmin> {
@@ -640,13 +644,14 @@ mod tests {
         meta.insert(LEGACY_CHECK_KEY, legacy_seal(kek, LEGACY_CHECK_VALUE, LEGACY_CHECK_KEY)).unwrap();
         let tree = db.open_tree("objects").unwrap();
         let sealer = Sealer::new(&KeyRing::legacy(kek));
+        let schema = crate::schema::schema_for_tests();
         for i in 0..objects {
             let object = named(&format!("old-{i:04}"), &format!("old name {i}"));
-            let terms = crate::index::terms_of(&object.owner, &object.attributes);
+            let terms = schema.index_terms(&object);
             let index_keys = terms.iter().map(|t| sealer.index_key(t)).collect();
             let header = Header { revision: 1, sequence: db.generate_id().unwrap(), index_keys }.to_bytes().unwrap();
             let context = record_context(&object.unique_identifier, &header);
-            let value = [header.as_slice(), &legacy_seal(kek, &record::encode(&object).unwrap(), &context)].concat();
+            let value = [header.as_slice(), &legacy_seal(kek, &schema.encode(&object).unwrap(), &context)].concat();
             tree.insert(&object.unique_identifier, value).unwrap();
         }
         let settings = db.open_tree("settings").unwrap();
@@ -961,7 +966,12 @@ mod tests {
         let data = dir.path().join("data");
         let source = Arc::new(crate::pkcs11::Pkcs11KekSource::open(settings.clone()).unwrap());
         {
-            let store = SledStore::open_with_source(&data, source.clone(), &SledOptions::default()).unwrap();
+            let store = SledStore::open_with_source(
+                &data,
+                source.clone(),
+                &SledOptions::new(crate::schema::schema_for_tests()),
+            )
+            .unwrap();
             store.commit(vec![Change::Insert(named("a", "one"))]).unwrap().wait().unwrap();
             assert!(source.is_locked_in(1).unwrap());
             let (index_key, data_key) = {
@@ -978,7 +988,8 @@ mod tests {
             assert_eq!(generations(&store), [2]);
             assert!(source.is_locked_in(2).unwrap());
         }
-        let store = SledStore::open_with_source(&data, source, &SledOptions::default()).unwrap();
+        let store =
+            SledStore::open_with_source(&data, source, &SledOptions::new(crate::schema::schema_for_tests())).unwrap();
         assert!(store.get("a").unwrap().is_some());
         drop(store);
         // (A wrong PIN is tested end to end, in a process of its own: the session above logged

@@ -51,7 +51,7 @@ use self::recovery::FlushState;
 use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::records::RecordStore;
-use crate::{Change, CommitTicket, IndexTerm, ObjectStore, StoreResult, StoredObject};
+use crate::{Change, CommitTicket, IndexTerm, ObjectStore, Schema, StoreResult, StoredObject};
 
 pub use self::backup::Snapshot;
 pub use self::compact::CompactReport;
@@ -68,6 +68,8 @@ pub const SLED_DIR: &str = "objects.sled";
 /// How the sled store is opened.
 #[derive(Clone)]
 pub struct SledOptions {
+    /// What a record is and what it is indexed by: keyward-core's record schema.
+    pub schema: Schema,
     /// The most memory sled's page cache may hold, in bytes. The header scan at open reads every
     /// object once, so a large store fills it at start-up.
     pub cache_capacity: u64,
@@ -90,9 +92,11 @@ pub const DEFAULT_INDEX_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(300);
 /// A fault injected into the group flush (tests).
 pub type FlushFault = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
-impl Default for SledOptions {
-    fn default() -> SledOptions {
+impl SledOptions {
+    /// The default options, with `schema`.
+    pub fn new(schema: Schema) -> SledOptions {
         SledOptions {
+            schema,
             cache_capacity: default_cache_capacity(),
             observer: Arc::new(NoObserver),
             index_snapshot_interval: Some(DEFAULT_INDEX_SNAPSHOT_INTERVAL),
@@ -127,8 +131,8 @@ impl SledStore {
 
     /// Opens (or creates) the store in `dir` with the default options. Refuses a KEK that does
     /// not open it, and a store that holds less than it acknowledged.
-    pub fn open(dir: &Path, kek: &Kek) -> StoreResult<SledStore> {
-        SledStore::open_with(dir, kek, &SledOptions::default())
+    pub fn open(dir: &Path, kek: &Kek, schema: Schema) -> StoreResult<SledStore> {
+        SledStore::open_with(dir, kek, &SledOptions::new(schema))
     }
 
     /// Opens (or creates) the store in `dir`, with `kek` as KEK version 1 (and no other).
@@ -157,7 +161,13 @@ impl SledStore {
             floor,
             snapshot_key: opened.keyring.ring.derive(index_snapshot::KEY_PURPOSE),
         });
-        let layer = RecordStore::start(backend, sealer, opened.loaded.index, Arc::clone(&options.observer));
+        let layer = RecordStore::start(
+            backend,
+            sealer,
+            Arc::clone(&options.schema),
+            opened.loaded.index,
+            Arc::clone(&options.observer),
+        );
         let kek = KekManager::start(Arc::clone(&layer), source, opened.keyring);
         let snapshots = match options.index_snapshot_interval {
             Some(every) => {
@@ -175,27 +185,42 @@ impl SledStore {
     /// Reads every record and setting of the store in `dir` and checks it (tags, headers,
     /// identifiers, the watermark) without serving it, with the keyring that `source`'s KEK
     /// opens (never made: a store without one is refused). See [`VerifyReport`].
-    pub fn verify(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
-        verify::verify(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
+    pub fn verify(
+        dir: &Path,
+        source: &dyn KekSource,
+        schema: &Schema,
+        cache_capacity: u64,
+    ) -> StoreResult<VerifyReport> {
+        verify::verify(dir, &verify::existing_sealer(dir, source)?, schema, cache_capacity)
     }
 
     /// Records the state of the store in `dir` as what it acknowledged, once every record reads
     /// back: for an operator who restored or repaired a store on purpose and accepts what it
     /// holds. Refused if any record is damaged.
-    pub fn accept(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<VerifyReport> {
+    pub fn accept(
+        dir: &Path,
+        source: &dyn KekSource,
+        schema: &Schema,
+        cache_capacity: u64,
+    ) -> StoreResult<VerifyReport> {
         index_snapshot::discard(dir)?;
-        verify::accept(dir, &verify::existing_sealer(dir, source)?, cache_capacity)
+        verify::accept(dir, &verify::existing_sealer(dir, source)?, schema, cache_capacity)
     }
 
     /// Rewrites the store in `dir` into a fresh database holding only the current value of each
     /// record, and swaps it in: what sled's log kept of earlier values (the key material of
     /// destroyed objects) is gone from every file. The keyring file and the watermark stay as
     /// they are (the copy holds the same records and flush number). The server must be stopped.
-    pub fn compact(dir: &Path, source: &dyn KekSource, cache_capacity: u64) -> StoreResult<CompactReport> {
+    pub fn compact(
+        dir: &Path,
+        source: &dyn KekSource,
+        schema: &Schema,
+        cache_capacity: u64,
+    ) -> StoreResult<CompactReport> {
         // The store is rewritten: its next open scans the new one rather than trust an index of
         // the old.
         index_snapshot::discard(dir)?;
-        compact::compact(dir, source, cache_capacity)
+        compact::compact(dir, source, schema, cache_capacity)
     }
 
     /// Writes a snapshot of the resident index now, as the store does every
@@ -289,7 +314,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let kek = Kek::from_bytes([1; 32]);
         {
-            let store = SledStore::open(dir.path(), &kek).unwrap();
+            let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
             store.commit(vec![Change::Insert(named("a", "old"))]).unwrap().wait().unwrap();
             store.commit(vec![Change::Insert(named("b", "other"))]).unwrap().wait().unwrap();
             let mut renamed = Arc::unwrap_or_clone(store.get("a").unwrap().unwrap());
@@ -297,7 +322,7 @@ mod tests {
             store.commit(vec![Change::Update(renamed)]).unwrap().wait().unwrap();
             assert!(store.candidates(&[IndexTerm::name("old")]).unwrap().is_empty());
         }
-        let store = SledStore::open(dir.path(), &kek).unwrap();
+        let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
         assert!(store.candidates(&[IndexTerm::name("old")]).unwrap().is_empty());
         assert_eq!(store.candidates(&[IndexTerm::name("new")]).unwrap(), ["a"]);
         assert_eq!(store.candidates(&[IndexTerm::owner("alice")]).unwrap(), ["b", "a"]);
@@ -312,7 +337,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let kek = Kek::from_bytes([1; 32]);
         let snapshot = dir.path().join(index_snapshot::SNAPSHOT_FILE);
-        let options = SledOptions { index_snapshot_interval: None, ..SledOptions::default() };
+        let options =
+            SledOptions { index_snapshot_interval: None, ..SledOptions::new(crate::schema::schema_for_tests()) };
         let insert = |store: &SledStore, uid: &str, name: &str| {
             store.commit(vec![Change::Insert(named(uid, name))]).unwrap().wait().unwrap();
         };
@@ -362,7 +388,7 @@ mod tests {
     #[test]
     fn an_insert_over_an_existing_object_is_a_conflict() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32]), crate::schema::schema_for_tests()).unwrap();
         store.commit(vec![Change::Insert(named("a", "first"))]).unwrap().wait().unwrap();
         let again = store.commit(vec![Change::Insert(named("a", "second"))]);
         assert!(matches!(again, Err(StoreError::Conflict(uid)) if uid == "a"));
@@ -382,12 +408,12 @@ mod tests {
         let kek = Kek::from_bytes([1; 32]);
         let long_name = "n".repeat(300 * 1024);
         {
-            let store = SledStore::open(dir.path(), &kek).unwrap();
+            let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
             store.commit(vec![Change::Insert(named("big", &long_name))]).unwrap().wait().unwrap();
             let blobs = std::fs::read_dir(dir.path().join("objects.sled/blobs")).unwrap().count();
             assert!(blobs > 0, "no blob file written");
         }
-        let store = SledStore::open(dir.path(), &kek).unwrap();
+        let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
         assert_eq!(store.get("big").unwrap().unwrap().attributes, named("big", &long_name).attributes);
         assert_eq!(store.candidates(&[IndexTerm::name(&long_name)]).unwrap(), ["big"]);
     }
@@ -420,7 +446,10 @@ mod tests {
         use std::sync::atomic::Ordering::SeqCst;
         let dir = tempfile::tempdir().unwrap();
         let heard = Arc::new(Heard::default());
-        let options = SledOptions { observer: Arc::clone(&heard) as Arc<dyn StoreObserver>, ..SledOptions::default() };
+        let options = SledOptions {
+            observer: Arc::clone(&heard) as Arc<dyn StoreObserver>,
+            ..SledOptions::new(crate::schema::schema_for_tests())
+        };
         let store = SledStore::open_with(dir.path(), &Kek::from_bytes([1; 32]), &options).unwrap();
         store.commit(vec![Change::Insert(named("a", "one"))]).unwrap().wait().unwrap();
         assert!(store.get("a").unwrap().is_some(), "cached by the commit");
@@ -436,12 +465,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let kek = Kek::from_bytes([1; 32]);
         {
-            let store = SledStore::open(dir.path(), &kek).unwrap();
+            let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
             store.put_setting("grant/one", Some(b"visible only sealed")).unwrap().wait().unwrap();
             store.put_setting("grant/two", Some(b"2")).unwrap().wait().unwrap();
             store.put_setting("grant/two", None).unwrap().wait().unwrap();
         }
-        let store = SledStore::open(dir.path(), &kek).unwrap();
+        let store = SledStore::open(dir.path(), &kek, crate::schema::schema_for_tests()).unwrap();
         let grants = store.settings("grant/").unwrap();
         assert_eq!(grants.len(), 1);
         assert_eq!((grants[0].0.as_str(), grants[0].1.as_slice()), ("grant/one", b"visible only sealed".as_slice()));
@@ -457,7 +486,7 @@ mod tests {
     #[test]
     fn a_multi_object_commit_is_all_or_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32])).unwrap();
+        let store = SledStore::open(dir.path(), &Kek::from_bytes([1; 32]), crate::schema::schema_for_tests()).unwrap();
         store.commit(vec![Change::Insert(named("a", "one"))]).unwrap().wait().unwrap();
         let both = vec![Change::Insert(named("b", "two")), Change::Insert(named("a", "again"))];
         assert!(matches!(store.commit(both), Err(StoreError::Conflict(uid)) if uid == "a"));

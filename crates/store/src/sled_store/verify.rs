@@ -10,10 +10,9 @@ use super::kek::{KEYRING_FILE, read_keyring};
 use super::open::{open_unchecked, shortfall};
 use super::watermark::{self, Mark, Watermark};
 use crate::kek::KekSource;
-use crate::record;
-use crate::records::header::Header;
+
 use crate::sealing::Sealer;
-use crate::{StoreError, StoreResult};
+use crate::{Schema, StoreError, StoreResult};
 
 /// The most problems a report lists one by one (all are counted).
 const LISTED: usize = 100;
@@ -50,9 +49,9 @@ impl VerifyReport {
     }
 }
 
-pub(super) fn verify(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<VerifyReport> {
+pub(super) fn verify(dir: &Path, sealer: &Sealer, schema: &Schema, cache_capacity: u64) -> StoreResult<VerifyReport> {
     let (backend, _) = open_existing(dir, cache_capacity)?;
-    let mut report = check_records(&backend, sealer)?;
+    let mut report = check_records(&backend, sealer, schema)?;
     let own = backend.mark(sealer).map_err(super::open::as_damage)?;
     let acknowledged = watermark::read(dir).map_err(|e| StoreError::Damaged(e.to_string()))?;
     report.shortfall = shortfall(own, acknowledged, report.objects);
@@ -61,9 +60,9 @@ pub(super) fn verify(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreR
     Ok(report)
 }
 
-pub(super) fn accept(dir: &Path, sealer: &Sealer, cache_capacity: u64) -> StoreResult<VerifyReport> {
+pub(super) fn accept(dir: &Path, sealer: &Sealer, schema: &Schema, cache_capacity: u64) -> StoreResult<VerifyReport> {
     let (backend, _) = open_existing(dir, cache_capacity)?;
-    let mut report = check_records(&backend, sealer)?;
+    let mut report = check_records(&backend, sealer, schema)?;
     if report.damaged_count > 0 {
         return Err(StoreError::Damaged(format!(
             "{} records fail their checks (first: {}); restore from a backup instead",
@@ -115,7 +114,7 @@ pub(super) fn open_existing(dir: &Path, cache_capacity: u64) -> StoreResult<(Bac
 
 /// Reads every object and setting and checks it: the header parses, the tag verifies, the
 /// record decodes and names the identifier it is stored under.
-fn check_records(backend: &Backend, sealer: &Sealer) -> StoreResult<VerifyReport> {
+fn check_records(backend: &Backend, sealer: &Sealer, schema: &Schema) -> StoreResult<VerifyReport> {
     let mut report = VerifyReport::default();
     for entry in backend.objects.iter() {
         report.objects += 1;
@@ -127,15 +126,7 @@ fn check_records(backend: &Backend, sealer: &Sealer) -> StoreResult<VerifyReport
             }
         };
         let uid = String::from_utf8_lossy(&key).into_owned();
-        let checked = (|| -> StoreResult<()> {
-            let (header, header_bytes, sealed) = Header::parse(&value)?;
-            let plaintext = sealer.open(sealed, &crate::records::record_context(&uid, header_bytes))?;
-            let object = record::decode(&plaintext, header.revision)?;
-            if object.unique_identifier != uid {
-                return Err(StoreError::Corrupt(format!("the record inside names {}", object.unique_identifier)));
-            }
-            Ok(())
-        })();
+        let checked = crate::records::open_record(sealer, schema, &uid, &value);
         if let Err(error) = checked {
             report.damaged(format!("object {uid}: {error}"));
         }

@@ -60,10 +60,10 @@ pub(super) fn migrate(args: MigrateArgs) -> Result<(), String> {
     let options = PostgresOptions {
         tls_ca_pem: args.ca.as_ref().map(std::fs::read).transpose().map_err(|e| format!("--ca: {e}"))?,
         cache: false,
-        ..PostgresOptions::default()
+        ..PostgresOptions::new(keyward_core::record_schema::schema())
     };
     let open_sled = |dir: &PathBuf| {
-        SledStore::open_with_source(dir, Arc::clone(&kek), &SledOptions::default())
+        SledStore::open_with_source(dir, Arc::clone(&kek), &SledOptions::new(keyward_core::record_schema::schema()))
             .map_err(|e| format!("{}: {e}", dir.display()))
     };
     let open_postgres =

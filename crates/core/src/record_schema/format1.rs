@@ -1,5 +1,5 @@
-//! The plaintext form of a stored object, before sealing: a TTLV structure in the extension tag
-//! range.
+//! Record format 1: the plaintext of a stored object, before the store seals it. A TTLV
+//! structure in the extension tag range.
 //!
 //! ```text
 //! Record (0x544B01)
@@ -20,6 +20,9 @@
 //! format this build does not know is refused as such, never misread. Format 1 leaves the field
 //! out, so that records stay readable by the builds from before it (a downgrade with nothing
 //! written since).
+//!
+//! Written against `keyward_store`'s public types only: the store's own unit tests compile this
+//! file into the store crate (see `keyward_store`'s `schema_for_tests`).
 
 use keyward_kmip::attributes::IndexedAttribute;
 use keyward_kmip::objects::ManagedObject;
@@ -27,7 +30,7 @@ use keyward_kmip::{Codec, Cx};
 use keyward_ttlv::{Encoder, KmipVersion, Limits, Tag};
 use zeroize::Zeroizing;
 
-use crate::{StoreError, StoreResult, StoredObject};
+use keyward_store::{StoreError, StoreResult, StoredObject};
 
 const RECORD: Tag = Tag(0x544B01);
 const OWNER: Tag = Tag(0x544B02);
@@ -41,7 +44,7 @@ const FORMAT_1: Cx = Cx { version: KmipVersion::V2_1, ignore_unknown_fields: fal
 
 /// Encodes an object's record (the revision is kept outside, in the clear header). An attribute
 /// index the record's Integer cannot hold is an error, never a saturated value.
-pub fn encode(object: &StoredObject) -> StoreResult<Zeroizing<Vec<u8>>> {
+pub(super) fn encode(object: &StoredObject) -> StoreResult<Zeroizing<Vec<u8>>> {
     let cx = FORMAT_1;
     let mut out = Encoder::with_capacity(512);
     let open = out.begin(RECORD);
@@ -70,7 +73,7 @@ pub fn encode(object: &StoredObject) -> StoreResult<Zeroizing<Vec<u8>>> {
 }
 
 /// Decodes a record made by [`encode`].
-pub fn decode(bytes: &[u8], revision: u64) -> StoreResult<StoredObject> {
+pub(super) fn decode(bytes: &[u8], revision: u64) -> StoreResult<StoredObject> {
     let corrupt = |what: String| StoreError::Corrupt(what);
     let limits = Limits { max_message_size: usize::MAX, ..Limits::default() };
     let root = keyward_ttlv::decode(bytes, &limits).map_err(|e| corrupt(e.to_string()))?;

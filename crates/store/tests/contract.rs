@@ -1,4 +1,8 @@
-//! The store contract, as one set of checks run against every backend: memory, sled and postgres.
+//! The store contract, as one set of checks run against every backend: memory, sled and postgres:
+//! conflicts, Name claims under concurrency, concurrent updates, settings, read fences, reopen.
+//! What a crash leaves (every acknowledged commit, in order) is checked with real kills:
+//! `crates/cli/tests/durability.rs` (a sled server killed with SIGKILL under load) and
+//! `postgres_restart.rs` (the database restarted under load).
 //!
 //! Each check takes a fresh store from a [`Backend`], which can also open the same store again
 //! (a reopen). The postgres backend needs a server: `scripts/test` starts one
@@ -6,6 +10,7 @@
 //! postgres tests say so loudly and pass without running, so that a plain `cargo test` works.
 //! What one backend alone promises is in `sled.rs` and `postgres.rs`.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -256,6 +261,27 @@ fn reopen(backend: &dyn Backend) {
     ));
 }
 
+/// A read waits for what it saw (`read_fence`): a fence taken once a commit is visible completes
+/// no earlier than that commit is durable; with nothing pending, a fence is ready at once.
+fn read_fences(backend: &dyn Backend) {
+    let store = backend.open();
+    insert(&*store, symmetric_key("a", "alice", "payroll"));
+    assert!(completed(&mut store.read_fence()), "nothing pending: the fence is ready at once");
+    for i in 0..20 {
+        let uid = format!("k{i}");
+        let mut ticket = store.commit(vec![Change::Insert(symmetric_key(&uid, "alice", &uid))]).unwrap();
+        assert!(store.get(&uid).unwrap().is_some(), "visible once committed");
+        store.read_fence().wait().unwrap();
+        assert!(completed(&mut ticket), "a completed fence covers every commit its reader could see");
+    }
+}
+
+/// Whether a ticket has completed (successfully), asked without waiting.
+fn completed(ticket: &mut keyward_store::CommitTicket) -> bool {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    matches!(std::pin::Pin::new(ticket).poll(&mut cx), std::task::Poll::Ready(Ok(())))
+}
+
 /// An index update moves with its object; a template (a 1.x object of attributes only) and a
 /// 1.x-only attribute read back whole.
 fn index_moves_and_templates(backend: &dyn Backend) {
@@ -285,6 +311,7 @@ fn keeps_the_contract(fresh: &dyn Fn() -> Box<dyn Backend>) {
     concurrent_claims(&*fresh());
     concurrent_updates(&*fresh());
     settings(&*fresh());
+    read_fences(&*fresh());
     reopen(&*fresh());
 }
 

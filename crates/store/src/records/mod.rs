@@ -46,6 +46,7 @@ use crate::{Change, CommitTicket, IndexTerm, Schema, StoreError, StoreResult, St
 
 pub(crate) use self::backend::{RecordBackend, RecordWrite, Visit};
 pub(crate) use self::locks::WriteLocks;
+pub(crate) use self::recovery::pause;
 
 /// The record layer over the backend `B`.
 pub(crate) struct RecordStore<B> {

@@ -8,7 +8,7 @@
 //! for the moment of the reopen itself.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{RecordBackend, RecordStore};
@@ -16,6 +16,18 @@ use crate::{StoreError, StoreResult};
 
 /// How long the recovery waits between attempts.
 const RETRY: Duration = Duration::from_secs(1);
+
+/// Waits `total` before a background job tries again, in tenths so that `stop` is heard soon;
+/// false when `stop` was set.
+pub(crate) fn pause(total: Duration, stop: &AtomicBool) -> bool {
+    for _ in 0..10 {
+        if stop.load(Ordering::Acquire) {
+            return false;
+        }
+        std::thread::sleep(total / 10);
+    }
+    !stop.load(Ordering::Acquire)
+}
 
 impl<B: RecordBackend> RecordStore<B> {
     /// One group flush, for the group commit. On failure, starts the recovery.
@@ -67,13 +79,7 @@ impl<B: RecordBackend> RecordStore<B> {
 
     /// Waits before another attempt; false when the store is closing.
     fn pause(&self) -> bool {
-        for _ in 0..10 {
-            if self.closing.load(Ordering::Acquire) {
-                return false;
-            }
-            std::thread::sleep(RETRY / 10);
-        }
-        !self.closing.load(Ordering::Acquire)
+        pause(RETRY, &self.closing)
     }
 
     /// Reopens the backend from what is durable, with the index rebuilt and the cache emptied;

@@ -370,13 +370,7 @@ impl KekManager {
 
     /// Waits before the re-seal tries again; false when the store is closing.
     fn pause(&self) -> bool {
-        for _ in 0..10 {
-            if self.stop.load(Ordering::SeqCst) {
-                return false;
-            }
-            std::thread::sleep(RESEAL_RETRY / 10);
-        }
-        !self.stop.load(Ordering::SeqCst)
+        crate::records::pause(RESEAL_RETRY, &self.stop)
     }
 
     /// Re-seals every object and setting under the current data key, then drops the older ones.

@@ -1,12 +1,16 @@
 //! # keyward-store
 //!
 //! Where managed objects live. [`ObjectStore`] is what the dispatcher needs: read an object, commit
-//! a set of changes atomically, find candidates for Locate through indexes. [`SledStore`] is the
-//! production backend: every object encrypted with AES-256-GCM under a data key of the store's
-//! keyring (which the key-encryption key wraps), indexes keyed by HMACs so that no attribute value is written in clear, and
-//! every commit flushed to disk (in groups) before it is acknowledged. [`PostgresStore`] keeps the
-//! same sealed records in PostgreSQL, for several nodes on one database. [`MemoryStore`] is for
-//! tests.
+//! a set of changes atomically, find candidates for Locate through indexes. What a record is, and
+//! which index terms an object has, is keyward-core's record schema ([`RecordSchema`], given at
+//! open); the store seals, keeps and indexes what it is given.
+//!
+//! The record layer (`records`) does that once for the backends one process owns: every object
+//! encrypted with AES-256-GCM under a data key of the store's keyring (which the key-encryption
+//! key wraps), indexes keyed by HMACs so that no attribute value is written in clear, a cache,
+//! and every commit flushed to disk (in groups) before it is acknowledged. [`SledStore`] is the
+//! production backend under it, [`MemoryStore`] the one for tests. [`PostgresStore`] keeps the
+//! same sealed records in PostgreSQL, for several nodes on one database.
 //! A [`StoreObserver`] given at open hears about cache lookups, commits and flushes (the server's
 //! metrics); the store itself knows no exporter.
 

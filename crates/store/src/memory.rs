@@ -8,15 +8,13 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use zeroize::Zeroizing;
-
 use crate::kek::Kek;
 use crate::keyring::KeyRing;
 use crate::observer::NoObserver;
 use crate::records::resident_index::ResidentIndex;
 use crate::records::{RecordBackend, RecordStore, RecordWrite, Visit};
 use crate::sealing::Sealer;
-use crate::{Change, CommitTicket, IndexTerm, ObjectStore, Schema, StoreError, StoreResult, StoredObject};
+use crate::{ObjectStore, Schema, StoreError, StoreResult};
 
 pub struct MemoryStore {
     layer: Arc<RecordStore<MemoryBackend>>,
@@ -45,37 +43,7 @@ impl Drop for MemoryStore {
 }
 
 impl ObjectStore for MemoryStore {
-    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
-        self.layer.get(unique_identifier)
-    }
-
-    fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        self.layer.commit(changes)
-    }
-
-    fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        Ok(self.layer.candidates(terms))
-    }
-
-    fn read_fence(&self) -> CommitTicket {
-        self.layer.read_fence()
-    }
-
-    fn flush(&self) -> StoreResult<()> {
-        self.layer.durable()
-    }
-
-    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
-        self.layer.setting(key)
-    }
-
-    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
-        self.layer.settings(prefix)
-    }
-
-    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        self.layer.put_setting(key, value)
-    }
+    crate::records::answered_by_the_layer!();
 }
 
 /// Records and settings in two ordered maps.
@@ -170,6 +138,7 @@ impl RecordBackend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Change, StoredObject};
 
     #[test]
     fn settings_are_kept_listed_by_prefix_and_deleted() {

@@ -48,6 +48,47 @@ pub(crate) use self::backend::{RecordBackend, RecordWrite, Visit};
 pub(crate) use self::locks::WriteLocks;
 pub(crate) use self::recovery::pause;
 
+/// The [`crate::ObjectStore`] methods that a store on the record layer answers from its `layer`
+/// field (an `Arc<RecordStore<_>>`), written once for every such store; a store adds its own
+/// (backups, KEK administration) beside them.
+macro_rules! answered_by_the_layer {
+    () => {
+        fn get(&self, unique_identifier: &str) -> $crate::StoreResult<Option<std::sync::Arc<$crate::StoredObject>>> {
+            self.layer.get(unique_identifier)
+        }
+
+        fn commit(&self, changes: Vec<$crate::Change>) -> $crate::StoreResult<$crate::CommitTicket> {
+            self.layer.commit(changes)
+        }
+
+        fn candidates(&self, terms: &[$crate::IndexTerm]) -> $crate::StoreResult<Vec<String>> {
+            Ok(self.layer.candidates(terms))
+        }
+
+        fn read_fence(&self) -> $crate::CommitTicket {
+            self.layer.read_fence()
+        }
+
+        fn flush(&self) -> $crate::StoreResult<()> {
+            // Through the group commit's flusher, which makes the flush durable.
+            self.layer.durable()
+        }
+
+        fn setting(&self, key: &str) -> $crate::StoreResult<Option<zeroize::Zeroizing<Vec<u8>>>> {
+            self.layer.setting(key)
+        }
+
+        fn settings(&self, prefix: &str) -> $crate::StoreResult<Vec<(String, zeroize::Zeroizing<Vec<u8>>)>> {
+            self.layer.settings(prefix)
+        }
+
+        fn put_setting(&self, key: &str, value: Option<&[u8]>) -> $crate::StoreResult<$crate::CommitTicket> {
+            self.layer.put_setting(key, value)
+        }
+    };
+}
+pub(crate) use answered_by_the_layer;
+
 /// The record layer over the backend `B`.
 pub(crate) struct RecordStore<B> {
     pub(crate) backend: B,

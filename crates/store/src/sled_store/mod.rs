@@ -51,7 +51,7 @@ use self::recovery::FlushState;
 use crate::kek::{Kek, KekAdmin, KekSource};
 use crate::observer::{NoObserver, StoreObserver};
 use crate::records::RecordStore;
-use crate::{Change, CommitTicket, IndexTerm, ObjectStore, Schema, StoreResult, StoredObject};
+use crate::{ObjectStore, Schema, StoreResult};
 
 pub use self::backup::Snapshot;
 pub use self::compact::CompactReport;
@@ -231,38 +231,7 @@ impl SledStore {
 }
 
 impl ObjectStore for SledStore {
-    fn get(&self, unique_identifier: &str) -> StoreResult<Option<Arc<StoredObject>>> {
-        self.layer.get(unique_identifier)
-    }
-
-    fn commit(&self, changes: Vec<Change>) -> StoreResult<CommitTicket> {
-        self.layer.commit(changes)
-    }
-
-    fn candidates(&self, terms: &[IndexTerm]) -> StoreResult<Vec<String>> {
-        Ok(self.layer.candidates(terms))
-    }
-
-    fn read_fence(&self) -> CommitTicket {
-        self.layer.read_fence()
-    }
-
-    fn flush(&self) -> StoreResult<()> {
-        // Through the flusher, which makes the flush durable (see [`disk_sync`]).
-        self.layer.durable()
-    }
-
-    fn setting(&self, key: &str) -> StoreResult<Option<Zeroizing<Vec<u8>>>> {
-        self.layer.setting(key)
-    }
-
-    fn settings(&self, prefix: &str) -> StoreResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
-        self.layer.settings(prefix)
-    }
-
-    fn put_setting(&self, key: &str, value: Option<&[u8]>) -> StoreResult<CommitTicket> {
-        self.layer.put_setting(key, value)
-    }
+    crate::records::answered_by_the_layer!();
 
     fn backup(&self, created: i64, out: &mut dyn std::io::Write) -> StoreResult<crate::backup::Manifest> {
         let snapshot = self.snapshot()?;
@@ -295,7 +264,7 @@ mod tests {
     use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
 
     use super::*;
-    use crate::StoreError;
+    use crate::{Change, IndexTerm, StoreError, StoredObject};
 
     fn named(uid: &str, name: &str) -> StoredObject {
         StoredObject {

@@ -77,8 +77,9 @@ impl RecordBackend for MemoryBackend {
     fn write(&self, writes: &[RecordWrite<'_>]) -> StoreResult<()> {
         let mut records = write(&self.records);
         // Checked first, so that a conflict writes nothing.
-        if let Some(taken) = writes.iter().find(|w| w.insert && records.contains_key(w.unique_identifier)) {
-            return Err(StoreError::Conflict(taken.unique_identifier.to_string()));
+        let moved = |w: &RecordWrite<'_>| records.get(w.unique_identifier).map(|v| &v[..]) != w.replaces;
+        if let Some(conflict) = writes.iter().find(|w| moved(w)) {
+            return Err(StoreError::Conflict(conflict.unique_identifier.to_string()));
         }
         for record in writes {
             records.insert(record.unique_identifier.to_string(), Arc::from(record.value));
@@ -151,6 +152,22 @@ mod tests {
         store.put_setting("grant/a", None).unwrap().wait().unwrap();
         assert!(store.setting("grant/a").unwrap().is_none());
         assert_eq!(store.setting("rotation/x").unwrap().unwrap().as_slice(), b"3");
+    }
+
+    /// A write holds only if the record is still the one it replaces (none for a new one); a batch
+    /// with one stale write writes nothing.
+    #[test]
+    fn a_write_over_a_record_that_moved_is_a_conflict() {
+        let backend = MemoryBackend::default();
+        let write = |uid, replaces, value| RecordWrite { unique_identifier: uid, replaces, value };
+        backend.write(&[write("a", None, b"a1".as_slice())]).unwrap();
+        assert!(matches!(backend.write(&[write("a", None, b"again")]), Err(StoreError::Conflict(_))));
+        assert!(matches!(backend.write(&[write("a", Some(b"stale"), b"a2")]), Err(StoreError::Conflict(_))));
+        backend.write(&[write("a", Some(b"a1"), b"a2")]).unwrap();
+        let batch = [write("b", None, b"b1".as_slice()), write("a", Some(b"a1"), b"a3")];
+        assert!(matches!(backend.write(&batch), Err(StoreError::Conflict(uid)) if uid == "a"));
+        assert!(backend.get("b").unwrap().is_none(), "nothing of a refused batch is written");
+        assert_eq!(&backend.get("a").unwrap().unwrap()[..], b"a2");
     }
 
     /// The records the backend holds are sealed: no attribute value is in them in clear.

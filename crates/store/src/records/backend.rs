@@ -4,9 +4,10 @@
 //! record): the backend never decodes, seals or indexes anything. It gives the layer:
 //! - reads of one record or setting, and scans of the records in identifier order from a cursor
 //!   (the layer rebuilds its index from the headers);
-//! - one atomic write of a batch of records, in which a new record goes in only if its identifier
-//!   is free (the layer has checked the revisions and the Name claims under its locks, so a
-//!   backend one process owns needs no more);
+//! - one atomic write of a batch of records, each conditional: a new record goes in only if its
+//!   identifier is free, a change only if the record is still the one the layer read (its
+//!   revision). The layer also serializes the writers of an object and checks the Name claims
+//!   under its locks, so a backend one process owns needs no more;
 //! - a flush that makes every write so far durable, which the layer's group commit calls for each
 //!   group; and, after a flush failed, a reopen from what is durable and a probe of whether the
 //!   medium takes writes again.
@@ -21,9 +22,10 @@ pub(crate) type Visit<'a> = dyn FnMut(&str, &[u8]) -> StoreResult<ControlFlow<()
 /// One record of a commit, ready to write.
 pub(crate) struct RecordWrite<'a> {
     pub(crate) unique_identifier: &'a str,
-    /// A new record: written only if no record has this identifier (else
-    /// [`crate::StoreError::Conflict`], and nothing of the batch is written).
-    pub(crate) insert: bool,
+    /// The stored value this write replaces, as read; `None`: a new record, written only if no
+    /// record has this identifier. Otherwise [`crate::StoreError::Conflict`], and nothing of the
+    /// batch is written.
+    pub(crate) replaces: Option<&'a [u8]>,
     /// The clear header followed by the sealed record.
     pub(crate) value: &'a [u8],
 }

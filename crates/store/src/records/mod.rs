@@ -176,10 +176,12 @@ pub(crate) fn open_record(
 }
 
 /// A change, sealed and ready to write. An update has been checked against the object's current
-/// revision already, under the object's stripe.
-struct Prepared {
+/// revision already, under the object's stripe; the backend checks again that the record it
+/// replaces is the one read (`replaced`).
+struct Prepared<V> {
     unique_identifier: String,
-    insert: bool,
+    /// The stored value an update replaces; `None` for a new object.
+    replaced: Option<V>,
     header: Header,
     /// The index keys of the revision this change replaces (none for a new object).
     old_index_keys: Vec<IndexKey>,
@@ -381,14 +383,14 @@ impl<B: RecordBackend> RecordStore<B> {
     }
 
     /// Everything a change writes, prepared (and sealed) before the write.
-    fn prepare(&self, change: &Change) -> StoreResult<Prepared> {
+    fn prepare(&self, change: &Change) -> StoreResult<Prepared<B::Value>> {
         let (object, insert) = match change {
             Change::Insert(object) => (object, true),
             Change::Update(object) => (object, false),
         };
         // The caller holds the object's stripe: what is read here stays current until written.
-        let (sequence, old_index_keys) = if insert {
-            (self.backend.next_sequence()?, Vec::new())
+        let (sequence, old_index_keys, replaced) = if insert {
+            (self.backend.next_sequence()?, Vec::new(), None)
         } else {
             let current = self
                 .backend
@@ -398,7 +400,7 @@ impl<B: RecordBackend> RecordStore<B> {
             if old.revision != object.revision {
                 return Err(StoreError::Conflict(object.unique_identifier.clone()));
             }
-            (old.sequence, old.index_keys)
+            (old.sequence, old.index_keys, Some(current))
         };
         let terms = self.schema.index_terms(object);
         crate::check_index_terms(&object.unique_identifier, terms.len())?;
@@ -412,7 +414,7 @@ impl<B: RecordBackend> RecordStore<B> {
         value.extend_from_slice(&sealed);
         Ok(Prepared {
             unique_identifier: object.unique_identifier.clone(),
-            insert,
+            replaced,
             header,
             old_index_keys,
             claim_keys,
@@ -429,7 +431,11 @@ impl<B: RecordBackend> RecordStore<B> {
         self.check_claims(&prepared)?;
         let writes: Vec<RecordWrite<'_>> = prepared
             .iter()
-            .map(|p| RecordWrite { unique_identifier: &p.unique_identifier, insert: p.insert, value: &p.value })
+            .map(|p| RecordWrite {
+                unique_identifier: &p.unique_identifier,
+                replaces: p.replaced.as_ref().map(AsRef::as_ref),
+                value: &p.value,
+            })
             .collect();
         self.backend.write(&writes)?;
         for change in &prepared {
@@ -447,7 +453,7 @@ impl<B: RecordBackend> RecordStore<B> {
     /// Refuses a commit that claims what an object outside it holds, or what two of its own
     /// changes both claim. A claim the object held already is not checked again: objects written
     /// before claims existed may share a Name, and must stay writable.
-    fn check_claims(&self, prepared: &[Prepared]) -> StoreResult<()> {
+    fn check_claims(&self, prepared: &[Prepared<B::Value>]) -> StoreResult<()> {
         let in_commit = |uid: &str| prepared.iter().any(|p| p.unique_identifier == uid);
         for (position, change) in prepared.iter().enumerate() {
             for key in change.claim_keys.iter().filter(|k| !change.old_index_keys.contains(k)) {

@@ -115,7 +115,7 @@ impl RecordBackend for SledBackend {
                 journal::record(backend, change.unique_identifier)?;
             }
             write::apply(writes, &backend.objects)?;
-            let inserted = writes.iter().filter(|w| w.insert).count();
+            let inserted = writes.iter().filter(|w| w.replaces.is_none()).count();
             self.objects.fetch_add(u64::try_from(inserted).unwrap_or(u64::MAX), Ordering::AcqRel);
             Ok(())
         })

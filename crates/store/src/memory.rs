@@ -48,7 +48,7 @@ impl ObjectStore for MemoryStore {
 
 /// Records and settings in two ordered maps.
 #[derive(Default)]
-struct MemoryBackend {
+pub(crate) struct MemoryBackend {
     records: RwLock<BTreeMap<String, Arc<[u8]>>>,
     settings: RwLock<BTreeMap<String, Arc<[u8]>>>,
     sequence: AtomicU64,

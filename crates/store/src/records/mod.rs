@@ -26,6 +26,8 @@ pub(crate) mod header;
 mod locks;
 mod recovery;
 pub(crate) mod resident_index;
+#[cfg(test)]
+mod tests;
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};

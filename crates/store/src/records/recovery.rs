@@ -73,6 +73,10 @@ impl<B: RecordBackend> RecordStore<B> {
                 return;
             }
         }
+        // A change refused meanwhile wrote nothing, but its number was reserved and ended, and a
+        // flush of it may have failed; remembered, that failure would fail every fence from now
+        // on. Nothing was applied since the reopen: those numbers are settled as failed.
+        self.group().recovered("the store was refusing changes after a failed write; this change was not written");
         self.unavailable.store(false, Ordering::Release);
         tracing::info!("the store takes changes again");
     }

@@ -176,20 +176,10 @@ pub enum Maintenance {
 /// made: a missing one is an error.
 pub fn verify_store(config: &ServerConfig, action: Maintenance) -> Result<VerifyReport, ServerError> {
     let source = kek_source(config)?;
-    let data_dir = &config.data_dir;
+    let (data_dir, schema) = (&config.data_dir, keyward_core::record_schema::schema());
     let result = match action {
-        Maintenance::Verify => SledStore::verify(
-            data_dir,
-            source.as_ref(),
-            &keyward_core::record_schema::schema(),
-            config.store_cache_size,
-        ),
-        Maintenance::Accept => SledStore::accept(
-            data_dir,
-            source.as_ref(),
-            &keyward_core::record_schema::schema(),
-            config.store_cache_size,
-        ),
+        Maintenance::Verify => SledStore::verify(data_dir, source.as_ref(), &schema, config.store_cache_size),
+        Maintenance::Accept => SledStore::accept(data_dir, source.as_ref(), &schema, config.store_cache_size),
     };
     result.map_err(|error| store_error(config, source.as_ref(), error))
 }

@@ -12,7 +12,7 @@ use crate::kek::Kek;
 use crate::keyring::KeyRing;
 use crate::observer::NoObserver;
 use crate::records::resident_index::ResidentIndex;
-use crate::records::{RecordBackend, RecordStore, RecordWrite, Visit};
+use crate::records::{self, Loaded, RecordBackend, RecordStore, RecordWrite, Visit};
 use crate::sealing::Sealer;
 use crate::{ObjectStore, Schema, StoreError, StoreResult};
 
@@ -123,8 +123,9 @@ impl RecordBackend for MemoryBackend {
         Ok(())
     }
 
-    fn reopen(&self) -> StoreResult<()> {
-        Ok(())
+    fn reopen(&self) -> StoreResult<Loaded> {
+        // Nothing to drop: every write is all it will ever be.
+        records::load(self)
     }
 
     fn probe(&self) -> std::io::Result<()> {

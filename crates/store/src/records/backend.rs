@@ -14,6 +14,7 @@
 
 use std::ops::ControlFlow;
 
+use super::Loaded;
 use crate::StoreResult;
 
 /// What a scan calls with each record (identifier, stored value), until it answers `Break`.
@@ -63,8 +64,10 @@ pub(crate) trait RecordBackend: Send + Sync + 'static {
     fn flush(&self) -> Result<(), String>;
 
     /// After a failed flush: drops what was written and not flushed, and opens again from what
-    /// is durable (checking that it holds what was acknowledged). No other call runs meanwhile.
-    fn reopen(&self) -> StoreResult<()>;
+    /// is durable (checking that it holds what was acknowledged); returns the index of what it
+    /// holds, read as it opens ([`super::Loaded::add`], or [`super::load`] for a backend whose
+    /// open reads nothing). No other call runs meanwhile.
+    fn reopen(&self) -> StoreResult<Loaded>;
 
     /// Whether the medium takes writes again (after a failed flush).
     fn probe(&self) -> std::io::Result<()>;

@@ -147,6 +147,16 @@ impl Loaded {
     }
 }
 
+/// Reads every record's header of `backend` into a new index, by a scan.
+pub(crate) fn load<B: RecordBackend>(backend: &B) -> StoreResult<Loaded> {
+    let mut loaded = Loaded::new();
+    backend.scan(None, &mut |uid, value| {
+        loaded.add(uid.as_bytes(), value)?;
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(loaded)
+}
+
 /// What a sealed record is bound to: its identifier and its clear header.
 pub(crate) fn record_context(unique_identifier: &str, header: &[u8]) -> Vec<u8> {
     let mut context = Vec::with_capacity(unique_identifier.len() + header.len() + 1);
@@ -372,16 +382,6 @@ impl<B: RecordBackend> RecordStore<B> {
         let sealed = value.map(|value| self.sealer.seal(value, &setting_context(key))).transpose()?;
         self.backend.put_setting(key, sealed.as_deref())?;
         Ok(reservation.applied())
-    }
-
-    /// Reads every record's header into a new index (the backend reopened).
-    pub(crate) fn load(&self) -> StoreResult<Loaded> {
-        let mut loaded = Loaded::new();
-        self.backend.scan(None, &mut |uid, value| {
-            loaded.add(uid.as_bytes(), value)?;
-            Ok(ControlFlow::Continue(()))
-        })?;
-        Ok(loaded)
     }
 
     /// Everything a change writes, prepared (and sealed) before the write.

@@ -90,8 +90,7 @@ impl<B: RecordBackend> RecordStore<B> {
     /// then tells the group commit that every commit not durable by now failed.
     fn reopen(&self) -> StoreResult<()> {
         let _alone = self.reopening.write().unwrap_or_else(|p| p.into_inner());
-        self.backend.reopen()?;
-        let loaded = self.load().map_err(|error| match error {
+        let loaded = self.backend.reopen().map_err(|error| match error {
             StoreError::Corrupt(what) => StoreError::Damaged(what),
             other => other,
         })?;

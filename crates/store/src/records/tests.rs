@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use keyward_kmip::attributes::{Attribute, IndexedAttribute, Name};
 
 use super::resident_index::ResidentIndex;
-use super::{RecordBackend, RecordStore, RecordWrite, Visit};
+use super::{Loaded, RecordBackend, RecordStore, RecordWrite, Visit};
 use crate::keyring::KeyRing;
 use crate::memory::MemoryBackend;
 use crate::observer::NoObserver;
@@ -50,9 +50,9 @@ impl RecordBackend for Flaky {
     fn flush(&self) -> Result<(), String> {
         if self.full.load(Ordering::SeqCst) { Err("No space left on device (os error 28)".into()) } else { Ok(()) }
     }
-    fn reopen(&self) -> StoreResult<()> {
+    fn reopen(&self) -> StoreResult<Loaded> {
         self.reopened.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+        self.inner.reopen()
     }
     fn probe(&self) -> std::io::Result<()> {
         self.flush().map_err(std::io::Error::other)

@@ -14,7 +14,7 @@ use super::backend::Backend;
 use super::recovery::FlushState;
 use super::{FlushFault, journal, write};
 use crate::observer::StoreObserver;
-use crate::records::{RecordBackend, RecordWrite, Visit, reopening};
+use crate::records::{Loaded, RecordBackend, RecordWrite, Visit, reopening};
 use crate::sealing::Sealer;
 use crate::{StoreError, StoreResult};
 
@@ -87,12 +87,14 @@ impl SledBackend {
         f(backend)
     }
 
-    /// Replaces the database (a reopen): `None` first, so that sled lets go of the old one.
-    pub(super) fn replace(&self, open: impl FnOnce() -> StoreResult<Backend>) -> StoreResult<()> {
+    /// Replaces the database (a reopen): `None` first, so that sled lets go of the old one;
+    /// passes on what `open` read of the new one.
+    pub(super) fn replace<T>(&self, open: impl FnOnce() -> StoreResult<(Backend, T)>) -> StoreResult<T> {
         let mut handle = self.handle.write().unwrap_or_else(|p| p.into_inner());
         *handle = None;
-        *handle = Some(open()?);
-        Ok(())
+        let (backend, read) = open()?;
+        *handle = Some(backend);
+        Ok(read)
     }
 }
 
@@ -166,7 +168,7 @@ impl RecordBackend for SledBackend {
         self.flush_database()
     }
 
-    fn reopen(&self) -> StoreResult<()> {
+    fn reopen(&self) -> StoreResult<Loaded> {
         self.reopen_database()
     }
 

@@ -14,12 +14,13 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::backend::{Backend, WATERMARK_KEY};
+use super::backend::{Backend, WATERMARK_KEY, load};
 use super::disk_sync::DiskSync;
 use super::open::shortfall;
 use super::record_backend::SledBackend;
 use super::watermark::{Mark, Watermark};
 use super::{SLED_DIR, files};
+use crate::records::Loaded;
 use crate::{StoreError, StoreResult};
 
 /// The size of the file written to see whether the disk takes writes again: a log segment of
@@ -74,25 +75,24 @@ impl SledBackend {
         probe(&self.dir)
     }
 
-    /// Drops the database and opens it again from disk; refused if it holds less than the
-    /// watermark says was acknowledged.
-    pub(super) fn reopen_database(&self) -> StoreResult<()> {
+    /// Drops the database and opens it again from disk, reading its headers into a new index;
+    /// refused if it holds less than the watermark says was acknowledged.
+    pub(super) fn reopen_database(&self) -> StoreResult<Loaded> {
         let mut flushing = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
         // Until all of it passes, the handle stays empty: no read reaches a database that lacks
         // what was acknowledged.
         self.replace(|| {
             let reopened = Backend::open(&self.dir.join(SLED_DIR), self.cache_capacity)?;
             let own = reopened.mark(&self.sealer)?;
-            let objects = u64::try_from(reopened.objects.len()).unwrap_or(u64::MAX);
-            if let Some(problem) = shortfall(own, Some(flushing.last), objects) {
+            let loaded = load(&reopened)?;
+            if let Some(problem) = shortfall(own, Some(flushing.last), loaded.objects) {
                 return Err(StoreError::Damaged(problem));
             }
             flushing.disk = DiskSync::open(&self.dir.join(SLED_DIR))?;
             flushing.last = own.map_or(flushing.last, |own| own.max(flushing.last));
-            self.objects.store(objects, Ordering::Release);
-            Ok(reopened)
-        })?;
-        Ok(())
+            self.objects.store(loaded.objects, Ordering::Release);
+            Ok((reopened, loaded))
+        })
     }
 }
 

@@ -33,8 +33,7 @@ mkdir -p "$RESULTS"
 source "$ROOT/benches/lib.sh"
 
 if [ -z "${A_BIN:-}" ] || [ -z "${B_BIN:-}" ]; then
-    say "building Keyward (release)"
-    cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
+    build_release
 fi
 declare -A BIN ARGS PORT PID DATA
 DATA[a]=${A_DATA:-$WORK/data-a}

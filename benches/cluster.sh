@@ -22,8 +22,7 @@ BIN=$TARGET/release/keyward
 mkdir -p "$RESULTS"
 source "$ROOT/benches/lib.sh"
 
-say "building Keyward (release)"
-cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
+build_release
 
 say "a throwaway PostgreSQL"
 eval "$("$ROOT/scripts/postgres-test-server" start)"

@@ -23,8 +23,7 @@ BIN=$TARGET/release/keyward
 mkdir -p "$WORK"
 source "$ROOT/benches/lib.sh"
 
-say "building Keyward (release)"
-cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
+build_release
 
 populated_store
 

@@ -32,6 +32,12 @@ wait_for_port() {
     exit 1
 }
 
+# The release build of the binary every bench runs ($ROOT: the repository).
+build_release() {
+    say "building Keyward (release)"
+    cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
+}
+
 # Fills $BIG with $COUNT named keys (`keyward bench populate`) unless an earlier run did; the
 # store is kept under target/large-store/ for the next run of any script that uses it.
 populated_store() {

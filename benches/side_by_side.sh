@@ -40,8 +40,7 @@ mkdir -p "$RESULTS" "$WORK/pykmip/policies"
 
 source "$ROOT/benches/lib.sh"
 
-say "building Keyward (release)"
-cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
+build_release
 KEYWARD=$TARGET/release/keyward
 
 say "development PKI"

@@ -28,8 +28,7 @@ mkdir -p "$RESULTS"
 
 source "$ROOT/benches/lib.sh"
 
-say "building Keyward (release)"
-cargo build --release -p keyward --manifest-path "$ROOT/Cargo.toml" >&2
+build_release
 KEYWARD=$TARGET/release/keyward
 
 declare -A PORT PID

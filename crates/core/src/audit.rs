@@ -52,7 +52,8 @@ pub struct AuditEvent {
 #[error("the audit trail cannot be written: {0}")]
 pub struct AuditUnavailable(pub String);
 
-/// Who sent a request, as the transport knows it.
+/// Who sent a request, as the transport knows it. A connection's origin is made once and shared
+/// by its requests' records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditOrigin {
     /// The client identity the transport derived from the certificate.
@@ -63,7 +64,38 @@ pub struct AuditOrigin {
     pub peer: Option<String>,
     /// "kmip" (TTLV over TLS) or "https".
     pub transport: &'static str,
+    /// The sink's rendering of the fields above, made at the first record ([`Self::rendered`]).
+    pub rendering: Rendering,
 }
+
+impl AuditOrigin {
+    /// The fields as `render` writes them, rendered at the first call and kept: every record of
+    /// a connection writes the same identity, fingerprint and peer. The fields are not to be
+    /// changed after it (a changed copy is a new origin: [`Rendering`] is not cloned).
+    pub fn rendered(&self, render: impl FnOnce(&AuditOrigin) -> Vec<u8>) -> &[u8] {
+        self.rendering.0.get_or_init(|| render(self).into_boxed_slice())
+    }
+}
+
+/// [`AuditOrigin::rendered`]'s bytes: not part of the origin's value, so a copy starts without
+/// them (`AuditOrigin { transport: "other", ..origin.clone() }` is rendered anew) and two
+/// origins compare by their fields alone.
+#[derive(Debug, Default)]
+pub struct Rendering(std::sync::OnceLock<Box<[u8]>>);
+
+impl Clone for Rendering {
+    fn clone(&self) -> Rendering {
+        Rendering::default()
+    }
+}
+
+impl PartialEq for Rendering {
+    fn eq(&self, _: &Rendering) -> bool {
+        true
+    }
+}
+
+impl Eq for Rendering {}
 
 /// Waits until records are durable; completes with an error when they cannot be made so.
 pub type Durable = Pin<Box<dyn Future<Output = Result<(), AuditUnavailable>> + Send>>;

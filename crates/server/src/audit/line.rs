@@ -1,50 +1,28 @@
-//! Writing a request record's line by hand: what a request pays for its record is mostly this,
-//! and serde's general path (a [`Record`](super::record::Record) of owned strings, then
-//! serialized) cost several times more. The output is the same JSON, field for field, that
-//! `Record` reads back (a test checks it).
+//! Writing a request record's line by hand: serde's general path (a [`Record`](super::record::Record)
+//! of owned strings, then serialized) cost several times more. The output is the same JSON, field
+//! for field, that `Record` reads back (a test checks it).
 //!
-//! The flusher writes thousands of lines a second from a few connections: [`LineWriter`] keeps
-//! each connection's fixed fields (identity, fingerprint, peer, transport) as ready JSON for the
-//! length of one group; the time's text up to the second is kept per thread
-//! ([`super::record::push_rfc3339_cached`]).
+//! A request writes its own records' bodies (everything after `seq` and `prev`) on its own
+//! thread, while its event is in the cache, and hands the flusher bytes; the flusher only puts
+//! the chain's fields in front and hashes (docs/performance.md, "Audit trail"). The time's text up
+//! to the second is kept per thread ([`super::record::push_rfc3339_cached`]).
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Arc;
 
 use keyward_core::audit::{AuditEvent, AuditOrigin};
 use keyward_ttlv::KmipEnum;
 
-/// What the flusher keeps between the lines it writes.
-#[derive(Default)]
-pub struct LineWriter {
-    /// Each origin's fields as JSON, keyed by the origin's address. The entry holds the origin
-    /// itself, so the address cannot be reused by another origin while it is here.
-    origins: HashMap<usize, (Arc<AuditOrigin>, Vec<u8>)>,
+/// Appends a request record's fields after `seq` and `prev` (from `"time"` to the closing brace,
+/// no newline) to `out`; `millis` is the request's time since the Unix epoch.
+pub fn request_body(out: &mut Vec<u8>, millis: u64, origin: &AuditOrigin, event: &AuditEvent) {
+    out.extend_from_slice(b"\"time\":\"");
+    super::record::push_rfc3339_cached(out, millis / 1000, (millis % 1000) as u32);
+    out.extend_from_slice(b"\",\"kind\":\"request\",");
+    out.extend_from_slice(origin.rendered(origin_fields));
+    event_fields(out, event);
 }
 
-impl LineWriter {
-    /// Forgets the origins (called after each group, so that closed connections are let go).
-    pub fn end_group(&mut self) {
-        self.origins.clear();
-    }
-
-    /// Appends a request record's fields after `seq` and `prev` (from `,"time"` to the closing
-    /// brace, no newline) to `out`; `millis` is the request's time since the Unix epoch.
-    pub fn request_body(&mut self, out: &mut Vec<u8>, millis: u64, origin: &Arc<AuditOrigin>, event: &AuditEvent) {
-        out.extend_from_slice(b"\"time\":\"");
-        super::record::push_rfc3339_cached(out, millis / 1000, (millis % 1000) as u32);
-        out.extend_from_slice(b"\",\"kind\":\"request\",");
-        let (_, fields) = self
-            .origins
-            .entry(Arc::as_ptr(origin) as usize)
-            .or_insert_with(|| (Arc::clone(origin), origin_fields(origin)));
-        out.extend_from_slice(fields);
-        event_fields(out, event);
-    }
-}
-
-/// A request record's fields from `"identity"` to `"transport"`, with the comma after them.
+/// A request record's fields from `"identity"` to `"transport"`: once per connection.
 fn origin_fields(origin: &AuditOrigin) -> Vec<u8> {
     let mut out = Vec::with_capacity(192);
     out.extend_from_slice(b"\"identity\":");
@@ -179,16 +157,18 @@ fn string(out: &mut Vec<u8>, text: &str) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use keyward_kmip::enums::{Operation, ResultReason, ResultStatus};
     use keyward_ttlv::KmipVersion;
 
     use super::*;
     use crate::audit::record::{Record, rfc3339};
 
-    /// The line `writer` makes, after a `seq` and `prev` of 0 and "".
-    fn line(writer: &mut LineWriter, millis: u64, origin: &Arc<AuditOrigin>, event: &AuditEvent) -> Vec<u8> {
+    /// The line [`request_body`] makes, after a `seq` and `prev` of 0 and "".
+    fn line(millis: u64, origin: &AuditOrigin, event: &AuditEvent) -> Vec<u8> {
         let mut line = br#"{"seq":0,"prev":"","#.to_vec();
-        writer.request_body(&mut line, millis, origin, event);
+        request_body(&mut line, millis, origin, event);
         line
     }
 
@@ -204,6 +184,7 @@ mod tests {
             fingerprint: Some("ab".repeat(32)),
             peer: Some("[::1]:5000".into()),
             transport: "https",
+            ..AuditOrigin::default()
         });
         let event = AuditEvent {
             version: Some(KmipVersion::V1_4),
@@ -217,16 +198,15 @@ mod tests {
             outputs_omitted: 3,
             commit: Some(1_234_567),
         };
-        let mut writer = LineWriter::default();
         let millis = 1_796_502_667_412;
-        let written = line(&mut writer, millis, &origin, &event);
+        let written = line(millis, &origin, &event);
         let by_serde = serde_line(millis, &origin, &event);
         assert_eq!(String::from_utf8(written.clone()).unwrap(), by_serde);
         assert_eq!(serde_json::from_slice::<Record>(&written).unwrap().to_line(), by_serde);
 
-        // Kept fields of an origin and a second reused; the milliseconds' zeros kept.
+        // The origin's rendering and the second's text reused; the milliseconds' zeros kept.
         for millis in [millis, millis + 5, millis + 1_000, 0, 999] {
-            let written = line(&mut writer, millis, &origin, &event);
+            let written = line(millis, &origin, &event);
             assert_eq!(String::from_utf8(written).unwrap(), serde_line(millis, &origin, &event));
         }
 
@@ -243,7 +223,7 @@ mod tests {
             commit: None,
             ..event
         };
-        let written = line(&mut writer, millis, &bare_origin, &bare);
+        let written = line(millis, &bare_origin, &bare);
         assert_eq!(String::from_utf8(written).unwrap(), serde_line(millis, &bare_origin, &bare));
 
         // Values the dictionary does not name are written as their Debug form is.
@@ -253,13 +233,13 @@ mod tests {
             version: Some(KmipVersion::V2_1),
             ..bare.clone()
         };
-        let written = line(&mut writer, millis, &origin, &unknown);
+        let written = line(millis, &origin, &unknown);
         assert_eq!(String::from_utf8(written).unwrap(), serde_line(millis, &origin, &unknown));
 
         // A management call: its action in place of the operation, escaped as any string.
         let call = AuditEvent { operation: None, action: Some("POST /v1/grants?x=\"".into()), ..bare };
         let management = Arc::new(AuditOrigin { transport: "management", ..AuditOrigin::default() });
-        let read: Record = serde_json::from_slice(&line(&mut writer, millis, &management, &call)).unwrap();
+        let read: Record = serde_json::from_slice(&line(millis, &management, &call)).unwrap();
         assert_eq!(read.operation.as_deref(), Some("POST /v1/grants?x=\""));
     }
 

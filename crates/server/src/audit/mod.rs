@@ -104,6 +104,7 @@ pub(crate) fn origin(
         fingerprint: certificate.map(|der| hex::encode(keyward_crypto::sha256(der))),
         peer: Some(peer.to_string()),
         transport,
+        ..keyward_core::AuditOrigin::default()
     }
 }
 

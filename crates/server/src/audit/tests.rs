@@ -27,6 +27,7 @@ fn settings(dir: &Path) -> Settings {
         checkpoint_every: 4,
         rotate_size: 4096,
         flush_interval: Duration::from_millis(1),
+        sync_interval: Duration::from_secs(1),
         syslog: None,
     }
 }
@@ -37,6 +38,7 @@ fn origin() -> std::sync::Arc<AuditOrigin> {
         fingerprint: Some("ab".repeat(32)),
         peer: Some("127.0.0.1:4000".into()),
         transport: "kmip",
+        ..AuditOrigin::default()
     })
 }
 
@@ -318,12 +320,11 @@ fn cost_of_recording_parts() {
         ..event(0)
     };
     let origin = origin();
-    let mut writer = super::line::LineWriter::default();
     time(
         "line body",
         Box::new(move || {
             let mut out = Vec::with_capacity(512);
-            writer.request_body(&mut out, 1_796_502_667_412, &origin, &get);
+            super::line::request_body(&mut out, 1_796_502_667_412, &origin, &get);
             std::hint::black_box(out);
         }),
     );
@@ -341,6 +342,33 @@ fn cost_of_recording_parts() {
             std::hint::black_box(keyward_crypto::sha256(&copy));
         }),
     );
+}
+
+/// A read's record is written at once and synced later; the head names only synced lines; a
+/// change's wait syncs at once, and takes every record written before it along.
+#[test]
+fn records_nobody_waits_for_are_synced_later_and_a_wait_syncs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("audit");
+    let settings = Settings { sync_interval: Duration::from_secs(3600), ..settings(&trail) };
+    let log = AuditLog::open(settings, key(), AuditCounters::default()).unwrap();
+    let head = || super::files::Head::read(&trail).unwrap().expect("a head").seq;
+    let at_start = head();
+    log.append(&origin(), vec![event(1)]).unwrap();
+    let written = || files(&trail).iter().flat_map(|f| lines(f)).any(|line| line.contains("uid-1"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !written() {
+        assert!(std::time::Instant::now() < deadline, "the read's record was never written");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(head(), at_start, "the head named a line not yet synced");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let change = log.append(&origin(), vec![event(2)]).unwrap();
+    runtime.block_on(log.durable(change)).unwrap();
+    assert_eq!(head(), at_start + 2, "the wait synced both records and named the last");
+    log.close().unwrap();
+    assert!(verify(&trail, Some(&key())).is_ok());
 }
 
 #[test]

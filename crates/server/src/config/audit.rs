@@ -32,6 +32,10 @@ pub struct AuditConfig {
     /// How long the record of a request that changed nothing may wait in memory before it is
     /// written (a change's record is written before the change is acknowledged).
     pub flush_interval_ms: u64,
+    /// How long such a record, once written, may wait for the disk's sync (fdatasync): it
+    /// survives the server's end at once, the machine's after this. A change's record is synced
+    /// before the change is acknowledged.
+    pub sync_interval_ms: u64,
     /// A local datagram socket (`/dev/log`) that gets a copy of each record as an RFC 5424
     /// message, best effort; none when unset.
     pub syslog: Option<PathBuf>,
@@ -46,6 +50,7 @@ impl Default for AuditConfig {
             checkpoint_every: 1000,
             rotate_size: 64 * 1024 * 1024,
             flush_interval_ms: 20,
+            sync_interval_ms: 1000,
             syslog: None,
         }
     }
@@ -66,6 +71,9 @@ impl AuditConfig {
         }
         if self.flush_interval_ms == 0 || self.flush_interval_ms > 10_000 {
             return Err("audit.flush_interval_ms must be between 1 and 10000".into());
+        }
+        if self.sync_interval_ms > 60_000 {
+            return Err("audit.sync_interval_ms must be at most 60000".into());
         }
         Ok(())
     }

@@ -127,11 +127,25 @@ fn list(out: &mut Vec<u8>, name: &str, values: &[String]) {
     out.push(b']');
 }
 
+/// The bytes a JSON string cannot hold as they are: control characters, quote, backslash (a table
+/// look-up: the check runs over every identifier of every record).
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
 fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     // Most values (identifiers, names, addresses) have nothing to escape: copied at once.
-    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !text.bytes().any(|b| ESCAPED[usize::from(b)]) {
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
         return;

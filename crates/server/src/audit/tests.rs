@@ -261,14 +261,6 @@ fn an_incomplete_last_line_is_removed_at_start_and_said() {
 #[ignore = "a measurement, run by hand"]
 fn cost_of_recording_a_get() {
     const CALLS: u32 = 50_000;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        checkpoint_every: 1000,
-        rotate_size: 64 << 20,
-        flush_interval: Duration::from_millis(20),
-        ..settings(dir.path())
-    };
-    let log = std::sync::Arc::new(AuditLog::open(settings, key(), AuditCounters::default()).unwrap());
     let get = AuditEvent {
         operation: Some(Operation::Get),
         action: None,
@@ -284,19 +276,31 @@ fn cost_of_recording_a_get() {
         }
         started.elapsed().as_nanos() as f64 / f64::from(CALLS)
     };
-    let alone = run(log.clone(), get.clone());
-    let threads: Vec<_> = (0..2)
-        .map(|_| {
-            let (log, get) = (log.clone(), get.clone());
-            std::thread::spawn(move || run(log, get))
-        })
-        .collect();
-    let together: Vec<f64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    println!(
-        "recording a Get: {alone:.0} ns on one thread; {:.0} and {:.0} ns on two at once",
-        together[0], together[1]
-    );
-    log.close().unwrap();
+    // With the flusher writing every 20 ms (it competes for the cores), and with it idle (what
+    // two requests at once cost each other alone).
+    for (flusher, interval) in [("writing", 20), ("idle", 10_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            checkpoint_every: 1000,
+            rotate_size: 64 << 20,
+            flush_interval: Duration::from_millis(interval),
+            ..settings(dir.path())
+        };
+        let log = std::sync::Arc::new(AuditLog::open(settings, key(), AuditCounters::default()).unwrap());
+        let alone = run(log.clone(), get.clone());
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (log, get) = (log.clone(), get.clone());
+                std::thread::spawn(move || run(log, get))
+            })
+            .collect();
+        let together: Vec<f64> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        println!(
+            "recording a Get, the flusher {flusher}: {alone:.0} ns on one thread; {:.0} and {:.0} ns on two at once",
+            together[0], together[1]
+        );
+        log.close().unwrap();
+    }
 }
 
 /// The parts of [`cost_of_recording_a_get`], in nanoseconds each.
@@ -396,4 +400,99 @@ fn a_syslog_socket_gets_each_record_line_as_written() {
     }
     let copy = received.iter().find(|m| m.contains("uid-7")).expect("the request's message");
     assert!(copy.starts_with("<110>1 ") && copy.ends_with(request.as_str()), "{copy}\n{request}");
+}
+
+/// What the trail costs a Get, all threads' CPU counted (the flusher's too), in process: the
+/// dispatcher over the memory store, each answer recorded as a connection records it; without
+/// TLS and sockets, whose noise hides a microsecond. Alternates off and on.
+/// `cargo test --release -p keyward-server --lib -- --ignored --nocapture cost_of_auditing`
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn cost_of_auditing_a_get_in_process() {
+    use std::sync::Arc;
+
+    use keyward_core::{ClientIdentity, Dispatcher, Policy, Services, SystemClock};
+    use keyward_kmip::message::{RequestMessage, ResponseMessage};
+    use keyward_kmip::payloads::create::CreateRequest;
+    use keyward_kmip::payloads::get::GetRequest;
+    use keyward_kmip::payloads::{RequestPayload, ResponsePayload};
+    use keyward_ttlv::{Encoder, Limits};
+
+    const GETS: u32 = 200_000;
+    /// Nanoseconds on the CPU, every thread of this process together.
+    fn cpu_nanos() -> u64 {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.unwrap().path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+            .sum()
+    }
+    let client = ClientIdentity::new("bench");
+    let origin = origin();
+    let limits = Limits::default();
+    let run = |audit: bool| -> (f64, f64) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(keyward_store::MemoryStore::new(keyward_core::record_schema::schema()));
+        let mut dispatcher =
+            Dispatcher::new(Services { store, policy: Policy::default(), clock: Arc::new(SystemClock) });
+        if audit {
+            let settings = Settings {
+                checkpoint_every: 1000,
+                rotate_size: 64 << 20,
+                flush_interval: Duration::from_millis(20),
+                ..settings(dir.path())
+            };
+            dispatcher =
+                dispatcher.with_audit(Arc::new(AuditLog::open(settings, key(), AuditCounters::default()).unwrap()));
+        }
+        let mut out = Encoder::with_capacity(4096);
+        let create = RequestPayload::Create(CreateRequest {
+            object_type: keyward_kmip::enums::ObjectType::SymmetricKey,
+            attributes: keyward_kmip::attributes::Attributes::new(vec![
+                keyward_kmip::attributes::Attribute::CryptographicAlgorithm(
+                    keyward_kmip::enums::CryptographicAlgorithm::AES,
+                ),
+                keyward_kmip::attributes::Attribute::CryptographicLength(256),
+            ]),
+            protection_storage_masks: None,
+        });
+        let request = |payload| RequestMessage::new(KmipVersion::V1_4, vec![payload]).to_bytes();
+        let mut handled = dispatcher.handle_message(&client, &request(create), &limits, &mut out);
+        if let Some(ticket) = handled.ticket.take() {
+            ticket.wait().unwrap();
+        }
+        let uid = match &ResponseMessage::from_bytes(out.as_bytes()).unwrap().batch_items[0].payload {
+            Some(ResponsePayload::Create(created)) => created.unique_identifier.clone(),
+            other => panic!("no Create response: {other:?}"),
+        };
+        let get = request(RequestPayload::Get(GetRequest {
+            unique_identifier: Some(uid.as_str().into()),
+            key_format_type: None,
+            key_wrap_type: None,
+            key_compression_type: None,
+            key_wrapping_specification: None,
+        }));
+        let (cpu, wall) = (cpu_nanos(), std::time::Instant::now());
+        for _ in 0..GETS {
+            let mut handled = dispatcher.handle_message(&client, &get, &limits, &mut out);
+            let _ = super::record(&dispatcher, &origin, &mut handled).unwrap();
+        }
+        let per = |nanos: f64| nanos / f64::from(GETS);
+        (per((cpu_nanos() - cpu) as f64), per(wall.elapsed().as_nanos() as f64))
+    };
+    // `KEYWARD_AUDIT_COST=on` (or `off`) runs one side only, to profile it.
+    let sides = match std::env::var("KEYWARD_AUDIT_COST").as_deref() {
+        Ok("on") => vec![true],
+        Ok("off") => vec![false],
+        _ => vec![false, true],
+    };
+    let mut rows = Vec::new();
+    for _ in 0..4 {
+        for &audit in &sides {
+            rows.push((audit, run(audit)));
+        }
+    }
+    for (audit, (cpu, wall)) in &rows {
+        println!("audit {}: {cpu:.0} ns of CPU, {wall:.0} ns of wall time a Get", if *audit { "on " } else { "off" });
+    }
 }

@@ -51,7 +51,7 @@ fn event_fields(out: &mut Vec<u8>, event: &AuditEvent) {
     }
     if let Some(operation) = event.operation {
         out.extend_from_slice(b",\"operation\":\"");
-        enum_name(out, operation);
+        OPERATIONS.write(out, operation);
         out.push(b'"');
     } else if let Some(action) = &event.action {
         out.extend_from_slice(b",\"operation\":");
@@ -65,7 +65,7 @@ fn event_fields(out: &mut Vec<u8>, event: &AuditEvent) {
         out.push(b'"');
     }
     out.extend_from_slice(b",\"status\":\"");
-    enum_name(out, event.status);
+    STATUSES.write(out, event.status);
     out.push(b'"');
     if let Some(reason) = event.reason {
         out.extend_from_slice(b",\"reason\":\"");
@@ -95,6 +95,28 @@ fn enum_name<E: KmipEnum + std::fmt::Debug>(out: &mut Vec<u8>, value: E) {
         }
     }
 }
+
+/// The names of the values 0 to 63 of one enumeration, indexed by value: every record names an
+/// operation and a status, and the dictionary's binary search, its branches unpredictable, cost
+/// more than the rest of the field (docs/performance.md, "Audit trail").
+struct SmallNames(std::sync::OnceLock<[Option<&'static str>; 64]>);
+
+impl SmallNames {
+    const fn new() -> SmallNames {
+        SmallNames(std::sync::OnceLock::new())
+    }
+
+    fn write<E: KmipEnum + std::fmt::Debug>(&self, out: &mut Vec<u8>, value: E) {
+        let names = self.0.get_or_init(|| std::array::from_fn(|at| E::DEF.value_def(at as u32).map(|def| def.camel)));
+        match usize::try_from(value.value()).ok().and_then(|at| names.get(at).copied().flatten()) {
+            Some(name) => out.extend_from_slice(name.as_bytes()),
+            None => enum_name(out, value),
+        }
+    }
+}
+
+static OPERATIONS: SmallNames = SmallNames::new();
+static STATUSES: SmallNames = SmallNames::new();
 
 /// A decimal number.
 pub fn number(out: &mut Vec<u8>, mut value: u64) {
@@ -141,11 +163,32 @@ const ESCAPED: [bool; 256] = {
     table
 };
 
+/// True when a byte of `text` is in [`ESCAPED`]. Eight bytes at a time (the identifiers of every
+/// record go through it), with the word tests of "Bit Twiddling Hacks": a word has a byte below
+/// n (n <= 128) when `(w - n * 0x01..01) & !w & 0x80..80` is not zero, and a byte equal to b when
+/// `w ^ (b * 0x01..01)` has a byte below 1.
+fn needs_escape(text: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let mut words = text.chunks_exact(8);
+    for chunk in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(bytes);
+        let control = word.wrapping_sub(0x20 * ONES) & !word & HIGH;
+        if control | has_zero(word ^ (u64::from(b'"') * ONES)) | has_zero(word ^ (u64::from(b'\\') * ONES)) != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| ESCAPED[usize::from(b)])
+}
+
 /// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
 fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     // Most values (identifiers, names, addresses) have nothing to escape: copied at once.
-    if !text.bytes().any(|b| ESCAPED[usize::from(b)]) {
+    if !needs_escape(text.as_bytes()) {
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
         return;
@@ -264,5 +307,39 @@ mod tests {
             number(&mut out, value);
             assert_eq!(out, value.to_string().into_bytes());
         }
+    }
+
+    #[test]
+    fn the_word_check_finds_what_the_table_finds() {
+        let by_table = |text: &[u8]| text.iter().any(|&b| ESCAPED[usize::from(b)]);
+        // Every byte value at every place of a string one longer than two words, on fillers
+        // just above and below the bytes that must be escaped, and on bytes with the high bit set.
+        for filler in [b'a', b' ', b'#', b'!', b'[', b']', 0x7f, 0x80, 0xff] {
+            for place in 0..17 {
+                for byte in 0..=255u8 {
+                    let mut text = vec![filler; 17];
+                    text[place] = byte;
+                    assert_eq!(needs_escape(&text), by_table(&text), "{byte:#x} at {place} among {filler:#x}");
+                }
+            }
+        }
+        for length in 0..24 {
+            let text = vec![b'x'; length];
+            assert!(!needs_escape(&text));
+        }
+    }
+
+    #[test]
+    fn enumeration_names_come_from_the_dictionary() {
+        for operation in [Operation::Get, Operation::Create, Operation::Encrypt, Operation::from_value(0x8000_0001)] {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            OPERATIONS.write(&mut fast, operation);
+            enum_name(&mut general, operation);
+            assert_eq!(fast, general);
+            assert_eq!(String::from_utf8(fast).unwrap(), format!("{operation:?}"));
+        }
+        let mut out = Vec::new();
+        STATUSES.write(&mut out, ResultStatus::OperationFailed);
+        assert_eq!(out, b"OperationFailed");
     }
 }

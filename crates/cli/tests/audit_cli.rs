@@ -23,13 +23,7 @@ fn create() -> RequestPayload {
 }
 
 fn get(uid: &str) -> RequestPayload {
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    })
+    RequestPayload::Get(GetRequest::of(uid))
 }
 
 /// Creates a key; its identifier.

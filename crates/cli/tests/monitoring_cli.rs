@@ -38,13 +38,7 @@ fn discover_versions() -> RequestPayload {
 }
 
 fn get_missing() -> RequestPayload {
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some("no-such-key".into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    })
+    RequestPayload::Get(GetRequest::of("no-such-key"))
 }
 
 /// Starts `keyward serve` with the configuration `config` (written in `dir`) and

@@ -74,13 +74,7 @@ fn bench(c: &mut Criterion) {
             created_uid(&dispatcher, &client, &format!("{label}-filler-{i}"));
         }
         let discover = request(RequestPayload::DiscoverVersions(DiscoverVersionsRequest { protocol_version: vec![] }));
-        let get = request(RequestPayload::Get(GetRequest {
-            unique_identifier: Some(uid.as_str().into()),
-            key_format_type: None,
-            key_wrap_type: None,
-            key_compression_type: None,
-            key_wrapping_specification: None,
-        }));
+        let get = request(RequestPayload::Get(GetRequest::of(uid.as_str())));
         let locate = request(RequestPayload::Locate(LocateRequest {
             maximum_items: None,
             offset_items: None,

@@ -37,13 +37,7 @@ fn main() {
     let Some(ResponsePayload::Create(created)) = &response.batch_items[0].payload else { return };
     let get = RequestMessage::new(
         KmipVersion::V2_1,
-        vec![RequestPayload::Get(GetRequest {
-            unique_identifier: Some(created.unique_identifier.as_str().into()),
-            key_format_type: None,
-            key_wrap_type: None,
-            key_compression_type: None,
-            key_wrapping_specification: None,
-        })],
+        vec![RequestPayload::Get(GetRequest::of(created.unique_identifier.as_str()))],
     )
     .to_bytes();
     let rounds: u32 = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);

@@ -22,6 +22,19 @@ kmip_struct! {
     }
 }
 
+impl GetRequest {
+    /// A Get of one object as the server stores it: no format, wrapping or compression asked for.
+    pub fn of(unique_identifier: impl Into<UniqueIdentifierRef>) -> GetRequest {
+        GetRequest {
+            unique_identifier: Some(unique_identifier.into()),
+            key_format_type: None,
+            key_wrap_type: None,
+            key_compression_type: None,
+            key_wrapping_specification: None,
+        }
+    }
+}
+
 /// The object travels under its own tag (Symmetric Key, Certificate...), hence a hand-written codec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {

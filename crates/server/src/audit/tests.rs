@@ -467,13 +467,7 @@ fn cost_of_auditing_a_get_in_process() {
             Some(ResponsePayload::Create(created)) => created.unique_identifier.clone(),
             other => panic!("no Create response: {other:?}"),
         };
-        let get = request(RequestPayload::Get(GetRequest {
-            unique_identifier: Some(uid.as_str().into()),
-            key_format_type: None,
-            key_wrap_type: None,
-            key_compression_type: None,
-            key_wrapping_specification: None,
-        }));
+        let get = request(RequestPayload::Get(GetRequest::of(uid.as_str())));
         let (cpu, wall) = (cpu_nanos(), std::time::Instant::now());
         for _ in 0..gets {
             let mut handled = dispatcher.handle_message(&client, &get, &limits, &mut out);

@@ -17,13 +17,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::common::TestServer;
 
 fn get(uid: &str) -> RequestPayload {
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(UniqueIdentifierRef::from(uid)),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    })
+    RequestPayload::Get(GetRequest::of(UniqueIdentifierRef::from(uid)))
 }
 
 fn certificate_of(response: &ResponseMessage) -> Vec<u8> {

@@ -80,13 +80,7 @@ fn create(name: &str) -> Vec<u8> {
 }
 
 fn get(uid: &str) -> Vec<u8> {
-    request(RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    }))
+    request(RequestPayload::Get(GetRequest::of(uid)))
 }
 
 #[tokio::test]

@@ -54,13 +54,7 @@ async fn send(connection: &mut Connection, payload: RequestPayload) -> ResponseM
 }
 
 fn get(uid: &str) -> RequestPayload {
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    })
+    RequestPayload::Get(GetRequest::of(uid))
 }
 
 fn get_attributes(uid: &str) -> RequestPayload {

@@ -90,13 +90,7 @@ pub fn create_signing_key_pair(name: &str) -> RequestPayload {
 }
 
 pub fn get(uid: &str) -> RequestPayload {
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    })
+    RequestPayload::Get(GetRequest::of(uid))
 }
 
 /// Get Attributes naming none: all of them.

@@ -421,12 +421,19 @@ fn cost_of_auditing_a_get_in_process() {
     // `KEYWARD_AUDIT_GETS=N` sets the Gets a run makes: few under valgrind, whose instruction
     // counts (two values of N, subtracted) are the one figure this machine's noise leaves alone.
     let gets: u32 = std::env::var("KEYWARD_AUDIT_GETS").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
-    /// Nanoseconds on the CPU, every thread of this process together.
+    // `KEYWARD_AUDIT_THREADS=N`: N threads make them at once (the server's workers contend for
+    // the trail's queue; one thread alone never does).
+    let threads: u32 = std::env::var("KEYWARD_AUDIT_THREADS").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    /// Nanoseconds on the CPU of the thread whose `schedstat` this is.
+    fn thread_nanos(schedstat: impl AsRef<std::path::Path>) -> u64 {
+        let stat = std::fs::read_to_string(schedstat).unwrap_or_default();
+        stat.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+    /// Nanoseconds on the CPU, every running thread of this process together.
     fn cpu_nanos() -> u64 {
         std::fs::read_dir("/proc/self/task")
             .unwrap()
-            .filter_map(|task| std::fs::read_to_string(task.unwrap().path().join("schedstat")).ok())
-            .filter_map(|stat| stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+            .map(|task| thread_nanos(task.unwrap().path().join("schedstat")))
             .sum()
     }
     let client = ClientIdentity::new("bench");
@@ -469,12 +476,26 @@ fn cost_of_auditing_a_get_in_process() {
         };
         let get = request(RequestPayload::Get(GetRequest::of(uid.as_str())));
         let (cpu, wall) = (cpu_nanos(), std::time::Instant::now());
-        for _ in 0..gets {
-            let mut handled = dispatcher.handle_message(&client, &get, &limits, &mut out);
-            let _ = super::record(&dispatcher, &origin, &mut handled).unwrap();
-        }
-        let per = |nanos: f64| nanos / f64::from(gets);
-        (per((cpu_nanos() - cpu) as f64), per(wall.elapsed().as_nanos() as f64))
+        // As many request threads as the server has workers sharing the one trail.
+        // Each counts its own CPU: a thread that has ended is no longer in /proc/self/task.
+        let requests: u64 = std::thread::scope(|scope| {
+            let running: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let own = || thread_nanos("/proc/thread-self/schedstat");
+                        let (start, mut out) = (own(), Encoder::with_capacity(4096));
+                        for _ in 0..gets {
+                            let mut handled = dispatcher.handle_message(&client, &get, &limits, &mut out);
+                            let _ = super::record(&dispatcher, &origin, &mut handled).unwrap();
+                        }
+                        own() - start
+                    })
+                })
+                .collect();
+            running.into_iter().map(|thread| thread.join().unwrap()).sum()
+        });
+        let per = |nanos: f64| nanos / f64::from(gets * threads);
+        (per((cpu_nanos() - cpu + requests) as f64), per(wall.elapsed().as_nanos() as f64))
     };
     // `KEYWARD_AUDIT_COST=on` (or `off`) runs one side only, to profile it.
     let sides = match std::env::var("KEYWARD_AUDIT_COST").as_deref() {

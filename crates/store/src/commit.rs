@@ -71,6 +71,8 @@ pub(crate) struct GroupCommit {
     durable: AtomicU64,
     /// Set while a failure above `floor` is remembered: a fence then takes the slow path.
     failed: AtomicBool,
+    /// A copy of `floor`: every number up to it was settled by a recovery.
+    settled: AtomicU64,
 }
 
 impl GroupCommit {
@@ -88,6 +90,7 @@ impl GroupCommit {
             reserved: AtomicU64::new(0),
             durable: AtomicU64::new(0),
             failed: AtomicBool::new(false),
+            settled: AtomicU64::new(0),
         });
         let flusher = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -143,8 +146,8 @@ impl GroupCommit {
 
     /// The store made what failed invisible (it reopened from disk): every number reserved so far
     /// and not yet durable failed with it, as its changes were in what was dropped (a writer still
-    /// to apply its changes must check that the store is available again first, and abandon them
-    /// if not). Fences taken from now on ignore failures up to here.
+    /// to apply its changes must abandon them: [`Reservation::settled`] says so, whether or not
+    /// the store takes changes again by then). Fences taken from now on ignore failures up to here.
     pub(crate) fn recovered(&self, why: &str) {
         let mut state = self.lock();
         let (first, last) = (state.durable + 1, state.reserved);
@@ -153,6 +156,7 @@ impl GroupCommit {
         state.applied = state.applied.max(last);
         state.applied_ahead.retain(|n| *n > last);
         state.floor = last;
+        self.settled.store(last, Ordering::Release);
         self.failed.store(false, Ordering::Release);
         self.complete(state);
     }
@@ -272,6 +276,13 @@ pub(crate) struct Reservation {
 }
 
 impl Reservation {
+    /// True when a recovery settled this number as failed after it was reserved: the writer
+    /// must abandon its changes, even if the store takes changes again by the time it looks
+    /// (written now, they would be in the store while their ticket says they failed).
+    pub(crate) fn settled(&self) -> bool {
+        self.number <= self.group.settled.load(Ordering::Acquire)
+    }
+
     /// The changes are applied: the ticket completes when they are on disk.
     pub(crate) fn applied(mut self) -> CommitTicket {
         self.ended = true;
@@ -468,9 +479,13 @@ mod tests {
         group.recovered("reopened");
         assert!(pending.wait().is_err());
         assert!(fence.wait().is_err());
-        // A writer that reserved before the recovery and abandons its changes holds nothing up.
+        // A writer that reserved before the recovery learns that it must abandon its changes
+        // (the store may take changes again by the time it looks), and doing so holds nothing up.
+        assert!(late.settled());
         drop(late);
-        let after = group.reserve().applied();
+        let after = group.reserve();
+        assert!(!after.settled());
+        let after = after.applied();
         // One for the flush held back since before the recovery, one for this commit's.
         open.send(()).unwrap();
         open.send(()).unwrap();

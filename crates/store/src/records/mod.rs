@@ -323,6 +323,10 @@ impl<B: RecordBackend> RecordStore<B> {
         // Held until the changes are applied and cached: a reopen cannot come in between.
         let _open = self.backend_open()?;
         self.check_available()?;
+        if reservation.settled() {
+            // A reopen came between the reservation and here (this writer waited for it).
+            return Err(reopening());
+        }
         match self.write(&changes) {
             Ok(()) => {
                 // The cache learns the committed state: the objects at their new revisions.
@@ -379,6 +383,9 @@ impl<B: RecordBackend> RecordStore<B> {
         let reservation = self.group().reserve();
         let _open = self.backend_open()?;
         self.check_available()?;
+        if reservation.settled() {
+            return Err(reopening());
+        }
         let sealed = value.map(|value| self.sealer.seal(value, &setting_context(key))).transpose()?;
         self.backend.put_setting(key, sealed.as_deref())?;
         Ok(reservation.applied())

@@ -277,8 +277,7 @@ pub(crate) struct Reservation {
 
 impl Reservation {
     /// True when a recovery settled this number as failed after it was reserved: the writer
-    /// must abandon its changes, even if the store takes changes again by the time it looks
-    /// (written now, they would be in the store while their ticket says they failed).
+    /// must abandon its changes.
     pub(crate) fn settled(&self) -> bool {
         self.number <= self.group.settled.load(Ordering::Acquire)
     }

@@ -40,7 +40,7 @@ use zeroize::Zeroizing;
 use self::header::{Header, IndexKey};
 use self::resident_index::ResidentIndex;
 use crate::cache::{CACHED_OBJECTS, ObjectCache};
-use crate::commit::GroupCommit;
+use crate::commit::{GroupCommit, Reservation};
 use crate::index::claims;
 use crate::observer::StoreObserver;
 use crate::sealing::Sealer;
@@ -283,6 +283,18 @@ impl<B: RecordBackend> RecordStore<B> {
         Ok(())
     }
 
+    /// Refuses the changes of `reservation` while the store recovers, and when a recovery
+    /// settled its number as failed while it waited for the backend (even if the store takes
+    /// changes again by now): written, they would be in the store while their ticket says they
+    /// failed.
+    fn may_write(&self, reservation: &Reservation) -> StoreResult<()> {
+        self.check_available()?;
+        if reservation.settled() {
+            return Err(reopening());
+        }
+        Ok(())
+    }
+
     /// Whether changes are refused now (a failed flush not yet recovered from).
     pub(crate) fn is_unavailable(&self) -> bool {
         self.unavailable.load(Ordering::Acquire)
@@ -322,11 +334,7 @@ impl<B: RecordBackend> RecordStore<B> {
         let reservation = self.group().reserve();
         // Held until the changes are applied and cached: a reopen cannot come in between.
         let _open = self.backend_open()?;
-        self.check_available()?;
-        if reservation.settled() {
-            // A reopen came between the reservation and here (this writer waited for it).
-            return Err(reopening());
-        }
+        self.may_write(&reservation)?;
         match self.write(&changes) {
             Ok(()) => {
                 // The cache learns the committed state: the objects at their new revisions.
@@ -382,10 +390,7 @@ impl<B: RecordBackend> RecordStore<B> {
         let _sealing = self.settings_gate.read().unwrap_or_else(|p| p.into_inner());
         let reservation = self.group().reserve();
         let _open = self.backend_open()?;
-        self.check_available()?;
-        if reservation.settled() {
-            return Err(reopening());
-        }
+        self.may_write(&reservation)?;
         let sealed = value.map(|value| self.sealer.seal(value, &setting_context(key))).transpose()?;
         self.backend.put_setting(key, sealed.as_deref())?;
         Ok(reservation.applied())

@@ -11,6 +11,7 @@ use std::io::Write;
 
 use keyward_core::audit::{AuditEvent, AuditOrigin};
 use keyward_ttlv::KmipEnum;
+use keyward_ttlv::enums::{Operation, ResultStatus};
 
 /// Appends a request record's fields after `seq` and `prev` (from `"time"` to the closing brace,
 /// no newline) to `out`; `millis` is the request's time since the Unix epoch.
@@ -99,14 +100,14 @@ fn enum_name<E: KmipEnum + std::fmt::Debug>(out: &mut Vec<u8>, value: E) {
 /// The names of the values 0 to 63 of one enumeration, indexed by value: every record names an
 /// operation and a status, and the dictionary's binary search, its branches unpredictable, cost
 /// more than the rest of the field (docs/performance.md, "Audit trail").
-struct SmallNames(std::sync::OnceLock<[Option<&'static str>; 64]>);
+struct SmallNames<E>(std::sync::OnceLock<[Option<&'static str>; 64]>, std::marker::PhantomData<E>);
 
-impl SmallNames {
-    const fn new() -> SmallNames {
-        SmallNames(std::sync::OnceLock::new())
+impl<E: KmipEnum + std::fmt::Debug> SmallNames<E> {
+    const fn new() -> SmallNames<E> {
+        SmallNames(std::sync::OnceLock::new(), std::marker::PhantomData)
     }
 
-    fn write<E: KmipEnum + std::fmt::Debug>(&self, out: &mut Vec<u8>, value: E) {
+    fn write(&self, out: &mut Vec<u8>, value: E) {
         let names = self.0.get_or_init(|| std::array::from_fn(|at| E::DEF.value_def(at as u32).map(|def| def.camel)));
         match usize::try_from(value.value()).ok().and_then(|at| names.get(at).copied().flatten()) {
             Some(name) => out.extend_from_slice(name.as_bytes()),
@@ -115,8 +116,8 @@ impl SmallNames {
     }
 }
 
-static OPERATIONS: SmallNames = SmallNames::new();
-static STATUSES: SmallNames = SmallNames::new();
+static OPERATIONS: SmallNames<Operation> = SmallNames::new();
+static STATUSES: SmallNames<ResultStatus> = SmallNames::new();
 
 /// A decimal number.
 pub fn number(out: &mut Vec<u8>, mut value: u64) {
